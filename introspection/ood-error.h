@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * OodError:
+ * @OOD_ERROR_TARGET: OpenOCD refused or failed the command (org.openocd.Error.Target)
+ * @OOD_ERROR_TIMEOUT: a deadline passed (org.openocd.Error.Timeout)
+ * @OOD_ERROR_NOT_HALTED: the operation needs a halted target (org.openocd.Error.NotHalted)
+ * @OOD_ERROR_DISCONNECTED: OpenOCD is not reachable (org.openocd.Error.Disconnected)
+ * @OOD_ERROR_BUSY: too many commands are queued (org.openocd.Error.Busy)
+ *
+ * The one error domain of openocd-dbus. It is registered with GDBus, so a
+ * client linking this library gets these codes back from a remote call.
+ */
+typedef enum {
+  OOD_ERROR_TARGET,
+  OOD_ERROR_TIMEOUT,
+  OOD_ERROR_NOT_HALTED,
+  OOD_ERROR_DISCONNECTED,
+  OOD_ERROR_BUSY,
+} OodError;
+
+#define OOD_ERROR (ood_error_quark ())
+GQuark ood_error_quark (void);
+
+GError *ood_error_normalize (const GError *error);
+void    ood_error_normalize_in_place (GError **error);
+
+G_END_DECLS
