@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* Connecting to the service and finding targets and endpoints. */
+#include "openocdctl.h"
+
+#define OOD_BUS_NAME "org.openocd"
+#define OOD_MANAGER_PATH "/org/openocd"
+
+static GDBusConnection *
+open_bus (CtlContext *ctx, GError **error)
+{
+  GDBusConnectionFlags flags = G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                               G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION;
+  GDBusConnection *bus;
+
+  if (ctx->bus == CTL_BUS_ADDRESS)
+    bus = g_dbus_connection_new_for_address_sync (ctx->address, flags, NULL, NULL, error);
+  else
+    bus = g_bus_get_sync (ctx->bus == CTL_BUS_SESSION ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                          NULL, error);
+  if (bus == NULL)
+    g_prefix_error (error, "cannot connect to the bus: ");
+  return bus;
+}
+
+static void
+set_not_running (GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+               "the openocd-dbus service is not running (nobody owns %s on this bus)",
+               OOD_BUS_NAME);
+}
+
+/*
+ * Creates ctx->manager. Unless @wait_for_service, the service is activated
+ * if need be and its absence is an error.
+ */
+gboolean
+ctl_connect (CtlContext *ctx, gboolean wait_for_service, GError **error)
+{
+  GDBusObjectManagerClientFlags flags = wait_for_service ?
+    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START :
+    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE;
+  g_autoptr(GDBusConnection) bus = open_bus (ctx, error);
+  g_autoptr(GError) local = NULL;
+  g_autofree char *owner = NULL;
+
+  if (bus == NULL)
+    return FALSE;
+  ctx->manager = ood_object_manager_client_new_sync (bus, flags, OOD_BUS_NAME,
+                                                     OOD_MANAGER_PATH, NULL, &local);
+  if (ctx->manager == NULL)
+    {
+      if (g_error_matches (local, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+          g_error_matches (local, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+        set_not_running (error);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
+  if (owner != NULL || wait_for_service)
+    return TRUE;
+  set_not_running (error);
+  g_clear_object (&ctx->manager);
+  return FALSE;
+}
+
+static gint
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  GDBusObject *oa = *(GDBusObject * const *) a;
+  GDBusObject *ob = *(GDBusObject * const *) b;
+
+  return g_strcmp0 (g_dbus_object_get_object_path (oa), g_dbus_object_get_object_path (ob));
+}
+
+/* The objects implementing org.openocd.Target (or org.openocd.Endpoint), by path. */
+GPtrArray *
+ctl_list_objects (CtlContext *ctx, gboolean targets)
+{
+  GList *objects = g_dbus_object_manager_get_objects (ctx->manager);
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      OodObject *object = OOD_OBJECT (l->data);
+      gboolean has = targets ? ood_object_peek_target (object) != NULL
+                             : ood_object_peek_endpoint (object) != NULL;
+      if (has)
+        g_ptr_array_add (found, g_object_ref (object));
+    }
+  g_list_free_full (objects, g_object_unref);
+  g_ptr_array_sort (found, compare_paths);
+  return found;
+}
+
+char *
+ctl_target_label (OodTarget *target)
+{
+  return g_strdup_printf ("%s/%s", ood_target_get_endpoint (target), ood_target_get_name (target));
+}
+
+/* @spec is a target's Name, or ENDPOINT/NAME. */
+gboolean
+ctl_target_matches (OodTarget *target, const char *spec)
+{
+  g_autofree char *label = ctl_target_label (target);
+
+  return g_strcmp0 (ood_target_get_name (target), spec) == 0 || g_str_equal (label, spec);
+}
+
+static char *
+join_labels (GPtrArray *objects)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < objects->len; i++)
+    {
+      g_autofree char *label = ctl_target_label (ood_object_peek_target (objects->pdata[i]));
+      g_string_append_printf (text, "%s%s", i ? ", " : "", label);
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+set_lookup_error (CtlContext *ctx, GPtrArray *all, GPtrArray *hits, GError **error)
+{
+  g_autofree char *known = join_labels (hits->len ? hits : all);
+
+  if (all->len == 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the service publishes no targets");
+  else if (hits->len == 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "no target '%s'; known targets: %s", ctx->target, known);
+  else if (ctx->target == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "several targets; choose one with -t: %s", known);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "several targets match '%s'; choose one with -t ENDPOINT/NAME: %s",
+                 ctx->target, known);
+}
+
+/* The target chosen by -t, or the only one. */
+OodObject *
+ctl_find_target (CtlContext *ctx, GError **error)
+{
+  g_autoptr(GPtrArray) all = ctl_list_objects (ctx, TRUE);
+  g_autoptr(GPtrArray) hits = g_ptr_array_new ();
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      OodTarget *target = ood_object_peek_target (all->pdata[i]);
+      if (ctx->target == NULL || ctl_target_matches (target, ctx->target))
+        g_ptr_array_add (hits, all->pdata[i]);
+    }
+  if (hits->len == 1)
+    return g_object_ref (hits->pdata[0]);
+  set_lookup_error (ctx, all, hits, error);
+  return NULL;
+}
+
+static void
+set_timeout (GDBusInterface *iface, gint timeout_ms)
+{
+  if (iface != NULL)
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (iface), timeout_ms);
+}
+
+/*
+ * Connects and returns the chosen target's object, whose method calls
+ * time out after @timeout_ms; prints why on failure.
+ */
+OodObject *
+ctl_open_object (CtlContext *ctx, gint timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  OodObject *object = NULL;
+
+  if (ctl_connect (ctx, FALSE, &error))
+    object = ctl_find_target (ctx, &error);
+  if (object == NULL)
+    {
+      ctl_failure (error);
+      return NULL;
+    }
+  set_timeout (G_DBUS_INTERFACE (ood_object_peek_target (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_object_peek_breakpoints (object)), timeout_ms);
+  return object;
+}
+
+OodTarget *
+ctl_open_target (CtlContext *ctx, gint timeout_ms)
+{
+  g_autoptr(OodObject) object = ctl_open_object (ctx, timeout_ms);
+
+  return object ? ood_object_get_target (object) : NULL;
+}
