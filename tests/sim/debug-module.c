@@ -1,0 +1,257 @@
+#include "debug-module.h"
+
+#include <string.h>
+
+#include "sim-log.h"
+
+#define DM_DATA0        0x04
+#define DM_DATA1        0x05
+#define DM_DMCONTROL    0x10
+#define DM_DMSTATUS     0x11
+#define DM_HARTINFO     0x12
+#define DM_HALTSUM1     0x13
+#define DM_ABSTRACTCS   0x16
+#define DM_COMMAND      0x17
+#define DM_SBCS         0x38
+#define DM_HALTSUM0     0x40
+
+#define DMCONTROL_HALTREQ       (1u << 31)
+#define DMCONTROL_RESUMEREQ     (1u << 30)
+#define DMCONTROL_ACKHAVERESET  (1u << 28)
+#define DMCONTROL_NDMRESET      (1u << 1)
+#define DMCONTROL_DMACTIVE      (1u << 0)
+
+#define CMDERR_NONE         0
+#define CMDERR_NOT_SUPPORTED 2
+#define CMDERR_EXCEPTION    3
+#define CMDERR_HALT_RESUME  4
+#define CMDERR_BUS          5
+
+#define AC_AARSIZE(c)       (((c) >> 20) & 7u)
+#define AC_POSTINCREMENT    (1u << 19)
+#define AC_POSTEXEC         (1u << 18)
+#define AC_TRANSFER         (1u << 17)
+#define AC_WRITE            (1u << 16)
+#define AC_REGNO(c)         ((c) & 0xffffu)
+
+void
+sim_dm_init (SimDm *dm, SimHart *hart)
+{
+  memset (dm, 0, sizeof *dm);
+  dm->hart = hart;
+}
+
+static bool
+in_reset (const SimDm *dm)
+{
+  return dm->ndmreset || dm->sys_reset;
+}
+
+bool
+sim_dm_hart_runs (SimDm *dm)
+{
+  return !in_reset (dm) && !dm->hart->halted;
+}
+
+static uint32_t
+all_any (bool cond, unsigned any_bit)
+{
+  return cond ? (3u << any_bit) : 0;
+}
+
+static uint32_t
+dmstatus (const SimDm *dm)
+{
+  const SimHart *h = dm->hart;
+  bool unavail = in_reset (dm);
+  uint32_t v = 2u | (1u << 7);  /* version 0.13, authenticated */
+
+  v |= all_any (!unavail && h->halted, 8);
+  v |= all_any (!unavail && !h->halted, 10);
+  v |= all_any (unavail, 12);
+  v |= all_any (dm->resumeack, 16);
+  v |= all_any (h->havereset, 18);
+  return v;
+}
+
+static uint32_t
+abstractcs (const SimDm *dm)
+{
+  return 2u | (dm->cmderr << 8);  /* datacount 2, progbufsize 0, never busy */
+}
+
+uint32_t
+sim_dm_read (SimDm *dm, uint32_t addr)
+{
+  switch (addr)
+    {
+    case DM_DATA0: return dm->data[0];
+    case DM_DATA1: return dm->data[1];
+    case DM_DMCONTROL:
+      return (dm->haltreq ? DMCONTROL_HALTREQ : 0) |
+             (dm->ndmreset ? DMCONTROL_NDMRESET : 0) |
+             (dm->dmactive ? DMCONTROL_DMACTIVE : 0);
+    case DM_DMSTATUS: return dmstatus (dm);
+    case DM_ABSTRACTCS: return abstractcs (dm);
+    case DM_HALTSUM0: return dm->hart->halted ? 1u : 0u;
+    default: return 0;  /* hartinfo, sbcs, haltsum1, progbuf... all zero */
+    }
+}
+
+static void
+release_reset (SimDm *dm)
+{
+  sim_hart_reset (dm->hart);
+  sim_trace ("hart leaves reset%s", dm->haltreq ? ", halting" : "");
+  if (dm->haltreq)
+    sim_hart_enter_debug (dm->hart, SIM_CAUSE_HALTREQ);
+}
+
+static void
+apply_reset_lines (SimDm *dm, bool was_in_reset)
+{
+  if (was_in_reset && !in_reset (dm))
+    release_reset (dm);
+}
+
+void
+sim_dm_set_system_reset (SimDm *dm, bool asserted)
+{
+  bool was = in_reset (dm);
+
+  dm->sys_reset = asserted;
+  apply_reset_lines (dm, was);
+}
+
+static void
+deactivate (SimDm *dm)
+{
+  bool was = in_reset (dm);
+
+  dm->dmactive = false;
+  dm->ndmreset = false;
+  dm->haltreq = false;
+  dm->cmderr = CMDERR_NONE;
+  dm->data[0] = dm->data[1] = 0;
+  apply_reset_lines (dm, was);
+}
+
+static void
+write_dmcontrol (SimDm *dm, uint32_t v)
+{
+  if (!(v & DMCONTROL_DMACTIVE))
+    {
+      deactivate (dm);
+      return;
+    }
+  bool was = in_reset (dm);
+  dm->dmactive = true;
+  dm->ndmreset = (v & DMCONTROL_NDMRESET) != 0;
+  dm->haltreq = (v & DMCONTROL_HALTREQ) != 0;
+  if (v & DMCONTROL_ACKHAVERESET)
+    dm->hart->havereset = false;
+  apply_reset_lines (dm, was);
+  if (in_reset (dm))
+    return;
+  if (dm->haltreq && !dm->hart->halted)
+    sim_hart_enter_debug (dm->hart, SIM_CAUSE_HALTREQ);
+  else if (!dm->haltreq && (v & DMCONTROL_RESUMEREQ))
+    {
+      dm->resumeack = false;
+      if (dm->hart->halted)
+        sim_hart_resume (dm->hart);
+      dm->resumeack = true;
+    }
+}
+
+static uint32_t
+access_gpr_or_csr (SimDm *dm, uint32_t regno, bool write)
+{
+  SimHart *h = dm->hart;
+
+  if (regno >= 0x1000 && regno < 0x1020)
+    {
+      if (write && regno != 0x1000)
+        h->x[regno - 0x1000] = dm->data[0];
+      else if (!write)
+        dm->data[0] = h->x[regno - 0x1000];
+      return CMDERR_NONE;
+    }
+  if (regno >= 0x1000)
+    return CMDERR_EXCEPTION;  /* no FPRs, no custom registers */
+  bool ok = write ? sim_hart_csr_write (h, regno, dm->data[0])
+                  : sim_hart_csr_read (h, regno, &dm->data[0]);
+  return ok ? CMDERR_NONE : CMDERR_EXCEPTION;
+}
+
+static uint32_t
+access_register (SimDm *dm, uint32_t cmd)
+{
+  if (cmd & AC_POSTEXEC)
+    return CMDERR_NOT_SUPPORTED;
+  if (!dm->hart->halted)
+    return CMDERR_HALT_RESUME;
+  if (!(cmd & AC_TRANSFER))
+    return CMDERR_NONE;
+  if (AC_AARSIZE (cmd) != 2)
+    return CMDERR_NOT_SUPPORTED;
+  return access_gpr_or_csr (dm, AC_REGNO (cmd), (cmd & AC_WRITE) != 0);
+}
+
+static uint32_t
+access_memory (SimDm *dm, uint32_t cmd)
+{
+  unsigned size_log2 = AC_AARSIZE (cmd);
+  unsigned size = 1u << size_log2;
+  uint32_t addr = dm->data[1];
+  bool ok;
+
+  if (size_log2 > 2 || (cmd & (1u << 23)) || (cmd & AC_POSTEXEC))
+    return CMDERR_NOT_SUPPORTED;
+  if (cmd & AC_WRITE)
+    ok = sim_mem_write (dm->hart, addr, size, dm->data[0]);
+  else
+    ok = sim_mem_read (dm->hart, addr, size, &dm->data[0]);
+  if (!ok)
+    return CMDERR_BUS;
+  if (cmd & AC_POSTINCREMENT)
+    dm->data[1] = addr + size;
+  return CMDERR_NONE;
+}
+
+static void
+run_command (SimDm *dm, uint32_t cmd)
+{
+  uint32_t err;
+
+  if (dm->cmderr != CMDERR_NONE)
+    return;  /* commands are ignored until cmderr is cleared */
+  switch (cmd >> 24)
+    {
+    case 0: err = access_register (dm, cmd); break;
+    case 2: err = access_memory (dm, cmd); break;
+    default: err = CMDERR_NOT_SUPPORTED; break;
+    }
+  sim_trace ("command 0x%08x -> cmderr %u", cmd, err);
+  dm->cmderr = err;
+}
+
+void
+sim_dm_write (SimDm *dm, uint32_t addr, uint32_t value)
+{
+  if (addr == DM_DMCONTROL)
+    {
+      write_dmcontrol (dm, value);
+      return;
+    }
+  if (!dm->dmactive)
+    return;
+  switch (addr)
+    {
+    case DM_DATA0: dm->data[0] = value; break;
+    case DM_DATA1: dm->data[1] = value; break;
+    case DM_ABSTRACTCS: dm->cmderr &= ~((value >> 8) & 7u); break;
+    case DM_COMMAND: run_command (dm, value); break;
+    default: break;
+    }
+}

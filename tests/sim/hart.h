@@ -1,0 +1,54 @@
+/* One RV32IM hart with 64 KiB of RAM and the debug-mode state the Debug
+ * Module needs (dcsr, dpc, triggers). */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SIM_RAM_BASE      0x80000000u
+#define SIM_RAM_SIZE      0x10000u
+#define SIM_RESET_VECTOR  SIM_RAM_BASE
+#define SIM_NUM_TRIGGERS  4u
+
+/* dcsr.cause values (debug spec 0.13) */
+typedef enum {
+  SIM_CAUSE_EBREAK = 1,
+  SIM_CAUSE_TRIGGER = 2,
+  SIM_CAUSE_HALTREQ = 3,
+  SIM_CAUSE_STEP = 4,
+} SimDebugCause;
+
+typedef struct {
+  uint32_t x[32];
+  uint32_t pc;
+  uint32_t mstatus, mtvec, mie, mip, mscratch, mepc, mcause, mtval;
+  uint32_t dcsr, dpc, dscratch0;
+  uint32_t tselect;
+  uint32_t tdata1[SIM_NUM_TRIGGERS];
+  uint32_t tdata2[SIM_NUM_TRIGGERS];
+  uint64_t cycle, instret;
+  bool halted;     /* in debug mode */
+  bool havereset;
+  uint8_t ram[SIM_RAM_SIZE];
+} SimHart;
+
+void sim_hart_init (SimHart *h);
+void sim_hart_reset (SimHart *h);
+void sim_hart_enter_debug (SimHart *h, SimDebugCause cause);
+void sim_hart_resume (SimHart *h);
+unsigned sim_hart_run (SimHart *h, unsigned max_insns);
+
+bool sim_hart_csr_read (SimHart *h, uint32_t csr, uint32_t *value);
+bool sim_hart_csr_write (SimHart *h, uint32_t csr, uint32_t value);
+
+bool sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value);
+bool sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value);
+
+/* Executes one instruction (hart-exec.c); true if it entered debug mode. */
+bool sim_hart_exec_one (SimHart *h);
+void sim_hart_trap (SimHart *h, uint32_t cause, uint32_t tval);
+
+/* default-program.c */
+void sim_hart_load_default_program (SimHart *h);
+gboolean sim_hart_load_image (SimHart *h, const char *path, GError **error);

@@ -1,0 +1,107 @@
+/* riscv-rbb-sim: a simulated RV32IM board that OpenOCD debugs over its
+ * remote_bitbang JTAG adapter. */
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rbb-server.h"
+#include "sim-log.h"
+
+typedef struct {
+  SimHart hart;
+  SimDm dm;
+  SimDtm dtm;
+  SimTap tap;
+  SimServer server;
+} SimBoard;
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void
+on_stop_signal (int signum)
+{
+  (void) signum;
+  stop_requested = 1;
+}
+
+/* The stop signals stay blocked except while the server waits in ppoll(). */
+static void
+setup_signals (void)
+{
+  struct sigaction sa = { .sa_handler = on_stop_signal };
+  sigset_t set;
+
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGINT, &sa, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+}
+
+static gboolean
+parse_args (int argc, char **argv, int *port, char **image, GError **error)
+{
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, port, "TCP port on 127.0.0.1 (0: any free port)", "N" },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, image, "Raw binary loaded at 0x80000000", "FILE" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &sim_verbose, "Trace DMI accesses and hart events", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- simulated RISC-V board for OpenOCD");
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (*port < 0 || *port > 65535)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad port %d", *port);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+board_init (SimBoard *b, const char *image, guint16 port, GError **error)
+{
+  sim_hart_init (&b->hart);
+  if (image)
+    {
+      if (!sim_hart_load_image (&b->hart, image, error))
+        return FALSE;
+    }
+  else
+    sim_hart_load_default_program (&b->hart);
+  sim_dm_init (&b->dm, &b->hart);
+  sim_dtm_init (&b->dtm, &b->dm);
+  sim_tap_init (&b->tap, &b->dtm);
+  b->server.tap = &b->tap;
+  b->server.dm = &b->dm;
+  return sim_server_listen (&b->server, port, error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *image = NULL;
+  g_autofree SimBoard *board = g_new0 (SimBoard, 1);
+  int port = 0;
+
+  if (!parse_args (argc, argv, &port, &image, &error) ||
+      !board_init (board, image, (guint16) port, &error))
+    {
+      sim_log ("%s", error->message);
+      return EXIT_FAILURE;
+    }
+  setup_signals ();
+  printf ("listening on port %u\n", board->server.port);
+  fflush (stdout);
+  sim_server_run (&board->server, &stop_requested);
+  sim_log ("stopping");
+  sim_server_close (&board->server);
+  return EXIT_SUCCESS;
+}
