@@ -10,6 +10,9 @@
 
 static const char *const watched_properties[] = { "State", "CurrentPc", "CurrentPcValid", NULL };
 
+/* Whether the service was running at the last "service" line. */
+static gboolean service_running;
+
 /*
  * Prints one line about @target. @change is "state", "event", "added" or
  * "removed"; @event is the TargetEvent's argument, else NULL.
@@ -133,6 +136,10 @@ on_name_owner (GObject *manager, G_GNUC_UNUSED GParamSpec *pspec, gpointer user_
   g_autofree char *owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
   g_autoptr(GString) line = g_string_new (NULL);
 
+  /* GLib notifies a NULL owner before every new one. */
+  if ((owner != NULL) == service_running)
+    return;
+  service_running = owner != NULL;
   if (ctx->json)
     {
       ctl_json_begin (line, '{');
@@ -185,6 +192,7 @@ ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv)
   if (!ctl_connect (ctx, TRUE, &error))
     return ctl_failure (error);
   owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
+  service_running = owner != NULL;
   if (owner == NULL && !ctx->json)
     g_printerr ("%s: the service is not running; waiting for it\n", g_get_prgname ());
 
