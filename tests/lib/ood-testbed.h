@@ -1,0 +1,48 @@
+/* Test bed for openocd-dbus tests and benchmarks: the simulated RISC-V
+ * board (tests/sim/riscv-rbb-sim) with a real OpenOCD 0.12 attached, plus a
+ * tiny synchronous client for OpenOCD's Tcl RPC port.
+ *
+ * Paths come from $OOD_SIM, $OOD_SIM_CFG and $OOD_OPENOCD, defaulting to the
+ * build tree's.  Logs go to a temporary directory, kept when
+ * $OOD_TEST_KEEP_LOGS is set or startup fails; with $OOD_TEST_VERBOSE
+ * OpenOCD's output is inherited instead. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OodTestbed OodTestbed;
+
+typedef struct {
+  const char *target_name;  /* NULL = riscv.cpu */
+  const char *image_path;   /* NULL = the simulator's built-in program */
+  gboolean no_openocd;      /* only start the simulator */
+} OodTestbedOptions;
+
+OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);
+guint16 ood_testbed_get_tcl_port (OodTestbed *tb);
+guint16 ood_testbed_get_sim_port (OodTestbed *tb);
+char *ood_testbed_get_address (OodTestbed *tb);
+const char *ood_testbed_get_target_name (OodTestbed *tb);
+/* The simulator's process id, or 0. */
+int ood_testbed_get_sim_pid (OodTestbed *tb);
+/* The simulator's stderr so far. */
+char *ood_testbed_read_sim_log (OodTestbed *tb);
+void ood_testbed_kill_openocd (OodTestbed *tb, int signum);
+gboolean ood_testbed_start_openocd (OodTestbed *tb, GError **error);
+void ood_testbed_free (OodTestbed *tb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestbed, ood_testbed_free)
+
+/* Synchronous Tcl RPC client for tests only. */
+typedef struct _OodTestTcl OodTestTcl;
+
+OodTestTcl *ood_test_tcl_connect (guint16 port, GError **error);
+char *ood_test_tcl_eval (OodTestTcl *tcl, const char *command, GError **error);
+void ood_test_tcl_free (OodTestTcl *tcl);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestTcl, ood_test_tcl_free)
+
+/* Quotes any string as one Tcl word (backslash-escapes non-alphanumerics). */
+char *ood_test_tcl_quote (const char *s);
+
+G_END_DECLS
