@@ -411,30 +411,36 @@ test_bad_bytes (Fixture *f, gconstpointer data)
   assert_pc_in_ram (read_pc (f));
 }
 
-static void
-add (const char *name, void (*fn) (Fixture *, gconstpointer), gboolean setup)
-{
-  g_autofree char *path = g_strdup_printf ("/sim/%s", name);
-
-  g_test_add (path, Fixture, NULL, setup ? fixture_setup : NULL, fn, fixture_teardown);
-}
+static const struct {
+  const char *name;
+  void (*fn) (Fixture *, gconstpointer);
+  gboolean own_setup;  /* the test starts its own test bed */
+} tests[] = {
+  { "examine", test_examine, FALSE },
+  { "halt", test_halt, FALSE },
+  { "step", test_step, FALSE },
+  { "resume", test_resume, FALSE },
+  { "reset-halt", test_reset_halt, FALSE },
+  { "reset-run", test_reset_run, FALSE },
+  { "bp-hw", test_bp_hw, FALSE },
+  { "bp-sw", test_bp_sw, FALSE },
+  { "memory", test_memory, FALSE },
+  { "reconnect", test_reconnect, FALSE },
+  { "odd-target-name", test_odd_target_name, TRUE },
+  { "cpu-use", test_cpu_use, FALSE },
+  { "bad-bytes", test_bad_bytes, TRUE },
+};
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  add ("examine", test_examine, TRUE);
-  add ("halt", test_halt, TRUE);
-  add ("step", test_step, TRUE);
-  add ("resume", test_resume, TRUE);
-  add ("reset-halt", test_reset_halt, TRUE);
-  add ("reset-run", test_reset_run, TRUE);
-  add ("bp-hw", test_bp_hw, TRUE);
-  add ("bp-sw", test_bp_sw, TRUE);
-  add ("memory", test_memory, TRUE);
-  add ("reconnect", test_reconnect, TRUE);
-  add ("odd-target-name", test_odd_target_name, FALSE);
-  add ("cpu-use", test_cpu_use, TRUE);
-  add ("bad-bytes", test_bad_bytes, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (tests); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/sim/%s", tests[i].name);
+
+      g_test_add (path, Fixture, NULL, tests[i].own_setup ? NULL : fixture_setup,
+                  tests[i].fn, fixture_teardown);
+    }
   return g_test_run ();
 }
