@@ -52,8 +52,7 @@ state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call)
     return CTL_EXIT_FAILED;
   if (!call (target, &state, NULL, &error))
     return ctl_failure (error);
-  ctl_print_state_dict (ctx, state);
-  return CTL_EXIT_OK;
+  return ctl_print_state_dict (ctx, state);
 }
 
 int
@@ -125,8 +124,7 @@ ctl_cmd_step (CtlContext *ctx, int argc, char **argv)
     ok = ood_target_call_step_sync (target, &state, NULL, &error);
   if (!ok)
     return ctl_failure (error);
-  ctl_print_state_dict (ctx, state);
-  return CTL_EXIT_OK;
+  return ctl_print_state_dict (ctx, state);
 }
 
 int
@@ -173,6 +171,5 @@ ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv)
     return CTL_EXIT_FAILED;
   if (!ood_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, &error))
     return ctl_failure (error);
-  ctl_print_state_dict (ctx, state);
-  return CTL_EXIT_OK;
+  return ctl_print_state_dict (ctx, state);
 }

@@ -114,7 +114,7 @@ print_state (CtlContext *ctx, const char *name, const char *state, gboolean pc_v
 }
 
 /* Prints a state dictionary as returned by the org.openocd.Target methods. */
-void
+int
 ctl_print_state_dict (CtlContext *ctx, GVariant *dict)
 {
   const char *name = NULL, *state = NULL;
@@ -124,9 +124,10 @@ ctl_print_state_dict (CtlContext *ctx, GVariant *dict)
   if (!ood_state_dict_parse (dict, &name, &state, &pc_valid, &pc))
     {
       g_printerr ("%s: the service returned a malformed state\n", g_get_prgname ());
-      return;
+      return CTL_EXIT_FAILED;
     }
   print_state (ctx, name, state, pc_valid, pc);
+  return CTL_EXIT_OK;
 }
 
 void

@@ -90,7 +90,7 @@ void ctl_json_bool (GString    *out,
                     const char *key,
                     gboolean    value);
 void ctl_emit (GString *line);
-void ctl_print_state_dict (CtlContext *ctx,
+int  ctl_print_state_dict (CtlContext *ctx,
                            GVariant   *dict);
 void ctl_print_targets (CtlContext *ctx,
                         GPtrArray  *objects);
