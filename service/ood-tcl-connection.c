@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "openocd-tcl"
+
+#include "ood-tcl-connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-tcl-framer.h"
+
+#define MAX_REPLY_BYTES (4u * 1024 * 1024)
+#define READ_CHUNK 16384
+#define DEFAULT_TCL_PORT 6666
+
+/* One command on the wire, and every caller waiting for its reply. */
+typedef struct {
+  char      *wire;     /* script followed by the terminator */
+  gsize      wire_len;
+  guint      timeout_ms;
+  gboolean   shareable;
+  GPtrArray *tasks;    /* (element-type GTask) */
+} Request;
+
+struct _OodTclConnection {
+  GObject            parent_instance;
+
+  GSocketConnection *socket;
+  GCancellable      *cancellable;   /* cancelled on close */
+  OodTclFramer       framer;
+  guint8            *read_buffer;
+
+  GQueue             queue;         /* (element-type Request) not yet sent */
+  Request           *in_flight;
+  gboolean           writing;
+  GSource           *timeout_source;
+  guint              waiting;       /* callers in queue and in flight */
+  guint              max_waiting;
+  gboolean           closed;
+};
+
+enum { SIGNAL_NOTIFICATION, SIGNAL_CLOSED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (OodTclConnection, ood_tcl_connection, G_TYPE_OBJECT)
+
+static void send_next (OodTclConnection *self);
+
+static void
+request_free (Request *request)
+{
+  g_free (request->wire);
+  g_ptr_array_unref (request->tasks);
+  g_free (request);
+}
+
+/* Completes every caller of @request, with @reply or else @error. */
+static void
+request_complete (OodTclConnection *self, Request *request, const char *reply,
+                  const GError *error)
+{
+  self->waiting -= request->tasks->len;
+  for (guint i = 0; i < request->tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (request->tasks, i);
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_pointer (task, g_strdup (reply), g_free);
+    }
+  request_free (request);
+}
+
+static void
+clear_timeout (OodTclConnection *self)
+{
+  if (self->timeout_source == NULL)
+    return;
+  g_source_destroy (self->timeout_source);
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+}
+
+static void
+fail_all (OodTclConnection *self, const GError *error)
+{
+  g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                                "connection to OpenOCD lost: %s",
+                                                error->message);
+  Request *request;
+
+  clear_timeout (self);
+  if (self->in_flight != NULL)
+    request_complete (self, g_steal_pointer (&self->in_flight), NULL, error);
+  while ((request = g_queue_pop_head (&self->queue)) != NULL)
+    request_complete (self, request, NULL, disconnected);
+}
+
+/**
+ * ood_tcl_connection_close:
+ * @reason: why; the in-flight command fails with it (normalised), queued
+ *   ones with %OOD_ERROR_DISCONNECTED
+ *
+ * Closes the connection for good. Safe to call more than once.
+ */
+void
+ood_tcl_connection_close (OodTclConnection *self, const GError *reason)
+{
+  g_autoptr(GError) normalized = ood_error_normalize (reason);
+
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  g_debug ("closing Tcl connection: %s", reason->message);
+  g_cancellable_cancel (self->cancellable);
+  /* Not g_io_stream_close(): it refuses while a read is pending. */
+  if (self->socket != NULL)
+    g_socket_close (g_socket_connection_get_socket (self->socket), NULL);
+  g_object_ref (self);
+  fail_all (self, normalized);
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0, normalized);
+  g_object_unref (self);
+}
+
+static void
+close_with (OodTclConnection *self, GQuark domain, gint code, const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (domain, code, message);
+
+  ood_tcl_connection_close (self, error);
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  OodTclConnection *self = user_data;
+  g_autofree char *message = g_strdup_printf ("OpenOCD did not answer within %u ms",
+                                              self->in_flight->timeout_ms);
+
+  g_warning ("%s; reconnecting", message);
+  close_with (self, OOD_ERROR, OOD_ERROR_TIMEOUT, message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(OodTclConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->writing = FALSE;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      if (!self->closed)
+        ood_tcl_connection_close (self, error);
+      return;
+    }
+  send_next (self);
+}
+
+static void
+send_next (OodTclConnection *self)
+{
+  GOutputStream *out;
+
+  if (self->closed || self->socket == NULL || self->writing || self->in_flight != NULL ||
+      g_queue_is_empty (&self->queue))
+    return;
+  self->in_flight = g_queue_pop_head (&self->queue);
+  self->timeout_source = g_timeout_source_new (self->in_flight->timeout_ms);
+  g_source_set_callback (self->timeout_source, on_timeout, self, NULL);
+  g_source_attach (self->timeout_source, g_main_context_get_thread_default ());
+  out = g_io_stream_get_output_stream (G_IO_STREAM (self->socket));
+  self->writing = TRUE;
+  g_output_stream_write_all_async (out, self->in_flight->wire, self->in_flight->wire_len,
+                                   G_PRIORITY_DEFAULT, self->cancellable, on_written,
+                                   g_object_ref (self));
+}
+
+/* A reply ends the in-flight command; anything unasked for means the
+ * stream is out of step and can no longer be trusted. */
+static gboolean
+on_message (const char *message, gsize length, gpointer user_data)
+{
+  OodTclConnection *self = user_data;
+
+  (void) length;
+  if (g_str_has_prefix (message, "type target_"))
+    {
+      g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, message);
+      return !self->closed;
+    }
+  if (self->in_flight == NULL)
+    {
+      g_warning ("unexpected message from OpenOCD; reconnecting");
+      close_with (self, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "unexpected message from OpenOCD");
+      return FALSE;
+    }
+  clear_timeout (self);
+  request_complete (self, g_steal_pointer (&self->in_flight), message, NULL);
+  send_next (self);
+  return !self->closed;
+}
+
+static void start_read (OodTclConnection *self);
+
+static void
+on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(OodTclConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+
+  if (self->closed)
+    return;
+  if (n < 0)
+    ood_tcl_connection_close (self, error);
+  else if (n == 0)
+    close_with (self, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "OpenOCD closed the connection");
+  else if (!ood_tcl_framer_feed (&self->framer, self->read_buffer, (gsize) n, on_message, self,
+                                 &error))
+    ood_tcl_connection_close (self, error);
+  else if (!self->closed)
+    start_read (self);
+}
+
+static void
+start_read (OodTclConnection *self)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (self->socket));
+
+  g_input_stream_read_async (in, self->read_buffer, READ_CHUNK, G_PRIORITY_DEFAULT,
+                             self->cancellable, on_read, g_object_ref (self));
+}
+
+static void
+tune_socket (GSocketConnection *connection)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr(GError) error = NULL;
+
+  g_socket_set_keepalive (socket, TRUE);
+  if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX &&
+      !g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &error))
+    g_debug ("cannot set TCP_NODELAY: %s", error->message);
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OodTclConnection *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (connection == NULL)
+    {
+      g_task_return_error (task, ood_error_normalize (error));
+      return;
+    }
+  if (self->closed)
+    {
+      g_object_unref (connection);
+      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED, "connection closed");
+      return;
+    }
+  self->socket = connection;
+  tune_socket (connection);
+  start_read (self);
+  send_next (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * ood_tcl_connection_connect_async:
+ * @address: "host:port" (the port defaults to 6666)
+ * @cancellable: (nullable): cancels the attempt (e.g. a connect deadline)
+ *
+ * Connects. Commands may be queued before the connection is up.
+ */
+void
+ood_tcl_connection_connect_async (OodTclConnection *self, const char *address,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ood_tcl_connection_connect_async);
+  g_return_if_fail (self->socket == NULL);
+  g_socket_client_connect_to_host_async (client, address, DEFAULT_TCL_PORT,
+                                         cancellable != NULL ? cancellable : self->cancellable,
+                                         on_connected, task);
+}
+
+gboolean
+ood_tcl_connection_connect_finish (OodTclConnection *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static Request *
+find_shareable (OodTclConnection *self, const char *script, gsize length)
+{
+  for (GList *l = self->queue.head; l != NULL; l = l->next)
+    {
+      Request *request = l->data;
+      if (request->shareable && request->wire_len == length + 1 &&
+          memcmp (request->wire, script, length) == 0)
+        return request;
+    }
+  return NULL;
+}
+
+static Request *
+request_new (const char *script, gsize length, OodTclCallFlags flags, guint timeout_ms)
+{
+  Request *request = g_new0 (Request, 1);
+
+  request->wire = g_malloc (length + 1);
+  memcpy (request->wire, script, length);
+  request->wire[length] = OOD_TCL_TERMINATOR;
+  request->wire_len = length + 1;
+  request->timeout_ms = MAX (timeout_ms, 1);
+  request->shareable = (flags & OOD_TCL_CALL_SHAREABLE) != 0;
+  request->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  return request;
+}
+
+/**
+ * ood_tcl_connection_call_async:
+ * @script: a Tcl script without terminator; it must not contain 0x1a
+ * @timeout_ms: how long OpenOCD may take to answer once the script is sent
+ *
+ * Queues @script. Fails at once with %OOD_ERROR_BUSY when the connection
+ * already has its maximum of callers waiting, and with
+ * %OOD_ERROR_DISCONNECTED when it is closed.
+ */
+void
+ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTclCallFlags flags,
+                               guint timeout_ms, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  gsize length = strlen (script);
+  Request *request = NULL;
+
+  g_task_set_source_tag (task, ood_tcl_connection_call_async);
+  g_return_if_fail (memchr (script, OOD_TCL_TERMINATOR, length) == NULL);
+  if (self->closed)
+    {
+      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                               "not connected to OpenOCD");
+      return;
+    }
+  if (self->waiting >= self->max_waiting)
+    {
+      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_BUSY,
+                               "%u commands are already waiting for OpenOCD", self->waiting);
+      return;
+    }
+  if ((flags & OOD_TCL_CALL_SHAREABLE) != 0)
+    request = find_shareable (self, script, length);
+  if (request == NULL)
+    {
+      request = request_new (script, length, flags, timeout_ms);
+      g_queue_push_tail (&self->queue, request);
+    }
+  g_ptr_array_add (request->tasks, g_steal_pointer (&task));
+  self->waiting++;
+  send_next (self);
+}
+
+char *
+ood_tcl_connection_call_finish (OodTclConnection *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+ood_tcl_connection_is_open (OodTclConnection *self)
+{
+  return self->socket != NULL && !self->closed;
+}
+
+guint
+ood_tcl_connection_get_waiting (OodTclConnection *self)
+{
+  return self->waiting;
+}
+
+static void
+ood_tcl_connection_dispose (GObject *object)
+{
+  OodTclConnection *self = OOD_TCL_CONNECTION (object);
+
+  if (!self->closed)
+    close_with (self, G_IO_ERROR, G_IO_ERROR_CLOSED, "connection disposed");
+  g_clear_object (&self->socket);
+  G_OBJECT_CLASS (ood_tcl_connection_parent_class)->dispose (object);
+}
+
+static void
+ood_tcl_connection_finalize (GObject *object)
+{
+  OodTclConnection *self = OOD_TCL_CONNECTION (object);
+
+  g_clear_object (&self->cancellable);
+  ood_tcl_framer_clear (&self->framer);
+  g_free (self->read_buffer);
+  G_OBJECT_CLASS (ood_tcl_connection_parent_class)->finalize (object);
+}
+
+static void
+ood_tcl_connection_class_init (OodTclConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ood_tcl_connection_dispose;
+  object_class->finalize = ood_tcl_connection_finalize;
+
+  /* A message starting "type target_", with its "\r\n" */
+  signals[SIGNAL_NOTIFICATION] =
+    g_signal_new ("notification", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* Emitted once, with the (normalised) reason */
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+ood_tcl_connection_init (OodTclConnection *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->read_buffer = g_malloc (READ_CHUNK);
+  ood_tcl_framer_init (&self->framer, MAX_REPLY_BYTES);
+  g_queue_init (&self->queue);
+}
+
+/**
+ * ood_tcl_connection_new:
+ * @max_waiting: how many callers may wait at once before %OOD_ERROR_BUSY
+ */
+OodTclConnection *
+ood_tcl_connection_new (guint max_waiting)
+{
+  OodTclConnection *self = g_object_new (OOD_TYPE_TCL_CONNECTION, NULL);
+
+  self->max_waiting = MAX (max_waiting, 1);
+  return self;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * One TCP connection to OpenOCD's Tcl RPC server. Commands wait in a FIFO
+ * and go out one at a time, so every reply belongs to the oldest command
+ * sent. Messages that are notifications ("type target_...") are emitted
+ * as the "notification" signal instead. A command that gets no reply in
+ * time fails with G_IO_ERROR_TIMED_OUT and closes the connection, since
+ * a late reply would be taken for the next command's. Once closed, a
+ * connection stays closed: every queued command fails with the reason
+ * and "closed" is emitted once.
+ */
+
+#define OOD_TYPE_TCL_CONNECTION (ood_tcl_connection_get_type ())
+G_DECLARE_FINAL_TYPE (OodTclConnection, ood_tcl_connection, OOD, TCL_CONNECTION, GObject)
+
+typedef enum {
+  OOD_TCL_CALL_NONE = 0,
+  /* The command only reads: callers asking for the very same script while
+   * an earlier copy is still waiting to be sent share its round trip. */
+  OOD_TCL_CALL_SHAREABLE = 1 << 0,
+} OodTclCallFlags;
+
+OodTclConnection *ood_tcl_connection_new (guint max_waiting);
+
+void     ood_tcl_connection_connect_async  (OodTclConnection   *self,
+                                            const char         *address,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean ood_tcl_connection_connect_finish (OodTclConnection *self,
+                                            GAsyncResult     *result,
+                                            GError          **error);
+
+void     ood_tcl_connection_call_async     (OodTclConnection   *self,
+                                            const char         *script,
+                                            OodTclCallFlags     flags,
+                                            guint               timeout_ms,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+char    *ood_tcl_connection_call_finish    (OodTclConnection *self,
+                                            GAsyncResult     *result,
+                                            GError          **error);
+
+void     ood_tcl_connection_close          (OodTclConnection *self,
+                                            const GError     *reason);
+gboolean ood_tcl_connection_is_open        (OodTclConnection *self);
+guint    ood_tcl_connection_get_waiting    (OodTclConnection *self);
+
+G_END_DECLS

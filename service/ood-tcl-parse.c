@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "openocd-tcl"
+
+#include "ood-tcl-parse.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "ood-state.h"
+
+/**
+ * ood_tcl_parse_wrapped:
+ * @reply: a reply to a script built by ood_tcl_script_wrap()
+ * @return_code: (out): the Tcl return code of the wrapped body (0: success)
+ * @text: (out): the body's result, pointing into @reply
+ *
+ * Returns: %FALSE if @reply is not "<code> <text>"
+ */
+gboolean
+ood_tcl_parse_wrapped (const char *reply, gint *return_code, const char **text)
+{
+  const char *p = reply;
+  gint64 code;
+  char *end = NULL;
+
+  if (*p == '-')
+    p++;
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  code = g_ascii_strtoll (reply, &end, 10);
+  if (*end != ' ' || code < G_MININT || code > G_MAXINT)
+    return FALSE;
+  *return_code = (gint) code;
+  *text = end + 1;
+  return TRUE;
+}
+
+static gboolean
+is_list_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static guint
+hex_value (char c)
+{
+  return g_ascii_isdigit (c) ? (guint) (c - '0') : (guint) (g_ascii_tolower (c) - 'a' + 10);
+}
+
+/* Reads up to @max hex digits at *@p into a code point. */
+static gunichar
+read_hex (const char **p, guint max)
+{
+  gunichar value = 0;
+
+  for (guint i = 0; i < max && g_ascii_isxdigit (**p); i++, (*p)++)
+    value = value * 16 + hex_value (**p);
+  return value;
+}
+
+static void
+append_code_point (GString *out, gunichar c)
+{
+  if (c == 0 || !g_unichar_validate (c))
+    c = 0xfffd;
+  g_string_append_unichar (out, c);
+}
+
+/* Tcl backslash substitution of the sequence at *@p (just past the
+ * backslash); advances *@p past it. */
+static void
+append_backslash (GString *out, const char **p)
+{
+  static const char simple_from[] = "abfnrtv";
+  static const char simple_to[] = "\a\b\f\n\r\t\v";
+  const char *hit;
+  char c = **p;
+
+  if (c == '\0')
+    {
+      g_string_append_c (out, '\\');
+      return;
+    }
+  (*p)++;
+  if ((hit = strchr (simple_from, c)) != NULL)
+    g_string_append_c (out, simple_to[hit - simple_from]);
+  else if (c == 'x' && g_ascii_isxdigit (**p))
+    append_code_point (out, read_hex (p, 2));
+  else if (c == 'u' && g_ascii_isxdigit (**p))
+    append_code_point (out, read_hex (p, 4));
+  else if (c >= '0' && c <= '7')
+    {
+      gunichar value = (gunichar) (c - '0');
+      for (int i = 0; i < 2 && **p >= '0' && **p <= '7'; i++, (*p)++)
+        value = value * 8 + (gunichar) (**p - '0');
+      append_code_point (out, value & 0xff);
+    }
+  else if (c == '\n')
+    {
+      while (**p == ' ' || **p == '\t')
+        (*p)++;
+      g_string_append_c (out, ' ');
+    }
+  else
+    g_string_append_c (out, c);
+}
+
+static gboolean
+parse_braced (const char **p, GString *out, GError **error)
+{
+  guint depth = 1;
+
+  for ((*p)++; **p != '\0'; (*p)++)
+    {
+      if (**p == '\\' && (*p)[1] != '\0')
+        {
+          g_string_append_len (out, *p, 2);
+          (*p)++;
+          continue;
+        }
+      if (**p == '{')
+        depth++;
+      else if (**p == '}' && --depth == 0)
+        {
+          (*p)++;
+          return TRUE;
+        }
+      g_string_append_c (out, **p);
+    }
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "unmatched open brace in list");
+  return FALSE;
+}
+
+static gboolean
+parse_quoted (const char **p, GString *out, GError **error)
+{
+  for ((*p)++; **p != '\0';)
+    {
+      char c = *(*p)++;
+      if (c == '"')
+        return TRUE;
+      if (c == '\\')
+        append_backslash (out, p);
+      else
+        g_string_append_c (out, c);
+    }
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "unmatched open quote in list");
+  return FALSE;
+}
+
+static void
+parse_bare (const char **p, GString *out)
+{
+  while (**p != '\0' && !is_list_space (**p))
+    {
+      char c = *(*p)++;
+      if (c == '\\')
+        append_backslash (out, p);
+      else
+        g_string_append_c (out, c);
+    }
+}
+
+static gboolean
+parse_element (const char **p, GString *out, GError **error)
+{
+  if (**p == '{')
+    {
+      if (!parse_braced (p, out, error))
+        return FALSE;
+    }
+  else if (**p == '"')
+    {
+      if (!parse_quoted (p, out, error))
+        return FALSE;
+    }
+  else
+    parse_bare (p, out);
+
+  if (**p != '\0' && !is_list_space (**p))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "list element followed by '%c' instead of a space", **p);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * ood_tcl_parse_list:
+ * @text: a Tcl list as Jim Tcl prints it
+ *
+ * Splits a Tcl list into its elements, undoing brace, quote and backslash
+ * quoting.
+ *
+ * Returns: (transfer full): the elements, or %NULL on malformed input
+ */
+GStrv
+ood_tcl_parse_list (const char *text, GError **error)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *p = text;
+
+  for (;;)
+    {
+      g_autoptr(GString) element = g_string_new (NULL);
+
+      while (is_list_space (*p))
+        p++;
+      if (*p == '\0')
+        break;
+      if (!parse_element (&p, element, error))
+        return NULL;
+      g_strv_builder_add (builder, element->str);
+    }
+  return g_strv_builder_end (builder);
+}
+
+/**
+ * ood_tcl_parse_notification:
+ * @message: one message from a connection with tcl_notifications on
+ *
+ * Recognises "type target_event event NAME", "type target_state state NAME"
+ * and "type target_reset mode NAME", each ending in "\r\n".
+ *
+ * Returns: %FALSE if @message is not a notification
+ */
+gboolean
+ood_tcl_parse_notification (const char *message, OodTclNotification *notification)
+{
+  static const struct {
+    const char *prefix;
+    OodTclNotifyKind kind;
+  } kinds[] = {
+    { "type target_event event ", OOD_TCL_NOTIFY_EVENT },
+    { "type target_state state ", OOD_TCL_NOTIFY_STATE },
+    { "type target_reset mode ", OOD_TCL_NOTIFY_RESET },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      const char *value;
+      gsize length;
+
+      if (!g_str_has_prefix (message, kinds[i].prefix))
+        continue;
+      value = message + strlen (kinds[i].prefix);
+      length = strcspn (value, "\r\n");
+      if (length == 0 || strcmp (value + length, "\r\n") != 0 ||
+          !g_utf8_validate_len (value, length, NULL))
+        return FALSE;
+      notification->kind = kinds[i].kind;
+      notification->value = g_strndup (value, length);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+ood_tcl_notification_clear (OodTclNotification *notification)
+{
+  g_clear_pointer (&notification->value, g_free);
+}
+
+/**
+ * ood_tcl_parse_address:
+ * @text: "0x" followed by 1 to 16 hex digits, as OpenOCD prints registers
+ *
+ * Returns: %FALSE if @text is anything else
+ */
+gboolean
+ood_tcl_parse_address (const char *text, guint64 *address)
+{
+  gsize digits;
+
+  if (text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
+    return FALSE;
+  digits = strspn (text + 2, "0123456789abcdefABCDEF");
+  if (digits == 0 || digits > 16 || text[2 + digits] != '\0')
+    return FALSE;
+  *address = g_ascii_strtoull (text + 2, NULL, 16);
+  return TRUE;
+}
+
+void
+ood_tcl_target_record_free (OodTclTargetRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->name);
+  g_free (record->type);
+  g_free (record->pc_error);
+  g_free (record);
+}
+
+static gboolean
+record_field_ok (const char *field, const char *what, GError **error)
+{
+  if (g_utf8_validate (field, -1, NULL))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "target %s is not valid UTF-8", what);
+  return FALSE;
+}
+
+/**
+ * ood_tcl_parse_record:
+ * @text: a five-element list {name type state pc pc-error}
+ *
+ * Returns: (transfer full): the record, or %NULL on malformed input
+ */
+OodTclTargetRecord *
+ood_tcl_parse_record (const char *text, GError **error)
+{
+  g_autoptr(OodTclTargetRecord) record = g_new0 (OodTclTargetRecord, 1);
+  g_auto(GStrv) fields = ood_tcl_parse_list (text, error);
+
+  if (fields == NULL)
+    return NULL;
+  if (g_strv_length (fields) != 5 || fields[0][0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "malformed target record '%s'", text);
+      return NULL;
+    }
+  if (!record_field_ok (fields[0], "name", error) || !record_field_ok (fields[1], "type", error))
+    return NULL;
+  record->name = g_strdup (fields[0]);
+  record->type = g_strdup (fields[1]);
+  record->state = (char *) ood_state_canonical (fields[2]);
+  if (record->state == NULL)
+    record->state = (char *) OOD_STATE_UNKNOWN;
+  record->pc_valid = g_strcmp0 (record->state, OOD_STATE_HALTED) == 0 &&
+                     ood_tcl_parse_address (fields[3], &record->pc);
+  if (fields[4][0] != '\0')
+    record->pc_error = g_utf8_make_valid (fields[4], -1);
+  return g_steal_pointer (&record);
+}
+
+/**
+ * ood_tcl_parse_records:
+ * @text: a list of records (see ood_tcl_parse_record())
+ *
+ * Returns: (transfer full) (element-type OodTclTargetRecord): the records
+ */
+GPtrArray *
+ood_tcl_parse_records (const char *text, GError **error)
+{
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) ood_tcl_target_record_free);
+  g_auto(GStrv) items = ood_tcl_parse_list (text, error);
+
+  if (items == NULL)
+    return NULL;
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      OodTclTargetRecord *record = ood_tcl_parse_record (items[i], error);
+      if (record == NULL)
+        return NULL;
+      g_ptr_array_add (records, record);
+    }
+  return g_steal_pointer (&records);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Pure parsers for what OpenOCD's Tcl RPC server sends: no I/O here. */
+
+typedef enum {
+  OOD_TCL_NOTIFY_EVENT,   /* "type target_event event NAME" */
+  OOD_TCL_NOTIFY_STATE,   /* "type target_state state NAME" */
+  OOD_TCL_NOTIFY_RESET,   /* "type target_reset mode NAME" */
+} OodTclNotifyKind;
+
+typedef struct {
+  OodTclNotifyKind kind;
+  char            *value;
+} OodTclNotification;
+
+/* One target as reported by the record script (see ood-tcl-script.h). */
+typedef struct {
+  char    *name;
+  char    *type;
+  char    *state;     /* one of the OOD_STATE_* constants (interned) */
+  gboolean pc_valid;
+  guint64  pc;
+  char    *pc_error;  /* why the PC of a halted target could not be read, or NULL */
+} OodTclTargetRecord;
+
+gboolean  ood_tcl_parse_wrapped      (const char  *reply,
+                                      gint        *return_code,
+                                      const char **text);
+GStrv     ood_tcl_parse_list         (const char  *text,
+                                      GError     **error);
+gboolean  ood_tcl_parse_notification (const char         *message,
+                                      OodTclNotification *notification);
+void      ood_tcl_notification_clear (OodTclNotification *notification);
+gboolean  ood_tcl_parse_address      (const char *text,
+                                      guint64    *address);
+OodTclTargetRecord *ood_tcl_parse_record  (const char *text,
+                                           GError    **error);
+GPtrArray          *ood_tcl_parse_records (const char *text,
+                                           GError    **error);
+void ood_tcl_target_record_free (OodTclTargetRecord *record);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTclTargetRecord, ood_tcl_target_record_free)
+
+G_END_DECLS

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Builders of the Tcl scripts the service sends to OpenOCD. Every script
+ * answers "<code> <text>" (see ood_tcl_parse_wrapped()), so success and
+ * failure can be told apart although OpenOCD's replies carry no error flag.
+ * Client-supplied text never reaches a script: target names come from
+ * OpenOCD and are quoted, numbers are formatted here, modes are enums.
+ */
+
+/* The error text a script returns for an operation that needs a halted
+ * target while the target is not halted. */
+#define OOD_TCL_NOT_HALTED_MARK "ood-dbus: target not halted"
+
+typedef enum {
+  OOD_RESET_HALT,
+  OOD_RESET_RUN,
+  OOD_RESET_INIT,
+} OodResetMode;
+
+typedef enum {
+  OOD_BP_DEFAULT,
+  OOD_BP_HARDWARE,
+  OOD_BP_SOFTWARE,
+} OodBreakpointKind;
+
+/* A breakpoint to lift before, and put back after, a step or resume
+ * starting on it; length 0 means none. */
+typedef struct {
+  guint64           address;
+  guint             length;
+  OodBreakpointKind kind;
+} OodTclStepOver;
+
+char *ood_tcl_quote (const char *text);
+
+char *ood_tcl_script_version     (void);
+char *ood_tcl_script_notifications_on (void);
+char *ood_tcl_script_refresh_all (void);
+char *ood_tcl_script_state       (const char *target);
+char *ood_tcl_script_halt        (const char *target);
+char *ood_tcl_script_resume      (const char           *target,
+                                  gboolean              at_address,
+                                  guint64               address,
+                                  const OodTclStepOver *over);
+char *ood_tcl_script_step        (const char           *target,
+                                  gboolean              at_address,
+                                  guint64               address,
+                                  const OodTclStepOver *over);
+char *ood_tcl_script_reset       (const char  *target,
+                                  OodResetMode mode);
+char *ood_tcl_script_bp_add      (const char       *target,
+                                  guint64           address,
+                                  guint             length,
+                                  OodBreakpointKind kind);
+char *ood_tcl_script_bp_remove   (const char *target,
+                                  guint64     address);
+
+G_END_DECLS

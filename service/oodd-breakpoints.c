@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "openocd-target"
+
+#include "oodd-breakpoints.h"
+
+#include "ood-error.h"
+
+#define MAX_BREAKPOINT_LENGTH 64
+
+typedef struct {
+  guint64           address;
+  guint             length;
+  OodBreakpointKind kind;
+} Breakpoint;
+
+struct _OoddBreakpoints {
+  OodBreakpointsSkeleton parent_instance;
+
+  OoddEndpoint *endpoint;   /* owns the target that owns us */
+  char         *target_name;
+  GArray       *list;       /* (element-type Breakpoint) by address */
+};
+
+G_DEFINE_FINAL_TYPE (OoddBreakpoints, oodd_breakpoints, OOD_TYPE_BREAKPOINTS_SKELETON)
+
+typedef struct {
+  OoddBreakpoints       *self;
+  GDBusMethodInvocation *invocation;
+  Breakpoint             breakpoint;
+  gboolean               adding;
+} Change;
+
+static const char *
+kind_name (OodBreakpointKind kind)
+{
+  return kind == OOD_BP_HARDWARE ? "hw" : "sw";
+}
+
+static void
+publish (OoddBreakpoints *self)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tus)"));
+  for (guint i = 0; i < self->list->len; i++)
+    {
+      Breakpoint *bp = &g_array_index (self->list, Breakpoint, i);
+      g_variant_builder_add (&builder, "(tus)", bp->address, bp->length, kind_name (bp->kind));
+    }
+  ood_breakpoints_set_breakpoints (OOD_BREAKPOINTS (self), g_variant_builder_end (&builder));
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+static gint
+find (OoddBreakpoints *self, guint64 address)
+{
+  for (guint i = 0; i < self->list->len; i++)
+    if (g_array_index (self->list, Breakpoint, i).address == address)
+      return (gint) i;
+  return -1;
+}
+
+static gint
+compare_address (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const Breakpoint *) a)->address, y = ((const Breakpoint *) b)->address;
+
+  return x < y ? -1 : x > y;
+}
+
+/**
+ * oodd_breakpoints_lookup:
+ * @over: (out): filled in when there is a breakpoint at @address
+ *
+ * Returns: whether a breakpoint set through the service is at @address
+ */
+gboolean
+oodd_breakpoints_lookup (OoddBreakpoints *self, guint64 address, OodTclStepOver *over)
+{
+  gint i = find (self, address);
+  Breakpoint *bp;
+
+  if (i < 0)
+    return FALSE;
+  bp = &g_array_index (self->list, Breakpoint, i);
+  *over = (OodTclStepOver) { bp->address, bp->length, bp->kind };
+  return TRUE;
+}
+
+/* The connection to OpenOCD was lost: whatever it had, a restarted
+ * OpenOCD has no breakpoints, so none are claimed. */
+void
+oodd_breakpoints_forget (OoddBreakpoints *self)
+{
+  if (self->list->len == 0)
+    return;
+  g_message ("%s: forgetting %u breakpoints after losing OpenOCD", self->target_name,
+             self->list->len);
+  g_array_set_size (self->list, 0);
+  publish (self);
+}
+
+static void
+on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Change *change = user_data;
+  OoddBreakpoints *self = change->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) record = oodd_endpoint_run_finish (OODD_ENDPOINT (source),
+                                                                   result, &error);
+  gint i = find (self, change->breakpoint.address);
+
+  if (record == NULL)
+    g_dbus_method_invocation_return_gerror (change->invocation, error);
+  else
+    {
+      if (i >= 0)
+        g_array_remove_index (self->list, (guint) i);
+      if (change->adding)
+        {
+          g_array_append_val (self->list, change->breakpoint);
+          g_array_sort (self->list, compare_address);
+        }
+      publish (self);
+      g_dbus_method_invocation_return_value (change->invocation, NULL);
+    }
+  g_object_unref (change->invocation);
+  g_object_unref (change->self);
+  g_free (change);
+}
+
+static void
+start_change (OoddBreakpoints *self, GDBusMethodInvocation *invocation,
+              const Breakpoint *breakpoint, gboolean adding)
+{
+  Change *change = g_new0 (Change, 1);
+  g_autofree char *script = NULL;
+
+  change->self = g_object_ref (self);
+  change->invocation = g_object_ref (invocation);
+  change->breakpoint = *breakpoint;
+  change->adding = adding;
+  script = adding ? ood_tcl_script_bp_add (self->target_name, breakpoint->address,
+                                           breakpoint->length, breakpoint->kind)
+                  : ood_tcl_script_bp_remove (self->target_name, breakpoint->address);
+  oodd_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_change_done, change);
+}
+
+static gboolean
+parse_kind (const char *text, OodBreakpointKind *kind)
+{
+  if (text[0] == '\0' || g_str_equal (text, "sw"))
+    *kind = text[0] == '\0' ? OOD_BP_DEFAULT : OOD_BP_SOFTWARE;
+  else if (g_str_equal (text, "hw"))
+    *kind = OOD_BP_HARDWARE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+handle_add (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address,
+            guint length, const char *kind_text)
+{
+  OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
+  Breakpoint bp = { address, length, OOD_BP_DEFAULT };
+
+  if (!parse_kind (kind_text, &bp.kind))
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                           "unknown breakpoint kind '%s' (use hw, sw or empty)",
+                                           kind_text);
+  else if (length == 0 || length > MAX_BREAKPOINT_LENGTH)
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                           "breakpoint length must be 1 to %d bytes, not %u",
+                                           MAX_BREAKPOINT_LENGTH, length);
+  else if (find (self, address) >= 0)
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                           "a breakpoint is already set at 0x%" G_GINT64_MODIFIER "x",
+                                           address);
+  else
+    start_change (self, invocation, &bp, TRUE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_remove (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address)
+{
+  OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
+  Breakpoint bp = { address, 0, OOD_BP_DEFAULT };
+
+  start_change (self, invocation, &bp, FALSE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+oodd_breakpoints_finalize (GObject *object)
+{
+  OoddBreakpoints *self = OODD_BREAKPOINTS (object);
+
+  g_array_unref (self->list);
+  g_free (self->target_name);
+  G_OBJECT_CLASS (oodd_breakpoints_parent_class)->finalize (object);
+}
+
+static void
+oodd_breakpoints_class_init (OoddBreakpointsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = oodd_breakpoints_finalize;
+}
+
+static void
+oodd_breakpoints_init (OoddBreakpoints *self)
+{
+  self->list = g_array_new (FALSE, FALSE, sizeof (Breakpoint));
+  g_signal_connect (self, "handle-add", G_CALLBACK (handle_add), NULL);
+  g_signal_connect (self, "handle-remove", G_CALLBACK (handle_remove), NULL);
+}
+
+OoddBreakpoints *
+oodd_breakpoints_new (OoddEndpoint *endpoint, const char *target_name)
+{
+  OoddBreakpoints *self = g_object_new (OODD_TYPE_BREAKPOINTS, NULL);
+
+  self->endpoint = endpoint;
+  self->target_name = g_strdup (target_name);
+  publish (self);
+  return self;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "openocd-dbusd"
+
+#include <glib-unix.h>
+#include <gio/gio.h>
+#include <locale.h>
+#include <stdlib.h>
+
+#include "ood-error.h"
+#include "oodd-config.h"
+#include "oodd-manager.h"
+
+#define BUS_NAME "org.openocd"
+
+typedef struct {
+  GMainLoop       *loop;
+  GDBusConnection *bus;
+  OoddManager     *manager;
+  OoddSettings     settings;
+  guint            owner_id;
+  int              exit_status;
+
+  gboolean         use_session;
+  gboolean         use_system;
+  char            *bus_address;
+  char            *openocd;
+  char            *config_path;
+  gboolean         config_explicit;   /* then it must exist */
+  gboolean         verbose;
+  gboolean         version;
+  int              timeout_ms;
+} Daemon;
+
+static void
+quit (Daemon *daemon, int status)
+{
+  if (status != EXIT_SUCCESS)
+    daemon->exit_status = status;
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+on_terminate (gpointer user_data)
+{
+  g_message ("terminating");
+  quit (user_data, EXIT_SUCCESS);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hangup (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_message ("reloading %s", daemon->config_path);
+  if (daemon->manager != NULL && !oodd_manager_load (daemon->manager, &error))
+    g_warning ("%s; keeping the endpoints as they are", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_name_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  (void) bus;
+  (void) user_data;
+  g_message ("serving %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  (void) bus;
+  g_critical ("could not own %s on the bus (another instance, or the bus policy refuses)", name);
+  quit (user_data, EXIT_FAILURE);
+}
+
+static void
+on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *error,
+               gpointer user_data)
+{
+  (void) bus;
+  (void) remote_peer_vanished;
+  g_warning ("lost the bus: %s", error != NULL ? error->message : "closed");
+  quit (user_data, EXIT_FAILURE);
+}
+
+/* Objects are exported before the name is requested, so a client that
+ * sees the name sees the endpoints too. */
+static void
+start_serving (Daemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
+  g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
+  daemon->manager = oodd_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
+                                      daemon->config_explicit,
+                                      daemon->openocd);
+  if (!oodd_manager_load (daemon->manager, &error))
+    {
+      g_printerr ("openocd-dbusd: %s\n", error->message);
+      quit (daemon, EXIT_FAILURE);
+      return;
+    }
+  daemon->owner_id = g_bus_own_name_on_connection (daemon->bus, BUS_NAME,
+                                                   G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                                   on_name_acquired, on_name_lost,
+                                                   daemon, NULL);
+}
+
+static void
+on_bus_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  (void) source;
+  daemon->bus = daemon->bus_address != NULL
+                  ? g_dbus_connection_new_for_address_finish (result, &error)
+                  : g_bus_get_finish (result, &error);
+  if (daemon->bus == NULL)
+    {
+      g_printerr ("openocd-dbusd: cannot connect to the bus: %s\n", error->message);
+      quit (daemon, EXIT_FAILURE);
+      return;
+    }
+  start_serving (daemon);
+}
+
+static void
+connect_bus (Daemon *daemon)
+{
+  if (daemon->bus_address != NULL)
+    g_dbus_connection_new_for_address (daemon->bus_address,
+                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                       NULL, NULL, on_bus_ready, daemon);
+  else
+    g_bus_get (daemon->use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+               NULL, on_bus_ready, daemon);
+}
+
+static gboolean
+parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "system", 0, 0, G_OPTION_ARG_NONE, &daemon->use_system, "Serve on the system bus (default)", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &daemon->use_session, "Serve on the session bus", NULL },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &daemon->bus_address, "Serve on the bus at ADDRESS", "ADDRESS" },
+    { "openocd", 0, 0, G_OPTION_ARG_STRING, &daemon->openocd, "OpenOCD's Tcl RPC server of the \"default\" endpoint", "HOST:PORT" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &daemon->config_path, "Endpoint configuration (default " OODD_DEFAULT_CONFIG ")", "FILE" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &daemon->timeout_ms, "How long OpenOCD may take to answer a command (default 10000)", "MS" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- publish OpenOCD targets on D-Bus");
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (daemon->use_system + daemon->use_session + (daemon->bus_address != NULL) > 1)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--system, --session and --address exclude each other");
+      return FALSE;
+    }
+  if (daemon->openocd != NULL && !oodd_config_check_address (daemon->openocd, error))
+    return FALSE;
+  if (daemon->timeout_ms < 0 || daemon->timeout_ms > 3600 * 1000)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--timeout must be 1 to 3600000 ms");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Daemon daemon = { .exit_status = EXIT_SUCCESS };
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  oodd_settings_init_defaults (&daemon.settings);
+  if (!parse_options (&daemon, &argc, &argv, &error))
+    {
+      g_printerr ("openocd-dbusd: %s\n", error->message);
+      return 2;
+    }
+  if (daemon.version)
+    {
+      g_print ("openocd-dbusd %s\n", OODD_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (daemon.verbose)
+    g_log_set_debug_enabled (TRUE);
+  if (daemon.timeout_ms > 0)
+    daemon.settings.command_timeout_ms = (guint) daemon.timeout_ms;
+  daemon.config_explicit = daemon.config_path != NULL;
+  if (daemon.config_path == NULL)
+    daemon.config_path = g_strdup (OODD_DEFAULT_CONFIG);
+  (void) ood_error_quark ();
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_terminate, &daemon);
+  g_unix_signal_add (SIGINT, on_terminate, &daemon);
+  g_unix_signal_add (SIGHUP, on_hangup, &daemon);
+  connect_bus (&daemon);
+  g_main_loop_run (daemon.loop);
+
+  if (daemon.owner_id != 0)
+    g_bus_unown_name (daemon.owner_id);
+  g_clear_object (&daemon.manager);
+  if (daemon.bus != NULL)
+    g_dbus_connection_flush_sync (daemon.bus, NULL, NULL);
+  g_clear_object (&daemon.bus);
+  g_main_loop_unref (daemon.loop);
+  g_free (daemon.bus_address);
+  g_free (daemon.openocd);
+  g_free (daemon.config_path);
+  return daemon.exit_status;
+}

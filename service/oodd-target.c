@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "openocd-target"
+
+#include "oodd-target.h"
+
+#include "ood-error.h"
+#include "ood-state.h"
+#include "ood-tcl-script.h"
+#include "oodd-breakpoints.h"
+
+#define DEFAULT_WAIT_HALT_MS 5000
+
+struct _OoddTarget {
+  OodTargetSkeleton  parent_instance;
+
+  OoddEndpoint      *endpoint;     /* owns us */
+  OodObjectSkeleton *object;
+  OoddBreakpoints   *breakpoints;
+  GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
+  gboolean           gone;         /* disposed: no new waiters */
+};
+
+G_DEFINE_FINAL_TYPE (OoddTarget, oodd_target, OOD_TYPE_TARGET_SKELETON)
+
+/* One WaitHalt caller waiting for the target to halt. */
+typedef struct {
+  OoddTarget            *target;
+  GDBusMethodInvocation *invocation;
+  GSource               *deadline;
+  guint                  timeout_ms;
+} Waiter;
+
+/* One method call waiting for OpenOCD. */
+typedef struct {
+  OoddTarget            *target;
+  GDBusMethodInvocation *invocation;
+  gboolean               returns_state;
+} Call;
+
+const char *
+oodd_target_get_name (OoddTarget *self)
+{
+  return ood_target_get_name (OOD_TARGET (self));
+}
+
+OodObjectSkeleton *
+oodd_target_get_object (OoddTarget *self)
+{
+  return self->object;
+}
+
+GVariant *
+oodd_target_dup_state_dict (OoddTarget *self)
+{
+  OodTarget *iface = OOD_TARGET (self);
+
+  return g_variant_ref_sink (ood_state_dict_new (ood_target_get_name (iface),
+                                                 ood_target_get_state (iface),
+                                                 ood_target_get_current_pc_valid (iface),
+                                                 ood_target_get_current_pc (iface)));
+}
+
+static void
+waiter_finish (Waiter *waiter, GError *error)
+{
+  OoddTarget *self = waiter->target;
+
+  self->waiters = g_list_remove (self->waiters, waiter);
+  g_source_destroy (waiter->deadline);
+  g_source_unref (waiter->deadline);
+  if (error != NULL)
+    g_dbus_method_invocation_return_gerror (waiter->invocation, error);
+  else
+    ood_target_complete_wait_halt (OOD_TARGET (self), waiter->invocation,
+                                   ood_state_dict_new (oodd_target_get_name (self),
+                                                       ood_target_get_state (OOD_TARGET (self)),
+                                                       ood_target_get_current_pc_valid (OOD_TARGET (self)),
+                                                       ood_target_get_current_pc (OOD_TARGET (self))));
+  g_object_unref (waiter->invocation);
+  g_free (waiter);
+}
+
+static void
+fail_waiters (OoddTarget *self, const GError *error)
+{
+  while (self->waiters != NULL)
+    waiter_finish (self->waiters->data, g_error_copy (error));
+}
+
+static void
+wake_waiters (OoddTarget *self)
+{
+  while (self->waiters != NULL)
+    waiter_finish (self->waiters->data, NULL);
+}
+
+/**
+ * oodd_target_apply:
+ * @record: what OpenOCD just said about this target
+ *
+ * Publishes @record: all changed properties go out in one
+ * PropertiesChanged, sent at once; WaitHalt callers are answered if the
+ * target is halted.
+ *
+ * Returns: whether the state or PC changed
+ */
+gboolean
+oodd_target_apply (OoddTarget *self, const OodTclTargetRecord *record)
+{
+  OodTarget *iface = OOD_TARGET (self);
+  gboolean changed;
+
+  changed = g_strcmp0 (ood_target_get_state (iface), record->state) != 0 ||
+            ood_target_get_current_pc_valid (iface) != record->pc_valid ||
+            ood_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
+  if (record->pc_error != NULL)
+    g_debug ("%s: halted, but its PC could not be read: %s", record->name, record->pc_error);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  ood_target_set_type_ (iface, record->type);
+  ood_target_set_state (iface, record->state);
+  ood_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
+  ood_target_set_current_pc_valid (iface, record->pc_valid);
+  g_object_thaw_notify (G_OBJECT (self));
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+
+  if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
+    wake_waiters (self);
+  return changed;
+}
+
+/**
+ * oodd_target_disconnected:
+ *
+ * OpenOCD went away: the state is unknown, waiting callers fail with
+ * @reason, and breakpoints are forgotten (a restarted OpenOCD has none).
+ */
+void
+oodd_target_disconnected (OoddTarget *self, const GError *reason)
+{
+  OodTclTargetRecord unknown = {
+    .name = (char *) oodd_target_get_name (self),
+    .type = (char *) ood_target_get_type_ (OOD_TARGET (self)),
+    .state = (char *) OOD_STATE_UNKNOWN,
+  };
+
+  oodd_target_apply (self, &unknown);
+  fail_waiters (self, reason);
+  oodd_breakpoints_forget (self->breakpoints);
+}
+
+void
+oodd_target_emit_event (OoddTarget *self, const char *event)
+{
+  ood_target_emit_target_event (OOD_TARGET (self), event);
+}
+
+static void
+on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) record = NULL;
+
+  record = oodd_endpoint_run_finish (OODD_ENDPOINT (source), result, &error);
+  if (record == NULL)
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else if (call->returns_state)
+    g_dbus_method_invocation_return_value (call->invocation,
+                                           g_variant_new ("(@a{sv})",
+                                                          ood_state_dict_new (record->name,
+                                                                              record->state,
+                                                                              record->pc_valid,
+                                                                              record->pc)));
+  else
+    g_dbus_method_invocation_return_value (call->invocation, NULL);
+  g_object_unref (call->invocation);
+  g_object_unref (call->target);
+  g_free (call);
+}
+
+/* Takes @script; answers @invocation with the target's new state or with
+ * nothing, as @returns_state says. */
+static gboolean
+run (OoddTarget *self, GDBusMethodInvocation *invocation, char *script,
+     OodTclCallFlags flags, gboolean returns_state)
+{
+  g_autofree char *owned = script;
+  Call *call = g_new0 (Call, 1);
+
+  call->target = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  call->returns_state = returns_state;
+  g_debug ("%s: %s", oodd_target_get_name (self),
+           g_dbus_method_invocation_get_method_name (invocation));
+  oodd_endpoint_run_async (self->endpoint, owned, flags, on_run_done, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_state (OodTarget *iface, GDBusMethodInvocation *invocation)
+{
+  OoddTarget *self = OODD_TARGET (iface);
+
+  return run (self, invocation, ood_tcl_script_state (oodd_target_get_name (self)),
+              OOD_TCL_CALL_SHAREABLE, TRUE);
+}
+
+static gboolean
+handle_halt (OodTarget *iface, GDBusMethodInvocation *invocation)
+{
+  OoddTarget *self = OODD_TARGET (iface);
+
+  return run (self, invocation, ood_tcl_script_halt (oodd_target_get_name (self)),
+              OOD_TCL_CALL_NONE, TRUE);
+}
+
+/* The breakpoint of ours a step or resume would start on, if any. */
+static const OodTclStepOver *
+find_step_over (OoddTarget *self, gboolean at_address, guint64 address, OodTclStepOver *over)
+{
+  OodTarget *iface = OOD_TARGET (self);
+
+  if (!at_address)
+    {
+      if (!ood_target_get_current_pc_valid (iface))
+        return NULL;
+      address = ood_target_get_current_pc (iface);
+    }
+  return oodd_breakpoints_lookup (self->breakpoints, address, over) ? over : NULL;
+}
+
+static gboolean
+resume (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
+{
+  OodTclStepOver over;
+  const OodTclStepOver *lift = find_step_over (self, at_address, address, &over);
+
+  return run (self, invocation,
+              ood_tcl_script_resume (oodd_target_get_name (self), at_address, address, lift),
+              OOD_TCL_CALL_NONE, FALSE);
+}
+
+static gboolean
+step (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
+{
+  OodTclStepOver over;
+  const OodTclStepOver *lift = find_step_over (self, at_address, address, &over);
+
+  return run (self, invocation,
+              ood_tcl_script_step (oodd_target_get_name (self), at_address, address, lift),
+              OOD_TCL_CALL_NONE, TRUE);
+}
+
+static gboolean
+handle_resume (OodTarget *iface, GDBusMethodInvocation *invocation)
+{
+  return resume (OODD_TARGET (iface), invocation, FALSE, 0);
+}
+
+static gboolean
+handle_resume_at (OodTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
+{
+  return resume (OODD_TARGET (iface), invocation, TRUE, address);
+}
+
+static gboolean
+handle_step (OodTarget *iface, GDBusMethodInvocation *invocation)
+{
+  return step (OODD_TARGET (iface), invocation, FALSE, 0);
+}
+
+static gboolean
+handle_step_at (OodTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
+{
+  return step (OODD_TARGET (iface), invocation, TRUE, address);
+}
+
+static gboolean
+parse_reset_mode (const char *text, OodResetMode *mode)
+{
+  if (text[0] == '\0' || g_str_equal (text, "halt"))
+    *mode = OOD_RESET_HALT;
+  else if (g_str_equal (text, "run"))
+    *mode = OOD_RESET_RUN;
+  else if (g_str_equal (text, "init"))
+    *mode = OOD_RESET_INIT;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+handle_reset (OodTarget *iface, GDBusMethodInvocation *invocation, const char *mode_text)
+{
+  OoddTarget *self = OODD_TARGET (iface);
+  OodResetMode mode;
+
+  if (!parse_reset_mode (mode_text, &mode))
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                             "unknown reset mode '%s' (use halt, run or init)",
+                                             mode_text);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  return run (self, invocation, ood_tcl_script_reset (oodd_target_get_name (self), mode),
+              OOD_TCL_CALL_NONE, FALSE);
+}
+
+static gboolean
+on_wait_deadline (gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter_finish (waiter, g_error_new (OOD_ERROR, OOD_ERROR_TIMEOUT,
+                                      "target did not halt within %u ms", waiter->timeout_ms));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+add_waiter (OoddTarget *self, GDBusMethodInvocation *invocation, guint timeout_ms)
+{
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  waiter->target = self;
+  waiter->invocation = invocation;
+  waiter->timeout_ms = timeout_ms;
+  waiter->deadline = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (waiter->deadline, on_wait_deadline, waiter, NULL);
+  g_source_attach (waiter->deadline, g_main_context_get_thread_default ());
+  self->waiters = g_list_prepend (self->waiters, waiter);
+}
+
+typedef struct {
+  OoddTarget            *target;
+  GDBusMethodInvocation *invocation;
+  guint                  timeout_ms;
+} WaitStart;
+
+/* The fresh state is in: answer now if halted, else wait for the
+ * notification-driven refresh that reports the halt. */
+static void
+on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WaitStart *start = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) record = NULL;
+
+  record = oodd_endpoint_run_finish (OODD_ENDPOINT (source), result, &error);
+  if (record == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (start->invocation, error);
+      g_object_unref (start->invocation);
+    }
+  else if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
+    {
+      g_dbus_method_invocation_return_value (start->invocation,
+                                             g_variant_new ("(@a{sv})",
+                                                            ood_state_dict_new (record->name,
+                                                                                record->state,
+                                                                                record->pc_valid,
+                                                                                record->pc)));
+      g_object_unref (start->invocation);
+    }
+  else if (start->target->gone)
+    {
+      g_dbus_method_invocation_return_error_literal (start->invocation, OOD_ERROR,
+                                                     OOD_ERROR_DISCONNECTED, "the target is gone");
+      g_object_unref (start->invocation);
+    }
+  else
+    add_waiter (start->target, start->invocation, start->timeout_ms);
+  g_object_unref (start->target);
+  g_free (start);
+}
+
+static gboolean
+handle_wait_halt (OodTarget *iface, GDBusMethodInvocation *invocation, guint timeout_ms)
+{
+  OoddTarget *self = OODD_TARGET (iface);
+  g_autofree char *script = ood_tcl_script_state (oodd_target_get_name (self));
+  WaitStart *start = g_new0 (WaitStart, 1);
+
+  start->target = g_object_ref (self);
+  start->invocation = g_object_ref (invocation);
+  start->timeout_ms = timeout_ms != 0 ? timeout_ms : DEFAULT_WAIT_HALT_MS;
+  oodd_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_SHAREABLE, on_wait_state, start);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+oodd_target_dispose (GObject *object)
+{
+  OoddTarget *self = OODD_TARGET (object);
+  g_autoptr(GError) gone = g_error_new_literal (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                                "the target is gone");
+
+  self->gone = TRUE;
+  fail_waiters (self, gone);
+  g_clear_object (&self->breakpoints);
+  g_clear_object (&self->object);
+  G_OBJECT_CLASS (oodd_target_parent_class)->dispose (object);
+}
+
+static void
+oodd_target_class_init (OoddTargetClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = oodd_target_dispose;
+}
+
+static void
+oodd_target_init (OoddTarget *self)
+{
+  g_signal_connect (self, "handle-state", G_CALLBACK (handle_state), NULL);
+  g_signal_connect (self, "handle-halt", G_CALLBACK (handle_halt), NULL);
+  g_signal_connect (self, "handle-resume", G_CALLBACK (handle_resume), NULL);
+  g_signal_connect (self, "handle-resume-at", G_CALLBACK (handle_resume_at), NULL);
+  g_signal_connect (self, "handle-step", G_CALLBACK (handle_step), NULL);
+  g_signal_connect (self, "handle-step-at", G_CALLBACK (handle_step_at), NULL);
+  g_signal_connect (self, "handle-reset", G_CALLBACK (handle_reset), NULL);
+  g_signal_connect (self, "handle-wait-halt", G_CALLBACK (handle_wait_halt), NULL);
+}
+
+/**
+ * oodd_target_new:
+ * @endpoint: the OpenOCD the target belongs to; it must outlive the target
+ * @record: the target as OpenOCD first reported it
+ *
+ * Returns: (transfer full): a target with its exportable object at
+ *   ENDPOINT_PATH/ESCAPED_NAME, not yet exported
+ */
+OoddTarget *
+oodd_target_new (OoddEndpoint *endpoint, const OodTclTargetRecord *record)
+{
+  OoddTarget *self = g_object_new (OODD_TYPE_TARGET, NULL);
+  g_autofree char *escaped = g_dbus_escape_object_path (record->name);
+  g_autofree char *path = g_strdup_printf ("%s/%s", oodd_endpoint_get_path (endpoint), escaped);
+
+  self->endpoint = endpoint;
+  self->breakpoints = oodd_breakpoints_new (endpoint, record->name);
+  ood_target_set_name (OOD_TARGET (self), record->name);
+  ood_target_set_endpoint (OOD_TARGET (self), oodd_endpoint_get_name (endpoint));
+  oodd_target_apply (self, record);
+
+  self->object = ood_object_skeleton_new (path);
+  ood_object_skeleton_set_target (self->object, OOD_TARGET (self));
+  ood_object_skeleton_set_breakpoints (self->object, OOD_BREAKPOINTS (self->breakpoints));
+  return self;
+}
