@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-test"
+
+#include "ood-service-fixture.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "ood-error.h"
+
+#define READY_TIMEOUT_MS 20000
+#define STOP_TIMEOUT_MS 10000
+
+struct _OodServiceFixture {
+  GTestDBus       *bus_daemon;
+  GDBusConnection *bus;
+  GPtrArray       *boards;      /* (element-type OodTestbed) */
+  GPtrArray       *targets;     /* (element-type OodTarget) per board, lazily */
+  GPtrArray       *breakpoints; /* (element-type OodBreakpoints) per board, lazily */
+  GPtrArray       *endpoints;   /* (element-type OodEndpoint) per board, lazily */
+  GSubprocess     *service;
+  GStrv            service_argv;
+  char            *tmpdir;
+  char            *log_path;
+};
+
+static const char *
+env_or (const char *name, const char *fallback)
+{
+  const char *value = g_getenv (name);
+
+  return value != NULL && *value != '\0' ? value : fallback;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  (void) user_data;
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+gboolean
+ood_test_wait_for (OodTestCondition condition, gpointer user_data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!condition (user_data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  return TRUE;
+}
+
+char *
+ood_service_fixture_dup_endpoint_name (OodServiceFixture *fixture, guint board)
+{
+  return fixture->boards->len <= 1 ? g_strdup ("default") : g_strdup_printf ("board%u", board);
+}
+
+char *
+ood_service_fixture_dup_target_path (OodServiceFixture *fixture, guint board)
+{
+  g_autofree char *endpoint = ood_service_fixture_dup_endpoint_name (fixture, board);
+  g_autofree char *escaped = g_dbus_escape_object_path (
+      ood_testbed_get_target_name (fixture->boards->pdata[board]));
+
+  return g_strdup_printf ("/org/openocd/%s/%s", endpoint, escaped);
+}
+
+static char *
+write_config (OodServiceFixture *fixture, GError **error)
+{
+  g_autoptr(GString) text = g_string_new ("# written by the test fixture\n");
+  char *path = g_build_filename (fixture->tmpdir, "openocd-dbus.conf", NULL);
+
+  for (guint i = 0; i < fixture->boards->len; i++)
+    {
+      g_autofree char *address = ood_testbed_get_address (fixture->boards->pdata[i]);
+      g_string_append_printf (text, "[Endpoint board%u]\nAddress=%s\n", i, address);
+    }
+  if (!g_file_set_contents (path, text->str, -1, error))
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+static GStrv
+service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+
+  g_strv_builder_add_many (argv, env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT), "--address",
+                           g_test_dbus_get_bus_address (fixture->bus_daemon), NULL);
+  if (fixture->boards->len == 1)
+    {
+      g_autofree char *address = ood_testbed_get_address (fixture->boards->pdata[0]);
+      g_autofree char *no_config = g_build_filename (fixture->tmpdir, "absent.conf", NULL);
+      g_strv_builder_add_many (argv, "--openocd", address, "--config", no_config, NULL);
+    }
+  else
+    {
+      g_autofree char *config = write_config (fixture, error);
+      if (config == NULL)
+        return NULL;
+      g_strv_builder_add_many (argv, "--config", config, NULL);
+    }
+  for (guint i = 0; options->extra_args != NULL && options->extra_args[i] != NULL; i++)
+    g_strv_builder_add (argv, options->extra_args[i]);
+  if (g_getenv ("OOD_TEST_VERBOSE") != NULL)
+    g_strv_builder_add (argv, "--verbose");
+  return g_strv_builder_end (argv);
+}
+
+typedef struct {
+  OodServiceFixture *fixture;
+  OodEndpoint      **endpoints;
+} Ready;
+
+static gboolean
+all_connected (gpointer user_data)
+{
+  Ready *ready = user_data;
+
+  for (guint i = 0; i < ready->fixture->boards->len; i++)
+    {
+      const char *const *targets = ood_endpoint_get_targets (ready->endpoints[i]);
+      if (!ood_endpoint_get_connected (ready->endpoints[i]) || targets == NULL ||
+          targets[0] == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Waits until every endpoint is connected and has its target. */
+static gboolean
+wait_ready (OodServiceFixture *fixture, GError **error)
+{
+  g_autofree OodEndpoint **endpoints = g_new0 (OodEndpoint *, fixture->boards->len);
+  Ready ready = { fixture, endpoints };
+  gboolean ok;
+
+  for (guint i = 0; i < fixture->boards->len; i++)
+    endpoints[i] = ood_service_fixture_get_endpoint (fixture, i);
+  ok = ood_test_wait_for (all_connected, &ready, READY_TIMEOUT_MS);
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "the service did not connect to every OpenOCD in time; see %s",
+                 fixture->log_path);
+  return ok;
+}
+
+/**
+ * ood_service_fixture_start_service:
+ *
+ * Starts the daemon (again) and waits until its endpoints are connected.
+ */
+gboolean
+ood_service_fixture_start_service (OodServiceFixture *fixture, GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  g_return_val_if_fail (fixture->service == NULL, FALSE);
+  if (g_getenv ("OOD_TEST_VERBOSE") != NULL)
+    launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  else
+    {
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+      g_subprocess_launcher_set_stderr_file_path (launcher, fixture->log_path);
+    }
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  fixture->service = g_subprocess_launcher_spawnv (launcher,
+                                                   (const char *const *) fixture->service_argv,
+                                                   error);
+  return fixture->service != NULL && wait_ready (fixture, error);
+}
+
+static gboolean
+exited (gpointer user_data)
+{
+  return g_subprocess_get_if_exited (user_data) || g_subprocess_get_if_signaled (user_data);
+}
+
+static gboolean
+subprocess_done (gpointer user_data)
+{
+  GSubprocess *process = user_data;
+
+  /* get_if_* may only be asked once the process is reaped */
+  return g_subprocess_get_identifier (process) == NULL && exited (process);
+}
+
+/**
+ * ood_service_fixture_stop_service:
+ *
+ * Sends SIGTERM and waits for the daemon to exit.
+ *
+ * Returns: its exit status, 128 + signal if it died of a signal, or -1 if
+ *   it did not stop in time (it is then killed)
+ */
+int
+ood_service_fixture_stop_service (OodServiceFixture *fixture)
+{
+  g_autoptr(GSubprocess) service = g_steal_pointer (&fixture->service);
+  int status = -1;
+
+  if (service == NULL)
+    return 0;
+  g_subprocess_send_signal (service, SIGTERM);
+  if (ood_test_wait_for (subprocess_done, service, STOP_TIMEOUT_MS))
+    status = g_subprocess_get_if_exited (service) ? g_subprocess_get_exit_status (service)
+                                                  : 128 + g_subprocess_get_term_sig (service);
+  else
+    g_subprocess_force_exit (service);
+  if (status != 0)
+    g_printerr ("# openocd-dbusd ended with status %d; log: %s\n", status, fixture->log_path);
+  return status;
+}
+
+static gboolean
+start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
+{
+  OodTestbedOptions testbed_options = { .target_name = options->target_name };
+  guint n = MAX (options->n_boards, 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      OodTestbed *testbed = ood_testbed_new (&testbed_options, error);
+      if (testbed == NULL)
+        return FALSE;
+      g_ptr_array_add (fixture->boards, testbed);
+      g_ptr_array_add (fixture->targets, NULL);
+      g_ptr_array_add (fixture->breakpoints, NULL);
+      g_ptr_array_add (fixture->endpoints, NULL);
+    }
+  return TRUE;
+}
+
+OodServiceFixture *
+ood_service_fixture_new (const OodServiceOptions *options, GError **error)
+{
+  const OodServiceOptions no_options = { 0 };
+  g_autoptr(OodServiceFixture) fixture = g_new0 (OodServiceFixture, 1);
+
+  options = options != NULL ? options : &no_options;
+  (void) ood_error_quark ();
+  fixture->boards = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_testbed_free);
+  fixture->targets = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture->breakpoints = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture->endpoints = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture->tmpdir = g_dir_make_tmp ("ood-service-XXXXXX", error);
+  if (fixture->tmpdir == NULL || !start_boards (fixture, options, error))
+    return NULL;
+  fixture->log_path = g_build_filename (fixture->tmpdir, "openocd-dbusd.log", NULL);
+  fixture->bus_daemon = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fixture->bus_daemon);
+  fixture->bus = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (fixture->bus_daemon),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, error);
+  if (fixture->bus == NULL)
+    return NULL;
+  fixture->service_argv = service_argv (fixture, options, error);
+  if (fixture->service_argv == NULL)
+    return NULL;
+  if (!options->no_service && !ood_service_fixture_start_service (fixture, error))
+    return NULL;
+  return g_steal_pointer (&fixture);
+}
+
+static void
+remove_tmpdir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+      g_unlink (file);
+    }
+  g_rmdir (path);
+}
+
+void
+ood_service_fixture_free (OodServiceFixture *fixture)
+{
+  gboolean keep = FALSE;
+
+  if (fixture == NULL)
+    return;
+  if (fixture->service != NULL)
+    keep = ood_service_fixture_stop_service (fixture) != 0;
+  g_clear_pointer (&fixture->targets, g_ptr_array_unref);
+  g_clear_pointer (&fixture->breakpoints, g_ptr_array_unref);
+  g_clear_pointer (&fixture->endpoints, g_ptr_array_unref);
+  if (fixture->bus != NULL)
+    g_dbus_connection_close_sync (fixture->bus, NULL, NULL);
+  g_clear_object (&fixture->bus);
+  if (fixture->bus_daemon != NULL)
+    g_test_dbus_down (fixture->bus_daemon);
+  g_clear_object (&fixture->bus_daemon);
+  g_clear_pointer (&fixture->boards, g_ptr_array_unref);
+  g_strfreev (fixture->service_argv);
+  if (fixture->tmpdir != NULL && !keep)
+    remove_tmpdir (fixture->tmpdir);
+  g_free (fixture->tmpdir);
+  g_free (fixture->log_path);
+  g_free (fixture);
+}
+
+GDBusConnection *
+ood_service_fixture_get_bus (OodServiceFixture *fixture)
+{
+  return fixture->bus;
+}
+
+const char *
+ood_service_fixture_get_bus_address (OodServiceFixture *fixture)
+{
+  return g_test_dbus_get_bus_address (fixture->bus_daemon);
+}
+
+OodTestbed *
+ood_service_fixture_get_testbed (OodServiceFixture *fixture, guint board)
+{
+  return fixture->boards->pdata[board];
+}
+
+GPid
+ood_service_fixture_get_service_pid (OodServiceFixture *fixture)
+{
+  const char *id = fixture->service != NULL ? g_subprocess_get_identifier (fixture->service) : NULL;
+
+  return id != NULL ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
+const char *
+ood_service_fixture_get_tmpdir (OodServiceFixture *fixture)
+{
+  return fixture->tmpdir;
+}
+
+/* Proxies are made on first use and kept, so their property caches follow
+ * PropertiesChanged for the rest of the test. */
+static gpointer
+proxy_for (OodServiceFixture *fixture, GPtrArray *cache, guint board, GType type,
+           const char *interface, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (cache->pdata[board] == NULL)
+    cache->pdata[board] = g_initable_new (type, NULL, &error,
+                                          "g-connection", fixture->bus,
+                                          "g-name", "org.openocd",
+                                          "g-object-path", path,
+                                          "g-interface-name", interface,
+                                          NULL);
+  g_assert_no_error (error);
+  return cache->pdata[board];
+}
+
+OodTarget *
+ood_service_fixture_get_target (OodServiceFixture *fixture, guint board)
+{
+  g_autofree char *path = ood_service_fixture_dup_target_path (fixture, board);
+
+  return proxy_for (fixture, fixture->targets, board, OOD_TYPE_TARGET_PROXY,
+                    "org.openocd.Target", path);
+}
+
+OodBreakpoints *
+ood_service_fixture_get_breakpoints (OodServiceFixture *fixture, guint board)
+{
+  g_autofree char *path = ood_service_fixture_dup_target_path (fixture, board);
+
+  return proxy_for (fixture, fixture->breakpoints, board, OOD_TYPE_BREAKPOINTS_PROXY,
+                    "org.openocd.Breakpoints", path);
+}
+
+OodEndpoint *
+ood_service_fixture_get_endpoint (OodServiceFixture *fixture, guint board)
+{
+  g_autofree char *name = ood_service_fixture_dup_endpoint_name (fixture, board);
+  g_autofree char *path = g_strdup_printf ("/org/openocd/%s", name);
+
+  return proxy_for (fixture, fixture->endpoints, board, OOD_TYPE_ENDPOINT_PROXY,
+                    "org.openocd.Endpoint", path);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The real openocd-dbusd on a private bus (GTestDBus), in front of one or
+ * more simulated boards with real OpenOCDs, for integration tests and the
+ * benchmark. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ood-generated.h"
+#include "ood-testbed.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OodServiceFixture OodServiceFixture;
+
+typedef struct {
+  guint              n_boards;     /* 0 or 1: endpoint "default"; more: "board0", "board1", … */
+  const char        *target_name;  /* NULL: riscv.cpu */
+  const char *const *extra_args;   /* more daemon arguments, NULL-terminated */
+  gboolean           no_service;   /* boards and bus only */
+} OodServiceOptions;
+
+OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,
+                                                      GError                 **error);
+void               ood_service_fixture_free          (OodServiceFixture *fixture);
+GDBusConnection   *ood_service_fixture_get_bus       (OodServiceFixture *fixture);
+const char        *ood_service_fixture_get_bus_address (OodServiceFixture *fixture);
+OodTestbed        *ood_service_fixture_get_testbed   (OodServiceFixture *fixture,
+                                                      guint              board);
+char              *ood_service_fixture_dup_endpoint_name (OodServiceFixture *fixture,
+                                                          guint              board);
+char              *ood_service_fixture_dup_target_path (OodServiceFixture *fixture,
+                                                        guint              board);
+OodTarget         *ood_service_fixture_get_target    (OodServiceFixture *fixture,
+                                                      guint              board);
+OodBreakpoints    *ood_service_fixture_get_breakpoints (OodServiceFixture *fixture,
+                                                        guint              board);
+OodEndpoint       *ood_service_fixture_get_endpoint  (OodServiceFixture *fixture,
+                                                      guint              board);
+GPid               ood_service_fixture_get_service_pid (OodServiceFixture *fixture);
+gboolean           ood_service_fixture_start_service (OodServiceFixture *fixture,
+                                                      GError           **error);
+int                ood_service_fixture_stop_service  (OodServiceFixture *fixture);
+const char        *ood_service_fixture_get_tmpdir    (OodServiceFixture *fixture);
+
+/* Iterates the default main context until @condition holds or @timeout_ms
+ * passes; returns whether it holds. */
+typedef gboolean (*OodTestCondition) (gpointer user_data);
+gboolean ood_test_wait_for (OodTestCondition condition,
+                            gpointer         user_data,
+                            guint            timeout_ms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodServiceFixture, ood_service_fixture_free)
+
+G_END_DECLS
