@@ -97,8 +97,8 @@ service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
   if (fixture->boards->len == 1)
     {
       g_autofree char *address = ood_testbed_get_address (fixture->boards->pdata[0]);
-      g_autofree char *no_config = g_build_filename (fixture->tmpdir, "absent.conf", NULL);
-      g_strv_builder_add_many (argv, "--openocd", address, "--config", no_config, NULL);
+      /* an empty configuration, so no system-wide file is read */
+      g_strv_builder_add_many (argv, "--openocd", address, "--config", "/dev/null", NULL);
     }
   else
     {
@@ -219,6 +219,13 @@ ood_service_fixture_stop_service (OodServiceFixture *fixture)
   return status;
 }
 
+static void
+unref_if_set (gpointer object)
+{
+  if (object != NULL)
+    g_object_unref (object);
+}
+
 static gboolean
 start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
 {
@@ -247,9 +254,9 @@ ood_service_fixture_new (const OodServiceOptions *options, GError **error)
   options = options != NULL ? options : &no_options;
   (void) ood_error_quark ();
   fixture->boards = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_testbed_free);
-  fixture->targets = g_ptr_array_new_with_free_func (g_object_unref);
-  fixture->breakpoints = g_ptr_array_new_with_free_func (g_object_unref);
-  fixture->endpoints = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture->targets = g_ptr_array_new_with_free_func (unref_if_set);
+  fixture->breakpoints = g_ptr_array_new_with_free_func (unref_if_set);
+  fixture->endpoints = g_ptr_array_new_with_free_func (unref_if_set);
   fixture->tmpdir = g_dir_make_tmp ("ood-service-XXXXXX", error);
   if (fixture->tmpdir == NULL || !start_boards (fixture, options, error))
     return NULL;
