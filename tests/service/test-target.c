@@ -1,0 +1,1109 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration tests of org.openocd.Target, org.openocd.Breakpoints and
+ * org.openocd.Endpoint: the real daemon on a private bus in front of a real
+ * OpenOCD and the simulated RISC-V board. Every case starts its own
+ * fixture and checks that the daemon exits cleanly at the end. */
+#include <signal.h>
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-service-fixture.h"
+#include "ood-state.h"
+
+#define RAM_START 0x80000000u
+#define RAM_END   0x80010000u
+#define IN_RAM(pc) ((pc) >= RAM_START && (pc) < RAM_END)
+
+/* The built-in program (tests/sim/default-program.c). */
+#define PC_RESET    0x80000000u   /* lui  sp, 0x80010 */
+#define PC_LOOP     0x80000008u   /* loop: addi a0, s0, 0 */
+#define PC_CALL     0x8000000cu   /* jal  ra, inc */
+#define PC_AFTER    0x80000010u   /* addi s0, a0, 0 */
+#define PC_INC      0x80000020u   /* inc: addi a0, a0, 1 */
+#define PC_RET      0x80000024u   /* jalr zero, 0(ra) */
+#define COUNTER     0x80008000u   /* the loop counter in RAM */
+
+/* Generous: a loaded two-core machine, maybe under sanitizers. */
+#define PROPERTY_WAIT_MS 5000
+
+typedef struct {
+  OodServiceFixture *fixture;
+  OodTarget         *target;
+  OodBreakpoints    *breakpoints;
+  OodEndpoint       *endpoint;
+  char              *path;
+} Fx;
+
+static Fx *
+fx_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  Fx *fx = g_new0 (Fx, 1);
+
+  fx->fixture = ood_service_fixture_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fx->fixture);
+  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
+  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
+  fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  return fx;
+}
+
+/* Stops the daemon, which must exit cleanly, and frees everything. */
+static void
+fx_free (Fx *fx)
+{
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  ood_service_fixture_free (fx->fixture);
+  g_free (fx->path);
+  g_free (fx);
+}
+
+/* Runs what is already due on the default main context: the
+ * PropertiesChanged a call's reply came after is in by then. */
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+typedef struct {
+  const char *state;
+  gboolean    pc_valid;
+  guint64     pc;
+} St;
+
+static St
+parse_state (GVariant *dict)
+{
+  const char *name = NULL;
+  St st = { NULL, FALSE, 0 };
+
+  g_assert_nonnull (dict);
+  g_assert_true (g_variant_is_of_type (dict, G_VARIANT_TYPE ("a{sv}")));
+  g_assert_true (ood_state_dict_parse (dict, &name, &st.state, &st.pc_valid, &st.pc));
+  g_assert_cmpstr (name, ==, "riscv.cpu");
+  /* interned, so it outlives the dictionary */
+  st.state = ood_state_canonical (st.state);
+  g_assert_nonnull (st.state);
+  /* current_pc only when halted */
+  if (st.pc_valid)
+    g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  return st;
+}
+
+static St
+call_state (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  g_assert_true (ood_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  return parse_state (dict);
+}
+
+/* The state a successful Halt, Step or WaitHalt answered: halted in RAM. */
+static St
+halted_state (gboolean ok, GVariant *dict, const GError *error)
+{
+  St st;
+
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  st = parse_state (dict);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_true (st.pc_valid);
+  g_assert_true (IN_RAM (st.pc));
+  return st;
+}
+
+static St
+call_halt (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  gboolean ok = ood_target_call_halt_sync (fx->target, &dict, NULL, &error);
+
+  return halted_state (ok, dict, error);
+}
+
+static St
+call_step (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  gboolean ok = ood_target_call_step_sync (fx->target, &dict, NULL, &error);
+
+  return halted_state (ok, dict, error);
+}
+
+static void
+call_resume (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+call_reset (Fx *fx, const char *mode)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_target_call_reset_sync (fx->target, mode, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static St
+call_wait_halt (Fx *fx, guint timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  gboolean ok = ood_target_call_wait_halt_sync (fx->target, timeout_ms, &dict, NULL, &error);
+
+  return halted_state (ok, dict, error);
+}
+
+/* Asserts @error is the D-Bus error @name, mapped to @domain/@code. */
+static void
+assert_dbus_error (const GError *error, GQuark domain, gint code, const char *name)
+{
+  g_autofree char *remote = NULL;
+
+  g_assert_nonnull (error);
+  remote = g_dbus_error_get_remote_error (error);
+  if (g_strcmp0 (remote, name) != 0 || !g_error_matches (error, domain, code))
+    g_error ("expected %s (%s %d), got %s (%s %d): %s", name, g_quark_to_string (domain), code,
+             remote, g_quark_to_string (error->domain), error->code, error->message);
+}
+
+#define ASSERT_OOD_ERROR(error, code, name) \
+  assert_dbus_error ((error), OOD_ERROR, (code), "org.openocd.Error." name)
+#define ASSERT_INVALID_ARGS(error) \
+  assert_dbus_error ((error), G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, \
+                     "org.freedesktop.DBus.Error.InvalidArgs")
+
+/* Makes sure the target is running. */
+static void
+ensure_running (Fx *fx)
+{
+  St st = call_state (fx);
+
+  if (g_strcmp0 (st.state, OOD_STATE_RUNNING) != 0)
+    call_resume (fx);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+}
+
+/* ---- properties ---------------------------------------------------------- */
+
+static void
+test_properties (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = ood_testbed_get_address (ood_service_fixture_get_testbed (fx->fixture, 0));
+  g_autoptr(GDBusObjectManager) manager = NULL;
+  g_autoptr(GDBusObject) endpoint_object = NULL;
+  g_autoptr(GDBusObject) target_object = NULL;
+  g_autoptr(OodTarget) target_iface = NULL;
+  g_autoptr(OodEndpoint) endpoint_iface = NULL;
+  const char *const *targets;
+  GList *objects;
+  St st;
+
+  g_assert_cmpstr (ood_target_get_name (fx->target), ==, "riscv.cpu");
+  g_assert_cmpstr (ood_target_get_type_ (fx->target), ==, "riscv");
+  g_assert_cmpstr (ood_target_get_endpoint (fx->target), ==, "default");
+  g_assert_nonnull (ood_state_canonical (ood_target_get_state (fx->target)));
+
+  st = call_halt (fx);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, st.pc);
+  g_assert_true (IN_RAM (ood_target_get_current_pc (fx->target)));
+
+  call_resume (fx);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_false (ood_target_get_current_pc_valid (fx->target));
+
+  /* the endpoint */
+  g_assert_cmpstr (ood_endpoint_get_name (fx->endpoint), ==, "default");
+  g_assert_cmpstr (ood_endpoint_get_address (fx->endpoint), ==, address);
+  g_assert_true (ood_endpoint_get_connected (fx->endpoint));
+  g_assert_nonnull (ood_endpoint_get_version (fx->endpoint));
+  if (!g_str_has_prefix (ood_endpoint_get_version (fx->endpoint), "Open On-Chip Debugger 0.12"))
+    g_error ("Version is '%s'", ood_endpoint_get_version (fx->endpoint));
+  targets = ood_endpoint_get_targets (fx->endpoint);
+  g_assert_nonnull (targets);
+  g_assert_cmpuint (g_strv_length ((GStrv) targets), ==, 1);
+  g_assert_cmpstr (targets[0], ==, fx->path);
+  g_assert_cmpstr (fx->path, ==, "/org/openocd/default/riscv_2ecpu");
+
+  /* the object manager */
+  manager = ood_object_manager_client_new_sync (ood_service_fixture_get_bus (fx->fixture),
+                                                G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
+                                                "org.openocd", "/org/openocd", NULL, &error);
+  g_assert_no_error (error);
+  objects = g_dbus_object_manager_get_objects (manager);
+  g_assert_cmpuint (g_list_length (objects), ==, 2);
+  g_list_free_full (objects, g_object_unref);
+
+  endpoint_object = g_dbus_object_manager_get_object (manager, "/org/openocd/default");
+  g_assert_nonnull (endpoint_object);
+  endpoint_iface = ood_object_get_endpoint (OOD_OBJECT (endpoint_object));
+  g_assert_nonnull (endpoint_iface);
+  g_assert_cmpstr (ood_endpoint_get_name (endpoint_iface), ==, "default");
+  g_assert_null (ood_object_peek_target (OOD_OBJECT (endpoint_object)));
+
+  target_object = g_dbus_object_manager_get_object (manager, fx->path);
+  g_assert_nonnull (target_object);
+  target_iface = ood_object_get_target (OOD_OBJECT (target_object));
+  g_assert_nonnull (target_iface);
+  g_assert_cmpstr (ood_target_get_name (target_iface), ==, "riscv.cpu");
+  g_assert_nonnull (ood_object_peek_breakpoints (OOD_OBJECT (target_object)));
+  g_assert_nonnull (g_dbus_object_get_interface (target_object, "org.openocd.Target"));
+  g_object_unref (g_dbus_object_get_interface (target_object, "org.openocd.Target"));
+  g_assert_nonnull (g_dbus_object_get_interface (target_object, "org.openocd.Breakpoints"));
+  g_object_unref (g_dbus_object_get_interface (target_object, "org.openocd.Breakpoints"));
+
+  g_clear_object (&target_iface);
+  g_clear_object (&endpoint_iface);
+  g_clear_object (&target_object);
+  g_clear_object (&endpoint_object);
+  g_clear_object (&manager);
+  fx_free (fx);
+}
+
+/* ---- state / halt -------------------------------------------------------- */
+
+static void
+test_state (void)
+{
+  Fx *fx = fx_new ();
+  St st, halted;
+
+  ensure_running (fx);
+  st = call_state (fx);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_RUNNING);
+  g_assert_false (st.pc_valid);
+
+  halted = call_halt (fx);
+  st = call_state (fx);
+  drain ();
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_true (st.pc_valid);
+  g_assert_cmpuint (st.pc, ==, halted.pc);
+  g_assert_cmpuint (st.pc, ==, ood_target_get_current_pc (fx->target));
+  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  fx_free (fx);
+}
+
+static void
+test_halt (void)
+{
+  Fx *fx = fx_new ();
+  St first, again;
+
+  ensure_running (fx);
+  first = call_halt (fx);
+  again = call_halt (fx);
+  g_assert_cmpuint (again.pc, ==, first.pc);
+  drain ();
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, first.pc);
+  fx_free (fx);
+}
+
+/* ---- step ---------------------------------------------------------------- */
+
+static void
+test_step (void)
+{
+  static const guint64 expected[] = { 0x80000004, PC_LOOP, PC_CALL, PC_INC, PC_RET };
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  guint64 previous = PC_RESET;
+
+  call_reset (fx, "halt");
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_RESET);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      St st = call_step (fx);
+      g_assert_cmpuint (st.pc, !=, previous);
+      g_assert_cmpuint (st.pc, ==, expected[i]);
+      drain ();
+      g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, st.pc);
+      previous = st.pc;
+    }
+  /* and back from the call */
+  g_assert_cmpuint (call_step (fx).pc, ==, PC_AFTER);
+
+  ensure_running (fx);
+  g_assert_false (ood_target_call_step_sync (fx->target, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  g_assert_null (dict);
+  g_clear_error (&error);
+  g_assert_false (ood_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  /* still running */
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  fx_free (fx);
+}
+
+static void
+test_step_at (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  St st;
+
+  call_halt (fx);
+  /* from the reset vector, one straight-line instruction */
+  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
+  g_assert_no_error (error);
+  st = parse_state (dict);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_true (st.pc_valid);
+  g_assert_cmpuint (st.pc, ==, PC_RESET + 4);
+  g_clear_pointer (&dict, g_variant_unref);
+
+  /* from the call: into the function */
+  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_CALL, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (parse_state (dict).pc, ==, PC_INC);
+  drain ();
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_INC);
+  fx_free (fx);
+}
+
+static void
+test_resume_at (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+
+  call_halt (fx);
+  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_false (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  call_halt (fx);
+
+  /* from the reset vector too */
+  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  call_halt (fx);
+  fx_free (fx);
+}
+
+static void
+test_resume (void)
+{
+  Fx *fx = fx_new ();
+  St first;
+
+  first = call_halt (fx);
+  (void) first;
+  call_resume (fx);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  g_usleep (50 * 1000);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  call_halt (fx);
+  fx_free (fx);
+}
+
+/* ---- reset --------------------------------------------------------------- */
+
+static void
+assert_halted_at_reset (Fx *fx)
+{
+  St st;
+
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_RESET);
+  st = call_state (fx);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (st.pc, ==, PC_RESET);
+}
+
+static void
+test_reset (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+
+  call_reset (fx, "halt");
+  assert_halted_at_reset (fx);
+  call_step (fx);
+
+  call_reset (fx, "");
+  assert_halted_at_reset (fx);
+
+  call_reset (fx, "run");
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+
+  /* the simulated board's configuration has no reset-init handler, so
+   * OpenOCD 0.12 does a plain "reset halt" and succeeds */
+  call_reset (fx, "init");
+  assert_halted_at_reset (fx);
+
+  g_assert_false (ood_target_call_reset_sync (fx->target, "bogus", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_target_call_reset_sync (fx->target, "HALT", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_target_call_reset_sync (fx->target, "halt; shutdown", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  /* nothing happened */
+  assert_halted_at_reset (fx);
+  fx_free (fx);
+}
+
+/* ---- wait-halt ----------------------------------------------------------- */
+
+typedef struct {
+  GVariant *dict;
+  GError   *error;
+  gboolean  done;
+  gint64    done_at;
+} Pending;
+
+static void
+on_wait_halt_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *p = user_data;
+
+  ood_target_call_wait_halt_finish (OOD_TARGET (source), &p->dict, result, &p->error);
+  p->done = TRUE;
+  p->done_at = g_get_monotonic_time ();
+}
+
+static gboolean
+pending_done (gpointer user_data)
+{
+  return ((Pending *) user_data)->done;
+}
+
+static void
+pending_clear (Pending *p)
+{
+  g_clear_pointer (&p->dict, g_variant_unref);
+  g_clear_error (&p->error);
+  p->done = FALSE;
+}
+
+static void
+test_wait_halt (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  Pending p = { 0 };
+  gint64 start, elapsed, state_back;
+  St halted, st;
+
+  /* running: times out */
+  ensure_running (fx);
+  start = g_get_monotonic_time ();
+  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 200, &dict, NULL, &error));
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  g_clear_error (&error);
+  g_test_message ("WaitHalt(200) failed after %" G_GINT64_FORMAT " ms", elapsed);
+  g_assert_cmpint (elapsed, >=, 190);
+  g_assert_cmpint (elapsed, <, 5000);
+
+  /* halted: at once */
+  halted = call_halt (fx);
+  start = g_get_monotonic_time ();
+  st = call_wait_halt (fx, 10000);
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+  g_assert_cmpuint (st.pc, ==, halted.pc);
+  g_assert_cmpint (elapsed, <, 2000);
+  st = call_wait_halt (fx, 0);
+  g_assert_cmpuint (st.pc, ==, halted.pc);
+
+  /* 0 means the default of 5 s, not "do not wait" */
+  call_resume (fx);
+  ood_target_call_wait_halt (fx->target, 0, NULL, on_wait_halt_done, &p);
+  g_assert_false (ood_test_wait_for (pending_done, &p, 1000));
+  halted = call_halt (fx);
+  g_assert_true (ood_test_wait_for (pending_done, &p, PROPERTY_WAIT_MS));
+  g_assert_no_error (p.error);
+  st = parse_state (p.dict);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (st.pc, ==, halted.pc);
+  pending_clear (&p);
+
+  /* waiting does not hold up other callers */
+  call_resume (fx);
+  start = g_get_monotonic_time ();
+  ood_target_call_wait_halt (fx->target, 3000, NULL, on_wait_halt_done, &p);
+  g_assert_false (ood_test_wait_for (pending_done, &p, 100));
+  st = call_state (fx);
+  state_back = g_get_monotonic_time ();
+  g_assert_cmpstr (st.state, ==, OOD_STATE_RUNNING);
+  g_assert_false (p.done);
+  g_assert_cmpint ((state_back - start) / 1000, <, 3000);
+  halted = call_halt (fx);
+  g_assert_true (ood_test_wait_for (pending_done, &p, PROPERTY_WAIT_MS));
+  g_assert_no_error (p.error);
+  st = parse_state (p.dict);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_true (st.pc_valid);
+  g_assert_cmpuint (st.pc, ==, halted.pc);
+  /* answered by the halt, not by the deadline */
+  g_assert_cmpint ((p.done_at - start) / 1000, <, 3000);
+  pending_clear (&p);
+
+  /* several waiters at once all hear of one halt */
+  {
+    Pending q[3] = { { 0 } };
+
+    call_resume (fx);
+    for (guint i = 0; i < G_N_ELEMENTS (q); i++)
+      ood_target_call_wait_halt (fx->target, 4000, NULL, on_wait_halt_done, &q[i]);
+    g_assert_false (ood_test_wait_for (pending_done, &q[0], 200));
+    halted = call_halt (fx);
+    for (guint i = 0; i < G_N_ELEMENTS (q); i++)
+      {
+        g_assert_true (ood_test_wait_for (pending_done, &q[i], PROPERTY_WAIT_MS));
+        g_assert_no_error (q[i].error);
+        g_assert_cmpuint (parse_state (q[i].dict).pc, ==, halted.pc);
+        pending_clear (&q[i]);
+      }
+  }
+  fx_free (fx);
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+typedef struct {
+  char     *interface;   /* for PropertiesChanged: the interface changed */
+  char     *member;
+  GVariant *args;        /* for PropertiesChanged: the changed a{sv} */
+} Sig;
+
+static void
+sig_free (Sig *s)
+{
+  g_free (s->interface);
+  g_free (s->member);
+  g_clear_pointer (&s->args, g_variant_unref);
+  g_free (s);
+}
+
+static void
+on_signal (GDBusConnection *connection, const char *sender, const char *path,
+           const char *interface, const char *member, GVariant *parameters, gpointer user_data)
+{
+  GPtrArray *log = user_data;
+  Sig *s = g_new0 (Sig, 1);
+
+  (void) connection;
+  (void) sender;
+  (void) path;
+  if (g_str_equal (member, "PropertiesChanged") &&
+      g_str_equal (interface, "org.freedesktop.DBus.Properties"))
+    {
+      g_variant_get (parameters, "(s@a{sv}@as)", &s->interface, &s->args, NULL);
+      s->member = g_strdup (member);
+    }
+  else
+    {
+      s->interface = g_strdup (interface);
+      s->member = g_strdup (member);
+      s->args = g_variant_ref (parameters);
+    }
+  g_ptr_array_add (log, s);
+}
+
+typedef struct {
+  GPtrArray  *log;
+  const char *state;       /* NULL: any */
+  gboolean    want_pc;
+  guint64     pc;
+  gboolean    want_pc_valid;
+  gboolean    pc_valid;
+  const char *event;       /* look for a TargetEvent instead */
+} Match;
+
+static gboolean
+sig_matches (Sig *s, const Match *m)
+{
+  const char *state = NULL;
+  guint64 pc;
+  gboolean valid;
+
+  if (m->event != NULL)
+    {
+      const char *event = NULL;
+      if (!g_str_equal (s->member, "TargetEvent") || g_strcmp0 (s->interface, "org.openocd.Target") != 0)
+        return FALSE;
+      g_variant_get (s->args, "(&s)", &event);
+      return g_str_equal (event, m->event);
+    }
+  if (!g_str_equal (s->member, "PropertiesChanged") || !g_str_equal (s->interface, "org.openocd.Target"))
+    return FALSE;
+  if (m->state != NULL &&
+      (!g_variant_lookup (s->args, "State", "&s", &state) || !g_str_equal (state, m->state)))
+    return FALSE;
+  if (m->want_pc && (!g_variant_lookup (s->args, "CurrentPc", "t", &pc) || pc != m->pc))
+    return FALSE;
+  if (m->want_pc_valid &&
+      (!g_variant_lookup (s->args, "CurrentPcValid", "b", &valid) || valid != m->pc_valid))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+log_has (gpointer user_data)
+{
+  const Match *m = user_data;
+
+  for (guint i = 0; i < m->log->len; i++)
+    if (sig_matches (m->log->pdata[i], m))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+dump_log (GPtrArray *log)
+{
+  for (guint i = 0; i < log->len; i++)
+    {
+      Sig *s = log->pdata[i];
+      g_autofree char *args = g_variant_print (s->args, FALSE);
+      g_printerr ("# signal %u: %s %s %s\n", i, s->interface, s->member, args);
+    }
+}
+
+static void
+expect_signal (Match *m, const char *what)
+{
+  if (!ood_test_wait_for (log_has, m, PROPERTY_WAIT_MS))
+    {
+      dump_log (m->log);
+      g_error ("no signal for %s", what);
+    }
+}
+
+static void
+test_properties_changed (void)
+{
+  Fx *fx = fx_new ();
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) sig_free);
+  guint id;
+  St st;
+
+  ensure_running (fx);
+  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->path, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
+  /* the match rule is in place once a round trip through the bus is done */
+  call_state (fx);
+  drain ();
+  g_ptr_array_set_size (log, 0);
+
+  /* halt: State, CurrentPc and CurrentPcValid in one signal */
+  st = call_halt (fx);
+  {
+    Match m = { .log = log, .state = OOD_STATE_HALTED, .want_pc = TRUE, .pc = st.pc,
+                .want_pc_valid = TRUE, .pc_valid = TRUE };
+    Match e = { .log = log, .event = "halted" };
+    expect_signal (&m, "Halt");
+    expect_signal (&e, "TargetEvent halted");
+  }
+
+  g_ptr_array_set_size (log, 0);
+  call_resume (fx);
+  {
+    Match m = { .log = log, .state = OOD_STATE_RUNNING, .want_pc_valid = TRUE, .pc_valid = FALSE };
+    expect_signal (&m, "Resume");
+  }
+
+  call_halt (fx);
+  g_ptr_array_set_size (log, 0);
+  st = call_step (fx);
+  {
+    Match m = { .log = log, .want_pc = TRUE, .pc = st.pc };
+    expect_signal (&m, "Step");
+  }
+
+  g_ptr_array_set_size (log, 0);
+  call_reset (fx, "halt");
+  {
+    Match m = { .log = log, .want_pc = TRUE, .pc = PC_RESET };
+    expect_signal (&m, "Reset(halt)");
+  }
+  /* a step from the reset vector moves the PC on by one instruction */
+  g_ptr_array_set_size (log, 0);
+  st = call_step (fx);
+  g_assert_cmpuint (st.pc, ==, PC_RESET + 4);
+  {
+    Match m = { .log = log, .want_pc = TRUE, .pc = PC_RESET + 4 };
+    expect_signal (&m, "Step after reset");
+  }
+
+  g_dbus_connection_signal_unsubscribe (bus, id);
+  fx_free (fx);
+}
+
+/* ---- breakpoints --------------------------------------------------------- */
+
+/* The loop counter the program keeps in RAM, read through OpenOCD. */
+static guint64
+read_counter (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (testbed), &error);
+  g_autofree char *reply = NULL;
+  g_autofree char *script = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER);
+  char *end = NULL;
+  guint64 value;
+
+  g_assert_no_error (error);
+  reply = ood_test_tcl_eval (tcl, script, &error);
+  g_assert_no_error (error);
+  g_strstrip (reply);
+  value = g_ascii_strtoull (reply, &end, 0);
+  if (end == reply || *end != '\0')
+    g_error ("read_memory said '%s'", reply);
+  return value;
+}
+
+typedef struct {
+  Fx         *fx;
+  guint       n;
+  guint64     address;
+  guint       length;
+  const char *kind;
+} BpWait;
+
+static gboolean
+breakpoints_are (gpointer user_data)
+{
+  BpWait *w = user_data;
+  GVariant *list = ood_breakpoints_get_breakpoints (w->fx->breakpoints);
+  guint64 address;
+  guint length;
+  const char *kind;
+
+  if (list == NULL || g_variant_n_children (list) != w->n)
+    return FALSE;
+  if (w->n == 0)
+    return TRUE;
+  g_variant_get_child (list, 0, "(tu&s)", &address, &length, &kind);
+  return address == w->address && length == w->length && g_str_equal (kind, w->kind);
+}
+
+static void
+assert_breakpoints (Fx *fx, guint n, guint64 address, guint length, const char *kind)
+{
+  BpWait w = { fx, n, address, length, kind };
+
+  /* set before the reply: no waiting needed beyond what is due */
+  drain ();
+  if (!breakpoints_are (&w))
+    {
+      GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+      g_autofree char *text = list != NULL ? g_variant_print (list, TRUE) : g_strdup ("NULL");
+      g_error ("Breakpoints is %s", text);
+    }
+}
+
+static void
+run_breakpoint (Fx *fx, guint64 address, const char *kind)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 counter, counter2;
+  St st;
+
+  call_halt (fx);
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, address, 4, kind, NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 1, address, 4, kind);
+
+  call_resume (fx);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, address);
+  drain ();
+  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, address);
+  counter = read_counter (fx);
+
+  /* resuming from the breakpoint goes on: the next halt there is one loop
+   * round later, with the counter moved on by one */
+  for (guint round = 0; round < 3; round++)
+    {
+      call_resume (fx);
+      st = call_wait_halt (fx, 2000);
+      g_assert_cmpuint (st.pc, ==, address);
+      counter2 = read_counter (fx);
+      g_assert_cmpuint (counter2, ==, counter + 1);
+      counter = counter2;
+    }
+
+  /* stepping off the breakpoint works too */
+  st = call_step (fx);
+  g_assert_cmpuint (st.pc, !=, address);
+  g_assert_cmpuint (st.pc, ==, address + 4);
+
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, address, NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+
+  /* gone: the target runs on */
+  call_resume (fx);
+  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 300, NULL, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+}
+
+static void
+test_breakpoints (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+  run_breakpoint (fx, PC_AFTER, "hw");
+  run_breakpoint (fx, PC_INC, "sw");
+
+  /* bad arguments */
+  call_halt (fx);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 0, "hw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  assert_breakpoints (fx, 1, PC_LOOP, 4, "hw");
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+  fx_free (fx);
+}
+
+/* ---- the reference workflow ---------------------------------------------- */
+
+static void
+test_workflow (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  guint64 previous = PC_RESET;
+  St st;
+
+  call_reset (fx, "halt");
+  assert_halted_at_reset (fx);
+  for (guint i = 0; i < 5; i++)
+    {
+      st = call_step (fx);
+      g_assert_cmpuint (st.pc, !=, previous);
+      previous = st.pc;
+    }
+
+  /* run to an address */
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "", NULL, &error));
+  g_assert_no_error (error);
+  call_resume (fx);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, PC_AFTER);
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
+  g_assert_no_error (error);
+
+  st = call_halt (fx);
+  g_assert_cmpuint (st.pc, ==, PC_AFTER);
+  call_resume (fx);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  drain ();
+  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  fx_free (fx);
+}
+
+/* ---- losing OpenOCD ------------------------------------------------------ */
+
+static gboolean
+endpoint_disconnected (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return !ood_endpoint_get_connected (fx->endpoint) &&
+         g_strcmp0 (ood_target_get_state (fx->target), OOD_STATE_UNKNOWN) == 0 &&
+         !ood_target_get_current_pc_valid (fx->target);
+}
+
+static gboolean
+endpoint_connected (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return ood_endpoint_get_connected (fx->endpoint);
+}
+
+static void
+test_disconnected (void)
+{
+  Fx *fx = fx_new ();
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  Pending p = { 0 };
+  St st;
+
+  call_halt (fx);
+  /* a breakpoint the program never reaches */
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, 0x80000100, 4, "hw", NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 1, 0x80000100, 4, "hw");
+  call_resume (fx);
+  /* a waiter that OpenOCD's death must answer */
+  ood_target_call_wait_halt (fx->target, 20000, NULL, on_wait_halt_done, &p);
+  g_assert_false (ood_test_wait_for (pending_done, &p, 100));
+
+  ood_testbed_kill_openocd (testbed, SIGKILL);
+  if (!ood_test_wait_for (endpoint_disconnected, fx, 2000))
+    g_error ("after killing OpenOCD: Connected %d, State %s, CurrentPcValid %d",
+             ood_endpoint_get_connected (fx->endpoint), ood_target_get_state (fx->target),
+             ood_target_get_current_pc_valid (fx->target));
+  g_assert_true (ood_test_wait_for (pending_done, &p, 2000));
+  ASSERT_OOD_ERROR (p.error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  pending_clear (&p);
+  /* a restarted OpenOCD has no breakpoints, so the service claims none */
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+
+  g_assert_false (ood_target_call_halt_sync (fx->target, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  g_clear_error (&error);
+  g_assert_false (ood_target_call_state_sync (fx->target, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  g_clear_error (&error);
+  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 100, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  g_clear_error (&error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  g_clear_error (&error);
+  /* the object stays */
+  g_assert_cmpstr (ood_target_get_name (fx->target), ==, "riscv.cpu");
+
+  g_assert_true (ood_testbed_start_openocd (testbed, &error));
+  g_assert_no_error (error);
+  if (!ood_test_wait_for (endpoint_connected, fx, 5000))
+    g_error ("the service did not reconnect within 5 s");
+  st = call_state (fx);
+  g_assert_true (g_strcmp0 (st.state, OOD_STATE_HALTED) == 0 ||
+                 g_strcmp0 (st.state, OOD_STATE_RUNNING) == 0);
+  call_halt (fx);
+  call_step (fx);
+  drain ();
+  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  fx_free (fx);
+}
+
+/* ---- every error by its D-Bus name --------------------------------------- */
+
+static void
+test_errors_typed (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  /* NotHalted */
+  ensure_running (fx);
+  g_assert_false (ood_target_call_step_sync (fx->target, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  g_assert_true (g_dbus_error_is_remote_error (error));
+  g_clear_error (&error);
+
+  /* Timeout */
+  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 50, &dict, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  g_clear_error (&error);
+
+  /* InvalidArgs */
+  g_assert_false (ood_target_call_reset_sync (fx->target, "bogus", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 1000, "hw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+
+  /* Target: OpenOCD refuses, and its own text comes back */
+  call_halt (fx);
+  /* OpenOCD 0.12's rbp of an address without a breakpoint succeeds, and
+   * the service passes it on: Remove of nothing is not an error */
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, 0x80001234, NULL, &error));
+  g_assert_no_error (error);
+  /* a breakpoint outside any memory: OpenOCD cannot set it */
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, 0x10, 4, "sw", NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  g_assert_cmpstr (error->message, !=, "");
+  g_clear_error (&error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+
+  /* Disconnected */
+  ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fx->fixture, 0), SIGKILL);
+  g_assert_true (ood_test_wait_for (endpoint_disconnected, fx, 2000));
+  g_assert_false (ood_target_call_resume_sync (fx->target, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  g_clear_error (&error);
+  fx_free (fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/target/properties", test_properties);
+  g_test_add_func ("/target/state", test_state);
+  g_test_add_func ("/target/halt", test_halt);
+  g_test_add_func ("/target/step", test_step);
+  g_test_add_func ("/target/step-at", test_step_at);
+  g_test_add_func ("/target/resume-at", test_resume_at);
+  g_test_add_func ("/target/resume", test_resume);
+  g_test_add_func ("/target/reset", test_reset);
+  g_test_add_func ("/target/wait-halt", test_wait_halt);
+  g_test_add_func ("/target/properties-changed", test_properties_changed);
+  g_test_add_func ("/target/breakpoints", test_breakpoints);
+  g_test_add_func ("/target/workflow", test_workflow);
+  g_test_add_func ("/target/disconnected", test_disconnected);
+  g_test_add_func ("/target/errors-typed", test_errors_typed);
+  return g_test_run ();
+}
