@@ -709,6 +709,62 @@ test_kill_during_wait_halt (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+typedef enum { KIND_STATE, KIND_GET, KIND_HALT, KIND_STEP, N_KINDS } CallKind;
+
+static const char *const kind_names[N_KINDS] = { "State", "Get(State)", "Halt", "Step" };
+
+/* Whether @reply is a right answer to a call of @kind. */
+static gboolean
+many_reply_ok (CallKind kind, GVariant *reply)
+{
+  g_autoptr(GVariant) inner = NULL;
+  const char *name, *state;
+  gboolean pc_valid = FALSE;
+  guint64 pc = 0;
+
+  if (kind == KIND_GET)
+    {
+      if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(v)")))
+        return FALSE;
+      g_variant_get (reply, "(v)", &inner);
+      return g_variant_is_of_type (inner, G_VARIANT_TYPE_STRING) &&
+             g_str_equal (g_variant_get_string (inner, NULL), OOD_STATE_HALTED);
+    }
+  if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a{sv})")))
+    return FALSE;
+  inner = g_variant_get_child_value (reply, 0);
+  if (!ood_state_dict_parse (inner, &name, &state, &pc_valid, &pc) ||
+      !g_str_equal (name, "riscv.cpu") || !g_str_equal (state, OOD_STATE_HALTED))
+    return FALSE;
+  return !pc_valid ? kind != KIND_STEP : pc >= RAM_START && pc < RAM_END;
+}
+
+typedef enum { OUTCOME_OK, OUTCOME_ALLOWED_ERROR, OUTCOME_OTHER } Outcome;
+
+/* Sorts one reply of a call of @kind: a right answer, the error
+ * @allowed_error, or anything else, which is described into @problems. */
+static Outcome
+sort_reply (CallKind kind, GVariant *reply, const GError *error, const char *allowed_error,
+            GString *problems, const char *what)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+
+  if (reply != NULL && many_reply_ok (kind, reply))
+    return OUTCOME_OK;
+  if (reply != NULL)
+    {
+      text = g_variant_print (reply, FALSE);
+      g_string_append_printf (problems, "%s: wrong reply %s\n", what, text);
+      return OUTCOME_OTHER;
+    }
+  name = error_name (error);
+  if (g_str_equal (name, allowed_error))
+    return OUTCOME_ALLOWED_ERROR;
+  g_string_append_printf (problems, "%s: %s: %s\n", what, name, error->message);
+  return OUTCOME_OTHER;
+}
+
 /* below the test bus's limit of 128 pending replies per connection */
 #define N_STEPS 100
 #define KILL_AFTER 10
@@ -734,37 +790,15 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
                                                              &error);
+  g_autofree char *what = g_strdup_printf ("step %u", call->index);
 
   run->replies++;
-  if (reply != NULL)
+  switch (sort_reply (KIND_STEP, reply, error, "org.openocd.Error.Disconnected", run->problems,
+                      what))
     {
-      g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
-      const char *name, *state;
-      gboolean pc_valid = FALSE;
-      guint64 pc = 0;
-
-      if (ood_state_dict_parse (dict, &name, &state, &pc_valid, &pc) &&
-          g_str_equal (name, "riscv.cpu") && g_str_equal (state, OOD_STATE_HALTED) && pc_valid &&
-          pc >= RAM_START && pc < RAM_END)
-        run->ok++;
-      else
-        {
-          g_autofree char *text = g_variant_print (reply, FALSE);
-          run->other++;
-          g_string_append_printf (run->problems, "step %u: bad reply %s\n", call->index, text);
-        }
-    }
-  else
-    {
-      g_autofree char *name = error_name (error);
-      if (g_str_equal (name, "org.openocd.Error.Disconnected"))
-        run->disconnected++;
-      else
-        {
-          run->other++;
-          g_string_append_printf (run->problems, "step %u: %s: %s\n", call->index, name,
-                                  error->message);
-        }
+    case OUTCOME_OK: run->ok++; break;
+    case OUTCOME_ALLOWED_ERROR: run->disconnected++; break;
+    case OUTCOME_OTHER: default: run->other++; break;
     }
   g_free (call);
 }
@@ -893,10 +927,6 @@ test_two_endpoints (void)
 #define N_CLIENTS 50
 #define CALLS_PER_CLIENT 100
 
-typedef enum { KIND_STATE, KIND_GET, KIND_HALT, KIND_STEP, N_KINDS } CallKind;
-
-static const char *const kind_names[N_KINDS] = { "State", "Get(State)", "Halt", "Step" };
-
 typedef struct {
   guint    replies;
   guint    ok[N_KINDS];
@@ -911,32 +941,6 @@ typedef struct {
   guint    client;
 } ManyCall;
 
-/* Whether @reply is a right answer to a call of @kind. */
-static gboolean
-many_reply_ok (CallKind kind, GVariant *reply)
-{
-  g_autoptr(GVariant) inner = NULL;
-  const char *name, *state;
-  gboolean pc_valid = FALSE;
-  guint64 pc = 0;
-
-  if (kind == KIND_GET)
-    {
-      if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(v)")))
-        return FALSE;
-      g_variant_get (reply, "(v)", &inner);
-      return g_variant_is_of_type (inner, G_VARIANT_TYPE_STRING) &&
-             g_str_equal (g_variant_get_string (inner, NULL), OOD_STATE_HALTED);
-    }
-  if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a{sv})")))
-    return FALSE;
-  inner = g_variant_get_child_value (reply, 0);
-  if (!ood_state_dict_parse (inner, &name, &state, &pc_valid, &pc) ||
-      !g_str_equal (name, "riscv.cpu") || !g_str_equal (state, OOD_STATE_HALTED))
-    return FALSE;
-  return !pc_valid ? kind != KIND_STEP : pc >= RAM_START && pc < RAM_END;
-}
-
 static void
 on_many_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -945,28 +949,14 @@ on_many_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
                                                              &error);
+  g_autofree char *what = g_strdup_printf ("client %u %s", call->client, kind_names[call->kind]);
 
   run->replies++;
-  if (reply != NULL && many_reply_ok (call->kind, reply))
-    run->ok[call->kind]++;
-  else if (reply != NULL)
+  switch (sort_reply (call->kind, reply, error, "org.openocd.Error.Busy", run->problems, what))
     {
-      g_autofree char *text = g_variant_print (reply, FALSE);
-      run->other++;
-      g_string_append_printf (run->problems, "client %u %s: wrong reply %s\n", call->client,
-                              kind_names[call->kind], text);
-    }
-  else
-    {
-      g_autofree char *name = error_name (error);
-      if (g_str_equal (name, "org.openocd.Error.Busy"))
-        run->busy[call->kind]++;
-      else
-        {
-          run->other++;
-          g_string_append_printf (run->problems, "client %u %s: %s: %s\n", call->client,
-                                  kind_names[call->kind], name, error->message);
-        }
+    case OUTCOME_OK: run->ok[call->kind]++; break;
+    case OUTCOME_ALLOWED_ERROR: run->busy[call->kind]++; break;
+    case OUTCOME_OTHER: default: run->other++; break;
     }
   g_free (call);
 }
