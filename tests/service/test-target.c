@@ -740,7 +740,9 @@ test_properties_changed (void)
   call_resume (fx);
   {
     Match m = { .log = log, .state = OOD_STATE_RUNNING, .want_pc_valid = TRUE, .pc_valid = FALSE };
+    Match e = { .log = log, .event = "resumed" };
     expect_signal (&m, "Resume");
+    expect_signal (&e, "TargetEvent resumed");
   }
 
   call_halt (fx);
@@ -757,6 +759,8 @@ test_properties_changed (void)
     Match m = { .log = log, .want_pc = TRUE, .pc = PC_RESET };
     expect_signal (&m, "Reset(halt)");
   }
+  if (g_getenv ("OOD_TEST_DUMP_SIGNALS") != NULL)
+    dump_log (log);
   /* a step from the reset vector moves the PC on by one instruction */
   g_ptr_array_set_size (log, 0);
   st = call_step (fx);
@@ -916,6 +920,61 @@ test_breakpoints (void)
   fx_free (fx);
 }
 
+/* StepAt and ResumeAt starting on a breakpoint of ours leave it first. */
+static void
+test_breakpoints_step_over (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  guint64 counter;
+  St st;
+
+  call_reset (fx, "halt");
+  /* run the loop a few rounds so the counter is in RAM */
+  call_resume (fx);
+  call_halt (fx);
+
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_no_error (error);
+  call_resume (fx);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, PC_LOOP);
+  counter = read_counter (fx);
+
+  /* StepAt the breakpoint's own address executes that instruction */
+  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_LOOP, &dict, NULL, &error));
+  st = halted_state (TRUE, dict, error);
+  g_assert_cmpuint (st.pc, ==, PC_CALL);
+  g_clear_pointer (&dict, g_variant_unref);
+  /* the breakpoint is still there: one round later it hits again */
+  call_resume (fx);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, PC_LOOP);
+  g_assert_cmpuint (read_counter (fx), ==, counter + 1);
+
+  /* ResumeAt the breakpoint's address runs a whole round */
+  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, PC_LOOP);
+  g_assert_cmpuint (read_counter (fx), ==, counter + 2);
+
+  /* ResumeAt elsewhere, with the breakpoint ahead, stops on it */
+  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
+  g_assert_no_error (error);
+  st = call_wait_halt (fx, 2000);
+  g_assert_cmpuint (st.pc, ==, PC_LOOP);
+
+  /* a plain Step from the breakpoint */
+  g_assert_cmpuint (call_step (fx).pc, ==, PC_CALL);
+  assert_breakpoints (fx, 1, PC_LOOP, 4, "hw");
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+  fx_free (fx);
+}
+
 /* ---- the reference workflow ---------------------------------------------- */
 
 static void
@@ -1033,6 +1092,105 @@ test_disconnected (void)
   fx_free (fx);
 }
 
+/* ---- a flood of callers --------------------------------------------------- */
+
+typedef struct {
+  guint  pending;
+  guint  ok;
+  guint  busy;
+  guint  other;
+  GError *first_busy;
+} Flood;
+
+static void
+on_flood_halt_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flood *f = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  if (ood_target_call_halt_finish (OOD_TARGET (source), &dict, result, &error))
+    f->ok++;
+  else if (g_error_matches (error, OOD_ERROR, OOD_ERROR_BUSY))
+    {
+      f->busy++;
+      if (f->first_busy == NULL)
+        f->first_busy = g_steal_pointer (&error);
+    }
+  else
+    {
+      g_printerr ("# flood: %s\n", error->message);
+      f->other++;
+    }
+  f->pending--;
+}
+
+static gboolean
+flood_done (gpointer user_data)
+{
+  return ((Flood *) user_data)->pending == 0;
+}
+
+/* More callers than the service queues per endpoint (256): the excess is
+ * refused with Busy at once, everyone else is served, and the service
+ * still works afterwards. The bus allows a connection only so many
+ * pending calls, so the flood comes from several connections. */
+#define FLOOD_CONNECTIONS 8
+#define FLOOD_PER_CONNECTION 100
+
+static void
+test_busy (void)
+{
+  Fx *fx = fx_new ();
+  Flood f = { 0 };
+  GDBusConnection *connections[FLOOD_CONNECTIONS];
+  OodTarget *proxies[FLOOD_CONNECTIONS];
+  const guint n = FLOOD_CONNECTIONS * FLOOD_PER_CONNECTION;
+
+  for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      connections[c] = g_dbus_connection_new_for_address_sync (
+          ood_service_fixture_get_bus_address (fx->fixture),
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+      g_assert_no_error (error);
+      proxies[c] = ood_target_proxy_new_sync (connections[c], G_DBUS_PROXY_FLAGS_NONE,
+                                              "org.openocd", fx->path, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  call_halt (fx);
+  for (guint i = 0; i < FLOOD_PER_CONNECTION; i++)
+    for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
+      {
+        f.pending++;
+        ood_target_call_halt (proxies[c], NULL, on_flood_halt_done, &f);
+      }
+  g_assert_true (ood_test_wait_for (flood_done, &f, 60000));
+  g_test_message ("%u calls: %u served, %u busy, %u other", n, f.ok, f.busy, f.other);
+  g_assert_cmpuint (f.other, ==, 0);
+  g_assert_cmpuint (f.ok + f.busy, ==, n);
+  /* the service's own refreshes share the queue, so a few less than 256 */
+  g_assert_cmpuint (f.ok, >=, 128);
+  if (f.busy == 0)
+    g_test_skip ("the service kept up with the flood; Busy not provoked");
+  else
+    ASSERT_OOD_ERROR (f.first_busy, OOD_ERROR_BUSY, "Busy");
+  g_clear_error (&f.first_busy);
+  call_halt (fx);
+  call_step (fx);
+
+  for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
+    {
+      g_object_unref (proxies[c]);
+      g_dbus_connection_close_sync (connections[c], NULL, NULL);
+      g_object_unref (connections[c]);
+    }
+  fx_free (fx);
+}
+
 /* ---- every error by its D-Bus name --------------------------------------- */
 
 static void
@@ -1102,8 +1260,10 @@ main (int argc, char **argv)
   g_test_add_func ("/target/wait-halt", test_wait_halt);
   g_test_add_func ("/target/properties-changed", test_properties_changed);
   g_test_add_func ("/target/breakpoints", test_breakpoints);
+  g_test_add_func ("/target/breakpoints-step-over", test_breakpoints_step_over);
   g_test_add_func ("/target/workflow", test_workflow);
   g_test_add_func ("/target/disconnected", test_disconnected);
+  g_test_add_func ("/target/busy", test_busy);
   g_test_add_func ("/target/errors-typed", test_errors_typed);
   return g_test_run ();
 }
