@@ -23,6 +23,9 @@
 #define PC_RET      0x80000024u   /* jalr zero, 0(ra) */
 #define COUNTER     0x80008000u   /* the loop counter in RAM */
 
+/* The target's name in OpenOCD, as the state dictionaries must say. */
+static const char *expected_name = "riscv.cpu";
+
 /* Generous: a loaded two-core machine, maybe under sanitizers. */
 #define PROPERTY_WAIT_MS 5000
 
@@ -35,12 +38,12 @@ typedef struct {
 } Fx;
 
 static Fx *
-fx_new (void)
+fx_new_with (const OodServiceOptions *options)
 {
   g_autoptr(GError) error = NULL;
   Fx *fx = g_new0 (Fx, 1);
 
-  fx->fixture = ood_service_fixture_new (NULL, &error);
+  fx->fixture = ood_service_fixture_new (options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (fx->fixture);
   fx->target = ood_service_fixture_get_target (fx->fixture, 0);
@@ -48,6 +51,12 @@ fx_new (void)
   fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
   fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
   return fx;
+}
+
+static Fx *
+fx_new (void)
+{
+  return fx_new_with (NULL);
 }
 
 /* Stops the daemon, which must exit cleanly, and frees everything. */
@@ -84,7 +93,7 @@ parse_state (GVariant *dict)
   g_assert_nonnull (dict);
   g_assert_true (g_variant_is_of_type (dict, G_VARIANT_TYPE ("a{sv}")));
   g_assert_true (ood_state_dict_parse (dict, &name, &st.state, &st.pc_valid, &st.pc));
-  g_assert_cmpstr (name, ==, "riscv.cpu");
+  g_assert_cmpstr (name, ==, expected_name);
   /* interned, so it outlives the dictionary */
   st.state = ood_state_canonical (st.state);
   g_assert_nonnull (st.state);
@@ -1092,6 +1101,68 @@ test_disconnected (void)
   fx_free (fx);
 }
 
+/* ---- a target name full of Tcl syntax ------------------------------------ */
+
+#define HOSTILE_NAME "cpu [0]; $x {y} \"z\" \\"
+
+static void
+test_hostile_name (void)
+{
+  const OodServiceOptions options = { .target_name = HOSTILE_NAME };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *escaped = g_dbus_escape_object_path (HOSTILE_NAME);
+  g_autofree char *path = g_strdup_printf ("/org/openocd/default/%s", escaped);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) sig_free);
+  GDBusConnection *bus;
+  const char *const *targets;
+  guint id;
+  Fx *fx;
+  St st;
+
+  expected_name = HOSTILE_NAME;
+  fx = fx_new_with (&options);
+  bus = ood_service_fixture_get_bus (fx->fixture);
+  g_assert_cmpstr (fx->path, ==, path);
+  g_assert_true (g_variant_is_object_path (path));
+  g_assert_cmpstr (ood_target_get_name (fx->target), ==, HOSTILE_NAME);
+  g_assert_cmpstr (ood_target_get_type_ (fx->target), ==, "riscv");
+  targets = ood_endpoint_get_targets (fx->endpoint);
+  g_assert_nonnull (targets);
+  g_assert_cmpstr (targets[0], ==, path);
+  g_assert_null (targets[1]);
+
+  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->path, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
+  call_state (fx);
+  drain ();
+  ensure_running (fx);
+  g_ptr_array_set_size (log, 0);
+  st = call_halt (fx);
+  {
+    Match m = { .log = log, .state = OOD_STATE_HALTED, .want_pc = TRUE, .pc = st.pc };
+    Match e = { .log = log, .event = "halted" };
+    expect_signal (&m, "Halt");
+    expect_signal (&e, "TargetEvent halted");
+  }
+  g_dbus_connection_signal_unsubscribe (bus, id);
+
+  call_reset (fx, "halt");
+  assert_halted_at_reset (fx);
+  g_assert_cmpuint (call_step (fx).pc, ==, PC_RESET + 4);
+  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
+  g_assert_no_error (error);
+  call_resume (fx);
+  g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
+  call_resume (fx);
+  g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
+  g_assert_no_error (error);
+  call_reset (fx, "run");
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+  fx_free (fx);
+  expected_name = "riscv.cpu";
+}
+
 /* ---- a flood of callers --------------------------------------------------- */
 
 typedef struct {
@@ -1263,6 +1334,7 @@ main (int argc, char **argv)
   g_test_add_func ("/target/breakpoints-step-over", test_breakpoints_step_over);
   g_test_add_func ("/target/workflow", test_workflow);
   g_test_add_func ("/target/disconnected", test_disconnected);
+  g_test_add_func ("/target/hostile-name", test_hostile_name);
   g_test_add_func ("/target/busy", test_busy);
   g_test_add_func ("/target/errors-typed", test_errors_typed);
   return g_test_run ();
