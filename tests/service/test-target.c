@@ -904,6 +904,16 @@ test_breakpoints (void)
   run_breakpoint (fx, PC_AFTER, "hw");
   run_breakpoint (fx, PC_INC, "sw");
 
+  /* OpenOCD 0.12 cannot set a RISC-V breakpoint while the target runs:
+   * its refusal comes back as a Target error, and nothing is claimed */
+  ensure_running (fx);
+  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  g_test_message ("Add on a running target: %s", error->message);
+  g_clear_error (&error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+  g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
+
   /* bad arguments */
   call_halt (fx);
   g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
@@ -1041,6 +1051,14 @@ endpoint_connected (gpointer user_data)
   return ood_endpoint_get_connected (fx->endpoint);
 }
 
+static gboolean
+state_known (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return g_strcmp0 (ood_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
+}
+
 static void
 test_disconnected (void)
 {
@@ -1091,6 +1109,9 @@ test_disconnected (void)
   g_assert_no_error (error);
   if (!ood_test_wait_for (endpoint_connected, fx, 5000))
     g_error ("the service did not reconnect within 5 s");
+  /* the properties are fresh again without anyone asking */
+  if (!ood_test_wait_for (state_known, fx, 5000))
+    g_error ("State stayed '%s' after reconnecting", ood_target_get_state (fx->target));
   st = call_state (fx);
   g_assert_true (g_strcmp0 (st.state, OOD_STATE_HALTED) == 0 ||
                  g_strcmp0 (st.state, OOD_STATE_RUNNING) == 0);
