@@ -188,7 +188,12 @@ handle_remove (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64
   OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
   Breakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
-  start_change (self, invocation, &bp, FALSE);
+  if (find (self, address) < 0)
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                           "no breakpoint set at 0x%" G_GINT64_MODIFIER "x",
+                                           address);
+  else
+    start_change (self, invocation, &bp, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -58,7 +58,7 @@ oodd_settings_init_defaults (OoddSettings *settings)
   *settings = (OoddSettings) {
     .command_timeout_ms = 10000,
     .connect_timeout_ms = 5000,
-    .max_waiting = 256,
+    .max_waiting = 4096,
     .poll_interval_ms = 1000,
     .backoff_min_ms = 100,
     .backoff_max_ms = 5000,
@@ -237,15 +237,23 @@ unwrap (const char *reply, GError **error)
   return NULL;
 }
 
+/* The result text of a wrapped script's reply, or an error. */
+static char *
+finish_unwrapped (GObject *source, GAsyncResult *result, GError **error)
+{
+  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
+                                                           error);
+
+  return reply != NULL ? unwrap (reply, error) : NULL;
+}
+
 static void
 on_run_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   OoddEndpoint *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
-                                                           &error);
-  g_autofree char *text = reply != NULL ? unwrap (reply, &error) : NULL;
+  g_autofree char *text = finish_unwrapped (source, result, &error);
   OodTclTargetRecord *record = text != NULL ? ood_tcl_parse_record (text, &error) : NULL;
   OoddTarget *target;
 
@@ -324,9 +332,7 @@ on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   Refresh *refresh = user_data;
   OoddEndpoint *self = refresh->self;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
-                                                           &error);
-  g_autofree char *text = reply != NULL ? unwrap (reply, &error) : NULL;
+  g_autofree char *text = finish_unwrapped (source, result, &error);
   g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
 
   if (records == NULL)
@@ -495,9 +501,7 @@ on_version (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(OoddEndpoint) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
-                                                           &error);
-  g_autofree char *text = reply != NULL ? unwrap (reply, &error) : NULL;
+  g_autofree char *text = finish_unwrapped (source, result, &error);
 
   if (text == NULL)
     return;
@@ -509,9 +513,7 @@ on_notifications_on (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(OoddEndpoint) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
-                                                           &error);
-  g_autofree char *text = reply != NULL ? unwrap (reply, &error) : NULL;
+  g_autofree char *text = finish_unwrapped (source, result, &error);
 
   if (text != NULL || self->notify == NULL ||
       g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))

@@ -29,6 +29,7 @@ typedef struct {
   gboolean         verbose;
   gboolean         version;
   int              timeout_ms;
+  int              max_queue;
 } Daemon;
 
 static void
@@ -151,6 +152,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "openocd", 0, 0, G_OPTION_ARG_STRING, &daemon->openocd, "OpenOCD's Tcl RPC server of the \"default\" endpoint", "HOST:PORT" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &daemon->config_path, "Endpoint configuration (default " OODD_DEFAULT_CONFIG ")", "FILE" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &daemon->timeout_ms, "How long OpenOCD may take to answer a command (default 10000)", "MS" },
+    { "max-queue", 0, 0, G_OPTION_ARG_INT, &daemon->max_queue, "How many calls may wait for one OpenOCD before Busy (default 4096)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }
@@ -172,6 +174,12 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--timeout must be 1 to 3600000 ms");
+      return FALSE;
+    }
+  if (daemon->max_queue < 0 || daemon->max_queue > 1000000)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--max-queue must be 1 to 1000000");
       return FALSE;
     }
   return TRUE;
@@ -200,6 +208,8 @@ main (int argc, char **argv)
   if (daemon.timeout_ms > 0)
     daemon.settings.command_timeout_ms = (guint) daemon.timeout_ms;
   daemon.config_explicit = daemon.config_path != NULL;
+  if (daemon.max_queue > 0)
+    daemon.settings.max_waiting = (guint) daemon.max_queue;
   if (daemon.config_path == NULL)
     daemon.config_path = g_strdup (OODD_DEFAULT_CONFIG);
   (void) ood_error_quark ();

@@ -60,6 +60,7 @@ oodd_target_dup_state_dict (OoddTarget *self)
                                                  ood_target_get_current_pc (iface)));
 }
 
+/* Answers the waiter, with @error (taken) or with the current state. */
 static void
 waiter_finish (Waiter *waiter, GError *error)
 {
@@ -69,13 +70,12 @@ waiter_finish (Waiter *waiter, GError *error)
   g_source_destroy (waiter->deadline);
   g_source_unref (waiter->deadline);
   if (error != NULL)
-    g_dbus_method_invocation_return_gerror (waiter->invocation, error);
+    g_dbus_method_invocation_take_error (waiter->invocation, error);
   else
-    ood_target_complete_wait_halt (OOD_TARGET (self), waiter->invocation,
-                                   ood_state_dict_new (oodd_target_get_name (self),
-                                                       ood_target_get_state (OOD_TARGET (self)),
-                                                       ood_target_get_current_pc_valid (OOD_TARGET (self)),
-                                                       ood_target_get_current_pc (OOD_TARGET (self))));
+      {
+      g_autoptr(GVariant) state = oodd_target_dup_state_dict (self);
+      ood_target_complete_wait_halt (OOD_TARGET (self), waiter->invocation, state);
+    }
   g_object_unref (waiter->invocation);
   g_free (waiter);
 }
