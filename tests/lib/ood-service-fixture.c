@@ -23,6 +23,7 @@ struct _OodServiceFixture {
   GStrv            service_argv;
   char            *tmpdir;
   char            *log_path;
+  gboolean         keep_tmpdir;  /* the daemon ended badly: keep its log */
 };
 
 static const char *
@@ -215,7 +216,10 @@ ood_service_fixture_stop_service (OodServiceFixture *fixture)
   else
     g_subprocess_force_exit (service);
   if (status != 0)
-    g_printerr ("# openocd-dbusd ended with status %d; log: %s\n", status, fixture->log_path);
+    {
+      fixture->keep_tmpdir = TRUE;
+      g_printerr ("# openocd-dbusd ended with status %d; log: %s\n", status, fixture->log_path);
+    }
   return status;
 }
 
@@ -294,12 +298,10 @@ remove_tmpdir (const char *path)
 void
 ood_service_fixture_free (OodServiceFixture *fixture)
 {
-  gboolean keep = FALSE;
-
   if (fixture == NULL)
     return;
   if (fixture->service != NULL)
-    keep = ood_service_fixture_stop_service (fixture) != 0;
+    ood_service_fixture_stop_service (fixture);
   g_clear_pointer (&fixture->targets, g_ptr_array_unref);
   g_clear_pointer (&fixture->breakpoints, g_ptr_array_unref);
   g_clear_pointer (&fixture->endpoints, g_ptr_array_unref);
@@ -311,7 +313,7 @@ ood_service_fixture_free (OodServiceFixture *fixture)
   g_clear_object (&fixture->bus_daemon);
   g_clear_pointer (&fixture->boards, g_ptr_array_unref);
   g_strfreev (fixture->service_argv);
-  if (fixture->tmpdir != NULL && !keep)
+  if (fixture->tmpdir != NULL && !fixture->keep_tmpdir)
     remove_tmpdir (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->log_path);
