@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The floor of the benchmark: the least a GDBus service can do. It owns
+ * org.openocd.BenchFloor on the bus given as argv[1] and exports
+ * /org/openocd/BenchFloor with one empty method Ping() and one string
+ * property State = "halted", both answered at once from the main loop,
+ * exactly as openocd-dbusd answers its cached properties. */
+#include <gio/gio.h>
+#include <stdlib.h>
+
+#define FLOOR_NAME  "org.openocd.BenchFloor"
+#define FLOOR_PATH  "/org/openocd/BenchFloor"
+
+static const char floor_xml[] =
+  "<node>"
+  "  <interface name='org.openocd.BenchFloor'>"
+  "    <method name='Ping'/>"
+  "    <property name='State' type='s' access='read'/>"
+  "  </interface>"
+  "</node>";
+
+static void
+on_method_call (GDBusConnection *connection, const char *sender, const char *object_path,
+                const char *interface_name, const char *method_name, GVariant *parameters,
+                GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  (void) connection;
+  (void) sender;
+  (void) object_path;
+  (void) interface_name;
+  (void) parameters;
+  (void) user_data;
+  if (g_str_equal (method_name, "Ping"))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+                                           "no method %s", method_name);
+}
+
+static GVariant *
+on_get_property (GDBusConnection *connection, const char *sender, const char *object_path,
+                 const char *interface_name, const char *property_name, GError **error,
+                 gpointer user_data)
+{
+  (void) connection;
+  (void) sender;
+  (void) object_path;
+  (void) interface_name;
+  (void) user_data;
+  if (g_str_equal (property_name, "State"))
+    return g_variant_new_string ("halted");
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "no property %s", property_name);
+  return NULL;
+}
+
+static const GDBusInterfaceVTable vtable = { on_method_call, on_get_property, NULL, { 0 } };
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  (void) connection;
+  g_printerr ("openocd-dbus-bench-floor: could not own %s\n", name);
+  g_main_loop_quit (user_data);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint owner;
+
+  if (argc != 2)
+    {
+      g_printerr ("usage: %s BUS-ADDRESS\n", argv[0]);
+      return EXIT_FAILURE;
+    }
+  bus = g_dbus_connection_new_for_address_sync (argv[1],
+                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                NULL, NULL, &error);
+  if (bus == NULL)
+    {
+      g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  /* ends with the bus */
+  g_dbus_connection_set_exit_on_close (bus, TRUE);
+  info = g_dbus_node_info_new_for_xml (floor_xml, &error);
+  g_assert_no_error (error);
+  if (g_dbus_connection_register_object (bus, FLOOR_PATH, info->interfaces[0], &vtable, NULL,
+                                         NULL, &error) == 0)
+    {
+      g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  owner = g_bus_own_name_on_connection (bus, FLOOR_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, NULL,
+                                        on_name_lost, loop, NULL);
+  g_main_loop_run (loop);
+  g_bus_unown_name (owner);
+  return EXIT_FAILURE;
+}

@@ -1,0 +1,1179 @@
+/* SPDX-License-Identifier: MIT */
+/* openocd-dbus-bench: what openocd-dbusd costs on top of OpenOCD's Tcl RPC
+ * port and on top of the least a GDBus service can do. Starts everything
+ * itself (private bus, simulated board, real OpenOCD, the daemon, and the
+ * floor service openocd-dbus-bench-floor). See tests/bench/README.md. */
+#define G_LOG_DOMAIN "ood-bench"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ood-service-fixture.h"
+#include "ood-tcl-script.h"
+#include "ood-testbed.h"
+
+#define FLOOR_NAME   "org.openocd.BenchFloor"
+#define FLOOR_PATH   "/org/openocd/BenchFloor"
+#define FLOOR_IFACE  "org.openocd.BenchFloor"
+#define TARGET_IFACE "org.openocd.Target"
+#define PROPS_IFACE  "org.freedesktop.DBus.Properties"
+#define CALL_TIMEOUT_MS 20000
+#define WAIT_TIMEOUT_US (10 * G_USEC_PER_SEC)
+#define N_SCALE_ENDPOINTS 32
+
+/* ---- options ---- */
+
+static gboolean opt_json;
+static gboolean opt_quick;
+
+typedef struct {
+  int    iterations;       /* cheap sequential figures */
+  int    event_iterations; /* figure 2 */
+  double run_s;            /* figure 3, per case */
+  double idle_s;           /* figure 4 */
+} Plan;
+
+static Plan plan;
+
+/* ---- results ---- */
+
+typedef enum { CMP_NONE, CMP_LE, CMP_GE } Cmp;
+
+typedef struct {
+  char  *figure;
+  char  *name;
+  char  *unit;
+  double median;
+  double p99;        /* NAN when not applicable */
+  int    n;
+  Cmp    cmp;
+  double target;
+} Row;
+
+static GPtrArray *rows;
+
+static void
+row_free (gpointer data)
+{
+  Row *row = data;
+
+  g_free (row->figure);
+  g_free (row->name);
+  g_free (row->unit);
+  g_free (row);
+}
+
+static Row *
+add_row (const char *figure, const char *name, const char *unit, double median, double p99,
+         int n, Cmp cmp, double target)
+{
+  Row *row = g_new0 (Row, 1);
+
+  row->figure = g_strdup (figure);
+  row->name = g_strdup (name);
+  row->unit = g_strdup (unit);
+  row->median = median;
+  row->p99 = p99;
+  row->n = n;
+  row->cmp = cmp;
+  row->target = target;
+  g_ptr_array_add (rows, row);
+  if (!opt_json)
+    g_printerr ("  %-52s %12.1f %s\n", name, median, unit);
+  return row;
+}
+
+static const char *
+row_status (const Row *row)
+{
+  switch (row->cmp)
+    {
+    case CMP_LE: return row->median <= row->target ? "pass" : "miss";
+    case CMP_GE: return row->median >= row->target ? "pass" : "miss";
+    case CMP_NONE: default: return "";
+    }
+}
+
+/* ---- samples ---- */
+
+typedef struct {
+  GArray *v;   /* double, µs */
+} Samples;
+
+static Samples
+samples_new (void)
+{
+  return (Samples) { g_array_new (FALSE, FALSE, sizeof (double)) };
+}
+
+static void
+samples_add (Samples *s, double us)
+{
+  g_array_append_val (s->v, us);
+}
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+samples_pct (Samples *s, double pct)
+{
+  gsize idx;
+
+  if (s->v->len == 0)
+    return NAN;
+  g_array_sort (s->v, cmp_double);
+  idx = (gsize) (pct / 100.0 * (s->v->len - 1) + 0.5);
+  return g_array_index (s->v, double, MIN (idx, s->v->len - 1));
+}
+
+static void
+samples_free (Samples *s)
+{
+  g_array_unref (s->v);
+}
+
+static inline gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static Row *
+add_samples_row (const char *figure, const char *name, Samples *s, Cmp cmp, double target,
+                 double *median_out)
+{
+  double median = samples_pct (s, 50);
+  double p99 = samples_pct (s, 99);
+
+  if (median_out != NULL)
+    *median_out = median;
+  return add_row (figure, name, "us", median, p99, (int) s->v->len, cmp, target);
+}
+
+/* ---- errors ---- */
+
+static G_NORETURN void
+die (const char *what, const GError *error)
+{
+  g_printerr ("openocd-dbus-bench: %s: %s\n", what, error != NULL ? error->message : "failed");
+  exit (EXIT_FAILURE);
+}
+
+/* ---- /proc ---- */
+
+typedef struct {
+  double  cpu_s;       /* utime + stime, all threads */
+  gint64  ctx;         /* voluntary + nonvoluntary, all threads */
+  gint64  hwm_kib;     /* VmHWM */
+  gint64  rss_kib;     /* VmRSS */
+} ProcSample;
+
+static double
+proc_cpu_s (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *p;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL)
+    return NAN;
+  /* after ") ": state(3) ppid(4) ... utime(14) stime(15) */
+  fields = g_strsplit (p + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return NAN;
+  return (double) (g_ascii_strtoull (fields[11], NULL, 10) +
+                   g_ascii_strtoull (fields[12], NULL, 10)) / (double) sysconf (_SC_CLK_TCK);
+}
+
+static gint64
+status_field (const char *text, const char *key)
+{
+  const char *p = strstr (text, key);
+
+  return p != NULL ? g_ascii_strtoll (p + strlen (key), NULL, 10) : 0;
+}
+
+static ProcSample
+proc_sample (GPid pid)
+{
+  ProcSample s = { proc_cpu_s (pid), 0, 0, 0 };
+  g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *status = NULL;
+  g_autofree char *task_dir = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (task_dir, 0, NULL);
+  const char *tid;
+
+  if (g_file_get_contents (status_path, &status, NULL, NULL))
+    {
+      s.hwm_kib = status_field (status, "VmHWM:");
+      s.rss_kib = status_field (status, "VmRSS:");
+    }
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (task_dir, tid, "status", NULL);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        s.ctx += status_field (text, "\nvoluntary_ctxt_switches:") +
+                 status_field (text, "nonvoluntary_ctxt_switches:");
+    }
+  return s;
+}
+
+/* ---- D-Bus helpers ---- */
+
+static GDBusConnection *
+new_client (const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
+      address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+
+  if (c == NULL)
+    die ("connecting to the bus", error);
+  return c;
+}
+
+static GVariant *
+call (GDBusConnection *c, const char *dest, const char *path, const char *iface,
+      const char *method, GVariant *args, GError **error)
+{
+  return g_dbus_connection_call_sync (c, dest, path, iface, method, args, NULL,
+                                      G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
+                                      error);
+}
+
+static char *
+get_string_property (GDBusConnection *c, const char *dest, const char *path, const char *iface,
+                     const char *prop, GError **error)
+{
+  g_autoptr(GVariant) reply = call (c, dest, path, PROPS_IFACE, "Get",
+                                    g_variant_new ("(ss)", iface, prop), error);
+  g_autoptr(GVariant) value = NULL;
+
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+           ? g_variant_dup_string (value, NULL)
+           : g_variant_print (value, FALSE);
+}
+
+/* ---- the bench state ---- */
+
+typedef struct {
+  OodServiceFixture *fixture;
+  const char        *bus_address;
+  guint16            tcl_port;
+  char              *tcl_address;   /* host:port for the daemon's config */
+  char              *target_path;
+  char              *state_script;  /* ood_tcl_script_state ("riscv.cpu") */
+  GSubprocess       *floor;
+  GPid               daemon_pid;
+} Bench;
+
+static void
+die_with_parent (gpointer user_data)
+{
+  (void) user_data;
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static const char *
+env_or (const char *name, const char *fallback)
+{
+  const char *value = g_getenv (name);
+
+  return value != NULL && *value != '\0' ? value : fallback;
+}
+
+static void
+start_floor (Bench *b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
+  const char *floor = env_or ("OOD_BENCH_FLOOR", OOD_BENCH_FLOOR_DEFAULT);
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_US;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  b->floor = g_subprocess_launcher_spawn (launcher, &error, floor, b->bus_address, NULL);
+  if (b->floor == NULL)
+    die ("starting the floor service", error);
+  for (;;)
+    {
+      g_autoptr(GVariant) reply = call (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameHasOwner",
+                                        g_variant_new ("(s)", FLOOR_NAME), &error);
+      gboolean has = FALSE;
+
+      if (reply == NULL)
+        die ("NameHasOwner", error);
+      g_variant_get (reply, "(b)", &has);
+      if (has)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        die ("the floor service did not appear", NULL);
+      g_usleep (10000);
+    }
+}
+
+/* Waits until the service publishes @state for the target. */
+static void
+wait_service_state (Bench *b, GDBusConnection *c, const char *state)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_US;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *now = get_string_property (c, "org.openocd", b->target_path,
+                                                  TARGET_IFACE, "State", &error);
+      if (now == NULL)
+        die ("reading State", error);
+      if (g_str_equal (now, state))
+        return;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_printerr ("openocd-dbus-bench: State is %s, expected %s\n", now, state);
+          die ("the target did not reach the expected state", NULL);
+        }
+      g_usleep (2000);
+    }
+}
+
+static char *
+tcl_eval_or_die (OodTestTcl *tcl, const char *script)
+{
+  g_autoptr(GError) error = NULL;
+  char *reply = ood_test_tcl_eval (tcl, script, &error);
+
+  if (reply == NULL)
+    die (script, error);
+  return reply;
+}
+
+/* ---- figure 1: call cost ---- */
+
+typedef gboolean (*Op) (gpointer data, GError **error);
+
+typedef struct {
+  GDBusConnection *c;
+  OodTestTcl      *tcl;
+  const char      *script;
+  const char      *dest;
+  const char      *path;
+  const char      *iface;
+  const char      *method;
+  GVariant        *args;   /* floating ok: re-created per call */
+  const char      *prop_iface;
+  const char      *prop;
+} OpData;
+
+static gboolean
+op_tcl (gpointer data, GError **error)
+{
+  OpData *d = data;
+  g_autofree char *reply = ood_test_tcl_eval (d->tcl, d->script, error);
+
+  return reply != NULL;
+}
+
+static gboolean
+op_method (gpointer data, GError **error)
+{
+  OpData *d = data;
+  g_autoptr(GVariant) reply = call (d->c, d->dest, d->path, d->iface, d->method, NULL, error);
+
+  return reply != NULL;
+}
+
+static gboolean
+op_get (gpointer data, GError **error)
+{
+  OpData *d = data;
+  g_autoptr(GVariant) reply = call (d->c, d->dest, d->path, PROPS_IFACE, "Get",
+                                    g_variant_new ("(ss)", d->prop_iface, d->prop), error);
+
+  return reply != NULL;
+}
+
+static Samples
+measure (const char *what, Op op, gpointer data, int iterations)
+{
+  Samples s = samples_new ();
+  int warmup = MAX (iterations / 10, 20);
+
+  for (int i = 0; i < warmup + iterations; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 t0 = now_ns ();
+
+      if (!op (data, &error))
+        die (what, error);
+      if (i >= warmup)
+        samples_add (&s, (double) (now_ns () - t0) / 1000.0);
+    }
+  return s;
+}
+
+static double cpu_per_1000_state_ms = NAN;
+
+static void
+figure_1 (Bench *b)
+{
+  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
+  g_autofree char *halted = NULL;
+  OpData d = { .c = c, .tcl = tcl };
+  Samples s;
+  double raw_curstate, raw_state, floor_ping, floor_get, svc_get, svc_state, svc_halt;
+  ProcSample before, after;
+  int n = plan.iterations;
+
+  if (tcl == NULL)
+    die ("connecting to OpenOCD", error);
+  if (!opt_json)
+    g_printerr ("figure 1: call cost, sequential, one connection (%d calls each)\n", n);
+  halted = tcl_eval_or_die (tcl, "halt");
+  wait_service_state (b, c, "halted");
+
+  d.script = "riscv.cpu curstate";
+  s = measure ("raw curstate", op_tcl, &d, n);
+  add_samples_row ("1", "raw Tcl `riscv.cpu curstate`", &s, CMP_NONE, 0, &raw_curstate);
+  samples_free (&s);
+
+  d.script = b->state_script;
+  s = measure ("raw State() equivalent", op_tcl, &d, n);
+  add_samples_row ("1", "raw State() equivalent (same script)", &s, CMP_NONE, 0, &raw_state);
+  samples_free (&s);
+
+  d.dest = FLOOR_NAME, d.path = FLOOR_PATH, d.iface = FLOOR_IFACE, d.method = "Ping";
+  s = measure ("floor Ping()", op_method, &d, n);
+  add_samples_row ("1", "floor Ping()", &s, CMP_NONE, 0, &floor_ping);
+  samples_free (&s);
+
+  d.prop_iface = FLOOR_IFACE, d.prop = "State";
+  s = measure ("floor Get(State)", op_get, &d, n);
+  add_samples_row ("1", "floor Properties.Get(State)", &s, CMP_NONE, 0, &floor_get);
+  samples_free (&s);
+
+  d.dest = "org.openocd", d.path = b->target_path, d.iface = TARGET_IFACE;
+  d.prop_iface = TARGET_IFACE, d.prop = "State";
+  s = measure ("service Get(State)", op_get, &d, n);
+  add_samples_row ("1", "service Properties.Get(Target, State)", &s, CMP_NONE, 0, &svc_get);
+  samples_free (&s);
+
+  d.method = "State";
+  before = proc_sample (b->daemon_pid);
+  s = measure ("State()", op_method, &d, n);
+  after = proc_sample (b->daemon_pid);
+  /* the warm-up calls count too */
+  cpu_per_1000_state_ms = (after.cpu_s - before.cpu_s) * 1000.0 * 1000.0 /
+                          (double) (n + MAX (n / 10, 20));
+  add_samples_row ("1", "service State()", &s, CMP_NONE, 0, &svc_state);
+  samples_free (&s);
+
+  d.method = "Halt";
+  s = measure ("Halt()", op_method, &d, n);
+  add_samples_row ("1", "service Halt() on a halted target", &s, CMP_NONE, 0, &svc_halt);
+  samples_free (&s);
+
+  add_row ("1", "ratio service Get / floor Get", "x", svc_get / floor_get, NAN, n, CMP_LE, 1.10);
+  add_row ("1", "ratio (State() - floor Ping) / raw State() equiv.", "x",
+           (svc_state - floor_ping) / raw_state, NAN, n, CMP_LE, 1.10);
+  (void) raw_curstate;
+  (void) svc_halt;
+}
+
+/* ---- figure 2: event latency ---- */
+
+typedef struct {
+  GMutex        lock;
+  GCond         cond;
+  gboolean      armed;          /* an iteration is waiting for halted */
+  gint64        dbus_halted;    /* ns, 0 until seen */
+  gint64        notify_halted;  /* ns, 0 until seen */
+  guint         running_seen;   /* count of State=running seen on D-Bus */
+  gboolean      stop;
+
+  /* subscriber */
+  const char   *bus_address;
+  const char   *target_path;
+  GMainContext *context;
+  GMainLoop    *loop;
+  gboolean      subscribed;
+  GThread      *subscriber;
+
+  /* raw notification connection */
+  GSocket      *notify_socket;
+  GSocketConnection *notify_conn;
+  gboolean      notify_ready;
+  GThread      *notifier;
+} Events;
+
+static void
+on_properties_changed (GDBusConnection *c, const char *sender, const char *path,
+                       const char *iface, const char *signal, GVariant *params,
+                       gpointer user_data)
+{
+  Events *ev = user_data;
+  gint64 t = now_ns ();
+  g_autoptr(GVariant) changed = NULL;
+  const char *changed_iface = NULL;
+  const char *state = NULL;
+
+  (void) c;
+  (void) sender;
+  (void) path;
+  (void) iface;
+  (void) signal;
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    return;
+  g_variant_get (params, "(&s@a{sv}^a&s)", &changed_iface, &changed, NULL);
+  if (!g_str_equal (changed_iface, TARGET_IFACE) ||
+      !g_variant_lookup (changed, "State", "&s", &state))
+    return;
+  g_mutex_lock (&ev->lock);
+  if (g_str_equal (state, "halted") && ev->armed && ev->dbus_halted == 0)
+    ev->dbus_halted = t;
+  else if (g_str_equal (state, "running"))
+    ev->running_seen++;
+  g_cond_broadcast (&ev->cond);
+  g_mutex_unlock (&ev->lock);
+}
+
+static gpointer
+subscriber_thread (gpointer data)
+{
+  Events *ev = data;
+  g_autoptr(GDBusConnection) c = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint id;
+
+  g_main_context_push_thread_default (ev->context);
+  c = new_client (ev->bus_address);
+  id = g_dbus_connection_signal_subscribe (c, NULL, PROPS_IFACE, "PropertiesChanged",
+                                           ev->target_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                           on_properties_changed, ev, NULL);
+  /* the bus handles AddMatch before answering this */
+  reply = call (c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "GetId", NULL, NULL);
+  g_mutex_lock (&ev->lock);
+  ev->subscribed = TRUE;
+  g_cond_broadcast (&ev->cond);
+  g_mutex_unlock (&ev->lock);
+  g_main_loop_run (ev->loop);
+  g_dbus_connection_signal_unsubscribe (c, id);
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  g_main_context_pop_thread_default (ev->context);
+  return NULL;
+}
+
+static gboolean
+is_halted_notification (const char *msg)
+{
+  return strstr (msg, "type target_state state halted") != NULL ||
+         strstr (msg, "type target_event event halted") != NULL;
+}
+
+static gpointer
+notifier_thread (gpointer data)
+{
+  Events *ev = data;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  static const char on[] = "tcl_notifications on\x1a";
+  gboolean first = TRUE;
+
+  if (g_socket_send (ev->notify_socket, on, sizeof on - 1, NULL, NULL) != sizeof on - 1)
+    return NULL;
+  for (;;)
+    {
+      char buf[4096];
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (ev->notify_socket, buf, sizeof buf, NULL, &error);
+      gint64 t = now_ns ();
+      char *end;
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          if (g_atomic_int_get (&ev->stop))
+            return NULL;
+          continue;
+        }
+      if (n <= 0)
+        return NULL;
+      g_string_append_len (pending, buf, n);
+      while ((end = memchr (pending->str, '\x1a', pending->len)) != NULL)
+        {
+          *end = '\0';
+          g_mutex_lock (&ev->lock);
+          if (first)
+            {
+              /* the reply to tcl_notifications on */
+              first = FALSE;
+              ev->notify_ready = TRUE;
+            }
+          else if (is_halted_notification (pending->str) && ev->armed && ev->notify_halted == 0)
+            ev->notify_halted = t;
+          g_cond_broadcast (&ev->cond);
+          g_mutex_unlock (&ev->lock);
+          g_string_erase (pending, 0, end - pending->str + 1);
+        }
+    }
+}
+
+static gboolean
+wait_until (Events *ev, gboolean (*ready) (Events *ev, gpointer data), gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_US;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&ev->lock);
+  while (!ready (ev, data))
+    if (!g_cond_wait_until (&ev->cond, &ev->lock, deadline))
+      {
+        ok = ready (ev, data);
+        break;
+      }
+  g_mutex_unlock (&ev->lock);
+  return ok;
+}
+
+static gboolean
+ready_started (Events *ev, gpointer data)
+{
+  (void) data;
+  return ev->subscribed && ev->notify_ready;
+}
+
+static gboolean
+ready_halted (Events *ev, gpointer data)
+{
+  (void) data;
+  return ev->dbus_halted != 0 && ev->notify_halted != 0;
+}
+
+static gboolean
+ready_running (Events *ev, gpointer data)
+{
+  return ev->running_seen > GPOINTER_TO_UINT (data);
+}
+
+static void
+figure_2 (Bench *b)
+{
+  Events ev = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
+  Samples dbus = samples_new (), notify = samples_new (), pc = samples_new (),
+          overhead = samples_new ();
+  int n = plan.event_iterations, warmup = MAX (n / 20, 3);
+
+  if (!opt_json)
+    g_printerr ("figure 2: event latency (%d halts)\n", n);
+  if (tcl == NULL)
+    die ("connecting to OpenOCD", error);
+  g_mutex_init (&ev.lock);
+  g_cond_init (&ev.cond);
+  ev.bus_address = b->bus_address;
+  ev.target_path = b->target_path;
+  ev.context = g_main_context_new ();
+  ev.loop = g_main_loop_new (ev.context, FALSE);
+  ev.notify_conn = g_socket_client_connect_to_host (client, "127.0.0.1", b->tcl_port, NULL,
+                                                    &error);
+  if (ev.notify_conn == NULL)
+    die ("connecting to OpenOCD", error);
+  ev.notify_socket = g_socket_connection_get_socket (ev.notify_conn);
+  g_socket_set_timeout (ev.notify_socket, 1);
+  ev.subscriber = g_thread_new ("subscriber", subscriber_thread, &ev);
+  ev.notifier = g_thread_new ("notifier", notifier_thread, &ev);
+  if (!wait_until (&ev, ready_started, NULL))
+    die ("starting the event listeners", NULL);
+
+  /* start running */
+  g_free (tcl_eval_or_die (tcl, "resume"));
+  wait_service_state (b, c, "running");
+
+  for (int i = 0; i < warmup + n; i++)
+    {
+      guint running;
+      gint64 t0, t1, t2;
+
+      g_mutex_lock (&ev.lock);
+      ev.dbus_halted = ev.notify_halted = 0;
+      ev.armed = TRUE;
+      g_mutex_unlock (&ev.lock);
+      t0 = now_ns ();
+      g_free (tcl_eval_or_die (tcl, "halt"));
+      if (!wait_until (&ev, ready_halted, NULL))
+        die ("waiting for the halted event", NULL);
+      g_mutex_lock (&ev.lock);
+      ev.armed = FALSE;
+      running = ev.running_seen;
+      g_mutex_unlock (&ev.lock);
+      t1 = now_ns ();
+      g_free (tcl_eval_or_die (tcl, "riscv.cpu get_reg -force {pc}"));
+      t2 = now_ns ();
+      if (i >= warmup)
+        {
+          double d = (double) (ev.dbus_halted - t0) / 1000.0;
+          double nt = (double) (ev.notify_halted - t0) / 1000.0;
+          double p = (double) (t2 - t1) / 1000.0;
+
+          samples_add (&dbus, d);
+          samples_add (&notify, nt);
+          samples_add (&pc, p);
+          samples_add (&overhead, d - (nt + p));
+        }
+      g_free (tcl_eval_or_die (tcl, "resume"));
+      if (!wait_until (&ev, ready_running, GUINT_TO_POINTER (running)))
+        die ("waiting for the service to publish running", NULL);
+    }
+
+  add_samples_row ("2", "D-Bus PropertiesChanged(State=halted) latency", &dbus, CMP_NONE, 0,
+                   NULL);
+  add_samples_row ("2", "raw notification (halted) latency", &notify, CMP_NONE, 0, NULL);
+  add_samples_row ("2", "raw `get_reg -force {pc}`", &pc, CMP_NONE, 0, NULL);
+  add_samples_row ("2", "overhead D-Bus - (notification + PC read)", &overhead, CMP_LE, 1000,
+                   NULL);
+
+  g_atomic_int_set (&ev.stop, TRUE);
+  g_main_loop_quit (ev.loop);
+  g_thread_join (ev.subscriber);
+  g_thread_join (ev.notifier);
+  g_io_stream_close (G_IO_STREAM (ev.notify_conn), NULL, NULL);
+  g_object_unref (ev.notify_conn);
+  g_main_loop_unref (ev.loop);
+  g_main_context_unref (ev.context);
+  g_mutex_clear (&ev.lock);
+  g_cond_clear (&ev.cond);
+  samples_free (&dbus);
+  samples_free (&notify);
+  samples_free (&pc);
+  samples_free (&overhead);
+
+  /* the rest of the bench runs on a halted target */
+  g_free (tcl_eval_or_die (tcl, "halt"));
+  wait_service_state (b, c, "halted");
+}
+
+/* ---- figure 3: throughput ---- */
+
+typedef struct {
+  Bench           *bench;
+  GDBusConnection *c;
+  gboolean         property;  /* Get(State) instead of State() */
+  volatile gint   *go;        /* 0 wait, 1 run, 2 stop */
+  guint64          calls;
+  guint64          errors;
+  GThread         *thread;
+} Client;
+
+static gpointer
+client_thread (gpointer data)
+{
+  Client *cl = data;
+
+  while (g_atomic_int_get (cl->go) == 0)
+    g_usleep (100);
+  while (g_atomic_int_get (cl->go) == 1)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) reply = NULL;
+
+      if (cl->property)
+        reply = call (cl->c, "org.openocd", cl->bench->target_path, PROPS_IFACE, "Get",
+                      g_variant_new ("(ss)", TARGET_IFACE, "State"), &error);
+      else
+        reply = call (cl->c, "org.openocd", cl->bench->target_path, TARGET_IFACE, "State", NULL,
+                      &error);
+      if (reply != NULL)
+        cl->calls++;
+      else
+        cl->errors++;
+    }
+  return NULL;
+}
+
+static double
+throughput (Bench *b, guint n_clients, gboolean property, guint64 *errors)
+{
+  g_autofree Client *clients = g_new0 (Client, n_clients);
+  volatile gint go = 0;
+  guint64 total = 0;
+  gint64 t0, t1;
+
+  for (guint i = 0; i < n_clients; i++)
+    {
+      clients[i] = (Client) { b, new_client (b->bus_address), property, &go, 0, 0, NULL };
+      clients[i].thread = g_thread_new ("client", client_thread, &clients[i]);
+    }
+  t0 = now_ns ();
+  g_atomic_int_set (&go, 1);
+  g_usleep ((gulong) (plan.run_s * G_USEC_PER_SEC));
+  g_atomic_int_set (&go, 2);
+  t1 = now_ns ();
+  *errors = 0;
+  for (guint i = 0; i < n_clients; i++)
+    {
+      g_thread_join (clients[i].thread);
+      total += clients[i].calls;
+      *errors += clients[i].errors;
+      g_dbus_connection_close_sync (clients[i].c, NULL, NULL);
+      g_object_unref (clients[i].c);
+    }
+  return (double) total / ((double) (t1 - t0) / 1e9);
+}
+
+static void
+figure_3 (Bench *b)
+{
+  static const guint counts[] = { 1, 8, 64 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
+  double raw, state64 = NAN;
+  guint64 raw_calls = 0;
+  gint64 t0, t1;
+
+  if (tcl == NULL)
+    die ("connecting to OpenOCD", error);
+  if (!opt_json)
+    g_printerr ("figure 3: throughput (%.1f s each)\n", plan.run_s);
+  t0 = now_ns ();
+  while ((t1 = now_ns ()) - t0 < (gint64) (plan.run_s * 1e9))
+    {
+      g_free (tcl_eval_or_die (tcl, b->state_script));
+      raw_calls++;
+    }
+  raw = (double) raw_calls / ((double) (t1 - t0) / 1e9);
+  add_row ("3", "raw State() equivalent, 1 connection", "calls/s", raw, NAN, (int) raw_calls,
+           CMP_NONE, 0);
+  for (gsize k = 0; k < 2; k++)
+    for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+      {
+        guint64 errors = 0;
+        double rate = throughput (b, counts[i], k == 1, &errors);
+        g_autofree char *name = g_strdup_printf ("%s, %u client%s", k == 1 ? "Get(State)" : "State()",
+                                                 counts[i], counts[i] == 1 ? "" : "s");
+
+        add_row ("3", name, "calls/s", rate, NAN, (int) errors, CMP_NONE, 0);
+        if (errors > 0)
+          g_printerr ("openocd-dbus-bench: %s: %" G_GUINT64_FORMAT " calls failed\n", name,
+                      errors);
+        if (k == 0 && counts[i] == 64)
+          state64 = rate;
+      }
+  add_row ("3", "ratio State() at 64 clients / raw", "x", state64 / raw, NAN, 0, CMP_GE, 2.0);
+}
+
+/* ---- figure 4: cost and scale ---- */
+
+static GSubprocess *
+spawn_daemon (Bench *b, const char *config, gboolean single, const char *log)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  const char *daemon = env_or ("OOD_DAEMON", OOD_BENCH_DAEMON_DEFAULT);
+  GSubprocess *p;
+
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  if (single)
+    p = g_subprocess_launcher_spawn (launcher, &error, daemon, "--address", b->bus_address,
+                                     "--openocd", b->tcl_address, "--config", "/dev/null", NULL);
+  else
+    p = g_subprocess_launcher_spawn (launcher, &error, daemon, "--address", b->bus_address,
+                                     "--config", config, NULL);
+  if (p == NULL)
+    die ("starting openocd-dbusd", error);
+  return p;
+}
+
+static gboolean
+endpoint_ready (GDBusConnection *c, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/org/openocd/%s", name);
+  g_autoptr(GVariant) reply = call (c, "org.openocd", path, PROPS_IFACE, "GetAll",
+                                    g_variant_new ("(s)", "org.openocd.Endpoint"), NULL);
+  g_autoptr(GVariant) props = NULL;
+  g_autoptr(GVariant) targets = NULL;
+  gboolean connected = FALSE;
+
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(@a{sv})", &props);
+  targets = g_variant_lookup_value (props, "Targets", G_VARIANT_TYPE ("ao"));
+  return g_variant_lookup (props, "Connected", "b", &connected) && connected &&
+         targets != NULL && g_variant_n_children (targets) > 0;
+}
+
+static void
+stop_daemon (GSubprocess *p)
+{
+  g_subprocess_send_signal (p, SIGTERM);
+  if (!g_subprocess_wait (p, NULL, NULL))
+    g_subprocess_force_exit (p);
+}
+
+static void
+idle_and_rss (Bench *b, guint n_endpoints)
+{
+  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
+  g_autofree char *config = g_build_filename (ood_service_fixture_get_tmpdir (b->fixture),
+                                              "bench-scale.conf", NULL);
+  g_autofree char *log = g_build_filename (ood_service_fixture_get_tmpdir (b->fixture),
+                                           "bench-daemon.log", NULL);
+  g_autoptr(GString) text = g_string_new ("# openocd-dbus-bench\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) p = NULL;
+  g_autofree char *figure = NULL;
+  g_autofree char *name = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  ProcSample before, after;
+  GPid pid;
+
+  for (guint i = 0; i < n_endpoints; i++)
+    g_string_append_printf (text, "[Endpoint b%u]\nAddress=%s\n", i, b->tcl_address);
+  if (!g_file_set_contents (config, text->str, -1, &error))
+    die ("writing the configuration", error);
+  p = spawn_daemon (b, config, n_endpoints == 1, log);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (p), NULL, 10);
+  for (guint i = 0; i < n_endpoints;)
+    {
+      g_autofree char *ep = n_endpoints == 1 ? g_strdup ("default") : g_strdup_printf ("b%u", i);
+
+      if (endpoint_ready (c, ep))
+        i++;
+      else if (g_get_monotonic_time () > deadline)
+        die ("the endpoints did not all connect (see the daemon log)", NULL);
+      else
+        g_usleep (20000);
+    }
+  /* let the start-up settle */
+  g_usleep (500000);
+  before = proc_sample (pid);
+  g_usleep ((gulong) (plan.idle_s * G_USEC_PER_SEC));
+  after = proc_sample (pid);
+
+  figure = g_strdup ("4");
+  name = g_strdup_printf ("idle CPU over %.0f s, %u endpoint%s", plan.idle_s, n_endpoints,
+                          n_endpoints == 1 ? "" : "s");
+  add_row (figure, name, "ms", (after.cpu_s - before.cpu_s) * 1000.0, NAN, 1, CMP_NONE, 0);
+  g_free (name);
+  name = g_strdup_printf ("idle context switches over %.0f s, %u endpoint%s", plan.idle_s,
+                          n_endpoints, n_endpoints == 1 ? "" : "s");
+  add_row (figure, name, "switches", (double) (after.ctx - before.ctx), NAN, 1, CMP_LE, 0);
+  g_free (name);
+  name = g_strdup_printf ("peak RSS (VmHWM), %u endpoint%s", n_endpoints,
+                          n_endpoints == 1 ? "" : "s");
+  add_row (figure, name, "MiB", (double) after.hwm_kib / 1024.0, NAN, 1,
+           n_endpoints == N_SCALE_ENDPOINTS ? CMP_LE : CMP_NONE, 8.0);
+  stop_daemon (p);
+}
+
+static void
+figure_4 (Bench *b)
+{
+  if (!opt_json)
+    g_printerr ("figure 4: cost and scale\n");
+  add_row ("4", "daemon CPU per 1000 State() calls", "ms", cpu_per_1000_state_ms, NAN,
+           plan.iterations, CMP_NONE, 0);
+  /* fresh daemons, so the peak RSS is not the one of the load above */
+  if (ood_service_fixture_stop_service (b->fixture) != 0)
+    die ("stopping the service", NULL);
+  idle_and_rss (b, 1);
+  idle_and_rss (b, N_SCALE_ENDPOINTS);
+}
+
+/* ---- output ---- */
+
+static char *
+fmt_num (double v)
+{
+  if (isnan (v))
+    return g_strdup ("-");
+  return g_strdup_printf (fabs (v) < 10 ? "%.2f" : "%.1f", v);
+}
+
+static char *
+target_text (const Row *row)
+{
+  g_autofree char *t = fmt_num (row->target);
+
+  switch (row->cmp)
+    {
+    case CMP_LE: return g_strdup_printf ("<= %s", t);
+    case CMP_GE: return g_strdup_printf (">= %s", t);
+    case CMP_NONE: default: return g_strdup ("");
+    }
+}
+
+static void
+print_table (void)
+{
+  g_print ("\n%-3s %-52s %12s %12s %-8s %10s %s\n", "fig", "measure", "median", "p99", "unit",
+           "target", "");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      g_autofree char *m = fmt_num (row->median);
+      g_autofree char *p = fmt_num (row->p99);
+      g_autofree char *t = target_text (row);
+
+      g_print ("%-3s %-52s %12s %12s %-8s %10s %s\n", row->figure, row->name, m, p, row->unit,
+               t, row_status (row));
+    }
+}
+
+static void
+json_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s; s++)
+    {
+      if (*s == '"' || *s == '\\')
+        g_string_append_printf (out, "\\%c", *s);
+      else if ((guchar) *s < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) *s);
+      else
+        g_string_append_c (out, *s);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+json_number (GString *out, double v)
+{
+  if (isnan (v) || isinf (v))
+    g_string_append (out, "null");
+  else
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.3f", v));
+    }
+}
+
+static void
+print_json (void)
+{
+  g_autoptr(GString) out = g_string_new ("{\n  \"quick\": ");
+
+  g_string_append (out, opt_quick ? "true" : "false");
+  g_string_append_printf (out, ",\n  \"cpus\": %u,\n  \"results\": [\n", g_get_num_processors ());
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      g_autofree char *t = target_text (row);
+
+      g_string_append (out, "    {\"figure\": ");
+      json_string (out, row->figure);
+      g_string_append (out, ", \"name\": ");
+      json_string (out, row->name);
+      g_string_append (out, ", \"unit\": ");
+      json_string (out, row->unit);
+      g_string_append (out, ", \"median\": ");
+      json_number (out, row->median);
+      g_string_append (out, ", \"p99\": ");
+      json_number (out, row->p99);
+      g_string_append_printf (out, ", \"n\": %d, \"target\": ", row->n);
+      if (row->cmp == CMP_NONE)
+        g_string_append (out, "null");
+      else
+        json_string (out, t);
+      g_string_append (out, ", \"status\": ");
+      if (row->cmp == CMP_NONE)
+        g_string_append (out, "null");
+      else
+        json_string (out, row_status (row));
+      g_string_append (out, i + 1 < rows->len ? "},\n" : "}\n");
+    }
+  g_string_append (out, "  ]\n}\n");
+  g_print ("%s", out->str);
+}
+
+/* ---- main ---- */
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(OodServiceFixture) fixture = NULL;
+  const OodServiceOptions options = { .n_boards = 1 };
+  Bench b = { 0 };
+  g_autofree char *address = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the results as JSON", NULL },
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "A short run, to check that it works", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  setlocale (LC_ALL, "");
+  signal (SIGPIPE, SIG_IGN);
+  context = g_option_context_new ("- measure openocd-dbusd against OpenOCD and a floor service");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die ("options", error);
+  plan = opt_quick ? (Plan) { 200, 20, 0.5, 2.0 } : (Plan) { 2000, 200, 2.0, 10.0 };
+  rows = g_ptr_array_new_with_free_func (row_free);
+
+  if (!opt_json)
+    g_printerr ("starting the private bus, the simulated board, OpenOCD and openocd-dbusd…\n");
+  fixture = ood_service_fixture_new (&options, &error);
+  if (fixture == NULL)
+    die ("starting the test bed", error);
+  b.fixture = fixture;
+  b.bus_address = ood_service_fixture_get_bus_address (fixture);
+  b.tcl_port = ood_testbed_get_tcl_port (ood_service_fixture_get_testbed (fixture, 0));
+  b.tcl_address = ood_testbed_get_address (ood_service_fixture_get_testbed (fixture, 0));
+  b.target_path = ood_service_fixture_dup_target_path (fixture, 0);
+  b.state_script = ood_tcl_script_state (
+      ood_testbed_get_target_name (ood_service_fixture_get_testbed (fixture, 0)));
+  b.daemon_pid = ood_service_fixture_get_service_pid (fixture);
+  start_floor (&b);
+
+  figure_1 (&b);
+  figure_2 (&b);
+  figure_3 (&b);
+  figure_4 (&b);
+
+  if (opt_json)
+    print_json ();
+  else
+    print_table ();
+
+  g_subprocess_send_signal (b.floor, SIGTERM);
+  g_subprocess_wait (b.floor, NULL, NULL);
+  g_object_unref (b.floor);
+  g_free (b.tcl_address);
+  g_free (b.target_path);
+  g_free (b.state_script);
+  g_ptr_array_unref (rows);
+  return EXIT_SUCCESS;
+}
