@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target: the endpoint configuration file, as oodd_config_load
+ * hands it to oodd_config_parse (NUL-terminated text). */
+#include <stdint.h>
+#include <string.h>
+
+#include "oodd-config.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autofree char *text = g_malloc (size + 1);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = NULL;
+
+  memcpy (text, data, size);
+  text[size] = '\0';
+  endpoints = oodd_config_parse (text, "fuzz.conf", warnings);
+  g_assert_nonnull (endpoints);
+  for (guint i = 0; i < endpoints->len; i++)
+    {
+      OoddEndpointConfig *config = endpoints->pdata[i];
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (config->name);
+      g_assert_nonnull (config->address);
+      g_assert_true (oodd_config_check_address (config->address, &error));
+    }
+  for (guint i = 0; i < warnings->len; i++)
+    g_assert_true (g_str_has_prefix (warnings->pdata[i], "fuzz.conf:"));
+  return 0;
+}
