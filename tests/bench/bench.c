@@ -386,7 +386,6 @@ typedef struct {
   const char      *path;
   const char      *iface;
   const char      *method;
-  GVariant        *args;   /* floating ok: re-created per call */
   const char      *prop_iface;
   const char      *prop;
 } OpData;
@@ -419,26 +418,59 @@ op_get (gpointer data, GError **error)
   return reply != NULL;
 }
 
-static Samples
-measure (const char *what, Op op, gpointer data, int iterations)
+/* One of the calls figure 1 compares. */
+typedef struct {
+  const char *name;
+  Op          op;
+  OpData      data;
+  Samples     samples;
+  double      median;
+} Case;
+
+/* The cases run interleaved, one call of each per round, so that a
+ * change in the machine's load (other processes on the two cores) hits
+ * them all alike and the ratios stay meaningful. */
+static void
+measure_interleaved (Case *cases, gsize n_cases, int iterations)
 {
-  Samples s = samples_new ();
   int warmup = MAX (iterations / 10, 20);
 
+  for (gsize k = 0; k < n_cases; k++)
+    cases[k].samples = samples_new ();
   for (int i = 0; i < warmup + iterations; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      gint64 t0 = now_ns ();
+    for (gsize k = 0; k < n_cases; k++)
+      {
+        g_autoptr(GError) error = NULL;
+        gint64 t0 = now_ns ();
 
-      if (!op (data, &error))
-        die (what, error);
-      if (i >= warmup)
-        samples_add (&s, (double) (now_ns () - t0) / 1000.0);
-    }
-  return s;
+        if (!cases[k].op (&cases[k].data, &error))
+          die (cases[k].name, error);
+        if (i >= warmup)
+          samples_add (&cases[k].samples, (double) (now_ns () - t0) / 1000.0);
+      }
 }
 
 static double cpu_per_1000_state_ms = NAN;
+static double cpu_per_1000_ping_ms = NAN;
+static int cpu_calls;
+
+/* The CPU time of process @pid per 1000 calls of @op alone. */
+static double
+measure_cpu (GPid pid, const char *what, Op op, const OpData *data, int n)
+{
+  ProcSample before, after;
+
+  before = proc_sample (pid);
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!op ((gpointer) data, &error))
+        die (what, error);
+    }
+  after = proc_sample (pid);
+  return (after.cpu_s - before.cpu_s) * 1000.0 * 1000.0 / (double) n;
+}
 
 static void
 figure_1 (Bench *b)
@@ -447,65 +479,57 @@ figure_1 (Bench *b)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
   g_autofree char *halted = NULL;
-  OpData d = { .c = c, .tcl = tcl };
-  Samples s;
-  double raw_curstate, raw_state, floor_ping, floor_get, svc_get, svc_state, svc_halt;
-  ProcSample before, after;
+  enum { RAW_CURSTATE, RAW_STATE, FLOOR_PING, FLOOR_GET, SVC_GET, SVC_STATE, SVC_HALT, N_CASES };
+  Case cases[N_CASES];
   int n = plan.iterations;
 
   if (tcl == NULL)
     die ("connecting to OpenOCD", error);
   if (!opt_json)
-    g_printerr ("figure 1: call cost, sequential, one connection (%d calls each)\n", n);
+    g_printerr ("figure 1: call cost, sequential, one connection (%d calls each, interleaved)\n",
+                n);
   halted = tcl_eval_or_die (tcl, "halt");
   wait_service_state (b, c, "halted");
 
-  d.script = "riscv.cpu curstate";
-  s = measure ("raw curstate", op_tcl, &d, n);
-  add_samples_row ("1", "raw Tcl `riscv.cpu curstate`", &s, CMP_NONE, 0, &raw_curstate);
-  samples_free (&s);
-
-  d.script = b->state_script;
-  s = measure ("raw State() equivalent", op_tcl, &d, n);
-  add_samples_row ("1", "raw State() equivalent (same script)", &s, CMP_NONE, 0, &raw_state);
-  samples_free (&s);
-
-  d.dest = FLOOR_NAME, d.path = FLOOR_PATH, d.iface = FLOOR_IFACE, d.method = "Ping";
-  s = measure ("floor Ping()", op_method, &d, n);
-  add_samples_row ("1", "floor Ping()", &s, CMP_NONE, 0, &floor_ping);
-  samples_free (&s);
-
-  d.prop_iface = FLOOR_IFACE, d.prop = "State";
-  s = measure ("floor Get(State)", op_get, &d, n);
-  add_samples_row ("1", "floor Properties.Get(State)", &s, CMP_NONE, 0, &floor_get);
-  samples_free (&s);
-
-  d.dest = "org.openocd", d.path = b->target_path, d.iface = TARGET_IFACE;
-  d.prop_iface = TARGET_IFACE, d.prop = "State";
-  s = measure ("service Get(State)", op_get, &d, n);
-  add_samples_row ("1", "service Properties.Get(Target, State)", &s, CMP_NONE, 0, &svc_get);
-  samples_free (&s);
-
-  d.method = "State";
-  before = proc_sample (b->daemon_pid);
-  s = measure ("State()", op_method, &d, n);
-  after = proc_sample (b->daemon_pid);
-  /* the warm-up calls count too */
-  cpu_per_1000_state_ms = (after.cpu_s - before.cpu_s) * 1000.0 * 1000.0 /
-                          (double) (n + MAX (n / 10, 20));
-  add_samples_row ("1", "service State()", &s, CMP_NONE, 0, &svc_state);
-  samples_free (&s);
-
-  d.method = "Halt";
-  s = measure ("Halt()", op_method, &d, n);
-  add_samples_row ("1", "service Halt() on a halted target", &s, CMP_NONE, 0, &svc_halt);
-  samples_free (&s);
-
-  add_row ("1", "ratio service Get / floor Get", "x", svc_get / floor_get, NAN, n, CMP_LE, 1.10);
+  cases[RAW_CURSTATE] = (Case) { "raw Tcl `riscv.cpu curstate`", op_tcl,
+                                 { .tcl = tcl, .script = "riscv.cpu curstate" }, { 0 }, 0 };
+  cases[RAW_STATE] = (Case) { "raw State() equivalent (same script)", op_tcl,
+                              { .tcl = tcl, .script = b->state_script }, { 0 }, 0 };
+  cases[FLOOR_PING] = (Case) { "floor Ping()", op_method,
+                               { .c = c, .dest = FLOOR_NAME, .path = FLOOR_PATH,
+                                 .iface = FLOOR_IFACE, .method = "Ping" }, { 0 }, 0 };
+  cases[FLOOR_GET] = (Case) { "floor Properties.Get(State)", op_get,
+                              { .c = c, .dest = FLOOR_NAME, .path = FLOOR_PATH,
+                                .prop_iface = FLOOR_IFACE, .prop = "State" }, { 0 }, 0 };
+  cases[SVC_GET] = (Case) { "service Properties.Get(Target, State)", op_get,
+                            { .c = c, .dest = "org.openocd", .path = b->target_path,
+                              .prop_iface = TARGET_IFACE, .prop = "State" }, { 0 }, 0 };
+  cases[SVC_STATE] = (Case) { "service State()", op_method,
+                              { .c = c, .dest = "org.openocd", .path = b->target_path,
+                                .iface = TARGET_IFACE, .method = "State" }, { 0 }, 0 };
+  cases[SVC_HALT] = (Case) { "service Halt() on a halted target", op_method,
+                             { .c = c, .dest = "org.openocd", .path = b->target_path,
+                               .iface = TARGET_IFACE, .method = "Halt" }, { 0 }, 0 };
+  /* Halt() runs alone afterwards: whatever OpenOCD does after a halt
+   * would otherwise land on the next case's call */
+  measure_interleaved (cases, SVC_HALT, n);
+  measure_interleaved (cases + SVC_HALT, 1, n);
+  for (gsize k = 0; k < N_CASES; k++)
+    {
+      add_samples_row ("1", cases[k].name, &cases[k].samples, CMP_NONE, 0, &cases[k].median);
+      samples_free (&cases[k].samples);
+    }
+  add_row ("1", "ratio service Get / floor Get", "x",
+           cases[SVC_GET].median / cases[FLOOR_GET].median, NAN, n, CMP_LE, 1.10);
   add_row ("1", "ratio (State() - floor Ping) / raw State() equiv.", "x",
-           (svc_state - floor_ping) / raw_state, NAN, n, CMP_LE, 1.10);
-  (void) raw_curstate;
-  (void) svc_halt;
+           (cases[SVC_STATE].median - cases[FLOOR_PING].median) / cases[RAW_STATE].median, NAN,
+           n, CMP_LE, 1.10);
+  cpu_calls = MAX (plan.iterations, 1000);
+  cpu_per_1000_state_ms = measure_cpu (b->daemon_pid, "State()", op_method,
+                                       &cases[SVC_STATE].data, cpu_calls);
+  cpu_per_1000_ping_ms = measure_cpu ((GPid) g_ascii_strtoll (g_subprocess_get_identifier (b->floor),
+                                                              NULL, 10),
+                                      "Ping()", op_method, &cases[FLOOR_PING].data, cpu_calls);
 }
 
 /* ---- figure 2: event latency ---- */
@@ -1003,7 +1027,9 @@ figure_4 (Bench *b)
   if (!opt_json)
     g_printerr ("figure 4: cost and scale\n");
   add_row ("4", "daemon CPU per 1000 State() calls", "ms", cpu_per_1000_state_ms, NAN,
-           plan.iterations, CMP_NONE, 0);
+           cpu_calls, CMP_NONE, 0);
+  add_row ("4", "(for scale: floor CPU per 1000 Ping() calls)", "ms", cpu_per_1000_ping_ms, NAN,
+           cpu_calls, CMP_NONE, 0);
   /* fresh daemons, so the peak RSS is not the one of the load above */
   if (ood_service_fixture_stop_service (b->fixture) != 0)
     die ("stopping the service", NULL);
@@ -1018,7 +1044,7 @@ fmt_num (double v)
 {
   if (isnan (v))
     return g_strdup ("-");
-  return g_strdup_printf (fabs (v) < 10 ? "%.2f" : "%.1f", v);
+  return g_strdup_printf (fabs (v) < 10 ? "%.3f" : "%.1f", v);
 }
 
 static char *
