@@ -183,7 +183,33 @@ typedef struct {
   gint64  ctx;         /* voluntary + nonvoluntary, all threads */
   gint64  hwm_kib;     /* VmHWM */
   gint64  rss_kib;     /* VmRSS */
+  GHashTable *threads; /* "tid name" → switches (gint64 in a pointer) */
 } ProcSample;
+
+static void
+proc_sample_clear (ProcSample *s)
+{
+  g_clear_pointer (&s->threads, g_hash_table_unref);
+}
+
+/* Which threads were switched between @a and @b, for the log. */
+static char *
+proc_switch_detail (const ProcSample *a, const ProcSample *b)
+{
+  GString *out = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, b->threads);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gint64 delta = GPOINTER_TO_SIZE (value) -
+                     GPOINTER_TO_SIZE (g_hash_table_lookup (a->threads, key));
+      if (delta != 0)
+        g_string_append_printf (out, " %s: %" G_GINT64_FORMAT ";", (const char *) key, delta);
+    }
+  return g_string_free (out, FALSE);
+}
 
 static double
 proc_cpu_s (GPid pid)
@@ -214,7 +240,8 @@ status_field (const char *text, const char *key)
 static ProcSample
 proc_sample (GPid pid)
 {
-  ProcSample s = { proc_cpu_s (pid), 0, 0, 0 };
+  ProcSample s = { proc_cpu_s (pid), 0, 0, 0,
+                   g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
   g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *status = NULL;
   g_autofree char *task_dir = g_strdup_printf ("/proc/%d/task", (int) pid);
@@ -232,8 +259,17 @@ proc_sample (GPid pid)
       g_autofree char *text = NULL;
 
       if (g_file_get_contents (path, &text, NULL, NULL))
-        s.ctx += status_field (text, "\nvoluntary_ctxt_switches:") +
-                 status_field (text, "nonvoluntary_ctxt_switches:");
+        {
+          gint64 n = status_field (text, "\nvoluntary_ctxt_switches:") +
+                     status_field (text, "nonvoluntary_ctxt_switches:");
+          const char *name = strstr (text, "Name:");
+          g_autofree char *comm = g_strndup (name != NULL ? name + 6 : "?",
+                                             name != NULL ? strcspn (name + 6, "\n") : 1);
+
+          s.ctx += n;
+          g_hash_table_insert (s.threads, g_strdup_printf ("%s %s", tid, comm),
+                               GSIZE_TO_POINTER ((gsize) n));
+        }
     }
   return s;
 }
@@ -469,6 +505,8 @@ measure_cpu (GPid pid, const char *what, Op op, const OpData *data, int n)
         die (what, error);
     }
   after = proc_sample (pid);
+  proc_sample_clear (&before);
+  proc_sample_clear (&after);
   return (after.cpu_s - before.cpu_s) * 1000.0 * 1000.0 / (double) n;
 }
 
@@ -999,8 +1037,10 @@ idle_and_rss (Bench *b, guint n_endpoints)
       else
         g_usleep (20000);
     }
-  /* let the start-up settle */
-  g_usleep (500000);
+  /* Let the start-up settle: "connected, with targets" shows before the
+   * last replies of the start-up are in (with 32 endpoints the main
+   * thread still wakes for up to about a second after). */
+  g_usleep (2 * G_USEC_PER_SEC);
   before = proc_sample (pid);
   g_usleep ((gulong) (plan.idle_s * G_USEC_PER_SEC));
   after = proc_sample (pid);
@@ -1013,6 +1053,14 @@ idle_and_rss (Bench *b, guint n_endpoints)
   name = g_strdup_printf ("idle context switches over %.0f s, %u endpoint%s", plan.idle_s,
                           n_endpoints, n_endpoints == 1 ? "" : "s");
   add_row (figure, name, "switches", (double) (after.ctx - before.ctx), NAN, 1, CMP_LE, 0);
+  if (after.ctx != before.ctx)
+    {
+      g_autofree char *detail = proc_switch_detail (&before, &after);
+      g_printerr ("openocd-dbus-bench: the idle daemon was switched to by thread:%s (log: %s)\n",
+                  detail, log);
+    }
+  proc_sample_clear (&before);
+  proc_sample_clear (&after);
   g_free (name);
   name = g_strdup_printf ("peak RSS (VmHWM), %u endpoint%s", n_endpoints,
                           n_endpoints == 1 ? "" : "s");
