@@ -195,14 +195,15 @@ fx_new (void)
 {
   const char *group = env_or ("OOD_CONTROL_GROUP", OOD_CONTROL_GROUP_DEFAULT);
   g_autoptr(GError) error = NULL;
+  g_autofree char *setpriv = NULL, *gdbus = NULL;
   struct group *entry;
   Fx *fx = g_new0 (Fx, 1);
 
   if (geteuid () != 0)
     g_error ("test-access must run as root: it runs the bus and clients as other users");
-  if (g_find_program_in_path ("setpriv") == NULL)
+  if ((setpriv = g_find_program_in_path ("setpriv")) == NULL)
     g_error ("setpriv (util-linux) is missing; .ci/install-deps installs it");
-  if (g_find_program_in_path ("gdbus") == NULL)
+  if ((gdbus = g_find_program_in_path ("gdbus")) == NULL)
     g_error ("gdbus (libglib2.0-bin) is missing");
   entry = getgrnam (group);
   if (entry == NULL)
