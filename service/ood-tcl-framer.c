@@ -36,7 +36,8 @@ deliver (OodTclFramer *framer, OodTclFrameFunc func, gpointer user_data,
 {
   gsize length = framer->partial->len;
 
-  if (memchr (framer->partial->data, '\0', length) != NULL)
+  /* an empty first message leaves data NULL, which memchr must not see */
+  if (length > 0 && memchr (framer->partial->data, '\0', length) != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "reply holds a NUL byte");
