@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,30 +329,15 @@ typedef struct {
 } Bench;
 
 static void
-die_with_parent (gpointer user_data)
-{
-  (void) user_data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static const char *
-env_or (const char *name, const char *fallback)
-{
-  const char *value = g_getenv (name);
-
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-static void
 start_floor (Bench *b)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GDBusConnection) c = new_client (b->bus_address);
-  const char *floor = env_or ("OOD_BENCH_FLOOR", OOD_BENCH_FLOOR_DEFAULT);
+  const char *floor = ood_test_env_or ("OOD_BENCH_FLOOR", OOD_BENCH_FLOOR_DEFAULT);
   gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_US;
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   b->floor = g_subprocess_launcher_spawn (launcher, &error, floor, b->bus_address, NULL);
   if (b->floor == NULL)
     die ("starting the floor service", error);
@@ -961,11 +945,11 @@ spawn_daemon (Bench *b, const char *config, gboolean single, const char *log)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  const char *daemon = env_or ("OOD_DAEMON", OOD_BENCH_DAEMON_DEFAULT);
+  const char *daemon = ood_test_env_or ("OOD_DAEMON", OOD_BENCH_DAEMON_DEFAULT);
   GSubprocess *p;
 
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   if (single)
     p = g_subprocess_launcher_spawn (launcher, &error, daemon, "--address", b->bus_address,
                                      "--openocd", b->tcl_address, "--config", "/dev/null", NULL);

@@ -15,7 +15,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,20 +36,6 @@ typedef struct {
   char            *group_id;   /* of the control group */
 } Fx;
 
-static const char *
-env_or (const char *name, const char *fallback)
-{
-  const char *value = g_getenv (name);
-
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-static void
-die_with_parent (G_GNUC_UNUSED gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 spawn (GSubprocessFlags flags, const char *stderr_path, const char *const *argv)
 {
@@ -60,7 +45,7 @@ spawn (GSubprocessFlags flags, const char *stderr_path, const char *const *argv)
 
   if (stderr_path != NULL)
     g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;
@@ -108,12 +93,12 @@ start_bus (Fx *fx)
   g_autofree char *config = g_build_filename (fx->tmpdir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config);
   g_autofree char *log = g_build_filename (fx->tmpdir, "dbus-daemon.log", NULL);
-  const char *argv[] = { env_or ("OOD_DBUS_DAEMON", "dbus-daemon"), config_arg, "--nofork",
+  const char *argv[] = { ood_test_env_or ("OOD_DBUS_DAEMON", "dbus-daemon"), config_arg, "--nofork",
                          "--print-address=1", NULL };
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
 
-  write_bus_config (fx, env_or ("OOD_POLICY_CONF", OOD_POLICY_CONF_DEFAULT));
+  write_bus_config (fx, ood_test_env_or ("OOD_POLICY_CONF", OOD_POLICY_CONF_DEFAULT));
   fx->bus_daemon = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE, log, argv);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fx->bus_daemon));
   fx->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
@@ -138,7 +123,7 @@ start_service (Fx *fx)
 {
   g_autofree char *openocd = ood_testbed_get_address (fx->testbed);
   g_autofree char *log = g_build_filename (fx->tmpdir, "openocd-dbusd.log", NULL);
-  const char *dbus_user = env_or ("OOD_DBUS_USER", OOD_DBUS_USER_DEFAULT);
+  const char *dbus_user = ood_test_env_or ("OOD_DBUS_USER", OOD_DBUS_USER_DEFAULT);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) argv = NULL;
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
@@ -147,7 +132,7 @@ start_service (Fx *fx)
   if (!g_str_equal (dbus_user, "root"))
     g_strv_builder_add_many (builder, "setpriv", "--init-groups", "--reuid", dbus_user,
                              "--regid", dbus_user, NULL);
-  g_strv_builder_add_many (builder, env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
+  g_strv_builder_add_many (builder, ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
                            "--address", fx->address, "--openocd", openocd,
                            "--config", "/dev/null", NULL);
   argv = g_strv_builder_end (builder);
@@ -181,7 +166,7 @@ copy_probe (Fx *fx)
   gsize length = 0;
   char *copy = g_build_filename (fx->tmpdir, "policy-probe", NULL);
 
-  g_assert_true (g_file_get_contents (env_or ("OOD_POLICY_PROBE", OOD_POLICY_PROBE_DEFAULT),
+  g_assert_true (g_file_get_contents (ood_test_env_or ("OOD_POLICY_PROBE", OOD_POLICY_PROBE_DEFAULT),
                                       &contents, &length, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_set_contents (copy, contents, (gssize) length, &error));
@@ -193,7 +178,7 @@ copy_probe (Fx *fx)
 static Fx *
 fx_new (void)
 {
-  const char *group = env_or ("OOD_CONTROL_GROUP", OOD_CONTROL_GROUP_DEFAULT);
+  const char *group = ood_test_env_or ("OOD_CONTROL_GROUP", OOD_CONTROL_GROUP_DEFAULT);
   g_autoptr(GError) error = NULL;
   g_autofree char *setpriv = NULL, *gdbus = NULL;
   struct group *entry;

@@ -5,7 +5,6 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 
 #include "ood-error.h"
 
@@ -25,21 +24,6 @@ struct _OodServiceFixture {
   char            *log_path;
   gboolean         keep_tmpdir;  /* the daemon ended badly: keep its log */
 };
-
-static const char *
-env_or (const char *name, const char *fallback)
-{
-  const char *value = g_getenv (name);
-
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  (void) user_data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
 
 gboolean
 ood_test_wait_for (OodTestCondition condition, gpointer user_data, guint timeout_ms)
@@ -93,7 +77,7 @@ service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
 {
   g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
 
-  g_strv_builder_add_many (argv, env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT), "--address",
+  g_strv_builder_add_many (argv, ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT), "--address",
                            g_test_dbus_get_bus_address (fixture->bus_daemon), NULL);
   if (fixture->boards->len == 1)
     {
@@ -171,7 +155,7 @@ ood_service_fixture_start_service (OodServiceFixture *fixture, GError **error)
       launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
       g_subprocess_launcher_set_stderr_file_path (launcher, fixture->log_path);
     }
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   fixture->service = g_subprocess_launcher_spawnv (launcher,
                                                    (const char *const *) fixture->service_argv,
                                                    error);

@@ -26,16 +26,18 @@ struct _OodTestbed {
   gboolean keep_logs;
 };
 
-static const char *
-env_or (const char *name, const char *fallback)
+/* The value of environment variable @name, or @fallback if unset or empty. */
+const char *
+ood_test_env_or (const char *name, const char *fallback)
 {
   const char *v = g_getenv (name);
 
   return (v && *v) ? v : fallback;
 }
 
-static void
-die_with_parent (gpointer user_data)
+/* A GSpawnChildSetupFunc: the child dies with the test. */
+void
+ood_test_die_with_parent (gpointer user_data)
 {
   (void) user_data;
   prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -46,7 +48,7 @@ new_launcher (GSubprocessFlags flags)
 {
   GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
 
-  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, ood_test_die_with_parent, NULL, NULL);
   return l;
 }
 
@@ -131,7 +133,7 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
   g_autoptr(GSubprocessLauncher) l = new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
 
-  g_ptr_array_add (argv, (gpointer) env_or ("OOD_SIM", OOD_SIM_DEFAULT));
+  g_ptr_array_add (argv, (gpointer) ood_test_env_or ("OOD_SIM", OOD_SIM_DEFAULT));
   g_ptr_array_add (argv, (gpointer) "--port");
   g_ptr_array_add (argv, (gpointer) "0");
   if (image)
@@ -156,9 +158,9 @@ spawn_openocd (OodTestbed *tb, const char *log_path, GError **error)
   g_autofree char *quoted = ood_test_tcl_quote (tb->target_name);
   g_autofree char *name = g_strdup_printf ("set _TARGETNAME %s", quoted);
   const char *argv[] = {
-    env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
+    ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
     "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", tcl, "-c", name,
-    "-f", env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), NULL,
+    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), NULL,
   };
 
   if (!tb->verbose)

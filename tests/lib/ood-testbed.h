@@ -45,4 +45,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestTcl, ood_test_tcl_free)
 /* Quotes any string as one Tcl word (backslash-escapes non-alphanumerics). */
 char *ood_test_tcl_quote (const char *s);
 
+/* Small helpers shared by the tests and the benchmark. */
+const char *ood_test_env_or (const char *name, const char *fallback);
+void ood_test_die_with_parent (gpointer user_data);
+
 G_END_DECLS

@@ -21,7 +21,6 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 
 #define CALL_TIMEOUT_MS 30000
 #define RAM_START G_GUINT64_CONSTANT (0x80000000)
@@ -1059,21 +1058,6 @@ typedef struct {
   char            *log_path;
 } Fake;
 
-static const char *
-env_or (const char *name, const char *fallback)
-{
-  const char *value = g_getenv (name);
-
-  return value != NULL && *value != '\0' ? value : fallback;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  (void) user_data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static gboolean
 fake_ready (gpointer user_data)
 {
@@ -1105,9 +1089,9 @@ fake_new (gboolean garbage)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path (launcher, server_log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   fake->server = g_subprocess_launcher_spawn (launcher, &error,
-                                              env_or ("OOD_STALL_SERVER", OOD_STALL_SERVER_DEFAULT),
+                                              ood_test_env_or ("OOD_STALL_SERVER", OOD_STALL_SERVER_DEFAULT),
                                               garbage ? "--garbage" : NULL, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fake->server));
@@ -1129,9 +1113,9 @@ fake_new (gboolean garbage)
   openocd = g_strdup_printf ("127.0.0.1:%u", fake->port);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_stderr_file_path (launcher, fake->log_path);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
   fake->daemon = g_subprocess_launcher_spawn (launcher, &error,
-                                              env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
+                                              ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
                                               "--address",
                                               g_test_dbus_get_bus_address (fake->bus_daemon),
                                               "--openocd", openocd, "--config", "/dev/null",
