@@ -33,7 +33,9 @@ struct _OodTclConnection {
 
   GQueue             queue;         /* (element-type Request) not yet sent */
   Request           *in_flight;
-  gboolean           writing;
+  gsize              written;       /* bytes of in_flight->wire sent */
+  GSource           *read_source;   /* attached for the connection's life */
+  GSource           *write_source;  /* only while the socket buffer is full */
   GSource           *timeout_source;
   guint              waiting;       /* callers in queue and in flight */
   guint              max_waiting;
@@ -82,6 +84,15 @@ clear_timeout (OodTclConnection *self)
 }
 
 static void
+drop_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+static void
 fail_all (OodTclConnection *self, const GError *error)
 {
   g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
@@ -113,7 +124,8 @@ ood_tcl_connection_close (OodTclConnection *self, const GError *reason)
   self->closed = TRUE;
   g_debug ("closing Tcl connection: %s", reason->message);
   g_cancellable_cancel (self->cancellable);
-  /* Not g_io_stream_close(): it refuses while a read is pending. */
+  drop_source (&self->read_source);
+  drop_source (&self->write_source);
   if (self->socket != NULL)
     g_socket_close (g_socket_connection_get_socket (self->socket), NULL);
   g_object_ref (self);
@@ -142,39 +154,68 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_written (GObject *source, GAsyncResult *result, gpointer user_data)
+static GSocket *
+get_socket (OodTclConnection *self)
 {
-  g_autoptr(OodTclConnection) self = user_data;
-  g_autoptr(GError) error = NULL;
+  return g_socket_connection_get_socket (self->socket);
+}
 
-  self->writing = FALSE;
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+static void flush_output (OodTclConnection *self);
+
+static gboolean
+on_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  OodTclConnection *self = user_data;
+
+  (void) socket;
+  (void) condition;
+  g_clear_pointer (&self->write_source, g_source_unref);
+  if (!self->closed && self->in_flight != NULL)
+    flush_output (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends the rest of the in-flight command without blocking; when the
+ * socket's buffer is full, a one-shot source sends the remainder. */
+static void
+flush_output (OodTclConnection *self)
+{
+  Request *request = self->in_flight;
+
+  while (self->written < request->wire_len)
     {
-      if (!self->closed)
-        ood_tcl_connection_close (self, error);
-      return;
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (get_socket (self), request->wire + self->written,
+                                request->wire_len - self->written, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          self->write_source = g_socket_create_source (get_socket (self), G_IO_OUT, NULL);
+          g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
+          g_source_attach (self->write_source, g_main_context_get_thread_default ());
+          return;
+        }
+      if (n < 0)
+        {
+          ood_tcl_connection_close (self, error);
+          return;
+        }
+      self->written += (gsize) n;
     }
-  send_next (self);
 }
 
 static void
 send_next (OodTclConnection *self)
 {
-  GOutputStream *out;
-
-  if (self->closed || self->socket == NULL || self->writing || self->in_flight != NULL ||
+  if (self->closed || self->socket == NULL || self->in_flight != NULL ||
       g_queue_is_empty (&self->queue))
     return;
   self->in_flight = g_queue_pop_head (&self->queue);
+  self->written = 0;
   self->timeout_source = g_timeout_source_new (self->in_flight->timeout_ms);
   g_source_set_callback (self->timeout_source, on_timeout, self, NULL);
   g_source_attach (self->timeout_source, g_main_context_get_thread_default ());
-  out = g_io_stream_get_output_stream (G_IO_STREAM (self->socket));
-  self->writing = TRUE;
-  g_output_stream_write_all_async (out, self->in_flight->wire, self->in_flight->wire_len,
-                                   G_PRIORITY_DEFAULT, self->cancellable, on_written,
-                                   g_object_ref (self));
+  flush_output (self);
 }
 
 /* A reply ends the in-flight command; anything unasked for means the
@@ -202,35 +243,37 @@ on_message (const char *message, gsize length, gpointer user_data)
   return !self->closed;
 }
 
-static void start_read (OodTclConnection *self);
-
-static void
-on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+/* Reads what the socket has, without blocking, and frames it. */
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
-  g_autoptr(OodTclConnection) self = user_data;
+  OodTclConnection *self = g_object_ref (user_data);
   g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  gssize n = g_socket_receive (socket, (char *) self->read_buffer, READ_CHUNK, NULL, &error);
+  gboolean keep;
 
-  if (self->closed)
-    return;
-  if (n < 0)
+  (void) condition;
+  if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     ood_tcl_connection_close (self, error);
   else if (n == 0)
     close_with (self, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "OpenOCD closed the connection");
-  else if (!ood_tcl_framer_feed (&self->framer, self->read_buffer, (gsize) n, on_message, self,
+  else if (n > 0 && !ood_tcl_framer_feed (&self->framer, self->read_buffer, (gsize) n, on_message, self,
                                  &error))
     ood_tcl_connection_close (self, error);
-  else if (!self->closed)
-    start_read (self);
+  keep = !self->closed;
+  g_object_unref (self);
+  return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
-start_read (OodTclConnection *self)
+start_reading (OodTclConnection *self)
 {
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (self->socket));
+  GSocket *socket = get_socket (self);
 
-  g_input_stream_read_async (in, self->read_buffer, READ_CHUNK, G_PRIORITY_DEFAULT,
-                             self->cancellable, on_read, g_object_ref (self));
+  g_socket_set_blocking (socket, FALSE);
+  self->read_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
+  g_source_attach (self->read_source, g_main_context_get_thread_default ());
 }
 
 static void
@@ -267,7 +310,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->socket = connection;
   tune_socket (connection);
-  start_read (self);
+  start_reading (self);
   send_next (self);
   g_task_return_boolean (task, TRUE);
 }
