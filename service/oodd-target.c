@@ -155,6 +155,14 @@ oodd_target_emit_event (OoddTarget *self, const char *event)
   ood_target_emit_target_event (OOD_TARGET (self), event);
 }
 
+/* The (a{sv}) reply of a method returning the state in @record. */
+static GVariant *
+state_reply (const OodTclTargetRecord *record)
+{
+  return g_variant_new ("(@a{sv})", ood_state_dict_new (record->name, record->state,
+                                                        record->pc_valid, record->pc));
+}
+
 static void
 on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -166,12 +174,7 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (record == NULL)
     g_dbus_method_invocation_return_gerror (call->invocation, error);
   else if (call->returns_state)
-    g_dbus_method_invocation_return_value (call->invocation,
-                                           g_variant_new ("(@a{sv})",
-                                                          ood_state_dict_new (record->name,
-                                                                              record->state,
-                                                                              record->pc_valid,
-                                                                              record->pc)));
+    g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
   g_object_unref (call->invocation);
@@ -354,12 +357,7 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
     {
-      g_dbus_method_invocation_return_value (start->invocation,
-                                             g_variant_new ("(@a{sv})",
-                                                            ood_state_dict_new (record->name,
-                                                                                record->state,
-                                                                                record->pc_valid,
-                                                                                record->pc)));
+      g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
       g_object_unref (start->invocation);
     }
   else if (start->target->gone)
