@@ -273,6 +273,10 @@ start_reading (OodTclConnection *self)
   g_socket_set_blocking (socket, FALSE);
   self->read_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
+  /* on_readable never iterates the main context, so the source need not be
+   * blocked while it runs; blocking it would take its fd out of the poll
+   * set and put it back, and GLib 2.74 wakes its own context for each. */
+  g_source_set_can_recurse (self->read_source, TRUE);
   g_source_attach (self->read_source, g_main_context_get_thread_default ());
 }
 
