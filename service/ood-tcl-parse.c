@@ -307,7 +307,8 @@ record_field_ok (const char *field, const char *what, GError **error)
 
 /**
  * ood_tcl_parse_record:
- * @text: a five-element list {name type state pc pc-error}
+ * @text: a five-element list {name type state pc pc-error}; an empty
+ *   type (not asked for) leaves the record's type %NULL
  *
  * Returns: (transfer full): the record, or %NULL on malformed input
  */
@@ -328,7 +329,7 @@ ood_tcl_parse_record (const char *text, GError **error)
   if (!record_field_ok (fields[0], "name", error) || !record_field_ok (fields[1], "type", error))
     return NULL;
   record->name = g_strdup (fields[0]);
-  record->type = g_strdup (fields[1]);
+  record->type = fields[1][0] != '\0' ? g_strdup (fields[1]) : NULL;
   record->state = (char *) ood_state_canonical (fields[2]);
   if (record->state == NULL)
     record->state = (char *) OOD_STATE_UNKNOWN;

@@ -21,7 +21,7 @@ typedef struct {
 /* One target as reported by the record script (see ood-tcl-script.h). */
 typedef struct {
   char    *name;
-  char    *type;
+  char    *type;      /* NULL when the script did not ask for it */
   char    *state;     /* one of the OOD_STATE_* constants (interned) */
   gboolean pc_valid;
   guint64  pc;

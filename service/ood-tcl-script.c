@@ -3,15 +3,33 @@
 
 #include "ood-tcl-script.h"
 
-/* Tcl code that leaves the record of target $ood_t in ood_rec:
- * {name type state pc pc-error}; pc only when halted, -force so OpenOCD
- * reads the hart rather than its register cache. */
-#define RECORD_OF_OOD_T \
-  "set ood_s [$ood_t curstate]; set ood_p {}; set ood_e {}; " \
+/*
+ * Every OpenOCD command a script runs costs more than its own work:
+ * OpenOCD 0.12 runs its timer callbacks, and so polls every target over
+ * JTAG, before each command it dispatches (jim_command_dispatch ->
+ * target_call_timer_callbacks_now). Tcl built-ins (set, if, catch, list,
+ * format) cost nothing of the kind. So the scripts below run as few
+ * OpenOCD commands as they can: a target's type, which never changes, is
+ * asked for only when a caller needs it (ood_ty is left empty otherwise).
+ */
+
+/* Leaves the state of target $ood_t in ood_s. */
+#define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
+
+/* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
+ * type $ood_ty: {name type state pc pc-error}; pc only when halted, read
+ * with -force so that OpenOCD reads the hart rather than its cache. */
+#define RECORD_FROM_OOD_S \
+  "set ood_p {}; set ood_e {}; " \
   "if {$ood_s eq {halted}} {" \
   "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}}; " \
   "if {![string match 0x* $ood_p]} {set ood_e $ood_p; set ood_p {}}}; " \
-  "set ood_rec [list $ood_t [$ood_t cget -type] $ood_s $ood_p $ood_e]"
+  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e]"
+
+#define RECORD_OF_OOD_T STATE_OF_OOD_T RECORD_FROM_OOD_S
+
+#define WITH_TYPE "set ood_ty [$ood_t cget -type]; "
+#define WITHOUT_TYPE "set ood_ty {}; "
 
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
@@ -75,17 +93,26 @@ ood_tcl_script_notifications_on (void)
   return wrap ("", "tcl_notifications on");
 }
 
+/**
+ * ood_tcl_script_refresh_all:
+ * @with_types: whether the records carry each target's type (one more
+ *   OpenOCD command per target)
+ *
+ * A script answering the list of every target's record.
+ */
 char *
-ood_tcl_script_refresh_all (void)
+ood_tcl_script_refresh_all (gboolean with_types)
 {
-  return wrap ("", "set ood_l {}; foreach ood_t [target names] {" RECORD_OF_OOD_T
-                   "; lappend ood_l $ood_rec}; set ood_l");
+  g_autofree char *body = g_strdup_printf ("set ood_l {}; foreach ood_t [target names] {%s"
+                                           RECORD_OF_OOD_T "; lappend ood_l $ood_rec}; set ood_l",
+                                           with_types ? WITH_TYPE : WITHOUT_TYPE);
+  return wrap ("", body);
 }
 
 char *
 ood_tcl_script_state (const char *target)
 {
-  return wrap_target (target, RECORD_OF_OOD_T);
+  return wrap_target (target, WITHOUT_TYPE RECORD_OF_OOD_T);
 }
 
 /* @command runs under capture so that a failure yields OpenOCD's log text
@@ -93,15 +120,19 @@ ood_tcl_script_state (const char *target)
 static char *
 control (const char *target, const char *precondition, const char *command)
 {
-  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; " RECORD_OF_OOD_T,
-                                           precondition, command);
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; " WITHOUT_TYPE
+                                           RECORD_OF_OOD_T, precondition, command);
   return wrap_target (target, body);
 }
 
+/* Halting a halted target succeeds, so it is not asked to halt again:
+ * one curstate instead of targets, capture, halt and curstate. */
 char *
 ood_tcl_script_halt (const char *target)
 {
-  return control (target, "", "halt");
+  return wrap_target (target, WITHOUT_TYPE STATE_OF_OOD_T
+                      "if {$ood_s ne {halted}} {targets $ood_t; capture {halt}; "
+                      STATE_OF_OOD_T "}; " RECORD_FROM_OOD_S);
 }
 
 static const char *

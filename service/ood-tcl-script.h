@@ -41,7 +41,7 @@ char *ood_tcl_quote (const char *text);
 
 char *ood_tcl_script_version     (void);
 char *ood_tcl_script_notifications_on (void);
-char *ood_tcl_script_refresh_all (void);
+char *ood_tcl_script_refresh_all (gboolean with_types);
 char *ood_tcl_script_state       (const char *target);
 char *ood_tcl_script_halt        (const char *target);
 char *ood_tcl_script_resume      (const char           *target,

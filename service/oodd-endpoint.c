@@ -137,7 +137,8 @@ add_target (OoddEndpoint *self, const OodTclTargetRecord *record)
 {
   OoddTarget *target = oodd_target_new (self, record);
 
-  g_info ("%s: target %s (%s) is %s", self->name, record->name, record->type, record->state);
+  g_info ("%s: target %s (%s) is %s", self->name, record->name,
+          record->type != NULL ? record->type : "type unknown", record->state);
   g_hash_table_insert (self->targets, g_strdup (record->name), target);
   g_dbus_object_manager_server_export (self->manager,
                                        G_DBUS_OBJECT_SKELETON (oodd_target_get_object (target)));
@@ -329,8 +330,8 @@ mark_connected (OoddEndpoint *self)
 static void
 on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Refresh *refresh = user_data;
-  OoddEndpoint *self = refresh->self;
+  Refresh *done = user_data;
+  OoddEndpoint *self = done->self;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = finish_unwrapped (source, result, &error);
   g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
@@ -343,17 +344,21 @@ on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       g_autoptr(GPtrArray) changed = reconcile (self, records);
-      deliver_events (self, refresh->events, changed);
-      if (refresh->first)
+      deliver_events (self, done->events, changed);
+      if (done->first)
         mark_connected (self);
     }
-  refresh_free (refresh);
+  refresh_free (done);
 }
 
+/* Refreshes every target. Types are asked for (one OpenOCD command more
+ * per target) only by the refresh that completes a connect: OpenOCD 0.12
+ * cannot create targets once initialised (`target create` then does
+ * nothing), so no target appears later without its type. */
 static void
 refresh (OoddEndpoint *self, GPtrArray *events, gboolean first)
 {
-  g_autofree char *script = ood_tcl_script_refresh_all ();
+  g_autofree char *script = ood_tcl_script_refresh_all (first);
   Refresh *data = g_new0 (Refresh, 1);
 
   data->self = g_object_ref (self);

@@ -117,7 +117,8 @@ oodd_target_apply (OoddTarget *self, const OodTclTargetRecord *record)
     g_debug ("%s: halted, but its PC could not be read: %s", record->name, record->pc_error);
 
   g_object_freeze_notify (G_OBJECT (self));
-  ood_target_set_type_ (iface, record->type);
+  if (record->type != NULL)
+    ood_target_set_type_ (iface, record->type);
   ood_target_set_state (iface, record->state);
   ood_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
   ood_target_set_current_pc_valid (iface, record->pc_valid);

@@ -208,8 +208,9 @@ test_scripts_plain (void)
   g_autoptr(GPtrArray) scripts = all_scripts ("cpu0");
   g_autofree char *v = ood_tcl_script_version ();
   g_autofree char *n = ood_tcl_script_notifications_on ();
-  g_autofree char *r = ood_tcl_script_refresh_all ();
-  const char *const globals[] = { v, n, r };
+  g_autofree char *r = ood_tcl_script_refresh_all (FALSE);
+  g_autofree char *rt = ood_tcl_script_refresh_all (TRUE);
+  const char *const globals[] = { v, n, r, rt };
 
   for (guint j = 0; j < scripts->len; j++)
     {
@@ -227,6 +228,11 @@ test_scripts_plain (void)
     }
   g_assert_nonnull (strstr (v, "version"));
   g_assert_nonnull (strstr (n, "tcl_notifications on"));
+  /* a target's type costs an OpenOCD command, so only when asked for */
+  g_assert_null (strstr (r, "cget -type"));
+  g_assert_nonnull (strstr (rt, "cget -type"));
+  for (guint j = 0; j < scripts->len; j++)
+    g_assert_null (strstr (scripts->pdata[j], "cget -type"));
 }
 
 static void
