@@ -116,14 +116,19 @@ oodd_target_apply (OoddTarget *self, const OodTclTargetRecord *record)
   if (record->pc_error != NULL)
     g_debug ("%s: halted, but its PC could not be read: %s", record->name, record->pc_error);
 
-  g_object_freeze_notify (G_OBJECT (self));
-  if (record->type != NULL)
-    ood_target_set_type_ (iface, record->type);
-  ood_target_set_state (iface, record->state);
-  ood_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
-  ood_target_set_current_pc_valid (iface, record->pc_valid);
-  g_object_thaw_notify (G_OBJECT (self));
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  /* most State() calls change nothing: they then cost no property writes */
+  if (changed || (record->type != NULL &&
+                  g_strcmp0 (ood_target_get_type_ (iface), record->type) != 0))
+    {
+      g_object_freeze_notify (G_OBJECT (self));
+      if (record->type != NULL)
+        ood_target_set_type_ (iface, record->type);
+      ood_target_set_state (iface, record->state);
+      ood_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
+      ood_target_set_current_pc_valid (iface, record->pc_valid);
+      g_object_thaw_notify (G_OBJECT (self));
+      g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+    }
 
   if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
     wake_waiters (self);
@@ -160,8 +165,9 @@ oodd_target_emit_event (OoddTarget *self, const char *event)
 static GVariant *
 state_reply (const OodTclTargetRecord *record)
 {
-  return g_variant_new ("(@a{sv})", ood_state_dict_new (record->name, record->state,
-                                                        record->pc_valid, record->pc));
+  GVariant *dict = ood_state_dict_new (record->name, record->state, record->pc_valid, record->pc);
+
+  return g_variant_new_tuple (&dict, 1);
 }
 
 static void
