@@ -447,27 +447,48 @@ typedef struct {
   double      median;
 } Case;
 
+/* One call of @c, timed into its samples if @record. */
+static void
+run_case (Case *c, gboolean record)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 t0 = now_ns ();
+
+  if (!c->op (&c->data, &error))
+    die (c->name, error);
+  if (record)
+    samples_add (&c->samples, (double) (now_ns () - t0) / 1000.0);
+}
+
 /* The cases run interleaved, one call of each per round, so that a
  * change in the machine's load (other processes on the two cores) hits
- * them all alike and the ratios stay meaningful. */
+ * them all alike and the ratios stay meaningful; in a new random order
+ * each round (fixed seed), since what OpenOCD does after answering (it
+ * polls the target) would otherwise always land on the same next case. */
 static void
 measure_interleaved (Case *cases, gsize n_cases, int iterations)
 {
   int warmup = MAX (iterations / 10, 20);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261124);
+  g_autofree gsize *order = g_new (gsize, n_cases);
 
   for (gsize k = 0; k < n_cases; k++)
-    cases[k].samples = samples_new ();
+    {
+      cases[k].samples = samples_new ();
+      order[k] = k;
+    }
   for (int i = 0; i < warmup + iterations; i++)
-    for (gsize k = 0; k < n_cases; k++)
-      {
-        g_autoptr(GError) error = NULL;
-        gint64 t0 = now_ns ();
-
-        if (!cases[k].op (&cases[k].data, &error))
-          die (cases[k].name, error);
-        if (i >= warmup)
-          samples_add (&cases[k].samples, (double) (now_ns () - t0) / 1000.0);
-      }
+    {
+      for (gsize k = n_cases; k > 1; k--)
+        {
+          gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) k);
+          gsize t = order[k - 1];
+          order[k - 1] = order[j];
+          order[j] = t;
+        }
+      for (gsize k = 0; k < n_cases; k++)
+        run_case (&cases[order[k]], i >= warmup);
+    }
 }
 
 static double cpu_per_1000_state_ms = NAN;
