@@ -88,58 +88,75 @@ on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *erro
 
 /* Objects are exported before the name is requested, so a client that
  * sees the name sees the endpoints too. */
-static void
-start_serving (Daemon *daemon)
+static gboolean
+start_serving (Daemon *daemon, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
   daemon->manager = oodd_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
                                       daemon->config_explicit,
                                       daemon->openocd);
-  if (!oodd_manager_load (daemon->manager, &error))
-    {
-      g_printerr ("openocd-dbusd: %s\n", error->message);
-      quit (daemon, EXIT_FAILURE);
-      return;
-    }
+  if (!oodd_manager_load (daemon->manager, error))
+    return FALSE;
   daemon->owner_id = g_bus_own_name_on_connection (daemon->bus, BUS_NAME,
                                                    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                                    on_name_acquired, on_name_lost,
                                                    daemon, NULL);
+  return TRUE;
 }
 
-static void
-on_bus_ready (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Daemon *daemon = user_data;
-  g_autoptr(GError) error = NULL;
-
-  (void) source;
-  daemon->bus = daemon->bus_address != NULL
-                  ? g_dbus_connection_new_for_address_finish (result, &error)
-                  : g_bus_get_finish (result, &error);
-  if (daemon->bus == NULL)
-    {
-      g_printerr ("openocd-dbusd: cannot connect to the bus: %s\n", error->message);
-      quit (daemon, EXIT_FAILURE);
-      return;
-    }
-  start_serving (daemon);
-}
-
-static void
-connect_bus (Daemon *daemon)
+/* The bus is connected to before the main loop runs, when there is
+ * nothing else to do: synchronously, so that no worker thread is left
+ * behind (an asynchronous connect runs in a pool thread that lingers
+ * and wakes once more, 15 s later, to exit). */
+static gboolean
+connect_bus (Daemon *daemon, GError **error)
 {
   if (daemon->bus_address != NULL)
-    g_dbus_connection_new_for_address (daemon->bus_address,
-                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                       NULL, NULL, on_bus_ready, daemon);
+    daemon->bus = g_dbus_connection_new_for_address_sync (
+        daemon->bus_address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, error);
   else
-    g_bus_get (daemon->use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
-               NULL, on_bus_ready, daemon);
+    daemon->bus = g_bus_get_sync (daemon->use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                                  NULL, error);
+  return daemon->bus != NULL;
+}
+
+/* Connects, exports, runs until told to stop, and tears down; the exit
+ * status is left in daemon->exit_status. */
+static void
+serve (Daemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  daemon->loop = g_main_loop_new (NULL, FALSE);
+  if (!connect_bus (daemon, &error))
+    {
+      g_printerr ("openocd-dbusd: cannot connect to the bus: %s\n", error->message);
+      daemon->exit_status = EXIT_FAILURE;
+    }
+  else if (!start_serving (daemon, &error))
+    {
+      g_printerr ("openocd-dbusd: %s\n", error->message);
+      daemon->exit_status = EXIT_FAILURE;
+    }
+  else
+    {
+      g_unix_signal_add (SIGTERM, on_terminate, daemon);
+      g_unix_signal_add (SIGINT, on_terminate, daemon);
+      g_unix_signal_add (SIGHUP, on_hangup, daemon);
+      g_main_loop_run (daemon->loop);
+    }
+
+  if (daemon->owner_id != 0)
+    g_bus_unown_name (daemon->owner_id);
+  g_clear_object (&daemon->manager);
+  if (daemon->bus != NULL)
+    g_dbus_connection_flush_sync (daemon->bus, NULL, NULL);
+  g_clear_object (&daemon->bus);
+  g_main_loop_unref (daemon->loop);
 }
 
 static gboolean
@@ -214,20 +231,7 @@ main (int argc, char **argv)
     daemon.config_path = g_strdup (OODD_DEFAULT_CONFIG);
   (void) ood_error_quark ();
 
-  daemon.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_terminate, &daemon);
-  g_unix_signal_add (SIGINT, on_terminate, &daemon);
-  g_unix_signal_add (SIGHUP, on_hangup, &daemon);
-  connect_bus (&daemon);
-  g_main_loop_run (daemon.loop);
-
-  if (daemon.owner_id != 0)
-    g_bus_unown_name (daemon.owner_id);
-  g_clear_object (&daemon.manager);
-  if (daemon.bus != NULL)
-    g_dbus_connection_flush_sync (daemon.bus, NULL, NULL);
-  g_clear_object (&daemon.bus);
-  g_main_loop_unref (daemon.loop);
+  serve (&daemon);
   g_free (daemon.bus_address);
   g_free (daemon.openocd);
   g_free (daemon.config_path);
