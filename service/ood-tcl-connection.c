@@ -334,6 +334,10 @@ ood_tcl_connection_connect_async (OodTclConnection *self, const char *address,
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
+  /* OpenOCD's Tcl port is reached directly, never through a proxy that
+   * the environment may name for other traffic */
+  g_socket_client_set_enable_proxy (client, FALSE);
+
   g_task_set_source_tag (task, ood_tcl_connection_connect_async);
   g_return_if_fail (self->socket == NULL);
   g_socket_client_connect_to_host_async (client, address, DEFAULT_TCL_PORT,
