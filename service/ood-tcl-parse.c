@@ -364,3 +364,63 @@ ood_tcl_parse_records (const char *text, GError **error)
     }
   return g_steal_pointer (&records);
 }
+
+/* One line of OpenOCD 0.12's breakpoint listing (`bp` without arguments):
+ *   "Breakpoint(IVA): 0x80000020, 0x4, 1"     hardware, then its number
+ *   "IVA breakpoint: 0x80000010, 0x4, 0x13"   software, then the saved code
+ * Context and hybrid breakpoints (by ASID) cannot be set through the
+ * service and are not read. */
+static gboolean
+parse_breakpoint_line (const char *line, OodTclBreakpoint *breakpoint)
+{
+  static const struct {
+    const char       *prefix;
+    OodBreakpointKind kind;
+  } forms[] = {
+    { "Breakpoint(IVA): ", OOD_BP_HARDWARE },
+    { "IVA breakpoint: ", OOD_BP_SOFTWARE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (forms); i++)
+    {
+      g_auto(GStrv) fields = NULL;
+      guint64 address, length;
+
+      if (!g_str_has_prefix (line, forms[i].prefix))
+        continue;
+      fields = g_strsplit (line + strlen (forms[i].prefix), ", ", 3);
+      if (g_strv_length (fields) < 2 || !ood_tcl_parse_address (fields[0], &address) ||
+          !ood_tcl_parse_address (fields[1], &length) || length == 0 || length > G_MAXUINT)
+        return FALSE;
+      *breakpoint = (OodTclBreakpoint) { address, (guint) length, forms[i].kind };
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * ood_tcl_parse_breakpoints:
+ * @text: what OpenOCD's `bp` without arguments printed
+ *
+ * Returns: (transfer full) (element-type OodTclBreakpoint): the address
+ *   breakpoints listed, in OpenOCD's order; lines of any other form are
+ *   skipped
+ */
+GArray *
+ood_tcl_parse_breakpoints (const char *text)
+{
+  GArray *list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      OodTclBreakpoint breakpoint;
+
+      g_strchomp (lines[i]);
+      if (parse_breakpoint_line (lines[i], &breakpoint))
+        g_array_append_val (list, breakpoint);
+      else if (lines[i][0] != '\0')
+        g_debug ("not a breakpoint of ours: %s", lines[i]);
+    }
+  return list;
+}

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ood-tcl-script.h"
+
 G_BEGIN_DECLS
 
 /* Pure parsers for what OpenOCD's Tcl RPC server sends: no I/O here. */
@@ -43,6 +45,7 @@ OodTclTargetRecord *ood_tcl_parse_record  (const char *text,
 GPtrArray          *ood_tcl_parse_records (const char *text,
                                            GError    **error);
 void ood_tcl_target_record_free (OodTclTargetRecord *record);
+GArray             *ood_tcl_parse_breakpoints (const char *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTclTargetRecord, ood_tcl_target_record_free)
 

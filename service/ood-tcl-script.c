@@ -145,7 +145,7 @@ bp_kind_flag (OodBreakpointKind kind)
  * breakpoint of ours, "rbp A; step; bp A L" instead, since OpenOCD 0.12
  * would stop on that breakpoint again at once. */
 static char *
-one_step (gboolean at_address, guint64 address, const OodTclStepOver *over)
+one_step (gboolean at_address, guint64 address, const OodTclBreakpoint *over)
 {
   g_autofree char *step = at_address ? g_strdup_printf ("step 0x%" G_GINT64_MODIFIER "x", address)
                                      : g_strdup ("step");
@@ -159,7 +159,7 @@ one_step (gboolean at_address, guint64 address, const OodTclStepOver *over)
 
 char *
 ood_tcl_script_resume (const char *target, gboolean at_address, guint64 address,
-                       const OodTclStepOver *over)
+                       const OodTclBreakpoint *over)
 {
   g_autofree char *command = NULL;
 
@@ -177,7 +177,7 @@ ood_tcl_script_resume (const char *target, gboolean at_address, guint64 address,
 
 char *
 ood_tcl_script_step (const char *target, gboolean at_address, guint64 address,
-                     const OodTclStepOver *over)
+                     const OodTclBreakpoint *over)
 {
   g_autofree char *command = one_step (at_address, address, over);
 
@@ -210,4 +210,12 @@ ood_tcl_script_bp_remove (const char *target, guint64 address)
 {
   g_autofree char *command = g_strdup_printf ("rbp 0x%" G_GINT64_MODIFIER "x", address);
   return control (target, "", command);
+}
+
+/* Answers OpenOCD's own listing of the target's breakpoints (see
+ * ood_tcl_parse_breakpoints()). */
+char *
+ood_tcl_script_bp_list (const char *target)
+{
+  return wrap_target (target, "targets $ood_t; bp");
 }

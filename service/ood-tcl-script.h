@@ -29,13 +29,13 @@ typedef enum {
   OOD_BP_SOFTWARE,
 } OodBreakpointKind;
 
-/* A breakpoint to lift before, and put back after, a step or resume
- * starting on it; length 0 means none. */
+/* A breakpoint in OpenOCD; as a step or resume's @over argument, the one
+ * to lift before, and put back after, starting on it (length 0: none). */
 typedef struct {
   guint64           address;
   guint             length;
   OodBreakpointKind kind;
-} OodTclStepOver;
+} OodTclBreakpoint;
 
 char *ood_tcl_quote (const char *text);
 
@@ -47,11 +47,11 @@ char *ood_tcl_script_halt        (const char *target);
 char *ood_tcl_script_resume      (const char           *target,
                                   gboolean              at_address,
                                   guint64               address,
-                                  const OodTclStepOver *over);
+                                  const OodTclBreakpoint *over);
 char *ood_tcl_script_step        (const char           *target,
                                   gboolean              at_address,
                                   guint64               address,
-                                  const OodTclStepOver *over);
+                                  const OodTclBreakpoint *over);
 char *ood_tcl_script_reset       (const char  *target,
                                   OodResetMode mode);
 char *ood_tcl_script_bp_add      (const char       *target,
@@ -60,5 +60,6 @@ char *ood_tcl_script_bp_add      (const char       *target,
                                   OodBreakpointKind kind);
 char *ood_tcl_script_bp_remove   (const char *target,
                                   guint64     address);
+char *ood_tcl_script_bp_list     (const char *target);
 
 G_END_DECLS

@@ -7,18 +7,12 @@
 
 #define MAX_BREAKPOINT_LENGTH 64
 
-typedef struct {
-  guint64           address;
-  guint             length;
-  OodBreakpointKind kind;
-} Breakpoint;
-
 struct _OoddBreakpoints {
   OodBreakpointsSkeleton parent_instance;
 
   OoddEndpoint *endpoint;   /* owns the target that owns us */
   char         *target_name;
-  GArray       *list;       /* (element-type Breakpoint) by address */
+  GArray       *list;       /* (element-type OodTclBreakpoint) by address */
 };
 
 G_DEFINE_FINAL_TYPE (OoddBreakpoints, oodd_breakpoints, OOD_TYPE_BREAKPOINTS_SKELETON)
@@ -26,7 +20,7 @@ G_DEFINE_FINAL_TYPE (OoddBreakpoints, oodd_breakpoints, OOD_TYPE_BREAKPOINTS_SKE
 typedef struct {
   OoddBreakpoints       *self;
   GDBusMethodInvocation *invocation;
-  Breakpoint             breakpoint;
+  OodTclBreakpoint       breakpoint;
   gboolean               adding;
 } Change;
 
@@ -44,7 +38,7 @@ publish (OoddBreakpoints *self)
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tus)"));
   for (guint i = 0; i < self->list->len; i++)
     {
-      Breakpoint *bp = &g_array_index (self->list, Breakpoint, i);
+      OodTclBreakpoint *bp = &g_array_index (self->list, OodTclBreakpoint, i);
       g_variant_builder_add (&builder, "(tus)", bp->address, bp->length, kind_name (bp->kind));
     }
   ood_breakpoints_set_breakpoints (OOD_BREAKPOINTS (self), g_variant_builder_end (&builder));
@@ -55,7 +49,7 @@ static gint
 find (OoddBreakpoints *self, guint64 address)
 {
   for (guint i = 0; i < self->list->len; i++)
-    if (g_array_index (self->list, Breakpoint, i).address == address)
+    if (g_array_index (self->list, OodTclBreakpoint, i).address == address)
       return (gint) i;
   return -1;
 }
@@ -63,7 +57,8 @@ find (OoddBreakpoints *self, guint64 address)
 static gint
 compare_address (gconstpointer a, gconstpointer b)
 {
-  guint64 x = ((const Breakpoint *) a)->address, y = ((const Breakpoint *) b)->address;
+  guint64 x = ((const OodTclBreakpoint *) a)->address;
+  guint64 y = ((const OodTclBreakpoint *) b)->address;
 
   return x < y ? -1 : x > y;
 }
@@ -75,29 +70,63 @@ compare_address (gconstpointer a, gconstpointer b)
  * Returns: whether a breakpoint set through the service is at @address
  */
 gboolean
-oodd_breakpoints_lookup (OoddBreakpoints *self, guint64 address, OodTclStepOver *over)
+oodd_breakpoints_lookup (OoddBreakpoints *self, guint64 address, OodTclBreakpoint *over)
 {
   gint i = find (self, address);
-  Breakpoint *bp;
 
   if (i < 0)
     return FALSE;
-  bp = &g_array_index (self->list, Breakpoint, i);
-  *over = (OodTclStepOver) { bp->address, bp->length, bp->kind };
+  *over = g_array_index (self->list, OodTclBreakpoint, i);
   return TRUE;
 }
 
-/* The connection to OpenOCD was lost: whatever it had, a restarted
- * OpenOCD has no breakpoints, so none are claimed. */
+/* The connection to OpenOCD was lost: until it is back (and the list is
+ * read again), which breakpoints it has is unknown, so none are claimed. */
 void
 oodd_breakpoints_forget (OoddBreakpoints *self)
 {
   if (self->list->len == 0)
     return;
-  g_message ("%s: forgetting %u breakpoints after losing OpenOCD", self->target_name,
+  g_message ("%s: forgetting %u breakpoints until OpenOCD is back", self->target_name,
              self->list->len);
   g_array_set_size (self->list, 0);
   publish (self);
+}
+
+static void
+on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(OoddBreakpoints) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = oodd_endpoint_call_finish (OODD_ENDPOINT (source), result, &error);
+
+  if (text == NULL)
+    {
+      if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+        g_warning ("%s: cannot list OpenOCD's breakpoints: %s", self->target_name,
+                   error->message);
+      return;
+    }
+  g_array_unref (self->list);
+  self->list = ood_tcl_parse_breakpoints (text);
+  g_array_sort (self->list, compare_address);
+  if (self->list->len > 0)
+    g_message ("%s: OpenOCD has %u breakpoints set", self->target_name, self->list->len);
+  publish (self);
+}
+
+/**
+ * oodd_breakpoints_learn:
+ *
+ * Replaces the list by the breakpoints OpenOCD has set, when it answers.
+ */
+void
+oodd_breakpoints_learn (OoddBreakpoints *self)
+{
+  g_autofree char *script = ood_tcl_script_bp_list (self->target_name);
+
+  oodd_endpoint_call_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_learned,
+                            g_object_ref (self));
 }
 
 static void
@@ -131,7 +160,7 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 static void
 start_change (OoddBreakpoints *self, GDBusMethodInvocation *invocation,
-              const Breakpoint *breakpoint, gboolean adding)
+              const OodTclBreakpoint *breakpoint, gboolean adding)
 {
   Change *change = g_new0 (Change, 1);
   g_autofree char *script = NULL;
@@ -163,7 +192,7 @@ handle_add (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 ad
             guint length, const char *kind_text)
 {
   OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
-  Breakpoint bp = { address, length, OOD_BP_DEFAULT };
+  OodTclBreakpoint bp = { address, length, OOD_BP_DEFAULT };
 
   if (!parse_kind (kind_text, &bp.kind))
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -186,7 +215,7 @@ static gboolean
 handle_remove (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address)
 {
   OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
-  Breakpoint bp = { address, 0, OOD_BP_DEFAULT };
+  OodTclBreakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
   if (find (self, address) < 0)
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -216,7 +245,7 @@ oodd_breakpoints_class_init (OoddBreakpointsClass *klass)
 static void
 oodd_breakpoints_init (OoddBreakpoints *self)
 {
-  self->list = g_array_new (FALSE, FALSE, sizeof (Breakpoint));
+  self->list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
   g_signal_connect (self, "handle-add", G_CALLBACK (handle_add), NULL);
   g_signal_connect (self, "handle-remove", G_CALLBACK (handle_remove), NULL);
 }

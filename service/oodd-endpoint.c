@@ -269,6 +269,23 @@ on_run_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_pointer (task, record, (GDestroyNotify) ood_tcl_target_record_free);
 }
 
+/* Sends @script on the command connection, @on_reply getting @task; or
+ * fails @task at once when there is no connection. */
+static void
+send_script (OoddEndpoint *self, GTask *task, const char *script, OodTclCallFlags flags,
+             GAsyncReadyCallback on_reply)
+{
+  if (self->command == NULL)
+    {
+      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                               "not connected to OpenOCD at %s", self->address);
+      g_object_unref (task);
+      return;
+    }
+  ood_tcl_connection_call_async (self->command, script, flags, self->settings.command_timeout_ms,
+                                 on_reply, task);
+}
+
 /**
  * oodd_endpoint_run_async:
  * @script: a script answering one target record (ood-tcl-script.h)
@@ -283,19 +300,47 @@ oodd_endpoint_run_async (OoddEndpoint *self, const char *script, OodTclCallFlags
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
   g_task_set_source_tag (task, oodd_endpoint_run_async);
-  if (self->command == NULL)
-    {
-      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                               "not connected to OpenOCD at %s", self->address);
-      g_object_unref (task);
-      return;
-    }
-  ood_tcl_connection_call_async (self->command, script, flags, self->settings.command_timeout_ms,
-                                 on_run_reply, task);
+  send_script (self, task, script, flags, on_run_reply);
 }
 
 OodTclTargetRecord *
 oodd_endpoint_run_finish (OoddEndpoint *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_call_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  char *text = finish_unwrapped (source, result, &error);
+
+  if (text == NULL)
+    g_task_return_error (task, ood_error_normalize (error));
+  else
+    g_task_return_pointer (task, text, g_free);
+}
+
+/**
+ * oodd_endpoint_call_async:
+ * @script: a wrapped script (ood-tcl-script.h) answering any text
+ *
+ * Runs @script on the command connection; the result is its text.
+ */
+void
+oodd_endpoint_call_async (OoddEndpoint *self, const char *script, OodTclCallFlags flags,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, oodd_endpoint_call_async);
+  send_script (self, task, script, flags, on_call_reply);
+}
+
+char *
+oodd_endpoint_call_finish (OoddEndpoint *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -327,6 +372,20 @@ mark_connected (OoddEndpoint *self)
              g_hash_table_size (self->targets));
 }
 
+/* OpenOCD, not the service, knows which breakpoints are set: after a
+ * connect each target's list is read from it (empty after a restart,
+ * kept after a mere lost connection, and including any set by others). */
+static void
+learn_breakpoints (OoddEndpoint *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->targets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    oodd_target_learn_breakpoints (value);
+}
+
 static void
 on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -346,7 +405,10 @@ on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr(GPtrArray) changed = reconcile (self, records);
       deliver_events (self, done->events, changed);
       if (done->first)
-        mark_connected (self);
+        {
+          mark_connected (self);
+          learn_breakpoints (self);
+        }
     }
   refresh_free (done);
 }

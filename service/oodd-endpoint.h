@@ -41,5 +41,13 @@ void                oodd_endpoint_run_async   (OoddEndpoint       *self,
 OodTclTargetRecord *oodd_endpoint_run_finish  (OoddEndpoint *self,
                                                GAsyncResult *result,
                                                GError      **error);
+void                oodd_endpoint_call_async  (OoddEndpoint       *self,
+                                               const char         *script,
+                                               OodTclCallFlags     flags,
+                                               GAsyncReadyCallback callback,
+                                               gpointer            user_data);
+char               *oodd_endpoint_call_finish (OoddEndpoint *self,
+                                               GAsyncResult *result,
+                                               GError      **error);
 
 G_END_DECLS

@@ -155,6 +155,13 @@ oodd_target_disconnected (OoddTarget *self, const GError *reason)
   oodd_breakpoints_forget (self->breakpoints);
 }
 
+/* Reads the target's breakpoints from OpenOCD into its Breakpoints. */
+void
+oodd_target_learn_breakpoints (OoddTarget *self)
+{
+  oodd_breakpoints_learn (self->breakpoints);
+}
+
 void
 oodd_target_emit_event (OoddTarget *self, const char *event)
 {
@@ -226,8 +233,8 @@ handle_halt (OodTarget *iface, GDBusMethodInvocation *invocation)
 }
 
 /* The breakpoint of ours a step or resume would start on, if any. */
-static const OodTclStepOver *
-find_step_over (OoddTarget *self, gboolean at_address, guint64 address, OodTclStepOver *over)
+static const OodTclBreakpoint *
+find_step_over (OoddTarget *self, gboolean at_address, guint64 address, OodTclBreakpoint *over)
 {
   OodTarget *iface = OOD_TARGET (self);
 
@@ -243,8 +250,8 @@ find_step_over (OoddTarget *self, gboolean at_address, guint64 address, OodTclSt
 static gboolean
 resume (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  OodTclStepOver over;
-  const OodTclStepOver *lift = find_step_over (self, at_address, address, &over);
+  OodTclBreakpoint over;
+  const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
 
   return run (self, invocation,
               ood_tcl_script_resume (oodd_target_get_name (self), at_address, address, lift),
@@ -254,8 +261,8 @@ resume (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address
 static gboolean
 step (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  OodTclStepOver over;
-  const OodTclStepOver *lift = find_step_over (self, at_address, address, &over);
+  OodTclBreakpoint over;
+  const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
 
   return run (self, invocation,
               ood_tcl_script_step (oodd_target_get_name (self), at_address, address, lift),

@@ -19,6 +19,7 @@ gboolean           oodd_target_apply      (OoddTarget               *self,
                                            const OodTclTargetRecord *record);
 void               oodd_target_disconnected (OoddTarget   *self,
                                              const GError *reason);
+void               oodd_target_learn_breakpoints (OoddTarget *self);
 void               oodd_target_emit_event (OoddTarget *self,
                                            const char *event);
 GVariant          *oodd_target_dup_state_dict (OoddTarget *self);

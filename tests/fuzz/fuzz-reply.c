@@ -43,6 +43,11 @@ parse_all (const char *text)
     g_clear_error (&error);
   }
   (void) ood_tcl_parse_address (text, &address);
+  {
+    g_autoptr(GArray) breakpoints = ood_tcl_parse_breakpoints (text);
+    for (guint i = 0; i < breakpoints->len; i++)
+      g_assert (g_array_index (breakpoints, OodTclBreakpoint, i).length > 0);
+  }
   if (ood_tcl_parse_notification (text, &notification))
     g_assert_nonnull (notification.value);
   ood_tcl_notification_clear (&notification);

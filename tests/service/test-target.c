@@ -785,22 +785,30 @@ test_properties_changed (void)
 
 /* ---- breakpoints --------------------------------------------------------- */
 
-/* The loop counter the program keeps in RAM, read through OpenOCD. */
-static guint64
-read_counter (Fx *fx)
+/* What OpenOCD answers @script, on a Tcl connection of the test's own. */
+static char *
+raw_tcl (Fx *fx, const char *script)
 {
   g_autoptr(GError) error = NULL;
   OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
   g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (testbed), &error);
-  g_autofree char *reply = NULL;
-  g_autofree char *script = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER);
-  char *end = NULL;
-  guint64 value;
+  char *reply;
 
   g_assert_no_error (error);
   reply = ood_test_tcl_eval (tcl, script, &error);
   g_assert_no_error (error);
-  g_strstrip (reply);
+  return g_strstrip (reply);
+}
+
+/* The loop counter the program keeps in RAM, read through OpenOCD. */
+static guint64
+read_counter (Fx *fx)
+{
+  g_autofree char *script = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER);
+  g_autofree char *reply = raw_tcl (fx, script);
+  char *end = NULL;
+  guint64 value;
+
   value = g_ascii_strtoull (reply, &end, 0);
   if (end == reply || *end != '\0')
     g_error ("read_memory said '%s'", reply);
@@ -991,6 +999,62 @@ test_breakpoints_step_over (void)
   g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
+  fx_free (fx);
+}
+
+/* Breakpoints PC_LOOP (hw, 4) and PC_INC (sw, 4), in that order */
+static gboolean
+breakpoints_are_loop_and_inc (gpointer user_data)
+{
+  Fx *fx = user_data;
+  GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+  g_autofree char *text = list != NULL ? g_variant_print (list, FALSE) : NULL;
+
+  /* 0x80000008 and 0x80000020 */
+  return g_strcmp0 (text, "[(2147483656, 4, 'hw'), (2147483680, 4, 'sw')]") == 0;
+}
+
+/* Breakpoints are OpenOCD's: a daemon that connects reads those already
+ * set (here by another client), with their kinds, and steps over them as
+ * over its own. */
+static void
+test_breakpoints_learned (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+  g_autofree char *left = NULL;
+
+  call_reset (fx, "halt");
+  set = raw_tcl (fx, "bp 0x80000008 4 hw; bp 0x80000020 4");
+  g_test_message ("set over raw Tcl: %s", set);
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  g_assert_true (ood_service_fixture_start_service (fx->fixture, &error));
+  g_assert_no_error (error);
+  if (!ood_test_wait_for (breakpoints_are_loop_and_inc, fx, PROPERTY_WAIT_MS))
+    {
+      GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+      g_autofree char *text = list != NULL ? g_variant_print (list, TRUE) : g_strdup ("NULL");
+      g_error ("Breakpoints is %s", text);
+    }
+
+  /* from the reset vector to the loop's breakpoint; resuming from it
+   * steps over it to the function's, then round to the loop's again */
+  call_resume (fx);
+  g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_LOOP);
+  call_resume (fx);
+  g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_INC);
+  call_resume (fx);
+  g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_LOOP);
+
+  /* and they are removed from OpenOCD through the service */
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_INC, NULL, &error));
+  g_assert_no_error (error);
+  assert_breakpoints (fx, 0, 0, 0, NULL);
+  left = raw_tcl (fx, "bp");
+  g_assert_cmpstr (left, ==, "");
   fx_free (fx);
 }
 
@@ -1354,6 +1418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/target/properties-changed", test_properties_changed);
   g_test_add_func ("/target/breakpoints", test_breakpoints);
   g_test_add_func ("/target/breakpoints-step-over", test_breakpoints_step_over);
+  g_test_add_func ("/target/breakpoints-learned", test_breakpoints_learned);
   g_test_add_func ("/target/workflow", test_workflow);
   g_test_add_func ("/target/disconnected", test_disconnected);
   g_test_add_func ("/target/hostile-name", test_hostile_name);

@@ -763,6 +763,69 @@ test_framer_oversize (void)
   g_ptr_array_unref (c.messages);
 }
 
+static void
+assert_breakpoint (GArray *list, guint i, guint64 address, guint length, OodBreakpointKind kind)
+{
+  OodTclBreakpoint *bp;
+
+  g_assert_cmpuint (i, <, list->len);
+  bp = &g_array_index (list, OodTclBreakpoint, i);
+  g_assert_cmphex (bp->address, ==, address);
+  g_assert_cmpuint (bp->length, ==, length);
+  g_assert_cmpint (bp->kind, ==, kind);
+}
+
+/* What OpenOCD 0.12's `bp` printed for a hw and two sw breakpoints on the
+ * simulated board, and what it prints for ASID breakpoints. */
+static void
+test_breakpoints (void)
+{
+  g_autoptr(GArray) list = ood_tcl_parse_breakpoints (
+      "Breakpoint(IVA): 0x80000020, 0x4, 1864396399\n"
+      "IVA breakpoint: 0x80000010, 0x4, 0x03\n"
+      "IVA breakpoint: 0x80000014, 0x2, 0x03\n"
+      "Context breakpoint: 0x00000005, 0x4, 2\n"
+      "Hybrid breakpoint(IVA): 0x80000030, 0x4, 3\n");
+  g_autoptr(GArray) none = ood_tcl_parse_breakpoints ("");
+  g_autoptr(GArray) crlf = ood_tcl_parse_breakpoints ("IVA breakpoint: 0xffffffffffffffff, 0x40, 0x9002\r\n");
+  g_autoptr(GArray) short_line = ood_tcl_parse_breakpoints ("IVA breakpoint: 0x80000010, 0x4");
+
+  g_assert_cmpuint (list->len, ==, 3);
+  assert_breakpoint (list, 0, 0x80000020, 4, OOD_BP_HARDWARE);
+  assert_breakpoint (list, 1, 0x80000010, 4, OOD_BP_SOFTWARE);
+  assert_breakpoint (list, 2, 0x80000014, 2, OOD_BP_SOFTWARE);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_assert_cmpuint (crlf->len, ==, 1);
+  assert_breakpoint (crlf, 0, G_MAXUINT64, 0x40, OOD_BP_SOFTWARE);
+  /* what follows the length is not needed */
+  g_assert_cmpuint (short_line->len, ==, 1);
+  assert_breakpoint (short_line, 0, 0x80000010, 4, OOD_BP_SOFTWARE);
+}
+
+/* Lines that are not exactly a breakpoint are skipped, never half read. */
+static void
+test_breakpoints_hostile (void)
+{
+  static const char *const lines[] = {
+    "Breakpoint(IVA): ", "Breakpoint(IVA): 0x80000020", "Breakpoint(IVA): 0x80000020,0x4, 1",
+    "Breakpoint(IVA): 0x80000020, 0x0, 1", "Breakpoint(IVA): 0x80000020, 0x100000000, 1",
+    "Breakpoint(IVA): 0x10000000000000000, 0x4, 1", "Breakpoint(IVA): 80000020, 0x4, 1",
+    "Breakpoint(IVA): 0x8000002g, 0x4, 1", "Breakpoint(IVA): -0x1, 0x4, 1",
+    "IVA breakpoint: 0x, 0x4, 0x03", "IVA breakpoint: 0x80000010, 4, 0x03",
+    " IVA breakpoint: 0x80000010, 0x4, 0x03", "iva breakpoint: 0x80000010, 0x4, 0x03",
+    "breakpoint set at 0x80000010", "\xff\xfe",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lines); i++)
+    {
+      g_autoptr(GArray) list = ood_tcl_parse_breakpoints (lines[i]);
+      g_autofree char *escaped = g_strescape (lines[i], NULL);
+
+      if (list->len != 0)
+        g_error ("'%s' was read as a breakpoint", escaped);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -788,6 +851,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-parse/records", test_records);
   g_test_add_func ("/tcl-parse/hostile/long", test_hostile_long);
   g_test_add_func ("/tcl-parse/hostile/nesting", test_hostile_nesting);
+  g_test_add_func ("/tcl-parse/breakpoints", test_breakpoints);
+  g_test_add_func ("/tcl-parse/breakpoints/hostile", test_breakpoints_hostile);
   g_test_add_func ("/tcl-framer/split", test_framer_split);
   g_test_add_func ("/tcl-framer/several-and-empty", test_framer_several_and_empty);
   g_test_add_func ("/tcl-framer/nul", test_framer_nul);

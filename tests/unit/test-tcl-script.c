@@ -126,9 +126,9 @@ typedef struct {
 static GPtrArray *
 all_scripts (const char *name)
 {
-  static const OodTclStepOver over = { 0x80000008, 4, OOD_BP_HARDWARE };
-  static const OodTclStepOver over_sw = { 0x80000008, 2, OOD_BP_SOFTWARE };
-  static const OodTclStepOver none = { 0, 0, OOD_BP_DEFAULT };
+  static const OodTclBreakpoint over = { 0x80000008, 4, OOD_BP_HARDWARE };
+  static const OodTclBreakpoint over_sw = { 0x80000008, 2, OOD_BP_SOFTWARE };
+  static const OodTclBreakpoint none = { 0, 0, OOD_BP_DEFAULT };
   GPtrArray *scripts = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (scripts, ood_tcl_script_state (name));
@@ -238,7 +238,7 @@ test_scripts_plain (void)
 static void
 test_scripts_numbers (void)
 {
-  static const OodTclStepOver over = { 0x80000008, 4, OOD_BP_HARDWARE };
+  static const OodTclBreakpoint over = { 0x80000008, 4, OOD_BP_HARDWARE };
   g_autofree char *resume_at = ood_tcl_script_resume ("t", TRUE, 0x80000010, NULL);
   g_autofree char *step_at = ood_tcl_script_step ("t", TRUE, 0x80000000, NULL);
   g_autofree char *step_over = ood_tcl_script_step ("t", FALSE, 0, &over);
