@@ -24,6 +24,12 @@ ood_state_canonical (const char *state)
   return NULL;
 }
 
+static GVariant *
+entry (const char *key, GVariant *value)
+{
+  return g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_variant (value));
+}
+
 /**
  * ood_state_dict_new:
  *
@@ -32,12 +38,6 @@ ood_state_canonical (const char *state)
  *
  * Returns: (transfer floating): the dictionary
  */
-static GVariant *
-entry (const char *key, GVariant *value)
-{
-  return g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_variant (value));
-}
-
 GVariant *
 ood_state_dict_new (const char *name, const char *state, gboolean pc_valid, guint64 pc)
 {

@@ -44,13 +44,13 @@ char *ood_tcl_script_notifications_on (void);
 char *ood_tcl_script_refresh_all (gboolean with_types);
 char *ood_tcl_script_state       (const char *target);
 char *ood_tcl_script_halt        (const char *target);
-char *ood_tcl_script_resume      (const char           *target,
-                                  gboolean              at_address,
-                                  guint64               address,
+char *ood_tcl_script_resume      (const char             *target,
+                                  gboolean                at_address,
+                                  guint64                 address,
                                   const OodTclBreakpoint *over);
-char *ood_tcl_script_step        (const char           *target,
-                                  gboolean              at_address,
-                                  guint64               address,
+char *ood_tcl_script_step        (const char             *target,
+                                  gboolean                at_address,
+                                  guint64                 address,
                                   const OodTclBreakpoint *over);
 char *ood_tcl_script_reset       (const char  *target,
                                   OodResetMode mode);
