@@ -11,6 +11,9 @@
  * format) cost nothing of the kind. So the scripts below run as few
  * OpenOCD commands as they can: a target's type, which never changes, is
  * asked for only when a caller needs it (ood_ty is left empty otherwise).
+ * The state is always asked for, even when the PC is read too: a PC read
+ * that works proves the halt on RISC-V, but not every OpenOCD target
+ * driver refuses register reads on a running core.
  */
 
 /* Leaves the state of target $ood_t in ood_s. */
