@@ -414,7 +414,8 @@ read_switches (GPid pid)
   return threads;
 }
 
-/* The switches between @before and @after, described per thread into @detail. */
+/* The switches between @before and @after, described per thread into
+ * @detail; a thread that exited counts at least the wake-up that ended it. */
 static guint64
 switches_between (GHashTable *before, GHashTable *after, GString *detail)
 {
@@ -436,8 +437,11 @@ switches_between (GHashTable *before, GHashTable *after, GString *detail)
   g_hash_table_iter_init (&iter, before);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!g_hash_table_contains (after, key))
-      g_string_append_printf (detail, " tid %s (%s) exited;", (char *) key,
-                              ((ThreadSwitches *) value)->name);
+      {
+        g_string_append_printf (detail, " tid %s (%s) exited;", (char *) key,
+                                ((ThreadSwitches *) value)->name);
+        total += 1;
+      }
   return total;
 }
 
