@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ood-service-fixture.h"
+#include "ood-test-proc.h"
 #include "ood-tcl-script.h"
 #include "ood-testbed.h"
 
@@ -181,57 +182,13 @@ typedef struct {
   double  cpu_s;       /* utime + stime, all threads */
   gint64  hwm_kib;     /* VmHWM */
   gint64  rss_kib;     /* VmRSS */
-  GHashTable *threads; /* "tid name" → switches (gint64 in a pointer) */
+  GHashTable *threads; /* ood_test_thread_switches() */
 } ProcSample;
 
 static void
 proc_sample_clear (ProcSample *s)
 {
   g_clear_pointer (&s->threads, g_hash_table_unref);
-}
-
-/* Which threads were switched between @a and @b, for the log. */
-static char *
-proc_switch_detail (const ProcSample *a, const ProcSample *b)
-{
-  GString *out = g_string_new (NULL);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, b->threads);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      gint64 delta = GPOINTER_TO_SIZE (value) -
-                     GPOINTER_TO_SIZE (g_hash_table_lookup (a->threads, key));
-      if (delta != 0)
-        g_string_append_printf (out, " %s: %" G_GINT64_FORMAT ";", (const char *) key, delta);
-    }
-  g_hash_table_iter_init (&iter, a->threads);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!g_hash_table_contains (b->threads, key))
-      g_string_append_printf (out, " %s: exited;", (const char *) key);
-  return g_string_free (out, FALSE);
-}
-
-/* Context switches from @a to @b, thread by thread: a thread that
- * appeared counts all of its switches, one that exited at least the one
- * that woke it to exit (its own count left with it). */
-static gint64
-proc_switches_between (const ProcSample *a, const ProcSample *b)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  gint64 total = 0;
-
-  g_hash_table_iter_init (&iter, b->threads);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    total += (gint64) GPOINTER_TO_SIZE (value) -
-             (gint64) GPOINTER_TO_SIZE (g_hash_table_lookup (a->threads, key));
-  g_hash_table_iter_init (&iter, a->threads);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!g_hash_table_contains (b->threads, key))
-      total += 1;
-  return total;
 }
 
 static double
@@ -263,35 +220,14 @@ status_field (const char *text, const char *key)
 static ProcSample
 proc_sample (GPid pid)
 {
-  ProcSample s = { proc_cpu_s (pid), 0, 0,
-                   g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+  ProcSample s = { proc_cpu_s (pid), 0, 0, ood_test_thread_switches (pid) };
   g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *status = NULL;
-  g_autofree char *task_dir = g_strdup_printf ("/proc/%d/task", (int) pid);
-  g_autoptr(GDir) dir = g_dir_open (task_dir, 0, NULL);
-  const char *tid;
 
   if (g_file_get_contents (status_path, &status, NULL, NULL))
     {
       s.hwm_kib = status_field (status, "VmHWM:");
       s.rss_kib = status_field (status, "VmRSS:");
-    }
-  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (task_dir, tid, "status", NULL);
-      g_autofree char *text = NULL;
-
-      if (g_file_get_contents (path, &text, NULL, NULL))
-        {
-          gint64 n = status_field (text, "\nvoluntary_ctxt_switches:") +
-                     status_field (text, "nonvoluntary_ctxt_switches:");
-          const char *name = strstr (text, "Name:");
-          g_autofree char *comm = g_strndup (name != NULL ? name + 6 : "?",
-                                             name != NULL ? strcspn (name + 6, "\n") : 1);
-
-          g_hash_table_insert (s.threads, g_strdup_printf ("%s %s", tid, comm),
-                               GSIZE_TO_POINTER ((gsize) n));
-        }
     }
   return s;
 }
@@ -1045,8 +981,9 @@ idle_and_rss (Bench *b, guint n_endpoints)
   g_autofree char *figure = NULL;
   g_autofree char *name = NULL;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autoptr(GString) detail = g_string_new (NULL);
   ProcSample before, after;
-  gint64 switches;
+  guint64 switches;
   GPid pid;
 
   for (guint i = 0; i < n_endpoints; i++)
@@ -1081,14 +1018,11 @@ idle_and_rss (Bench *b, guint n_endpoints)
   g_free (name);
   name = g_strdup_printf ("idle context switches over %.0f s, %u endpoint%s", plan.idle_s,
                           n_endpoints, n_endpoints == 1 ? "" : "s");
-  switches = proc_switches_between (&before, &after);
+  switches = ood_test_switches_between (before.threads, after.threads, detail);
   add_row (figure, name, "switches", (double) switches, NAN, 1, CMP_LE, 0);
   if (switches != 0)
-    {
-      g_autofree char *detail = proc_switch_detail (&before, &after);
-      g_printerr ("openocd-dbus-bench: the idle daemon was switched to by thread:%s (log: %s)\n",
-                  detail, log);
-    }
+    g_printerr ("openocd-dbus-bench: the idle daemon was switched to by thread:%s (log: %s)\n",
+                detail->str, log);
   proc_sample_clear (&before);
   proc_sample_clear (&after);
   g_free (name);

@@ -16,6 +16,7 @@
  *   sighup-reload          a configuration reload with a bad line
  */
 #include "ood-service-fixture.h"
+#include "ood-test-proc.h"
 #include "ood-error.h"
 #include "ood-state.h"
 
@@ -364,87 +365,6 @@ signal_log_saw_disconnect (SignalLog *log, const char *path)
   return FALSE;
 }
 
-/* ---- context switches ------------------------------------------------------ */
-
-typedef struct {
-  char   *name;
-  guint64 switches;
-} ThreadSwitches;
-
-static void
-thread_switches_free (ThreadSwitches *thread)
-{
-  g_free (thread->name);
-  g_free (thread);
-}
-
-/* tid → voluntary + nonvoluntary context switches of every thread of @pid. */
-static GHashTable *
-read_switches (GPid pid)
-{
-  g_autofree char *task_dir = g_strdup_printf ("/proc/%d/task", pid);
-  g_autoptr(GDir) dir = g_dir_open (task_dir, 0, NULL);
-  GHashTable *threads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                               (GDestroyNotify) thread_switches_free);
-  const char *tid;
-
-  g_assert_nonnull (dir);
-  while ((tid = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (task_dir, tid, "status", NULL);
-      g_autofree char *text = NULL;
-      g_auto(GStrv) lines = NULL;
-      ThreadSwitches *thread;
-
-      if (!g_file_get_contents (path, &text, NULL, NULL))
-        continue;
-      thread = g_new0 (ThreadSwitches, 1);
-      lines = g_strsplit (text, "\n", -1);
-      for (guint i = 0; lines[i] != NULL; i++)
-        {
-          if (g_str_has_prefix (lines[i], "Name:"))
-            thread->name = g_strdup (g_strstrip (lines[i] + 5));
-          else if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:"))
-            thread->switches += g_ascii_strtoull (lines[i] + 24, NULL, 10);
-          else if (g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
-            thread->switches += g_ascii_strtoull (lines[i] + 27, NULL, 10);
-        }
-      g_hash_table_insert (threads, g_strdup (tid), thread);
-    }
-  return threads;
-}
-
-/* The switches between @before and @after, described per thread into
- * @detail; a thread that exited counts at least the wake-up that ended it. */
-static guint64
-switches_between (GHashTable *before, GHashTable *after, GString *detail)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  guint64 total = 0;
-
-  g_hash_table_iter_init (&iter, after);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      ThreadSwitches *now = value;
-      ThreadSwitches *then = g_hash_table_lookup (before, key);
-      guint64 delta = now->switches - (then != NULL ? then->switches : 0);
-
-      g_string_append_printf (detail, " tid %s (%s)%s: %" G_GUINT64_FORMAT ";", (char *) key,
-                              now->name, then != NULL ? "" : " [new thread]", delta);
-      total += delta;
-    }
-  g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_hash_table_contains (after, key))
-      {
-        g_string_append_printf (detail, " tid %s (%s) exited;", (char *) key,
-                                ((ThreadSwitches *) value)->name);
-        total += 1;
-      }
-  return total;
-}
-
 /* ---- idle -------------------------------------------------------------------- */
 
 typedef struct {
@@ -599,13 +519,13 @@ test_idle (void)
   /* 3. Idle: halted, nothing happens, nothing may be sent or run. */
   g_assert_true (ood_test_wait_for (quiet_for_500ms, log, 10000));
   signal_log_reset (log);
-  before = read_switches (ood_service_fixture_get_service_pid (fixture));
+  before = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
   run_for (5000);
-  after = read_switches (ood_service_fixture_get_service_pid (fixture));
+  after = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
   drain ();
   signals = log->paths->len;
   changes = signal_log_count (log, PROPERTIES_CHANGED);
-  switches = switches_between (before, after, detail);
+  switches = ood_test_switches_between (before, after, detail);
   g_test_message ("idle 5 s: %u PropertiesChanged, %u signals in all, %" G_GUINT64_FORMAT
                   " context switches of the daemon:%s", changes, signals, switches, detail->str);
   signal_log_print (log, "unexpected while idle");
