@@ -34,10 +34,10 @@ print_breakpoint (CtlContext *ctx, GString *out, guint64 address, guint32 length
 
 /* Prints the cached Breakpoints property: no round trip to OpenOCD. */
 static int
-bp_list (CtlContext *ctx, OodBreakpoints *bps)
+bp_list (CtlContext *ctx, OodDbusBreakpoints *bps)
 {
   g_autoptr(GString) out = g_string_new (NULL);
-  GVariant *list = ood_breakpoints_get_breakpoints (bps);
+  GVariant *list = ood_dbus_breakpoints_get_breakpoints (bps);
   GVariantIter iter;
   guint64 address;
   guint32 length;
@@ -92,9 +92,9 @@ ctl_cmd_bp (CtlContext *ctx, int argc, char **argv)
     { "sw", 0, 0, G_OPTION_ARG_NONE, &options.sw, "Software breakpoint", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(OodObject) object = NULL;
+  g_autoptr(OodDbusObject) object = NULL;
   g_autoptr(GError) error = NULL;
-  OodBreakpoints *bps;
+  OodDbusBreakpoints *bps;
   guint64 address = 0, length = 4;
   gboolean ok;
 
@@ -104,7 +104,7 @@ ctl_cmd_bp (CtlContext *ctx, int argc, char **argv)
   object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS);
   if (object == NULL)
     return CTL_EXIT_FAILED;
-  bps = ood_object_peek_breakpoints (object);
+  bps = ood_dbus_object_peek_breakpoints (object);
   if (bps == NULL)
     {
       g_printerr ("%s: the target has no org.openocd.Breakpoints interface\n", g_get_prgname ());
@@ -113,9 +113,9 @@ ctl_cmd_bp (CtlContext *ctx, int argc, char **argv)
   if (g_str_equal (argv[1], "list"))
     return bp_list (ctx, bps);
   if (g_str_equal (argv[1], "add"))
-    ok = ood_breakpoints_call_add_sync (bps, address, (guint) length,
+    ok = ood_dbus_breakpoints_call_add_sync (bps, address, (guint) length,
                                         options.hw ? "hw" : options.sw ? "sw" : "", NULL, &error);
   else
-    ok = ood_breakpoints_call_remove_sync (bps, address, NULL, &error);
+    ok = ood_dbus_breakpoints_call_remove_sync (bps, address, NULL, &error);
   return ok ? CTL_EXIT_OK : ctl_failure (error);
 }

@@ -2,7 +2,7 @@
 /* The commands acting on one target, and the listings. */
 #include "openocdctl.h"
 
-typedef gboolean (*CtlStateCall) (OodTarget     *target,
+typedef gboolean (*CtlStateCall) (OodDbusTarget     *target,
                                   GVariant     **out_state,
                                   GCancellable  *cancellable,
                                   GError       **error);
@@ -41,7 +41,7 @@ ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv)
 static int
 state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call)
 {
-  g_autoptr(OodTarget) target = NULL;
+  g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -58,13 +58,13 @@ state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call)
 int
 ctl_cmd_state (CtlContext *ctx, int argc, char **argv)
 {
-  return state_call (ctx, argc, argv, ood_target_call_state_sync);
+  return state_call (ctx, argc, argv, ood_dbus_target_call_state_sync);
 }
 
 int
 ctl_cmd_halt (CtlContext *ctx, int argc, char **argv)
 {
-  return state_call (ctx, argc, argv, ood_target_call_halt_sync);
+  return state_call (ctx, argc, argv, ood_dbus_target_call_halt_sync);
 }
 
 /* Parses the optional ADDR of resume and step. */
@@ -83,7 +83,7 @@ optional_address (int argc, char **argv, gboolean *given, guint64 *address)
 int
 ctl_cmd_resume (CtlContext *ctx, int argc, char **argv)
 {
-  g_autoptr(OodTarget) target = NULL;
+  g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GError) error = NULL;
   gboolean at = FALSE;
   guint64 address = 0;
@@ -96,16 +96,16 @@ ctl_cmd_resume (CtlContext *ctx, int argc, char **argv)
   if (target == NULL)
     return CTL_EXIT_FAILED;
   if (at)
-    ok = ood_target_call_resume_at_sync (target, address, NULL, &error);
+    ok = ood_dbus_target_call_resume_at_sync (target, address, NULL, &error);
   else
-    ok = ood_target_call_resume_sync (target, NULL, &error);
+    ok = ood_dbus_target_call_resume_sync (target, NULL, &error);
   return ok ? CTL_EXIT_OK : ctl_failure (error);
 }
 
 int
 ctl_cmd_step (CtlContext *ctx, int argc, char **argv)
 {
-  g_autoptr(OodTarget) target = NULL;
+  g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GError) error = NULL;
   gboolean at = FALSE;
@@ -119,9 +119,9 @@ ctl_cmd_step (CtlContext *ctx, int argc, char **argv)
   if (target == NULL)
     return CTL_EXIT_FAILED;
   if (at)
-    ok = ood_target_call_step_at_sync (target, address, &state, NULL, &error);
+    ok = ood_dbus_target_call_step_at_sync (target, address, &state, NULL, &error);
   else
-    ok = ood_target_call_step_sync (target, &state, NULL, &error);
+    ok = ood_dbus_target_call_step_sync (target, &state, NULL, &error);
   if (!ok)
     return ctl_failure (error);
   return ctl_print_state_dict (ctx, state);
@@ -131,7 +131,7 @@ int
 ctl_cmd_reset (CtlContext *ctx, int argc, char **argv)
 {
   static const char *const modes[] = { "halt", "run", "init", NULL };
-  g_autoptr(OodTarget) target = NULL;
+  g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GError) error = NULL;
   const char *mode = "";
 
@@ -144,7 +144,7 @@ ctl_cmd_reset (CtlContext *ctx, int argc, char **argv)
   target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS);
   if (target == NULL)
     return CTL_EXIT_FAILED;
-  if (!ood_target_call_reset_sync (target, mode, NULL, &error))
+  if (!ood_dbus_target_call_reset_sync (target, mode, NULL, &error))
     return ctl_failure (error);
   return CTL_EXIT_OK;
 }
@@ -152,7 +152,7 @@ ctl_cmd_reset (CtlContext *ctx, int argc, char **argv)
 int
 ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv)
 {
-  g_autoptr(OodTarget) target = NULL;
+  g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GError) error = NULL;
   gint timeout_ms = 5000;
@@ -169,7 +169,7 @@ ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv)
   target = ctl_open_target (ctx, MIN (timeout_ms ? timeout_ms : 5000, G_MAXINT - 5000) + 5000);
   if (target == NULL)
     return CTL_EXIT_FAILED;
-  if (!ood_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, &error))
+  if (!ood_dbus_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, &error))
     return ctl_failure (error);
   return ctl_print_state_dict (ctx, state);
 }

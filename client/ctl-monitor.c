@@ -18,7 +18,7 @@ static gboolean service_running;
  * "removed"; @event is the TargetEvent's argument, else NULL.
  */
 static void
-print_change (CtlContext *ctx, OodTarget *target, const char *change, const char *event)
+print_change (CtlContext *ctx, OodDbusTarget *target, const char *change, const char *event)
 {
   g_autoptr(GString) line = g_string_new (NULL);
   g_autofree char *label = ctl_target_label (target);
@@ -36,11 +36,11 @@ print_change (CtlContext *ctx, OodTarget *target, const char *change, const char
     }
   else if (event != NULL)
     g_string_append_printf (line, "%s: event %s", label, event);
-  else if (g_str_equal (change, "state") && ood_target_get_current_pc_valid (target))
+  else if (g_str_equal (change, "state") && ood_dbus_target_get_current_pc_valid (target))
     g_string_append_printf (line, "%s: %s pc=0x%" G_GINT64_MODIFIER "x", label,
-                            ood_target_get_state (target), ood_target_get_current_pc (target));
+                            ood_dbus_target_get_state (target), ood_dbus_target_get_current_pc (target));
   else if (g_str_equal (change, "state"))
-    g_string_append_printf (line, "%s: %s", label, ood_target_get_state (target));
+    g_string_append_printf (line, "%s: %s", label, ood_dbus_target_get_state (target));
   else
     g_string_append_printf (line, "%s: %s", label, change);
   ctl_emit (line);
@@ -64,31 +64,31 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *
                        gpointer user_data)
 {
   if (touches_state (changed, invalidated))
-    print_change (user_data, OOD_TARGET (proxy), "state", NULL);
+    print_change (user_data, OOD_DBUS_TARGET (proxy), "state", NULL);
 }
 
 static void
-on_target_event (OodTarget *target, const char *event, gpointer user_data)
+on_target_event (OodDbusTarget *target, const char *event, gpointer user_data)
 {
   print_change (user_data, target, "event", event);
 }
 
 static void
-watch_target (CtlContext *ctx, OodTarget *target)
+watch_target (CtlContext *ctx, OodDbusTarget *target)
 {
   g_signal_connect (target, "g-properties-changed", G_CALLBACK (on_properties_changed), ctx);
   g_signal_connect (target, "target-event", G_CALLBACK (on_target_event), ctx);
 }
 
 static void
-target_appeared (CtlContext *ctx, OodTarget *target)
+target_appeared (CtlContext *ctx, OodDbusTarget *target)
 {
   watch_target (ctx, target);
   print_change (ctx, target, "added", NULL);
 }
 
 static void
-target_vanished (CtlContext *ctx, OodTarget *target)
+target_vanished (CtlContext *ctx, OodDbusTarget *target)
 {
   g_signal_handlers_disconnect_by_data (target, ctx);
   print_change (ctx, target, "removed", NULL);
@@ -97,7 +97,7 @@ target_vanished (CtlContext *ctx, OodTarget *target)
 static void
 on_object_added (G_GNUC_UNUSED GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
 {
-  OodTarget *target = ood_object_peek_target (OOD_OBJECT (object));
+  OodDbusTarget *target = ood_dbus_object_peek_target (OOD_DBUS_OBJECT (object));
 
   if (target != NULL)
     target_appeared (user_data, target);
@@ -106,7 +106,7 @@ on_object_added (G_GNUC_UNUSED GDBusObjectManager *manager, GDBusObject *object,
 static void
 on_object_removed (G_GNUC_UNUSED GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
 {
-  OodTarget *target = ood_object_peek_target (OOD_OBJECT (object));
+  OodDbusTarget *target = ood_dbus_object_peek_target (OOD_DBUS_OBJECT (object));
 
   if (target != NULL)
     target_vanished (user_data, target);
@@ -117,16 +117,16 @@ static void
 on_interface_added (G_GNUC_UNUSED GDBusObjectManager *manager, G_GNUC_UNUSED GDBusObject *object,
                     GDBusInterface *iface, gpointer user_data)
 {
-  if (OOD_IS_TARGET (iface))
-    target_appeared (user_data, OOD_TARGET (iface));
+  if (OOD_DBUS_IS_TARGET (iface))
+    target_appeared (user_data, OOD_DBUS_TARGET (iface));
 }
 
 static void
 on_interface_removed (G_GNUC_UNUSED GDBusObjectManager *manager, G_GNUC_UNUSED GDBusObject *object,
                       GDBusInterface *iface, gpointer user_data)
 {
-  if (OOD_IS_TARGET (iface))
-    target_vanished (user_data, OOD_TARGET (iface));
+  if (OOD_DBUS_IS_TARGET (iface))
+    target_vanished (user_data, OOD_DBUS_TARGET (iface));
 }
 
 static void
@@ -167,7 +167,7 @@ watch_all (CtlContext *ctx)
 
   for (guint i = 0; i < objects->len; i++)
     {
-      OodTarget *target = ood_object_peek_target (objects->pdata[i]);
+      OodDbusTarget *target = ood_dbus_object_peek_target (objects->pdata[i]);
 
       watch_target (ctx, target);
       print_change (ctx, target, "state", NULL);

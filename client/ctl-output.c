@@ -131,20 +131,20 @@ ctl_print_state_dict (CtlContext *ctx, GVariant *dict)
 }
 
 void
-ctl_append_target_json (GString *out, OodTarget *target)
+ctl_append_target_json (GString *out, OodDbusTarget *target)
 {
-  ctl_json_string (out, "endpoint", ood_target_get_endpoint (target));
-  ctl_json_string (out, "name", ood_target_get_name (target));
-  ctl_json_string (out, "type", ood_target_get_type_ (target));
-  ctl_json_string (out, "state", ood_target_get_state (target));
-  if (ood_target_get_current_pc_valid (target))
-    ctl_json_number (out, "current_pc", ood_target_get_current_pc (target));
+  ctl_json_string (out, "endpoint", ood_dbus_target_get_endpoint (target));
+  ctl_json_string (out, "name", ood_dbus_target_get_name (target));
+  ctl_json_string (out, "type", ood_dbus_target_get_target_type (target));
+  ctl_json_string (out, "state", ood_dbus_target_get_state (target));
+  if (ood_dbus_target_get_current_pc_valid (target))
+    ctl_json_number (out, "current_pc", ood_dbus_target_get_current_pc (target));
   ctl_json_string (out, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
 }
 
 typedef void (*CtlRowFunc) (CtlContext *ctx,
                             GString    *out,
-                            OodObject  *object);
+                            OodDbusObject  *object);
 
 /* A table with @header, or a JSON array; @row appends one object's entry. */
 static void
@@ -166,9 +166,9 @@ print_listing (CtlContext *ctx, GPtrArray *objects, const char *header, CtlRowFu
 }
 
 static void
-append_target (CtlContext *ctx, GString *out, OodObject *object)
+append_target (CtlContext *ctx, GString *out, OodDbusObject *object)
 {
-  OodTarget *target = ood_object_peek_target (object);
+  OodDbusTarget *target = ood_dbus_object_peek_target (object);
   g_autofree char *pc = NULL;
 
   if (ctx->json)
@@ -178,33 +178,33 @@ append_target (CtlContext *ctx, GString *out, OodObject *object)
       ctl_json_end (out, '{');
       return;
     }
-  if (ood_target_get_current_pc_valid (target))
-    pc = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", ood_target_get_current_pc (target));
+  if (ood_dbus_target_get_current_pc_valid (target))
+    pc = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", ood_dbus_target_get_current_pc (target));
   g_string_append_printf (out, TARGET_ROW "\n",
-                          ood_target_get_endpoint (target), ood_target_get_name (target),
-                          ood_target_get_type_ (target), ood_target_get_state (target),
+                          ood_dbus_target_get_endpoint (target), ood_dbus_target_get_name (target),
+                          ood_dbus_target_get_target_type (target), ood_dbus_target_get_state (target),
                           pc ? pc : "-");
 }
 
 static void
-append_endpoint (CtlContext *ctx, GString *out, OodObject *object)
+append_endpoint (CtlContext *ctx, GString *out, OodDbusObject *object)
 {
-  OodEndpoint *endpoint = ood_object_peek_endpoint (object);
+  OodDbusEndpoint *endpoint = ood_dbus_object_peek_endpoint (object);
 
   if (!ctx->json)
     {
       g_string_append_printf (out, ENDPOINT_ROW "\n",
-                              ood_endpoint_get_name (endpoint),
-                              ood_endpoint_get_address (endpoint),
-                              ood_endpoint_get_connected (endpoint) ? "yes" : "no",
-                              ood_endpoint_get_version (endpoint));
+                              ood_dbus_endpoint_get_name (endpoint),
+                              ood_dbus_endpoint_get_address (endpoint),
+                              ood_dbus_endpoint_get_connected (endpoint) ? "yes" : "no",
+                              ood_dbus_endpoint_get_version (endpoint));
       return;
     }
   ctl_json_begin (out, '{');
-  ctl_json_string (out, "name", ood_endpoint_get_name (endpoint));
-  ctl_json_string (out, "address", ood_endpoint_get_address (endpoint));
-  ctl_json_bool (out, "connected", ood_endpoint_get_connected (endpoint));
-  ctl_json_string (out, "version", ood_endpoint_get_version (endpoint));
+  ctl_json_string (out, "name", ood_dbus_endpoint_get_name (endpoint));
+  ctl_json_string (out, "address", ood_dbus_endpoint_get_address (endpoint));
+  ctl_json_bool (out, "connected", ood_dbus_endpoint_get_connected (endpoint));
+  ctl_json_string (out, "version", ood_dbus_endpoint_get_version (endpoint));
   ctl_json_end (out, '{');
 }
 

@@ -46,7 +46,7 @@ ctl_connect (CtlContext *ctx, gboolean wait_for_service, GError **error)
 
   if (bus == NULL)
     return FALSE;
-  ctx->manager = ood_object_manager_client_new_sync (bus, flags, OOD_BUS_NAME,
+  ctx->manager = ood_dbus_object_manager_client_new_sync (bus, flags, OOD_BUS_NAME,
                                                      OOD_MANAGER_PATH, NULL, &local);
   if (ctx->manager == NULL)
     {
@@ -83,9 +83,9 @@ ctl_list_objects (CtlContext *ctx, gboolean targets)
 
   for (GList *l = objects; l != NULL; l = l->next)
     {
-      OodObject *object = OOD_OBJECT (l->data);
-      gboolean has = targets ? ood_object_peek_target (object) != NULL
-                             : ood_object_peek_endpoint (object) != NULL;
+      OodDbusObject *object = OOD_DBUS_OBJECT (l->data);
+      gboolean has = targets ? ood_dbus_object_peek_target (object) != NULL
+                             : ood_dbus_object_peek_endpoint (object) != NULL;
       if (has)
         g_ptr_array_add (found, g_object_ref (object));
     }
@@ -95,18 +95,18 @@ ctl_list_objects (CtlContext *ctx, gboolean targets)
 }
 
 char *
-ctl_target_label (OodTarget *target)
+ctl_target_label (OodDbusTarget *target)
 {
-  return g_strdup_printf ("%s/%s", ood_target_get_endpoint (target), ood_target_get_name (target));
+  return g_strdup_printf ("%s/%s", ood_dbus_target_get_endpoint (target), ood_dbus_target_get_name (target));
 }
 
 /* @spec is a target's Name, or ENDPOINT/NAME. */
 gboolean
-ctl_target_matches (OodTarget *target, const char *spec)
+ctl_target_matches (OodDbusTarget *target, const char *spec)
 {
   g_autofree char *label = ctl_target_label (target);
 
-  return g_strcmp0 (ood_target_get_name (target), spec) == 0 || g_str_equal (label, spec);
+  return g_strcmp0 (ood_dbus_target_get_name (target), spec) == 0 || g_str_equal (label, spec);
 }
 
 static char *
@@ -116,7 +116,7 @@ join_labels (GPtrArray *objects)
 
   for (guint i = 0; i < objects->len; i++)
     {
-      g_autofree char *label = ctl_target_label (ood_object_peek_target (objects->pdata[i]));
+      g_autofree char *label = ctl_target_label (ood_dbus_object_peek_target (objects->pdata[i]));
       g_string_append_printf (text, "%s%s", i ? ", " : "", label);
     }
   return g_string_free (text, FALSE);
@@ -142,7 +142,7 @@ set_lookup_error (CtlContext *ctx, GPtrArray *all, GPtrArray *hits, GError **err
 }
 
 /* The target chosen by -t, or the only one. */
-OodObject *
+OodDbusObject *
 ctl_find_target (CtlContext *ctx, GError **error)
 {
   g_autoptr(GPtrArray) all = ctl_list_objects (ctx, TRUE);
@@ -150,7 +150,7 @@ ctl_find_target (CtlContext *ctx, GError **error)
 
   for (guint i = 0; i < all->len; i++)
     {
-      OodTarget *target = ood_object_peek_target (all->pdata[i]);
+      OodDbusTarget *target = ood_dbus_object_peek_target (all->pdata[i]);
       if (ctx->target == NULL || ctl_target_matches (target, ctx->target))
         g_ptr_array_add (hits, all->pdata[i]);
     }
@@ -171,11 +171,11 @@ set_timeout (GDBusInterface *iface, gint timeout_ms)
  * Connects and returns the chosen target's object, whose method calls
  * time out after @timeout_ms; prints why on failure.
  */
-OodObject *
+OodDbusObject *
 ctl_open_object (CtlContext *ctx, gint timeout_ms)
 {
   g_autoptr(GError) error = NULL;
-  OodObject *object = NULL;
+  OodDbusObject *object = NULL;
 
   if (ctl_connect (ctx, FALSE, &error))
     object = ctl_find_target (ctx, &error);
@@ -184,15 +184,15 @@ ctl_open_object (CtlContext *ctx, gint timeout_ms)
       ctl_failure (error);
       return NULL;
     }
-  set_timeout (G_DBUS_INTERFACE (ood_object_peek_target (object)), timeout_ms);
-  set_timeout (G_DBUS_INTERFACE (ood_object_peek_breakpoints (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_target (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_breakpoints (object)), timeout_ms);
   return object;
 }
 
-OodTarget *
+OodDbusTarget *
 ctl_open_target (CtlContext *ctx, gint timeout_ms)
 {
-  g_autoptr(OodObject) object = ctl_open_object (ctx, timeout_ms);
+  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, timeout_ms);
 
-  return object ? ood_object_get_target (object) : NULL;
+  return object ? ood_dbus_object_get_target (object) : NULL;
 }

@@ -65,15 +65,15 @@ gboolean   ctl_connect (CtlContext *ctx,
                         GError    **error);
 GPtrArray *ctl_list_objects (CtlContext *ctx,
                              gboolean    targets);
-OodObject *ctl_find_target (CtlContext *ctx,
+OodDbusObject *ctl_find_target (CtlContext *ctx,
                             GError    **error);
-OodObject *ctl_open_object (CtlContext *ctx,
+OodDbusObject *ctl_open_object (CtlContext *ctx,
                             gint        timeout_ms);
-OodTarget *ctl_open_target (CtlContext *ctx,
+OodDbusTarget *ctl_open_target (CtlContext *ctx,
                             gint        timeout_ms);
-gboolean   ctl_target_matches (OodTarget  *target,
+gboolean   ctl_target_matches (OodDbusTarget  *target,
                                const char *spec);
-char      *ctl_target_label (OodTarget *target);
+char      *ctl_target_label (OodDbusTarget *target);
 
 /* ctl-output.c */
 void ctl_json_begin (GString *out,
@@ -97,7 +97,7 @@ void ctl_print_targets (CtlContext *ctx,
 void ctl_print_endpoints (CtlContext *ctx,
                           GPtrArray  *objects);
 void ctl_append_target_json (GString   *out,
-                             OodTarget *target);
+                             OodDbusTarget *target);
 
 /* Commands, one file per concern. */
 int ctl_cmd_list (CtlContext *ctx, int argc, char **argv);

@@ -617,14 +617,14 @@ monitor_stop (Monitor *monitor)
 static gboolean
 target_is_running (gpointer user_data)
 {
-  return g_strcmp0 (ood_target_get_state (user_data), "running") == 0;
+  return g_strcmp0 (ood_dbus_target_get_state (user_data), "running") == 0;
 }
 
 static void
 test_monitor (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
-  OodTarget *target = ood_service_fixture_get_target (fixture, 0);
+  OodDbusTarget *target = ood_service_fixture_get_target (fixture, 0);
   g_autoptr(GVariant) halted = NULL;
   g_autoptr(JsonObject) first = NULL, halt = NULL, run = NULL;
   g_autoptr(GError) error = NULL;
@@ -646,7 +646,7 @@ test_monitor (void)
   g_assert_cmpstr (get_string (first, "state"), ==, "running");
   g_assert_false (json_object_has_member (first, "current_pc"));
 
-  g_assert_true (ood_target_call_halt_sync (target, &halted, NULL, &error));
+  g_assert_true (ood_dbus_target_call_halt_sync (target, &halted, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (ood_state_dict_parse (halted, &name, &state, &pc_valid, &pc));
   g_assert_cmpstr (state, ==, "halted");
@@ -656,7 +656,7 @@ test_monitor (void)
   g_assert_cmpstr (get_string (halt, "name"), ==, "riscv.cpu");
   g_assert_cmpstr (get_string (halt, "path"), ==, "/org/openocd/default/riscv_2ecpu");
 
-  g_assert_true (ood_target_call_resume_sync (target, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_sync (target, NULL, &error));
   g_assert_no_error (error);
   run = monitor_wait_state (&monitor, "running", -1);
   g_assert_false (json_object_has_member (run, "current_pc"));

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: the endpoint configuration file, as oodd_config_load
- * hands it to oodd_config_parse (NUL-terminated text). */
+/* libFuzzer target: the endpoint configuration file, as ood_config_load
+ * hands it to ood_config_parse (NUL-terminated text). */
 #include <stdint.h>
 #include <string.h>
 
-#include "oodd-config.h"
+#include "ood-config.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -17,16 +17,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   memcpy (text, data, size);
   text[size] = '\0';
-  endpoints = oodd_config_parse (text, "fuzz.conf", warnings);
+  endpoints = ood_config_parse (text, "fuzz.conf", warnings);
   g_assert_nonnull (endpoints);
   for (guint i = 0; i < endpoints->len; i++)
     {
-      OoddEndpointConfig *config = endpoints->pdata[i];
+      OodEndpointConfig *config = endpoints->pdata[i];
       g_autoptr(GError) error = NULL;
 
       g_assert_nonnull (config->name);
       g_assert_nonnull (config->address);
-      g_assert_true (oodd_config_check_address (config->address, &error));
+      g_assert_true (ood_config_check_address (config->address, &error));
     }
   for (guint i = 0; i < warnings->len; i++)
     g_assert_true (g_str_has_prefix (warnings->pdata[i], "fuzz.conf:"));

@@ -110,78 +110,78 @@ state_of (GVariant *dict, guint64 *pc)
 static void
 drive_every_method (OodServiceFixture *fixture, const char *name, const char *marker)
 {
-  OodTarget *target = ood_service_fixture_get_target (fixture, 0);
-  OodBreakpoints *breakpoints = ood_service_fixture_get_breakpoints (fixture, 0);
+  OodDbusTarget *target = ood_service_fixture_get_target (fixture, 0);
+  OodDbusBreakpoints *breakpoints = ood_service_fixture_get_breakpoints (fixture, 0);
   g_autoptr(GError) error = NULL;
   guint64 pc = 0;
 
-  g_assert_cmpstr (ood_target_get_name (target), ==, name);
+  g_assert_cmpstr (ood_dbus_target_get_name (target), ==, name);
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_state_sync (target, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_state_sync (target, &dict, NULL, &error));
     g_assert_no_error (error);
   }
   assert_nothing_ran (fixture, marker, "after state");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_halt_sync (target, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_halt_sync (target, &dict, NULL, &error));
     g_assert_no_error (error);
     g_assert_cmpstr (state_of (dict, &pc), ==, OOD_STATE_HALTED);
   }
   assert_nothing_ran (fixture, marker, "after halt");
-  g_assert_true (ood_target_call_reset_sync (target, "halt", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (target, "halt", NULL, &error));
   g_assert_no_error (error);
   assert_reset_ran_nothing (fixture, marker, "halt");
-  g_assert_true (ood_target_call_reset_sync (target, "init", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (target, "init", NULL, &error));
   g_assert_no_error (error);
   assert_reset_ran_nothing (fixture, marker, "init");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_step_sync (target, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_step_sync (target, &dict, NULL, &error));
     g_assert_no_error (error);
   }
   assert_nothing_ran (fixture, marker, "after step");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_step_at_sync (target, PC_RESET, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_step_at_sync (target, PC_RESET, &dict, NULL, &error));
     g_assert_no_error (error);
   }
   assert_nothing_ran (fixture, marker, "after step_at");
-  g_assert_true (ood_breakpoints_call_add_sync (breakpoints, PC_BREAK, 4, "hw", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (breakpoints, PC_BREAK, 4, "hw", NULL, &error));
   g_assert_no_error (error);
   assert_nothing_ran (fixture, marker, "after add");
-  g_assert_true (ood_target_call_resume_sync (target, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_sync (target, NULL, &error));
   g_assert_no_error (error);
   assert_nothing_ran (fixture, marker, "after resume");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_wait_halt_sync (target, 5000, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_wait_halt_sync (target, 5000, &dict, NULL, &error));
     g_assert_no_error (error);
     g_assert_cmpuint ((state_of (dict, &pc), pc), ==, PC_BREAK);
   }
   assert_nothing_ran (fixture, marker, "after wait_halt");
-  g_assert_true (ood_target_call_resume_at_sync (target, PC_RESET, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (target, PC_RESET, NULL, &error));
   g_assert_no_error (error);
   assert_nothing_ran (fixture, marker, "after resume_at");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_target_call_wait_halt_sync (target, 5000, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_wait_halt_sync (target, 5000, &dict, NULL, &error));
     g_assert_no_error (error);
   }
   assert_nothing_ran (fixture, marker, "after wait_halt");
-  g_assert_true (ood_breakpoints_call_remove_sync (breakpoints, PC_BREAK, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (breakpoints, PC_BREAK, NULL, &error));
   g_assert_no_error (error);
   assert_nothing_ran (fixture, marker, "after remove");
   /* a refused call too: the error path quotes the name as well */
-  g_assert_false (ood_breakpoints_call_remove_sync (breakpoints, PC_BREAK, NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_remove_sync (breakpoints, PC_BREAK, NULL, &error));
   g_clear_error (&error);
   assert_nothing_ran (fixture, marker, "after remove");
-  g_assert_true (ood_target_call_reset_sync (target, "run", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (target, "run", NULL, &error));
   g_assert_no_error (error);
   assert_reset_ran_nothing (fixture, marker, "run");
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_false (ood_target_call_step_sync (target, &dict, NULL, &error));
+    g_assert_false (ood_dbus_target_call_step_sync (target, &dict, NULL, &error));
     g_assert_error (error, OOD_ERROR, OOD_ERROR_NOT_HALTED);
   }
   assert_nothing_ran (fixture, marker, "after step");

@@ -15,9 +15,9 @@ struct _OodServiceFixture {
   GTestDBus       *bus_daemon;
   GDBusConnection *bus;
   GPtrArray       *boards;      /* (element-type OodTestbed) */
-  GPtrArray       *targets;     /* (element-type OodTarget) per board, lazily */
-  GPtrArray       *breakpoints; /* (element-type OodBreakpoints) per board, lazily */
-  GPtrArray       *endpoints;   /* (element-type OodEndpoint) per board, lazily */
+  GPtrArray       *targets;     /* (element-type OodDbusTarget) per board, lazily */
+  GPtrArray       *breakpoints; /* (element-type OodDbusBreakpoints) per board, lazily */
+  GPtrArray       *endpoints;   /* (element-type OodDbusEndpoint) per board, lazily */
   GSubprocess     *service;
   GStrv            service_argv;
   char            *tmpdir;
@@ -101,7 +101,7 @@ service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
 
 typedef struct {
   OodServiceFixture *fixture;
-  OodEndpoint      **endpoints;
+  OodDbusEndpoint      **endpoints;
 } Ready;
 
 static gboolean
@@ -111,8 +111,8 @@ all_connected (gpointer user_data)
 
   for (guint i = 0; i < ready->fixture->boards->len; i++)
     {
-      const char *const *targets = ood_endpoint_get_targets (ready->endpoints[i]);
-      if (!ood_endpoint_get_connected (ready->endpoints[i]) || targets == NULL ||
+      const char *const *targets = ood_dbus_endpoint_get_targets (ready->endpoints[i]);
+      if (!ood_dbus_endpoint_get_connected (ready->endpoints[i]) || targets == NULL ||
           targets[0] == NULL)
         return FALSE;
     }
@@ -123,7 +123,7 @@ all_connected (gpointer user_data)
 static gboolean
 wait_ready (OodServiceFixture *fixture, GError **error)
 {
-  g_autofree OodEndpoint **endpoints = g_new0 (OodEndpoint *, fixture->boards->len);
+  g_autofree OodDbusEndpoint **endpoints = g_new0 (OodDbusEndpoint *, fixture->boards->len);
   Ready ready = { fixture, endpoints };
   gboolean ok;
 
@@ -355,30 +355,30 @@ proxy_for (OodServiceFixture *fixture, GPtrArray *cache, guint board, GType type
   return cache->pdata[board];
 }
 
-OodTarget *
+OodDbusTarget *
 ood_service_fixture_get_target (OodServiceFixture *fixture, guint board)
 {
   g_autofree char *path = ood_service_fixture_dup_target_path (fixture, board);
 
-  return proxy_for (fixture, fixture->targets, board, OOD_TYPE_TARGET_PROXY,
+  return proxy_for (fixture, fixture->targets, board, OOD_DBUS_TYPE_TARGET_PROXY,
                     "org.openocd.Target", path);
 }
 
-OodBreakpoints *
+OodDbusBreakpoints *
 ood_service_fixture_get_breakpoints (OodServiceFixture *fixture, guint board)
 {
   g_autofree char *path = ood_service_fixture_dup_target_path (fixture, board);
 
-  return proxy_for (fixture, fixture->breakpoints, board, OOD_TYPE_BREAKPOINTS_PROXY,
+  return proxy_for (fixture, fixture->breakpoints, board, OOD_DBUS_TYPE_BREAKPOINTS_PROXY,
                     "org.openocd.Breakpoints", path);
 }
 
-OodEndpoint *
+OodDbusEndpoint *
 ood_service_fixture_get_endpoint (OodServiceFixture *fixture, guint board)
 {
   g_autofree char *name = ood_service_fixture_dup_endpoint_name (fixture, board);
   g_autofree char *path = g_strdup_printf ("/org/openocd/%s", name);
 
-  return proxy_for (fixture, fixture->endpoints, board, OOD_TYPE_ENDPOINT_PROXY,
+  return proxy_for (fixture, fixture->endpoints, board, OOD_DBUS_TYPE_ENDPOINT_PROXY,
                     "org.openocd.Endpoint", path);
 }

@@ -31,11 +31,11 @@ char              *ood_service_fixture_dup_endpoint_name (OodServiceFixture *fix
                                                           guint              board);
 char              *ood_service_fixture_dup_target_path (OodServiceFixture *fixture,
                                                         guint              board);
-OodTarget         *ood_service_fixture_get_target    (OodServiceFixture *fixture,
+OodDbusTarget         *ood_service_fixture_get_target    (OodServiceFixture *fixture,
                                                       guint              board);
-OodBreakpoints    *ood_service_fixture_get_breakpoints (OodServiceFixture *fixture,
+OodDbusBreakpoints    *ood_service_fixture_get_breakpoints (OodServiceFixture *fixture,
                                                         guint              board);
-OodEndpoint       *ood_service_fixture_get_endpoint  (OodServiceFixture *fixture,
+OodDbusEndpoint       *ood_service_fixture_get_endpoint  (OodServiceFixture *fixture,
                                                       guint              board);
 GPid               ood_service_fixture_get_service_pid (OodServiceFixture *fixture);
 gboolean           ood_service_fixture_start_service (OodServiceFixture *fixture,

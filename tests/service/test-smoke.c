@@ -10,15 +10,15 @@ test_smoke (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (NULL, &error);
   g_autoptr(GVariant) state = NULL;
-  OodTarget *target;
+  OodDbusTarget *target;
   const char *name, *state_name;
   gboolean pc_valid;
   guint64 pc;
 
   g_assert_no_error (error);
   target = ood_service_fixture_get_target (fixture, 0);
-  g_assert_cmpstr (ood_target_get_name (target), ==, "riscv.cpu");
-  g_assert_true (ood_target_call_halt_sync (target, &state, NULL, &error));
+  g_assert_cmpstr (ood_dbus_target_get_name (target), ==, "riscv.cpu");
+  g_assert_true (ood_dbus_target_call_halt_sync (target, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (ood_state_dict_parse (state, &name, &state_name, &pc_valid, &pc));
   g_assert_cmpstr (state_name, ==, "halted");

@@ -31,9 +31,9 @@ static const char *expected_name = "riscv.cpu";
 
 typedef struct {
   OodServiceFixture *fixture;
-  OodTarget         *target;
-  OodBreakpoints    *breakpoints;
-  OodEndpoint       *endpoint;
+  OodDbusTarget         *target;
+  OodDbusBreakpoints    *breakpoints;
+  OodDbusEndpoint       *endpoint;
   char              *path;
 } Fx;
 
@@ -109,7 +109,7 @@ call_state (Fx *fx)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
-  g_assert_true (ood_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
   g_assert_no_error (error);
   return parse_state (dict);
 }
@@ -134,7 +134,7 @@ call_halt (Fx *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  gboolean ok = ood_target_call_halt_sync (fx->target, &dict, NULL, &error);
+  gboolean ok = ood_dbus_target_call_halt_sync (fx->target, &dict, NULL, &error);
 
   return halted_state (ok, dict, error);
 }
@@ -144,7 +144,7 @@ call_step (Fx *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  gboolean ok = ood_target_call_step_sync (fx->target, &dict, NULL, &error);
+  gboolean ok = ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error);
 
   return halted_state (ok, dict, error);
 }
@@ -154,7 +154,7 @@ call_resume (Fx *fx)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -163,7 +163,7 @@ call_reset (Fx *fx, const char *mode)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_target_call_reset_sync (fx->target, mode, NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -172,7 +172,7 @@ call_wait_halt (Fx *fx, guint timeout_ms)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  gboolean ok = ood_target_call_wait_halt_sync (fx->target, timeout_ms, &dict, NULL, &error);
+  gboolean ok = ood_dbus_target_call_wait_halt_sync (fx->target, timeout_ms, &dict, NULL, &error);
 
   return halted_state (ok, dict, error);
 }
@@ -205,7 +205,7 @@ ensure_running (Fx *fx)
   if (g_strcmp0 (st.state, OOD_STATE_RUNNING) != 0)
     call_resume (fx);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
 }
 
 /* ---- properties ---------------------------------------------------------- */
@@ -219,44 +219,44 @@ test_properties (void)
   g_autoptr(GDBusObjectManager) manager = NULL;
   g_autoptr(GDBusObject) endpoint_object = NULL;
   g_autoptr(GDBusObject) target_object = NULL;
-  g_autoptr(OodTarget) target_iface = NULL;
-  g_autoptr(OodEndpoint) endpoint_iface = NULL;
+  g_autoptr(OodDbusTarget) target_iface = NULL;
+  g_autoptr(OodDbusEndpoint) endpoint_iface = NULL;
   const char *const *targets;
   GList *objects;
   St st;
 
-  g_assert_cmpstr (ood_target_get_name (fx->target), ==, "riscv.cpu");
-  g_assert_cmpstr (ood_target_get_type_ (fx->target), ==, "riscv");
-  g_assert_cmpstr (ood_target_get_endpoint (fx->target), ==, "default");
-  g_assert_nonnull (ood_state_canonical (ood_target_get_state (fx->target)));
+  g_assert_cmpstr (ood_dbus_target_get_name (fx->target), ==, "riscv.cpu");
+  g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
+  g_assert_cmpstr (ood_dbus_target_get_endpoint (fx->target), ==, "default");
+  g_assert_nonnull (ood_state_canonical (ood_dbus_target_get_state (fx->target)));
 
   st = call_halt (fx);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
-  g_assert_true (ood_target_get_current_pc_valid (fx->target));
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, st.pc);
-  g_assert_true (IN_RAM (ood_target_get_current_pc (fx->target)));
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, st.pc);
+  g_assert_true (IN_RAM (ood_dbus_target_get_current_pc (fx->target)));
 
   call_resume (fx);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
-  g_assert_false (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
 
   /* the endpoint */
-  g_assert_cmpstr (ood_endpoint_get_name (fx->endpoint), ==, "default");
-  g_assert_cmpstr (ood_endpoint_get_address (fx->endpoint), ==, address);
-  g_assert_true (ood_endpoint_get_connected (fx->endpoint));
-  g_assert_nonnull (ood_endpoint_get_version (fx->endpoint));
-  if (!g_str_has_prefix (ood_endpoint_get_version (fx->endpoint), "Open On-Chip Debugger 0.12"))
-    g_error ("Version is '%s'", ood_endpoint_get_version (fx->endpoint));
-  targets = ood_endpoint_get_targets (fx->endpoint);
+  g_assert_cmpstr (ood_dbus_endpoint_get_name (fx->endpoint), ==, "default");
+  g_assert_cmpstr (ood_dbus_endpoint_get_address (fx->endpoint), ==, address);
+  g_assert_true (ood_dbus_endpoint_get_connected (fx->endpoint));
+  g_assert_nonnull (ood_dbus_endpoint_get_version (fx->endpoint));
+  if (!g_str_has_prefix (ood_dbus_endpoint_get_version (fx->endpoint), "Open On-Chip Debugger 0.12"))
+    g_error ("Version is '%s'", ood_dbus_endpoint_get_version (fx->endpoint));
+  targets = ood_dbus_endpoint_get_targets (fx->endpoint);
   g_assert_nonnull (targets);
   g_assert_cmpuint (g_strv_length ((GStrv) targets), ==, 1);
   g_assert_cmpstr (targets[0], ==, fx->path);
   g_assert_cmpstr (fx->path, ==, "/org/openocd/default/riscv_2ecpu");
 
   /* the object manager */
-  manager = ood_object_manager_client_new_sync (ood_service_fixture_get_bus (fx->fixture),
+  manager = ood_dbus_object_manager_client_new_sync (ood_service_fixture_get_bus (fx->fixture),
                                                 G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
                                                 "org.openocd", "/org/openocd", NULL, &error);
   g_assert_no_error (error);
@@ -266,17 +266,17 @@ test_properties (void)
 
   endpoint_object = g_dbus_object_manager_get_object (manager, "/org/openocd/default");
   g_assert_nonnull (endpoint_object);
-  endpoint_iface = ood_object_get_endpoint (OOD_OBJECT (endpoint_object));
+  endpoint_iface = ood_dbus_object_get_endpoint (OOD_DBUS_OBJECT (endpoint_object));
   g_assert_nonnull (endpoint_iface);
-  g_assert_cmpstr (ood_endpoint_get_name (endpoint_iface), ==, "default");
-  g_assert_null (ood_object_peek_target (OOD_OBJECT (endpoint_object)));
+  g_assert_cmpstr (ood_dbus_endpoint_get_name (endpoint_iface), ==, "default");
+  g_assert_null (ood_dbus_object_peek_target (OOD_DBUS_OBJECT (endpoint_object)));
 
   target_object = g_dbus_object_manager_get_object (manager, fx->path);
   g_assert_nonnull (target_object);
-  target_iface = ood_object_get_target (OOD_OBJECT (target_object));
+  target_iface = ood_dbus_object_get_target (OOD_DBUS_OBJECT (target_object));
   g_assert_nonnull (target_iface);
-  g_assert_cmpstr (ood_target_get_name (target_iface), ==, "riscv.cpu");
-  g_assert_nonnull (ood_object_peek_breakpoints (OOD_OBJECT (target_object)));
+  g_assert_cmpstr (ood_dbus_target_get_name (target_iface), ==, "riscv.cpu");
+  g_assert_nonnull (ood_dbus_object_peek_breakpoints (OOD_DBUS_OBJECT (target_object)));
   g_assert_nonnull (g_dbus_object_get_interface (target_object, "org.openocd.Target"));
   g_object_unref (g_dbus_object_get_interface (target_object, "org.openocd.Target"));
   g_assert_nonnull (g_dbus_object_get_interface (target_object, "org.openocd.Breakpoints"));
@@ -309,8 +309,8 @@ test_state (void)
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_true (st.pc_valid);
   g_assert_cmpuint (st.pc, ==, halted.pc);
-  g_assert_cmpuint (st.pc, ==, ood_target_get_current_pc (fx->target));
-  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpuint (st.pc, ==, ood_dbus_target_get_current_pc (fx->target));
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
   fx_free (fx);
 }
 
@@ -325,7 +325,7 @@ test_halt (void)
   again = call_halt (fx);
   g_assert_cmpuint (again.pc, ==, first.pc);
   drain ();
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, first.pc);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, first.pc);
   fx_free (fx);
 }
 
@@ -342,8 +342,8 @@ test_step (void)
 
   call_reset (fx, "halt");
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_RESET);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_RESET);
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
@@ -351,18 +351,18 @@ test_step (void)
       g_assert_cmpuint (st.pc, !=, previous);
       g_assert_cmpuint (st.pc, ==, expected[i]);
       drain ();
-      g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, st.pc);
+      g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, st.pc);
       previous = st.pc;
     }
   /* and back from the call */
   g_assert_cmpuint (call_step (fx).pc, ==, PC_AFTER);
 
   ensure_running (fx);
-  g_assert_false (ood_target_call_step_sync (fx->target, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
   g_assert_null (dict);
   g_clear_error (&error);
-  g_assert_false (ood_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
   /* still running */
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
@@ -379,7 +379,7 @@ test_step_at (void)
 
   call_halt (fx);
   /* from the reset vector, one straight-line instruction */
-  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
+  g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
   g_assert_no_error (error);
   st = parse_state (dict);
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
@@ -388,11 +388,11 @@ test_step_at (void)
   g_clear_pointer (&dict, g_variant_unref);
 
   /* from the call: into the function */
-  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_CALL, &dict, NULL, &error));
+  g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_CALL, &dict, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (parse_state (dict).pc, ==, PC_INC);
   drain ();
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_INC);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_INC);
   fx_free (fx);
 }
 
@@ -403,16 +403,16 @@ test_resume_at (void)
   g_autoptr(GError) error = NULL;
 
   call_halt (fx);
-  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
-  g_assert_false (ood_target_get_current_pc_valid (fx->target));
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   call_halt (fx);
 
   /* from the reset vector too */
-  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   call_halt (fx);
@@ -429,7 +429,7 @@ test_resume (void)
   (void) first;
   call_resume (fx);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   g_usleep (50 * 1000);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
@@ -445,9 +445,9 @@ assert_halted_at_reset (Fx *fx)
   St st;
 
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_HALTED);
-  g_assert_true (ood_target_get_current_pc_valid (fx->target));
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, PC_RESET);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_RESET);
   st = call_state (fx);
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_cmpuint (st.pc, ==, PC_RESET);
@@ -468,7 +468,7 @@ test_reset (void)
 
   call_reset (fx, "run");
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
 
   /* the simulated board's configuration has no reset-init handler, so
@@ -476,13 +476,13 @@ test_reset (void)
   call_reset (fx, "init");
   assert_halted_at_reset (fx);
 
-  g_assert_false (ood_target_call_reset_sync (fx->target, "bogus", NULL, &error));
+  g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "bogus", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_target_call_reset_sync (fx->target, "HALT", NULL, &error));
+  g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "HALT", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_target_call_reset_sync (fx->target, "halt; shutdown", NULL, &error));
+  g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "halt; shutdown", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   /* nothing happened */
   assert_halted_at_reset (fx);
@@ -503,7 +503,7 @@ on_wait_halt_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Pending *p = user_data;
 
-  ood_target_call_wait_halt_finish (OOD_TARGET (source), &p->dict, result, &p->error);
+  ood_dbus_target_call_wait_halt_finish (OOD_DBUS_TARGET (source), &p->dict, result, &p->error);
   p->done = TRUE;
   p->done_at = g_get_monotonic_time ();
 }
@@ -535,7 +535,7 @@ test_wait_halt (void)
   /* running: times out */
   ensure_running (fx);
   start = g_get_monotonic_time ();
-  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 200, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 200, &dict, NULL, &error));
   elapsed = (g_get_monotonic_time () - start) / 1000;
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   g_clear_error (&error);
@@ -555,7 +555,7 @@ test_wait_halt (void)
 
   /* 0 means the default of 5 s, not "do not wait" */
   call_resume (fx);
-  ood_target_call_wait_halt (fx->target, 0, NULL, on_wait_halt_done, &p);
+  ood_dbus_target_call_wait_halt (fx->target, 0, NULL, on_wait_halt_done, &p);
   g_assert_false (ood_test_wait_for (pending_done, &p, 1000));
   halted = call_halt (fx);
   g_assert_true (ood_test_wait_for (pending_done, &p, PROPERTY_WAIT_MS));
@@ -568,7 +568,7 @@ test_wait_halt (void)
   /* waiting does not hold up other callers */
   call_resume (fx);
   start = g_get_monotonic_time ();
-  ood_target_call_wait_halt (fx->target, 3000, NULL, on_wait_halt_done, &p);
+  ood_dbus_target_call_wait_halt (fx->target, 3000, NULL, on_wait_halt_done, &p);
   g_assert_false (ood_test_wait_for (pending_done, &p, 100));
   st = call_state (fx);
   state_back = g_get_monotonic_time ();
@@ -592,7 +592,7 @@ test_wait_halt (void)
 
     call_resume (fx);
     for (guint i = 0; i < G_N_ELEMENTS (q); i++)
-      ood_target_call_wait_halt (fx->target, 4000, NULL, on_wait_halt_done, &q[i]);
+      ood_dbus_target_call_wait_halt (fx->target, 4000, NULL, on_wait_halt_done, &q[i]);
     g_assert_false (ood_test_wait_for (pending_done, &q[0], 200));
     halted = call_halt (fx);
     for (guint i = 0; i < G_N_ELEMENTS (q); i++)
@@ -827,7 +827,7 @@ static gboolean
 breakpoints_are (gpointer user_data)
 {
   BpWait *w = user_data;
-  GVariant *list = ood_breakpoints_get_breakpoints (w->fx->breakpoints);
+  GVariant *list = ood_dbus_breakpoints_get_breakpoints (w->fx->breakpoints);
   guint64 address;
   guint length;
   const char *kind;
@@ -849,7 +849,7 @@ assert_breakpoints (Fx *fx, guint n, guint64 address, guint length, const char *
   drain ();
   if (!breakpoints_are (&w))
     {
-      GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+      GVariant *list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
       g_autofree char *text = list != NULL ? g_variant_print (list, TRUE) : g_strdup ("NULL");
       g_error ("Breakpoints is %s", text);
     }
@@ -863,7 +863,7 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
   St st;
 
   call_halt (fx);
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, address, 4, kind, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, address, 4, kind, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 1, address, 4, kind);
 
@@ -871,7 +871,7 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, address);
   drain ();
-  g_assert_cmpuint (ood_target_get_current_pc (fx->target), ==, address);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, address);
   counter = read_counter (fx);
 
   /* resuming from the breakpoint goes on: the next halt there is one loop
@@ -891,13 +891,13 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
   g_assert_cmpuint (st.pc, !=, address);
   g_assert_cmpuint (st.pc, ==, address + 4);
 
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, address, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, address, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
   /* gone: the target runs on */
   call_resume (fx);
-  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 300, NULL, NULL, &error));
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 300, NULL, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
 }
@@ -915,7 +915,7 @@ test_breakpoints (void)
   /* OpenOCD 0.12 cannot set a RISC-V breakpoint while the target runs:
    * its refusal comes back as a Target error, and nothing is claimed */
   ensure_running (fx);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
   g_test_message ("Add on a running target: %s", error->message);
   g_clear_error (&error);
@@ -924,24 +924,24 @@ test_breakpoints (void)
 
   /* bad arguments */
   call_halt (fx);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 0, "hw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 0, "hw", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
   assert_breakpoints (fx, 1, PC_LOOP, 4, "hw");
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
   fx_free (fx);
@@ -962,7 +962,7 @@ test_breakpoints_step_over (void)
   call_resume (fx);
   call_halt (fx);
 
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
   g_assert_no_error (error);
   call_resume (fx);
   st = call_wait_halt (fx, 2000);
@@ -970,7 +970,7 @@ test_breakpoints_step_over (void)
   counter = read_counter (fx);
 
   /* StepAt the breakpoint's own address executes that instruction */
-  g_assert_true (ood_target_call_step_at_sync (fx->target, PC_LOOP, &dict, NULL, &error));
+  g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_LOOP, &dict, NULL, &error));
   st = halted_state (TRUE, dict, error);
   g_assert_cmpuint (st.pc, ==, PC_CALL);
   g_clear_pointer (&dict, g_variant_unref);
@@ -981,14 +981,14 @@ test_breakpoints_step_over (void)
   g_assert_cmpuint (read_counter (fx), ==, counter + 1);
 
   /* ResumeAt the breakpoint's address runs a whole round */
-  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_LOOP);
   g_assert_cmpuint (read_counter (fx), ==, counter + 2);
 
   /* ResumeAt elsewhere, with the breakpoint ahead, stops on it */
-  g_assert_true (ood_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
   g_assert_no_error (error);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_LOOP);
@@ -996,7 +996,7 @@ test_breakpoints_step_over (void)
   /* a plain Step from the breakpoint */
   g_assert_cmpuint (call_step (fx).pc, ==, PC_CALL);
   assert_breakpoints (fx, 1, PC_LOOP, 4, "hw");
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
   fx_free (fx);
@@ -1007,7 +1007,7 @@ static gboolean
 breakpoints_are_loop_and_inc (gpointer user_data)
 {
   Fx *fx = user_data;
-  GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+  GVariant *list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
   g_autofree char *text = list != NULL ? g_variant_print (list, FALSE) : NULL;
 
   /* 0x80000008 and 0x80000020 */
@@ -1033,7 +1033,7 @@ test_breakpoints_learned (void)
   g_assert_no_error (error);
   if (!ood_test_wait_for (breakpoints_are_loop_and_inc, fx, PROPERTY_WAIT_MS))
     {
-      GVariant *list = ood_breakpoints_get_breakpoints (fx->breakpoints);
+      GVariant *list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
       g_autofree char *text = list != NULL ? g_variant_print (list, TRUE) : g_strdup ("NULL");
       g_error ("Breakpoints is %s", text);
     }
@@ -1048,9 +1048,9 @@ test_breakpoints_learned (void)
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_LOOP);
 
   /* and they are removed from OpenOCD through the service */
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_INC, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_INC, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
   left = raw_tcl (fx, "bp");
@@ -1078,12 +1078,12 @@ test_workflow (void)
     }
 
   /* run to an address */
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "", NULL, &error));
   g_assert_no_error (error);
   call_resume (fx);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_AFTER);
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
   g_assert_no_error (error);
 
   st = call_halt (fx);
@@ -1091,7 +1091,7 @@ test_workflow (void)
   call_resume (fx);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   drain ();
-  g_assert_cmpstr (ood_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   fx_free (fx);
 }
 
@@ -1102,9 +1102,9 @@ endpoint_disconnected (gpointer user_data)
 {
   Fx *fx = user_data;
 
-  return !ood_endpoint_get_connected (fx->endpoint) &&
-         g_strcmp0 (ood_target_get_state (fx->target), OOD_STATE_UNKNOWN) == 0 &&
-         !ood_target_get_current_pc_valid (fx->target);
+  return !ood_dbus_endpoint_get_connected (fx->endpoint) &&
+         g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) == 0 &&
+         !ood_dbus_target_get_current_pc_valid (fx->target);
 }
 
 static gboolean
@@ -1112,7 +1112,7 @@ endpoint_connected (gpointer user_data)
 {
   Fx *fx = user_data;
 
-  return ood_endpoint_get_connected (fx->endpoint);
+  return ood_dbus_endpoint_get_connected (fx->endpoint);
 }
 
 static gboolean
@@ -1120,7 +1120,7 @@ state_known (gpointer user_data)
 {
   Fx *fx = user_data;
 
-  return g_strcmp0 (ood_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
+  return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
 }
 
 static void
@@ -1135,39 +1135,39 @@ test_disconnected (void)
 
   call_halt (fx);
   /* a breakpoint the program never reaches */
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, 0x80000100, 4, "hw", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x80000100, 4, "hw", NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 1, 0x80000100, 4, "hw");
   call_resume (fx);
   /* a waiter that OpenOCD's death must answer */
-  ood_target_call_wait_halt (fx->target, 20000, NULL, on_wait_halt_done, &p);
+  ood_dbus_target_call_wait_halt (fx->target, 20000, NULL, on_wait_halt_done, &p);
   g_assert_false (ood_test_wait_for (pending_done, &p, 100));
 
   ood_testbed_kill_openocd (testbed, SIGKILL);
   if (!ood_test_wait_for (endpoint_disconnected, fx, 2000))
     g_error ("after killing OpenOCD: Connected %d, State %s, CurrentPcValid %d",
-             ood_endpoint_get_connected (fx->endpoint), ood_target_get_state (fx->target),
-             ood_target_get_current_pc_valid (fx->target));
+             ood_dbus_endpoint_get_connected (fx->endpoint), ood_dbus_target_get_state (fx->target),
+             ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_true (ood_test_wait_for (pending_done, &p, 2000));
   ASSERT_OOD_ERROR (p.error, OOD_ERROR_DISCONNECTED, "Disconnected");
   pending_clear (&p);
   /* a restarted OpenOCD has no breakpoints, so the service claims none */
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
-  g_assert_false (ood_target_call_halt_sync (fx->target, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_halt_sync (fx->target, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
-  g_assert_false (ood_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
-  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 100, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 100, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
   /* the object stays */
-  g_assert_cmpstr (ood_target_get_name (fx->target), ==, "riscv.cpu");
+  g_assert_cmpstr (ood_dbus_target_get_name (fx->target), ==, "riscv.cpu");
 
   g_assert_true (ood_testbed_start_openocd (testbed, &error));
   g_assert_no_error (error);
@@ -1175,14 +1175,14 @@ test_disconnected (void)
     g_error ("the service did not reconnect within 5 s");
   /* the properties are fresh again without anyone asking */
   if (!ood_test_wait_for (state_known, fx, 5000))
-    g_error ("State stayed '%s' after reconnecting", ood_target_get_state (fx->target));
+    g_error ("State stayed '%s' after reconnecting", ood_dbus_target_get_state (fx->target));
   st = call_state (fx);
   g_assert_true (g_strcmp0 (st.state, OOD_STATE_HALTED) == 0 ||
                  g_strcmp0 (st.state, OOD_STATE_RUNNING) == 0);
   call_halt (fx);
   call_step (fx);
   drain ();
-  g_assert_true (ood_target_get_current_pc_valid (fx->target));
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
   fx_free (fx);
 }
 
@@ -1209,9 +1209,9 @@ test_hostile_name (void)
   bus = ood_service_fixture_get_bus (fx->fixture);
   g_assert_cmpstr (fx->path, ==, path);
   g_assert_true (g_variant_is_object_path (path));
-  g_assert_cmpstr (ood_target_get_name (fx->target), ==, HOSTILE_NAME);
-  g_assert_cmpstr (ood_target_get_type_ (fx->target), ==, "riscv");
-  targets = ood_endpoint_get_targets (fx->endpoint);
+  g_assert_cmpstr (ood_dbus_target_get_name (fx->target), ==, HOSTILE_NAME);
+  g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
+  targets = ood_dbus_endpoint_get_targets (fx->endpoint);
   g_assert_nonnull (targets);
   g_assert_cmpstr (targets[0], ==, path);
   g_assert_null (targets[1]);
@@ -1234,13 +1234,13 @@ test_hostile_name (void)
   call_reset (fx, "halt");
   assert_halted_at_reset (fx);
   g_assert_cmpuint (call_step (fx).pc, ==, PC_RESET + 4);
-  g_assert_true (ood_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
   g_assert_no_error (error);
   call_resume (fx);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
   call_resume (fx);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
-  g_assert_true (ood_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
   g_assert_no_error (error);
   call_reset (fx, "run");
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
@@ -1265,7 +1265,7 @@ on_flood_halt_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
-  if (ood_target_call_halt_finish (OOD_TARGET (source), &dict, result, &error))
+  if (ood_dbus_target_call_halt_finish (OOD_DBUS_TARGET (source), &dict, result, &error))
     f->ok++;
   else if (g_error_matches (error, OOD_ERROR, OOD_ERROR_BUSY))
     {
@@ -1302,7 +1302,7 @@ test_busy (void)
   Fx *fx = fx_new_with (&options);
   Flood f = { 0 };
   GDBusConnection *connections[FLOOD_CONNECTIONS];
-  OodTarget *proxies[FLOOD_CONNECTIONS];
+  OodDbusTarget *proxies[FLOOD_CONNECTIONS];
   const guint n = FLOOD_CONNECTIONS * FLOOD_PER_CONNECTION;
 
   for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
@@ -1314,7 +1314,7 @@ test_busy (void)
           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
       g_assert_no_error (error);
-      proxies[c] = ood_target_proxy_new_sync (connections[c], G_DBUS_PROXY_FLAGS_NONE,
+      proxies[c] = ood_dbus_target_proxy_new_sync (connections[c], G_DBUS_PROXY_FLAGS_NONE,
                                               "org.openocd", fx->path, NULL, &error);
       g_assert_no_error (error);
     }
@@ -1324,7 +1324,7 @@ test_busy (void)
     for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
       {
         f.pending++;
-        ood_target_call_halt (proxies[c], NULL, on_flood_halt_done, &f);
+        ood_dbus_target_call_halt (proxies[c], NULL, on_flood_halt_done, &f);
       }
   g_assert_true (ood_test_wait_for (flood_done, &f, 60000));
   g_test_message ("%u calls: %u served, %u busy, %u other", n, f.ok, f.busy, f.other);
@@ -1358,24 +1358,24 @@ test_errors_typed (void)
 
   /* NotHalted */
   ensure_running (fx);
-  g_assert_false (ood_target_call_step_sync (fx->target, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
   g_assert_true (g_dbus_error_is_remote_error (error));
   g_clear_error (&error);
 
   /* Timeout */
-  g_assert_false (ood_target_call_wait_halt_sync (fx->target, 50, &dict, NULL, &error));
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 50, &dict, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   g_clear_error (&error);
 
   /* InvalidArgs */
-  g_assert_false (ood_target_call_reset_sync (fx->target, "bogus", NULL, &error));
+  g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "bogus", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 1000, "hw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 1000, "hw", NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
 
@@ -1383,11 +1383,11 @@ test_errors_typed (void)
   call_halt (fx);
   /* Remove of an address without a breakpoint of ours is a bad argument,
    * like Add of one that has one (OpenOCD's rbp would say nothing) */
-  g_assert_false (ood_breakpoints_call_remove_sync (fx->breakpoints, 0x80001234, NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, 0x80001234, NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
   /* a breakpoint outside any memory: OpenOCD cannot set it */
-  g_assert_false (ood_breakpoints_call_add_sync (fx->breakpoints, 0x10, 4, "sw", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x10, 4, "sw", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
   g_assert_cmpstr (error->message, !=, "");
   g_clear_error (&error);
@@ -1396,7 +1396,7 @@ test_errors_typed (void)
   /* Disconnected */
   ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fx->fixture, 0), SIGKILL);
   g_assert_true (ood_test_wait_for (endpoint_disconnected, fx, 2000));
-  g_assert_false (ood_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
   fx_free (fx);

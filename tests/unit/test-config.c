@@ -4,12 +4,12 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "oodd-config.h"
+#include "ood-config.h"
 
 static void
 assert_endpoint (GPtrArray *endpoints, guint i, const char *name, const char *address)
 {
-  OoddEndpointConfig *config;
+  OodEndpointConfig *config;
 
   g_assert_cmpuint (i, <, endpoints->len);
   config = endpoints->pdata[i];
@@ -42,7 +42,7 @@ static void
 test_two_valid (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "# two boards\n"
       "[Endpoint left]\n"
       "Address=127.0.0.1:6666\n"
@@ -63,8 +63,8 @@ static void
 test_empty (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse ("", "e.conf", warnings);
-  g_autoptr(GPtrArray) endpoints2 = oodd_config_parse ("\n\n# only comments\n  \n", "e.conf", warnings);
+  g_autoptr(GPtrArray) endpoints = ood_config_parse ("", "e.conf", warnings);
+  g_autoptr(GPtrArray) endpoints2 = ood_config_parse ("\n\n# only comments\n  \n", "e.conf", warnings);
 
   g_assert_cmpuint (endpoints->len, ==, 0);
   g_assert_cmpuint (endpoints2->len, ==, 0);
@@ -75,7 +75,7 @@ static void
 test_bad_lines (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "# line 1\n"                      /* 1 */
       "[Endpoint a]\n"                  /* 2 */
       "Address=127.0.0.1:6666\n"        /* 3 */
@@ -117,7 +117,7 @@ static void
 test_key_outside_group (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "\n"
       "Address=127.0.0.1:6666\n"
       "[Endpoint only]\n"
@@ -135,7 +135,7 @@ static void
 test_malformed_headers (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "[Endpoint ok]\n"        /* 1 */
       "Address=h:1\n"          /* 2 */
       "[Endpoint open\n"       /* 3 */
@@ -165,7 +165,7 @@ static void
 test_address_override_and_bad_port (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "[Endpoint e]\n"
       "Address=127.0.0.1:1\n"
       "Address=127.0.0.1:65536\n"  /* bad: the earlier good one stays */
@@ -186,7 +186,7 @@ static void
 test_invalid_utf8 (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = oodd_config_parse (
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (
       "[Endpoint a]\n"
       "Address=127.0.0.1:6666\n"
       "[Endpoint \xff]\n",
@@ -213,14 +213,14 @@ test_load (void)
   g_assert_no_error (error);
   path = g_build_filename (dir, "t.conf", NULL);
   g_assert_true (g_file_set_contents (path, "[Endpoint a]\nAddress=127.0.0.1:1\nbad\n", -1, &error));
-  endpoints = oodd_config_load (path, warnings, &error);
+  endpoints = ood_config_load (path, warnings, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (endpoints->len, ==, 1);
   assert_warning (warnings, 0, path, 3, "Key=Value");
   g_remove (path);
   g_rmdir (dir);
 
-  missing = oodd_config_load (path, warnings, &error);
+  missing = ood_config_load (path, warnings, &error);
   g_assert_null (missing);
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
@@ -241,13 +241,13 @@ test_check_address (void)
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
     {
       g_autoptr(GError) error = NULL;
-      if (!oodd_config_check_address (good[i], &error))
+      if (!ood_config_check_address (good[i], &error))
         g_error ("'%s' refused: %s", good[i], error->message);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr(GError) error = NULL;
-      if (oodd_config_check_address (bad[i], &error))
+      if (ood_config_check_address (bad[i], &error))
         g_error ("'%s' accepted", bad[i]);
       g_assert_nonnull (error);
     }

@@ -3,7 +3,7 @@
 
 #include "ood-generated.h"
 #include "ood-tcl-script.h"
-#include "oodd-endpoint.h"
+#include "ood-endpoint.h"
 
 G_BEGIN_DECLS
 
@@ -11,15 +11,15 @@ G_BEGIN_DECLS
  * reported them on connecting, then as set and removed through the
  * service, kept in the exported property. */
 
-#define OODD_TYPE_BREAKPOINTS (oodd_breakpoints_get_type ())
-G_DECLARE_FINAL_TYPE (OoddBreakpoints, oodd_breakpoints, OODD, BREAKPOINTS, OodBreakpointsSkeleton)
+#define OOD_TYPE_BREAKPOINTS (ood_breakpoints_get_type ())
+G_DECLARE_FINAL_TYPE (OodBreakpoints, ood_breakpoints, OOD, BREAKPOINTS, OodDbusBreakpointsSkeleton)
 
-OoddBreakpoints *oodd_breakpoints_new    (OoddEndpoint *endpoint,
+OodBreakpoints *ood_breakpoints_new    (OodEndpoint *endpoint,
                                           const char   *target_name);
-gboolean         oodd_breakpoints_lookup (OoddBreakpoints *self,
+gboolean         ood_breakpoints_lookup (OodBreakpoints *self,
                                           guint64          address,
                                           OodTclBreakpoint  *over);
-void             oodd_breakpoints_forget (OoddBreakpoints *self);
-void             oodd_breakpoints_learn  (OoddBreakpoints *self);
+void             ood_breakpoints_forget (OodBreakpoints *self);
+void             ood_breakpoints_learn  (OodBreakpoints *self);
 
 G_END_DECLS

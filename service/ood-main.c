@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-dbusd"
+#define G_LOG_DOMAIN "ood-daemon"
 
 #include <glib-unix.h>
 #include <gio/gio.h>
@@ -7,16 +7,16 @@
 #include <stdlib.h>
 
 #include "ood-error.h"
-#include "oodd-config.h"
-#include "oodd-manager.h"
+#include "ood-config.h"
+#include "ood-manager.h"
 
 #define BUS_NAME "org.openocd"
 
 typedef struct {
   GMainLoop       *loop;
   GDBusConnection *bus;
-  OoddManager     *manager;
-  OoddSettings     settings;
+  OodManager     *manager;
+  OodSettings     settings;
   guint            owner_id;
   int              exit_status;
 
@@ -55,7 +55,7 @@ on_hangup (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   g_message ("reloading %s", daemon->config_path);
-  if (daemon->manager != NULL && !oodd_manager_load (daemon->manager, &error))
+  if (daemon->manager != NULL && !ood_manager_load (daemon->manager, &error))
     g_warning ("%s; keeping the endpoints as they are", error->message);
   return G_SOURCE_CONTINUE;
 }
@@ -93,10 +93,10 @@ start_serving (Daemon *daemon, GError **error)
 {
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
-  daemon->manager = oodd_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
+  daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
                                       daemon->config_explicit,
                                       daemon->openocd);
-  if (!oodd_manager_load (daemon->manager, error))
+  if (!ood_manager_load (daemon->manager, error))
     return FALSE;
   daemon->owner_id = g_bus_own_name_on_connection (daemon->bus, BUS_NAME,
                                                    G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
@@ -167,7 +167,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "session", 0, 0, G_OPTION_ARG_NONE, &daemon->use_session, "Serve on the session bus", NULL },
     { "address", 0, 0, G_OPTION_ARG_STRING, &daemon->bus_address, "Serve on the bus at ADDRESS", "ADDRESS" },
     { "openocd", 0, 0, G_OPTION_ARG_STRING, &daemon->openocd, "OpenOCD's Tcl RPC server of the \"default\" endpoint", "HOST:PORT" },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &daemon->config_path, "Endpoint configuration (default " OODD_DEFAULT_CONFIG ")", "FILE" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &daemon->config_path, "Endpoint configuration (default " OOD_DEFAULT_CONFIG ")", "FILE" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &daemon->timeout_ms, "How long OpenOCD may take to answer a command (default 10000)", "MS" },
     { "max-queue", 0, 0, G_OPTION_ARG_INT, &daemon->max_queue, "How many calls may wait for one OpenOCD before Busy (default 4096)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
@@ -185,7 +185,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
                            "--system, --session and --address exclude each other");
       return FALSE;
     }
-  if (daemon->openocd != NULL && !oodd_config_check_address (daemon->openocd, error))
+  if (daemon->openocd != NULL && !ood_config_check_address (daemon->openocd, error))
     return FALSE;
   if (daemon->timeout_ms < 0 || daemon->timeout_ms > 3600 * 1000)
     {
@@ -209,7 +209,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");
-  oodd_settings_init_defaults (&daemon.settings);
+  ood_settings_init_defaults (&daemon.settings);
   if (!parse_options (&daemon, &argc, &argv, &error))
     {
       g_printerr ("openocd-dbusd: %s\n", error->message);
@@ -217,7 +217,7 @@ main (int argc, char **argv)
     }
   if (daemon.version)
     {
-      g_print ("openocd-dbusd %s\n", OODD_VERSION);
+      g_print ("openocd-dbusd %s\n", OOD_VERSION);
       return EXIT_SUCCESS;
     }
   if (daemon.verbose)
@@ -228,7 +228,7 @@ main (int argc, char **argv)
   if (daemon.max_queue > 0)
     daemon.settings.max_waiting = (guint) daemon.max_queue;
   if (daemon.config_path == NULL)
-    daemon.config_path = g_strdup (OODD_DEFAULT_CONFIG);
+    daemon.config_path = g_strdup (OOD_DEFAULT_CONFIG);
   (void) ood_error_quark ();
 
   serve (&daemon);

@@ -1,34 +1,34 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-dbusd"
+#define G_LOG_DOMAIN "ood-manager"
 
-#include "oodd-manager.h"
+#include "ood-manager.h"
 
-#include "oodd-config.h"
+#include "ood-config.h"
 
 /*
  * The set of endpoints, exported under one ObjectManager at /org/openocd.
- * oodd_manager_load() (at start and on SIGHUP) makes the running endpoints
+ * ood_manager_load() (at start and on SIGHUP) makes the running endpoints
  * match the configuration: new ones start, removed ones stop, ones whose
  * address changed restart, and the others are not disturbed.
  */
 
-struct _OoddManager {
+struct _OodManager {
   GObject                   parent_instance;
 
   GDBusObjectManagerServer *server;
-  OoddSettings              settings;
+  OodSettings              settings;
   char                     *config_path;
   gboolean                  config_required;
   char                     *default_address;   /* --openocd, or NULL */
-  GHashTable               *endpoints;         /* name → OoddEndpoint */
+  GHashTable               *endpoints;         /* name → OodEndpoint */
 };
 
-G_DEFINE_FINAL_TYPE (OoddManager, oodd_manager, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (OodManager, ood_manager, G_TYPE_OBJECT)
 
 static void
 add_config (GPtrArray *configs, const char *name, const char *address)
 {
-  OoddEndpointConfig *config = g_new0 (OoddEndpointConfig, 1);
+  OodEndpointConfig *config = g_new0 (OodEndpointConfig, 1);
 
   config->name = g_strdup (name);
   config->address = g_strdup (address);
@@ -38,13 +38,13 @@ add_config (GPtrArray *configs, const char *name, const char *address)
 /* The wanted endpoints: the file's; --openocd sets "default"; with
  * neither, "default" at OpenOCD's usual address. */
 static GPtrArray *
-wanted_endpoints (OoddManager *self, GError **error)
+wanted_endpoints (OodManager *self, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) local = NULL;
   g_autoptr(GPtrArray) configs = NULL;
 
-  configs = oodd_config_load (self->config_path, warnings, &local);
+  configs = ood_config_load (self->config_path, warnings, &local);
   if (configs == NULL && (self->config_required ||
                           !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)))
     {
@@ -55,30 +55,30 @@ wanted_endpoints (OoddManager *self, GError **error)
   for (guint i = 0; i < warnings->len; i++)
     g_warning ("%s", (const char *) warnings->pdata[i]);
   if (configs == NULL)
-    configs = g_ptr_array_new_with_free_func ((GDestroyNotify) oodd_endpoint_config_free);
+    configs = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free);
   if (self->default_address != NULL)
     {
       for (guint i = 0; i < configs->len; i++)
-        if (g_str_equal (((OoddEndpointConfig *) configs->pdata[i])->name, OODD_DEFAULT_ENDPOINT))
+        if (g_str_equal (((OodEndpointConfig *) configs->pdata[i])->name, OOD_DEFAULT_ENDPOINT))
           g_ptr_array_remove_index (configs, i--);
-      add_config (configs, OODD_DEFAULT_ENDPOINT, self->default_address);
+      add_config (configs, OOD_DEFAULT_ENDPOINT, self->default_address);
     }
   else if (configs->len == 0)
-    add_config (configs, OODD_DEFAULT_ENDPOINT, OODD_DEFAULT_ADDRESS);
+    add_config (configs, OOD_DEFAULT_ENDPOINT, OOD_DEFAULT_ADDRESS);
   return g_steal_pointer (&configs);
 }
 
-static OoddEndpointConfig *
+static OodEndpointConfig *
 find_config (GPtrArray *configs, const char *name)
 {
   for (guint i = 0; i < configs->len; i++)
-    if (g_str_equal (((OoddEndpointConfig *) configs->pdata[i])->name, name))
+    if (g_str_equal (((OodEndpointConfig *) configs->pdata[i])->name, name))
       return configs->pdata[i];
   return NULL;
 }
 
 static void
-stop_unwanted (OoddManager *self, GPtrArray *configs)
+stop_unwanted (OodManager *self, GPtrArray *configs)
 {
   GHashTableIter iter;
   gpointer value;
@@ -86,37 +86,37 @@ stop_unwanted (OoddManager *self, GPtrArray *configs)
   g_hash_table_iter_init (&iter, self->endpoints);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      OoddEndpoint *endpoint = value;
-      OoddEndpointConfig *config = find_config (configs, oodd_endpoint_get_name (endpoint));
+      OodEndpoint *endpoint = value;
+      OodEndpointConfig *config = find_config (configs, ood_endpoint_get_name (endpoint));
 
-      if (config != NULL && g_str_equal (config->address, oodd_endpoint_get_address (endpoint)))
+      if (config != NULL && g_str_equal (config->address, ood_endpoint_get_address (endpoint)))
         continue;
-      g_message ("endpoint %s (%s) removed", oodd_endpoint_get_name (endpoint),
-                 oodd_endpoint_get_address (endpoint));
-      oodd_endpoint_stop (endpoint);
+      g_message ("endpoint %s (%s) removed", ood_endpoint_get_name (endpoint),
+                 ood_endpoint_get_address (endpoint));
+      ood_endpoint_stop (endpoint);
       g_hash_table_iter_remove (&iter);
     }
 }
 
 static void
-start_wanted (OoddManager *self, GPtrArray *configs)
+start_wanted (OodManager *self, GPtrArray *configs)
 {
   for (guint i = 0; i < configs->len; i++)
     {
-      OoddEndpointConfig *config = configs->pdata[i];
-      OoddEndpoint *endpoint;
+      OodEndpointConfig *config = configs->pdata[i];
+      OodEndpoint *endpoint;
 
       if (g_hash_table_contains (self->endpoints, config->name))
         continue;
       g_message ("endpoint %s at %s", config->name, config->address);
-      endpoint = oodd_endpoint_new (self->server, config->name, config->address, &self->settings);
+      endpoint = ood_endpoint_new (self->server, config->name, config->address, &self->settings);
       g_hash_table_insert (self->endpoints, g_strdup (config->name), endpoint);
-      oodd_endpoint_start (endpoint);
+      ood_endpoint_start (endpoint);
     }
 }
 
 /**
- * oodd_manager_load:
+ * ood_manager_load:
  *
  * (Re)reads the configuration and applies it. A configuration file that
  * exists but cannot be read leaves the running endpoints as they are.
@@ -124,7 +124,7 @@ start_wanted (OoddManager *self, GPtrArray *configs)
  * Returns: %FALSE if the configuration could not be read
  */
 gboolean
-oodd_manager_load (OoddManager *self, GError **error)
+ood_manager_load (OodManager *self, GError **error)
 {
   g_autoptr(GPtrArray) configs = wanted_endpoints (self, error);
 
@@ -136,75 +136,75 @@ oodd_manager_load (OoddManager *self, GError **error)
 }
 
 void
-oodd_manager_stop (OoddManager *self)
+ood_manager_stop (OodManager *self)
 {
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, self->endpoints);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    oodd_endpoint_stop (value);
+    ood_endpoint_stop (value);
   g_hash_table_remove_all (self->endpoints);
 }
 
 static void
-oodd_manager_dispose (GObject *object)
+ood_manager_dispose (GObject *object)
 {
-  OoddManager *self = OODD_MANAGER (object);
+  OodManager *self = OOD_MANAGER (object);
 
   if (self->endpoints != NULL)
-    oodd_manager_stop (self);
+    ood_manager_stop (self);
   g_clear_pointer (&self->endpoints, g_hash_table_unref);
   if (self->server != NULL)
     g_dbus_object_manager_server_set_connection (self->server, NULL);
   g_clear_object (&self->server);
-  G_OBJECT_CLASS (oodd_manager_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ood_manager_parent_class)->dispose (object);
 }
 
 static void
-oodd_manager_finalize (GObject *object)
+ood_manager_finalize (GObject *object)
 {
-  OoddManager *self = OODD_MANAGER (object);
+  OodManager *self = OOD_MANAGER (object);
 
   g_free (self->config_path);
   g_free (self->default_address);
-  G_OBJECT_CLASS (oodd_manager_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ood_manager_parent_class)->finalize (object);
 }
 
 static void
-oodd_manager_class_init (OoddManagerClass *klass)
+ood_manager_class_init (OodManagerClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = oodd_manager_dispose;
-  G_OBJECT_CLASS (klass)->finalize = oodd_manager_finalize;
+  G_OBJECT_CLASS (klass)->dispose = ood_manager_dispose;
+  G_OBJECT_CLASS (klass)->finalize = ood_manager_finalize;
 }
 
 static void
-oodd_manager_init (OoddManager *self)
+ood_manager_init (OodManager *self)
 {
   self->endpoints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 /**
- * oodd_manager_new:
+ * ood_manager_new:
  * @bus: where to export /org/openocd
  * @config_path: the endpoint configuration file
  * @config_required: whether a missing @config_path is an error
  * @default_address: (nullable): address of the "default" endpoint (--openocd)
  *
  * Returns: (transfer full): the manager, exported, with no endpoints until
- *   oodd_manager_load()
+ *   ood_manager_load()
  */
-OoddManager *
-oodd_manager_new (GDBusConnection *bus, const OoddSettings *settings, const char *config_path,
+OodManager *
+ood_manager_new (GDBusConnection *bus, const OodSettings *settings, const char *config_path,
                   gboolean config_required, const char *default_address)
 {
-  OoddManager *self = g_object_new (OODD_TYPE_MANAGER, NULL);
+  OodManager *self = g_object_new (OOD_TYPE_MANAGER, NULL);
 
   self->settings = *settings;
   self->config_path = g_strdup (config_path);
   self->config_required = config_required;
   self->default_address = g_strdup (default_address);
-  self->server = g_dbus_object_manager_server_new (OODD_OBJECT_ROOT);
+  self->server = g_dbus_object_manager_server_new (OOD_OBJECT_ROOT);
   g_dbus_object_manager_server_set_connection (self->server, bus);
   return self;
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-endpoint"
+#define G_LOG_DOMAIN "ood-endpoint"
 
-#include "oodd-endpoint.h"
+#include "ood-endpoint.h"
 
 #include "ood-error.h"
 #include "ood-generated.h"
 #include "ood-state.h"
 #include "ood-tcl-script.h"
-#include "oodd-target.h"
+#include "ood-target.h"
 
 /*
  * One OpenOCD. Two connections: "command" carries every command, one at a
@@ -21,16 +21,16 @@
 
 #define NOTIFY_MAX_WAITING 4
 
-struct _OoddEndpoint {
+struct _OodEndpoint {
   GObject                   parent_instance;
 
   char                     *name;
   char                     *address;
   char                     *path;
-  OoddSettings              settings;
+  OodSettings              settings;
   GDBusObjectManagerServer *manager;
-  OodObjectSkeleton        *object;
-  OodEndpoint              *iface;
+  OodDbusObjectSkeleton        *object;
+  OodDbusEndpoint              *iface;
 
   OodTclConnection         *command;
   OodTclConnection         *notify;
@@ -42,20 +42,20 @@ struct _OoddEndpoint {
   gboolean                  polling;     /* OpenOCD refused notifications */
   gboolean                  stopped;
 
-  GHashTable               *targets;     /* name → OoddTarget */
+  GHashTable               *targets;     /* name → OodTarget */
   GPtrArray                *events;      /* event names awaiting a refresh */
   GSource                  *refresh_idle;
 };
 
-G_DEFINE_FINAL_TYPE (OoddEndpoint, oodd_endpoint, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (OodEndpoint, ood_endpoint, G_TYPE_OBJECT)
 
-static void connect_now (OoddEndpoint *self);
-static void request_refresh (OoddEndpoint *self);
+static void connect_now (OodEndpoint *self);
+static void request_refresh (OodEndpoint *self);
 
 void
-oodd_settings_init_defaults (OoddSettings *settings)
+ood_settings_init_defaults (OodSettings *settings)
 {
-  *settings = (OoddSettings) {
+  *settings = (OodSettings) {
     .command_timeout_ms = 10000,
     .connect_timeout_ms = 5000,
     .max_waiting = 4096,
@@ -66,32 +66,32 @@ oodd_settings_init_defaults (OoddSettings *settings)
 }
 
 const char *
-oodd_endpoint_get_name (OoddEndpoint *self)
+ood_endpoint_get_name (OodEndpoint *self)
 {
   return self->name;
 }
 
 const char *
-oodd_endpoint_get_address (OoddEndpoint *self)
+ood_endpoint_get_address (OodEndpoint *self)
 {
   return self->address;
 }
 
 const char *
-oodd_endpoint_get_path (OoddEndpoint *self)
+ood_endpoint_get_path (OodEndpoint *self)
 {
   return self->path;
 }
 
 guint
-oodd_endpoint_get_timeout (OoddEndpoint *self)
+ood_endpoint_get_timeout (OodEndpoint *self)
 {
   return self->settings.command_timeout_ms;
 }
 
 /* Replaces the timer in @slot by one calling @func in @ms, or by none. */
 static void
-set_timer (OoddEndpoint *self, GSource **slot, guint ms, GSourceFunc func)
+set_timer (OodEndpoint *self, GSource **slot, guint ms, GSourceFunc func)
 {
   if (*slot != NULL)
     g_source_destroy (*slot);
@@ -106,7 +106,7 @@ set_timer (OoddEndpoint *self, GSource **slot, guint ms, GSourceFunc func)
 /* ---- targets ------------------------------------------------------------ */
 
 static void
-publish_target_list (OoddEndpoint *self)
+publish_target_list (OodEndpoint *self)
 {
   g_autoptr(GPtrArray) paths = g_ptr_array_new ();
   GHashTableIter iter;
@@ -115,33 +115,33 @@ publish_target_list (OoddEndpoint *self)
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (
-                                G_DBUS_OBJECT (oodd_target_get_object (value))));
+                                G_DBUS_OBJECT (ood_target_get_object (value))));
   g_ptr_array_sort (paths, (GCompareFunc) g_strcmp0);
   g_ptr_array_add (paths, NULL);
-  ood_endpoint_set_targets (self->iface, (const char *const *) paths->pdata);
+  ood_dbus_endpoint_set_targets (self->iface, (const char *const *) paths->pdata);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
 }
 
 static void
-remove_target (OoddEndpoint *self, OoddTarget *target)
+remove_target (OodEndpoint *self, OodTarget *target)
 {
-  const char *path = g_dbus_object_get_object_path (G_DBUS_OBJECT (oodd_target_get_object (target)));
+  const char *path = g_dbus_object_get_object_path (G_DBUS_OBJECT (ood_target_get_object (target)));
 
-  g_info ("%s: target %s is gone", self->name, oodd_target_get_name (target));
+  g_info ("%s: target %s is gone", self->name, ood_target_get_name (target));
   g_dbus_object_manager_server_unexport (self->manager, path);
-  g_hash_table_remove (self->targets, oodd_target_get_name (target));
+  g_hash_table_remove (self->targets, ood_target_get_name (target));
 }
 
 static void
-add_target (OoddEndpoint *self, const OodTclTargetRecord *record)
+add_target (OodEndpoint *self, const OodTclTargetRecord *record)
 {
-  OoddTarget *target = oodd_target_new (self, record);
+  OodTarget *target = ood_target_new (self, record);
 
   g_info ("%s: target %s (%s) is %s", self->name, record->name,
           record->type != NULL ? record->type : "type unknown", record->state);
   g_hash_table_insert (self->targets, g_strdup (record->name), target);
   g_dbus_object_manager_server_export (self->manager,
-                                       G_DBUS_OBJECT_SKELETON (oodd_target_get_object (target)));
+                                       G_DBUS_OBJECT_SKELETON (ood_target_get_object (target)));
 }
 
 static gboolean
@@ -156,7 +156,7 @@ record_listed (GPtrArray *records, const char *name)
 /* Makes the exported targets those of @records; returns the targets
  * whose state or PC changed. */
 static GPtrArray *
-reconcile (OoddEndpoint *self, GPtrArray *records)
+reconcile (OodEndpoint *self, GPtrArray *records)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
   g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_object_unref);
@@ -166,7 +166,7 @@ reconcile (OoddEndpoint *self, GPtrArray *records)
 
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (!record_listed (records, oodd_target_get_name (value)))
+    if (!record_listed (records, ood_target_get_name (value)))
       g_ptr_array_add (stale, g_object_ref (value));
   for (guint i = 0; i < stale->len; i++, membership_changed = TRUE)
     remove_target (self, stale->pdata[i]);
@@ -174,13 +174,13 @@ reconcile (OoddEndpoint *self, GPtrArray *records)
   for (guint i = 0; i < records->len; i++)
     {
       OodTclTargetRecord *record = records->pdata[i];
-      OoddTarget *target = g_hash_table_lookup (self->targets, record->name);
+      OodTarget *target = g_hash_table_lookup (self->targets, record->name);
       if (target == NULL)
         {
           add_target (self, record);
           membership_changed = TRUE;
         }
-      else if (oodd_target_apply (target, record))
+      else if (ood_target_apply (target, record))
         g_ptr_array_add (changed, target);
     }
   if (membership_changed)
@@ -191,7 +191,7 @@ reconcile (OoddEndpoint *self, GPtrArray *records)
 /* OpenOCD's notification does not name its target: an event goes to the
  * targets whose state changed in the refresh it caused, or else to all. */
 static void
-deliver_events (OoddEndpoint *self, GPtrArray *events, GPtrArray *changed)
+deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *changed)
 {
   for (guint i = 0; events != NULL && i < events->len; i++)
     {
@@ -202,12 +202,12 @@ deliver_events (OoddEndpoint *self, GPtrArray *events, GPtrArray *changed)
       if (changed->len > 0)
         {
           for (guint j = 0; j < changed->len; j++)
-            oodd_target_emit_event (changed->pdata[j], event);
+            ood_target_emit_event (changed->pdata[j], event);
           continue;
         }
       g_hash_table_iter_init (&iter, self->targets);
       while (g_hash_table_iter_next (&iter, NULL, &value))
-        oodd_target_emit_event (value, event);
+        ood_target_emit_event (value, event);
     }
 }
 
@@ -252,11 +252,11 @@ static void
 on_run_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  OoddEndpoint *self = g_task_get_source_object (task);
+  OodEndpoint *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = finish_unwrapped (source, result, &error);
   OodTclTargetRecord *record = text != NULL ? ood_tcl_parse_record (text, &error) : NULL;
-  OoddTarget *target;
+  OodTarget *target;
 
   if (record == NULL)
     {
@@ -265,14 +265,14 @@ on_run_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   target = g_hash_table_lookup (self->targets, record->name);
   if (target != NULL)
-    oodd_target_apply (target, record);
+    ood_target_apply (target, record);
   g_task_return_pointer (task, record, (GDestroyNotify) ood_tcl_target_record_free);
 }
 
 /* Sends @script on the command connection, @on_reply getting @task; or
  * fails @task at once when there is no connection. */
 static void
-send_script (OoddEndpoint *self, GTask *task, const char *script, OodTclCallFlags flags,
+send_script (OodEndpoint *self, GTask *task, const char *script, OodTclCallFlags flags,
              GAsyncReadyCallback on_reply)
 {
   if (self->command == NULL)
@@ -287,24 +287,24 @@ send_script (OoddEndpoint *self, GTask *task, const char *script, OodTclCallFlag
 }
 
 /**
- * oodd_endpoint_run_async:
+ * ood_endpoint_run_async:
  * @script: a script answering one target record (ood-tcl-script.h)
  *
  * Runs @script on the command connection. On success the record is
  * applied to its target before the caller hears of it.
  */
 void
-oodd_endpoint_run_async (OoddEndpoint *self, const char *script, OodTclCallFlags flags,
+ood_endpoint_run_async (OodEndpoint *self, const char *script, OodTclCallFlags flags,
                          GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
-  g_task_set_source_tag (task, oodd_endpoint_run_async);
+  g_task_set_source_tag (task, ood_endpoint_run_async);
   send_script (self, task, script, flags, on_run_reply);
 }
 
 OodTclTargetRecord *
-oodd_endpoint_run_finish (OoddEndpoint *self, GAsyncResult *result, GError **error)
+ood_endpoint_run_finish (OodEndpoint *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -324,23 +324,23 @@ on_call_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /**
- * oodd_endpoint_call_async:
+ * ood_endpoint_call_async:
  * @script: a wrapped script (ood-tcl-script.h) answering any text
  *
  * Runs @script on the command connection; the result is its text.
  */
 void
-oodd_endpoint_call_async (OoddEndpoint *self, const char *script, OodTclCallFlags flags,
+ood_endpoint_call_async (OodEndpoint *self, const char *script, OodTclCallFlags flags,
                           GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
-  g_task_set_source_tag (task, oodd_endpoint_call_async);
+  g_task_set_source_tag (task, ood_endpoint_call_async);
   send_script (self, task, script, flags, on_call_reply);
 }
 
 char *
-oodd_endpoint_call_finish (OoddEndpoint *self, GAsyncResult *result, GError **error)
+ood_endpoint_call_finish (OodEndpoint *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -349,7 +349,7 @@ oodd_endpoint_call_finish (OoddEndpoint *self, GAsyncResult *result, GError **er
 /* ---- refresh ------------------------------------------------------------ */
 
 typedef struct {
-  OoddEndpoint *self;
+  OodEndpoint *self;
   GPtrArray    *events;
   gboolean      first;   /* the refresh that completes a connect */
 } Refresh;
@@ -363,10 +363,10 @@ refresh_free (Refresh *refresh)
 }
 
 static void
-mark_connected (OoddEndpoint *self)
+mark_connected (OodEndpoint *self)
 {
   self->backoff_ms = self->settings.backoff_min_ms;
-  ood_endpoint_set_connected (self->iface, TRUE);
+  ood_dbus_endpoint_set_connected (self->iface, TRUE);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
   g_message ("%s: connected to OpenOCD at %s, %u targets", self->name, self->address,
              g_hash_table_size (self->targets));
@@ -376,21 +376,21 @@ mark_connected (OoddEndpoint *self)
  * connect each target's list is read from it (empty after a restart,
  * kept after a mere lost connection, and including any set by others). */
 static void
-learn_breakpoints (OoddEndpoint *self)
+learn_breakpoints (OodEndpoint *self)
 {
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    oodd_target_learn_breakpoints (value);
+    ood_target_learn_breakpoints (value);
 }
 
 static void
 on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Refresh *done = user_data;
-  OoddEndpoint *self = done->self;
+  OodEndpoint *self = done->self;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = finish_unwrapped (source, result, &error);
   g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
@@ -418,7 +418,7 @@ on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
  * cannot create targets once initialised (`target create` then does
  * nothing), so no target appears later without its type. */
 static void
-refresh (OoddEndpoint *self, GPtrArray *events, gboolean first)
+refresh (OodEndpoint *self, GPtrArray *events, gboolean first)
 {
   g_autofree char *script = ood_tcl_script_refresh_all (first);
   Refresh *data = g_new0 (Refresh, 1);
@@ -433,7 +433,7 @@ refresh (OoddEndpoint *self, GPtrArray *events, gboolean first)
 static gboolean
 on_refresh_idle (gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
   GPtrArray *events = g_steal_pointer (&self->events);
 
   g_clear_pointer (&self->refresh_idle, g_source_unref);
@@ -447,7 +447,7 @@ on_refresh_idle (gpointer user_data)
 /* Notifications come in bursts (event, then state); one refresh after the
  * burst, scheduled ahead of any other work, serves them all. */
 static void
-request_refresh (OoddEndpoint *self)
+request_refresh (OodEndpoint *self)
 {
   if (self->refresh_idle != NULL)
     return;
@@ -460,7 +460,7 @@ request_refresh (OoddEndpoint *self)
 static void
 on_notification (OodTclConnection *connection, const char *message, gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
   OodTclNotification notification = { 0 };
 
   (void) connection;
@@ -483,7 +483,7 @@ on_notification (OodTclConnection *connection, const char *message, gpointer use
 static gboolean
 on_poll (gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
 
   if (self->command != NULL)
     refresh (self, NULL, FALSE);
@@ -495,7 +495,7 @@ on_poll (gpointer user_data)
 static gboolean
 on_reconnect_timer (gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
 
   g_clear_pointer (&self->retry, g_source_unref);
   connect_now (self);
@@ -503,7 +503,7 @@ on_reconnect_timer (gpointer user_data)
 }
 
 static void
-close_quietly (OoddEndpoint *self, OodTclConnection *connection, const GError *reason)
+close_quietly (OodEndpoint *self, OodTclConnection *connection, const GError *reason)
 {
   if (connection == NULL)
     return;
@@ -512,7 +512,7 @@ close_quietly (OoddEndpoint *self, OodTclConnection *connection, const GError *r
 }
 
 static void
-drop_connections (OoddEndpoint *self, const GError *reason)
+drop_connections (OodEndpoint *self, const GError *reason)
 {
   g_autoptr(OodTclConnection) command = g_steal_pointer (&self->command);
   g_autoptr(OodTclConnection) notify = g_steal_pointer (&self->notify);
@@ -529,28 +529,28 @@ drop_connections (OoddEndpoint *self, const GError *reason)
 }
 
 static void
-mark_disconnected (OoddEndpoint *self, const GError *reason)
+mark_disconnected (OodEndpoint *self, const GError *reason)
 {
   GHashTableIter iter;
   gpointer value;
 
-  ood_endpoint_set_connected (self->iface, FALSE);
+  ood_dbus_endpoint_set_connected (self->iface, FALSE);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    oodd_target_disconnected (value, reason);
+    ood_target_disconnected (value, reason);
 }
 
 static void
 on_closed (OodTclConnection *connection, const GError *reason, gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
   g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
                                                 "lost OpenOCD at %s: %s", self->address,
                                                 reason->message);
 
   (void) connection;
-  if (ood_endpoint_get_connected (self->iface))
+  if (ood_dbus_endpoint_get_connected (self->iface))
     g_warning ("%s: %s", self->name, disconnected->message);
   else
     g_debug ("%s: %s", self->name, disconnected->message);
@@ -566,19 +566,19 @@ on_closed (OodTclConnection *connection, const GError *reason, gpointer user_dat
 static void
 on_version (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(OoddEndpoint) self = user_data;
+  g_autoptr(OodEndpoint) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = finish_unwrapped (source, result, &error);
 
   if (text == NULL)
     return;
-  ood_endpoint_set_version (self->iface, g_strstrip (text));
+  ood_dbus_endpoint_set_version (self->iface, g_strstrip (text));
 }
 
 static void
 on_notifications_on (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(OoddEndpoint) self = user_data;
+  g_autoptr(OodEndpoint) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = finish_unwrapped (source, result, &error);
 
@@ -594,7 +594,7 @@ on_notifications_on (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(OoddEndpoint) self = user_data;
+  g_autoptr(OodEndpoint) self = user_data;
   OodTclConnection *connection = OOD_TCL_CONNECTION (source);
   g_autoptr(GError) error = NULL;
 
@@ -608,7 +608,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 on_connect_deadline (gpointer user_data)
 {
-  OoddEndpoint *self = user_data;
+  OodEndpoint *self = user_data;
 
   g_clear_pointer (&self->deadline, g_source_unref);
   g_debug ("%s: connecting to %s timed out", self->name, self->address);
@@ -617,7 +617,7 @@ on_connect_deadline (gpointer user_data)
 }
 
 static OodTclConnection *
-open_connection (OoddEndpoint *self, guint max_waiting)
+open_connection (OodEndpoint *self, guint max_waiting)
 {
   OodTclConnection *connection = ood_tcl_connection_new (max_waiting);
 
@@ -630,7 +630,7 @@ open_connection (OoddEndpoint *self, guint max_waiting)
 /* Opens both connections and queues what a new connection needs: the
  * version, notifications, and the first refresh that exports targets. */
 static void
-connect_now (OoddEndpoint *self)
+connect_now (OodEndpoint *self)
 {
   g_autofree char *version = ood_tcl_script_version ();
   g_autofree char *notifications = ood_tcl_script_notifications_on ();
@@ -652,25 +652,25 @@ connect_now (OoddEndpoint *self)
 }
 
 /**
- * oodd_endpoint_start:
+ * ood_endpoint_start:
  *
  * Exports the endpoint object and starts connecting to OpenOCD.
  */
 void
-oodd_endpoint_start (OoddEndpoint *self)
+ood_endpoint_start (OodEndpoint *self)
 {
   g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (self->object));
   connect_now (self);
 }
 
 /**
- * oodd_endpoint_stop:
+ * ood_endpoint_stop:
  *
  * Disconnects for good and unexports the endpoint and its targets; calls
  * in progress fail with %OOD_ERROR_DISCONNECTED.
  */
 void
-oodd_endpoint_stop (OoddEndpoint *self)
+ood_endpoint_stop (OodEndpoint *self)
 {
   g_autoptr(GError) stopped = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
                                            "endpoint %s was removed", self->name);
@@ -697,55 +697,55 @@ oodd_endpoint_stop (OoddEndpoint *self)
 }
 
 static void
-oodd_endpoint_dispose (GObject *object)
+ood_endpoint_dispose (GObject *object)
 {
-  OoddEndpoint *self = OODD_ENDPOINT (object);
+  OodEndpoint *self = OOD_ENDPOINT (object);
 
-  oodd_endpoint_stop (self);
+  ood_endpoint_stop (self);
   g_clear_object (&self->iface);
   g_clear_object (&self->object);
   g_clear_object (&self->manager);
-  G_OBJECT_CLASS (oodd_endpoint_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ood_endpoint_parent_class)->dispose (object);
 }
 
 static void
-oodd_endpoint_finalize (GObject *object)
+ood_endpoint_finalize (GObject *object)
 {
-  OoddEndpoint *self = OODD_ENDPOINT (object);
+  OodEndpoint *self = OOD_ENDPOINT (object);
 
   g_hash_table_unref (self->targets);
   g_free (self->name);
   g_free (self->address);
   g_free (self->path);
-  G_OBJECT_CLASS (oodd_endpoint_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ood_endpoint_parent_class)->finalize (object);
 }
 
 static void
-oodd_endpoint_class_init (OoddEndpointClass *klass)
+ood_endpoint_class_init (OodEndpointClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = oodd_endpoint_dispose;
-  G_OBJECT_CLASS (klass)->finalize = oodd_endpoint_finalize;
+  G_OBJECT_CLASS (klass)->dispose = ood_endpoint_dispose;
+  G_OBJECT_CLASS (klass)->finalize = ood_endpoint_finalize;
 }
 
 static void
-oodd_endpoint_init (OoddEndpoint *self)
+ood_endpoint_init (OodEndpoint *self)
 {
   self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 /**
- * oodd_endpoint_new:
+ * ood_endpoint_new:
  * @manager: where the endpoint and its targets are exported
  * @name: the endpoint's name; its object is /org/openocd/ESCAPED_NAME
  * @address: OpenOCD's Tcl RPC server, "host:port"
  *
- * Returns: (transfer full): a new endpoint; call oodd_endpoint_start()
+ * Returns: (transfer full): a new endpoint; call ood_endpoint_start()
  */
-OoddEndpoint *
-oodd_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const char *address,
-                   const OoddSettings *settings)
+OodEndpoint *
+ood_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const char *address,
+                   const OodSettings *settings)
 {
-  OoddEndpoint *self = g_object_new (OODD_TYPE_ENDPOINT, NULL);
+  OodEndpoint *self = g_object_new (OOD_TYPE_ENDPOINT, NULL);
   g_autofree char *escaped = g_dbus_escape_object_path (name);
   const char *no_targets[] = { NULL };
 
@@ -757,12 +757,12 @@ oodd_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const ch
   self->path = g_strdup_printf ("%s/%s",
                                 g_dbus_object_manager_get_object_path (G_DBUS_OBJECT_MANAGER (manager)),
                                 escaped);
-  self->iface = ood_endpoint_skeleton_new ();
-  ood_endpoint_set_name (self->iface, name);
-  ood_endpoint_set_address (self->iface, address);
-  ood_endpoint_set_version (self->iface, "");
-  ood_endpoint_set_targets (self->iface, no_targets);
-  self->object = ood_object_skeleton_new (self->path);
-  ood_object_skeleton_set_endpoint (self->object, self->iface);
+  self->iface = ood_dbus_endpoint_skeleton_new ();
+  ood_dbus_endpoint_set_name (self->iface, name);
+  ood_dbus_endpoint_set_address (self->iface, address);
+  ood_dbus_endpoint_set_version (self->iface, "");
+  ood_dbus_endpoint_set_targets (self->iface, no_targets);
+  self->object = ood_dbus_object_skeleton_new (self->path);
+  ood_dbus_object_skeleton_set_endpoint (self->object, self->iface);
   return self;
 }

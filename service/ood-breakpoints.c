@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-target"
+#define G_LOG_DOMAIN "ood-target"
 
-#include "oodd-breakpoints.h"
+#include "ood-breakpoints.h"
 
 #include "ood-error.h"
 
 #define MAX_BREAKPOINT_LENGTH 64
 
-struct _OoddBreakpoints {
-  OodBreakpointsSkeleton parent_instance;
+struct _OodBreakpoints {
+  OodDbusBreakpointsSkeleton parent_instance;
 
-  OoddEndpoint *endpoint;   /* owns the target that owns us */
+  OodEndpoint *endpoint;   /* owns the target that owns us */
   char         *target_name;
   GArray       *list;       /* (element-type OodTclBreakpoint) by address */
 };
 
-G_DEFINE_FINAL_TYPE (OoddBreakpoints, oodd_breakpoints, OOD_TYPE_BREAKPOINTS_SKELETON)
+G_DEFINE_FINAL_TYPE (OodBreakpoints, ood_breakpoints, OOD_DBUS_TYPE_BREAKPOINTS_SKELETON)
 
 typedef struct {
-  OoddBreakpoints       *self;
+  OodBreakpoints       *self;
   GDBusMethodInvocation *invocation;
   OodTclBreakpoint       breakpoint;
   gboolean               adding;
@@ -31,7 +31,7 @@ kind_name (OodBreakpointKind kind)
 }
 
 static void
-publish (OoddBreakpoints *self)
+publish (OodBreakpoints *self)
 {
   GVariantBuilder builder;
 
@@ -41,12 +41,12 @@ publish (OoddBreakpoints *self)
       OodTclBreakpoint *bp = &g_array_index (self->list, OodTclBreakpoint, i);
       g_variant_builder_add (&builder, "(tus)", bp->address, bp->length, kind_name (bp->kind));
     }
-  ood_breakpoints_set_breakpoints (OOD_BREAKPOINTS (self), g_variant_builder_end (&builder));
+  ood_dbus_breakpoints_set_breakpoints (OOD_DBUS_BREAKPOINTS (self), g_variant_builder_end (&builder));
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
 static gint
-find (OoddBreakpoints *self, guint64 address)
+find (OodBreakpoints *self, guint64 address)
 {
   for (guint i = 0; i < self->list->len; i++)
     if (g_array_index (self->list, OodTclBreakpoint, i).address == address)
@@ -64,13 +64,13 @@ compare_address (gconstpointer a, gconstpointer b)
 }
 
 /**
- * oodd_breakpoints_lookup:
+ * ood_breakpoints_lookup:
  * @over: (out): filled in when there is a breakpoint at @address
  *
  * Returns: whether a breakpoint set through the service is at @address
  */
 gboolean
-oodd_breakpoints_lookup (OoddBreakpoints *self, guint64 address, OodTclBreakpoint *over)
+ood_breakpoints_lookup (OodBreakpoints *self, guint64 address, OodTclBreakpoint *over)
 {
   gint i = find (self, address);
 
@@ -83,7 +83,7 @@ oodd_breakpoints_lookup (OoddBreakpoints *self, guint64 address, OodTclBreakpoin
 /* The connection to OpenOCD was lost: until it is back (and the list is
  * read again), which breakpoints it has is unknown, so none are claimed. */
 void
-oodd_breakpoints_forget (OoddBreakpoints *self)
+ood_breakpoints_forget (OodBreakpoints *self)
 {
   if (self->list->len == 0)
     return;
@@ -96,9 +96,9 @@ oodd_breakpoints_forget (OoddBreakpoints *self)
 static void
 on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(OoddBreakpoints) self = user_data;
+  g_autoptr(OodBreakpoints) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = oodd_endpoint_call_finish (OODD_ENDPOINT (source), result, &error);
+  g_autofree char *text = ood_endpoint_call_finish (OOD_ENDPOINT (source), result, &error);
 
   if (text == NULL)
     {
@@ -116,16 +116,16 @@ on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /**
- * oodd_breakpoints_learn:
+ * ood_breakpoints_learn:
  *
  * Replaces the list by the breakpoints OpenOCD has set, when it answers.
  */
 void
-oodd_breakpoints_learn (OoddBreakpoints *self)
+ood_breakpoints_learn (OodBreakpoints *self)
 {
   g_autofree char *script = ood_tcl_script_bp_list (self->target_name);
 
-  oodd_endpoint_call_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_learned,
+  ood_endpoint_call_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_learned,
                             g_object_ref (self));
 }
 
@@ -133,9 +133,9 @@ static void
 on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Change *change = user_data;
-  OoddBreakpoints *self = change->self;
+  OodBreakpoints *self = change->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodTclTargetRecord) record = oodd_endpoint_run_finish (OODD_ENDPOINT (source),
+  g_autoptr(OodTclTargetRecord) record = ood_endpoint_run_finish (OOD_ENDPOINT (source),
                                                                    result, &error);
   gint i = find (self, change->breakpoint.address);
 
@@ -159,7 +159,7 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-start_change (OoddBreakpoints *self, GDBusMethodInvocation *invocation,
+start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
               const OodTclBreakpoint *breakpoint, gboolean adding)
 {
   Change *change = g_new0 (Change, 1);
@@ -172,7 +172,7 @@ start_change (OoddBreakpoints *self, GDBusMethodInvocation *invocation,
   script = adding ? ood_tcl_script_bp_add (self->target_name, breakpoint->address,
                                            breakpoint->length, breakpoint->kind)
                   : ood_tcl_script_bp_remove (self->target_name, breakpoint->address);
-  oodd_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_change_done, change);
+  ood_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_change_done, change);
 }
 
 static gboolean
@@ -188,10 +188,10 @@ parse_kind (const char *text, OodBreakpointKind *kind)
 }
 
 static gboolean
-handle_add (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address,
+handle_add (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address,
             guint length, const char *kind_text)
 {
-  OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
+  OodBreakpoints *self = OOD_BREAKPOINTS (iface);
   OodTclBreakpoint bp = { address, length, OOD_BP_DEFAULT };
 
   if (!parse_kind (kind_text, &bp.kind))
@@ -212,9 +212,9 @@ handle_add (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 ad
 }
 
 static gboolean
-handle_remove (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address)
+handle_remove (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address)
 {
-  OoddBreakpoints *self = OODD_BREAKPOINTS (iface);
+  OodBreakpoints *self = OOD_BREAKPOINTS (iface);
   OodTclBreakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
   if (find (self, address) < 0)
@@ -227,33 +227,33 @@ handle_remove (OodBreakpoints *iface, GDBusMethodInvocation *invocation, guint64
 }
 
 static void
-oodd_breakpoints_finalize (GObject *object)
+ood_breakpoints_finalize (GObject *object)
 {
-  OoddBreakpoints *self = OODD_BREAKPOINTS (object);
+  OodBreakpoints *self = OOD_BREAKPOINTS (object);
 
   g_array_unref (self->list);
   g_free (self->target_name);
-  G_OBJECT_CLASS (oodd_breakpoints_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ood_breakpoints_parent_class)->finalize (object);
 }
 
 static void
-oodd_breakpoints_class_init (OoddBreakpointsClass *klass)
+ood_breakpoints_class_init (OodBreakpointsClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = oodd_breakpoints_finalize;
+  G_OBJECT_CLASS (klass)->finalize = ood_breakpoints_finalize;
 }
 
 static void
-oodd_breakpoints_init (OoddBreakpoints *self)
+ood_breakpoints_init (OodBreakpoints *self)
 {
   self->list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
   g_signal_connect (self, "handle-add", G_CALLBACK (handle_add), NULL);
   g_signal_connect (self, "handle-remove", G_CALLBACK (handle_remove), NULL);
 }
 
-OoddBreakpoints *
-oodd_breakpoints_new (OoddEndpoint *endpoint, const char *target_name)
+OodBreakpoints *
+ood_breakpoints_new (OodEndpoint *endpoint, const char *target_name)
 {
-  OoddBreakpoints *self = g_object_new (OODD_TYPE_BREAKPOINTS, NULL);
+  OodBreakpoints *self = g_object_new (OOD_TYPE_BREAKPOINTS, NULL);
 
   self->endpoint = endpoint;
   self->target_name = g_strdup (target_name);

@@ -14,15 +14,15 @@ G_BEGIN_DECLS
 typedef struct {
   char *name;
   char *address;
-} OoddEndpointConfig;
+} OodEndpointConfig;
 
-void       oodd_endpoint_config_free (OoddEndpointConfig *config);
-gboolean   oodd_config_check_address (const char *address,
+void       ood_endpoint_config_free (OodEndpointConfig *config);
+gboolean   ood_config_check_address (const char *address,
                                       GError    **error);
-GPtrArray *oodd_config_parse         (const char *text,
+GPtrArray *ood_config_parse         (const char *text,
                                       const char *filename,
                                       GPtrArray  *warnings);
-GPtrArray *oodd_config_load          (const char *path,
+GPtrArray *ood_config_load          (const char *path,
                                       GPtrArray  *warnings,
                                       GError    **error);
 

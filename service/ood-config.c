@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-config"
+#define G_LOG_DOMAIN "ood-config"
 
-#include "oodd-config.h"
+#include "ood-config.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -12,14 +12,14 @@ typedef struct {
   const char         *filename;
   guint               line;
   GPtrArray          *warnings;   /* (element-type utf8) */
-  GPtrArray          *endpoints;  /* (element-type OoddEndpointConfig) */
-  OoddEndpointConfig *current;    /* group being read, not yet checked */
+  GPtrArray          *endpoints;  /* (element-type OodEndpointConfig) */
+  OodEndpointConfig *current;    /* group being read, not yet checked */
   guint               current_line;
   gboolean            skipping;   /* inside a group that is not ours */
 } Parser;
 
 void
-oodd_endpoint_config_free (OoddEndpointConfig *config)
+ood_endpoint_config_free (OodEndpointConfig *config)
 {
   if (config == NULL)
     return;
@@ -29,13 +29,13 @@ oodd_endpoint_config_free (OoddEndpointConfig *config)
 }
 
 /**
- * oodd_config_check_address:
+ * ood_config_check_address:
  * @address: "host:port", port 1 to 65535; an IPv6 host in brackets
  *
  * Returns: whether @address can be connected to
  */
 gboolean
-oodd_config_check_address (const char *address, GError **error)
+ood_config_check_address (const char *address, GError **error)
 {
   g_autoptr(GSocketConnectable) connectable = NULL;
   const char *colon = strrchr (address, ':');
@@ -69,7 +69,7 @@ static gboolean
 name_taken (Parser *parser, const char *name)
 {
   for (guint i = 0; i < parser->endpoints->len; i++)
-    if (g_str_equal (((OoddEndpointConfig *) parser->endpoints->pdata[i])->name, name))
+    if (g_str_equal (((OodEndpointConfig *) parser->endpoints->pdata[i])->name, name))
       return TRUE;
   return FALSE;
 }
@@ -78,7 +78,7 @@ name_taken (Parser *parser, const char *name)
 static void
 end_group (Parser *parser)
 {
-  OoddEndpointConfig *config = g_steal_pointer (&parser->current);
+  OodEndpointConfig *config = g_steal_pointer (&parser->current);
   guint line = parser->line;
 
   if (config == NULL)
@@ -87,7 +87,7 @@ end_group (Parser *parser)
   if (config->address == NULL)
     {
       warn (parser, "endpoint '%s' has no Address; ignored", config->name);
-      oodd_endpoint_config_free (config);
+      ood_endpoint_config_free (config);
     }
   else
     g_ptr_array_add (parser->endpoints, config);
@@ -126,7 +126,7 @@ start_group (Parser *parser, const char *line)
   parser->skipping = name == NULL;
   if (name == NULL)
     return;
-  parser->current = g_new0 (OoddEndpointConfig, 1);
+  parser->current = g_new0 (OodEndpointConfig, 1);
   parser->current->name = name;
   parser->current_line = parser->line;
 }
@@ -152,7 +152,7 @@ set_key (Parser *parser, const char *line)
     warn (parser, "key outside an [Endpoint NAME] group");
   else if (!g_str_equal (key, "Address"))
     warn (parser, "unknown key '%s'", key);
-  else if (!oodd_config_check_address (value, &error))
+  else if (!ood_config_check_address (value, &error))
     warn (parser, "%s", error->message);
   else
     {
@@ -162,22 +162,22 @@ set_key (Parser *parser, const char *line)
 }
 
 /**
- * oodd_config_parse:
+ * ood_config_parse:
  * @text: the file's contents
  * @filename: for messages
  * @warnings: (element-type utf8): gets one "FILE:LINE: message" per problem
  *
- * Returns: (transfer full) (element-type OoddEndpointConfig): the valid
+ * Returns: (transfer full) (element-type OodEndpointConfig): the valid
  *   endpoints, in file order
  */
 GPtrArray *
-oodd_config_parse (const char *text, const char *filename, GPtrArray *warnings)
+ood_config_parse (const char *text, const char *filename, GPtrArray *warnings)
 {
   g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
   Parser parser = {
     .filename = filename,
     .warnings = warnings,
-    .endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) oodd_endpoint_config_free),
+    .endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free),
   };
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -199,18 +199,18 @@ oodd_config_parse (const char *text, const char *filename, GPtrArray *warnings)
 }
 
 /**
- * oodd_config_load:
+ * ood_config_load:
  * @path: the configuration file; a small local file, read at once
  *
- * Returns: (transfer full) (element-type OoddEndpointConfig): as
- *   oodd_config_parse(), or %NULL if the file cannot be read
+ * Returns: (transfer full) (element-type OodEndpointConfig): as
+ *   ood_config_parse(), or %NULL if the file cannot be read
  */
 GPtrArray *
-oodd_config_load (const char *path, GPtrArray *warnings, GError **error)
+ood_config_load (const char *path, GPtrArray *warnings, GError **error)
 {
   g_autofree char *text = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, error))
     return NULL;
-  return oodd_config_parse (text, path, warnings);
+  return ood_config_parse (text, path, warnings);
 }

@@ -15,38 +15,38 @@ typedef struct {
   guint poll_interval_ms;     /* only for an OpenOCD refusing notifications */
   guint backoff_min_ms;
   guint backoff_max_ms;
-} OoddSettings;
+} OodSettings;
 
-void oodd_settings_init_defaults (OoddSettings *settings);
+void ood_settings_init_defaults (OodSettings *settings);
 
-#define OODD_TYPE_ENDPOINT (oodd_endpoint_get_type ())
-G_DECLARE_FINAL_TYPE (OoddEndpoint, oodd_endpoint, OODD, ENDPOINT, GObject)
+#define OOD_TYPE_ENDPOINT (ood_endpoint_get_type ())
+G_DECLARE_FINAL_TYPE (OodEndpoint, ood_endpoint, OOD, ENDPOINT, GObject)
 
-OoddEndpoint *oodd_endpoint_new (GDBusObjectManagerServer *manager,
+OodEndpoint *ood_endpoint_new (GDBusObjectManagerServer *manager,
                                  const char               *name,
                                  const char               *address,
-                                 const OoddSettings       *settings);
-void        oodd_endpoint_start       (OoddEndpoint *self);
-void        oodd_endpoint_stop        (OoddEndpoint *self);
-const char *oodd_endpoint_get_name    (OoddEndpoint *self);
-const char *oodd_endpoint_get_address (OoddEndpoint *self);
-const char *oodd_endpoint_get_path    (OoddEndpoint *self);
-guint       oodd_endpoint_get_timeout (OoddEndpoint *self);
+                                 const OodSettings       *settings);
+void        ood_endpoint_start       (OodEndpoint *self);
+void        ood_endpoint_stop        (OodEndpoint *self);
+const char *ood_endpoint_get_name    (OodEndpoint *self);
+const char *ood_endpoint_get_address (OodEndpoint *self);
+const char *ood_endpoint_get_path    (OodEndpoint *self);
+guint       ood_endpoint_get_timeout (OodEndpoint *self);
 
-void                oodd_endpoint_run_async   (OoddEndpoint       *self,
+void                ood_endpoint_run_async   (OodEndpoint       *self,
                                                const char         *script,
                                                OodTclCallFlags     flags,
                                                GAsyncReadyCallback callback,
                                                gpointer            user_data);
-OodTclTargetRecord *oodd_endpoint_run_finish  (OoddEndpoint *self,
+OodTclTargetRecord *ood_endpoint_run_finish  (OodEndpoint *self,
                                                GAsyncResult *result,
                                                GError      **error);
-void                oodd_endpoint_call_async  (OoddEndpoint       *self,
+void                ood_endpoint_call_async  (OodEndpoint       *self,
                                                const char         *script,
                                                OodTclCallFlags     flags,
                                                GAsyncReadyCallback callback,
                                                gpointer            user_data);
-char               *oodd_endpoint_call_finish (OoddEndpoint *self,
+char               *ood_endpoint_call_finish (OodEndpoint *self,
                                                GAsyncResult *result,
                                                GError      **error);
 

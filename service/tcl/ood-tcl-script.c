@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-tcl"
+#define G_LOG_DOMAIN "ood-tcl"
 
 #include "ood-tcl-script.h"
 

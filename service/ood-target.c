@@ -1,30 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "openocd-target"
+#define G_LOG_DOMAIN "ood-target"
 
-#include "oodd-target.h"
+#include "ood-target.h"
 
 #include "ood-error.h"
 #include "ood-state.h"
 #include "ood-tcl-script.h"
-#include "oodd-breakpoints.h"
+#include "ood-breakpoints.h"
 
 #define DEFAULT_WAIT_HALT_MS 5000
 
-struct _OoddTarget {
-  OodTargetSkeleton  parent_instance;
+struct _OodTarget {
+  OodDbusTargetSkeleton  parent_instance;
 
-  OoddEndpoint      *endpoint;     /* owns us */
-  OodObjectSkeleton *object;
-  OoddBreakpoints   *breakpoints;
+  OodEndpoint      *endpoint;     /* owns us */
+  OodDbusObjectSkeleton *object;
+  OodBreakpoints   *breakpoints;
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
 };
 
-G_DEFINE_FINAL_TYPE (OoddTarget, oodd_target, OOD_TYPE_TARGET_SKELETON)
+G_DEFINE_FINAL_TYPE (OodTarget, ood_target, OOD_DBUS_TYPE_TARGET_SKELETON)
 
 /* One WaitHalt caller waiting for the target to halt. */
 typedef struct {
-  OoddTarget            *target;
+  OodTarget            *target;
   GDBusMethodInvocation *invocation;
   GSource               *deadline;
   guint                  timeout_ms;
@@ -32,39 +32,39 @@ typedef struct {
 
 /* One method call waiting for OpenOCD. */
 typedef struct {
-  OoddTarget            *target;
+  OodTarget            *target;
   GDBusMethodInvocation *invocation;
   gboolean               returns_state;
 } Call;
 
 const char *
-oodd_target_get_name (OoddTarget *self)
+ood_target_get_name (OodTarget *self)
 {
-  return ood_target_get_name (OOD_TARGET (self));
+  return ood_dbus_target_get_name (OOD_DBUS_TARGET (self));
 }
 
-OodObjectSkeleton *
-oodd_target_get_object (OoddTarget *self)
+OodDbusObjectSkeleton *
+ood_target_get_object (OodTarget *self)
 {
   return self->object;
 }
 
 GVariant *
-oodd_target_dup_state_dict (OoddTarget *self)
+ood_target_dup_state_dict (OodTarget *self)
 {
-  OodTarget *iface = OOD_TARGET (self);
+  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
 
-  return g_variant_ref_sink (ood_state_dict_new (ood_target_get_name (iface),
-                                                 ood_target_get_state (iface),
-                                                 ood_target_get_current_pc_valid (iface),
-                                                 ood_target_get_current_pc (iface)));
+  return g_variant_ref_sink (ood_state_dict_new (ood_dbus_target_get_name (iface),
+                                                 ood_dbus_target_get_state (iface),
+                                                 ood_dbus_target_get_current_pc_valid (iface),
+                                                 ood_dbus_target_get_current_pc (iface)));
 }
 
 /* Answers the waiter, with @error (taken) or with the current state. */
 static void
 waiter_finish (Waiter *waiter, GError *error)
 {
-  OoddTarget *self = waiter->target;
+  OodTarget *self = waiter->target;
 
   self->waiters = g_list_remove (self->waiters, waiter);
   g_source_destroy (waiter->deadline);
@@ -73,29 +73,29 @@ waiter_finish (Waiter *waiter, GError *error)
     g_dbus_method_invocation_take_error (waiter->invocation, error);
   else
       {
-      g_autoptr(GVariant) state = oodd_target_dup_state_dict (self);
-      ood_target_complete_wait_halt (OOD_TARGET (self), waiter->invocation, state);
+      g_autoptr(GVariant) state = ood_target_dup_state_dict (self);
+      ood_dbus_target_complete_wait_halt (OOD_DBUS_TARGET (self), waiter->invocation, state);
     }
   g_object_unref (waiter->invocation);
   g_free (waiter);
 }
 
 static void
-fail_waiters (OoddTarget *self, const GError *error)
+fail_waiters (OodTarget *self, const GError *error)
 {
   while (self->waiters != NULL)
     waiter_finish (self->waiters->data, g_error_copy (error));
 }
 
 static void
-wake_waiters (OoddTarget *self)
+wake_waiters (OodTarget *self)
 {
   while (self->waiters != NULL)
     waiter_finish (self->waiters->data, NULL);
 }
 
 /**
- * oodd_target_apply:
+ * ood_target_apply:
  * @record: what OpenOCD just said about this target
  *
  * Publishes @record: all changed properties go out in one
@@ -105,27 +105,27 @@ wake_waiters (OoddTarget *self)
  * Returns: whether the state or PC changed
  */
 gboolean
-oodd_target_apply (OoddTarget *self, const OodTclTargetRecord *record)
+ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
 {
-  OodTarget *iface = OOD_TARGET (self);
+  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
   gboolean changed;
 
-  changed = g_strcmp0 (ood_target_get_state (iface), record->state) != 0 ||
-            ood_target_get_current_pc_valid (iface) != record->pc_valid ||
-            ood_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
+  changed = g_strcmp0 (ood_dbus_target_get_state (iface), record->state) != 0 ||
+            ood_dbus_target_get_current_pc_valid (iface) != record->pc_valid ||
+            ood_dbus_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
   if (record->pc_error != NULL)
     g_debug ("%s: halted, but its PC could not be read: %s", record->name, record->pc_error);
 
   /* most State() calls change nothing: they then cost no property writes */
   if (changed || (record->type != NULL &&
-                  g_strcmp0 (ood_target_get_type_ (iface), record->type) != 0))
+                  g_strcmp0 (ood_dbus_target_get_target_type (iface), record->type) != 0))
     {
       g_object_freeze_notify (G_OBJECT (self));
       if (record->type != NULL)
-        ood_target_set_type_ (iface, record->type);
-      ood_target_set_state (iface, record->state);
-      ood_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
-      ood_target_set_current_pc_valid (iface, record->pc_valid);
+        ood_dbus_target_set_target_type (iface, record->type);
+      ood_dbus_target_set_state (iface, record->state);
+      ood_dbus_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
+      ood_dbus_target_set_current_pc_valid (iface, record->pc_valid);
       g_object_thaw_notify (G_OBJECT (self));
       g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
     }
@@ -136,36 +136,36 @@ oodd_target_apply (OoddTarget *self, const OodTclTargetRecord *record)
 }
 
 /**
- * oodd_target_disconnected:
+ * ood_target_disconnected:
  *
  * OpenOCD went away: the state is unknown, waiting callers fail with
  * @reason, and breakpoints are forgotten (a restarted OpenOCD has none).
  */
 void
-oodd_target_disconnected (OoddTarget *self, const GError *reason)
+ood_target_disconnected (OodTarget *self, const GError *reason)
 {
   OodTclTargetRecord unknown = {
-    .name = (char *) oodd_target_get_name (self),
-    .type = (char *) ood_target_get_type_ (OOD_TARGET (self)),
+    .name = (char *) ood_target_get_name (self),
+    .type = (char *) ood_dbus_target_get_target_type (OOD_DBUS_TARGET (self)),
     .state = (char *) OOD_STATE_UNKNOWN,
   };
 
-  oodd_target_apply (self, &unknown);
+  ood_target_apply (self, &unknown);
   fail_waiters (self, reason);
-  oodd_breakpoints_forget (self->breakpoints);
+  ood_breakpoints_forget (self->breakpoints);
 }
 
 /* Reads the target's breakpoints from OpenOCD into its Breakpoints. */
 void
-oodd_target_learn_breakpoints (OoddTarget *self)
+ood_target_learn_breakpoints (OodTarget *self)
 {
-  oodd_breakpoints_learn (self->breakpoints);
+  ood_breakpoints_learn (self->breakpoints);
 }
 
 void
-oodd_target_emit_event (OoddTarget *self, const char *event)
+ood_target_emit_event (OodTarget *self, const char *event)
 {
-  ood_target_emit_target_event (OOD_TARGET (self), event);
+  ood_dbus_target_emit_target_event (OOD_DBUS_TARGET (self), event);
 }
 
 /* The (a{sv}) reply of a method returning the state in @record. */
@@ -184,7 +184,7 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTclTargetRecord) record = NULL;
 
-  record = oodd_endpoint_run_finish (OODD_ENDPOINT (source), result, &error);
+  record = ood_endpoint_run_finish (OOD_ENDPOINT (source), result, &error);
   if (record == NULL)
     g_dbus_method_invocation_return_gerror (call->invocation, error);
   else if (call->returns_state)
@@ -199,7 +199,7 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 /* Takes @script; answers @invocation with the target's new state or with
  * nothing, as @returns_state says. */
 static gboolean
-run (OoddTarget *self, GDBusMethodInvocation *invocation, char *script,
+run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
      OodTclCallFlags flags, gboolean returns_state)
 {
   g_autofree char *owned = script;
@@ -208,89 +208,89 @@ run (OoddTarget *self, GDBusMethodInvocation *invocation, char *script,
   call->target = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->returns_state = returns_state;
-  g_debug ("%s: %s", oodd_target_get_name (self),
+  g_debug ("%s: %s", ood_target_get_name (self),
            g_dbus_method_invocation_get_method_name (invocation));
-  oodd_endpoint_run_async (self->endpoint, owned, flags, on_run_done, call);
+  ood_endpoint_run_async (self->endpoint, owned, flags, on_run_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_state (OodTarget *iface, GDBusMethodInvocation *invocation)
+handle_state (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
-  OoddTarget *self = OODD_TARGET (iface);
+  OodTarget *self = OOD_TARGET (iface);
 
-  return run (self, invocation, ood_tcl_script_state (oodd_target_get_name (self)),
+  return run (self, invocation, ood_tcl_script_state (ood_target_get_name (self)),
               OOD_TCL_CALL_SHAREABLE, TRUE);
 }
 
 static gboolean
-handle_halt (OodTarget *iface, GDBusMethodInvocation *invocation)
+handle_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
-  OoddTarget *self = OODD_TARGET (iface);
+  OodTarget *self = OOD_TARGET (iface);
 
-  return run (self, invocation, ood_tcl_script_halt (oodd_target_get_name (self)),
+  return run (self, invocation, ood_tcl_script_halt (ood_target_get_name (self)),
               OOD_TCL_CALL_NONE, TRUE);
 }
 
 /* The breakpoint of ours a step or resume would start on, if any. */
 static const OodTclBreakpoint *
-find_step_over (OoddTarget *self, gboolean at_address, guint64 address, OodTclBreakpoint *over)
+find_step_over (OodTarget *self, gboolean at_address, guint64 address, OodTclBreakpoint *over)
 {
-  OodTarget *iface = OOD_TARGET (self);
+  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
 
   if (!at_address)
     {
-      if (!ood_target_get_current_pc_valid (iface))
+      if (!ood_dbus_target_get_current_pc_valid (iface))
         return NULL;
-      address = ood_target_get_current_pc (iface);
+      address = ood_dbus_target_get_current_pc (iface);
     }
-  return oodd_breakpoints_lookup (self->breakpoints, address, over) ? over : NULL;
+  return ood_breakpoints_lookup (self->breakpoints, address, over) ? over : NULL;
 }
 
 static gboolean
-resume (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
+resume (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
   OodTclBreakpoint over;
   const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
 
   return run (self, invocation,
-              ood_tcl_script_resume (oodd_target_get_name (self), at_address, address, lift),
+              ood_tcl_script_resume (ood_target_get_name (self), at_address, address, lift),
               OOD_TCL_CALL_NONE, FALSE);
 }
 
 static gboolean
-step (OoddTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
+step (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
   OodTclBreakpoint over;
   const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
 
   return run (self, invocation,
-              ood_tcl_script_step (oodd_target_get_name (self), at_address, address, lift),
+              ood_tcl_script_step (ood_target_get_name (self), at_address, address, lift),
               OOD_TCL_CALL_NONE, TRUE);
 }
 
 static gboolean
-handle_resume (OodTarget *iface, GDBusMethodInvocation *invocation)
+handle_resume (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
-  return resume (OODD_TARGET (iface), invocation, FALSE, 0);
+  return resume (OOD_TARGET (iface), invocation, FALSE, 0);
 }
 
 static gboolean
-handle_resume_at (OodTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
+handle_resume_at (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
 {
-  return resume (OODD_TARGET (iface), invocation, TRUE, address);
+  return resume (OOD_TARGET (iface), invocation, TRUE, address);
 }
 
 static gboolean
-handle_step (OodTarget *iface, GDBusMethodInvocation *invocation)
+handle_step (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
-  return step (OODD_TARGET (iface), invocation, FALSE, 0);
+  return step (OOD_TARGET (iface), invocation, FALSE, 0);
 }
 
 static gboolean
-handle_step_at (OodTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
+handle_step_at (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint64 address)
 {
-  return step (OODD_TARGET (iface), invocation, TRUE, address);
+  return step (OOD_TARGET (iface), invocation, TRUE, address);
 }
 
 static gboolean
@@ -308,9 +308,9 @@ parse_reset_mode (const char *text, OodResetMode *mode)
 }
 
 static gboolean
-handle_reset (OodTarget *iface, GDBusMethodInvocation *invocation, const char *mode_text)
+handle_reset (OodDbusTarget *iface, GDBusMethodInvocation *invocation, const char *mode_text)
 {
-  OoddTarget *self = OODD_TARGET (iface);
+  OodTarget *self = OOD_TARGET (iface);
   OodResetMode mode;
 
   if (!parse_reset_mode (mode_text, &mode))
@@ -320,7 +320,7 @@ handle_reset (OodTarget *iface, GDBusMethodInvocation *invocation, const char *m
                                              mode_text);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  return run (self, invocation, ood_tcl_script_reset (oodd_target_get_name (self), mode),
+  return run (self, invocation, ood_tcl_script_reset (ood_target_get_name (self), mode),
               OOD_TCL_CALL_NONE, FALSE);
 }
 
@@ -335,7 +335,7 @@ on_wait_deadline (gpointer user_data)
 }
 
 static void
-add_waiter (OoddTarget *self, GDBusMethodInvocation *invocation, guint timeout_ms)
+add_waiter (OodTarget *self, GDBusMethodInvocation *invocation, guint timeout_ms)
 {
   Waiter *waiter = g_new0 (Waiter, 1);
 
@@ -349,7 +349,7 @@ add_waiter (OoddTarget *self, GDBusMethodInvocation *invocation, guint timeout_m
 }
 
 typedef struct {
-  OoddTarget            *target;
+  OodTarget            *target;
   GDBusMethodInvocation *invocation;
   guint                  timeout_ms;
 } WaitStart;
@@ -363,7 +363,7 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTclTargetRecord) record = NULL;
 
-  record = oodd_endpoint_run_finish (OODD_ENDPOINT (source), result, &error);
+  record = ood_endpoint_run_finish (OOD_ENDPOINT (source), result, &error);
   if (record == NULL)
     {
       g_dbus_method_invocation_return_gerror (start->invocation, error);
@@ -387,23 +387,23 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-handle_wait_halt (OodTarget *iface, GDBusMethodInvocation *invocation, guint timeout_ms)
+handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint timeout_ms)
 {
-  OoddTarget *self = OODD_TARGET (iface);
-  g_autofree char *script = ood_tcl_script_state (oodd_target_get_name (self));
+  OodTarget *self = OOD_TARGET (iface);
+  g_autofree char *script = ood_tcl_script_state (ood_target_get_name (self));
   WaitStart *start = g_new0 (WaitStart, 1);
 
   start->target = g_object_ref (self);
   start->invocation = g_object_ref (invocation);
   start->timeout_ms = timeout_ms != 0 ? timeout_ms : DEFAULT_WAIT_HALT_MS;
-  oodd_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_SHAREABLE, on_wait_state, start);
+  ood_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_SHAREABLE, on_wait_state, start);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
-oodd_target_dispose (GObject *object)
+ood_target_dispose (GObject *object)
 {
-  OoddTarget *self = OODD_TARGET (object);
+  OodTarget *self = OOD_TARGET (object);
   g_autoptr(GError) gone = g_error_new_literal (OOD_ERROR, OOD_ERROR_DISCONNECTED,
                                                 "the target is gone");
 
@@ -411,17 +411,17 @@ oodd_target_dispose (GObject *object)
   fail_waiters (self, gone);
   g_clear_object (&self->breakpoints);
   g_clear_object (&self->object);
-  G_OBJECT_CLASS (oodd_target_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ood_target_parent_class)->dispose (object);
 }
 
 static void
-oodd_target_class_init (OoddTargetClass *klass)
+ood_target_class_init (OodTargetClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = oodd_target_dispose;
+  G_OBJECT_CLASS (klass)->dispose = ood_target_dispose;
 }
 
 static void
-oodd_target_init (OoddTarget *self)
+ood_target_init (OodTarget *self)
 {
   g_signal_connect (self, "handle-state", G_CALLBACK (handle_state), NULL);
   g_signal_connect (self, "handle-halt", G_CALLBACK (handle_halt), NULL);
@@ -434,28 +434,28 @@ oodd_target_init (OoddTarget *self)
 }
 
 /**
- * oodd_target_new:
+ * ood_target_new:
  * @endpoint: the OpenOCD the target belongs to; it must outlive the target
  * @record: the target as OpenOCD first reported it
  *
  * Returns: (transfer full): a target with its exportable object at
  *   ENDPOINT_PATH/ESCAPED_NAME, not yet exported
  */
-OoddTarget *
-oodd_target_new (OoddEndpoint *endpoint, const OodTclTargetRecord *record)
+OodTarget *
+ood_target_new (OodEndpoint *endpoint, const OodTclTargetRecord *record)
 {
-  OoddTarget *self = g_object_new (OODD_TYPE_TARGET, NULL);
+  OodTarget *self = g_object_new (OOD_TYPE_TARGET, NULL);
   g_autofree char *escaped = g_dbus_escape_object_path (record->name);
-  g_autofree char *path = g_strdup_printf ("%s/%s", oodd_endpoint_get_path (endpoint), escaped);
+  g_autofree char *path = g_strdup_printf ("%s/%s", ood_endpoint_get_path (endpoint), escaped);
 
   self->endpoint = endpoint;
-  self->breakpoints = oodd_breakpoints_new (endpoint, record->name);
-  ood_target_set_name (OOD_TARGET (self), record->name);
-  ood_target_set_endpoint (OOD_TARGET (self), oodd_endpoint_get_name (endpoint));
-  oodd_target_apply (self, record);
+  self->breakpoints = ood_breakpoints_new (endpoint, record->name);
+  ood_dbus_target_set_name (OOD_DBUS_TARGET (self), record->name);
+  ood_dbus_target_set_endpoint (OOD_DBUS_TARGET (self), ood_endpoint_get_name (endpoint));
+  ood_target_apply (self, record);
 
-  self->object = ood_object_skeleton_new (path);
-  ood_object_skeleton_set_target (self->object, OOD_TARGET (self));
-  ood_object_skeleton_set_breakpoints (self->object, OOD_BREAKPOINTS (self->breakpoints));
+  self->object = ood_dbus_object_skeleton_new (path);
+  ood_dbus_object_skeleton_set_target (self->object, OOD_DBUS_TARGET (self));
+  ood_dbus_object_skeleton_set_breakpoints (self->object, OOD_DBUS_BREAKPOINTS (self->breakpoints));
   return self;
 }
