@@ -64,15 +64,3 @@ ood_error_normalize (const GError *error)
                         error->message);
   return g_error_new_literal (OOD_ERROR, OOD_ERROR_TARGET, error->message);
 }
-
-void
-ood_error_normalize_in_place (GError **error)
-{
-  GError *normalized;
-
-  if (error == NULL || *error == NULL)
-    return;
-  normalized = ood_error_normalize (*error);
-  g_clear_error (error);
-  *error = normalized;
-}

@@ -28,6 +28,5 @@ typedef enum {
 GQuark ood_error_quark (void);
 
 GError *ood_error_normalize (const GError *error);
-void    ood_error_normalize_in_place (GError **error);
 
 G_END_DECLS

@@ -4,13 +4,15 @@
 #include "ood-breakpoints.h"
 
 #include "ood-error.h"
+#include "ood-reply.h"
+#include "ood-tcl-script.h"
 
 #define MAX_BREAKPOINT_LENGTH 64
 
 struct _OodBreakpoints {
   OodDbusBreakpointsSkeleton parent_instance;
 
-  OodEndpoint *endpoint;   /* owns the target that owns us */
+  OodSession   *session;
   char         *target_name;
   GArray       *list;       /* (element-type OodTclBreakpoint) by address */
 };
@@ -98,7 +100,7 @@ on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(OodBreakpoints) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_endpoint_call_finish (OOD_ENDPOINT (source), result, &error);
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
   if (text == NULL)
     {
@@ -125,8 +127,8 @@ ood_breakpoints_learn (OodBreakpoints *self)
 {
   g_autofree char *script = ood_tcl_script_bp_list (self->target_name);
 
-  ood_endpoint_call_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_learned,
-                            g_object_ref (self));
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_learned,
+                          g_object_ref (self));
 }
 
 static void
@@ -135,12 +137,11 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Change *change = user_data;
   OodBreakpoints *self = change->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodTclTargetRecord) record = ood_endpoint_run_finish (OOD_ENDPOINT (source),
-                                                                   result, &error);
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   gint i = find (self, change->breakpoint.address);
 
-  if (record == NULL)
-    g_dbus_method_invocation_return_gerror (change->invocation, error);
+  if (text == NULL)
+    ood_reply_error (change->invocation, error);
   else
     {
       if (i >= 0)
@@ -172,7 +173,8 @@ start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
   script = adding ? ood_tcl_script_bp_add (self->target_name, breakpoint->address,
                                            breakpoint->length, breakpoint->kind)
                   : ood_tcl_script_bp_remove (self->target_name, breakpoint->address);
-  ood_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_NONE, on_change_done, change);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_change_done,
+                          change);
 }
 
 static gboolean
@@ -195,17 +197,14 @@ handle_add (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint6
   OodTclBreakpoint bp = { address, length, OOD_BP_DEFAULT };
 
   if (!parse_kind (kind_text, &bp.kind))
-    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                           "unknown breakpoint kind '%s' (use hw, sw or empty)",
-                                           kind_text);
+    ood_reply_invalid_args (invocation, "unknown breakpoint kind '%s' (use hw, sw or empty)",
+                            kind_text);
   else if (length == 0 || length > MAX_BREAKPOINT_LENGTH)
-    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                           "breakpoint length must be 1 to %d bytes, not %u",
-                                           MAX_BREAKPOINT_LENGTH, length);
+    ood_reply_invalid_args (invocation, "breakpoint length must be 1 to %d bytes, not %u",
+                            MAX_BREAKPOINT_LENGTH, length);
   else if (find (self, address) >= 0)
-    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                           "a breakpoint is already set at 0x%" G_GINT64_MODIFIER "x",
-                                           address);
+    ood_reply_invalid_args (invocation, "a breakpoint is already set at 0x%" G_GINT64_MODIFIER "x",
+                            address);
   else
     start_change (self, invocation, &bp, TRUE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -218,9 +217,7 @@ handle_remove (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, gui
   OodTclBreakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
   if (find (self, address) < 0)
-    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                           "no breakpoint set at 0x%" G_GINT64_MODIFIER "x",
-                                           address);
+    ood_reply_invalid_args (invocation, "no breakpoint set at 0x%" G_GINT64_MODIFIER "x", address);
   else
     start_change (self, invocation, &bp, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -233,6 +230,7 @@ ood_breakpoints_finalize (GObject *object)
 
   g_array_unref (self->list);
   g_free (self->target_name);
+  g_clear_object (&self->session);
   G_OBJECT_CLASS (ood_breakpoints_parent_class)->finalize (object);
 }
 
@@ -250,12 +248,17 @@ ood_breakpoints_init (OodBreakpoints *self)
   g_signal_connect (self, "handle-remove", G_CALLBACK (handle_remove), NULL);
 }
 
+/**
+ * ood_breakpoints_new:
+ * @session: the OpenOCD of the target
+ * @target_name: the target's name in OpenOCD
+ */
 OodBreakpoints *
-ood_breakpoints_new (OodEndpoint *endpoint, const char *target_name)
+ood_breakpoints_new (OodSession *session, const char *target_name)
 {
   OodBreakpoints *self = g_object_new (OOD_TYPE_BREAKPOINTS, NULL);
 
-  self->endpoint = endpoint;
+  self->session = g_object_ref (session);
   self->target_name = g_strdup (target_name);
   publish (self);
   return self;

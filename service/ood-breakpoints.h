@@ -2,8 +2,8 @@
 #pragma once
 
 #include "ood-generated.h"
-#include "ood-tcl-script.h"
-#include "ood-endpoint.h"
+#include "ood-session.h"
+#include "ood-tcl-types.h"
 
 G_BEGIN_DECLS
 
@@ -14,12 +14,12 @@ G_BEGIN_DECLS
 #define OOD_TYPE_BREAKPOINTS (ood_breakpoints_get_type ())
 G_DECLARE_FINAL_TYPE (OodBreakpoints, ood_breakpoints, OOD, BREAKPOINTS, OodDbusBreakpointsSkeleton)
 
-OodBreakpoints *ood_breakpoints_new    (OodEndpoint *endpoint,
-                                          const char   *target_name);
-gboolean         ood_breakpoints_lookup (OodBreakpoints *self,
-                                          guint64          address,
-                                          OodTclBreakpoint  *over);
-void             ood_breakpoints_forget (OodBreakpoints *self);
-void             ood_breakpoints_learn  (OodBreakpoints *self);
+OodBreakpoints *ood_breakpoints_new    (OodSession *session,
+                                        const char *target_name);
+gboolean        ood_breakpoints_lookup (OodBreakpoints   *self,
+                                        guint64           address,
+                                        OodTclBreakpoint *over);
+void            ood_breakpoints_forget (OodBreakpoints *self);
+void            ood_breakpoints_learn  (OodBreakpoints *self);
 
 G_END_DECLS

@@ -3,67 +3,43 @@
 
 #include "ood-endpoint.h"
 
+#include "ood-breakpoints.h"
 #include "ood-error.h"
 #include "ood-generated.h"
+#include "ood-session.h"
 #include "ood-state.h"
-#include "ood-tcl-script.h"
 #include "ood-target.h"
+#include "ood-tcl-script.h"
 
 /*
- * One OpenOCD. Two connections: "command" carries every command, one at a
- * time; "notify" only switches tcl_notifications on and then streams
- * OpenOCD's notifications, so they never interleave with replies. Each
+ * The targets of one OpenOCD, exported below the endpoint's object. Each
  * notification triggers one refresh of all targets (a notification does
- * not name its target), coalesced with any refresh not yet sent. When
- * either connection drops, both are closed, the targets go "unknown" and
- * a reconnect is scheduled with capped exponential backoff.
+ * not name its target), coalesced with any refresh not yet sent. When the
+ * session loses OpenOCD, the targets go "unknown" until it is back.
+ *
+ * Ownership: the endpoint holds its session and, in @targets, the object
+ * skeleton of each target; each skeleton owns its interfaces, which hold
+ * the session they were handed and nothing above them.
  */
-
-#define NOTIFY_MAX_WAITING 4
 
 struct _OodEndpoint {
   GObject                   parent_instance;
 
   char                     *name;
-  char                     *address;
   char                     *path;
-  OodSettings              settings;
   GDBusObjectManagerServer *manager;
-  OodDbusObjectSkeleton        *object;
-  OodDbusEndpoint              *iface;
+  OodDbusObjectSkeleton    *object;
+  OodDbusEndpoint          *iface;
+  OodSession               *session;
 
-  OodTclConnection         *command;
-  OodTclConnection         *notify;
-  GCancellable             *attempt;     /* the connect in progress */
-  GSource                  *retry;       /* next connect attempt */
-  GSource                  *deadline;    /* of the connect attempt */
-  GSource                  *poll;        /* only while polling */
-  guint                     backoff_ms;
-  gboolean                  polling;     /* OpenOCD refused notifications */
-  gboolean                  stopped;
-
-  GHashTable               *targets;     /* name → OodTarget */
+  GHashTable               *targets;     /* name → OodDbusObjectSkeleton */
   GPtrArray                *events;      /* event names awaiting a refresh */
   GSource                  *refresh_idle;
+  GSource                  *poll;        /* only while OpenOCD refuses notifications */
+  gboolean                  stopped;
 };
 
 G_DEFINE_FINAL_TYPE (OodEndpoint, ood_endpoint, G_TYPE_OBJECT)
-
-static void connect_now (OodEndpoint *self);
-static void request_refresh (OodEndpoint *self);
-
-void
-ood_settings_init_defaults (OodSettings *settings)
-{
-  *settings = (OodSettings) {
-    .command_timeout_ms = 10000,
-    .connect_timeout_ms = 5000,
-    .max_waiting = 4096,
-    .poll_interval_ms = 1000,
-    .backoff_min_ms = 100,
-    .backoff_max_ms = 5000,
-  };
-}
 
 const char *
 ood_endpoint_get_name (OodEndpoint *self)
@@ -74,33 +50,47 @@ ood_endpoint_get_name (OodEndpoint *self)
 const char *
 ood_endpoint_get_address (OodEndpoint *self)
 {
-  return self->address;
+  return ood_session_get_address (self->session);
 }
 
-const char *
-ood_endpoint_get_path (OodEndpoint *self)
+static OodTarget *
+target_of (OodDbusObjectSkeleton *object)
 {
-  return self->path;
+  return OOD_TARGET (ood_dbus_object_peek_target (OOD_DBUS_OBJECT (object)));
 }
 
-guint
-ood_endpoint_get_timeout (OodEndpoint *self)
+static OodBreakpoints *
+breakpoints_of (OodDbusObjectSkeleton *object)
 {
-  return self->settings.command_timeout_ms;
+  return OOD_BREAKPOINTS (ood_dbus_object_peek_breakpoints (OOD_DBUS_OBJECT (object)));
 }
 
-/* Replaces the timer in @slot by one calling @func in @ms, or by none. */
-static void
-set_timer (OodEndpoint *self, GSource **slot, guint ms, GSourceFunc func)
+/* The targets' objects, as a list that stays valid while targets go. */
+static GPtrArray *
+dup_objects (OodEndpoint *self)
 {
-  if (*slot != NULL)
-    g_source_destroy (*slot);
-  g_clear_pointer (slot, g_source_unref);
-  if (func == NULL)
-    return;
-  *slot = g_timeout_source_new (ms);
-  g_source_set_callback (*slot, func, self, NULL);
-  g_source_attach (*slot, g_main_context_get_thread_default ());
+  GPtrArray *objects = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->targets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (objects, g_object_ref (value));
+  return objects;
+}
+
+/* The targets' names, as a list that stays valid while targets go. */
+static GPtrArray *
+dup_names (OodEndpoint *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->targets);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, g_strdup (key));
+  return names;
 }
 
 /* ---- targets ------------------------------------------------------------ */
@@ -114,8 +104,7 @@ publish_target_list (OodEndpoint *self)
 
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (
-                                G_DBUS_OBJECT (ood_target_get_object (value))));
+    g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
   g_ptr_array_sort (paths, (GCompareFunc) g_strcmp0);
   g_ptr_array_add (paths, NULL);
   ood_dbus_endpoint_set_targets (self->iface, (const char *const *) paths->pdata);
@@ -123,25 +112,41 @@ publish_target_list (OodEndpoint *self)
 }
 
 static void
-remove_target (OodEndpoint *self, OodTarget *target)
+remove_target (OodEndpoint *self, const char *name)
 {
-  const char *path = g_dbus_object_get_object_path (G_DBUS_OBJECT (ood_target_get_object (target)));
+  OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, name);
 
-  g_info ("%s: target %s is gone", self->name, ood_target_get_name (target));
-  g_dbus_object_manager_server_unexport (self->manager, path);
-  g_hash_table_remove (self->targets, ood_target_get_name (target));
+  g_info ("%s: target %s is gone", self->name, name);
+  g_dbus_object_manager_server_unexport (self->manager,
+                                         g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
+  g_hash_table_remove (self->targets, name);
+}
+
+/* The object of a new target, with every interface a target has, each
+ * handed the session. */
+static OodDbusObjectSkeleton *
+target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
+{
+  g_autofree char *escaped = g_dbus_escape_object_path (record->name);
+  g_autofree char *path = g_strdup_printf ("%s/%s", self->path, escaped);
+  g_autoptr(OodBreakpoints) breakpoints = ood_breakpoints_new (self->session, record->name);
+  g_autoptr(OodTarget) target = ood_target_new (self->session, self->name, record, breakpoints);
+  OodDbusObjectSkeleton *object = ood_dbus_object_skeleton_new (path);
+
+  ood_dbus_object_skeleton_set_target (object, OOD_DBUS_TARGET (target));
+  ood_dbus_object_skeleton_set_breakpoints (object, OOD_DBUS_BREAKPOINTS (breakpoints));
+  return object;
 }
 
 static void
 add_target (OodEndpoint *self, const OodTclTargetRecord *record)
 {
-  OodTarget *target = ood_target_new (self, record);
+  OodDbusObjectSkeleton *object = target_object_new (self, record);
 
   g_info ("%s: target %s (%s) is %s", self->name, record->name,
           record->type != NULL ? record->type : "type unknown", record->state);
-  g_hash_table_insert (self->targets, g_strdup (record->name), target);
-  g_dbus_object_manager_server_export (self->manager,
-                                       G_DBUS_OBJECT_SKELETON (ood_target_get_object (target)));
+  g_hash_table_insert (self->targets, g_strdup (record->name), object);
+  g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (object));
 }
 
 static gboolean
@@ -158,30 +163,28 @@ record_listed (GPtrArray *records, const char *name)
 static GPtrArray *
 reconcile (OodEndpoint *self, GPtrArray *records)
 {
-  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
-  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) names = dup_names (self);
   gboolean membership_changed = FALSE;
-  GHashTableIter iter;
-  gpointer value;
 
-  g_hash_table_iter_init (&iter, self->targets);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (!record_listed (records, ood_target_get_name (value)))
-      g_ptr_array_add (stale, g_object_ref (value));
-  for (guint i = 0; i < stale->len; i++, membership_changed = TRUE)
-    remove_target (self, stale->pdata[i]);
+  for (guint i = 0; i < names->len; i++)
+    if (!record_listed (records, names->pdata[i]))
+      {
+        remove_target (self, names->pdata[i]);
+        membership_changed = TRUE;
+      }
 
   for (guint i = 0; i < records->len; i++)
     {
       OodTclTargetRecord *record = records->pdata[i];
-      OodTarget *target = g_hash_table_lookup (self->targets, record->name);
-      if (target == NULL)
+      OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, record->name);
+      if (object == NULL)
         {
           add_target (self, record);
           membership_changed = TRUE;
         }
-      else if (ood_target_apply (target, record))
-        g_ptr_array_add (changed, target);
+      else if (ood_target_apply (target_of (object), record))
+        g_ptr_array_add (changed, g_object_ref (target_of (object)));
     }
   if (membership_changed)
     publish_target_list (self);
@@ -193,11 +196,11 @@ reconcile (OodEndpoint *self, GPtrArray *records)
 static void
 deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *changed)
 {
+  g_autoptr(GPtrArray) all = NULL;
+
   for (guint i = 0; events != NULL && i < events->len; i++)
     {
       const char *event = events->pdata[i];
-      GHashTableIter iter;
-      gpointer value;
 
       if (changed->len > 0)
         {
@@ -205,153 +208,19 @@ deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *changed)
             ood_target_emit_event (changed->pdata[j], event);
           continue;
         }
-      g_hash_table_iter_init (&iter, self->targets);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        ood_target_emit_event (value, event);
+      if (all == NULL)
+        all = dup_objects (self);
+      for (guint j = 0; j < all->len; j++)
+        ood_target_emit_event (target_of (all->pdata[j]), event);
     }
-}
-
-/* ---- commands ----------------------------------------------------------- */
-
-/* Turns a wrapped reply into its result text, or an error. */
-static char *
-unwrap (const char *reply, GError **error)
-{
-  const char *text;
-  gint code;
-  g_autofree char *valid = NULL;
-
-  if (!ood_tcl_parse_wrapped (reply, &code, &text))
-    {
-      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed reply from OpenOCD");
-      return NULL;
-    }
-  if (code == 0)
-    return g_strdup (text);
-  valid = g_strstrip (g_utf8_make_valid (text, -1));
-  if (g_str_equal (valid, OOD_TCL_NOT_HALTED_MARK))
-    g_set_error_literal (error, OOD_ERROR, OOD_ERROR_NOT_HALTED, "target is not halted");
-  else if (valid[0] == '\0')
-    g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD command failed (code %d)", code);
-  else
-    g_set_error_literal (error, OOD_ERROR, OOD_ERROR_TARGET, valid);
-  return NULL;
-}
-
-/* The result text of a wrapped script's reply, or an error. */
-static char *
-finish_unwrapped (GObject *source, GAsyncResult *result, GError **error)
-{
-  g_autofree char *reply = ood_tcl_connection_call_finish (OOD_TCL_CONNECTION (source), result,
-                                                           error);
-
-  return reply != NULL ? unwrap (reply, error) : NULL;
-}
-
-static void
-on_run_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  OodEndpoint *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = finish_unwrapped (source, result, &error);
-  OodTclTargetRecord *record = text != NULL ? ood_tcl_parse_record (text, &error) : NULL;
-  OodTarget *target;
-
-  if (record == NULL)
-    {
-      g_task_return_error (task, ood_error_normalize (error));
-      return;
-    }
-  target = g_hash_table_lookup (self->targets, record->name);
-  if (target != NULL)
-    ood_target_apply (target, record);
-  g_task_return_pointer (task, record, (GDestroyNotify) ood_tcl_target_record_free);
-}
-
-/* Sends @script on the command connection, @on_reply getting @task; or
- * fails @task at once when there is no connection. */
-static void
-send_script (OodEndpoint *self, GTask *task, const char *script, OodTclCallFlags flags,
-             GAsyncReadyCallback on_reply)
-{
-  if (self->command == NULL)
-    {
-      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                               "not connected to OpenOCD at %s", self->address);
-      g_object_unref (task);
-      return;
-    }
-  ood_tcl_connection_call_async (self->command, script, flags, self->settings.command_timeout_ms,
-                                 on_reply, task);
-}
-
-/**
- * ood_endpoint_run_async:
- * @script: a script answering one target record (ood-tcl-script.h)
- *
- * Runs @script on the command connection. On success the record is
- * applied to its target before the caller hears of it.
- */
-void
-ood_endpoint_run_async (OodEndpoint *self, const char *script, OodTclCallFlags flags,
-                         GAsyncReadyCallback callback, gpointer user_data)
-{
-  GTask *task = g_task_new (self, NULL, callback, user_data);
-
-  g_task_set_source_tag (task, ood_endpoint_run_async);
-  send_script (self, task, script, flags, on_run_reply);
-}
-
-OodTclTargetRecord *
-ood_endpoint_run_finish (OodEndpoint *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-on_call_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  char *text = finish_unwrapped (source, result, &error);
-
-  if (text == NULL)
-    g_task_return_error (task, ood_error_normalize (error));
-  else
-    g_task_return_pointer (task, text, g_free);
-}
-
-/**
- * ood_endpoint_call_async:
- * @script: a wrapped script (ood-tcl-script.h) answering any text
- *
- * Runs @script on the command connection; the result is its text.
- */
-void
-ood_endpoint_call_async (OodEndpoint *self, const char *script, OodTclCallFlags flags,
-                          GAsyncReadyCallback callback, gpointer user_data)
-{
-  GTask *task = g_task_new (self, NULL, callback, user_data);
-
-  g_task_set_source_tag (task, ood_endpoint_call_async);
-  send_script (self, task, script, flags, on_call_reply);
-}
-
-char *
-ood_endpoint_call_finish (OodEndpoint *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ---- refresh ------------------------------------------------------------ */
 
 typedef struct {
   OodEndpoint *self;
-  GPtrArray    *events;
-  gboolean      first;   /* the refresh that completes a connect */
+  GPtrArray   *events;
+  gboolean     first;   /* the refresh that completes a connect */
 } Refresh;
 
 static void
@@ -365,11 +234,10 @@ refresh_free (Refresh *refresh)
 static void
 mark_connected (OodEndpoint *self)
 {
-  self->backoff_ms = self->settings.backoff_min_ms;
   ood_dbus_endpoint_set_connected (self->iface, TRUE);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
-  g_message ("%s: connected to OpenOCD at %s, %u targets", self->name, self->address,
-             g_hash_table_size (self->targets));
+  g_message ("%s: connected to OpenOCD at %s, %u targets", self->name,
+             ood_endpoint_get_address (self), g_hash_table_size (self->targets));
 }
 
 /* OpenOCD, not the service, knows which breakpoints are set: after a
@@ -378,12 +246,10 @@ mark_connected (OodEndpoint *self)
 static void
 learn_breakpoints (OodEndpoint *self)
 {
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GPtrArray) objects = dup_objects (self);
 
-  g_hash_table_iter_init (&iter, self->targets);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    ood_target_learn_breakpoints (value);
+  for (guint i = 0; i < objects->len; i++)
+    ood_breakpoints_learn (breakpoints_of (objects->pdata[i]));
 }
 
 static void
@@ -392,10 +258,12 @@ on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   Refresh *done = user_data;
   OodEndpoint *self = done->self;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = finish_unwrapped (source, result, &error);
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
 
-  if (records == NULL)
+  if (self->stopped)
+    ;
+  else if (records == NULL)
     {
       if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
         g_warning ("%s: cannot refresh targets: %s", self->name, error->message);
@@ -426,8 +294,9 @@ refresh (OodEndpoint *self, GPtrArray *events, gboolean first)
   data->self = g_object_ref (self);
   data->events = events;
   data->first = first;
-  ood_tcl_connection_call_async (self->command, script, OOD_TCL_CALL_SHAREABLE,
-                                 self->settings.command_timeout_ms, on_refresh_reply, data);
+  ood_session_call_async (self->session, script,
+                          OOD_SESSION_CALL_SHAREABLE | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                          on_refresh_reply, data);
 }
 
 static gboolean
@@ -437,7 +306,7 @@ on_refresh_idle (gpointer user_data)
   GPtrArray *events = g_steal_pointer (&self->events);
 
   g_clear_pointer (&self->refresh_idle, g_source_unref);
-  if (self->command != NULL)
+  if (ood_session_is_open (self->session))
     refresh (self, events, FALSE);
   else
     g_clear_pointer (&events, g_ptr_array_unref);
@@ -458,25 +327,27 @@ request_refresh (OodEndpoint *self)
 }
 
 static void
-on_notification (OodTclConnection *connection, const char *message, gpointer user_data)
+drop_source (GSource **slot)
+{
+  if (*slot != NULL)
+    g_source_destroy (*slot);
+  g_clear_pointer (slot, g_source_unref);
+}
+
+/* ---- the session's signals ---------------------------------------------- */
+
+static void
+on_notification (OodSession *session, gint kind, const char *value, gpointer user_data)
 {
   OodEndpoint *self = user_data;
-  OodTclNotification notification = { 0 };
 
-  (void) connection;
-  if (!ood_tcl_parse_notification (message, &notification))
-    {
-      g_debug ("%s: ignoring malformed notification", self->name);
-      return;
-    }
-  g_debug ("%s: notification %d %s", self->name, notification.kind, notification.value);
-  if (notification.kind == OOD_TCL_NOTIFY_EVENT)
+  (void) session;
+  if (kind == OOD_TCL_NOTIFY_EVENT)
     {
       if (self->events == NULL)
         self->events = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (self->events, g_steal_pointer (&notification.value));
+      g_ptr_array_add (self->events, g_strdup (value));
     }
-  ood_tcl_notification_clear (&notification);
   request_refresh (self);
 }
 
@@ -485,82 +356,23 @@ on_poll (gpointer user_data)
 {
   OodEndpoint *self = user_data;
 
-  if (self->command != NULL)
+  if (ood_session_is_open (self->session))
     refresh (self, NULL, FALSE);
   return G_SOURCE_CONTINUE;
 }
 
-/* ---- connection life cycle ----------------------------------------------- */
-
-static gboolean
-on_reconnect_timer (gpointer user_data)
+static void
+on_notifications_refused (OodSession *session, const GError *reason, gpointer user_data)
 {
   OodEndpoint *self = user_data;
+  guint interval = ood_session_get_settings (session)->poll_interval_ms;
 
-  g_clear_pointer (&self->retry, g_source_unref);
-  connect_now (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-close_quietly (OodEndpoint *self, OodTclConnection *connection, const GError *reason)
-{
-  if (connection == NULL)
-    return;
-  g_signal_handlers_disconnect_by_data (connection, self);
-  ood_tcl_connection_close (connection, reason);
-}
-
-static void
-drop_connections (OodEndpoint *self, const GError *reason)
-{
-  g_autoptr(OodTclConnection) command = g_steal_pointer (&self->command);
-  g_autoptr(OodTclConnection) notify = g_steal_pointer (&self->notify);
-
-  if (self->attempt != NULL)
-    g_cancellable_cancel (self->attempt);
-  g_clear_object (&self->attempt);
-  close_quietly (self, command, reason);
-  close_quietly (self, notify, reason);
-  set_timer (self, &self->deadline, 0, NULL);
-  set_timer (self, &self->poll, 0, NULL);
-  self->polling = FALSE;
-  g_clear_pointer (&self->events, g_ptr_array_unref);
-}
-
-static void
-mark_disconnected (OodEndpoint *self, const GError *reason)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  ood_dbus_endpoint_set_connected (self->iface, FALSE);
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
-  g_hash_table_iter_init (&iter, self->targets);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    ood_target_disconnected (value, reason);
-}
-
-static void
-on_closed (OodTclConnection *connection, const GError *reason, gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-  g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                                                "lost OpenOCD at %s: %s", self->address,
-                                                reason->message);
-
-  (void) connection;
-  if (ood_dbus_endpoint_get_connected (self->iface))
-    g_warning ("%s: %s", self->name, disconnected->message);
-  else
-    g_debug ("%s: %s", self->name, disconnected->message);
-  drop_connections (self, disconnected);
-  mark_disconnected (self, disconnected);
-  if (self->stopped)
-    return;
-  set_timer (self, &self->retry, self->backoff_ms, on_reconnect_timer);
-  g_debug ("%s: next attempt in %u ms", self->name, self->backoff_ms);
-  self->backoff_ms = MIN (self->backoff_ms * 2, self->settings.backoff_max_ms);
+  g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
+             self->name, reason->message, interval);
+  drop_source (&self->poll);
+  self->poll = g_timeout_source_new (interval);
+  g_source_set_callback (self->poll, on_poll, self, NULL);
+  g_source_attach (self->poll, g_main_context_get_thread_default ());
 }
 
 static void
@@ -568,88 +380,50 @@ on_version (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(OodEndpoint) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = finish_unwrapped (source, result, &error);
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
-  if (text == NULL)
+  if (text == NULL || self->stopped)
     return;
   ood_dbus_endpoint_set_version (self->iface, g_strstrip (text));
 }
 
+/* A new connection: learn the version, then export the targets. */
 static void
-on_notifications_on (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(OodEndpoint) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = finish_unwrapped (source, result, &error);
-
-  if (text != NULL || self->notify == NULL ||
-      g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
-    return;
-  g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
-             self->name, error->message, self->settings.poll_interval_ms);
-  self->polling = TRUE;
-  set_timer (self, &self->poll, self->settings.poll_interval_ms, on_poll);
-}
-
-static void
-on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(OodEndpoint) self = user_data;
-  OodTclConnection *connection = OOD_TCL_CONNECTION (source);
-  g_autoptr(GError) error = NULL;
-
-  if (!ood_tcl_connection_connect_finish (connection, result, &error))
-    ood_tcl_connection_close (connection, error);
-  else if (self->command != NULL && ood_tcl_connection_is_open (self->command) &&
-           self->notify != NULL && ood_tcl_connection_is_open (self->notify))
-    set_timer (self, &self->deadline, 0, NULL);
-}
-
-static gboolean
-on_connect_deadline (gpointer user_data)
+on_opened (OodSession *session, gpointer user_data)
 {
   OodEndpoint *self = user_data;
-
-  g_clear_pointer (&self->deadline, g_source_unref);
-  g_debug ("%s: connecting to %s timed out", self->name, self->address);
-  g_cancellable_cancel (self->attempt);
-  return G_SOURCE_REMOVE;
-}
-
-static OodTclConnection *
-open_connection (OodEndpoint *self, guint max_waiting)
-{
-  OodTclConnection *connection = ood_tcl_connection_new (max_waiting);
-
-  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), self);
-  ood_tcl_connection_connect_async (connection, self->address, self->attempt, on_connected,
-                                    g_object_ref (self));
-  return connection;
-}
-
-/* Opens both connections and queues what a new connection needs: the
- * version, notifications, and the first refresh that exports targets. */
-static void
-connect_now (OodEndpoint *self)
-{
   g_autofree char *version = ood_tcl_script_version ();
-  g_autofree char *notifications = ood_tcl_script_notifications_on ();
 
-  g_debug ("%s: connecting to %s", self->name, self->address);
-  self->attempt = g_cancellable_new ();
-  self->command = open_connection (self, self->settings.max_waiting);
-  self->notify = open_connection (self, NOTIFY_MAX_WAITING);
-  g_signal_connect (self->notify, "notification", G_CALLBACK (on_notification), self);
-  set_timer (self, &self->deadline, self->settings.connect_timeout_ms, on_connect_deadline);
-
-  ood_tcl_connection_call_async (self->notify, notifications, OOD_TCL_CALL_NONE,
-                                 self->settings.command_timeout_ms, on_notifications_on,
-                                 g_object_ref (self));
-  ood_tcl_connection_call_async (self->command, version, OOD_TCL_CALL_NONE,
-                                 self->settings.command_timeout_ms, on_version,
-                                 g_object_ref (self));
+  ood_session_call_async (session, version, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_version,
+                          g_object_ref (self));
   refresh (self, NULL, TRUE);
 }
+
+/* The connection is lost: until it is back (and the lists are read
+ * again) the targets' state and breakpoints are unknown. */
+static void
+on_closed (OodSession *session, const GError *reason, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+  g_autoptr(GPtrArray) objects = dup_objects (self);
+
+  (void) session;
+  if (ood_dbus_endpoint_get_connected (self->iface))
+    g_warning ("%s: %s", self->name, reason->message);
+  else
+    g_debug ("%s: %s", self->name, reason->message);
+  drop_source (&self->poll);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+  ood_dbus_endpoint_set_connected (self->iface, FALSE);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+  for (guint i = 0; i < objects->len; i++)
+    {
+      ood_target_disconnected (target_of (objects->pdata[i]), reason);
+      ood_breakpoints_forget (breakpoints_of (objects->pdata[i]));
+    }
+}
+
+/* ---- life cycle --------------------------------------------------------- */
 
 /**
  * ood_endpoint_start:
@@ -660,7 +434,7 @@ void
 ood_endpoint_start (OodEndpoint *self)
 {
   g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (self->object));
-  connect_now (self);
+  ood_session_start (self->session);
 }
 
 /**
@@ -672,27 +446,18 @@ ood_endpoint_start (OodEndpoint *self)
 void
 ood_endpoint_stop (OodEndpoint *self)
 {
-  g_autoptr(GError) stopped = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                                           "endpoint %s was removed", self->name);
-  g_autoptr(GPtrArray) targets = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GPtrArray) names = NULL;
 
   if (self->stopped)
     return;
+  ood_session_stop (self->session);
   self->stopped = TRUE;
-  drop_connections (self, stopped);
-  set_timer (self, &self->retry, 0, NULL);
-  mark_disconnected (self, stopped);
-  if (self->refresh_idle != NULL)
-    g_source_destroy (self->refresh_idle);
-  g_clear_pointer (&self->refresh_idle, g_source_unref);
-  targets = g_ptr_array_new_with_free_func (g_object_unref);
-  g_hash_table_iter_init (&iter, self->targets);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (targets, g_object_ref (value));
-  for (guint i = 0; i < targets->len; i++)
-    remove_target (self, targets->pdata[i]);
+  g_signal_handlers_disconnect_by_data (self->session, self);
+  drop_source (&self->refresh_idle);
+  drop_source (&self->poll);
+  names = dup_names (self);
+  for (guint i = 0; i < names->len; i++)
+    remove_target (self, names->pdata[i]);
   g_dbus_object_manager_server_unexport (self->manager, self->path);
 }
 
@@ -701,7 +466,10 @@ ood_endpoint_dispose (GObject *object)
 {
   OodEndpoint *self = OOD_ENDPOINT (object);
 
-  ood_endpoint_stop (self);
+  if (self->session != NULL)
+    ood_endpoint_stop (self);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+  g_clear_object (&self->session);
   g_clear_object (&self->iface);
   g_clear_object (&self->object);
   g_clear_object (&self->manager);
@@ -715,7 +483,6 @@ ood_endpoint_finalize (GObject *object)
 
   g_hash_table_unref (self->targets);
   g_free (self->name);
-  g_free (self->address);
   g_free (self->path);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->finalize (object);
 }
@@ -743,20 +510,24 @@ ood_endpoint_init (OodEndpoint *self)
  */
 OodEndpoint *
 ood_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const char *address,
-                   const OodSettings *settings)
+                  const OodSettings *settings)
 {
   OodEndpoint *self = g_object_new (OOD_TYPE_ENDPOINT, NULL);
   g_autofree char *escaped = g_dbus_escape_object_path (name);
   const char *no_targets[] = { NULL };
 
   self->name = g_strdup (name);
-  self->address = g_strdup (address);
-  self->settings = *settings;
-  self->backoff_ms = settings->backoff_min_ms;
   self->manager = g_object_ref (manager);
   self->path = g_strdup_printf ("%s/%s",
                                 g_dbus_object_manager_get_object_path (G_DBUS_OBJECT_MANAGER (manager)),
                                 escaped);
+  self->session = ood_session_new (name, address, settings);
+  g_signal_connect (self->session, "opened", G_CALLBACK (on_opened), self);
+  g_signal_connect (self->session, "closed", G_CALLBACK (on_closed), self);
+  g_signal_connect (self->session, "notification", G_CALLBACK (on_notification), self);
+  g_signal_connect (self->session, "notifications-refused",
+                    G_CALLBACK (on_notifications_refused), self);
+
   self->iface = ood_dbus_endpoint_skeleton_new ();
   ood_dbus_endpoint_set_name (self->iface, name);
   ood_dbus_endpoint_set_address (self->iface, address);

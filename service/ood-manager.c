@@ -147,6 +147,13 @@ ood_manager_stop (OodManager *self)
   g_hash_table_remove_all (self->endpoints);
 }
 
+/* The ObjectManager at /org/openocd, under which everything is exported. */
+GDBusObjectManagerServer *
+ood_manager_get_server (OodManager *self)
+{
+  return self->server;
+}
+
 static void
 ood_manager_dispose (GObject *object)
 {

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "ood-endpoint.h"
+#include "ood-settings.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +22,6 @@ OodManager *ood_manager_new    (GDBusConnection    *bus,
 gboolean     ood_manager_load   (OodManager *self,
                                   GError     **error);
 void         ood_manager_stop   (OodManager *self);
+GDBusObjectManagerServer *ood_manager_get_server (OodManager *self);
 
 G_END_DECLS

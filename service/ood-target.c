@@ -4,18 +4,17 @@
 #include "ood-target.h"
 
 #include "ood-error.h"
+#include "ood-reply.h"
 #include "ood-state.h"
 #include "ood-tcl-script.h"
-#include "ood-breakpoints.h"
 
 #define DEFAULT_WAIT_HALT_MS 5000
 
 struct _OodTarget {
   OodDbusTargetSkeleton  parent_instance;
 
-  OodEndpoint      *endpoint;     /* owns us */
-  OodDbusObjectSkeleton *object;
-  OodBreakpoints   *breakpoints;
+  OodSession       *session;
+  OodBreakpoints   *breakpoints;  /* its sibling in the object, for step-overs */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
 };
@@ -37,16 +36,20 @@ typedef struct {
   gboolean               returns_state;
 } Call;
 
+/* What callers of a target that vanished meanwhile hear. */
+static const GError *
+gone_error (void)
+{
+  static GError gone = { 0, OOD_ERROR_DISCONNECTED, (char *) "the target is gone" };
+
+  gone.domain = OOD_ERROR;
+  return &gone;
+}
+
 const char *
 ood_target_get_name (OodTarget *self)
 {
   return ood_dbus_target_get_name (OOD_DBUS_TARGET (self));
-}
-
-OodDbusObjectSkeleton *
-ood_target_get_object (OodTarget *self)
-{
-  return self->object;
 }
 
 GVariant *
@@ -70,9 +73,12 @@ waiter_finish (Waiter *waiter, GError *error)
   g_source_destroy (waiter->deadline);
   g_source_unref (waiter->deadline);
   if (error != NULL)
-    g_dbus_method_invocation_take_error (waiter->invocation, error);
+    {
+      ood_reply_error (waiter->invocation, error);
+      g_error_free (error);
+    }
   else
-      {
+    {
       g_autoptr(GVariant) state = ood_target_dup_state_dict (self);
       ood_dbus_target_complete_wait_halt (OOD_DBUS_TARGET (self), waiter->invocation, state);
     }
@@ -138,8 +144,8 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
 /**
  * ood_target_disconnected:
  *
- * OpenOCD went away: the state is unknown, waiting callers fail with
- * @reason, and breakpoints are forgotten (a restarted OpenOCD has none).
+ * OpenOCD went away: the state is unknown and waiting callers fail with
+ * @reason.
  */
 void
 ood_target_disconnected (OodTarget *self, const GError *reason)
@@ -152,14 +158,6 @@ ood_target_disconnected (OodTarget *self, const GError *reason)
 
   ood_target_apply (self, &unknown);
   fail_waiters (self, reason);
-  ood_breakpoints_forget (self->breakpoints);
-}
-
-/* Reads the target's breakpoints from OpenOCD into its Breakpoints. */
-void
-ood_target_learn_breakpoints (OodTarget *self)
-{
-  ood_breakpoints_learn (self->breakpoints);
 }
 
 void
@@ -184,10 +182,12 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTclTargetRecord) record = NULL;
 
-  record = ood_endpoint_run_finish (OOD_ENDPOINT (source), result, &error);
+  record = ood_session_run_finish (OOD_SESSION (source), result, &error);
   if (record == NULL)
-    g_dbus_method_invocation_return_gerror (call->invocation, error);
-  else if (call->returns_state)
+    ood_reply_error (call->invocation, error);
+  else if (call->target->gone)
+    ood_reply_error (call->invocation, gone_error ());
+  else if ((void) ood_target_apply (call->target, record), call->returns_state)
     g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
@@ -200,7 +200,7 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
  * nothing, as @returns_state says. */
 static gboolean
 run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
-     OodTclCallFlags flags, gboolean returns_state)
+     OodSessionCallFlags flags, gboolean returns_state)
 {
   g_autofree char *owned = script;
   Call *call = g_new0 (Call, 1);
@@ -210,7 +210,7 @@ run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
   call->returns_state = returns_state;
   g_debug ("%s: %s", ood_target_get_name (self),
            g_dbus_method_invocation_get_method_name (invocation));
-  ood_endpoint_run_async (self->endpoint, owned, flags, on_run_done, call);
+  ood_session_run_async (self->session, owned, flags, NULL, on_run_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -220,7 +220,7 @@ handle_state (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
   OodTarget *self = OOD_TARGET (iface);
 
   return run (self, invocation, ood_tcl_script_state (ood_target_get_name (self)),
-              OOD_TCL_CALL_SHAREABLE, TRUE);
+              OOD_SESSION_CALL_SHAREABLE, TRUE);
 }
 
 static gboolean
@@ -229,7 +229,7 @@ handle_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
   OodTarget *self = OOD_TARGET (iface);
 
   return run (self, invocation, ood_tcl_script_halt (ood_target_get_name (self)),
-              OOD_TCL_CALL_NONE, TRUE);
+              OOD_SESSION_CALL_NONE, TRUE);
 }
 
 /* The breakpoint of ours a step or resume would start on, if any. */
@@ -255,7 +255,7 @@ resume (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address,
 
   return run (self, invocation,
               ood_tcl_script_resume (ood_target_get_name (self), at_address, address, lift),
-              OOD_TCL_CALL_NONE, FALSE);
+              OOD_SESSION_CALL_NONE, FALSE);
 }
 
 static gboolean
@@ -266,7 +266,7 @@ step (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, g
 
   return run (self, invocation,
               ood_tcl_script_step (ood_target_get_name (self), at_address, address, lift),
-              OOD_TCL_CALL_NONE, TRUE);
+              OOD_SESSION_CALL_NONE, TRUE);
 }
 
 static gboolean
@@ -315,13 +315,12 @@ handle_reset (OodDbusTarget *iface, GDBusMethodInvocation *invocation, const cha
 
   if (!parse_reset_mode (mode_text, &mode))
     {
-      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                             "unknown reset mode '%s' (use halt, run or init)",
-                                             mode_text);
+      ood_reply_invalid_args (invocation, "unknown reset mode '%s' (use halt, run or init)",
+                              mode_text);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   return run (self, invocation, ood_tcl_script_reset (ood_target_get_name (self), mode),
-              OOD_TCL_CALL_NONE, FALSE);
+              OOD_SESSION_CALL_NONE, FALSE);
 }
 
 static gboolean
@@ -363,21 +362,21 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTclTargetRecord) record = NULL;
 
-  record = ood_endpoint_run_finish (OOD_ENDPOINT (source), result, &error);
+  record = ood_session_run_finish (OOD_SESSION (source), result, &error);
   if (record == NULL)
     {
-      g_dbus_method_invocation_return_gerror (start->invocation, error);
-      g_object_unref (start->invocation);
-    }
-  else if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
-    {
-      g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
+      ood_reply_error (start->invocation, error);
       g_object_unref (start->invocation);
     }
   else if (start->target->gone)
     {
-      g_dbus_method_invocation_return_error_literal (start->invocation, OOD_ERROR,
-                                                     OOD_ERROR_DISCONNECTED, "the target is gone");
+      ood_reply_error (start->invocation, gone_error ());
+      g_object_unref (start->invocation);
+    }
+  else if ((void) ood_target_apply (start->target, record),
+           g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
+    {
+      g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
       g_object_unref (start->invocation);
     }
   else
@@ -396,7 +395,8 @@ handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint
   start->target = g_object_ref (self);
   start->invocation = g_object_ref (invocation);
   start->timeout_ms = timeout_ms != 0 ? timeout_ms : DEFAULT_WAIT_HALT_MS;
-  ood_endpoint_run_async (self->endpoint, script, OOD_TCL_CALL_SHAREABLE, on_wait_state, start);
+  ood_session_run_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_wait_state,
+                         start);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -404,13 +404,10 @@ static void
 ood_target_dispose (GObject *object)
 {
   OodTarget *self = OOD_TARGET (object);
-  g_autoptr(GError) gone = g_error_new_literal (OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                                                "the target is gone");
-
   self->gone = TRUE;
-  fail_waiters (self, gone);
+  fail_waiters (self, gone_error ());
   g_clear_object (&self->breakpoints);
-  g_clear_object (&self->object);
+  g_clear_object (&self->session);
   G_OBJECT_CLASS (ood_target_parent_class)->dispose (object);
 }
 
@@ -435,27 +432,23 @@ ood_target_init (OodTarget *self)
 
 /**
  * ood_target_new:
- * @endpoint: the OpenOCD the target belongs to; it must outlive the target
+ * @session: the OpenOCD the target belongs to
+ * @endpoint_name: the endpoint's name, for the Endpoint property
  * @record: the target as OpenOCD first reported it
+ * @breakpoints: the target's org.openocd.Breakpoints, exported beside it
  *
- * Returns: (transfer full): a target with its exportable object at
- *   ENDPOINT_PATH/ESCAPED_NAME, not yet exported
+ * Returns: (transfer full): the interface, to be added to an object
  */
 OodTarget *
-ood_target_new (OodEndpoint *endpoint, const OodTclTargetRecord *record)
+ood_target_new (OodSession *session, const char *endpoint_name, const OodTclTargetRecord *record,
+                OodBreakpoints *breakpoints)
 {
   OodTarget *self = g_object_new (OOD_TYPE_TARGET, NULL);
-  g_autofree char *escaped = g_dbus_escape_object_path (record->name);
-  g_autofree char *path = g_strdup_printf ("%s/%s", ood_endpoint_get_path (endpoint), escaped);
 
-  self->endpoint = endpoint;
-  self->breakpoints = ood_breakpoints_new (endpoint, record->name);
+  self->session = g_object_ref (session);
+  self->breakpoints = g_object_ref (breakpoints);
   ood_dbus_target_set_name (OOD_DBUS_TARGET (self), record->name);
-  ood_dbus_target_set_endpoint (OOD_DBUS_TARGET (self), ood_endpoint_get_name (endpoint));
+  ood_dbus_target_set_endpoint (OOD_DBUS_TARGET (self), endpoint_name);
   ood_target_apply (self, record);
-
-  self->object = ood_dbus_object_skeleton_new (path);
-  ood_dbus_object_skeleton_set_target (self->object, OOD_DBUS_TARGET (self));
-  ood_dbus_object_skeleton_set_breakpoints (self->object, OOD_DBUS_BREAKPOINTS (self->breakpoints));
   return self;
 }

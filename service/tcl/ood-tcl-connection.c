@@ -21,6 +21,7 @@ typedef struct {
   guint      timeout_ms;
   gboolean   shareable;
   GPtrArray *tasks;    /* (element-type GTask) */
+  guint      counted;  /* of @tasks, those counted against max_waiting */
 } Request;
 
 struct _OodTclConnection {
@@ -37,7 +38,7 @@ struct _OodTclConnection {
   GSource           *read_source;   /* attached for the connection's life */
   GSource           *write_source;  /* only while the socket buffer is full */
   GSource           *timeout_source;
-  guint              waiting;       /* callers in queue and in flight */
+  guint              waiting;       /* counted callers in queue and in flight */
   guint              max_waiting;
   gboolean           closed;
 };
@@ -62,7 +63,7 @@ static void
 request_complete (OodTclConnection *self, Request *request, const char *reply,
                   const GError *error)
 {
-  self->waiting -= request->tasks->len;
+  self->waiting -= request->counted;
   for (guint i = 0; i < request->tasks->len; i++)
     {
       GTask *task = g_ptr_array_index (request->tasks, i);
@@ -405,7 +406,7 @@ ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTc
                                "not connected to OpenOCD");
       return;
     }
-  if (self->waiting >= self->max_waiting)
+  if ((flags & OOD_TCL_CALL_UNCOUNTED) == 0 && self->waiting >= self->max_waiting)
     {
       g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_BUSY,
                                "%u commands are already waiting for OpenOCD", self->waiting);
@@ -419,7 +420,11 @@ ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTc
       g_queue_push_tail (&self->queue, request);
     }
   g_ptr_array_add (request->tasks, g_steal_pointer (&task));
-  self->waiting++;
+  if ((flags & OOD_TCL_CALL_UNCOUNTED) == 0)
+    {
+      request->counted++;
+      self->waiting++;
+    }
   send_next (self);
 }
 
@@ -434,12 +439,6 @@ gboolean
 ood_tcl_connection_is_open (OodTclConnection *self)
 {
   return self->socket != NULL && !self->closed;
-}
-
-guint
-ood_tcl_connection_get_waiting (OodTclConnection *self)
-{
-  return self->waiting;
 }
 
 static void

@@ -24,6 +24,9 @@ typedef enum {
   /* The command only reads: callers asking for the very same script while
    * an earlier copy is still waiting to be sent share its round trip. */
   OOD_TCL_CALL_SHAREABLE = 1 << 0,
+  /* Not counted against max_waiting, and never refused as Busy: for the
+   * owner's own work, which callers must not be able to crowd out. */
+  OOD_TCL_CALL_UNCOUNTED = 1 << 1,
 } OodTclCallFlags;
 
 OodTclConnection *ood_tcl_connection_new (guint max_waiting);
@@ -50,6 +53,5 @@ char    *ood_tcl_connection_call_finish    (OodTclConnection *self,
 void     ood_tcl_connection_close          (OodTclConnection *self,
                                             const GError     *reason);
 gboolean ood_tcl_connection_is_open        (OodTclConnection *self);
-guint    ood_tcl_connection_get_waiting    (OodTclConnection *self);
 
 G_END_DECLS

@@ -200,19 +200,27 @@ ood_tcl_script_reset (const char *target, OodResetMode mode)
   return control (target, "", commands[mode]);
 }
 
+/* A breakpoint change leaves the state as it was: no record is read. */
+static char *
+change (const char *target, const char *command)
+{
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; capture {%s}", command);
+  return wrap_target (target, body);
+}
+
 char *
 ood_tcl_script_bp_add (const char *target, guint64 address, guint length, OodBreakpointKind kind)
 {
   g_autofree char *command = g_strdup_printf ("bp 0x%" G_GINT64_MODIFIER "x %u%s",
                                               address, length, bp_kind_flag (kind));
-  return control (target, "", command);
+  return change (target, command);
 }
 
 char *
 ood_tcl_script_bp_remove (const char *target, guint64 address)
 {
   g_autofree char *command = g_strdup_printf ("rbp 0x%" G_GINT64_MODIFIER "x", address);
-  return control (target, "", command);
+  return change (target, command);
 }
 
 /* Answers OpenOCD's own listing of the target's breakpoints (see

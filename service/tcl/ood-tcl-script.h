@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ood-tcl-types.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -16,26 +18,6 @@ G_BEGIN_DECLS
 /* The error text a script returns for an operation that needs a halted
  * target while the target is not halted. */
 #define OOD_TCL_NOT_HALTED_MARK "ood-dbus: target not halted"
-
-typedef enum {
-  OOD_RESET_HALT,
-  OOD_RESET_RUN,
-  OOD_RESET_INIT,
-} OodResetMode;
-
-typedef enum {
-  OOD_BP_DEFAULT,
-  OOD_BP_HARDWARE,
-  OOD_BP_SOFTWARE,
-} OodBreakpointKind;
-
-/* A breakpoint in OpenOCD; as a step or resume's @over argument, the one
- * to lift before, and put back after, starting on it (length 0: none). */
-typedef struct {
-  guint64           address;
-  guint             length;
-  OodBreakpointKind kind;
-} OodTclBreakpoint;
 
 char *ood_tcl_quote (const char *text);
 

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ood-settings.h"
+#include "ood-tcl-connection.h"
+#include "ood-tcl-parse.h"
+
+G_BEGIN_DECLS
+
+/*
+ * One OpenOCD: the transport every exported interface of its targets
+ * shares. Two Tcl connections: "command" carries every command, one at a
+ * time; "notify" only switches tcl_notifications on and then streams
+ * OpenOCD's notifications, so they never interleave with replies. When
+ * either connection drops, both are closed and a reconnect follows with
+ * capped exponential backoff.
+ *
+ * Scripts are the wrapped ones of ood-tcl-script.h; their replies are
+ * unwrapped here, and every error a call gives is already in the public
+ * domain (OOD_ERROR or G_IO_ERROR_CANCELLED).
+ *
+ * Signals, all on the thread-default main context of ood_session_start():
+ * - "opened": new connections are being made; commands may be queued.
+ * - "closed" (GError *reason): both connections are gone; calls in flight
+ *   failed with OOD_ERROR_DISCONNECTED. A reconnect is scheduled unless
+ *   the session was stopped.
+ * - "notification" (gint OodTclNotifyKind, const char *value)
+ * - "notifications-refused" (GError *reason): this OpenOCD streams no
+ *   notifications; whoever needs fresh state must poll.
+ */
+
+#define OOD_TYPE_SESSION (ood_session_get_type ())
+G_DECLARE_FINAL_TYPE (OodSession, ood_session, OOD, SESSION, GObject)
+
+typedef enum {
+  OOD_SESSION_CALL_NONE = 0,
+  /* The script only reads: callers asking for the very same script while
+   * an earlier copy is still waiting share its round trip. */
+  OOD_SESSION_CALL_SHAREABLE = 1 << 0,
+  /* The service's own work (refreshes, learning breakpoints): it does not
+   * count against the callers' limit, so callers cannot starve it. */
+  OOD_SESSION_CALL_HOUSEKEEPING = 1 << 1,
+} OodSessionCallFlags;
+
+OodSession *ood_session_new (const char        *name,
+                             const char        *address,
+                             const OodSettings *settings);
+
+void         ood_session_start       (OodSession *self);
+void         ood_session_stop        (OodSession *self);
+gboolean     ood_session_is_open     (OodSession *self);
+const char  *ood_session_get_name    (OodSession *self);
+const char  *ood_session_get_address (OodSession *self);
+const OodSettings *ood_session_get_settings (OodSession *self);
+
+void     ood_session_call_async  (OodSession         *self,
+                                  const char         *script,
+                                  OodSessionCallFlags flags,
+                                  GCancellable       *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer            user_data);
+char    *ood_session_call_finish (OodSession   *self,
+                                  GAsyncResult *result,
+                                  GError      **error);
+
+void                ood_session_run_async  (OodSession         *self,
+                                            const char         *script,
+                                            OodSessionCallFlags flags,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+OodTclTargetRecord *ood_session_run_finish (OodSession   *self,
+                                            GAsyncResult *result,
+                                            GError      **error);
+
+G_END_DECLS

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#include "ood-settings.h"
+
+void
+ood_settings_init_defaults (OodSettings *settings)
+{
+  *settings = (OodSettings) {
+    .command_timeout_ms = 10000,
+    .connect_timeout_ms = 5000,
+    .max_waiting = 4096,
+    .poll_interval_ms = 1000,
+    .backoff_min_ms = 100,
+    .backoff_max_ms = 5000,
+  };
+}

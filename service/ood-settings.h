@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The daemon's tunables, from its command line; shared by every session. */
+typedef struct {
+  guint command_timeout_ms;   /* how long OpenOCD may take to answer */
+  guint connect_timeout_ms;
+  guint max_waiting;          /* callers queued per OpenOCD before Busy */
+  guint poll_interval_ms;     /* only for an OpenOCD refusing notifications */
+  guint backoff_min_ms;
+  guint backoff_max_ms;
+} OodSettings;
+
+void ood_settings_init_defaults (OodSettings *settings);
+
+G_END_DECLS
