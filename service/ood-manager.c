@@ -4,6 +4,7 @@
 #include "ood-manager.h"
 
 #include "ood-config.h"
+#include "ood-endpoint.h"
 
 /*
  * The set of endpoints, exported under one ObjectManager at /org/openocd.

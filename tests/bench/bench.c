@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -209,14 +210,6 @@ proc_cpu_s (GPid pid)
                    g_ascii_strtoull (fields[12], NULL, 10)) / (double) sysconf (_SC_CLK_TCK);
 }
 
-static gint64
-status_field (const char *text, const char *key)
-{
-  const char *p = strstr (text, key);
-
-  return p != NULL ? g_ascii_strtoll (p + strlen (key), NULL, 10) : 0;
-}
-
 static ProcSample
 proc_sample (GPid pid)
 {
@@ -226,8 +219,8 @@ proc_sample (GPid pid)
 
   if (g_file_get_contents (status_path, &status, NULL, NULL))
     {
-      s.hwm_kib = status_field (status, "VmHWM:");
-      s.rss_kib = status_field (status, "VmRSS:");
+      s.hwm_kib = (gint64) ood_test_status_field (status, "VmHWM");
+      s.rss_kib = (gint64) ood_test_status_field (status, "VmRSS");
     }
   return s;
 }
@@ -1089,70 +1082,72 @@ print_table (void)
     }
 }
 
+/* A figure to three decimals, as the table prints it; null when there is none. */
 static void
-json_string (GString *out, const char *s)
+json_add_number (JsonBuilder *builder, const char *member, double v)
 {
-  g_string_append_c (out, '"');
-  for (; *s; s++)
-    {
-      if (*s == '"' || *s == '\\')
-        g_string_append_printf (out, "\\%c", *s);
-      else if ((guchar) *s < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *s);
-      else
-        g_string_append_c (out, *s);
-    }
-  g_string_append_c (out, '"');
+  json_builder_set_member_name (builder, member);
+  if (isnan (v) || isinf (v))
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_double_value (builder, round (v * 1000.0) / 1000.0);
 }
 
+/* @text, or null where the row has no target. */
 static void
-json_number (GString *out, double v)
+json_add_target_string (JsonBuilder *builder, const char *member, const Row *row,
+                        const char *text)
 {
-  if (isnan (v) || isinf (v))
-    g_string_append (out, "null");
+  json_builder_set_member_name (builder, member);
+  if (row->cmp == CMP_NONE)
+    json_builder_add_null_value (builder);
   else
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.3f", v));
-    }
+    json_builder_add_string_value (builder, text);
 }
 
 static void
 print_json (void)
 {
-  g_autoptr(GString) out = g_string_new ("{\n  \"quick\": ");
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
 
-  g_string_append (out, opt_quick ? "true" : "false");
-  g_string_append_printf (out, ",\n  \"cpus\": %u,\n  \"results\": [\n", g_get_num_processors ());
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "quick");
+  json_builder_add_boolean_value (builder, opt_quick);
+  json_builder_set_member_name (builder, "cpus");
+  json_builder_add_int_value (builder, g_get_num_processors ());
+  json_builder_set_member_name (builder, "results");
+  json_builder_begin_array (builder);
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = rows->pdata[i];
       g_autofree char *t = target_text (row);
 
-      g_string_append (out, "    {\"figure\": ");
-      json_string (out, row->figure);
-      g_string_append (out, ", \"name\": ");
-      json_string (out, row->name);
-      g_string_append (out, ", \"unit\": ");
-      json_string (out, row->unit);
-      g_string_append (out, ", \"median\": ");
-      json_number (out, row->median);
-      g_string_append (out, ", \"p99\": ");
-      json_number (out, row->p99);
-      g_string_append_printf (out, ", \"n\": %d, \"target\": ", row->n);
-      if (row->cmp == CMP_NONE)
-        g_string_append (out, "null");
-      else
-        json_string (out, t);
-      g_string_append (out, ", \"status\": ");
-      if (row->cmp == CMP_NONE)
-        g_string_append (out, "null");
-      else
-        json_string (out, row_status (row));
-      g_string_append (out, i + 1 < rows->len ? "},\n" : "}\n");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "figure");
+      json_builder_add_string_value (builder, row->figure);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, row->name);
+      json_builder_set_member_name (builder, "unit");
+      json_builder_add_string_value (builder, row->unit);
+      json_add_number (builder, "median", row->median);
+      json_add_number (builder, "p99", row->p99);
+      json_builder_set_member_name (builder, "n");
+      json_builder_add_int_value (builder, row->n);
+      json_add_target_string (builder, "target", row, t);
+      json_add_target_string (builder, "status", row, row_status (row));
+      json_builder_end_object (builder);
     }
-  g_string_append (out, "  ]\n}\n");
-  g_print ("%s", out->str);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
 }
 
 /* ---- main ---- */

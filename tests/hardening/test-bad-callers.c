@@ -19,6 +19,8 @@
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-state.h"
+#include "ood-test-dbus.h"
+#include "ood-test-proc.h"
 
 #define FLOOD_CALLS        10000
 /* dbus-daemon refuses more than max_replies_per_connection (128) pending
@@ -34,14 +36,7 @@
 static gsize
 rss_kib (GPid pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents (path, &status, NULL, NULL))
-    return 0;
-  line = strstr (status, "\nVmRSS:");
-  return line != NULL ? (gsize) g_ascii_strtoull (line + 7, NULL, 10) : 0;
+  return (gsize) ood_test_proc_status_field (pid, "VmRSS");
 }
 
 static void
@@ -374,28 +369,6 @@ ignore_reply (GObject *source, GAsyncResult *result, G_GNUC_UNUSED gpointer user
                                                              result, NULL);
 }
 
-typedef struct {
-  GVariant *reply;
-  GError   *error;
-  gboolean  done;
-} Pending;
-
-static void
-on_pending_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Pending *pending = user_data;
-
-  pending->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                  &pending->error);
-  pending->done = TRUE;
-}
-
-static gboolean
-pending_done (gpointer user_data)
-{
-  return ((Pending *) user_data)->done;
-}
-
 
 static void
 test_disconnect (void)
@@ -404,7 +377,7 @@ test_disconnect (void)
   g_autofree char *path = ood_service_fixture_dup_target_path (fixture, 0);
   GDBusConnection *bus = ood_service_fixture_get_bus (fixture);
   g_autoptr(GError) error = NULL;
-  Pending pending = { 0 };
+  OodTestPending pending = { 0 };
 
   for (guint round = 0; round < 3; round++)
     {
@@ -444,11 +417,11 @@ test_disconnect (void)
     call_ok (fresh, path, "Resume");
     g_dbus_connection_call (fresh, "org.openocd", path, "org.openocd.Target", "WaitHalt",
                             g_variant_new ("(u)", 5000), G_VARIANT_TYPE ("(a{sv})"),
-                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_pending_done, &pending);
+                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, ood_test_pending_done, &pending);
     g_usleep (100000);
     halted = call (fresh, path, "org.openocd.Target", "Halt", NULL, 10000, &error);
     g_assert_no_error (error);
-    g_assert_true (ood_test_wait_for (pending_done, &pending, 10000));
+    g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &pending, 10000));
     g_assert_no_error (pending.error);
     g_assert_nonnull (pending.reply);
     {
@@ -537,31 +510,31 @@ test_wait_halt_max (void)
   GDBusConnection *bus = ood_service_fixture_get_bus (fixture);
   g_autoptr(GDBusConnection) waiter = new_client (fixture);
   g_autoptr(GError) error = NULL;
-  Pending pending = { 0 };
-  Pending dropped = { 0 };
+  OodTestPending pending = { 0 };
+  OodTestPending dropped = { 0 };
 
   call_ok (bus, path, "Resume");
   g_dbus_connection_call (waiter, "org.openocd", path, "org.openocd.Target", "WaitHalt",
                           g_variant_new ("(u)", 0xFFFFFFFFu), NULL, G_DBUS_CALL_FLAGS_NONE,
-                          G_MAXINT, NULL, on_pending_done, &pending);
+                          G_MAXINT, NULL, ood_test_pending_done, &pending);
   /* one more from a client that then goes away */
   {
     g_autoptr(GDBusConnection) rude = new_client (fixture);
     g_dbus_connection_call (rude, "org.openocd", path, "org.openocd.Target", "WaitHalt",
                             g_variant_new ("(u)", 0xFFFFFFFFu), NULL, G_DBUS_CALL_FLAGS_NONE,
-                            -1, NULL, on_pending_done, &dropped);
+                            -1, NULL, ood_test_pending_done, &dropped);
     g_dbus_connection_flush_sync (rude, NULL, NULL);
     g_usleep (200000);
     g_dbus_connection_close_sync (rude, NULL, NULL);
   }
-  ood_test_wait_for (pending_done, &pending, 1000);
+  ood_test_wait_for (ood_test_pending_is_done, &pending, 1000);
   g_assert_false (pending.done);   /* still waiting, not timed out at once */
   call_ok (bus, path, "State");
   assert_alive (fixture);
 
   /* SIGTERM with the wait pending: a clean exit, and the caller gets an error */
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
-  g_assert_true (ood_test_wait_for (pending_done, &pending, 10000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &pending, 10000));
   g_assert_null (pending.reply);
   g_assert_nonnull (pending.error);
   g_clear_error (&pending.error);

@@ -33,25 +33,11 @@ static const Case cases[] = {
   { "dollar", "pwn$::env(HOME)[set ::ood_pwned 1][file mkdir ", "]" },
 };
 
-static char *
-tcl (OodTestbed *testbed, const char *command)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OodTestTcl) connection = ood_test_tcl_connect (ood_testbed_get_tcl_port (testbed),
-                                                           &error);
-  char *reply;
-
-  g_assert_no_error (error);
-  reply = ood_test_tcl_eval (connection, command, &error);
-  g_assert_no_error (error);
-  return g_strstrip (reply);
-}
-
 static void
 assert_nothing_ran (OodServiceFixture *fixture, const char *marker, const char *when)
 {
-  g_autofree char *exists = tcl (ood_service_fixture_get_testbed (fixture, 0),
-                                 "info exists ::ood_pwned");
+  g_autofree char *exists = ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fixture, 0),
+                                                  "info exists ::ood_pwned");
 
   if (!g_str_equal (exists, "0") || g_file_test (marker, G_FILE_TEST_EXISTS))
     g_error ("part of the target name was evaluated by OpenOCD (%s): info exists ::ood_pwned "
@@ -62,8 +48,8 @@ assert_nothing_ran (OodServiceFixture *fixture, const char *marker, const char *
 static gboolean
 something_ran (OodServiceFixture *fixture, const char *marker)
 {
-  g_autofree char *exists = tcl (ood_service_fixture_get_testbed (fixture, 0),
-                                 "info exists ::ood_pwned");
+  g_autofree char *exists = ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fixture, 0),
+                                                  "info exists ::ood_pwned");
 
   return !g_str_equal (exists, "0") || g_file_test (marker, G_FILE_TEST_EXISTS);
 }
@@ -85,14 +71,14 @@ assert_reset_ran_nothing (OodServiceFixture *fixture, const char *marker, const 
 
   if (!something_ran (fixture, marker))
     return;
-  g_free (tcl (testbed, "unset ::ood_pwned"));
+  g_free (ood_test_tcl_eval_on (testbed, "unset ::ood_pwned"));
   g_rmdir (marker);
-  ignored = tcl (testbed, direct);
+  ignored = ood_test_tcl_eval_on (testbed, direct);
   if (!something_ran (fixture, marker))
     assert_nothing_ran (fixture, marker, when);   /* fails: the daemon did it */
   g_test_message ("%s: the name was evaluated, but OpenOCD's own '%s' on its Tcl port "
                   "evaluates it too; not the daemon's doing", when, direct);
-  g_free (tcl (testbed, "unset ::ood_pwned"));
+  g_free (ood_test_tcl_eval_on (testbed, "unset ::ood_pwned"));
   g_rmdir (marker);
 }
 

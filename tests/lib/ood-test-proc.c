@@ -3,12 +3,45 @@
 
 #include <string.h>
 
-static guint64
-status_number (const char *text, const char *key)
+/**
+ * ood_test_status_field:
+ * @status: the text of a /proc/PID/status (or /proc/PID/task/TID/status)
+ * @key: a field's name without the colon, e.g. "VmRSS"
+ *
+ * Returns: the number that starts the field's value (kB for the Vm* fields),
+ *   0 when there is no such field
+ */
+guint64
+ood_test_status_field (const char *status, const char *key)
 {
-  const char *p = strstr (text, key);
+  gsize len = strlen (key);
+  const char *line = status;
 
-  return p != NULL ? g_ascii_strtoull (p + strlen (key), NULL, 10) : 0;
+  while (line != NULL)
+    {
+      if (strncmp (line, key, len) == 0 && line[len] == ':')
+        return g_ascii_strtoull (line + len + 1, NULL, 10);
+      line = strchr (line, '\n');
+      if (line != NULL)
+        line++;
+    }
+  return 0;
+}
+
+/**
+ * ood_test_proc_status_field:
+ *
+ * Returns: field @key of /proc/@pid/status as ood_test_status_field() reads
+ *   it, 0 when the process is gone
+ */
+guint64
+ood_test_proc_status_field (GPid pid, const char *key)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *status = NULL;
+
+  return g_file_get_contents (path, &status, NULL, NULL) ? ood_test_status_field (status, key)
+                                                         : 0;
 }
 
 /**
@@ -37,8 +70,8 @@ ood_test_thread_switches (GPid pid)
       name = strstr (text, "Name:\t");
       name = name != NULL ? name + strlen ("Name:\t") : "?";
       switches = g_new (guint64, 1);
-      *switches = status_number (text, "\nvoluntary_ctxt_switches:") +
-                  status_number (text, "\nnonvoluntary_ctxt_switches:");
+      *switches = ood_test_status_field (text, "voluntary_ctxt_switches") +
+                  ood_test_status_field (text, "nonvoluntary_ctxt_switches");
       g_hash_table_insert (threads, g_strdup_printf ("%s (%.*s)", tid, (int) strcspn (name, "\n"),
                                                      name),
                            switches);

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Context switches of a process's threads, from /proc, for the tests and
- * the benchmark that prove an idle daemon sleeps. */
+/* A process's /proc/PID/status fields (its memory), and the context
+ * switches of its threads, for the tests and the benchmark that prove a
+ * daemon stays small and an idle one sleeps. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+guint64     ood_test_status_field     (const char *status,
+                                       const char *key);
+guint64     ood_test_proc_status_field (GPid        pid,
+                                        const char *key);
 
 GHashTable *ood_test_thread_switches  (GPid        pid);
 guint64     ood_test_switches_between (GHashTable *before,

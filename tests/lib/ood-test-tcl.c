@@ -95,6 +95,19 @@ ood_test_tcl_eval (OodTestTcl *tcl, const char *command, GError **error)
   return reply;
 }
 
+char *
+ood_test_tcl_eval_on (OodTestbed *tb, const char *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (tb), &error);
+  char *reply;
+
+  g_assert_no_error (error);
+  reply = ood_test_tcl_eval (tcl, command, &error);
+  g_assert_no_error (error);
+  return g_strstrip (reply);
+}
+
 void
 ood_test_tcl_free (OodTestTcl *tcl)
 {

@@ -286,6 +286,15 @@ ood_testbed_get_target_name (OodTestbed *tb)
   return tb->target_name;
 }
 
+/* The name the target gets from the next ood_testbed_start_openocd() on:
+ * an OpenOCD restarted on the same port with another target list. */
+void
+ood_testbed_set_target_name (OodTestbed *tb, const char *name)
+{
+  g_free (tb->target_name);
+  tb->target_name = g_strdup (name);
+}
+
 int
 ood_testbed_get_sim_pid (OodTestbed *tb)
 {

@@ -25,6 +25,7 @@ guint16 ood_testbed_get_tcl_port (OodTestbed *tb);
 guint16 ood_testbed_get_sim_port (OodTestbed *tb);
 char *ood_testbed_get_address (OodTestbed *tb);
 const char *ood_testbed_get_target_name (OodTestbed *tb);
+void ood_testbed_set_target_name (OodTestbed *tb, const char *name);
 /* The simulator's process id, or 0. */
 int ood_testbed_get_sim_pid (OodTestbed *tb);
 /* The simulator's stderr so far. */
@@ -41,6 +42,9 @@ OodTestTcl *ood_test_tcl_connect (guint16 port, GError **error);
 char *ood_test_tcl_eval (OodTestTcl *tcl, const char *command, GError **error);
 void ood_test_tcl_free (OodTestTcl *tcl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestTcl, ood_test_tcl_free)
+/* What @tb's OpenOCD answers @command on a connection of its own, stripped;
+ * asserts that connecting and evaluating succeed. */
+char *ood_test_tcl_eval_on (OodTestbed *tb, const char *command);
 
 /* Quotes any string as one Tcl word (backslash-escapes non-alphanumerics). */
 char *ood_test_tcl_quote (const char *s);

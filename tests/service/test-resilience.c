@@ -16,6 +16,7 @@
  *   sighup-reload          a configuration reload with a bad line
  */
 #include "ood-service-fixture.h"
+#include "ood-test-dbus.h"
 #include "ood-test-proc.h"
 #include "ood-error.h"
 #include "ood-state.h"
@@ -35,44 +36,13 @@
 
 /* ---- calls ---------------------------------------------------------------- */
 
-typedef struct {
-  gboolean  done;
-  GVariant *reply;
-  GError   *error;
-  gint64    done_at;
-} Pending;
-
-static void
-pending_clear (Pending *pending)
-{
-  g_clear_pointer (&pending->reply, g_variant_unref);
-  g_clear_error (&pending->error);
-}
-
-static void
-on_pending_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Pending *pending = user_data;
-
-  pending->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                  &pending->error);
-  pending->done_at = g_get_monotonic_time ();
-  pending->done = TRUE;
-}
-
-static gboolean
-pending_done (gpointer user_data)
-{
-  return ((Pending *) user_data)->done;
-}
-
 static void
 call_async (GDBusConnection *bus, const char *path, const char *iface, const char *method,
-            GVariant *params, Pending *pending)
+            GVariant *params, OodTestPending *pending)
 {
   g_dbus_connection_call (bus, "org.openocd", path, iface, method, params, NULL,
                           G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
-                          on_pending_done, pending);
+                          ood_test_pending_done, pending);
 }
 
 static GVariant *
@@ -82,26 +52,6 @@ call_sync (GDBusConnection *bus, const char *path, const char *iface, const char
   return g_dbus_connection_call_sync (bus, "org.openocd", path, iface, method, params, NULL,
                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
                                       error);
-}
-
-/* The D-Bus error name of @error, e.g. "org.openocd.Error.Busy". */
-static char *
-error_name (const GError *error)
-{
-  char *name = g_dbus_error_get_remote_error (error);
-
-  return name != NULL ? name : g_strdup_printf ("(local: %s)", error->message);
-}
-
-static void
-assert_dbus_error (const GError *error, const char *expected)
-{
-  g_autofree char *name = NULL;
-
-  g_assert_nonnull (error);
-  name = error_name (error);
-  if (g_strcmp0 (name, expected) != 0)
-    g_error ("expected %s, got %s: %s", expected, name, error->message);
 }
 
 /* Unpacks a "(a{sv})" state reply, checking it names riscv.cpu. */
@@ -598,7 +548,7 @@ test_kill_during_wait_halt (void)
   GDBusConnection *bus;
   g_autofree char *path = NULL;
   EndpointRef endpoint;
-  Pending wait = { 0 };
+  OodTestPending wait = { 0 };
   gint64 killed_at;
   double elapsed;
 
@@ -618,15 +568,15 @@ test_kill_during_wait_halt (void)
 
   killed_at = g_get_monotonic_time ();
   ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fixture, 0), SIGKILL);
-  g_assert_true (ood_test_wait_for (pending_done, &wait, 8000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &wait, 8000));
   elapsed = (double) (wait.done_at - killed_at) / 1000.0;
   g_test_message ("WaitHalt failed %.1f ms after kill -9 of OpenOCD: %s", elapsed,
                   wait.error != NULL ? wait.error->message : "(no error)");
-  assert_dbus_error (wait.error, "org.openocd.Error.Disconnected");
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (wait.error, "org.openocd.Error.Disconnected");
   g_assert_cmpfloat (elapsed, <, 2000.0);
   assert_service_alive (fixture);
   g_assert_true (ood_test_wait_for (disconnected, &endpoint, 5000));
-  pending_clear (&wait);
+  ood_test_pending_clear (&wait);
 
   restart_and_check (fixture, 0);
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
@@ -681,7 +631,7 @@ sort_reply (CallKind kind, GVariant *reply, const GError *error, const char *all
       g_string_append_printf (problems, "%s: wrong reply %s\n", what, text);
       return OUTCOME_OTHER;
     }
-  name = error_name (error);
+  name = ood_test_dbus_error_name (error);
   if (g_str_equal (name, allowed_error))
     return OUTCOME_ALLOWED_ERROR;
   g_string_append_printf (problems, "%s: %s: %s\n", what, name, error->message);
@@ -823,7 +773,7 @@ test_two_endpoints (void)
     g_autoptr(GError) local = NULL;
     g_autoptr(GVariant) reply = target_call (bus, "/org/openocd/board0/riscv_2ecpu", "State",
                                              NULL, &local);
-    assert_dbus_error (local, "org.openocd.Error.Disconnected");
+    OOD_TEST_ASSERT_DBUS_ERROR_NAME (local, "org.openocd.Error.Disconnected");
   }
 
   /* board1 carries on */
@@ -1145,7 +1095,7 @@ test_stalled_openocd (void)
   elapsed = ms_since (start);
   g_test_message ("Halt failed after %.0f ms: %s", elapsed,
                   error != NULL ? error->message : "(no error)");
-  assert_dbus_error (error, "org.openocd.Error.Timeout");
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Timeout");
   g_assert_cmpfloat (elapsed, >=, 500.0);
   g_assert_cmpfloat (elapsed, <, 3000.0);
   assert_serving_again (fake, path, g_get_monotonic_time ());
@@ -1166,7 +1116,7 @@ test_garbage_reply (void)
                   "which answers a halt with bytes that are no reply");
   reply = target_call (fake->bus, path, "Halt", NULL, &error);
   g_test_message ("Halt failed: %s", error != NULL ? error->message : "(no error)");
-  assert_dbus_error (error, "org.openocd.Error.Target");
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Target");
   g_assert_nonnull (strstr (error->message, "malformed reply"));
   assert_serving_again (fake, path, g_get_monotonic_time ());
   g_assert_true (endpoint_connected (fake->bus, "/org/openocd/default"));
@@ -1256,7 +1206,7 @@ test_sighup_reload (void)
   const char *target1 = "/org/openocd/board1/riscv_2ecpu";
   Board board1;
   PathWatch watch;
-  Pending wait = { 0 };
+  OodTestPending wait = { 0 };
   guint subscription;
   GPid pid;
 
@@ -1307,7 +1257,7 @@ test_sighup_reload (void)
   run_for (50);
   g_assert_false (wait.done);
   g_assert_cmpstr (target_state_call (bus, target0, "Halt", NULL), ==, OOD_STATE_HALTED);
-  g_assert_true (ood_test_wait_for (pending_done, &wait, 5000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &wait, 5000));
   g_assert_no_error (wait.error);
   {
     const char *state;
@@ -1317,7 +1267,7 @@ test_sighup_reload (void)
     parse_state_reply (wait.reply, &state, &pc_valid, &pc);
     g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
   }
-  pending_clear (&wait);
+  ood_test_pending_clear (&wait);
   g_assert_false (signal_log_saw_disconnect (log, "/org/openocd/board0"));
 
   /* board1 back */

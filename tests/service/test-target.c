@@ -9,6 +9,7 @@
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-state.h"
+#include "ood-test-dbus.h"
 
 #define RAM_START 0x80000000u
 #define RAM_END   0x80010000u
@@ -177,24 +178,12 @@ call_wait_halt (Fx *fx, guint timeout_ms)
   return halted_state (ok, dict, error);
 }
 
-/* Asserts @error is the D-Bus error @name, mapped to @domain/@code. */
-static void
-assert_dbus_error (const GError *error, GQuark domain, gint code, const char *name)
-{
-  g_autofree char *remote = NULL;
-
-  g_assert_nonnull (error);
-  remote = g_dbus_error_get_remote_error (error);
-  if (g_strcmp0 (remote, name) != 0 || !g_error_matches (error, domain, code))
-    g_error ("expected %s (%s %d), got %s (%s %d): %s", name, g_quark_to_string (domain), code,
-             remote, g_quark_to_string (error->domain), error->code, error->message);
-}
-
+/* @error is the D-Bus error NAME, mapped to OOD_ERROR/@code. */
 #define ASSERT_OOD_ERROR(error, code, name) \
-  assert_dbus_error ((error), OOD_ERROR, (code), "org.openocd.Error." name)
+  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
 #define ASSERT_INVALID_ARGS(error) \
-  assert_dbus_error ((error), G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, \
-                     "org.freedesktop.DBus.Error.InvalidArgs")
+  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
+                              G_DBUS_ERROR_INVALID_ARGS)
 
 /* Makes sure the target is running. */
 static void
@@ -491,35 +480,17 @@ test_reset (void)
 
 /* ---- wait-halt ----------------------------------------------------------- */
 
-typedef struct {
-  GVariant *dict;
-  GError   *error;
-  gboolean  done;
-  gint64    done_at;
-} Pending;
-
-static void
-on_wait_halt_done (GObject *source, GAsyncResult *result, gpointer user_data)
+/* The state a WaitHalt answered into @p. */
+static St
+parse_pending_state (const OodTestPending *p)
 {
-  Pending *p = user_data;
+  g_autoptr(GVariant) dict = NULL;
 
-  ood_dbus_target_call_wait_halt_finish (OOD_DBUS_TARGET (source), &p->dict, result, &p->error);
-  p->done = TRUE;
-  p->done_at = g_get_monotonic_time ();
-}
-
-static gboolean
-pending_done (gpointer user_data)
-{
-  return ((Pending *) user_data)->done;
-}
-
-static void
-pending_clear (Pending *p)
-{
-  g_clear_pointer (&p->dict, g_variant_unref);
-  g_clear_error (&p->error);
-  p->done = FALSE;
+  g_assert_no_error (p->error);
+  g_assert_nonnull (p->reply);
+  g_assert_cmpstr (g_variant_get_type_string (p->reply), ==, "(a{sv})");
+  dict = g_variant_get_child_value (p->reply, 0);
+  return parse_state (dict);
 }
 
 static void
@@ -528,7 +499,7 @@ test_wait_halt (void)
   Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  Pending p = { 0 };
+  OodTestPending p = { 0 };
   gint64 start, elapsed, state_back;
   St halted, st;
 
@@ -555,52 +526,52 @@ test_wait_halt (void)
 
   /* 0 means the default of 5 s, not "do not wait" */
   call_resume (fx);
-  ood_dbus_target_call_wait_halt (fx->target, 0, NULL, on_wait_halt_done, &p);
-  g_assert_false (ood_test_wait_for (pending_done, &p, 1000));
+  ood_dbus_target_call_wait_halt (fx->target, 0, NULL, ood_test_pending_done, &p);
+  g_assert_false (ood_test_wait_for (ood_test_pending_is_done, &p, 1000));
   halted = call_halt (fx);
-  g_assert_true (ood_test_wait_for (pending_done, &p, PROPERTY_WAIT_MS));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &p, PROPERTY_WAIT_MS));
   g_assert_no_error (p.error);
-  st = parse_state (p.dict);
+  st = parse_pending_state (&p);
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_cmpuint (st.pc, ==, halted.pc);
-  pending_clear (&p);
+  ood_test_pending_clear (&p);
 
   /* waiting does not hold up other callers */
   call_resume (fx);
   start = g_get_monotonic_time ();
-  ood_dbus_target_call_wait_halt (fx->target, 3000, NULL, on_wait_halt_done, &p);
-  g_assert_false (ood_test_wait_for (pending_done, &p, 100));
+  ood_dbus_target_call_wait_halt (fx->target, 3000, NULL, ood_test_pending_done, &p);
+  g_assert_false (ood_test_wait_for (ood_test_pending_is_done, &p, 100));
   st = call_state (fx);
   state_back = g_get_monotonic_time ();
   g_assert_cmpstr (st.state, ==, OOD_STATE_RUNNING);
   g_assert_false (p.done);
   g_assert_cmpint ((state_back - start) / 1000, <, 3000);
   halted = call_halt (fx);
-  g_assert_true (ood_test_wait_for (pending_done, &p, PROPERTY_WAIT_MS));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &p, PROPERTY_WAIT_MS));
   g_assert_no_error (p.error);
-  st = parse_state (p.dict);
+  st = parse_pending_state (&p);
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_true (st.pc_valid);
   g_assert_cmpuint (st.pc, ==, halted.pc);
   /* answered by the halt, not by the deadline */
   g_assert_cmpint ((p.done_at - start) / 1000, <, 3000);
-  pending_clear (&p);
+  ood_test_pending_clear (&p);
 
   /* several waiters at once all hear of one halt */
   {
-    Pending q[3] = { { 0 } };
+    OodTestPending q[3] = { { 0 } };
 
     call_resume (fx);
     for (guint i = 0; i < G_N_ELEMENTS (q); i++)
-      ood_dbus_target_call_wait_halt (fx->target, 4000, NULL, on_wait_halt_done, &q[i]);
-    g_assert_false (ood_test_wait_for (pending_done, &q[0], 200));
+      ood_dbus_target_call_wait_halt (fx->target, 4000, NULL, ood_test_pending_done, &q[i]);
+    g_assert_false (ood_test_wait_for (ood_test_pending_is_done, &q[0], 200));
     halted = call_halt (fx);
     for (guint i = 0; i < G_N_ELEMENTS (q); i++)
       {
-        g_assert_true (ood_test_wait_for (pending_done, &q[i], PROPERTY_WAIT_MS));
+        g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &q[i], PROPERTY_WAIT_MS));
         g_assert_no_error (q[i].error);
-        g_assert_cmpuint (parse_state (q[i].dict).pc, ==, halted.pc);
-        pending_clear (&q[i]);
+        g_assert_cmpuint (parse_pending_state (&q[i]).pc, ==, halted.pc);
+        ood_test_pending_clear (&q[i]);
       }
   }
   fx_free (fx);
@@ -789,15 +760,7 @@ test_properties_changed (void)
 static char *
 raw_tcl (Fx *fx, const char *script)
 {
-  g_autoptr(GError) error = NULL;
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (testbed), &error);
-  char *reply;
-
-  g_assert_no_error (error);
-  reply = ood_test_tcl_eval (tcl, script, &error);
-  g_assert_no_error (error);
-  return g_strstrip (reply);
+  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
 }
 
 /* The loop counter the program keeps in RAM, read through OpenOCD. */
@@ -1130,7 +1093,7 @@ test_disconnected (void)
   OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  Pending p = { 0 };
+  OodTestPending p = { 0 };
   St st;
 
   call_halt (fx);
@@ -1140,17 +1103,17 @@ test_disconnected (void)
   assert_breakpoints (fx, 1, 0x80000100, 4, "hw");
   call_resume (fx);
   /* a waiter that OpenOCD's death must answer */
-  ood_dbus_target_call_wait_halt (fx->target, 20000, NULL, on_wait_halt_done, &p);
-  g_assert_false (ood_test_wait_for (pending_done, &p, 100));
+  ood_dbus_target_call_wait_halt (fx->target, 20000, NULL, ood_test_pending_done, &p);
+  g_assert_false (ood_test_wait_for (ood_test_pending_is_done, &p, 100));
 
   ood_testbed_kill_openocd (testbed, SIGKILL);
   if (!ood_test_wait_for (endpoint_disconnected, fx, 2000))
     g_error ("after killing OpenOCD: Connected %d, State %s, CurrentPcValid %d",
              ood_dbus_endpoint_get_connected (fx->endpoint), ood_dbus_target_get_state (fx->target),
              ood_dbus_target_get_current_pc_valid (fx->target));
-  g_assert_true (ood_test_wait_for (pending_done, &p, 2000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &p, 2000));
   ASSERT_OOD_ERROR (p.error, OOD_ERROR_DISCONNECTED, "Disconnected");
-  pending_clear (&p);
+  ood_test_pending_clear (&p);
   /* a restarted OpenOCD has no breakpoints, so the service claims none */
   assert_breakpoints (fx, 0, 0, 0, NULL);
 

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#include "ood-test-dbus.h"
+
+/**
+ * ood_test_pending_done:
+ * @source: the #GDBusConnection of g_dbus_connection_call(), or the
+ *   #GDBusProxy of g_dbus_proxy_call() (so of the generated
+ *   ood_dbus_*_call_*() functions)
+ * @pending: (type OodTestPending): what gets the reply or the error
+ *
+ * A #GAsyncReadyCallback that finishes the call into @pending.
+ */
+void
+ood_test_pending_done (GObject *source, GAsyncResult *result, gpointer pending)
+{
+  OodTestPending *p = pending;
+
+  if (G_IS_DBUS_PROXY (source))
+    p->reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &p->error);
+  else
+    p->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &p->error);
+  p->done_at = g_get_monotonic_time ();
+  p->done = TRUE;
+}
+
+/* An OodTestCondition for ood_test_wait_for(): @pending has been answered. */
+gboolean
+ood_test_pending_is_done (gpointer pending)
+{
+  return ((OodTestPending *) pending)->done;
+}
+
+/* Frees the reply and the error, ready for another call. */
+void
+ood_test_pending_clear (OodTestPending *pending)
+{
+  g_clear_pointer (&pending->reply, g_variant_unref);
+  g_clear_error (&pending->error);
+  pending->done = FALSE;
+  pending->done_at = 0;
+}
+
+/* The D-Bus error name of @error, e.g. "org.openocd.Error.Busy", or
+ * "(local: MESSAGE)" for an error that did not come over the bus. */
+char *
+ood_test_dbus_error_name (const GError *error)
+{
+  char *name = g_dbus_error_get_remote_error (error);
+
+  return name != NULL ? name : g_strdup_printf ("(local: %s)", error->message);
+}
+
+/**
+ * ood_test_assert_dbus_error:
+ * @name: the D-Bus error name @error must carry
+ * @domain: the domain it must be mapped to, with @code; 0 to check the
+ *   name only
+ *
+ * Asserts @error is the D-Bus error @name (and, unless @domain is 0, that
+ * it was mapped to @domain/@code).
+ */
+void
+ood_test_assert_dbus_error (const GError *error, const char *name, GQuark domain, gint code)
+{
+  g_autofree char *remote = NULL;
+
+  g_assert_nonnull (error);
+  remote = ood_test_dbus_error_name (error);
+  if (domain == 0)
+    {
+      if (g_strcmp0 (remote, name) != 0)
+        g_error ("expected %s, got %s: %s", name, remote, error->message);
+    }
+  else if (g_strcmp0 (remote, name) != 0 || !g_error_matches (error, domain, code))
+    g_error ("expected %s (%s %d), got %s (%s %d): %s", name, g_quark_to_string (domain), code,
+             remote, g_quark_to_string (error->domain), error->code, error->message);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* D-Bus helpers shared by the tests: a call whose reply is awaited with
+ * ood_test_wait_for(), and the assertion that an error is a given D-Bus
+ * error. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* One asynchronous call, started with ood_test_pending_done as the
+ * callback and this as its user data. */
+typedef struct {
+  gboolean  done;
+  GVariant *reply;    /* the reply tuple, NULL on error */
+  GError   *error;
+  gint64    done_at;  /* g_get_monotonic_time() when it was answered */
+} OodTestPending;
+
+void     ood_test_pending_done    (GObject      *source,
+                                   GAsyncResult *result,
+                                   gpointer      pending);
+gboolean ood_test_pending_is_done (gpointer      pending);
+void     ood_test_pending_clear   (OodTestPending *pending);
+
+char    *ood_test_dbus_error_name   (const GError *error);
+void     ood_test_assert_dbus_error (const GError *error,
+                                     const char   *name,
+                                     GQuark        domain,
+                                     gint          code);
+
+/* @error is the D-Bus error @name, whatever it maps to locally. */
+#define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \
+  ood_test_assert_dbus_error ((error), (name), 0, 0)
+
+G_END_DECLS
