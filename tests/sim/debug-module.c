@@ -13,6 +13,8 @@
 #define DM_ABSTRACTCS   0x16
 #define DM_COMMAND      0x17
 #define DM_SBCS         0x38
+#define DM_SBADDRESS0   0x39
+#define DM_SBDATA0      0x3c
 #define DM_HALTSUM0     0x40
 
 #define DMCONTROL_HALTREQ       (1u << 31)
@@ -34,11 +36,37 @@
 #define AC_WRITE            (1u << 16)
 #define AC_REGNO(c)         ((c) & 0xffffu)
 
+#define SBCS_VERSION_1      (1u << 29)
+#define SBCS_BUSYERROR      (1u << 22)
+#define SBCS_READONADDR     (1u << 20)
+#define SBCS_ACCESS_SHIFT   17
+#define SBCS_ACCESS_MASK    (7u << SBCS_ACCESS_SHIFT)
+#define SBCS_AUTOINCREMENT  (1u << 16)
+#define SBCS_READONDATA     (1u << 15)
+#define SBCS_ERROR_SHIFT    12
+#define SBCS_ASIZE_32       (32u << 5)
+#define SBCS_ACCESS_8_16_32 7u  /* sbaccess8, sbaccess16, sbaccess32 */
+#define SBCS_WRITABLE       (SBCS_READONADDR | SBCS_ACCESS_MASK | \
+                             SBCS_AUTOINCREMENT | SBCS_READONDATA)
+
+#define SBERROR_NONE        0
+#define SBERROR_ADDRESS     2
+#define SBERROR_ALIGNMENT   3
+#define SBERROR_SIZE        4
+
+static void
+sba_reset (SimDm *dm)
+{
+  memset (&dm->sb, 0, sizeof dm->sb);
+  dm->sb.control = 2u << SBCS_ACCESS_SHIFT;  /* sbaccess resets to 32 bits */
+}
+
 void
 sim_dm_init (SimDm *dm, SimHart *hart)
 {
   memset (dm, 0, sizeof *dm);
   dm->hart = hart;
+  sba_reset (dm);
 }
 
 static bool
@@ -80,6 +108,95 @@ abstractcs (const SimDm *dm)
   return 2u | (dm->cmderr << 8);  /* datacount 2, progbufsize 0, never busy */
 }
 
+/* sbbusy is always 0: every bus access completes within its DMI access. */
+static uint32_t
+sbcs (const SimDm *dm)
+{
+  return SBCS_VERSION_1 | (dm->sb.busyerror ? SBCS_BUSYERROR : 0) |
+         dm->sb.control | (dm->sb.error << SBCS_ERROR_SHIFT) | SBCS_ASIZE_32 |
+         SBCS_ACCESS_8_16_32;
+}
+
+/* One system bus access at sbaddress0 with sbdata0, the way sbcs says.
+ * The hart is not involved: it keeps running. */
+static void
+sba_access (SimDm *dm, bool write)
+{
+  unsigned size_log2 = (dm->sb.control & SBCS_ACCESS_MASK) >> SBCS_ACCESS_SHIFT;
+  uint32_t addr = dm->sb.address;
+  unsigned size;
+  bool ok;
+
+  if (dm->sb.error != SBERROR_NONE || dm->sb.busyerror)
+    return;  /* no bus access until the debugger clears the error */
+  if (size_log2 > 2)
+    {
+      sim_trace ("sysbus access with sbaccess %u: unsupported size", size_log2);
+      dm->sb.error = SBERROR_SIZE;
+      return;
+    }
+  size = 1u << size_log2;
+  if (addr % size != 0)
+    {
+      sim_trace ("sysbus access of %u bytes at 0x%08x: misaligned", size, addr);
+      dm->sb.error = SBERROR_ALIGNMENT;
+      return;
+    }
+  if (write)
+    ok = sim_mem_write (dm->hart, addr, size,
+                        dm->sb.data & (0xffffffffu >> (32 - 8 * size)));
+  else
+    ok = sim_mem_read (dm->hart, addr, size, &dm->sb.data);
+  if (!ok)
+    {
+      sim_trace ("sysbus %s of %u bytes at 0x%08x: bad address",
+                 write ? "write" : "read", size, addr);
+      dm->sb.error = SBERROR_ADDRESS;
+      return;
+    }
+  sim_trace ("sysbus %s of %u bytes at 0x%08x: 0x%08x", write ? "write" : "read",
+             size, addr, dm->sb.data);
+  if (dm->sb.control & SBCS_AUTOINCREMENT)
+    dm->sb.address = addr + size;
+}
+
+/* Reading sbdata0 returns the last value read, then maybe reads the next. */
+static uint32_t
+read_sbdata0 (SimDm *dm)
+{
+  uint32_t value = dm->sb.data;
+
+  if (dm->dmactive && (dm->sb.control & SBCS_READONDATA))
+    sba_access (dm, false);
+  return value;
+}
+
+static void
+write_sbcs (SimDm *dm, uint32_t value)
+{
+  dm->sb.control = value & SBCS_WRITABLE;
+  if (value & SBCS_BUSYERROR)
+    dm->sb.busyerror = false;
+  dm->sb.error &= ~((value >> SBCS_ERROR_SHIFT) & 7u);
+}
+
+static void
+write_sbaddress0 (SimDm *dm, uint32_t value)
+{
+  dm->sb.address = value;
+  if (dm->sb.control & SBCS_READONADDR)
+    sba_access (dm, false);
+}
+
+static void
+write_sbdata0 (SimDm *dm, uint32_t value)
+{
+  if (dm->sb.error != SBERROR_NONE || dm->sb.busyerror)
+    return;
+  dm->sb.data = value;
+  sba_access (dm, true);
+}
+
 uint32_t
 sim_dm_read (SimDm *dm, uint32_t addr)
 {
@@ -93,8 +210,11 @@ sim_dm_read (SimDm *dm, uint32_t addr)
              (dm->dmactive ? DMCONTROL_DMACTIVE : 0);
     case DM_DMSTATUS: return dmstatus (dm);
     case DM_ABSTRACTCS: return abstractcs (dm);
+    case DM_SBCS: return sbcs (dm);
+    case DM_SBADDRESS0: return dm->sb.address;
+    case DM_SBDATA0: return read_sbdata0 (dm);
     case DM_HALTSUM0: return dm->hart->halted ? 1u : 0u;
-    default: return 0;  /* hartinfo, sbcs, haltsum1, progbuf... all zero */
+    default: return 0;  /* hartinfo, haltsum1, progbuf, sbaddress1... all zero */
     }
 }
 
@@ -133,6 +253,7 @@ deactivate (SimDm *dm)
   dm->haltreq = false;
   dm->cmderr = CMDERR_NONE;
   dm->data[0] = dm->data[1] = 0;
+  sba_reset (dm);
   apply_reset_lines (dm, was);
 }
 
@@ -252,6 +373,9 @@ sim_dm_write (SimDm *dm, uint32_t addr, uint32_t value)
     case DM_DATA1: dm->data[1] = value; break;
     case DM_ABSTRACTCS: dm->cmderr &= ~((value >> 8) & 7u); break;
     case DM_COMMAND: run_command (dm, value); break;
+    case DM_SBCS: write_sbcs (dm, value); break;
+    case DM_SBADDRESS0: write_sbaddress0 (dm, value); break;
+    case DM_SBDATA0: write_sbdata0 (dm, value); break;
     default: break;
     }
 }

@@ -45,7 +45,11 @@ enc_j (uint32_t rd, int32_t off)
  * 0x8000001c  jal   zero, loop
  * 0x80000020  inc:  addi a0, a0, 1
  * 0x80000024  jalr  zero, 0(ra)
+ *
+ * So the 32-bit word at SIM_COUNTER_ADDR (0x80008000) goes up by one every
+ * loop iteration (8 instructions) while the hart runs, and wraps at 2^32.
  */
+G_STATIC_ASSERT ((SIM_COUNTER_ADDR & 0xfffu) == 0);
 void
 sim_hart_load_default_program (SimHart *h)
 {
@@ -55,7 +59,7 @@ sim_hart_load_default_program (SimHart *h)
     enc_i (0x13, A0, 0, S0, 0),
     enc_j (RA, 0x20 - 0x0c),
     enc_i (0x13, S0, 0, A0, 0),
-    enc_u (0x37, T0, 0x80008),
+    enc_u (0x37, T0, SIM_COUNTER_ADDR >> 12),
     enc_s (2, T0, S0, 0),
     enc_j (ZERO, 0x08 - 0x1c),
     enc_i (0x13, A0, 0, A0, 1),

@@ -22,6 +22,7 @@ void
 sim_hart_init (SimHart *h)
 {
   memset (h, 0, sizeof *h);
+  sim_flash_init (&h->flash);
   sim_hart_reset (h);
 }
 
@@ -44,6 +45,7 @@ sim_hart_reset (SimHart *h)
     }
   h->halted = false;
   h->havereset = true;
+  sim_flash_reset (&h->flash);  /* a system reset: the flash controller too */
 }
 
 void
@@ -187,11 +189,14 @@ ram_range_ok (uint32_t addr, unsigned size)
   return addr - SIM_RAM_BASE <= SIM_RAM_SIZE - size;
 }
 
+/* RAM, then the flash and its registers (flash.c); anything else is a bus
+ * error.  The hart's loads, stores and fetches and the Debug Module all come
+ * through here. */
 bool
 sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
 {
   if (!ram_range_ok (addr, size))
-    return false;
+    return sim_flash_claims (addr) && sim_flash_read (&h->flash, addr, size, value);
   const uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
   uint32_t v = 0;
   for (unsigned i = 0; i < size; i++)
@@ -204,7 +209,7 @@ bool
 sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value)
 {
   if (!ram_range_ok (addr, size))
-    return false;
+    return sim_flash_claims (addr) && sim_flash_write (&h->flash, addr, size, value);
   uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
   for (unsigned i = 0; i < size; i++)
     p[i] = (uint8_t) (value >> (8 * i));

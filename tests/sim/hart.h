@@ -6,10 +6,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flash.h"
+
 #define SIM_RAM_BASE      0x80000000u
 #define SIM_RAM_SIZE      0x10000u
 #define SIM_RESET_VECTOR  SIM_RAM_BASE
 #define SIM_NUM_TRIGGERS  4u
+/* The built-in program stores its loop counter here on every iteration. */
+#define SIM_COUNTER_ADDR  0x80008000u
 
 /* dcsr.cause values (debug spec 0.13) */
 typedef enum {
@@ -31,6 +35,7 @@ typedef struct {
   bool halted;     /* in debug mode */
   bool havereset;
   uint8_t ram[SIM_RAM_SIZE];
+  SimFlash flash;  /* also reached through sim_mem_read/write */
 } SimHart;
 
 void sim_hart_init (SimHart *h);

@@ -43,17 +43,28 @@ setup_signals (void)
 }
 
 static gboolean
-parse_args (int argc, char **argv, int *port, char **image, GError **error)
+parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError **error)
 {
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, port, "TCP port on 127.0.0.1 (0: any free port)", "N" },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, image, "Raw binary loaded at 0x80000000", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &sim_verbose, "Trace DMI accesses and hart events", NULL },
+    { "flash-wrp", 0, 0, G_OPTION_ARG_STRING, wrp,
+      "Start with these 4 KiB flash blocks write-protected (bit n: pages 4n..4n+3; e.g. 0x1)", "MASK" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- simulated RISC-V board for OpenOCD");
 
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "The board is a RISC-V hart with 64 KiB of RAM at 0x80000000 and, like a\n"
+    "GD32VF103, 64 KiB of flash at 0x08000000 (1 KiB pages) behind an STM32F1-style\n"
+    "flash controller at 0x40022000, programmed by OpenOCD's stm32f1x driver.\n"
+    "Flash errors as on the real part: programming a half-word that is not erased\n"
+    "sets PGERR and keeps the old value; programming or erasing a write-protected\n"
+    "page (see --flash-wrp, or OpenOCD's \"flash protect\" and a reset) sets\n"
+    "WRPRTERR; a wrong FLASH_KEYR key is a bus error and locks the controller\n"
+    "until the next reset.");
   if (!g_option_context_parse (ctx, &argc, &argv, error))
     return FALSE;
   if (*port < 0 || *port > 65535)
@@ -61,13 +72,28 @@ parse_args (int argc, char **argv, int *port, char **image, GError **error)
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad port %d", *port);
       return FALSE;
     }
+  if (*wrp)
+    {
+      char *end = NULL;
+      guint64 v = g_ascii_strtoull (*wrp, &end, 0);
+      if (*end != '\0' || end == *wrp || v > G_MAXUINT32)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "bad --flash-wrp mask %s", *wrp);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
 static gboolean
-board_init (SimBoard *b, const char *image, guint16 port, GError **error)
+board_init (SimBoard *b, const char *image, const char *wrp, guint16 port,
+            GError **error)
 {
   sim_hart_init (&b->hart);
+  if (wrp)
+    sim_flash_set_write_protection (&b->hart.flash,
+                                    (uint32_t) g_ascii_strtoull (wrp, NULL, 0));
   if (image)
     {
       if (!sim_hart_load_image (&b->hart, image, error))
@@ -88,11 +114,12 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *image = NULL;
+  g_autofree char *wrp = NULL;
   g_autofree SimBoard *board = g_new0 (SimBoard, 1);
   int port = 0;
 
-  if (!parse_args (argc, argv, &port, &image, &error) ||
-      !board_init (board, image, (guint16) port, &error))
+  if (!parse_args (argc, argv, &port, &image, &wrp, &error) ||
+      !board_init (board, image, wrp, (guint16) port, &error))
     {
       sim_log ("%s", error->message);
       return EXIT_FAILURE;

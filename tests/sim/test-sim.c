@@ -14,6 +14,9 @@
 #define LOOP_ADDR  0x80000010u  /* after the call, inside the loop */
 #define FUNC_ADDR  0x80000020u  /* the called function */
 #define COUNTER    0x80008000u  /* the loop stores its counter here */
+#define SBA_SCRATCH 0x80008400u /* RAM the built-in program leaves alone */
+#define UNMAPPED   0x10000000u  /* nothing answers here */
+#define DM_SBCS    0x38
 
 typedef struct {
   OodTestbed *tb;
@@ -263,6 +266,262 @@ test_memory (Fixture *f, gconstpointer data)
   g_assert_cmphex (read_word (f, 0x80008100), ==, 0x1234be55);
 }
 
+/* Evaluates command inside catch: returns Tcl's return code, *result the
+ * command's result or error message. */
+static int
+eval_catch (Fixture *f, const char *command, char **result)
+{
+  g_autofree char *cmd = g_strdup_printf ("catch {%s} ood_result", command);
+  g_autofree char *rc = eval (f, cmd);
+  char *end = NULL;
+  gint64 code = g_ascii_strtoll (rc, &end, 10);
+
+  g_assert_true (end != rc && *end == '\0');
+  *result = eval (f, "set ood_result");
+  return (int) code;
+}
+
+static void
+set_mem_access (Fixture *f, const char *method)
+{
+  g_autofree char *cmd = g_strdup_printf ("riscv set_mem_access %s", method);
+  g_autofree char *result = NULL;
+
+  g_assert_cmpint (eval_catch (f, cmd, &result), ==, 0);
+}
+
+/* read_memory that must succeed and give exactly count values. */
+static void
+read_mem (Fixture *f, guint32 addr, unsigned width, unsigned count, guint32 *values)
+{
+  g_autofree char *cmd = g_strdup_printf ("read_memory 0x%08x %u %u", addr, width, count);
+  g_autofree char *result = NULL;
+  g_auto(GStrv) words = NULL;
+
+  g_assert_cmpint (eval_catch (f, cmd, &result), ==, 0);
+  words = g_strsplit (g_strstrip (result), " ", -1);
+  g_assert_cmpuint (g_strv_length (words), ==, count);
+  for (unsigned i = 0; i < count; i++)
+    {
+      char *end = NULL;
+      values[i] = (guint32) g_ascii_strtoull (words[i], &end, 0);
+      g_assert_true (end != words[i] && *end == '\0');
+    }
+}
+
+static guint32
+read_mem_one (Fixture *f, guint32 addr, unsigned width)
+{
+  guint32 value;
+
+  read_mem (f, addr, width, 1, &value);
+  return value;
+}
+
+static void
+write_mem (Fixture *f, guint32 addr, unsigned width, unsigned count, const guint32 *values)
+{
+  g_autoptr(GString) cmd = g_string_new (NULL);
+  g_autofree char *result = NULL;
+
+  g_string_printf (cmd, "write_memory 0x%08x %u {", addr, width);
+  for (unsigned i = 0; i < count; i++)
+    g_string_append_printf (cmd, "%s0x%x", i ? " " : "", values[i]);
+  g_string_append_c (cmd, '}');
+  g_assert_cmpint (eval_catch (f, cmd->str, &result), ==, 0);
+}
+
+static guint32
+read_sbcs (Fixture *f)
+{
+  g_autofree char *cmd = g_strdup_printf ("riscv dmi_read 0x%x", DM_SBCS);
+  g_autofree char *reply = eval (f, cmd);
+  char *end = NULL;
+  guint32 value = (guint32) g_ascii_strtoull (g_strstrip (reply), &end, 0);
+
+  g_assert_true (end != reply && *end == '\0');
+  return value;
+}
+
+static void
+assert_running (Fixture *f)
+{
+  g_autofree char *state = curstate (f);
+
+  g_assert_cmpstr (state, ==, "running");
+}
+
+/* With only the system bus allowed, the running hart's counter moves
+ * between two reads and the hart keeps running. */
+static void
+test_sba_running_read (Fixture *f, gconstpointer data)
+{
+  g_autofree char *info = NULL;
+  guint32 first, second;
+
+  (void) data;
+  assert_running (f);
+  info = eval (f, "riscv info");
+  g_assert_true (g_regex_match_simple ("dm\\.sbversion\\s+1\\b", info, 0, 0));
+  g_assert_true (g_regex_match_simple ("read_while_running32\\s+1\\b", info, 0, 0));
+  set_mem_access (f, "sysbus");
+  first = read_mem_one (f, COUNTER, 32);
+  g_usleep (50 * 1000);
+  second = read_mem_one (f, COUNTER, 32);
+  g_test_message ("counter 0x%08x then 0x%08x", first, second);
+  g_assert_cmphex (second, >, first);
+  assert_running (f);
+  /* and the hart really ran in between: its store was not a one-off */
+  g_usleep (50 * 1000);
+  g_assert_cmphex (read_mem_one (f, COUNTER, 32), >, second);
+  assert_running (f);
+}
+
+/* The expected bytes of the scratch area after write_pattern (seed). */
+static void
+pattern_bytes (guint8 seed, guint8 bytes[16])
+{
+  for (unsigned i = 0; i < 16; i++)
+    bytes[i] = (guint8) (seed + 0x11 * i);
+}
+
+static guint32
+le32 (const guint8 *p)
+{
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+}
+
+/* Writes the 16 bytes at SBA_SCRATCH with every width, over words first
+ * filled with wrong values (but byte +4): a 32-bit word at +0, 8-bit bytes
+ * at the odd +5, +6, +7, 16-bit halves at +8 and +0xa (not word-aligned),
+ * and a 32-bit word at +0xc. */
+static void
+write_pattern (Fixture *f, guint8 seed)
+{
+  guint8 b[16];
+  guint32 words[4];
+  guint32 bytes[3];
+  guint32 half;
+
+  pattern_bytes (seed, b);
+  for (unsigned i = 0; i < 4; i++)
+    words[i] = le32 (b + 4 * i) ^ 0xa5a5a5a5u;  /* wrong except byte 4 */
+  words[1] = (words[1] & ~0xffu) | b[4];
+  write_mem (f, SBA_SCRATCH, 32, 4, words);
+  write_mem (f, SBA_SCRATCH, 32, 1, (const guint32[]) { le32 (b) });
+  for (unsigned i = 0; i < 3; i++)
+    bytes[i] = b[5 + i];
+  write_mem (f, SBA_SCRATCH + 5, 8, 3, bytes);
+  half = (guint32) b[0xa] | (guint32) b[0xb] << 8;
+  write_mem (f, SBA_SCRATCH + 0xa, 16, 1, &half);
+  write_mem (f, SBA_SCRATCH + 8, 16, 1, (const guint32[]) { (guint32) b[8] | (guint32) b[9] << 8 });
+  write_mem (f, SBA_SCRATCH + 0xc, 32, 1, (const guint32[]) { le32 (b + 0xc) });
+}
+
+/* Reads the scratch area back with every width and checks it. */
+static void
+check_pattern (Fixture *f, guint8 seed)
+{
+  guint8 b[16];
+  guint32 words[4], bytes[5], halves[3];
+
+  pattern_bytes (seed, b);
+  read_mem (f, SBA_SCRATCH, 32, 4, words);
+  for (unsigned i = 0; i < 4; i++)
+    g_assert_cmphex (words[i], ==, le32 (b + 4 * i));
+  read_mem (f, SBA_SCRATCH + 3, 8, 5, bytes);
+  for (unsigned i = 0; i < 5; i++)
+    g_assert_cmphex (bytes[i], ==, b[3 + i]);
+  read_mem (f, SBA_SCRATCH + 6, 16, 3, halves);
+  for (unsigned i = 0; i < 3; i++)
+    g_assert_cmphex (halves[i], ==, (guint32) b[6 + 2 * i] | (guint32) b[7 + 2 * i] << 8);
+  g_assert_cmphex (read_mem_one (f, SBA_SCRATCH + 0xf, 8), ==, b[0xf]);
+  g_assert_cmphex (read_mem_one (f, SBA_SCRATCH + 0xe, 16), ==,
+                   (guint32) b[0xe] | (guint32) b[0xf] << 8);
+}
+
+/* System bus writes read back the same over the system bus, running and
+ * halted, and the abstract-command path (halted) agrees; so does the other
+ * way round. */
+static void
+test_sba_write_read (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  assert_running (f);
+  set_mem_access (f, "sysbus");
+  write_pattern (f, 0x10);
+  check_pattern (f, 0x10);
+  assert_running (f);
+  halt (f);
+  set_mem_access (f, "abstract");
+  check_pattern (f, 0x10);
+
+  set_mem_access (f, "sysbus");
+  write_pattern (f, 0x37);
+  check_pattern (f, 0x37);
+  set_mem_access (f, "abstract");
+  check_pattern (f, 0x37);
+
+  write_pattern (f, 0x5c);
+  set_mem_access (f, "sysbus");
+  check_pattern (f, 0x5c);
+  g_free (eval (f, "resume"));
+  assert_running (f);
+  check_pattern (f, 0x5c);
+}
+
+/* An access nothing answers fails in OpenOCD (read_memory and
+ * write_memory throw), sberror ends up cleared, and the next access works;
+ * so does one the DM refuses as misaligned. */
+static void
+test_sba_bad_address (Fixture *f, gconstpointer data)
+{
+  const guint32 value = 0x5eed1234u;
+  g_autofree char *read_cmd = g_strdup_printf ("read_memory 0x%08x 32 1", UNMAPPED);
+  g_autofree char *write_cmd = g_strdup_printf ("write_memory 0x%08x 32 {1}", RAM_END);
+  g_autofree char *misaligned_cmd = g_strdup_printf ("read_memory 0x%08x 16 1",
+                                                     SBA_SCRATCH + 1);
+  g_autofree char *r1 = NULL, *r2 = NULL, *r3 = NULL;
+  guint32 before;
+
+  (void) data;
+  set_mem_access (f, "sysbus");
+  before = read_mem_one (f, COUNTER, 32);
+
+  g_assert_cmpint (eval_catch (f, read_cmd, &r1), !=, 0);
+  g_assert_nonnull (strstr (r1, "failed"));
+  g_assert_cmphex ((read_sbcs (f) >> 12) & 7u, ==, 0);
+  g_assert_cmphex (read_mem_one (f, COUNTER, 32), >, before);
+
+  g_assert_cmpint (eval_catch (f, write_cmd, &r2), !=, 0);
+  g_assert_nonnull (strstr (r2, "failed"));
+  g_assert_cmphex ((read_sbcs (f) >> 12) & 7u, ==, 0);
+  write_mem (f, SBA_SCRATCH, 32, 1, &value);
+  g_assert_cmphex (read_mem_one (f, SBA_SCRATCH, 32), ==, value);
+
+  g_assert_cmpint (eval_catch (f, misaligned_cmd, &r3), !=, 0);
+  g_assert_cmphex ((read_sbcs (f) >> 12) & 7u, ==, 0);
+  g_assert_cmphex (read_mem_one (f, SBA_SCRATCH + 2, 16), ==, value >> 16);
+  assert_running (f);
+}
+
+/* OpenOCD 0.12's own System Bus Access self-test, on a running hart
+ * (without its sbbusyerror case: this bus is never busy). */
+static void
+test_sba_selftest (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf ("riscv test_sba_config_reg 0x%08x 4 0x%08x off",
+                                          SBA_SCRATCH, UNMAPPED);
+  g_autofree char *result = NULL;
+  g_autofree char *clear = g_strdup_printf ("riscv dmi_write 0x%x 0", DM_SBCS);
+
+  (void) data;
+  assert_running (f);
+  g_free (eval (f, clear));
+  g_assert_cmpint (eval_catch (f, cmd, &result), ==, 0);
+  assert_running (f);
+}
+
 static void
 test_reconnect (Fixture *f, gconstpointer data)
 {
@@ -429,6 +688,10 @@ static const struct {
   { "odd-target-name", test_odd_target_name, TRUE },
   { "cpu-use", test_cpu_use, FALSE },
   { "bad-bytes", test_bad_bytes, TRUE },
+  { "sba-running-read", test_sba_running_read, FALSE },
+  { "sba-write-read", test_sba_write_read, FALSE },
+  { "sba-bad-address", test_sba_bad_address, FALSE },
+  { "sba-selftest", test_sba_selftest, FALSE },
 };
 
 int

@@ -1,0 +1,440 @@
+/* GD32VF103-like flash and flash controller; see flash.h.  The register
+ * semantics follow the STM32F1 reference manual (RM0008), which OpenOCD's
+ * stm32f1x driver assumes. */
+#include "flash.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "sim-log.h"
+
+/* Register offsets from SIM_FLASH_REG_BASE */
+#define REG_ACR      0x00u
+#define REG_KEYR     0x04u
+#define REG_OPTKEYR  0x08u
+#define REG_SR       0x0cu
+#define REG_CR       0x10u
+#define REG_AR       0x14u
+#define REG_OBR      0x1cu
+#define REG_WRPR     0x20u
+#define REG_END      0x24u
+
+#define KEY1 0x45670123u
+#define KEY2 0xCDEF89ABu
+
+#define SR_BSY       (1u << 0)
+#define SR_PGERR     (1u << 2)
+#define SR_WRPRTERR  (1u << 4)
+#define SR_EOP       (1u << 5)
+#define SR_W1C       (SR_PGERR | SR_WRPRTERR | SR_EOP)
+
+#define CR_PG        (1u << 0)
+#define CR_PER       (1u << 1)
+#define CR_MER       (1u << 2)
+#define CR_OPTPG     (1u << 4)
+#define CR_OPTER     (1u << 5)
+#define CR_STRT      (1u << 6)
+#define CR_LOCK      (1u << 7)
+#define CR_OPTWRE    (1u << 9)
+#define CR_ERRIE     (1u << 10)
+#define CR_EOPIE     (1u << 12)
+#define CR_WRITABLE  (CR_PG | CR_PER | CR_MER | CR_OPTPG | CR_OPTER | CR_STRT | \
+                      CR_LOCK | CR_ERRIE | CR_EOPIE)
+
+#define OBR_OPTERR   (1u << 0)
+#define OBR_RDPRT    (1u << 1)
+
+#define RDP_UNPROTECTED 0xa5u
+#define SIM_SRAM_KIB    64u
+
+#define NUM_PAGES    (SIM_FLASH_SIZE / SIM_FLASH_PAGE_SIZE)
+
+static bool
+in_range (uint32_t addr, uint32_t base, uint32_t size)
+{
+  return addr >= base && addr - base < size;
+}
+
+bool
+sim_flash_claims (uint32_t addr)
+{
+  return in_range (addr, SIM_FLASH_BASE, SIM_FLASH_SIZE) ||
+         in_range (addr, SIM_FLASH_REG_BASE, REG_END) ||
+         in_range (addr, SIM_FLASH_OB_BASE, SIM_FLASH_OB_SIZE) ||
+         in_range (addr, SIM_FLASH_INFO_BASE, SIM_FLASH_INFO_SIZE) ||
+         in_range (addr, SIM_DBGMCU_IDCODE_ADDR, 4);
+}
+
+static const uint8_t factory_ob[SIM_FLASH_OB_SIZE] = {
+  RDP_UNPROTECTED, 0x5a,  /* RDP: no read protection */
+  0xff, 0x00,             /* USER: software watchdog, no reset on stop/standby */
+  0xff, 0x00, 0xff, 0x00, /* DATA0, DATA1 */
+  0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00,  /* WRP0..3: nothing protected */
+};
+
+/* Option byte loading: a byte whose complement does not match reads as
+ * 0xff and sets OPTERR. */
+static void
+load_option_bytes (SimFlash *f)
+{
+  uint8_t b[SIM_FLASH_OB_SIZE / 2];
+  bool opterr = false;
+
+  for (unsigned i = 0; i < G_N_ELEMENTS (b); i++)
+    {
+      uint8_t v = f->ob[2 * i], c = f->ob[2 * i + 1];
+      if ((uint8_t) (v ^ c) != 0xff)
+        {
+          opterr = true;
+          v = 0xff;
+        }
+      b[i] = v;
+    }
+  f->obr = (opterr ? OBR_OPTERR : 0) | (b[0] != RDP_UNPROTECTED ? OBR_RDPRT : 0) |
+           ((uint32_t) b[1] << 2) | ((uint32_t) b[2] << 10) | ((uint32_t) b[3] << 18);
+  f->wrpr = (uint32_t) b[4] | ((uint32_t) b[5] << 8) |
+            ((uint32_t) b[6] << 16) | ((uint32_t) b[7] << 24);
+}
+
+void
+sim_flash_reset (SimFlash *f)
+{
+  f->acr = 0x30;
+  f->sr = 0;
+  f->cr = CR_LOCK;
+  f->ar = 0;
+  f->key_step = f->optkey_step = 0;
+  f->hard_locked = false;
+  load_option_bytes (f);
+}
+
+void
+sim_flash_init (SimFlash *f)
+{
+  memset (f->mem, 0xff, sizeof f->mem);
+  memcpy (f->ob, factory_ob, sizeof f->ob);
+  sim_flash_reset (f);
+}
+
+void
+sim_flash_set_write_protection (SimFlash *f, uint32_t blocks)
+{
+  for (unsigned i = 0; i < 4; i++)
+    {
+      uint8_t wrp = (uint8_t) ~(blocks >> (8 * i));
+      f->ob[8 + 2 * i] = wrp;
+      f->ob[9 + 2 * i] = (uint8_t) ~wrp;
+    }
+  load_option_bytes (f);
+}
+
+static bool
+read_protected (const SimFlash *f)
+{
+  return (f->obr & OBR_RDPRT) != 0;
+}
+
+/* WRPR bit n clear protects pages 4n..4n+3 (bit 31: all pages from 124 on);
+ * with read protection the first 4 KiB are write-protected as well. */
+static bool
+page_protected (const SimFlash *f, unsigned page)
+{
+  unsigned bit = page / SIM_FLASH_WRP_PAGES;
+
+  if (bit > 31)
+    bit = 31;
+  if (read_protected (f) && page < SIM_FLASH_WRP_PAGES)
+    return true;
+  return (f->wrpr & (1u << bit)) == 0;
+}
+
+static bool
+locked (const SimFlash *f)
+{
+  return f->hard_locked || (f->cr & CR_LOCK);
+}
+
+static void
+finish (SimFlash *f, uint32_t error)
+{
+  f->sr |= error ? error : SR_EOP;
+}
+
+static void
+erase_page (SimFlash *f, uint32_t addr)
+{
+  if (!in_range (addr, SIM_FLASH_BASE, SIM_FLASH_SIZE))
+    {
+      finish (f, SR_PGERR);
+      return;
+    }
+  unsigned page = (addr - SIM_FLASH_BASE) / SIM_FLASH_PAGE_SIZE;
+  if (page_protected (f, page))
+    {
+      sim_trace ("flash: page %u is write-protected", page);
+      finish (f, SR_WRPRTERR);
+      return;
+    }
+  memset (&f->mem[page * SIM_FLASH_PAGE_SIZE], 0xff, SIM_FLASH_PAGE_SIZE);
+  sim_trace ("flash: page %u erased", page);
+  finish (f, 0);
+}
+
+static void
+mass_erase (SimFlash *f)
+{
+  for (unsigned page = 0; page < NUM_PAGES; page++)
+    if (page_protected (f, page))
+      {
+        finish (f, SR_WRPRTERR);
+        return;
+      }
+  memset (f->mem, 0xff, sizeof f->mem);
+  sim_trace ("flash: mass erase");
+  finish (f, 0);
+}
+
+/* Erasing the option bytes while read protection is active also erases all
+ * of the main flash, which is how a part is unprotected. */
+static void
+erase_option_bytes (SimFlash *f)
+{
+  if (!(f->cr & CR_OPTWRE))
+    {
+      finish (f, SR_WRPRTERR);
+      return;
+    }
+  if (read_protected (f))
+    memset (f->mem, 0xff, sizeof f->mem);
+  memset (f->ob, 0xff, sizeof f->ob);
+  sim_trace ("flash: option bytes erased");
+  finish (f, 0);
+}
+
+static void
+start_operation (SimFlash *f)
+{
+  if (f->cr & CR_PER)
+    erase_page (f, f->ar);
+  else if (f->cr & CR_MER)
+    mass_erase (f);
+  else if (f->cr & CR_OPTER)
+    erase_option_bytes (f);
+  f->cr &= ~CR_STRT;  /* cleared by hardware when done */
+}
+
+static void
+write_cr (SimFlash *f, uint32_t v)
+{
+  if (locked (f))
+    return;  /* FLASH_CR is write-protected while locked */
+  /* OPTWRE is set only by the OPTKEYR sequence; software can clear it. */
+  f->cr = (v & CR_WRITABLE) | (f->cr & v & CR_OPTWRE);
+  if (f->cr & CR_LOCK)
+    {
+      f->cr &= ~CR_OPTWRE;
+      f->key_step = f->optkey_step = 0;
+    }
+  else if (f->cr & CR_STRT)
+    start_operation (f);
+}
+
+/* A wrong key is a bus error and locks the controller until reset. */
+static bool
+write_keyr (SimFlash *f, uint32_t v)
+{
+  if (f->hard_locked)
+    return false;
+  if (!(f->cr & CR_LOCK))
+    return true;  /* already unlocked */
+  if (f->key_step == 0 && v == KEY1)
+    f->key_step = 1;
+  else if (f->key_step == 1 && v == KEY2)
+    {
+      f->key_step = 0;
+      f->cr &= ~CR_LOCK;
+    }
+  else
+    {
+      sim_log ("flash: wrong key 0x%08x, controller locked until reset", v);
+      f->key_step = 0;
+      f->hard_locked = true;
+      return false;
+    }
+  return true;
+}
+
+static void
+write_optkeyr (SimFlash *f, uint32_t v)
+{
+  if (locked (f))
+    return;
+  if (f->optkey_step == 0 && v == KEY1)
+    f->optkey_step = 1;
+  else if (f->optkey_step == 1 && v == KEY2)
+    {
+      f->optkey_step = 0;
+      f->cr |= CR_OPTWRE;
+    }
+  else
+    f->optkey_step = 0;
+}
+
+static uint32_t
+read_reg (const SimFlash *f, uint32_t off)
+{
+  switch (off)
+    {
+    case REG_ACR: return f->acr;
+    case REG_SR: return f->sr;
+    case REG_CR: return f->cr;
+    case REG_OBR: return f->obr;
+    case REG_WRPR: return f->wrpr;
+    default: return 0;  /* KEYR, OPTKEYR and AR read as zero */
+    }
+}
+
+static bool
+write_reg (SimFlash *f, uint32_t off, uint32_t v)
+{
+  switch (off)
+    {
+    case REG_ACR: f->acr = v & 0x3fu; return true;
+    case REG_KEYR: return write_keyr (f, v);
+    case REG_OPTKEYR: write_optkeyr (f, v); return true;
+    case REG_SR: f->sr &= ~(v & SR_W1C); return true;
+    case REG_CR: write_cr (f, v); return true;
+    case REG_AR: f->ar = v; return true;
+    default: return true;  /* OBR, WRPR are read-only */
+    }
+}
+
+/* One byte of the information block: flash size, SRAM size, unique ID. */
+static uint8_t
+info_byte (uint32_t off)
+{
+  switch (off)
+    {
+    case 0: return (uint8_t) (SIM_FLASH_SIZE / 1024);
+    case 1: return (uint8_t) ((SIM_FLASH_SIZE / 1024) >> 8);
+    case 2: return (uint8_t) SIM_SRAM_KIB;
+    case 3: return 0;
+    default: return off >= 8 ? (uint8_t) (0x50 + off) : 0xff;  /* UID */
+    }
+}
+
+static bool
+read_bytes (SimFlash *f, uint32_t addr, unsigned size, uint32_t *value)
+{
+  uint32_t v = 0;
+
+  for (unsigned i = 0; i < size; i++)
+    {
+      uint32_t a = addr + i;
+      uint8_t b;
+
+      if (in_range (a, SIM_FLASH_BASE, SIM_FLASH_SIZE))
+        b = f->mem[a - SIM_FLASH_BASE];
+      else if (in_range (a, SIM_FLASH_OB_BASE, SIM_FLASH_OB_SIZE))
+        b = f->ob[a - SIM_FLASH_OB_BASE];
+      else if (in_range (a, SIM_FLASH_INFO_BASE, SIM_FLASH_INFO_SIZE))
+        b = info_byte (a - SIM_FLASH_INFO_BASE);
+      else
+        b = (uint8_t) (SIM_DBGMCU_IDCODE >> (8 * (a - SIM_DBGMCU_IDCODE_ADDR)));
+      v |= (uint32_t) b << (8 * i);
+    }
+  *value = v;
+  return true;
+}
+
+bool
+sim_flash_read (SimFlash *f, uint32_t addr, unsigned size, uint32_t *value)
+{
+  if ((size != 1 && size != 2 && size != 4) || addr % size != 0)
+    return false;
+  if (in_range (addr, SIM_FLASH_REG_BASE, REG_END))
+    {
+      uint32_t off = addr - SIM_FLASH_REG_BASE;
+      uint32_t word = read_reg (f, off & ~3u) >> (8 * (off & 3));
+      *value = size == 4 ? word : word & ((1u << (8 * size)) - 1);
+      return true;
+    }
+  if (in_range (addr, SIM_FLASH_BASE, SIM_FLASH_SIZE) && read_protected (f))
+    return false;  /* read protection: the main flash cannot be read */
+  return read_bytes (f, addr, size, value);
+}
+
+/* Programs one half-word of main flash (PG set).  A half-word that is not
+ * erased keeps its value and sets PGERR, unless 0x0000 is written. */
+static void
+program_main (SimFlash *f, uint32_t addr, uint16_t v)
+{
+  uint32_t off = addr - SIM_FLASH_BASE;
+  uint16_t old = (uint16_t) (f->mem[off] | (f->mem[off + 1] << 8));
+
+  if (page_protected (f, off / SIM_FLASH_PAGE_SIZE))
+    {
+      finish (f, SR_WRPRTERR);
+      return;
+    }
+  if (old != 0xffff && v != 0)
+    {
+      sim_trace ("flash: 0x%08x not erased (0x%04x)", addr, old);
+      finish (f, SR_PGERR);
+      return;
+    }
+  f->mem[off] = (uint8_t) v;
+  f->mem[off + 1] = (uint8_t) (v >> 8);
+  finish (f, 0);
+}
+
+/* Programs one option byte (OPTPG set): the low byte is stored and the
+ * hardware adds its complement. */
+static void
+program_option (SimFlash *f, uint32_t addr, uint16_t v)
+{
+  uint32_t off = addr - SIM_FLASH_OB_BASE;
+
+  if (!(f->cr & CR_OPTWRE))
+    {
+      finish (f, SR_WRPRTERR);
+      return;
+    }
+  if (f->ob[off] != 0xff || f->ob[off + 1] != 0xff)
+    {
+      finish (f, SR_PGERR);
+      return;
+    }
+  f->ob[off] = (uint8_t) v;
+  f->ob[off + 1] = (uint8_t) ~v;
+  finish (f, 0);
+}
+
+bool
+sim_flash_write (SimFlash *f, uint32_t addr, unsigned size, uint32_t value)
+{
+  if ((size != 1 && size != 2 && size != 4) || addr % size != 0)
+    return false;
+  if (in_range (addr, SIM_FLASH_REG_BASE, REG_END))
+    return size == 4 && write_reg (f, addr - SIM_FLASH_REG_BASE, value);
+
+  bool main_flash = in_range (addr, SIM_FLASH_BASE, SIM_FLASH_SIZE);
+  bool option = in_range (addr, SIM_FLASH_OB_BASE, SIM_FLASH_OB_SIZE);
+  bool programming = !locked (f) &&
+                     (main_flash ? (f->cr & CR_PG) : option && (f->cr & CR_OPTPG));
+
+  if (!programming)
+    return true;  /* plain writes to flash, ID and info are ignored */
+  if (size == 1)
+    return false;  /* programming takes half-words (or words) only */
+  /* A word is programmed as two half-words, as on the GD32VF103. */
+  for (unsigned i = 0; i < size; i += 2)
+    {
+      uint16_t hw = (uint16_t) (value >> (8 * i));
+      if (main_flash)
+        program_main (f, addr + i, hw);
+      else
+        program_option (f, addr + i, hw);
+    }
+  return true;
+}
