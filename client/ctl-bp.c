@@ -16,74 +16,75 @@ bp_options_clear (BpOptions *options)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BpOptions, bp_options_clear)
 
-static void
-print_breakpoint (CtlContext *ctx, GString *out, guint64 address, guint32 length, const char *kind)
-{
-  if (!ctx->json)
-    {
-      g_string_append_printf (out, "0x%" G_GINT64_MODIFIER "x length=%u %s\n",
-                              address, length, *kind ? kind : "default");
-      return;
-    }
-  ctl_json_begin (out, '{');
-  ctl_json_number (out, "address", address);
-  ctl_json_number (out, "length", length);
-  ctl_json_string (out, "kind", kind);
-  ctl_json_end (out, '{');
-}
+/* "0x80000020 length=4 hw", no header */
+static const CtlField breakpoint_fields[] = {
+  { .member = "address", .format = CTL_FORMAT_HEX },
+  { .member = "length", .format = CTL_FORMAT_DECIMAL, .prefix = " length=" },
+  { .member = "kind", .prefix = " ", .absent = "default" },
+  { NULL }
+};
 
-/* Prints the cached Breakpoints property: no round trip to OpenOCD. */
-static int
-bp_list (CtlContext *ctx, OodDbusBreakpoints *bps)
+static const CtlLayout breakpoint_table = { CTL_LAYOUT_TABLE, breakpoint_fields };
+
+/* The cached Breakpoints property: no round trip to OpenOCD. */
+static CtlRecord *
+bp_list (OodDbusBreakpoints *bps)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   GVariant *list = ood_dbus_breakpoints_get_breakpoints (bps);
   GVariantIter iter;
   guint64 address;
   guint32 length;
   const char *kind;
 
-  if (ctx->json)
-    ctl_json_begin (out, '[');
+  json_builder_begin_array (builder);
   if (list != NULL)
     {
       g_variant_iter_init (&iter, list);
       while (g_variant_iter_next (&iter, "(tu&s)", &address, &length, &kind))
-        print_breakpoint (ctx, out, address, length, kind);
+        {
+          json_builder_begin_object (builder);
+          ctl_build_uint (builder, "address", address);
+          ctl_build_uint (builder, "length", length);
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, kind);
+          json_builder_end_object (builder);
+        }
     }
-  if (ctx->json)
-    ctl_json_end (out, '[');
-  else if (out->len > 0)
-    g_string_truncate (out, out->len - 1);
-  if (out->len > 0)
-    ctl_emit (out);
-  return CTL_EXIT_OK;
+  json_builder_end_array (builder);
+  return ctl_record_new_from_builder (&breakpoint_table, builder);
 }
 
 /* Checks the arguments of "bp SUBCOMMAND [ADDR]" before anything is sent. */
-static int
-bp_check_usage (int argc, char **argv, BpOptions *options, guint64 *address, guint64 *length)
+static gboolean
+bp_check_usage (int argc, char **argv, BpOptions *options, guint64 *address, guint64 *length,
+                GError **error)
 {
   const char *sub = argv[1];
   gboolean wants_address = g_str_equal (sub, "add") || g_str_equal (sub, "remove");
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local = NULL;
 
   if (!wants_address && !g_str_equal (sub, "list"))
-    return ctl_usage_error ("unknown bp command '%s': expected add, remove or list", sub);
+    return ctl_usage_error (error, "unknown bp command '%s': expected add, remove or list", sub);
   if (wants_address != (argc == 3))
-    return ctl_usage_error ("usage: %s bp add ADDR | remove ADDR | list", g_get_prgname ());
+    return ctl_usage_error (error, "usage: %s bp add ADDR | remove ADDR | list", g_get_prgname ());
   if (!g_str_equal (sub, "add") && (options->length || options->hw || options->sw))
-    return ctl_usage_error ("--length, --hw and --sw only go with 'bp add'");
+    return ctl_usage_error (error, "--length, --hw and --sw only go with 'bp add'");
   if (options->hw && options->sw)
-    return ctl_usage_error ("--hw and --sw exclude each other");
-  if ((wants_address && !ctl_parse_number (argv[2], G_MAXUINT64, address, &error)) ||
-      (options->length && !ctl_parse_number (options->length, G_MAXUINT32, length, &error)))
-    return ctl_usage_error ("%s", error->message);
-  return CTL_EXIT_OK;
+    return ctl_usage_error (error, "--hw and --sw exclude each other");
+  if ((wants_address && !ctl_parse_number (argv[2], G_MAXUINT64, address, &local)) ||
+      (options->length && !ctl_parse_number (options->length, G_MAXUINT32, length, &local)))
+    return ctl_usage_error (error, "%s", local->message);
+  return TRUE;
 }
 
-int
-ctl_cmd_bp (CtlContext *ctx, int argc, char **argv)
+/*
+ * Text: nothing for add and remove. JSON: {"action":"bp-add","endpoint":…,
+ * "name":…,"address":N,"length":N,"kind":"hw"|"sw"|""}, or "bp-remove"
+ * with the address.
+ */
+CtlRecord *
+ctl_cmd_bp (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_auto(BpOptions) options = { 0 };
   const GOptionEntry entries[] = {
@@ -93,29 +94,42 @@ ctl_cmd_bp (CtlContext *ctx, int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(OodDbusObject) object = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   OodDbusBreakpoints *bps;
   guint64 address = 0, length = 4;
-  gboolean ok;
+  const char *kind = "";
+  gboolean add;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries) ||
-      bp_check_usage (argc, argv, &options, &address, &length) != CTL_EXIT_OK)
-    return CTL_EXIT_USAGE;
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS);
+  if (!ctl_parse_command (ctx, &argc, &argv, entries, error) ||
+      !bp_check_usage (argc, argv, &options, &address, &length, error))
+    return NULL;
+  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
   if (object == NULL)
-    return CTL_EXIT_FAILED;
+    return NULL;
   bps = ood_dbus_object_peek_breakpoints (object);
   if (bps == NULL)
     {
-      g_printerr ("%s: the target has no org.openocd.Breakpoints interface\n", g_get_prgname ());
-      return CTL_EXIT_FAILED;
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "the target has no org.openocd.Breakpoints interface");
+      return NULL;
     }
   if (g_str_equal (argv[1], "list"))
-    return bp_list (ctx, bps);
-  if (g_str_equal (argv[1], "add"))
-    ok = ood_dbus_breakpoints_call_add_sync (bps, address, (guint) length,
-                                        options.hw ? "hw" : options.sw ? "sw" : "", NULL, &error);
-  else
-    ok = ood_dbus_breakpoints_call_remove_sync (bps, address, NULL, &error);
-  return ok ? CTL_EXIT_OK : ctl_failure (error);
+    return bp_list (bps);
+  add = g_str_equal (argv[1], "add");
+  if (add)
+    kind = options.hw ? "hw" : options.sw ? "sw" : "";
+  if (add ? !ood_dbus_breakpoints_call_add_sync (bps, address, (guint) length, kind, NULL, error)
+          : !ood_dbus_breakpoints_call_remove_sync (bps, address, NULL, error))
+    return NULL;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, ood_dbus_object_peek_target (object), add ? "bp-add" : "bp-remove");
+  ctl_build_uint (builder, "address", address);
+  if (add)
+    {
+      ctl_build_uint (builder, "length", length);
+      json_builder_set_member_name (builder, "kind");
+      json_builder_add_string_value (builder, kind);
+    }
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
 }

@@ -2,174 +2,230 @@
 /* The commands acting on one target, and the listings. */
 #include "openocdctl.h"
 
-typedef gboolean (*CtlStateCall) (OodDbusTarget     *target,
-                                  GVariant     **out_state,
-                                  GCancellable  *cancellable,
-                                  GError       **error);
+typedef gboolean (*CtlStateCall) (OodDbusTarget  *target,
+                                  GVariant      **out_state,
+                                  GCancellable   *cancellable,
+                                  GError        **error);
 
-static int
-listing (CtlContext *ctx, int argc, char **argv, gboolean targets)
+/* ENDPOINT NAME TYPE STATE PC, as "%-12s %-20s %-12s %-14s %s" */
+static const CtlField target_fields[] = {
+  { .member = "endpoint", .width = 12, .heading = "ENDPOINT" },
+  { .member = "name", .prefix = " ", .width = 20, .heading = "NAME" },
+  { .member = "type", .prefix = " ", .width = 12, .heading = "TYPE" },
+  { .member = "state", .prefix = " ", .width = 14, .heading = "STATE" },
+  { .member = "current_pc", .format = CTL_FORMAT_HEX, .prefix = " ", .absent = "-", .heading = "PC" },
+  { NULL }
+};
+
+static const CtlLayout target_table = { CTL_LAYOUT_TABLE, target_fields };
+
+/* NAME ADDRESS CONNECTED VERSION, as "%-12s %-22s %-10s %s" */
+static const CtlField endpoint_fields[] = {
+  { .member = "name", .width = 12, .heading = "NAME" },
+  { .member = "address", .prefix = " ", .width = 22, .heading = "ADDRESS" },
+  { .member = "connected", .format = CTL_FORMAT_BOOL, .prefix = " ", .width = 10,
+    .heading = "CONNECTED", .yes = "yes", .no = "no" },
+  { .member = "version", .prefix = " ", .heading = "VERSION" },
+  { NULL }
+};
+
+static const CtlLayout endpoint_table = { CTL_LAYOUT_TABLE, endpoint_fields };
+
+static void
+build_endpoint (JsonBuilder *builder, OodDbusEndpoint *endpoint)
 {
-  g_autoptr(GError) error = NULL;
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, ood_dbus_endpoint_get_name (endpoint));
+  json_builder_set_member_name (builder, "address");
+  json_builder_add_string_value (builder, ood_dbus_endpoint_get_address (endpoint));
+  json_builder_set_member_name (builder, "connected");
+  json_builder_add_boolean_value (builder, ood_dbus_endpoint_get_connected (endpoint));
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, ood_dbus_endpoint_get_version (endpoint));
+}
+
+/* An array of the targets' (or endpoints') cached properties. */
+static CtlRecord *
+listing (CtlContext *ctx, int argc, char **argv, gboolean targets, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GPtrArray) objects = NULL;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL))
-    return CTL_EXIT_USAGE;
-  if (!ctl_connect (ctx, FALSE, &error))
-    return ctl_failure (error);
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !ctl_connect (ctx, FALSE, error))
+    return NULL;
   objects = ctl_list_objects (ctx, targets);
-  if (targets)
-    ctl_print_targets (ctx, objects);
-  else
-    ctl_print_endpoints (ctx, objects);
-  return CTL_EXIT_OK;
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      json_builder_begin_object (builder);
+      if (targets)
+        ctl_build_target (builder, ood_dbus_object_peek_target (objects->pdata[i]));
+      else
+        build_endpoint (builder, ood_dbus_object_peek_endpoint (objects->pdata[i]));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  return ctl_record_new_from_builder (targets ? &target_table : &endpoint_table, builder);
 }
 
-int
-ctl_cmd_list (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_list (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return listing (ctx, argc, argv, TRUE);
+  return listing (ctx, argc, argv, TRUE, error);
 }
 
-int
-ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return listing (ctx, argc, argv, FALSE);
+  return listing (ctx, argc, argv, FALSE, error);
 }
 
 /* Runs a method that takes no argument and returns a state dictionary. */
-static int
-state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call)
+static CtlRecord *
+state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call, GError **error)
 {
   g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
-  g_autoptr(GError) error = NULL;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL))
-    return CTL_EXIT_USAGE;
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS);
-  if (target == NULL)
-    return CTL_EXIT_FAILED;
-  if (!call (target, &state, NULL, &error))
-    return ctl_failure (error);
-  return ctl_print_state_dict (ctx, state);
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error))
+    return NULL;
+  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
+  if (target == NULL || !call (target, &state, NULL, error))
+    return NULL;
+  return ctl_record_from_state_dict (state, error);
 }
 
-int
-ctl_cmd_state (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_state (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return state_call (ctx, argc, argv, ood_dbus_target_call_state_sync);
+  return state_call (ctx, argc, argv, ood_dbus_target_call_state_sync, error);
 }
 
-int
-ctl_cmd_halt (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_halt (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return state_call (ctx, argc, argv, ood_dbus_target_call_halt_sync);
+  return state_call (ctx, argc, argv, ood_dbus_target_call_halt_sync, error);
 }
 
 /* Parses the optional ADDR of resume and step. */
 static gboolean
-optional_address (int argc, char **argv, gboolean *given, guint64 *address)
+optional_address (int argc, char **argv, gboolean *given, guint64 *address, GError **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local = NULL;
 
   *given = argc > 1;
-  if (!*given || ctl_parse_number (argv[1], G_MAXUINT64, address, &error))
+  if (!*given || ctl_parse_number (argv[1], G_MAXUINT64, address, &local))
     return TRUE;
-  ctl_usage_error ("%s", error->message);
-  return FALSE;
+  return ctl_usage_error (error, "%s", local->message);
 }
 
-int
-ctl_cmd_resume (CtlContext *ctx, int argc, char **argv)
+/* Text: nothing. JSON: {"action":"resume","endpoint":…,"name":…[,"address":N]} */
+CtlRecord *
+ctl_cmd_resume (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_autoptr(OodDbusTarget) target = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   gboolean at = FALSE;
   guint64 address = 0;
   gboolean ok;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL) ||
-      !optional_address (argc, argv, &at, &address))
-    return CTL_EXIT_USAGE;
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS);
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !optional_address (argc, argv, &at, &address, error))
+    return NULL;
+  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
   if (target == NULL)
-    return CTL_EXIT_FAILED;
+    return NULL;
   if (at)
-    ok = ood_dbus_target_call_resume_at_sync (target, address, NULL, &error);
+    ok = ood_dbus_target_call_resume_at_sync (target, address, NULL, error);
   else
-    ok = ood_dbus_target_call_resume_sync (target, NULL, &error);
-  return ok ? CTL_EXIT_OK : ctl_failure (error);
+    ok = ood_dbus_target_call_resume_sync (target, NULL, error);
+  if (!ok)
+    return NULL;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, target, "resume");
+  if (at)
+    ctl_build_uint (builder, "address", address);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
 }
 
-int
-ctl_cmd_step (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_step (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
-  g_autoptr(GError) error = NULL;
   gboolean at = FALSE;
   guint64 address = 0;
   gboolean ok;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL) ||
-      !optional_address (argc, argv, &at, &address))
-    return CTL_EXIT_USAGE;
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS);
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !optional_address (argc, argv, &at, &address, error))
+    return NULL;
+  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
   if (target == NULL)
-    return CTL_EXIT_FAILED;
+    return NULL;
   if (at)
-    ok = ood_dbus_target_call_step_at_sync (target, address, &state, NULL, &error);
+    ok = ood_dbus_target_call_step_at_sync (target, address, &state, NULL, error);
   else
-    ok = ood_dbus_target_call_step_sync (target, &state, NULL, &error);
-  if (!ok)
-    return ctl_failure (error);
-  return ctl_print_state_dict (ctx, state);
+    ok = ood_dbus_target_call_step_sync (target, &state, NULL, error);
+  return ok ? ctl_record_from_state_dict (state, error) : NULL;
 }
 
-int
-ctl_cmd_reset (CtlContext *ctx, int argc, char **argv)
+/* Text: nothing. JSON: {"action":"reset","endpoint":…,"name":…[,"mode":…]} */
+CtlRecord *
+ctl_cmd_reset (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   static const char *const modes[] = { "halt", "run", "init", NULL };
   g_autoptr(OodDbusTarget) target = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   const char *mode = "";
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL))
-    return CTL_EXIT_USAGE;
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error))
+    return NULL;
   if (argc > 1)
     mode = argv[1];
   if (argc > 1 && !g_strv_contains (modes, mode))
-    return ctl_usage_error ("unknown reset mode '%s': expected halt, run or init", mode);
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS);
-  if (target == NULL)
-    return CTL_EXIT_FAILED;
-  if (!ood_dbus_target_call_reset_sync (target, mode, NULL, &error))
-    return ctl_failure (error);
-  return CTL_EXIT_OK;
+    {
+      ctl_usage_error (error, "unknown reset mode '%s': expected halt, run or init", mode);
+      return NULL;
+    }
+  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
+  if (target == NULL || !ood_dbus_target_call_reset_sync (target, mode, NULL, error))
+    return NULL;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, target, "reset");
+  if (*mode != '\0')
+    {
+      json_builder_set_member_name (builder, "mode");
+      json_builder_add_string_value (builder, mode);
+    }
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
 }
 
-int
-ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv)
+CtlRecord *
+ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_autoptr(OodDbusTarget) target = NULL;
   g_autoptr(GVariant) state = NULL;
-  g_autoptr(GError) error = NULL;
   gint timeout_ms = 5000;
   const GOptionEntry entries[] = {
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms, "How long to wait (default 5000)", "MS" },
     G_OPTION_ENTRY_NULL
   };
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries))
-    return CTL_EXIT_USAGE;
+  if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
+    return NULL;
   if (timeout_ms < 0)
-    return ctl_usage_error ("--timeout must not be negative");
+    {
+      ctl_usage_error (error, "--timeout must not be negative");
+      return NULL;
+    }
   /* The service takes 0 to mean its default of 5000 ms. */
-  target = ctl_open_target (ctx, MIN (timeout_ms ? timeout_ms : 5000, G_MAXINT - 5000) + 5000);
-  if (target == NULL)
-    return CTL_EXIT_FAILED;
-  if (!ood_dbus_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, &error))
-    return ctl_failure (error);
-  return ctl_print_state_dict (ctx, state);
+  target = ctl_open_target (ctx, MIN (timeout_ms ? timeout_ms : 5000, G_MAXINT - 5000) + 5000, error);
+  if (target == NULL ||
+      !ood_dbus_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, error))
+    return NULL;
+  return ctl_record_from_state_dict (state, error);
 }

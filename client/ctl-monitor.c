@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * openocdctl monitor: one line per announced change, until SIGINT or
+ * openocdctl monitor: one record per announced change, until SIGINT or
  * SIGTERM. It does not activate the service; it waits for it instead.
  */
 #include "openocdctl.h"
@@ -13,37 +13,73 @@ static const char *const watched_properties[] = { "State", "CurrentPc", "Current
 /* Whether the service was running at the last "service" line. */
 static gboolean service_running;
 
+/* The text of a change: "default/riscv.cpu: halted pc=0x80000010", or
+ * ": event halted", or ": added"; "service: running". */
+static const CtlField state_fields[] = {
+  { .member = "endpoint" },
+  { .member = "name", .prefix = "/" },
+  { .member = "state", .prefix = ": " },
+  { .member = "current_pc", .format = CTL_FORMAT_HEX, .prefix = " pc=" },
+  { NULL }
+};
+
+static const CtlField event_fields[] = {
+  { .member = "endpoint" },
+  { .member = "name", .prefix = "/" },
+  { .member = "event", .prefix = ": event " },
+  { NULL }
+};
+
+static const CtlField other_fields[] = {
+  { .member = "endpoint" },
+  { .member = "name", .prefix = "/" },
+  { .member = "change", .prefix = ": " },
+  { NULL }
+};
+
+static const CtlField service_fields[] = {
+  { .member = "change" },
+  { .member = "running", .format = CTL_FORMAT_BOOL, .prefix = ": ", .yes = "running", .no = "stopped" },
+  { NULL }
+};
+
+static const CtlLayout state_line = { CTL_LAYOUT_LINE, state_fields };
+static const CtlLayout event_line = { CTL_LAYOUT_LINE, event_fields };
+static const CtlLayout other_line = { CTL_LAYOUT_LINE, other_fields };
+static const CtlLayout service_line = { CTL_LAYOUT_LINE, service_fields };
+
 /*
- * Prints one line about @target. @change is "state", "event", "added" or
+ * Prints one record about @target. @change is "state", "event", "added" or
  * "removed"; @event is the TargetEvent's argument, else NULL.
  */
 static void
 print_change (CtlContext *ctx, OodDbusTarget *target, const char *change, const char *event)
 {
-  g_autoptr(GString) line = g_string_new (NULL);
-  g_autofree char *label = ctl_target_label (target);
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(CtlRecord) record = NULL;
+  const CtlLayout *layout;
 
   if (ctx->target != NULL && !ctl_target_matches (target, ctx->target))
     return;
-  if (ctx->json)
-    {
-      ctl_json_begin (line, '{');
-      ctl_json_string (line, "change", change);
-      ctl_append_target_json (line, target);
-      if (event != NULL)
-        ctl_json_string (line, "event", event);
-      ctl_json_end (line, '{');
-    }
-  else if (event != NULL)
-    g_string_append_printf (line, "%s: event %s", label, event);
-  else if (g_str_equal (change, "state") && ood_dbus_target_get_current_pc_valid (target))
-    g_string_append_printf (line, "%s: %s pc=0x%" G_GINT64_MODIFIER "x", label,
-                            ood_dbus_target_get_state (target), ood_dbus_target_get_current_pc (target));
+  if (event != NULL)
+    layout = &event_line;
   else if (g_str_equal (change, "state"))
-    g_string_append_printf (line, "%s: %s", label, ood_dbus_target_get_state (target));
+    layout = &state_line;
   else
-    g_string_append_printf (line, "%s: %s", label, change);
-  ctl_emit (line);
+    layout = &other_line;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "change");
+  json_builder_add_string_value (builder, change);
+  ctl_build_target (builder, target);
+  if (event != NULL)
+    {
+      json_builder_set_member_name (builder, "event");
+      json_builder_add_string_value (builder, event);
+    }
+  json_builder_end_object (builder);
+  record = ctl_record_new_from_builder (layout, builder);
+  ctl_render (ctx, record);
 }
 
 static gboolean
@@ -134,22 +170,21 @@ on_name_owner (GObject *manager, G_GNUC_UNUSED GParamSpec *pspec, gpointer user_
 {
   CtlContext *ctx = user_data;
   g_autofree char *owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(CtlRecord) record = NULL;
 
   /* GLib notifies a NULL owner before every new one. */
   if ((owner != NULL) == service_running)
     return;
   service_running = owner != NULL;
-  if (ctx->json)
-    {
-      ctl_json_begin (line, '{');
-      ctl_json_string (line, "change", "service");
-      ctl_json_bool (line, "running", owner != NULL);
-      ctl_json_end (line, '{');
-    }
-  else
-    g_string_append (line, owner ? "service: running" : "service: stopped");
-  ctl_emit (line);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "change");
+  json_builder_add_string_value (builder, "service");
+  json_builder_set_member_name (builder, "running");
+  json_builder_add_boolean_value (builder, owner != NULL);
+  json_builder_end_object (builder);
+  record = ctl_record_new_from_builder (&service_line, builder);
+  ctl_render (ctx, record);
 }
 
 static gboolean
@@ -179,22 +214,22 @@ watch_all (CtlContext *ctx)
   g_signal_connect (ctx->manager, "notify::name-owner", G_CALLBACK (on_name_owner), ctx);
 }
 
-int
-ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv)
+/* Renders each change as its own record (with --json, JSON lines) until a
+ * signal; its own record is empty. */
+CtlRecord *
+ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GError) error = NULL;
   g_autofree char *owner = NULL;
   guint sigint, sigterm;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL))
-    return CTL_EXIT_USAGE;
-  if (!ctl_connect (ctx, TRUE, &error))
-    return ctl_failure (error);
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !ctl_connect (ctx, TRUE, error))
+    return NULL;
   owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
   service_running = owner != NULL;
-  if (owner == NULL && !ctx->json)
-    g_printerr ("%s: the service is not running; waiting for it\n", g_get_prgname ());
+  if (owner == NULL)
+    ctl_notice (ctx, "the service is not running; waiting for it");
 
   watch_all (ctx);
   sigint = g_unix_signal_add (SIGINT, on_signal, loop);
@@ -203,5 +238,5 @@ ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_signal_handlers_disconnect_by_data (ctx->manager, ctx);
-  return CTL_EXIT_OK;
+  return ctl_record_new_empty ();
 }

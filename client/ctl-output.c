@@ -1,227 +1,332 @@
 /* SPDX-License-Identifier: MIT */
-/* Human-readable and JSON output. */
+/*
+ * Records and their two renderers, text and JSON, and the one path that
+ * prints errors. Commands never print: they return a record.
+ */
 #include "openocdctl.h"
 #include "ood-state.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-#define TARGET_ROW   "%-12s %-20s %-12s %-14s %s"
-#define ENDPOINT_ROW "%-12s %-22s %-10s %s"
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+static const GDBusErrorEntry ctl_error_entries[] = {
+  { CTL_ERROR_USAGE, "org.openocd.ctl.Error.Usage" },
+  { CTL_ERROR_NOT_RUNNING, "org.openocd.ctl.Error.NotRunning" },
+  { CTL_ERROR_NO_SUCH_TARGET, "org.openocd.ctl.Error.NoSuchTarget" },
+  { CTL_ERROR_AMBIGUOUS_TARGET, "org.openocd.ctl.Error.AmbiguousTarget" },
+  { CTL_ERROR_FAILED, "org.openocd.ctl.Error.Failed" },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (ctl_error_entries) == CTL_ERROR_FAILED + 1);
+
+GQuark
+ctl_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("ctl-error-quark", &quark, ctl_error_entries,
+                                      G_N_ELEMENTS (ctl_error_entries));
+  return (GQuark) quark;
+}
+
+int
+ctl_exit_status (const GError *error)
+{
+  return g_error_matches (error, CTL_ERROR, CTL_ERROR_USAGE) ? CTL_EXIT_USAGE : CTL_EXIT_FAILED;
+}
+
+/* Writes @text and a newline at once, so that a reader of a pipe sees whole lines. */
+static void
+write_line (FILE *stream, const char *text)
+{
+  g_autofree char *line = g_strconcat (text, "\n", NULL);
+
+  fwrite (line, 1, strlen (line), stream);
+  fflush (stream);
+}
 
 static void
-json_escape (GString *out, const char *text)
+write_json (FILE *stream, JsonNode *node)
 {
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p++)
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  write_line (stream, text);
+}
+
+/*
+ * Prints @error on stderr: {"error":{"name":…,"message":…}} with --json,
+ * else "openocdctl: [ShortName: ]message" (the short name for errors from
+ * the service). A local error of another domain is named
+ * org.openocd.ctl.Error.Failed. Returns the exit status.
+ */
+int
+ctl_render_error (CtlContext *ctx, const GError *error)
+{
+  g_autoptr(GError) stripped = g_error_copy (error);
+  /* The service's names (org.openocd.Error.*, org.freedesktop.DBus.Error.*)
+   * and openocdctl's own (org.openocd.ctl.Error.*) are registered. */
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+  const char *name = remote ? remote : ctl_error_entries[CTL_ERROR_FAILED].dbus_error_name;
+  const char *prgname = g_get_prgname ();
+
+  g_dbus_error_strip_remote_error (stripped);
+  if (ctx->json || ctx->json_hint)
     {
-      guchar c = (guchar) *p;
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
 
-      if (c == '"' || c == '\\')
-        g_string_append_printf (out, "\\%c", c);
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, (char) c);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, name);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, stripped->message);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      write_json (stderr, root);
     }
-  g_string_append_c (out, '"');
+  else if (g_error_matches (error, CTL_ERROR, CTL_ERROR_USAGE))
+    g_printerr ("%s: %s\nTry \"%s --help\" for more information.\n",
+                prgname, stripped->message, prgname);
+  else if (remote != NULL && error->domain != CTL_ERROR && strrchr (remote, '.') != NULL)
+    g_printerr ("%s: %s: %s\n", prgname, strrchr (remote, '.') + 1, stripped->message);
+  else
+    g_printerr ("%s: %s\n", prgname, stripped->message);
+  return ctl_exit_status (error);
 }
 
-/* Appends a comma unless @out is at the start of an object or array. */
-static void
-json_separate (GString *out)
-{
-  char last = out->len ? out->str[out->len - 1] : '\0';
-
-  if (last != '\0' && last != '{' && last != '[' && last != ':')
-    g_string_append_c (out, ',');
-}
-
-static void
-json_key (GString *out, const char *key)
-{
-  json_separate (out);
-  if (key == NULL)
-    return;
-  json_escape (out, key);
-  g_string_append_c (out, ':');
-}
-
-/* @bracket is '{' or '['. */
+/* A remark for a person on stderr, such as "waiting for the service"; none with --json. */
 void
-ctl_json_begin (GString *out, char bracket)
+ctl_notice (CtlContext *ctx, const char *format, ...)
 {
-  json_separate (out);
-  g_string_append_c (out, bracket);
-}
-
-void
-ctl_json_end (GString *out, char bracket)
-{
-  g_string_append_c (out, bracket == '{' ? '}' : ']');
-}
-
-void
-ctl_json_string (GString *out, const char *key, const char *value)
-{
-  json_key (out, key);
-  json_escape (out, value ? value : "");
-}
-
-void
-ctl_json_number (GString *out, const char *key, guint64 value)
-{
-  json_key (out, key);
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT, value);
-}
-
-void
-ctl_json_bool (GString *out, const char *key, gboolean value)
-{
-  json_key (out, key);
-  g_string_append (out, value ? "true" : "false");
-}
-
-/* Prints @line and a newline at once, so a reader of a pipe sees it. */
-void
-ctl_emit (GString *line)
-{
-  g_string_append_c (line, '\n');
-  fwrite (line->str, 1, line->len, stdout);
-  fflush (stdout);
-}
-
-static void
-print_state (CtlContext *ctx, const char *name, const char *state, gboolean pc_valid, guint64 pc)
-{
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autofree char *message = NULL;
+  va_list args;
 
   if (ctx->json)
-    {
-      ctl_json_begin (line, '{');
-      ctl_json_string (line, "name", name);
-      ctl_json_string (line, "state", state);
-      if (pc_valid)
-        ctl_json_number (line, "current_pc", pc);
-      ctl_json_end (line, '{');
-    }
-  else
-    {
-      g_string_append_printf (line, "%s: %s", name, state);
-      if (pc_valid)
-        g_string_append_printf (line, " pc=0x%" G_GINT64_MODIFIER "x", pc);
-    }
-  ctl_emit (line);
+    return;
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("%s: %s\n", g_get_prgname (), message);
 }
 
-/* Prints a state dictionary as returned by the org.openocd.Target methods. */
-int
-ctl_print_state_dict (CtlContext *ctx, GVariant *dict)
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+
+const CtlLayout ctl_layout_quiet = { CTL_LAYOUT_QUIET, NULL };
+
+/* @node: (transfer full) (nullable) */
+CtlRecord *
+ctl_record_new (const CtlLayout *layout, JsonNode *node)
 {
+  CtlRecord *record = g_new0 (CtlRecord, 1);
+
+  record->layout = layout;
+  record->node = node;
+  return record;
+}
+
+CtlRecord *
+ctl_record_new_from_builder (const CtlLayout *layout, JsonBuilder *builder)
+{
+  return ctl_record_new (layout, json_builder_get_root (builder));
+}
+
+/* A record that prints nothing in either format (monitor's end). */
+CtlRecord *
+ctl_record_new_empty (void)
+{
+  return ctl_record_new (&ctl_layout_quiet, NULL);
+}
+
+void
+ctl_record_free (CtlRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_clear_pointer (&record->node, json_node_unref);
+  g_free (record);
+}
+
+/*
+ * JSON integers are signed 64 bits: an address of 2^63 or more is written
+ * as its two's complement, a negative number. The text renderer prints the
+ * unsigned value.
+ */
+void
+ctl_build_uint (JsonBuilder *builder, const char *member, guint64 value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, (gint64) value);
+}
+
+static void
+build_string (JsonBuilder *builder, const char *member, const char *value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, value ? value : "");
+}
+
+/* Adds the members describing @target, from its cached properties. */
+void
+ctl_build_target (JsonBuilder *builder, OodDbusTarget *target)
+{
+  build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
+  build_string (builder, "name", ood_dbus_target_get_name (target));
+  build_string (builder, "type", ood_dbus_target_get_target_type (target));
+  build_string (builder, "state", ood_dbus_target_get_state (target));
+  if (ood_dbus_target_get_current_pc_valid (target))
+    ctl_build_uint (builder, "current_pc", ood_dbus_target_get_current_pc (target));
+  build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
+}
+
+/* Adds the members of a command that only succeeded: what, and on which target. */
+void
+ctl_build_done (JsonBuilder *builder, OodDbusTarget *target, const char *action)
+{
+  build_string (builder, "action", action);
+  build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
+  build_string (builder, "name", ood_dbus_target_get_name (target));
+}
+
+/* "riscv.cpu: halted pc=0x80000010" */
+static const CtlField state_fields[] = {
+  { .member = "name" },
+  { .member = "state", .prefix = ": " },
+  { .member = "current_pc", .format = CTL_FORMAT_HEX, .prefix = " pc=" },
+  { NULL }
+};
+
+static const CtlLayout state_layout = { CTL_LAYOUT_LINE, state_fields };
+
+/* A state dictionary as returned by the org.openocd.Target methods. */
+CtlRecord *
+ctl_record_from_state_dict (GVariant *dict, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   const char *name = NULL, *state = NULL;
   gboolean pc_valid = FALSE;
   guint64 pc = 0;
 
   if (!ood_state_dict_parse (dict, &name, &state, &pc_valid, &pc))
     {
-      g_printerr ("%s: the service returned a malformed state\n", g_get_prgname ());
-      return CTL_EXIT_FAILED;
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED, "the service returned a malformed state");
+      return NULL;
     }
-  print_state (ctx, name, state, pc_valid, pc);
-  return CTL_EXIT_OK;
+  json_builder_begin_object (builder);
+  build_string (builder, "name", name);
+  build_string (builder, "state", state);
+  if (pc_valid)
+    ctl_build_uint (builder, "current_pc", pc);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&state_layout, builder);
 }
 
-void
-ctl_append_target_json (GString *out, OodDbusTarget *target)
+/* ------------------------------------------------------------------ */
+/* The text renderer                                                   */
+
+/* @field's value in @object as text, or NULL when it is absent. */
+static char *
+field_text (const CtlField *field, JsonObject *object)
 {
-  ctl_json_string (out, "endpoint", ood_dbus_target_get_endpoint (target));
-  ctl_json_string (out, "name", ood_dbus_target_get_name (target));
-  ctl_json_string (out, "type", ood_dbus_target_get_target_type (target));
-  ctl_json_string (out, "state", ood_dbus_target_get_state (target));
-  if (ood_dbus_target_get_current_pc_valid (target))
-    ctl_json_number (out, "current_pc", ood_dbus_target_get_current_pc (target));
-  ctl_json_string (out, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
+  JsonNode *node = json_object_get_member (object, field->member);
+  const char *text;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  switch (field->format)
+    {
+    case CTL_FORMAT_STRING:
+      text = json_node_get_string (node);
+      if (text == NULL || (*text == '\0' && field->absent != NULL))
+        return NULL;
+      return g_strdup (text);
+    case CTL_FORMAT_HEX:
+      return g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", (guint64) json_node_get_int (node));
+    case CTL_FORMAT_DECIMAL:
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) json_node_get_int (node));
+    case CTL_FORMAT_BOOL:
+      return g_strdup (json_node_get_boolean (node) ? field->yes : field->no);
+    default:
+      g_return_val_if_reached (NULL);
+    }
 }
 
-typedef void (*CtlRowFunc) (CtlContext *ctx,
-                            GString    *out,
-                            OodDbusObject  *object);
-
-/* A table with @header, or a JSON array; @row appends one object's entry. */
+/* Appends one line of @fields from @object, or of their headings if @object is NULL. */
 static void
-print_listing (CtlContext *ctx, GPtrArray *objects, const char *header, CtlRowFunc row)
+append_line (GString *out, const CtlField *fields, JsonObject *object)
+{
+  for (const CtlField *field = fields; field->member != NULL; field++)
+    {
+      g_autofree char *value = object ? field_text (field, object) : NULL;
+      const char *text = object ? (value ? value : field->absent)
+                                : (field->heading ? field->heading : "");
+
+      if (text == NULL)
+        continue;
+      g_string_append (out, field->prefix ? field->prefix : "");
+      g_string_append_printf (out, "%-*s", field->width, text);
+    }
+  g_string_append_c (out, '\n');
+}
+
+static gboolean
+has_headings (const CtlField *fields)
+{
+  for (const CtlField *field = fields; field->member != NULL; field++)
+    if (field->heading != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+render_text (const CtlLayout *layout, JsonNode *node)
 {
   g_autoptr(GString) out = g_string_new (NULL);
+  JsonArray *rows;
 
-  if (ctx->json)
-    ctl_json_begin (out, '[');
-  else
-    g_string_append_printf (out, "%s\n", header);
-  for (guint i = 0; i < objects->len; i++)
-    row (ctx, out, objects->pdata[i]);
-  if (ctx->json)
-    ctl_json_end (out, '[');
-  else
-    g_string_truncate (out, out->len - 1);
-  ctl_emit (out);
-}
-
-static void
-append_target (CtlContext *ctx, GString *out, OodDbusObject *object)
-{
-  OodDbusTarget *target = ood_dbus_object_peek_target (object);
-  g_autofree char *pc = NULL;
-
-  if (ctx->json)
+  switch (layout->kind)
     {
-      ctl_json_begin (out, '{');
-      ctl_append_target_json (out, target);
-      ctl_json_end (out, '{');
+    case CTL_LAYOUT_QUIET:
       return;
+    case CTL_LAYOUT_LINE:
+      g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
+      append_line (out, layout->fields, json_node_get_object (node));
+      break;
+    case CTL_LAYOUT_TABLE:
+      g_return_if_fail (JSON_NODE_HOLDS_ARRAY (node));
+      rows = json_node_get_array (node);
+      if (has_headings (layout->fields))
+        append_line (out, layout->fields, NULL);
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        append_line (out, layout->fields, json_array_get_object_element (rows, i));
+      break;
+    default:
+      g_return_if_reached ();
     }
-  if (ood_dbus_target_get_current_pc_valid (target))
-    pc = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", ood_dbus_target_get_current_pc (target));
-  g_string_append_printf (out, TARGET_ROW "\n",
-                          ood_dbus_target_get_endpoint (target), ood_dbus_target_get_name (target),
-                          ood_dbus_target_get_target_type (target), ood_dbus_target_get_state (target),
-                          pc ? pc : "-");
+  if (out->len == 0)
+    return;
+  g_string_truncate (out, out->len - 1);
+  write_line (stdout, out->str);
 }
 
-static void
-append_endpoint (CtlContext *ctx, GString *out, OodDbusObject *object)
-{
-  OodDbusEndpoint *endpoint = ood_dbus_object_peek_endpoint (object);
-
-  if (!ctx->json)
-    {
-      g_string_append_printf (out, ENDPOINT_ROW "\n",
-                              ood_dbus_endpoint_get_name (endpoint),
-                              ood_dbus_endpoint_get_address (endpoint),
-                              ood_dbus_endpoint_get_connected (endpoint) ? "yes" : "no",
-                              ood_dbus_endpoint_get_version (endpoint));
-      return;
-    }
-  ctl_json_begin (out, '{');
-  ctl_json_string (out, "name", ood_dbus_endpoint_get_name (endpoint));
-  ctl_json_string (out, "address", ood_dbus_endpoint_get_address (endpoint));
-  ctl_json_bool (out, "connected", ood_dbus_endpoint_get_connected (endpoint));
-  ctl_json_string (out, "version", ood_dbus_endpoint_get_version (endpoint));
-  ctl_json_end (out, '{');
-}
-
-/* @objects: OodObjects with a target; their cached properties are printed. */
+/* Prints @record on stdout, as JSON with --json, else as its layout says. */
 void
-ctl_print_targets (CtlContext *ctx, GPtrArray *objects)
+ctl_render (CtlContext *ctx, const CtlRecord *record)
 {
-  g_autofree char *header = g_strdup_printf (TARGET_ROW, "ENDPOINT", "NAME", "TYPE", "STATE", "PC");
-
-  print_listing (ctx, objects, header, append_target);
-}
-
-/* @objects: OodObjects with an endpoint. */
-void
-ctl_print_endpoints (CtlContext *ctx, GPtrArray *objects)
-{
-  g_autofree char *header = g_strdup_printf (ENDPOINT_ROW, "NAME", "ADDRESS", "CONNECTED", "VERSION");
-
-  print_listing (ctx, objects, header, append_endpoint);
+  if (record->node == NULL)
+    return;
+  if (ctx->json)
+    write_json (stdout, record->node);
+  else
+    render_text (record->layout, record->node);
 }

@@ -25,7 +25,7 @@ open_bus (CtlContext *ctx, GError **error)
 static void
 set_not_running (GError **error)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+  g_set_error (error, CTL_ERROR, CTL_ERROR_NOT_RUNNING,
                "the openocd-dbus service is not running (nobody owns %s on this bus)",
                OOD_BUS_NAME);
 }
@@ -128,15 +128,15 @@ set_lookup_error (CtlContext *ctx, GPtrArray *all, GPtrArray *hits, GError **err
   g_autofree char *known = join_labels (hits->len ? hits : all);
 
   if (all->len == 0)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the service publishes no targets");
+    g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_TARGET, "the service publishes no targets");
   else if (hits->len == 0)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+    g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_TARGET,
                  "no target '%s'; known targets: %s", ctx->target, known);
   else if (ctx->target == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+    g_set_error (error, CTL_ERROR, CTL_ERROR_AMBIGUOUS_TARGET,
                  "several targets; choose one with -t: %s", known);
   else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+    g_set_error (error, CTL_ERROR, CTL_ERROR_AMBIGUOUS_TARGET,
                  "several targets match '%s'; choose one with -t ENDPOINT/NAME: %s",
                  ctx->target, known);
 }
@@ -169,30 +169,26 @@ set_timeout (GDBusInterface *iface, gint timeout_ms)
 
 /*
  * Connects and returns the chosen target's object, whose method calls
- * time out after @timeout_ms; prints why on failure.
+ * time out after @timeout_ms.
  */
 OodDbusObject *
-ctl_open_object (CtlContext *ctx, gint timeout_ms)
+ctl_open_object (CtlContext *ctx, gint timeout_ms, GError **error)
 {
-  g_autoptr(GError) error = NULL;
   OodDbusObject *object = NULL;
 
-  if (ctl_connect (ctx, FALSE, &error))
-    object = ctl_find_target (ctx, &error);
+  if (ctl_connect (ctx, FALSE, error))
+    object = ctl_find_target (ctx, error);
   if (object == NULL)
-    {
-      ctl_failure (error);
-      return NULL;
-    }
+    return NULL;
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_target (object)), timeout_ms);
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_breakpoints (object)), timeout_ms);
   return object;
 }
 
 OodDbusTarget *
-ctl_open_target (CtlContext *ctx, gint timeout_ms)
+ctl_open_target (CtlContext *ctx, gint timeout_ms, GError **error)
 {
-  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, timeout_ms);
+  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, timeout_ms, error);
 
   return object ? ood_dbus_object_get_target (object) : NULL;
 }

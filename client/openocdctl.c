@@ -2,6 +2,7 @@
 /*
  * openocdctl: command line client of the openocd-dbus service.
  * This file holds main(), the global options and the command table.
+ * Every command returns a record (or an error), which main() renders.
  */
 #include "openocdctl.h"
 #include "ood-error.h"
@@ -30,10 +31,20 @@ static const char description[] =
   "only target is used. -t and --json may also follow the command.\n"
   "Run \"openocdctl COMMAND --help\" for a command's options.\n"
   "\n"
+  "With --json every command prints one JSON document on stdout: an object\n"
+  "for state, halt, step, wait-halt (the state), and for resume, reset and\n"
+  "bp add|remove (what was done, e.g. {\"action\":\"resume\",…}); an array\n"
+  "for list, endpoints and bp list. monitor --json prints one object per line\n"
+  "(JSON lines). An error prints {\"error\":{\"name\":…,\"message\":…}} on\n"
+  "stderr instead: name is the service's D-Bus error name (e.g.\n"
+  "org.openocd.Error.NotHalted) or openocdctl's own org.openocd.ctl.Error.Usage,\n"
+  ".NotRunning, .NoSuchTarget, .AmbiguousTarget or .Failed.\n"
+  "\n"
   "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage.\n";
 
-int
-ctl_usage_error (const char *format, ...)
+/* Sets a usage error (exit status 2); returns FALSE. */
+gboolean
+ctl_usage_error (GError **error, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -41,24 +52,8 @@ ctl_usage_error (const char *format, ...)
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_printerr ("%s: %s\nTry \"%s --help\" for more information.\n",
-              g_get_prgname (), message, g_get_prgname ());
-  return CTL_EXIT_USAGE;
-}
-
-int
-ctl_failure (const GError *error)
-{
-  g_autoptr(GError) stripped = g_error_copy (error);
-  g_autofree char *remote = g_dbus_error_get_remote_error (error);
-  const char *dot = remote ? strrchr (remote, '.') : NULL;
-
-  g_dbus_error_strip_remote_error (stripped);
-  if (dot != NULL)
-    g_printerr ("%s: %s: %s\n", g_get_prgname (), dot + 1, stripped->message);
-  else
-    g_printerr ("%s: %s\n", g_get_prgname (), stripped->message);
-  return CTL_EXIT_FAILED;
+  g_set_error_literal (error, CTL_ERROR, CTL_ERROR_USAGE, message);
+  return FALSE;
 }
 
 gboolean
@@ -96,28 +91,25 @@ add_common_entries (GOptionContext *octx, CtlContext *ctx)
 }
 
 gboolean
-ctl_parse_command (CtlContext *ctx, int *argc, char ***argv, const GOptionEntry *entries)
+ctl_parse_command (CtlContext *ctx, int *argc, char ***argv, const GOptionEntry *entries,
+                   GError **error)
 {
   const CtlCommand *cmd = ctx->command;
   g_autofree char *params = g_strdup_printf ("%s %s", cmd->name, cmd->params);
   g_autoptr(GOptionContext) octx = g_option_context_new (params);
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local = NULL;
   guint positional;
 
   g_option_context_set_summary (octx, cmd->summary);
   if (entries != NULL)
     g_option_context_add_main_entries (octx, entries, NULL);
   add_common_entries (octx, ctx);
-  if (!g_option_context_parse (octx, argc, argv, &error))
-    {
-      ctl_usage_error ("%s", error->message);
-      return FALSE;
-    }
+  if (!g_option_context_parse (octx, argc, argv, &local))
+    return ctl_usage_error (error, "%s", local->message);
   positional = (guint) *argc - 1;
   if (positional >= cmd->min_args && positional <= cmd->max_args)
     return TRUE;
-  ctl_usage_error ("usage: %s %s %s", g_get_prgname (), cmd->name, cmd->params);
-  return FALSE;
+  return ctl_usage_error (error, "usage: %s %s %s", g_get_prgname (), cmd->name, cmd->params);
 }
 
 static char *
@@ -147,8 +139,8 @@ pick_bus (CtlContext *ctx, gboolean system, gboolean session)
   return TRUE;
 }
 
-static int
-parse_globals (CtlContext *ctx, int *argc, char ***argv)
+static gboolean
+parse_globals (CtlContext *ctx, int *argc, char ***argv, GError **error)
 {
   gboolean system = FALSE, session = FALSE;
   const GOptionEntry entries[] = {
@@ -158,7 +150,7 @@ parse_globals (CtlContext *ctx, int *argc, char ***argv)
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) octx = g_option_context_new ("COMMAND [ARGS…]");
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local = NULL;
   g_autofree char *help = commands_help ();
   g_autofree char *full = g_strconcat (help, "\n", description, NULL);
 
@@ -167,11 +159,22 @@ parse_globals (CtlContext *ctx, int *argc, char ***argv)
   g_option_context_set_strict_posix (octx, TRUE);
   g_option_context_add_main_entries (octx, entries, NULL);
   add_common_entries (octx, ctx);
-  if (!g_option_context_parse (octx, argc, argv, &error))
-    return ctl_usage_error ("%s", error->message);
+  if (!g_option_context_parse (octx, argc, argv, &local))
+    return ctl_usage_error (error, "%s", local->message);
   if (!pick_bus (ctx, system, session))
-    return ctl_usage_error ("--system, --session and --address exclude each other");
-  return CTL_EXIT_OK;
+    return ctl_usage_error (error, "--system, --session and --address exclude each other");
+  return TRUE;
+}
+
+/* Whether --json is among the arguments, so that even an error in parsing
+ * them is printed as JSON. */
+static gboolean
+wants_json (int argc, char **argv)
+{
+  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
+    if (g_str_equal (argv[i], "--json"))
+      return TRUE;
+  return FALSE;
 }
 
 static const CtlCommand *
@@ -191,25 +194,41 @@ ctl_context_clear (CtlContext *ctx)
   g_clear_pointer (&ctx->target, g_free);
 }
 
+/* argv[1] is the command. */
+static CtlRecord *
+run_command (CtlContext *ctx, int argc, char **argv, GError **error)
+{
+  if (argc < 2)
+    ctl_usage_error (error, "no command given");
+  else if ((ctx->command = find_command (argv[1])) == NULL)
+    ctl_usage_error (error, "unknown command '%s'", argv[1]);
+  else
+    return ctx->command->func (ctx, argc - 1, argv + 1, error);
+  return NULL;
+}
+
 int
 main (int argc, char **argv)
 {
   CtlContext ctx = { 0 };
-  int status;
+  g_autoptr(CtlRecord) record = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = CTL_EXIT_OK;
 
   setlocale (LC_ALL, "");
   g_set_prgname ("openocdctl");
-  /* Registers the org.openocd.Error.* names, so remote errors map to OOD_ERROR. */
+  /* Registers the org.openocd.Error.* names, so remote errors map to OOD_ERROR,
+   * and openocdctl's own org.openocd.ctl.Error.* names. */
   (void) ood_error_quark ();
+  (void) ctl_error_quark ();
+  ctx.json_hint = wants_json (argc, argv);
 
-  status = parse_globals (&ctx, &argc, &argv);
-  if (status == CTL_EXIT_OK && argc < 2)
-    status = ctl_usage_error ("no command given");
-  else if (status == CTL_EXIT_OK && (ctx.command = find_command (argv[1])) == NULL)
-    status = ctl_usage_error ("unknown command '%s'", argv[1]);
-  else if (status == CTL_EXIT_OK)
-    status = ctx.command->func (&ctx, argc - 1, argv + 1);
-
+  if (parse_globals (&ctx, &argc, &argv, &error))
+    record = run_command (&ctx, argc, argv, &error);
+  if (record != NULL)
+    ctl_render (&ctx, record);
+  else
+    status = ctl_render_error (&ctx, error);
   ctl_context_clear (&ctx);
   return status;
 }

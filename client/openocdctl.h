@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "ood-generated.h"
 
@@ -22,11 +23,79 @@ typedef enum {
   CTL_BUS_ADDRESS,
 } CtlBus;
 
+/*
+ * CtlError: the errors openocdctl finds itself, as opposed to those the
+ * service returns (OOD_ERROR, G_DBUS_ERROR). The domain is registered with
+ * GDBus so that every error has a D-Bus-style name for --json:
+ * org.openocd.ctl.Error.Usage and so on. CTL_ERROR_USAGE exits with 2,
+ * every other error with 1.
+ */
+typedef enum {
+  CTL_ERROR_USAGE,             /* bad command line */
+  CTL_ERROR_NOT_RUNNING,       /* nobody owns org.openocd */
+  CTL_ERROR_NO_SUCH_TARGET,    /* -t matches nothing, or there are no targets */
+  CTL_ERROR_AMBIGUOUS_TARGET,  /* several targets; -t needed */
+  CTL_ERROR_FAILED,            /* anything else, e.g. a malformed reply */
+} CtlError;
+
+#define CTL_ERROR (ctl_error_quark ())
+GQuark ctl_error_quark (void);
+
+/*
+ * Records: a command collects what it has to say into one record, a JSON
+ * node plus a description of its text layout, and never prints itself.
+ * ctl_render() prints a record as text or JSON; ctl_render_error() prints an
+ * error. A new kind of output (a register dump, a hexdump) is a new
+ * CtlLayoutKind and one more case in the text renderer; the JSON renderer
+ * prints any node.
+ */
+typedef enum {
+  CTL_FORMAT_STRING,   /* a string member as it is */
+  CTL_FORMAT_HEX,      /* an integer member as 0x… */
+  CTL_FORMAT_DECIMAL,  /* an integer member in decimal */
+  CTL_FORMAT_BOOL,     /* a boolean member as @yes or @no */
+} CtlFormat;
+
+/* One value in a text line, or one column of a table. */
+typedef struct {
+  const char *member;   /* the JSON member; NULL ends a field list */
+  CtlFormat   format;
+  const char *prefix;   /* text before the value (and before the heading) */
+  int         width;    /* pad the value to this many bytes; 0: no padding */
+  const char *absent;   /* for a missing member or an empty string; NULL: the
+                         * field and its prefix are left out */
+  const char *heading;  /* a table's column heading */
+  const char *yes;      /* CTL_FORMAT_BOOL */
+  const char *no;
+} CtlField;
+
+typedef enum {
+  CTL_LAYOUT_QUIET,  /* text: nothing (the command just succeeded) */
+  CTL_LAYOUT_LINE,   /* an object on one line */
+  CTL_LAYOUT_TABLE,  /* an array of objects, one line each, under a header
+                      * line when the fields have headings */
+} CtlLayoutKind;
+
+typedef struct {
+  CtlLayoutKind   kind;
+  const CtlField *fields;
+} CtlLayout;
+
+typedef struct {
+  const CtlLayout *layout;
+  JsonNode        *node;   /* NULL: nothing to print, in either format */
+} CtlRecord;
+
 typedef struct _CtlContext CtlContext;
 
-typedef int (*CtlCommandFunc) (CtlContext *ctx,
-                               int         argc,
-                               char      **argv);
+/*
+ * Returns the command's record, or NULL and an error; ctl_exit_status()
+ * turns the error into the exit code.
+ */
+typedef CtlRecord *(*CtlCommandFunc) (CtlContext  *ctx,
+                                      int          argc,
+                                      char       **argv,
+                                      GError     **error);
 
 typedef struct {
   const char     *name;
@@ -41,8 +110,10 @@ struct _CtlContext {
   const CtlCommand   *command;
   CtlBus              bus;
   char               *address;
-  char               *target;   /* -t NAME or ENDPOINT/NAME */
+  char               *target;     /* -t NAME or ENDPOINT/NAME */
   gboolean            json;
+  gboolean            json_hint;  /* --json is on the command line, for errors
+                                   * found before the options are parsed */
   GDBusObjectManager *manager;
 };
 
@@ -50,10 +121,11 @@ struct _CtlContext {
 gboolean  ctl_parse_command (CtlContext         *ctx,
                              int                *argc,
                              char             ***argv,
-                             const GOptionEntry *entries);
-int       ctl_usage_error (const char *format,
-                           ...) G_GNUC_PRINTF (1, 2);
-int       ctl_failure (const GError *error);
+                             const GOptionEntry *entries,
+                             GError            **error);
+gboolean  ctl_usage_error (GError    **error,
+                           const char *format,
+                           ...) G_GNUC_PRINTF (2, 3);
 gboolean  ctl_parse_number (const char *text,
                             guint64     max,
                             guint64    *out,
@@ -66,49 +138,76 @@ gboolean   ctl_connect (CtlContext *ctx,
 GPtrArray *ctl_list_objects (CtlContext *ctx,
                              gboolean    targets);
 OodDbusObject *ctl_find_target (CtlContext *ctx,
-                            GError    **error);
+                                GError    **error);
 OodDbusObject *ctl_open_object (CtlContext *ctx,
-                            gint        timeout_ms);
+                                gint        timeout_ms,
+                                GError    **error);
 OodDbusTarget *ctl_open_target (CtlContext *ctx,
-                            gint        timeout_ms);
-gboolean   ctl_target_matches (OodDbusTarget  *target,
-                               const char *spec);
+                                gint        timeout_ms,
+                                GError    **error);
+gboolean   ctl_target_matches (OodDbusTarget *target,
+                               const char    *spec);
 char      *ctl_target_label (OodDbusTarget *target);
 
-/* ctl-output.c */
-void ctl_json_begin (GString *out,
-                     char     bracket);
-void ctl_json_end (GString *out,
-                   char     bracket);
-void ctl_json_string (GString    *out,
-                      const char *key,
-                      const char *value);
-void ctl_json_number (GString    *out,
-                      const char *key,
-                      guint64     value);
-void ctl_json_bool (GString    *out,
-                    const char *key,
-                    gboolean    value);
-void ctl_emit (GString *line);
-int  ctl_print_state_dict (CtlContext *ctx,
-                           GVariant   *dict);
-void ctl_print_targets (CtlContext *ctx,
-                        GPtrArray  *objects);
-void ctl_print_endpoints (CtlContext *ctx,
-                          GPtrArray  *objects);
-void ctl_append_target_json (GString   *out,
+/* ctl-output.c: records and the two renderers */
+CtlRecord *ctl_record_new (const CtlLayout *layout,
+                           JsonNode        *node);
+CtlRecord *ctl_record_new_from_builder (const CtlLayout *layout,
+                                        JsonBuilder     *builder);
+CtlRecord *ctl_record_new_empty (void);
+void       ctl_record_free (CtlRecord *record);
+void       ctl_render (CtlContext      *ctx,
+                       const CtlRecord *record);
+int        ctl_render_error (CtlContext   *ctx,
+                             const GError *error);
+int        ctl_exit_status (const GError *error);
+void       ctl_notice (CtlContext *ctx,
+                       const char *format,
+                       ...) G_GNUC_PRINTF (2, 3);
+
+void       ctl_build_target (JsonBuilder   *builder,
                              OodDbusTarget *target);
+void       ctl_build_done (JsonBuilder   *builder,
+                           OodDbusTarget *target,
+                           const char    *action);
+void       ctl_build_uint (JsonBuilder *builder,
+                           const char  *member,
+                           guint64      value);
+CtlRecord *ctl_record_from_state_dict (GVariant *dict,
+                                       GError  **error);
+
+/* For commands that only succeed or fail: nothing in text, an object in JSON. */
+extern const CtlLayout ctl_layout_quiet;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlRecord, ctl_record_free)
+
+/*
+ * ctl-progress.c: progress of a long operation (flash, load, dump). On a
+ * terminal a bar on stderr, otherwise one line per phase on stderr, and with
+ * --json one {"progress":{…}} object per line on stdout.
+ */
+typedef struct _CtlProgress CtlProgress;
+
+CtlProgress *ctl_progress_new (CtlContext *ctx,
+                               const char *operation);
+void         ctl_progress_update (CtlProgress *progress,
+                                  const char  *phase,
+                                  guint64      done,
+                                  guint64      total);
+void         ctl_progress_free (CtlProgress *progress);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 
 /* Commands, one file per concern. */
-int ctl_cmd_list (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_state (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_halt (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_resume (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_step (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_reset (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv);
-int ctl_cmd_bp (CtlContext *ctx, int argc, char **argv);
+CtlRecord *ctl_cmd_list (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_state (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_halt (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_resume (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_step (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_reset (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_bp (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

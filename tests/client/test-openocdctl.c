@@ -194,6 +194,66 @@ ctl_state_json (OodServiceFixture *fixture, const char *command, const char *exp
   return json_object_has_member (state, "current_pc") ? get_int (state, "current_pc") : -1;
 }
 
+/* @text is one JSON document on one line, as --json prints it. */
+static JsonNode *
+parse_json_line (const char *text)
+{
+  const char *newline = strchr (text, '\n');
+
+  g_assert_nonnull (newline);
+  g_assert_cmpstr (newline, ==, "\n");
+  return parse_json (text);
+}
+
+/* Runs a command with --json that must succeed; returns the document it printed. */
+#define ctl_json_ok(fixture, ...) ctl_json_ok_impl (ctl_run (fixture, __VA_ARGS__, "--json"))
+
+static JsonNode *
+ctl_json_ok_impl (CtlRun *run)
+{
+  g_autofree char *out = ctl_ok_impl (run);
+
+  return parse_json_line (out);
+}
+
+/* The object of a command that only succeeds: {"action":…,"endpoint":…,"name":…,…} */
+static JsonObject *
+done_object (JsonNode *node, const char *action)
+{
+  JsonObject *object;
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  object = json_node_get_object (node);
+  g_assert_cmpstr (get_string (object, "action"), ==, action);
+  g_assert_cmpstr (get_string (object, "endpoint"), ==, "default");
+  g_assert_cmpstr (get_string (object, "name"), ==, "riscv.cpu");
+  return object;
+}
+
+/* @run exited with @status, printed nothing on stdout and on stderr one
+ * {"error":{"name":@name,"message":…}} line. */
+static void
+assert_json_error (CtlRun *run, int status, const char *name)
+{
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *error;
+  const char *message;
+
+  g_assert_cmpint (run->status, ==, status);
+  g_assert_cmpstr (run->out, ==, "");
+  node = parse_json_line (run->err);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==, 1);
+  error = json_object_get_object_member (json_node_get_object (node), "error");
+  g_assert_nonnull (error);
+  g_assert_cmpuint (json_object_get_size (error), ==, 2);
+  g_assert_cmpstr (get_string (error, "name"), ==, name);
+  message = get_string (error, "message");
+  g_assert_cmpstr (message, !=, "");
+  /* the remote error's prefix is stripped */
+  g_assert_null (strstr (message, "GDBus.Error"));
+}
+
 /* ------------------------------------------------------------------ */
 /* Fixture                                                             */
 
@@ -729,6 +789,198 @@ test_not_running (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* --json of every command                                             */
+
+static void
+test_json_commands (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
+  g_autofree char *address = ood_testbed_get_address (ood_service_fixture_get_testbed (fixture, 0));
+  JsonObject *object;
+  JsonArray *array;
+
+  {
+    g_autoptr(JsonNode) halt = ctl_json_ok (fixture, "halt");
+    g_autoptr(JsonNode) state = ctl_json_ok (fixture, "state");
+
+    assert_state (json_node_get_object (halt), "halted");
+    assert_state (json_node_get_object (state), "halted");
+  }
+  {
+    g_autoptr(JsonNode) reset = ctl_json_ok (fixture, "reset", "halt");
+
+    object = done_object (reset, "reset");
+    g_assert_cmpstr (get_string (object, "mode"), ==, "halt");
+    g_assert_cmpuint (json_object_get_size (object), ==, 4);
+  }
+  {
+    g_autoptr(JsonNode) step = ctl_json_ok (fixture, "step");
+
+    object = json_node_get_object (step);
+    assert_state (object, "halted");
+    g_assert_cmpint (get_int (object, "current_pc"), ==, 0x80000004);
+  }
+  {
+    g_autoptr(JsonNode) list = ctl_json_ok (fixture, "list");
+
+    g_assert_true (JSON_NODE_HOLDS_ARRAY (list));
+    array = json_node_get_array (list);
+    g_assert_cmpuint (json_array_get_length (array), ==, 1);
+    object = json_array_get_object_element (array, 0);
+    g_assert_cmpstr (get_string (object, "endpoint"), ==, "default");
+    g_assert_cmpstr (get_string (object, "state"), ==, "halted");
+    g_assert_cmpint (get_int (object, "current_pc"), ==, 0x80000004);
+  }
+  {
+    g_autoptr(JsonNode) endpoints = ctl_json_ok (fixture, "endpoints");
+
+    g_assert_true (JSON_NODE_HOLDS_ARRAY (endpoints));
+    array = json_node_get_array (endpoints);
+    g_assert_cmpuint (json_array_get_length (array), ==, 1);
+    object = json_array_get_object_element (array, 0);
+    g_assert_cmpstr (get_string (object, "name"), ==, "default");
+    g_assert_cmpstr (get_string (object, "address"), ==, address);
+    g_assert_true (get_bool (object, "connected"));
+  }
+  {
+    g_autoptr(JsonNode) add = ctl_json_ok (fixture, "bp", "add", ADDR_INC_STR, "--hw");
+    g_autoptr(JsonNode) list = ctl_json_ok (fixture, "bp", "list");
+
+    object = done_object (add, "bp-add");
+    g_assert_cmpint (get_int (object, "address"), ==, ADDR_INC);
+    g_assert_cmpint (get_int (object, "length"), ==, 4);
+    g_assert_cmpstr (get_string (object, "kind"), ==, "hw");
+    g_assert_true (JSON_NODE_HOLDS_ARRAY (list));
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
+  }
+  {
+    g_autoptr(JsonNode) resume = ctl_json_ok (fixture, "resume");
+    g_autoptr(JsonNode) wait = ctl_json_ok (fixture, "wait-halt", "--timeout", timeout);
+
+    object = done_object (resume, "resume");
+    g_assert_false (json_object_has_member (object, "address"));
+    g_assert_cmpuint (json_object_get_size (object), ==, 3);
+    object = json_node_get_object (wait);
+    assert_state (object, "halted");
+    g_assert_cmpint (get_int (object, "current_pc"), ==, ADDR_INC);
+  }
+  {
+    g_autoptr(JsonNode) remove = ctl_json_ok (fixture, "bp", "remove", ADDR_INC_STR);
+    g_autoptr(JsonNode) list = ctl_json_ok (fixture, "bp", "list");
+
+    object = done_object (remove, "bp-remove");
+    g_assert_cmpint (get_int (object, "address"), ==, ADDR_INC);
+    g_assert_false (json_object_has_member (object, "length"));
+    g_assert_true (JSON_NODE_HOLDS_ARRAY (list));
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 0);
+  }
+  {
+    g_autoptr(JsonNode) resume = ctl_json_ok (fixture, "resume", "0x80000000");
+
+    object = done_object (resume, "resume");
+    g_assert_cmpint (get_int (object, "address"), ==, RAM_START);
+    ctl_state_json (fixture, "state", "running");
+  }
+  {
+    /* without a mode, the service's default (halt), and no "mode" member */
+    g_autoptr(JsonNode) reset = ctl_json_ok (fixture, "reset");
+    g_autoptr(JsonNode) run = NULL;
+
+    object = done_object (reset, "reset");
+    g_assert_false (json_object_has_member (object, "mode"));
+    g_assert_cmpint (ctl_state_json (fixture, "state", "halted"), ==, RAM_START);
+    run = ctl_json_ok (fixture, "reset", "run");
+    g_assert_cmpstr (get_string (done_object (run, "reset"), "mode"), ==, "run");
+    ctl_state_json (fixture, "state", "running");
+  }
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Failures of the operation: a JSON error on stderr, exit status 1. */
+static void
+test_json_errors (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(CtlRun) step = NULL, timeout = NULL, nosuch = NULL, remove = NULL, human = NULL;
+
+  make_running (fixture);
+  step = ctl_run (fixture, "step", "--json");
+  assert_json_error (step, 1, "org.openocd.Error.NotHalted");
+  /* the same in text, as before */
+  human = ctl_run (fixture, "step");
+  assert_failed (human, 1, "openocdctl: NotHalted: ");
+
+  timeout = ctl_run (fixture, "--json", "wait-halt", "--timeout", "200");
+  assert_json_error (timeout, 1, "org.openocd.Error.Timeout");
+
+  nosuch = ctl_run (fixture, "-t", "nosuch", "state", "--json");
+  assert_json_error (nosuch, 1, "org.openocd.ctl.Error.NoSuchTarget");
+
+  ctl_state_json (fixture, "halt", "halted");
+  remove = ctl_run (fixture, "bp", "remove", ADDR_INC_STR, "--json");
+  assert_json_error (remove, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Usage errors: a JSON error on stderr, exit status 2, nothing sent. */
+static void
+test_json_usage (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  const char *const cases[][4] = {
+    { "resume", "0xZZ", "--json", NULL },
+    { "--json", "frobnicate", NULL },
+    { "frobnicate", "--json", NULL },    /* --json after an unknown command */
+    { "state", "extra", "--json", NULL },
+    { "reset", "bogus", "--json", NULL },
+    { "bp", "add", "--json", NULL },
+    { "list", "--bogus", "--json", NULL },
+    { "--json", NULL },                   /* no command */
+  };
+
+  ctl_state_json (fixture, "halt", "halted");
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtlRun) run = ctl_runv (ood_service_fixture_get_bus_address (fixture), cases[i]);
+
+      assert_json_error (run, 2, "org.openocd.ctl.Error.Usage");
+    }
+  ctl_state_json (fixture, "state", "halted");
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static void
+test_json_not_running (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (TRUE);
+  const char *const commands[] = { "list", "endpoints", "state", "halt", "resume", "reset" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr(CtlRun) run = ctl_run (fixture, commands[i], "--json");
+
+      assert_json_error (run, 1, "org.openocd.ctl.Error.NotRunning");
+    }
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* --help describes the JSON output; it needs no bus. */
+static void
+test_help (void)
+{
+  g_autoptr(CtlRun) run = ctl_runv ("unix:path=/nonexistent", (const char *const[]) { "--help", NULL });
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->out, "--json"));
+  g_assert_nonnull (strstr (run->out, "JSON lines"));
+  g_assert_nonnull (strstr (run->out, "{\"error\":{\"name\":"));
+  g_assert_nonnull (strstr (run->out, "stderr"));
+  g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -747,5 +999,10 @@ main (int argc, char **argv)
   g_test_add_func ("/client/no-such-target", test_no_such_target);
   g_test_add_func ("/client/usage", test_usage);
   g_test_add_func ("/client/not-running", test_not_running);
+  g_test_add_func ("/client/json-commands", test_json_commands);
+  g_test_add_func ("/client/json-errors", test_json_errors);
+  g_test_add_func ("/client/json-usage", test_json_usage);
+  g_test_add_func ("/client/json-not-running", test_json_not_running);
+  g_test_add_func ("/client/help", test_help);
   return g_test_run ();
 }
