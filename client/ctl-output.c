@@ -169,8 +169,8 @@ ctl_build_uint (JsonBuilder *builder, const char *member, guint64 value)
   json_builder_add_int_value (builder, (gint64) value);
 }
 
-static void
-build_string (JsonBuilder *builder, const char *member, const char *value)
+void
+ctl_build_string (JsonBuilder *builder, const char *member, const char *value)
 {
   json_builder_set_member_name (builder, member);
   json_builder_add_string_value (builder, value ? value : "");
@@ -180,22 +180,22 @@ build_string (JsonBuilder *builder, const char *member, const char *value)
 void
 ctl_build_target (JsonBuilder *builder, OodDbusTarget *target)
 {
-  build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
-  build_string (builder, "name", ood_dbus_target_get_name (target));
-  build_string (builder, "type", ood_dbus_target_get_target_type (target));
-  build_string (builder, "state", ood_dbus_target_get_state (target));
+  ctl_build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
+  ctl_build_string (builder, "name", ood_dbus_target_get_name (target));
+  ctl_build_string (builder, "type", ood_dbus_target_get_target_type (target));
+  ctl_build_string (builder, "state", ood_dbus_target_get_state (target));
   if (ood_dbus_target_get_current_pc_valid (target))
     ctl_build_uint (builder, "current_pc", ood_dbus_target_get_current_pc (target));
-  build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
+  ctl_build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
 }
 
 /* Adds the members of a command that only succeeded: what, and on which target. */
 void
 ctl_build_done (JsonBuilder *builder, OodDbusTarget *target, const char *action)
 {
-  build_string (builder, "action", action);
-  build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
-  build_string (builder, "name", ood_dbus_target_get_name (target));
+  ctl_build_string (builder, "action", action);
+  ctl_build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
+  ctl_build_string (builder, "name", ood_dbus_target_get_name (target));
 }
 
 /* "riscv.cpu: halted pc=0x80000010" */
@@ -223,8 +223,8 @@ ctl_record_from_state_dict (GVariant *dict, GError **error)
       return NULL;
     }
   json_builder_begin_object (builder);
-  build_string (builder, "name", name);
-  build_string (builder, "state", state);
+  ctl_build_string (builder, "name", name);
+  ctl_build_string (builder, "state", state);
   if (pc_valid)
     ctl_build_uint (builder, "current_pc", pc);
   json_builder_end_object (builder);
@@ -288,6 +288,43 @@ has_headings (const CtlField *fields)
   return FALSE;
 }
 
+/*
+ * xxd's format: "80000000: 1300 0000 6f00 c000  ....o...", 16 bytes a
+ * line in pairs, the address in at least 8 hex digits, the bytes'
+ * printable ASCII (others as '.') after the hex columns.
+ */
+static void
+append_hexdump (GString *out, const CtlField *fields, JsonObject *object)
+{
+  guint64 address = (guint64) json_object_get_int_member_with_default (object, fields[0].member, 0);
+  const char *hex = json_object_get_string_member_with_default (object, fields[1].member, "");
+  gsize size = strlen (hex) / 2;
+
+  for (gsize line = 0; line < size; line += 16)
+    {
+      gsize n = MIN (16, size - line);
+      char ascii[17];
+
+      g_string_append_printf (out, "%08" G_GINT64_MODIFIER "x: ", address + line);
+      for (gsize i = 0; i < 16; i++)
+        {
+          if (i < n)
+            {
+              int value = g_ascii_xdigit_value (hex[2 * (line + i)]) * 16 +
+                          g_ascii_xdigit_value (hex[2 * (line + i) + 1]);
+              g_string_append_printf (out, "%02x", (guint) value);
+              ascii[i] = g_ascii_isprint (value) ? (char) value : '.';
+            }
+          else
+            g_string_append (out, "  ");
+          if (i % 2 == 1)
+            g_string_append_c (out, ' ');
+        }
+      ascii[n] = '\0';
+      g_string_append_printf (out, " %s\n", ascii);
+    }
+}
+
 static void
 render_text (const CtlLayout *layout, JsonNode *node)
 {
@@ -309,6 +346,10 @@ render_text (const CtlLayout *layout, JsonNode *node)
         append_line (out, layout->fields, NULL);
       for (guint i = 0; i < json_array_get_length (rows); i++)
         append_line (out, layout->fields, json_array_get_object_element (rows, i));
+      break;
+    case CTL_LAYOUT_HEXDUMP:
+      g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
+      append_hexdump (out, layout->fields, json_node_get_object (node));
       break;
     default:
       g_return_if_reached ();

@@ -182,6 +182,9 @@ ctl_open_object (CtlContext *ctx, gint timeout_ms, GError **error)
     return NULL;
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_target (object)), timeout_ms);
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_breakpoints (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_registers (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_memory (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_flash (object)), timeout_ms);
   return object;
 }
 

@@ -23,6 +23,13 @@ static const CtlCommand commands[] = {
   { "wait-halt", "", "Wait until the target is halted", 0, 0, ctl_cmd_wait_halt },
   { "monitor", "", "Print every state change, target event and target (dis)appearance", 0, 0, ctl_cmd_monitor },
   { "bp", "add ADDR | remove ADDR | list", "Manage breakpoints", 1, 2, ctl_cmd_bp },
+  { "reg", "[NAME…] | set NAME VALUE", "Read registers (all of them without NAME), or write one", 0, G_MAXUINT, ctl_cmd_reg },
+  { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR",
+    "Read memory as a hexdump (LEN default 64), write bytes, copy memory to or from a file", 2, G_MAXUINT, ctl_cmd_mem },
+  { "program", "FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]", "Program flash with an image: erase, write, verify, reset", 1, 1, ctl_cmd_program },
+  { "load", "FILE ADDR [--format F] [--no-verify]", "Load an image into RAM and verify it", 2, 2, ctl_cmd_load },
+  { "flash", "banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE",
+    "List flash banks or a bank's sectors (BANK default 0); erase sectors (all without FIRST); verify an image", 1, 4, ctl_cmd_flash },
 };
 
 static const char description[] =
@@ -39,6 +46,22 @@ static const char description[] =
   "stderr instead: name is the service's D-Bus error name (e.g.\n"
   "org.openocd.Error.NotHalted) or openocdctl's own org.openocd.ctl.Error.Usage,\n"
   ".NotRunning, .NoSuchTarget, .AmbiguousTarget or .Failed.\n"
+  "\n"
+  "reg prints NAME VALUE lines (JSON: an array of {\"name\",\"value\"}, with\n"
+  "\"number\", \"bits\" and \"dirty\" for all registers); mem read prints xxd's\n"
+  "hexdump (JSON: {\"address\",\"length\",\"data\"} with data in hex digits);\n"
+  "reg set and mem write|dump|load print nothing (JSON: what was done).\n"
+  "\n"
+  "Progress: program, load, flash erase and flash verify start a job in the\n"
+  "service and follow it until it ends: a bar on stderr on a terminal, else\n"
+  "one line per phase on stderr, and with --json one\n"
+  "{\"progress\":{\"operation\",\"phase\",\"fraction\",\"done\",\"total\"}} per\n"
+  "phase and percent on stdout (JSON lines; fraction from 0 to 1), before the\n"
+  "final record. Ctrl-C cancels the job (its Cancel()), which then fails with\n"
+  "org.openocd.Error.Cancelled. A job's failure is an error like any other.\n"
+  "The service reports no progress for mem dump and mem load: openocdctl\n"
+  "splits them into calls of about 1 % each (16 KiB to 1 MiB) and shows a bar\n"
+  "on a terminal, nothing otherwise.\n"
   "\n"
   "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage.\n";
 
@@ -120,7 +143,14 @@ commands_help (void)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autofree char *usage = g_strdup_printf ("%s %s", commands[i].name, commands[i].params);
-      g_string_append_printf (text, "  %-36s %s\n", usage, commands[i].summary);
+      /* padded by characters, not bytes ("…") */
+      glong length = g_utf8_strlen (usage, -1);
+
+      if (length > 36)
+        g_string_append_printf (text, "  %s\n  %-36s %s\n", usage, "", commands[i].summary);
+      else
+        g_string_append_printf (text, "  %s%*s %s\n", usage, (int) (36 - length), "",
+                                commands[i].summary);
     }
   return g_string_free (text, FALSE);
 }

@@ -74,6 +74,9 @@ typedef enum {
   CTL_LAYOUT_LINE,   /* an object on one line */
   CTL_LAYOUT_TABLE,  /* an array of objects, one line each, under a header
                       * line when the fields have headings */
+  CTL_LAYOUT_HEXDUMP, /* an object with an address (fields[0], an integer)
+                       * and bytes (fields[1], a string of hex digits), as
+                       * xxd prints them: 16 bytes a line */
 } CtlLayoutKind;
 
 typedef struct {
@@ -173,6 +176,9 @@ void       ctl_build_done (JsonBuilder   *builder,
 void       ctl_build_uint (JsonBuilder *builder,
                            const char  *member,
                            guint64      value);
+void       ctl_build_string (JsonBuilder *builder,
+                             const char  *member,
+                             const char  *value);
 CtlRecord *ctl_record_from_state_dict (GVariant *dict,
                                        GError  **error);
 
@@ -188,12 +194,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlRecord, ctl_record_free)
  */
 typedef struct _CtlProgress CtlProgress;
 
+typedef enum {
+  CTL_PROGRESS_FULL,      /* bar, lines per phase, or JSON lines */
+  CTL_PROGRESS_TTY_ONLY,  /* a bar on a terminal, else nothing */
+} CtlProgressMode;
+
 CtlProgress *ctl_progress_new (CtlContext *ctx,
                                const char *operation);
+CtlProgress *ctl_progress_new_full (CtlContext      *ctx,
+                                    const char      *operation,
+                                    CtlProgressMode  mode);
 void         ctl_progress_update (CtlProgress *progress,
                                   const char  *phase,
                                   guint64      done,
                                   guint64      total);
+void         ctl_progress_update_fraction (CtlProgress *progress,
+                                           const char  *phase,
+                                           double       fraction,
+                                           guint64      done,
+                                           guint64      total);
+void         ctl_progress_break_line (CtlProgress *progress);
 void         ctl_progress_free (CtlProgress *progress);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
@@ -209,5 +229,10 @@ CtlRecord *ctl_cmd_reset (CtlContext *ctx, int argc, char **argv, GError **error
 CtlRecord *ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_bp (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_reg (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_program (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -77,11 +77,16 @@ access_checks () {
                 org.freedesktop.DBus.Properties.Get \
                 org.freedesktop.DBus.Properties.GetAll \
                 org.freedesktop.DBus.ObjectManager.GetManagedObjects \
-                org.openocd.Target.State org.openocd.Target.WaitHalt; do
+                org.openocd.Target.State org.openocd.Target.WaitHalt \
+                org.openocd.Flash.Sectors; do
         expect nobody allow $call
     done
     for call in Target.Halt Target.Resume Target.ResumeAt Target.Step \
-                Target.StepAt Target.Reset Breakpoints.Add Breakpoints.Remove; do
+                Target.StepAt Target.Reset Breakpoints.Add Breakpoints.Remove \
+                Registers.Read Registers.ReadWide Registers.ReadMany Registers.ReadAll \
+                Registers.Write Memory.ReadBytes Memory.WriteBytes Memory.ReadWords \
+                Memory.WriteWords Memory.ReadToFd Memory.WriteFromFd \
+                Flash.Program Flash.Load Flash.Erase Flash.Verify Job.Cancel; do
         expect nobody deny org.openocd.$call
         expect root allow org.openocd.$call
     done

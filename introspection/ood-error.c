@@ -7,9 +7,11 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_NOT_HALTED, "org.openocd.Error.NotHalted" },
   { OOD_ERROR_DISCONNECTED, "org.openocd.Error.Disconnected" },
   { OOD_ERROR_BUSY, "org.openocd.Error.Busy" },
+  { OOD_ERROR_NOT_SUPPORTED, "org.openocd.Error.NotSupported" },
+  { OOD_ERROR_CANCELLED, "org.openocd.Error.Cancelled" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_BUSY + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_CANCELLED + 1);
 
 GQuark
 ood_error_quark (void)

@@ -11,7 +11,9 @@ G_BEGIN_DECLS
  * @OOD_ERROR_TIMEOUT: a deadline passed (org.openocd.Error.Timeout)
  * @OOD_ERROR_NOT_HALTED: the operation needs a halted target (org.openocd.Error.NotHalted)
  * @OOD_ERROR_DISCONNECTED: OpenOCD is not reachable (org.openocd.Error.Disconnected)
- * @OOD_ERROR_BUSY: too many commands are queued (org.openocd.Error.Busy)
+ * @OOD_ERROR_BUSY: too many commands are queued, or a job holds the target (org.openocd.Error.Busy)
+ * @OOD_ERROR_NOT_SUPPORTED: the endpoint cannot do this, e.g. hand an image to an OpenOCD on another host (org.openocd.Error.NotSupported)
+ * @OOD_ERROR_CANCELLED: a job was cancelled (org.openocd.Error.Cancelled)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
  * client linking this library gets these codes back from a remote call.
@@ -22,6 +24,8 @@ typedef enum {
   OOD_ERROR_NOT_HALTED,
   OOD_ERROR_DISCONNECTED,
   OOD_ERROR_BUSY,
+  OOD_ERROR_NOT_SUPPORTED,
+  OOD_ERROR_CANCELLED,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

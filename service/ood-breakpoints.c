@@ -3,6 +3,7 @@
 
 #include "ood-breakpoints.h"
 
+#include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-reply.h"
 #include "ood-tcl-script.h"
@@ -24,6 +25,7 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   OodTclBreakpoint       breakpoint;
   gboolean               adding;
+  char                  *sender;
 } Change;
 
 static const char *
@@ -48,38 +50,12 @@ publish (OodBreakpoints *self)
 }
 
 static gint
-find (OodBreakpoints *self, guint64 address)
-{
-  for (guint i = 0; i < self->list->len; i++)
-    if (g_array_index (self->list, OodTclBreakpoint, i).address == address)
-      return (gint) i;
-  return -1;
-}
-
-static gint
 compare_address (gconstpointer a, gconstpointer b)
 {
   guint64 x = ((const OodTclBreakpoint *) a)->address;
   guint64 y = ((const OodTclBreakpoint *) b)->address;
 
   return x < y ? -1 : x > y;
-}
-
-/**
- * ood_breakpoints_lookup:
- * @over: (out): filled in when there is a breakpoint at @address
- *
- * Returns: whether a breakpoint set through the service is at @address
- */
-gboolean
-ood_breakpoints_lookup (OodBreakpoints *self, guint64 address, OodTclBreakpoint *over)
-{
-  gint i = find (self, address);
-
-  if (i < 0)
-    return FALSE;
-  *over = g_array_index (self->list, OodTclBreakpoint, i);
-  return TRUE;
 }
 
 /* The connection to OpenOCD was lost: until it is back (and the list is
@@ -95,40 +71,40 @@ ood_breakpoints_forget (OodBreakpoints *self)
   publish (self);
 }
 
-static void
-on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean
+same_list (GArray *a, GArray *b)
 {
-  g_autoptr(OodBreakpoints) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-
-  if (text == NULL)
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
     {
-      if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
-        g_warning ("%s: cannot list OpenOCD's breakpoints: %s", self->target_name,
-                   error->message);
-      return;
+      const OodTclBreakpoint *x = &g_array_index (a, OodTclBreakpoint, i);
+      const OodTclBreakpoint *y = &g_array_index (b, OodTclBreakpoint, i);
+      if (x->address != y->address || x->length != y->length || x->kind != y->kind)
+        return FALSE;
     }
-  g_array_unref (self->list);
-  self->list = ood_tcl_parse_breakpoints (text);
-  g_array_sort (self->list, compare_address);
-  if (self->list->len > 0)
-    g_message ("%s: OpenOCD has %u breakpoints set", self->target_name, self->list->len);
-  publish (self);
+  return TRUE;
 }
 
 /**
- * ood_breakpoints_learn:
+ * ood_breakpoints_update:
+ * @listing: OpenOCD's breakpoint listing of the target (`bp`)
  *
- * Replaces the list by the breakpoints OpenOCD has set, when it answers.
+ * Makes the list OpenOCD's own, announcing it if it changed: OpenOCD is
+ * the reference, whoever (GDB, telnet, the service) set or removed what.
  */
 void
-ood_breakpoints_learn (OodBreakpoints *self)
+ood_breakpoints_update (OodBreakpoints *self, const char *listing)
 {
-  g_autofree char *script = ood_tcl_script_bp_list (self->target_name);
+  g_autoptr(GArray) list = ood_tcl_parse_breakpoints (listing);
 
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_learned,
-                          g_object_ref (self));
+  g_array_sort (list, compare_address);
+  if (same_list (list, self->list))
+    return;
+  g_debug ("%s: OpenOCD lists %u breakpoints", self->target_name, list->len);
+  g_array_unref (self->list);
+  self->list = g_steal_pointer (&list);
+  publish (self);
 }
 
 static void
@@ -137,25 +113,19 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Change *change = user_data;
   OodBreakpoints *self = change->self;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  gint i = find (self, change->breakpoint.address);
+  g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
-  if (text == NULL)
+  if (listing == NULL)
     ood_reply_error (change->invocation, error);
   else
     {
-      if (i >= 0)
-        g_array_remove_index (self->list, (guint) i);
-      if (change->adding)
-        {
-          g_array_append_val (self->list, change->breakpoint);
-          g_array_sort (self->list, compare_address);
-        }
-      publish (self);
+      ood_breakpoints_update (self, listing);
       g_dbus_method_invocation_return_value (change->invocation, NULL);
     }
+  ood_callers_release (ood_session_get_settings (self->session)->callers, change->sender, FALSE);
   g_object_unref (change->invocation);
   g_object_unref (change->self);
+  g_free (change->sender);
   g_free (change);
 }
 
@@ -163,9 +133,13 @@ static void
 start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
               const OodTclBreakpoint *breakpoint, gboolean adding)
 {
-  Change *change = g_new0 (Change, 1);
+  Change *change;
   g_autofree char *script = NULL;
 
+  if (!ood_callers_admit (ood_session_get_settings (self->session)->callers, invocation, FALSE))
+    return;
+  change = g_new0 (Change, 1);
+  change->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   change->self = g_object_ref (self);
   change->invocation = g_object_ref (invocation);
   change->breakpoint = *breakpoint;
@@ -202,9 +176,6 @@ handle_add (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint6
   else if (length == 0 || length > MAX_BREAKPOINT_LENGTH)
     ood_reply_invalid_args (invocation, "breakpoint length must be 1 to %d bytes, not %u",
                             MAX_BREAKPOINT_LENGTH, length);
-  else if (find (self, address) >= 0)
-    ood_reply_invalid_args (invocation, "a breakpoint is already set at 0x%" G_GINT64_MODIFIER "x",
-                            address);
   else
     start_change (self, invocation, &bp, TRUE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -216,10 +187,7 @@ handle_remove (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, gui
   OodBreakpoints *self = OOD_BREAKPOINTS (iface);
   OodTclBreakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
-  if (find (self, address) < 0)
-    ood_reply_invalid_args (invocation, "no breakpoint set at 0x%" G_GINT64_MODIFIER "x", address);
-  else
-    start_change (self, invocation, &bp, FALSE);
+  start_change (self, invocation, &bp, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

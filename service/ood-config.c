@@ -3,16 +3,24 @@
 
 #include "ood-config.h"
 
-#include <gio/gio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GROUP_PREFIX "Endpoint "
+/* RFC 1035: a name of at most 253 characters, labels of 1 to 63 */
+#define MAX_HOST_NAME 253
+#define MAX_LABEL 63
 
 typedef struct {
   const char         *filename;
   guint               line;
   GPtrArray          *warnings;   /* (element-type utf8) */
+  guint               n_warnings; /* this parse's, also those not kept */
   GPtrArray          *endpoints;  /* (element-type OodEndpointConfig) */
+  GHashTable         *names;      /* of @endpoints, borrowed */
   OodEndpointConfig *current;    /* group being read, not yet checked */
   guint               current_line;
   gboolean            skipping;   /* inside a group that is not ours */
@@ -25,39 +33,143 @@ ood_endpoint_config_free (OodEndpointConfig *config)
     return;
   g_free (config->name);
   g_free (config->address);
+  g_free (config->shared_dir);
   g_free (config);
+}
+
+/* A DNS name: dot-separated labels of letters, digits and inner hyphens
+ * (underscores too, which resolvers accept), optionally a final dot; the
+ * last label not all digits, or it was meant as an IPv4 address. */
+static gboolean
+is_host_name (const char *host)
+{
+  gsize length = strlen (host);
+  gsize label = 0;
+  gboolean digits_only = TRUE;
+
+  if (length > 0 && host[length - 1] == '.')
+    length--;
+  if (length == 0 || length > MAX_HOST_NAME)
+    return FALSE;
+  for (gsize i = 0; i <= length; i++)
+    {
+      char c = i < length ? host[i] : '.';
+
+      if (c == '.')
+        {
+          if (label == 0 || label > MAX_LABEL || host[i - 1] == '-')
+            return FALSE;
+          if (i < length)
+            digits_only = TRUE;
+          label = 0;
+          continue;
+        }
+      if (!g_ascii_isalnum (c) && c != '-' && c != '_')
+        return FALSE;
+      if (label == 0 && c == '-')
+        return FALSE;
+      digits_only &= g_ascii_isdigit (c);
+      label++;
+    }
+  return !digits_only;
+}
+
+/* Why @host is not an IPv4 literal, an [IPv6] literal or a DNS name, or
+ * %NULL if it is one of them. */
+static const char *
+check_host (const char *host, gsize length)
+{
+  g_autofree char *copy = g_strndup (host, length);
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (length == 0)
+    return "the host is empty";
+  if (host[0] == '[')
+    {
+      if (length < 3 || host[length - 1] != ']')
+        return "an IPv6 address goes in brackets, as [::1]:6666";
+      copy[length - 1] = '\0';
+      inet = g_inet_address_new_from_string (copy + 1);
+      if (inet == NULL || g_inet_address_get_family (inet) != G_SOCKET_FAMILY_IPV6)
+        return "the host in brackets is not an IPv6 address";
+      return NULL;
+    }
+  if (strchr (copy, ':') != NULL)
+    return "an IPv6 address goes in brackets, as [::1]:6666";
+  if (strspn (copy, "0123456789.") == length)
+    return (inet = g_inet_address_new_from_string (copy)) != NULL ? NULL
+                                                                  : "the host is not an IPv4 address";
+  if (!is_host_name (copy))
+    return "the host is not a host name (letters, digits, '-' and '.')";
+  return NULL;
 }
 
 /**
  * ood_config_check_address:
- * @address: "host:port", port 1 to 65535; an IPv6 host in brackets
+ * @address: "HOST:PORT": HOST an IPv4 address, a host name or an IPv6
+ *   address in brackets; PORT decimal, 1 to 65535
+ *
+ * Strict, so that a typo ("a b:80", "http://host:80", "::1:6666") is
+ * refused where it is written rather than retried forever.
  *
  * Returns: whether @address can be connected to
  */
 gboolean
 ood_config_check_address (const char *address, GError **error)
 {
-  g_autoptr(GSocketConnectable) connectable = NULL;
   const char *colon = strrchr (address, ':');
+  const char *why = NULL;
   guint64 port = 0;
 
-  if (colon == NULL || colon == address ||
-      !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "'%s' is not host:port with a port from 1 to 65535", address);
-      return FALSE;
-    }
-  connectable = g_network_address_parse (address, 0, error);
-  return connectable != NULL;
+  if (colon == NULL)
+    why = "no :PORT";
+  else if (!g_ascii_isdigit (colon[1]) ||
+           !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    why = "the port must be a number from 1 to 65535";
+  else
+    why = check_host (address, (gsize) (colon - address));
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "'%s' is not HOST:PORT: %s", address, why);
+  return FALSE;
 }
 
+/**
+ * ood_config_address_is_local:
+ * @address: a valid "host:port"
+ *
+ * Returns: whether the host is this machine by name (localhost) or by a
+ *   loopback address, so that OpenOCD there reads this host's files
+ */
+gboolean
+ood_config_address_is_local (const char *address)
+{
+  const char *colon = strrchr (address, ':');
+  g_autofree char *host = g_strndup (address, colon != NULL ? (gsize) (colon - address) : strlen (address));
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    {
+      memmove (host, host + 1, strlen (host));
+      host[strlen (host) - 1] = '\0';
+    }
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  inet = g_inet_address_new_from_string (host);
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
+}
+
+/* Keeps the first OOD_CONFIG_MAX_WARNINGS warnings of a parse; the others
+ * are only counted, so a file of junk costs no more than a few lines. */
 static void G_GNUC_PRINTF (2, 3)
 warn (Parser *parser, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list args;
 
+  if (parser->n_warnings++ >= OOD_CONFIG_MAX_WARNINGS)
+    return;
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
@@ -68,10 +180,7 @@ warn (Parser *parser, const char *format, ...)
 static gboolean
 name_taken (Parser *parser, const char *name)
 {
-  for (guint i = 0; i < parser->endpoints->len; i++)
-    if (g_str_equal (((OodEndpointConfig *) parser->endpoints->pdata[i])->name, name))
-      return TRUE;
-  return FALSE;
+  return g_hash_table_contains (parser->names, name);
 }
 
 /* Keeps the group just read if it is complete. */
@@ -90,7 +199,10 @@ end_group (Parser *parser)
       ood_endpoint_config_free (config);
     }
   else
-    g_ptr_array_add (parser->endpoints, config);
+    {
+      g_ptr_array_add (parser->endpoints, config);
+      g_hash_table_add (parser->names, config->name);
+    }
   parser->line = line;
 }
 
@@ -150,6 +262,16 @@ set_key (Parser *parser, const char *line)
   value = g_strstrip (g_strdup (equals + 1));
   if (parser->current == NULL)
     warn (parser, "key outside an [Endpoint NAME] group");
+  else if (g_str_equal (key, "SharedDirectory"))
+    {
+      if (!g_path_is_absolute (value))
+        warn (parser, "SharedDirectory must be an absolute path");
+      else
+        {
+          g_free (parser->current->shared_dir);
+          parser->current->shared_dir = g_steal_pointer (&value);
+        }
+    }
   else if (!g_str_equal (key, "Address"))
     warn (parser, "unknown key '%s'", key);
   else if (!ood_config_check_address (value, &error))
@@ -161,46 +283,176 @@ set_key (Parser *parser, const char *line)
     }
 }
 
+/* One line, without its newline: anything but a group header or a key is
+ * skipped. A NUL byte or invalid UTF-8 costs the line, not the rest. */
+static void
+parse_line (Parser *parser, const char *start, gsize length)
+{
+  g_autofree char *copy = NULL;
+  char *line;
+
+  if (memchr (start, '\0', length) != NULL)
+    {
+      warn (parser, "contains a NUL byte; line ignored");
+      return;
+    }
+  copy = g_strndup (start, length);
+  line = g_strstrip (copy);
+  if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
+    return;
+  if (!g_utf8_validate (line, -1, NULL))
+    warn (parser, "not valid UTF-8; line ignored");
+  else if (line[0] == '[')
+    start_group (parser, line);
+  else
+    set_key (parser, line);
+}
+
 /**
  * ood_config_parse:
- * @text: the file's contents
+ * @text: the file's contents, not necessarily NUL-terminated, and perhaps
+ *   holding NUL bytes
+ * @length: of @text in bytes
  * @filename: for messages
- * @warnings: (element-type utf8): gets one "FILE:LINE: message" per problem
+ * @warnings: (element-type utf8): gets one "FILE:LINE: message" per
+ *   problem, the first OOD_CONFIG_MAX_WARNINGS of them, then one
+ *   "FILE: N more problems" if there were more
  *
  * Returns: (transfer full) (element-type OodEndpointConfig): the valid
  *   endpoints, in file order
  */
 GPtrArray *
-ood_config_parse (const char *text, const char *filename, GPtrArray *warnings)
+ood_config_parse (const char *text, gsize length, const char *filename, GPtrArray *warnings)
 {
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
   Parser parser = {
     .filename = filename,
     .warnings = warnings,
     .endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free),
+    .names = names,
   };
+  gsize offset = 0;
 
-  for (guint i = 0; lines[i] != NULL; i++)
+  while (offset < length)
     {
-      char *line = g_strstrip (lines[i]);
+      const char *start = text + offset;
+      const char *newline = memchr (start, '\n', length - offset);
+      gsize line_length = newline != NULL ? (gsize) (newline - start) : length - offset;
 
-      parser.line = i + 1;
-      if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
-        continue;
-      if (!g_utf8_validate (line, -1, NULL))
-        warn (&parser, "not valid UTF-8");
-      else if (line[0] == '[')
-        start_group (&parser, line);
-      else
-        set_key (&parser, line);
+      parser.line++;
+      parse_line (&parser, start, line_length);
+      offset += line_length + 1;
     }
   end_group (&parser);
+  if (parser.n_warnings > OOD_CONFIG_MAX_WARNINGS)
+    g_ptr_array_add (warnings, g_strdup_printf ("%s: %u more problems not shown", filename,
+                                                parser.n_warnings - OOD_CONFIG_MAX_WARNINGS));
   return parser.endpoints;
+}
+
+static const char *
+file_kind (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/* Reads up to OOD_CONFIG_MAX_BYTES + 1 bytes of @fd, an open regular file. */
+static gboolean
+read_capped (int fd, const char *path, char **text, gsize *length, GError **error)
+{
+  g_autofree char *buffer = g_malloc (OOD_CONFIG_MAX_BYTES + 2);
+  gsize done = 0;
+
+  while (done <= OOD_CONFIG_MAX_BYTES)
+    {
+      gssize n = read (fd, buffer + done, OOD_CONFIG_MAX_BYTES + 1 - done);
+      int saved = errno;
+
+      if (n < 0 && saved == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot read %s: %s", path, g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      done += (gsize) n;
+    }
+  if (done > OOD_CONFIG_MAX_BYTES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                   "cannot read %s: it is larger than %u bytes, the limit of a configuration file",
+                   path, (guint) OOD_CONFIG_MAX_BYTES);
+      return FALSE;
+    }
+  buffer[done] = '\0';
+  *text = g_realloc (g_steal_pointer (&buffer), done + 1);
+  *length = done;
+  return TRUE;
+}
+
+/**
+ * ood_config_read:
+ * @path: the configuration file
+ * @text: (out): its contents, NUL-terminated (and perhaps holding NULs)
+ * @length: (out): of @text
+ *
+ * Reads @path if it is a regular file of at most OOD_CONFIG_MAX_BYTES. It
+ * never blocks on a FIFO or a device: it is opened non-blocking and
+ * refused, as anything but a regular file is. May block on a slow file
+ * system, so the daemon calls it before its main loop runs or in a worker.
+ *
+ * Returns: whether @text was read; every error message names @path
+ */
+gboolean
+ood_config_read (const char *path, char **text, gsize *length, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  int saved = errno;
+  struct stat info;
+  gboolean ok = FALSE;
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot read %s: %s",
+                   path, g_strerror (saved));
+      return FALSE;
+    }
+  if (fstat (fd, &info) != 0)
+    {
+      saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot read %s: %s",
+                   path, g_strerror (saved));
+    }
+  else if (!S_ISREG (info.st_mode))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                 "cannot read %s: it is %s, not a regular file (for no endpoints, give an empty file)",
+                 path, file_kind (info.st_mode));
+  else if (info.st_size > OOD_CONFIG_MAX_BYTES)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                 "cannot read %s: it has %" G_GINT64_FORMAT " bytes, more than the limit of %u",
+                 path, (gint64) info.st_size, (guint) OOD_CONFIG_MAX_BYTES);
+  else
+    ok = read_capped (fd, path, text, length, error);
+  close (fd);
+  return ok;
 }
 
 /**
  * ood_config_load:
- * @path: the configuration file; a small local file, read at once
+ * @path: the configuration file, read by ood_config_read()
  *
  * Returns: (transfer full) (element-type OodEndpointConfig): as
  *   ood_config_parse(), or %NULL if the file cannot be read
@@ -209,8 +461,84 @@ GPtrArray *
 ood_config_load (const char *path, GPtrArray *warnings, GError **error)
 {
   g_autofree char *text = NULL;
+  gsize length = 0;
 
-  if (!g_file_get_contents (path, &text, NULL, error))
+  if (!ood_config_read (path, &text, &length, error))
     return NULL;
-  return ood_config_parse (text, path, warnings);
+  return ood_config_parse (text, length, path, warnings);
+}
+
+typedef struct {
+  GPtrArray *configs;
+  GPtrArray *warnings;
+} Loaded;
+
+static void
+loaded_free (Loaded *loaded)
+{
+  g_clear_pointer (&loaded->configs, g_ptr_array_unref);
+  g_clear_pointer (&loaded->warnings, g_ptr_array_unref);
+  g_free (loaded);
+}
+
+/* In a worker thread: nothing here touches a main context or logs. */
+static void
+load_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Loaded *loaded = g_new0 (Loaded, 1);
+  GError *error = NULL;
+
+  (void) source;
+  (void) cancellable;
+  loaded->warnings = g_ptr_array_new_with_free_func (g_free);
+  loaded->configs = ood_config_load (task_data, loaded->warnings, &error);
+  if (loaded->configs == NULL)
+    {
+      loaded_free (loaded);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
+}
+
+/**
+ * ood_config_load_async:
+ *
+ * As ood_config_load(), in a worker thread, so that a slow file system
+ * holds up nothing; @callback runs on the thread-default main context.
+ */
+void
+ood_config_load_async (const char *path, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ood_config_load_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, load_in_thread);
+}
+
+/**
+ * ood_config_load_finish:
+ * @warnings: (out) (transfer full) (element-type utf8): as
+ *   ood_config_parse() gives them; set only on success
+ *
+ * Returns: (transfer full) (element-type OodEndpointConfig): as
+ *   ood_config_load()
+ */
+GPtrArray *
+ood_config_load_finish (GAsyncResult *result, GPtrArray **warnings, GError **error)
+{
+  Loaded *loaded;
+  GPtrArray *configs;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ood_config_load_async, NULL);
+  loaded = g_task_propagate_pointer (G_TASK (result), error);
+  if (loaded == NULL)
+    return NULL;
+  configs = g_steal_pointer (&loaded->configs);
+  *warnings = g_steal_pointer (&loaded->warnings);
+  loaded_free (loaded);
+  return configs;
 }

@@ -22,5 +22,8 @@ void        ood_endpoint_start       (OodEndpoint *self);
 void        ood_endpoint_stop        (OodEndpoint *self);
 const char *ood_endpoint_get_name    (OodEndpoint *self);
 const char *ood_endpoint_get_address (OodEndpoint *self);
+void        ood_endpoint_set_shared_dir (OodEndpoint *self,
+                                         const char  *shared_dir);
+const char *ood_endpoint_get_shared_dir (OodEndpoint *self);
 
 G_END_DECLS

@@ -4,18 +4,24 @@
 #include <glib-unix.h>
 #include <gio/gio.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 
+#include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-config.h"
 #include "ood-manager.h"
 
 #define BUS_NAME "org.openocd"
 
+/* An integer option not given on the command line. */
+#define UNSET G_MININT
+
 typedef struct {
   GMainLoop       *loop;
   GDBusConnection *bus;
   OodManager     *manager;
+  OodCallers     *callers;
   OodSettings     settings;
   guint            owner_id;
   int              exit_status;
@@ -30,6 +36,8 @@ typedef struct {
   gboolean         version;
   int              timeout_ms;
   int              max_queue;
+  int              probe_ms;
+  int              job_linger_ms;
 } Daemon;
 
 static void
@@ -52,11 +60,11 @@ static gboolean
 on_hangup (gpointer user_data)
 {
   Daemon *daemon = user_data;
-  g_autoptr(GError) error = NULL;
 
+  /* read in a worker thread: the main loop keeps answering meanwhile */
   g_message ("reloading %s", daemon->config_path);
-  if (daemon->manager != NULL && !ood_manager_load (daemon->manager, &error))
-    g_warning ("%s; keeping the endpoints as they are", error->message);
+  if (daemon->manager != NULL)
+    ood_manager_reload (daemon->manager);
   return G_SOURCE_CONTINUE;
 }
 
@@ -93,6 +101,8 @@ start_serving (Daemon *daemon, GError **error)
 {
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
+  daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
+  daemon->settings.callers = daemon->callers;
   daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
                                       daemon->config_explicit,
                                       daemon->openocd);
@@ -153,6 +163,7 @@ serve (Daemon *daemon)
   if (daemon->owner_id != 0)
     g_bus_unown_name (daemon->owner_id);
   g_clear_object (&daemon->manager);
+  g_clear_object (&daemon->callers);
   if (daemon->bus != NULL)
     g_dbus_connection_flush_sync (daemon->bus, NULL, NULL);
   g_clear_object (&daemon->bus);
@@ -168,8 +179,10 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "address", 0, 0, G_OPTION_ARG_STRING, &daemon->bus_address, "Serve on the bus at ADDRESS", "ADDRESS" },
     { "openocd", 0, 0, G_OPTION_ARG_STRING, &daemon->openocd, "OpenOCD's Tcl RPC server of the \"default\" endpoint", "HOST:PORT" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &daemon->config_path, "Endpoint configuration (default " OOD_DEFAULT_CONFIG ")", "FILE" },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &daemon->timeout_ms, "How long OpenOCD may take to answer a command (default 10000)", "MS" },
-    { "max-queue", 0, 0, G_OPTION_ARG_INT, &daemon->max_queue, "How many calls may wait for one OpenOCD before Busy (default 4096)", "N" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &daemon->timeout_ms, "How long OpenOCD may take to answer a command, 1 to 3600000 (default 10000)", "MS" },
+    { "max-queue", 0, 0, G_OPTION_ARG_INT, &daemon->max_queue, "How many callers' calls may wait for one OpenOCD before Busy, 1 to 1000000 (default 4096; the service's own refreshes do not count)", "N" },
+    { "probe-interval", 0, 0, G_OPTION_ARG_INT, &daemon->probe_ms, "How often to check that OpenOCD still reaches RISC-V targets, which OpenOCD 0.12 does not report, 0 (never) or 100 to 3600000 (default 2000)", "MS" },
+    { "job-linger", 0, 0, G_OPTION_ARG_INT, &daemon->job_linger_ms, "How long an ended job stays on the bus (default 60000)", "MS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }
@@ -187,16 +200,29 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     }
   if (daemon->openocd != NULL && !ood_config_check_address (daemon->openocd, error))
     return FALSE;
-  if (daemon->timeout_ms < 0 || daemon->timeout_ms > 3600 * 1000)
+  if (daemon->timeout_ms != UNSET && (daemon->timeout_ms < 1 || daemon->timeout_ms > 3600 * 1000))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--timeout must be 1 to 3600000 ms");
       return FALSE;
     }
-  if (daemon->max_queue < 0 || daemon->max_queue > 1000000)
+  if (daemon->max_queue != UNSET && (daemon->max_queue < 1 || daemon->max_queue > 1000000))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--max-queue must be 1 to 1000000");
+      return FALSE;
+    }
+  if (daemon->job_linger_ms < 0 || daemon->job_linger_ms > 24 * 3600 * 1000)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--job-linger must be 1 to 86400000 ms");
+      return FALSE;
+    }
+  if (daemon->probe_ms != UNSET && daemon->probe_ms != 0 &&
+      (daemon->probe_ms < 100 || daemon->probe_ms > 3600 * 1000))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--probe-interval must be 0 or 100 to 3600000 ms");
       return FALSE;
     }
   return TRUE;
@@ -205,10 +231,13 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
 int
 main (int argc, char **argv)
 {
-  Daemon daemon = { .exit_status = EXIT_SUCCESS };
+  Daemon daemon = { .exit_status = EXIT_SUCCESS, .timeout_ms = UNSET, .max_queue = UNSET,
+                    .probe_ms = UNSET };
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");
+  /* a client that closes its end of a ReadToFd fd must cost an EPIPE, not the daemon */
+  signal (SIGPIPE, SIG_IGN);
   ood_settings_init_defaults (&daemon.settings);
   if (!parse_options (&daemon, &argc, &argv, &error))
     {
@@ -220,13 +249,20 @@ main (int argc, char **argv)
       g_print ("openocd-dbusd %s\n", OOD_VERSION);
       return EXIT_SUCCESS;
     }
+  /* every message, debug ones included, goes to stderr (the journal);
+   * GLib would write debug and info lines to stdout */
+  g_log_writer_default_set_use_stderr (TRUE);
   if (daemon.verbose)
     g_log_set_debug_enabled (TRUE);
-  if (daemon.timeout_ms > 0)
+  if (daemon.timeout_ms != UNSET)
     daemon.settings.command_timeout_ms = (guint) daemon.timeout_ms;
+  if (daemon.probe_ms != UNSET)
+    daemon.settings.probe_interval_ms = (guint) daemon.probe_ms;
   daemon.config_explicit = daemon.config_path != NULL;
-  if (daemon.max_queue > 0)
+  if (daemon.max_queue != UNSET)
     daemon.settings.max_waiting = (guint) daemon.max_queue;
+  if (daemon.job_linger_ms > 0)
+    daemon.settings.job_linger_ms = (guint) daemon.job_linger_ms;
   if (daemon.config_path == NULL)
     daemon.config_path = g_strdup (OOD_DEFAULT_CONFIG);
   (void) ood_error_quark ();

@@ -8,8 +8,8 @@
 
 /*
  * The set of endpoints, exported under one ObjectManager at /org/openocd.
- * ood_manager_load() (at start and on SIGHUP) makes the running endpoints
- * match the configuration: new ones start, removed ones stop, ones whose
+ * ood_manager_load() (at start) and ood_manager_reload() (on SIGHUP) make
+ * the running endpoints match the configuration: new ones start, removed ones stop, ones whose
  * address changed restart, and the others are not disturbed.
  */
 
@@ -22,6 +22,8 @@ struct _OodManager {
   gboolean                  config_required;
   char                     *default_address;   /* --openocd, or NULL */
   GHashTable               *endpoints;         /* name → OodEndpoint */
+  gboolean                  reloading;         /* a reload is reading the file */
+  gboolean                  reload_again;      /* SIGHUP came during it */
 };
 
 G_DEFINE_FINAL_TYPE (OodManager, ood_manager, G_TYPE_OBJECT)
@@ -37,26 +39,25 @@ add_config (GPtrArray *configs, const char *name, const char *address)
 }
 
 /* The wanted endpoints: the file's; --openocd sets "default"; with
- * neither, "default" at OpenOCD's usual address. */
+ * neither, "default" at OpenOCD's usual address. @configs is what the
+ * file gave, or %NULL with @read_error. On a reload, a file that cannot
+ * be read or holds no endpoint is an error: the running set is kept. */
 static GPtrArray *
-wanted_endpoints (OodManager *self, GError **error)
+wanted_endpoints (OodManager *self, GPtrArray *configs, GPtrArray *warnings,
+                  const GError *read_error, gboolean reloading, GError **error)
 {
-  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GPtrArray) configs = NULL;
+  gboolean file_read = configs != NULL;
 
-  configs = ood_config_load (self->config_path, warnings, &local);
-  if (configs == NULL && (self->config_required ||
-                          !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot read %s: ",
-                                  self->config_path);
-      return NULL;
-    }
   for (guint i = 0; i < warnings->len; i++)
     g_warning ("%s", (const char *) warnings->pdata[i]);
-  if (configs == NULL)
-    configs = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free);
+  if (configs == NULL && (self->config_required ||
+                          !g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)))
+    {
+      g_propagate_error (error, g_error_copy (read_error));
+      return NULL;
+    }
+  configs = configs != NULL ? g_ptr_array_ref (configs)
+                            : g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free);
   if (self->default_address != NULL)
     {
       for (guint i = 0; i < configs->len; i++)
@@ -64,9 +65,21 @@ wanted_endpoints (OodManager *self, GError **error)
           g_ptr_array_remove_index (configs, i--);
       add_config (configs, OOD_DEFAULT_ENDPOINT, self->default_address);
     }
+  else if (configs->len == 0 && file_read && reloading)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s holds no valid endpoint",
+                   self->config_path);
+      g_ptr_array_unref (configs);
+      return NULL;
+    }
   else if (configs->len == 0)
-    add_config (configs, OOD_DEFAULT_ENDPOINT, OOD_DEFAULT_ADDRESS);
-  return g_steal_pointer (&configs);
+    {
+      if (file_read)
+        g_warning ("%s holds no valid endpoint; serving \"%s\" at %s", self->config_path,
+                   OOD_DEFAULT_ENDPOINT, OOD_DEFAULT_ADDRESS);
+      add_config (configs, OOD_DEFAULT_ENDPOINT, OOD_DEFAULT_ADDRESS);
+    }
+  return configs;
 }
 
 static OodEndpointConfig *
@@ -90,7 +103,8 @@ stop_unwanted (OodManager *self, GPtrArray *configs)
       OodEndpoint *endpoint = value;
       OodEndpointConfig *config = find_config (configs, ood_endpoint_get_name (endpoint));
 
-      if (config != NULL && g_str_equal (config->address, ood_endpoint_get_address (endpoint)))
+      if (config != NULL && g_str_equal (config->address, ood_endpoint_get_address (endpoint)) &&
+          g_strcmp0 (config->shared_dir, ood_endpoint_get_shared_dir (endpoint)) == 0)
         continue;
       g_message ("endpoint %s (%s) removed", ood_endpoint_get_name (endpoint),
                  ood_endpoint_get_address (endpoint));
@@ -111,29 +125,97 @@ start_wanted (OodManager *self, GPtrArray *configs)
         continue;
       g_message ("endpoint %s at %s", config->name, config->address);
       endpoint = ood_endpoint_new (self->server, config->name, config->address, &self->settings);
+      ood_endpoint_set_shared_dir (endpoint, config->shared_dir);
       g_hash_table_insert (self->endpoints, g_strdup (config->name), endpoint);
       ood_endpoint_start (endpoint);
     }
 }
 
+static void
+apply (OodManager *self, GPtrArray *configs)
+{
+  stop_unwanted (self, configs);
+  start_wanted (self, configs);
+}
+
 /**
  * ood_manager_load:
  *
- * (Re)reads the configuration and applies it. A configuration file that
- * exists but cannot be read leaves the running endpoints as they are.
+ * Reads the configuration and applies it, synchronously: for start-up,
+ * before the main loop runs (ood_config_read() never blocks on a FIFO or
+ * a device, only perhaps on a slow file system).
  *
  * Returns: %FALSE if the configuration could not be read
  */
 gboolean
 ood_manager_load (OodManager *self, GError **error)
 {
-  g_autoptr(GPtrArray) configs = wanted_endpoints (self, error);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GPtrArray) loaded = ood_config_load (self->config_path, warnings, &local);
+  g_autoptr(GPtrArray) configs = wanted_endpoints (self, loaded, warnings, local, FALSE, error);
 
   if (configs == NULL)
     return FALSE;
-  stop_unwanted (self, configs);
-  start_wanted (self, configs);
+  apply (self, configs);
   return TRUE;
+}
+
+static void
+on_reloaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(OodManager) self = g_weak_ref_get (weak);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) loaded = ood_config_load_finish (result, &warnings, &local);
+  g_autoptr(GPtrArray) configs = NULL;
+
+  (void) source;
+  g_weak_ref_clear (weak);
+  g_free (weak);
+  if (self == NULL)
+    return;
+  self->reloading = FALSE;
+  if (warnings == NULL)
+    warnings = g_ptr_array_new_with_free_func (g_free);
+  configs = wanted_endpoints (self, loaded, warnings, local, TRUE, &error);
+  if (configs == NULL)
+    g_warning ("%s; keeping the running endpoints as they are (%u)", error->message,
+               g_hash_table_size (self->endpoints));
+  else
+    apply (self, configs);
+  if (self->reload_again)
+    {
+      self->reload_again = FALSE;
+      ood_manager_reload (self);
+    }
+}
+
+/**
+ * ood_manager_reload:
+ *
+ * Re-reads the configuration (SIGHUP) in a worker thread and applies it
+ * on this thread's main context, so that nothing blocks the bus. A file
+ * that cannot be read, or that holds no valid endpoint, leaves the
+ * running endpoints as they are, with a warning that says why. A reload
+ * asked for while one reads runs once more after it.
+ */
+void
+ood_manager_reload (OodManager *self)
+{
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  if (self->reloading)
+    {
+      self->reload_again = TRUE;
+      g_free (weak);
+      return;
+    }
+  self->reloading = TRUE;
+  g_weak_ref_init (weak, self);
+  ood_config_load_async (self->config_path, NULL, on_reloaded, weak);
 }
 
 void

@@ -21,6 +21,7 @@ OodManager *ood_manager_new    (GDBusConnection    *bus,
                                   const char         *default_address);
 gboolean     ood_manager_load   (OodManager *self,
                                   GError     **error);
+void         ood_manager_reload (OodManager *self);
 void         ood_manager_stop   (OodManager *self);
 GDBusObjectManagerServer *ood_manager_get_server (OodManager *self);
 

@@ -3,11 +3,16 @@
 
 #include "ood-session.h"
 
+#include <string.h>
+
 #include "ood-error.h"
 #include "ood-tcl-script.h"
 
 /* The notify connection carries one command, tcl_notifications on. */
 #define NOTIFY_MAX_WAITING 4
+
+/* The longest error text a caller gets from OpenOCD's log. */
+#define MAX_ERROR_BYTES 1024
 
 struct _OodSession {
   GObject           parent_instance;
@@ -21,9 +26,13 @@ struct _OodSession {
   GCancellable     *attempt;     /* the connect in progress */
   GSource          *retry;       /* next connect attempt */
   GSource          *deadline;    /* of the connect attempt */
+  char             *failure;     /* why the attempt in progress failed, or NULL */
+  char             *last_error;  /* why the last attempt failed or the last connection
+                                  * was lost; NULL once connected */
   guint             backoff_ms;
   gboolean          started;
   gboolean          stopped;
+  GHashTable       *claims;      /* target names a job holds */
 };
 
 enum { SIGNAL_OPENED, SIGNAL_CLOSED, SIGNAL_NOTIFICATION, SIGNAL_NOTIFICATIONS_REFUSED, N_SIGNALS };
@@ -49,6 +58,20 @@ const OodSettings *
 ood_session_get_settings (OodSession *self)
 {
   return &self->settings;
+}
+
+/**
+ * ood_session_get_last_error:
+ *
+ * Returns: (nullable): why the last connect attempt failed ("connection
+ *   refused", "cannot resolve HOST: …", "timed out after N ms") or the
+ *   last connection was lost; %NULL once both connections are up. Set
+ *   before "closed" is emitted.
+ */
+const char *
+ood_session_get_last_error (OodSession *self)
+{
+  return self->last_error;
 }
 
 /* Whether commands can be queued now (they go out once connected). */
@@ -92,10 +115,20 @@ unwrap (const char *reply, GError **error)
   valid = g_strstrip (g_utf8_make_valid (text, -1));
   if (g_str_equal (valid, OOD_TCL_NOT_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_NOT_HALTED, "target is not halted");
+  else if (g_str_equal (valid, OOD_TCL_DUPLICATE_MARK))
+    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                         "OpenOCD already has a breakpoint at that address");
+  else if (g_str_equal (valid, OOD_TCL_NO_BREAKPOINT_MARK))
+    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                         "OpenOCD has no breakpoint at that address");
   else if (valid[0] == '\0')
     g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD command failed (code %d)", code);
   else
-    g_set_error_literal (error, OOD_ERROR, OOD_ERROR_TARGET, valid);
+    {
+      /* OpenOCD logs the same lines again on every retry of a dead link */
+      g_autofree char *folded = ood_tcl_fold_message (valid, MAX_ERROR_BYTES);
+      g_set_error_literal (error, OOD_ERROR, OOD_ERROR_TARGET, folded);
+    }
   return NULL;
 }
 
@@ -196,6 +229,43 @@ ood_session_run_finish (OodSession *self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- claims ------------------------------------------------------------- */
+
+/**
+ * ood_session_check_unclaimed:
+ *
+ * Returns: %TRUE if no job holds @target, else %FALSE with %OOD_ERROR_BUSY
+ */
+gboolean
+ood_session_check_unclaimed (OodSession *self, const char *target, GError **error)
+{
+  if (!g_hash_table_contains (self->claims, target))
+    return TRUE;
+  g_set_error (error, OOD_ERROR, OOD_ERROR_BUSY, "a job is in progress on target %s", target);
+  return FALSE;
+}
+
+/**
+ * ood_session_claim:
+ *
+ * Returns: %TRUE if @target was free and is now claimed by the caller,
+ *   else %FALSE with %OOD_ERROR_BUSY
+ */
+gboolean
+ood_session_claim (OodSession *self, const char *target, GError **error)
+{
+  if (!ood_session_check_unclaimed (self, target, error))
+    return FALSE;
+  g_hash_table_add (self->claims, g_strdup (target));
+  return TRUE;
+}
+
+void
+ood_session_release (OodSession *self, const char *target)
+{
+  g_warn_if_fail (g_hash_table_remove (self->claims, target));
+}
+
 /* ---- connection life cycle ---------------------------------------------- */
 
 static gboolean
@@ -235,11 +305,23 @@ static void
 on_closed (OodTclConnection *connection, const GError *reason, gpointer user_data)
 {
   OodSession *self = user_data;
-  g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
-                                                "lost OpenOCD at %s: %s", self->address,
-                                                reason->message);
+  g_autoptr(GError) disconnected = NULL;
 
   (void) connection;
+  g_free (self->last_error);
+  if (self->failure != NULL)
+    {
+      self->last_error = g_steal_pointer (&self->failure);
+      disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                  "cannot connect to OpenOCD at %s: %s", self->address,
+                                  self->last_error);
+    }
+  else
+    {
+      self->last_error = g_strdup (reason->message);
+      disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED, "lost OpenOCD at %s: %s",
+                                  self->address, reason->message);
+    }
   g_object_ref (self);
   drop_connections (self, disconnected);
   if (!self->stopped)
@@ -285,6 +367,42 @@ on_notifications_on (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_NOTIFICATIONS_REFUSED], 0, error);
 }
 
+/* The host of "host:port" or "[v6]:port". */
+static char *
+address_host (const char *address)
+{
+  const char *colon = strrchr (address, ':');
+  gsize length = colon != NULL ? (gsize) (colon - address) : strlen (address);
+
+  if (length >= 2 && address[0] == '[' && address[length - 1] == ']')
+    return g_strndup (address + 1, length - 2);
+  return g_strndup (address, length);
+}
+
+/* Why a connect failed, in the words of the Endpoint's LastError. */
+static char *
+describe_connect_error (OodSession *self, const GError *error)
+{
+  g_autofree char *host = NULL;
+
+  if (error->domain == G_RESOLVER_ERROR)
+    {
+      host = address_host (self->address);
+      if (error->code == G_RESOLVER_ERROR_NOT_FOUND)
+        return g_strdup_printf ("cannot resolve %s: no such host", host);
+      return g_strdup_printf ("cannot resolve %s: %s", host, error->message);
+    }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    return g_strdup ("connection refused");
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return g_strdup ("timed out");
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE))
+    return g_strdup ("host unreachable");
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+    return g_strdup ("network unreachable");
+  return g_strdup (error->message);
+}
+
 /* A connection is up; once both are, the connect deadline is lifted and
  * the backoff starts over. */
 static void
@@ -295,12 +413,18 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!ood_tcl_connection_connect_finish (connection, result, &error))
-    ood_tcl_connection_close (connection, error);
+    {
+      /* the first failure of this attempt says why (the deadline's, if it fired) */
+      if (self->failure == NULL && (connection == self->command || connection == self->notify))
+        self->failure = describe_connect_error (self, error);
+      ood_tcl_connection_close (connection, error);
+    }
   else if (self->command != NULL && ood_tcl_connection_is_open (self->command) &&
            self->notify != NULL && ood_tcl_connection_is_open (self->notify))
     {
       set_timer (self, &self->deadline, 0, NULL);
       self->backoff_ms = self->settings.backoff_min_ms;
+      g_clear_pointer (&self->last_error, g_free);
     }
 }
 
@@ -311,6 +435,8 @@ on_connect_deadline (gpointer user_data)
 
   g_clear_pointer (&self->deadline, g_source_unref);
   g_debug ("%s: connecting to %s timed out", self->name, self->address);
+  g_free (self->failure);
+  self->failure = g_strdup_printf ("timed out after %u ms", self->settings.connect_timeout_ms);
   g_cancellable_cancel (self->attempt);
   return G_SOURCE_REMOVE;
 }
@@ -334,6 +460,7 @@ connect_now (OodSession *self)
   g_autofree char *notifications = ood_tcl_script_notifications_on ();
 
   g_debug ("%s: connecting to %s", self->name, self->address);
+  g_clear_pointer (&self->failure, g_free);
   self->attempt = g_cancellable_new ();
   self->command = open_connection (self, self->settings.max_waiting);
   self->notify = open_connection (self, NOTIFY_MAX_WAITING);
@@ -399,6 +526,9 @@ ood_session_finalize (GObject *object)
 
   g_free (self->name);
   g_free (self->address);
+  g_free (self->failure);
+  g_free (self->last_error);
+  g_hash_table_unref (self->claims);
   G_OBJECT_CLASS (ood_session_parent_class)->finalize (object);
 }
 
@@ -427,7 +557,7 @@ ood_session_class_init (OodSessionClass *klass)
 static void
 ood_session_init (OodSession *self)
 {
-  (void) self;
+  self->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**

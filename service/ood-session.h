@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  * - "opened": new connections are being made; commands may be queued.
  * - "closed" (GError *reason): both connections are gone; calls in flight
  *   failed with OOD_ERROR_DISCONNECTED. A reconnect is scheduled unless
- *   the session was stopped.
+ *   the session was stopped. ood_session_get_last_error() already says
+ *   why, in a few words (the reason's message is longer).
  * - "notification" (gint OodTclNotifyKind, const char *value)
  * - "notifications-refused" (GError *reason): this OpenOCD streams no
  *   notifications; whoever needs fresh state must poll.
@@ -53,6 +54,7 @@ void         ood_session_stop        (OodSession *self);
 gboolean     ood_session_is_open     (OodSession *self);
 const char  *ood_session_get_name    (OodSession *self);
 const char  *ood_session_get_address (OodSession *self);
+const char  *ood_session_get_last_error (OodSession *self);
 const OodSettings *ood_session_get_settings (OodSession *self);
 
 void     ood_session_call_async  (OodSession         *self,
@@ -74,5 +76,19 @@ void                ood_session_run_async  (OodSession         *self,
 OodTclTargetRecord *ood_session_run_finish (OodSession   *self,
                                             GAsyncResult *result,
                                             GError      **error);
+
+/*
+ * Claims: while a job works on a target it claims the target by name, so
+ * that the target's other interfaces refuse what would disturb it. The
+ * session only keeps the set; it neither enforces nor releases claims.
+ */
+gboolean ood_session_claim       (OodSession *self,
+                                  const char *target,
+                                  GError    **error);
+void     ood_session_release     (OodSession *self,
+                                  const char *target);
+gboolean ood_session_check_unclaimed (OodSession *self,
+                                      const char *target,
+                                      GError    **error);
 
 G_END_DECLS

@@ -3,18 +3,22 @@
 
 #include "ood-target.h"
 
+#include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-reply.h"
 #include "ood-state.h"
 #include "ood-tcl-script.h"
 
 #define DEFAULT_WAIT_HALT_MS 5000
+/* The longest WaitHalt: a waiter holds its caller's share while it waits. */
+#define MAX_WAIT_HALT_MS (3600u * 1000)
 
 struct _OodTarget {
   OodDbusTargetSkeleton  parent_instance;
 
   OodSession       *session;
-  OodBreakpoints   *breakpoints;  /* its sibling in the object, for step-overs */
+  guint             address_bits; /* the PC's width, once OpenOCD showed it */
+  gboolean          unreachable;  /* OpenOCD cannot reach it: state unknown */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
 };
@@ -27,6 +31,7 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   GSource               *deadline;
   guint                  timeout_ms;
+  char                  *sender;
 } Waiter;
 
 /* One method call waiting for OpenOCD. */
@@ -34,7 +39,14 @@ typedef struct {
   OodTarget            *target;
   GDBusMethodInvocation *invocation;
   gboolean               returns_state;
+  char                  *sender;
 } Call;
+
+static OodCallers *
+callers_of (OodTarget *self)
+{
+  return ood_session_get_settings (self->session)->callers;
+}
 
 /* What callers of a target that vanished meanwhile hear. */
 static const GError *
@@ -72,6 +84,7 @@ waiter_finish (Waiter *waiter, GError *error)
   self->waiters = g_list_remove (self->waiters, waiter);
   g_source_destroy (waiter->deadline);
   g_source_unref (waiter->deadline);
+  ood_callers_release (callers_of (self), waiter->sender, TRUE);
   if (error != NULL)
     {
       ood_reply_error (waiter->invocation, error);
@@ -83,7 +96,27 @@ waiter_finish (Waiter *waiter, GError *error)
       ood_dbus_target_complete_wait_halt (OOD_DBUS_TARGET (self), waiter->invocation, state);
     }
   g_object_unref (waiter->invocation);
+  g_free (waiter->sender);
   g_free (waiter);
+}
+
+/* A caller left the bus: its waiters are dropped at once, not at their
+ * deadline. */
+static void
+on_caller_vanished (OodCallers *callers, const char *sender, gpointer user_data)
+{
+  OodTarget *self = user_data;
+  GList *l = self->waiters;
+
+  (void) callers;
+  while (l != NULL)
+    {
+      Waiter *waiter = l->data;
+      l = l->next;
+      if (g_strcmp0 (waiter->sender, sender) == 0)
+        waiter_finish (waiter, g_error_new_literal (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                                    "the caller left the bus"));
+    }
 }
 
 static void
@@ -114,8 +147,17 @@ gboolean
 ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
 {
   OodDbusTarget *iface = OOD_DBUS_TARGET (self);
+  OodTclTargetRecord unreachable;
   gboolean changed;
 
+  if (self->unreachable)
+    {
+      /* what OpenOCD says of a target it cannot reach is stale */
+      unreachable = (OodTclTargetRecord) { .name = record->name, .type = record->type,
+                                           .state = (char *) OOD_STATE_UNKNOWN };
+      record = &unreachable;
+    }
+  self->address_bits = MAX (self->address_bits, record->pc_bits);
   changed = g_strcmp0 (ood_dbus_target_get_state (iface), record->state) != 0 ||
             ood_dbus_target_get_current_pc_valid (iface) != record->pc_valid ||
             ood_dbus_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
@@ -160,6 +202,33 @@ ood_target_disconnected (OodTarget *self, const GError *reason)
   fail_waiters (self, reason);
 }
 
+/**
+ * ood_target_set_reachable:
+ *
+ * Whether OpenOCD can reach the target. While it cannot, the target is
+ * published as unknown with no PC, whatever OpenOCD's stale state says.
+ */
+void
+ood_target_set_reachable (OodTarget *self, gboolean reachable)
+{
+  OodTclTargetRecord unknown = {
+    .name = (char *) ood_target_get_name (self),
+    .state = (char *) OOD_STATE_UNKNOWN,
+  };
+
+  if (self->unreachable == !reachable)
+    return;
+  self->unreachable = !reachable;
+  if (!reachable)
+    ood_target_apply (self, &unknown);
+}
+
+gboolean
+ood_target_get_reachable (OodTarget *self)
+{
+  return !self->unreachable;
+}
+
 void
 ood_target_emit_event (OodTarget *self, const char *event)
 {
@@ -191,8 +260,10 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
+  ood_callers_release (callers_of (call->target), call->sender, FALSE);
   g_object_unref (call->invocation);
   g_object_unref (call->target);
+  g_free (call->sender);
   g_free (call);
 }
 
@@ -203,8 +274,17 @@ run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
      OodSessionCallFlags flags, gboolean returns_state)
 {
   g_autofree char *owned = script;
-  Call *call = g_new0 (Call, 1);
+  g_autoptr(GError) busy = NULL;
+  Call *call;
 
+  /* while a job holds the target only reads go between its chunks */
+  if (!(flags & OOD_SESSION_CALL_SHAREABLE) &&
+      !ood_session_check_unclaimed (self->session, ood_target_get_name (self), &busy))
+    return ood_reply_error (invocation, busy), G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!ood_callers_admit (callers_of (self), invocation, FALSE))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  call = g_new0 (Call, 1);
+  call->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   call->target = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->returns_state = returns_state;
@@ -232,40 +312,40 @@ handle_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
               OOD_SESSION_CALL_NONE, TRUE);
 }
 
-/* The breakpoint of ours a step or resume would start on, if any. */
-static const OodTclBreakpoint *
-find_step_over (OodTarget *self, gboolean at_address, guint64 address, OodTclBreakpoint *over)
+/* An address the PC cannot hold is refused before OpenOCD sees it (once
+ * the PC's width is known; OpenOCD's read-back check catches the rest). */
+static gboolean
+address_fits (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address,
+              guint64 address)
 {
-  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
-
-  if (!at_address)
-    {
-      if (!ood_dbus_target_get_current_pc_valid (iface))
-        return NULL;
-      address = ood_dbus_target_get_current_pc (iface);
-    }
-  return ood_breakpoints_lookup (self->breakpoints, address, over) ? over : NULL;
+  if (!at_address || self->address_bits == 0 || self->address_bits >= 64 ||
+      address >> self->address_bits == 0)
+    return TRUE;
+  ood_reply_invalid_args (invocation, "0x%" G_GINT64_MODIFIER "x does not fit the %u-bit PC of %s",
+                          address, self->address_bits, ood_target_get_name (self));
+  return FALSE;
 }
 
+/* Whether to step off a breakpoint first is decided inside the script,
+ * from OpenOCD's own list when it runs: never from a cache that a queued
+ * call or another client may have made stale. */
 static gboolean
 resume (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  OodTclBreakpoint over;
-  const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
-
+  if (!address_fits (self, invocation, at_address, address))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   return run (self, invocation,
-              ood_tcl_script_resume (ood_target_get_name (self), at_address, address, lift),
+              ood_tcl_script_resume (ood_target_get_name (self), at_address, address),
               OOD_SESSION_CALL_NONE, FALSE);
 }
 
 static gboolean
 step (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  OodTclBreakpoint over;
-  const OodTclBreakpoint *lift = find_step_over (self, at_address, address, &over);
-
+  if (!address_fits (self, invocation, at_address, address))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   return run (self, invocation,
-              ood_tcl_script_step (ood_target_get_name (self), at_address, address, lift),
+              ood_tcl_script_step (ood_target_get_name (self), at_address, address),
               OOD_SESSION_CALL_NONE, TRUE);
 }
 
@@ -334,11 +414,12 @@ on_wait_deadline (gpointer user_data)
 }
 
 static void
-add_waiter (OodTarget *self, GDBusMethodInvocation *invocation, guint timeout_ms)
+add_waiter (OodTarget *self, GDBusMethodInvocation *invocation, guint timeout_ms, char *sender)
 {
   Waiter *waiter = g_new0 (Waiter, 1);
 
   waiter->target = self;
+  waiter->sender = sender;
   waiter->invocation = invocation;
   waiter->timeout_ms = timeout_ms;
   waiter->deadline = g_timeout_source_new (timeout_ms);
@@ -351,6 +432,7 @@ typedef struct {
   OodTarget            *target;
   GDBusMethodInvocation *invocation;
   guint                  timeout_ms;
+  char                  *sender;
 } WaitStart;
 
 /* The fresh state is in: answer now if halted, else wait for the
@@ -364,24 +446,25 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
 
   record = ood_session_run_finish (OOD_SESSION (source), result, &error);
   if (record == NULL)
-    {
-      ood_reply_error (start->invocation, error);
-      g_object_unref (start->invocation);
-    }
+    ood_reply_error (start->invocation, error);
   else if (start->target->gone)
-    {
-      ood_reply_error (start->invocation, gone_error ());
-      g_object_unref (start->invocation);
-    }
+    ood_reply_error (start->invocation, gone_error ());
   else if ((void) ood_target_apply (start->target, record),
            g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
+    g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
+  else
     {
-      g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
+      add_waiter (start->target, start->invocation, start->timeout_ms,
+                  g_steal_pointer (&start->sender));
+      start->invocation = NULL;
+    }
+  if (start->invocation != NULL)
+    {
+      ood_callers_release (callers_of (start->target), start->sender, TRUE);
       g_object_unref (start->invocation);
     }
-  else
-    add_waiter (start->target, start->invocation, start->timeout_ms);
   g_object_unref (start->target);
+  g_free (start->sender);
   g_free (start);
 }
 
@@ -389,9 +472,20 @@ static gboolean
 handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint timeout_ms)
 {
   OodTarget *self = OOD_TARGET (iface);
-  g_autofree char *script = ood_tcl_script_state (ood_target_get_name (self));
-  WaitStart *start = g_new0 (WaitStart, 1);
+  g_autofree char *script = NULL;
+  WaitStart *start;
 
+  if (timeout_ms > MAX_WAIT_HALT_MS)
+    {
+      ood_reply_invalid_args (invocation, "WaitHalt waits at most %u ms, not %u", MAX_WAIT_HALT_MS,
+                              timeout_ms);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!ood_callers_admit (callers_of (self), invocation, TRUE))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  script = ood_tcl_script_state (ood_target_get_name (self));
+  start = g_new0 (WaitStart, 1);
+  start->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   start->target = g_object_ref (self);
   start->invocation = g_object_ref (invocation);
   start->timeout_ms = timeout_ms != 0 ? timeout_ms : DEFAULT_WAIT_HALT_MS;
@@ -406,7 +500,6 @@ ood_target_dispose (GObject *object)
   OodTarget *self = OOD_TARGET (object);
   self->gone = TRUE;
   fail_waiters (self, gone_error ());
-  g_clear_object (&self->breakpoints);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (ood_target_parent_class)->dispose (object);
 }
@@ -435,18 +528,18 @@ ood_target_init (OodTarget *self)
  * @session: the OpenOCD the target belongs to
  * @endpoint_name: the endpoint's name, for the Endpoint property
  * @record: the target as OpenOCD first reported it
- * @breakpoints: the target's org.openocd.Breakpoints, exported beside it
  *
  * Returns: (transfer full): the interface, to be added to an object
  */
 OodTarget *
-ood_target_new (OodSession *session, const char *endpoint_name, const OodTclTargetRecord *record,
-                OodBreakpoints *breakpoints)
+ood_target_new (OodSession *session, const char *endpoint_name, const OodTclTargetRecord *record)
 {
   OodTarget *self = g_object_new (OOD_TYPE_TARGET, NULL);
 
   self->session = g_object_ref (session);
-  self->breakpoints = g_object_ref (breakpoints);
+  if (callers_of (self) != NULL)
+    g_signal_connect_object (callers_of (self), "vanished", G_CALLBACK (on_caller_vanished), self,
+                             G_CONNECT_DEFAULT);
   ood_dbus_target_set_name (OOD_DBUS_TARGET (self), record->name);
   ood_dbus_target_set_endpoint (OOD_DBUS_TARGET (self), endpoint_name);
   ood_target_apply (self, record);

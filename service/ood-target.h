@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include "ood-breakpoints.h"
 #include "ood-generated.h"
 #include "ood-session.h"
 #include "ood-tcl-parse.h"
@@ -17,13 +16,15 @@ G_DECLARE_FINAL_TYPE (OodTarget, ood_target, OOD, TARGET, OodDbusTargetSkeleton)
 
 OodTarget  *ood_target_new          (OodSession               *session,
                                      const char               *endpoint_name,
-                                     const OodTclTargetRecord *record,
-                                     OodBreakpoints           *breakpoints);
+                                     const OodTclTargetRecord *record);
 const char *ood_target_get_name     (OodTarget *self);
 gboolean    ood_target_apply        (OodTarget                *self,
                                      const OodTclTargetRecord *record);
 void        ood_target_disconnected (OodTarget    *self,
                                      const GError *reason);
+void        ood_target_set_reachable (OodTarget *self,
+                                      gboolean   reachable);
+gboolean    ood_target_get_reachable (OodTarget *self);
 void        ood_target_emit_event   (OodTarget  *self,
                                      const char *event);
 GVariant   *ood_target_dup_state_dict (OodTarget *self);

@@ -304,7 +304,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
   if (connection == NULL)
     {
-      g_task_return_error (task, ood_error_normalize (error));
+      /* as GIO gives it (G_RESOLVER_ERROR, G_IO_ERROR_CONNECTION_REFUSED, …),
+       * so that the owner can say why; close() normalizes it */
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   if (self->closed)
@@ -366,6 +368,24 @@ find_shareable (OodTclConnection *self, const char *script, gsize length)
   return NULL;
 }
 
+/* A command that acts (not shareable) goes ahead of the reads still
+ * waiting to be sent: reads from any number of callers share round trips,
+ * and so can never hold up a Halt by more than the command in flight. */
+static void
+queue_request (OodTclConnection *self, Request *request)
+{
+  GList *first_read = NULL;
+
+  if (!request->shareable)
+    for (GList *l = self->queue.head; l != NULL && first_read == NULL; l = l->next)
+      if (((Request *) l->data)->shareable)
+        first_read = l;
+  if (first_read != NULL)
+    g_queue_insert_before (&self->queue, first_read, request);
+  else
+    g_queue_push_tail (&self->queue, request);
+}
+
 static Request *
 request_new (const char *script, gsize length, OodTclCallFlags flags, guint timeout_ms)
 {
@@ -417,7 +437,7 @@ ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTc
   if (request == NULL)
     {
       request = request_new (script, length, flags, timeout_ms);
-      g_queue_push_tail (&self->queue, request);
+      queue_request (self, request);
     }
   g_ptr_array_add (request->tasks, g_steal_pointer (&task));
   if ((flags & OOD_TCL_CALL_UNCOUNTED) == 0)

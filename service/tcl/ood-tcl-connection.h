@@ -6,14 +6,17 @@
 G_BEGIN_DECLS
 
 /*
- * One TCP connection to OpenOCD's Tcl RPC server. Commands wait in a FIFO
+ * One TCP connection to OpenOCD's Tcl RPC server. Commands wait in a queue
  * and go out one at a time, so every reply belongs to the oldest command
- * sent. Messages that are notifications ("type target_...") are emitted
+ * sent; a command that acts goes ahead of the shareable reads still
+ * waiting (FIFO otherwise). Messages that are notifications ("type target_...") are emitted
  * as the "notification" signal instead. A command that gets no reply in
  * time fails with G_IO_ERROR_TIMED_OUT and closes the connection, since
  * a late reply would be taken for the next command's. Once closed, a
  * connection stays closed: every queued command fails with the reason
- * and "closed" is emitted once.
+ * and "closed" is emitted once. A failed connect gives the error as GIO
+ * has it (G_RESOLVER_ERROR, G_IO_ERROR_CONNECTION_REFUSED, …), not yet
+ * normalized, so that the owner can tell why.
  */
 
 #define OOD_TYPE_TCL_CONNECTION (ood_tcl_connection_get_type ())

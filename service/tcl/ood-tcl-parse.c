@@ -292,6 +292,7 @@ ood_tcl_target_record_free (OodTclTargetRecord *record)
   g_free (record->name);
   g_free (record->type);
   g_free (record->pc_error);
+  g_free (record->breakpoints);
   g_free (record);
 }
 
@@ -307,8 +308,9 @@ record_field_ok (const char *field, const char *what, GError **error)
 
 /**
  * ood_tcl_parse_record:
- * @text: a five-element list {name type state pc pc-error}; an empty
- *   type (not asked for) leaves the record's type %NULL
+ * @text: a list {name type state pc pc-error [breakpoints]}; an empty
+ *   type (not asked for) leaves the record's type %NULL, and breakpoints
+ *   "-" (not read), or absent, leaves the listing %NULL
  *
  * Returns: (transfer full): the record, or %NULL on malformed input
  */
@@ -318,9 +320,11 @@ ood_tcl_parse_record (const char *text, GError **error)
   g_autoptr(OodTclTargetRecord) record = g_new0 (OodTclTargetRecord, 1);
   g_auto(GStrv) fields = ood_tcl_parse_list (text, error);
 
+  guint n_fields = fields != NULL ? g_strv_length (fields) : 0;
+
   if (fields == NULL)
     return NULL;
-  if (g_strv_length (fields) != 5 || fields[0][0] == '\0')
+  if ((n_fields != 5 && n_fields != 6) || fields[0][0] == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "malformed target record '%s'", text);
@@ -335,8 +339,12 @@ ood_tcl_parse_record (const char *text, GError **error)
     record->state = (char *) OOD_STATE_UNKNOWN;
   record->pc_valid = g_strcmp0 (record->state, OOD_STATE_HALTED) == 0 &&
                      ood_tcl_parse_address (fields[3], &record->pc);
+  if (record->pc_valid)
+    record->pc_bits = 4 * (guint) (strlen (fields[3]) - 2);
   if (fields[4][0] != '\0')
     record->pc_error = g_utf8_make_valid (fields[4], -1);
+  if (n_fields == 6 && !g_str_equal (fields[5], "-"))
+    record->breakpoints = g_utf8_make_valid (fields[5], -1);
   return g_steal_pointer (&record);
 }
 
@@ -423,4 +431,53 @@ ood_tcl_parse_breakpoints (const char *text)
         g_debug ("not a breakpoint of ours: %s", lines[i]);
     }
   return list;
+}
+
+/**
+ * ood_tcl_fold_message:
+ * @text: an error text OpenOCD logged, maybe the same lines many times
+ * @max_bytes: the most the result may hold
+ *
+ * Folds lines that repeat (anywhere in @text) into their first appearance
+ * with a count, and cuts the result at a character boundary within
+ * @max_bytes, ending it with "…" when cut.
+ *
+ * Returns: (transfer full): the folded text
+ */
+char *
+ood_tcl_fold_message (const char *text, gsize max_bytes)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *end;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_strchomp (lines[i]);
+      g_hash_table_insert (counts, lines[i],
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, lines[i])) + 1));
+    }
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, lines[i]));
+
+      if (n == 0 || lines[i][0] == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      g_string_append (out, lines[i]);
+      if (n > 1)
+        g_string_append_printf (out, " (%u times)", n);
+      g_hash_table_insert (counts, lines[i], GUINT_TO_POINTER (0));
+    }
+  if (out->len <= max_bytes)
+    return g_string_free (g_steal_pointer (&out), FALSE);
+  /* room for the ellipsis (3 bytes), cut where a character starts */
+  end = out->str + (max_bytes > 3 ? max_bytes - 3 : 0);
+  while (end > out->str && ((guchar) *end & 0xc0) == 0x80)
+    end--;
+  g_string_truncate (out, (gsize) (end - out->str));
+  g_string_append (out, "…");
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }

@@ -28,6 +28,8 @@ typedef struct {
   gboolean pc_valid;
   guint64  pc;
   char    *pc_error;  /* why the PC of a halted target could not be read, or NULL */
+  guint    pc_bits;   /* the PC's width as OpenOCD gave it (its digits × 4), or 0 */
+  char    *breakpoints; /* OpenOCD's breakpoint listing, or NULL where not read */
 } OodTclTargetRecord;
 
 gboolean  ood_tcl_parse_wrapped      (const char  *reply,
@@ -46,6 +48,8 @@ GPtrArray          *ood_tcl_parse_records (const char *text,
                                            GError    **error);
 void ood_tcl_target_record_free (OodTclTargetRecord *record);
 GArray             *ood_tcl_parse_breakpoints (const char *text);
+char               *ood_tcl_fold_message      (const char *text,
+                                               gsize       max_bytes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTclTargetRecord, ood_tcl_target_record_free)
 

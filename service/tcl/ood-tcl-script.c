@@ -20,22 +20,52 @@
 #define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
 
 /* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
- * type $ood_ty: {name type state pc pc-error}; pc only when halted, read
- * with -force so that OpenOCD reads the hart rather than its cache. */
+ * type $ood_ty: {name type state pc pc-error breakpoints}; pc only when
+ * halted, read with -force so that OpenOCD reads the hart rather than its
+ * cache; breakpoints is OpenOCD's listing, or "-" where it was not read
+ * ($ood_b, "-" unless the script set it). */
 #define RECORD_FROM_OOD_S \
   "set ood_p {}; set ood_e {}; " \
   "if {$ood_s eq {halted}} {" \
-  "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}}; " \
-  "if {![string match 0x* $ood_p]} {set ood_e $ood_p; set ood_p {}}}; " \
-  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e]"
+  "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
+  "elseif {![string match 0x* $ood_p]} {set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}}; " \
+  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]"
+
+/* Leaves OpenOCD's breakpoint listing of target $ood_t in ood_b: `bp`
+ * lists the connection's current target (which `targets` sets for this
+ * connection alone: OpenOCD gives each connection its own command
+ * context). */
+#define LISTING_OF_OOD_T "targets $ood_t; set ood_b [bp]; "
 
 #define RECORD_OF_OOD_T STATE_OF_OOD_T RECORD_FROM_OOD_S
 
-#define WITH_TYPE "set ood_ty [$ood_t cget -type]; "
-#define WITHOUT_TYPE "set ood_ty {}; "
+#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; "
+#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; "
 
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
+
+/* From OpenOCD's own listing, at the moment the script runs, the
+ * breakpoint at $ood_pc (if any) into ood_o as {address length flag}:
+ * whoever set it, and whatever the service last knew. */
+#define BREAKPOINT_AT_OOD_PC \
+  "set ood_o {}; foreach ood_ln [split [bp] \\n] {" \
+  "if {[string match {Breakpoint(IVA): *} $ood_ln]} {set ood_f { hw}} " \
+  "elseif {[string match {IVA breakpoint: *} $ood_ln]} {set ood_f {}} else continue; " \
+  "if {[regexp {: (0x[0-9a-f]+), (0x[0-9a-f]+)} $ood_ln -> ood_a ood_n] && $ood_a == $ood_pc} " \
+  "{set ood_o [list $ood_a [expr {$ood_n}] $ood_f]}}; "
+
+/* Runs $ood_c (a step) from $ood_pc; starting on a breakpoint, that
+ * breakpoint is lifted for the step and put back whatever the step did,
+ * since OpenOCD 0.12 would stop on it again at once. */
+#define STEP_FROM_OOD_PC \
+  BREAKPOINT_AT_OOD_PC \
+  "if {$ood_o eq {}} {capture $ood_c} else {" \
+  "rbp [lindex $ood_o 0]; set ood_sc [catch {capture $ood_c} ood_sr]; " \
+  "eval bp [lindex $ood_o 0] [lindex $ood_o 1] [lindex $ood_o 2]; " \
+  "if {$ood_sc} {error $ood_sr}}; "
+
+#define PC_OF_OOD_T "set ood_pc [lindex [$ood_t get_reg -force {pc}] 1]; "
 
 /**
  * ood_tcl_quote:
@@ -99,16 +129,22 @@ ood_tcl_script_notifications_on (void)
 /**
  * ood_tcl_script_refresh_all:
  * @with_types: whether the records carry each target's type (one more
- *   OpenOCD command per target)
+ *   OpenOCD command per target), and every target's breakpoint listing
  *
- * A script answering the list of every target's record.
+ * A script answering the list of every target's record. A halted
+ * target's record carries OpenOCD's breakpoint listing: OpenOCD announces
+ * no breakpoint changes, and others (GDB) mostly change them while the
+ * target is halted.
  */
 char *
 ood_tcl_script_refresh_all (gboolean with_types)
 {
   g_autofree char *body = g_strdup_printf ("set ood_l {}; foreach ood_t [target names] {%s"
-                                           RECORD_OF_OOD_T "; lappend ood_l $ood_rec}; set ood_l",
-                                           with_types ? WITH_TYPE : WITHOUT_TYPE);
+                                           STATE_OF_OOD_T "if {%s$ood_s eq {halted}} {"
+                                           LISTING_OF_OOD_T "}; " RECORD_FROM_OOD_S
+                                           "; lappend ood_l $ood_rec}; set ood_l",
+                                           with_types ? WITH_TYPE : WITHOUT_TYPE,
+                                           with_types ? "1 || " : "");
   return wrap ("", body);
 }
 
@@ -116,6 +152,27 @@ char *
 ood_tcl_script_state (const char *target)
 {
   return wrap_target (target, WITHOUT_TYPE RECORD_OF_OOD_T);
+}
+
+/**
+ * ood_tcl_script_refresh_halted:
+ *
+ * As ood_tcl_script_refresh_all() for an OpenOCD with the one target
+ * @target, which OpenOCD's notification just said halted: the PC read
+ * alone (one OpenOCD command) proves it, since a halted-only register read
+ * fails on a running core. If it fails, the target's state is asked for
+ * after all: the notification may be older than what happened since.
+ * No breakpoint listing.
+ */
+char *
+ood_tcl_script_refresh_halted (const char *target)
+{
+  return wrap_target (target, WITHOUT_TYPE
+                      "set ood_s halted; set ood_e {}; "
+                      "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p] || "
+                      "![string match 0x* $ood_p]} {" STATE_OF_OOD_T RECORD_FROM_OOD_S "} "
+                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]}; "
+                      "list $ood_rec");
 }
 
 /* @command runs under capture so that a failure yields OpenOCD's log text
@@ -144,47 +201,56 @@ bp_kind_flag (OodBreakpointKind kind)
   return kind == OOD_BP_HARDWARE ? " hw" : "";
 }
 
-/* One step from the current PC or from @address; starting on a
- * breakpoint of ours, "rbp A; step; bp A L" instead, since OpenOCD 0.12
- * would stop on that breakpoint again at once. */
+/* Moves the PC to @address (on a halted target) and proves it: OpenOCD
+ * only logs a PC it could not write ("Written PC ... does not match"), so
+ * the PC is written with set_reg and read back. Leaves it in ood_pc. */
 static char *
-one_step (gboolean at_address, guint64 address, const OodTclBreakpoint *over)
+move_pc (guint64 address)
 {
-  g_autofree char *step = at_address ? g_strdup_printf ("step 0x%" G_GINT64_MODIFIER "x", address)
-                                     : g_strdup ("step");
-
-  if (over == NULL || over->length == 0)
-    return g_steal_pointer (&step);
-  return g_strdup_printf ("rbp 0x%" G_GINT64_MODIFIER "x; %s; bp 0x%" G_GINT64_MODIFIER "x %u%s",
-                          over->address, step, over->address, over->length,
-                          bp_kind_flag (over->kind));
+  return g_strdup_printf ("$ood_t set_reg {pc 0x%" G_GINT64_MODIFIER "x}; " PC_OF_OOD_T
+                          "if {$ood_pc != 0x%" G_GINT64_MODIFIER "x} {error \"the PC reads "
+                          "$ood_pc after writing 0x%" G_GINT64_MODIFIER "x to it\"}; ",
+                          address, address, address);
 }
 
+/**
+ * ood_tcl_script_resume:
+ * @at_address: resume at @address rather than at the PC
+ *
+ * Resumes. A halted target starting on a breakpoint (whoever set it) is
+ * stepped off it first; resuming at an address needs a halted target.
+ */
 char *
-ood_tcl_script_resume (const char *target, gboolean at_address, guint64 address,
-                       const OodTclBreakpoint *over)
+ood_tcl_script_resume (const char *target, gboolean at_address, guint64 address)
 {
-  g_autofree char *command = NULL;
+  g_autofree char *moved = at_address ? move_pc (address) : NULL;
+  g_autofree char *body = NULL;
 
-  if (over != NULL && over->length != 0)
-    {
-      g_autofree char *first = one_step (at_address, address, over);
-      command = g_strdup_printf ("%s; resume", first);
-    }
-  else if (at_address)
-    command = g_strdup_printf ("resume 0x%" G_GINT64_MODIFIER "x", address);
+  if (at_address)
+    body = g_strdup_printf ("targets $ood_t; " NEED_HALTED "%sset ood_c step; " STEP_FROM_OOD_PC
+                            "capture resume; " WITHOUT_TYPE RECORD_OF_OOD_T, moved);
   else
-    command = g_strdup ("resume");
-  return control (target, "", command);
+    body = g_strdup ("targets $ood_t; set ood_c step; "
+                     "if {[$ood_t curstate] eq {halted}} {" PC_OF_OOD_T STEP_FROM_OOD_PC "}; "
+                     "capture resume; " WITHOUT_TYPE RECORD_OF_OOD_T);
+  return wrap_target (target, body);
 }
 
+/**
+ * ood_tcl_script_step:
+ * @at_address: step from @address rather than from the PC
+ *
+ * One step of a halted target; starting on a breakpoint, that breakpoint
+ * is lifted for the step and put back.
+ */
 char *
-ood_tcl_script_step (const char *target, gboolean at_address, guint64 address,
-                     const OodTclBreakpoint *over)
+ood_tcl_script_step (const char *target, gboolean at_address, guint64 address)
 {
-  g_autofree char *command = one_step (at_address, address, over);
+  g_autofree char *moved = at_address ? move_pc (address) : g_strdup (PC_OF_OOD_T);
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; " NEED_HALTED "%sset ood_c step; "
+                                           STEP_FROM_OOD_PC WITHOUT_TYPE RECORD_OF_OOD_T, moved);
 
-  return control (target, NEED_HALTED, command);
+  return wrap_target (target, body);
 }
 
 char *
@@ -200,11 +266,28 @@ ood_tcl_script_reset (const char *target, OodResetMode mode)
   return control (target, "", commands[mode]);
 }
 
-/* A breakpoint change leaves the state as it was: no record is read. */
+/* Whether OpenOCD lists a breakpoint at @address, into ood_has. */
 static char *
-change (const char *target, const char *command)
+listed (guint64 address)
 {
-  g_autofree char *body = g_strdup_printf ("targets $ood_t; capture {%s}", command);
+  return g_strdup_printf ("set ood_has 0; foreach ood_ln [split [bp] \\n] {"
+                          "if {[regexp {^(Breakpoint\\(IVA\\)|IVA breakpoint): (0x[0-9a-f]+),} "
+                          "$ood_ln -> ood_k ood_a] && $ood_a == 0x%" G_GINT64_MODIFIER "x} "
+                          "{set ood_has 1}}; ", address);
+}
+
+/* A breakpoint change on a halted target, checked against OpenOCD's own
+ * list (whoever set what is there); answers the new listing. */
+static char *
+change (const char *target, guint64 address, gboolean adding, const char *command)
+{
+  g_autofree char *check = listed (address);
+  g_autofree char *body = g_strdup_printf (
+      "targets $ood_t; " NEED_HALTED "%s"
+      "if {%s$ood_has} {error {%s}}; capture {%s}; bp",
+      check, adding ? "" : "!", adding ? OOD_TCL_DUPLICATE_MARK : OOD_TCL_NO_BREAKPOINT_MARK,
+      command);
+
   return wrap_target (target, body);
 }
 
@@ -213,14 +296,14 @@ ood_tcl_script_bp_add (const char *target, guint64 address, guint length, OodBre
 {
   g_autofree char *command = g_strdup_printf ("bp 0x%" G_GINT64_MODIFIER "x %u%s",
                                               address, length, bp_kind_flag (kind));
-  return change (target, command);
+  return change (target, address, TRUE, command);
 }
 
 char *
 ood_tcl_script_bp_remove (const char *target, guint64 address)
 {
   g_autofree char *command = g_strdup_printf ("rbp 0x%" G_GINT64_MODIFIER "x", address);
-  return change (target, command);
+  return change (target, address, FALSE, command);
 }
 
 /* Answers OpenOCD's own listing of the target's breakpoints (see
@@ -229,4 +312,28 @@ char *
 ood_tcl_script_bp_list (const char *target)
 {
   return wrap_target (target, "targets $ood_t; bp");
+}
+
+/**
+ * ood_tcl_script_probe_riscv:
+ * @targets: names of RISC-V targets
+ *
+ * Reads each target's dmstatus, which fails when OpenOCD cannot reach the
+ * target; answers one catch code per target (0: reached).
+ */
+char *
+ood_tcl_script_probe_riscv (const char *const *targets)
+{
+  g_autoptr(GString) names = g_string_new ("[list");
+  g_autofree char *body = NULL;
+
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      g_autofree char *quoted = ood_tcl_quote (targets[i]);
+      g_string_append_printf (names, " %s", quoted);
+    }
+  g_string_append_c (names, ']');
+  body = g_strdup_printf ("set ood_l {}; foreach ood_t %s {targets $ood_t; "
+                          "lappend ood_l [catch {riscv dmi_read 0x11}]}; set ood_l", names->str);
+  return wrap ("", body);
 }

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 /* The error text a script returns for an operation that needs a halted
  * target while the target is not halted. */
 #define OOD_TCL_NOT_HALTED_MARK "ood-dbus: target not halted"
+/* ... for a breakpoint added where OpenOCD already has one, and removed
+ * where it has none. */
+#define OOD_TCL_DUPLICATE_MARK "ood-dbus: duplicate breakpoint"
+#define OOD_TCL_NO_BREAKPOINT_MARK "ood-dbus: no breakpoint"
 
 char *ood_tcl_quote (const char *text);
 
@@ -25,15 +29,14 @@ char *ood_tcl_script_version     (void);
 char *ood_tcl_script_notifications_on (void);
 char *ood_tcl_script_refresh_all (gboolean with_types);
 char *ood_tcl_script_state       (const char *target);
+char *ood_tcl_script_refresh_halted (const char *target);
 char *ood_tcl_script_halt        (const char *target);
-char *ood_tcl_script_resume      (const char             *target,
-                                  gboolean                at_address,
-                                  guint64                 address,
-                                  const OodTclBreakpoint *over);
-char *ood_tcl_script_step        (const char             *target,
-                                  gboolean                at_address,
-                                  guint64                 address,
-                                  const OodTclBreakpoint *over);
+char *ood_tcl_script_resume      (const char *target,
+                                  gboolean    at_address,
+                                  guint64     address);
+char *ood_tcl_script_step        (const char *target,
+                                  gboolean    at_address,
+                                  guint64     address);
 char *ood_tcl_script_reset       (const char  *target,
                                   OodResetMode mode);
 char *ood_tcl_script_bp_add      (const char       *target,
@@ -43,5 +46,6 @@ char *ood_tcl_script_bp_add      (const char       *target,
 char *ood_tcl_script_bp_remove   (const char *target,
                                   guint64     address);
 char *ood_tcl_script_bp_list     (const char *target);
+char *ood_tcl_script_probe_riscv (const char *const *targets);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "ood-bench"
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
@@ -18,6 +19,7 @@
 
 #include "ood-service-fixture.h"
 #include "ood-test-proc.h"
+#include "ood-tcl-memory.h"
 #include "ood-tcl-script.h"
 #include "ood-testbed.h"
 
@@ -1042,6 +1044,262 @@ figure_4 (Bench *b)
   idle_and_rss (b, N_SCALE_ENDPOINTS);
 }
 
+/* ---- figure 5: registers and memory ---- */
+
+#define MEM_IFACE   "org.openocd.Memory"
+#define REGS_IFACE  "org.openocd.Registers"
+#define MEM_CHUNK   4096u
+#define MEM_BASE    G_GUINT64_CONSTANT (0x80000000)
+#define MIB         (1024u * 1024u)
+#define DUMP_TIMEOUT_MS 120000
+
+/* Raw Tcl: @size bytes at @address as the service reads them, one
+ * `read_memory ADDR 32 1024` per 4 KiB chunk, on a direct socket. */
+static void
+raw_read (OodTestTcl *tcl, guint64 address, gsize size)
+{
+  for (gsize done = 0; done < size; done += MEM_CHUNK)
+    {
+      g_autofree char *script = g_strdup_printf ("riscv.cpu read_memory 0x%" G_GINT64_MODIFIER
+                                                 "x 32 %u", address + done,
+                                                 (guint) MIN (size - done, MEM_CHUNK) / 4);
+      g_autofree char *reply = tcl_eval_or_die (tcl, script);
+
+      if (!g_str_has_prefix (reply, "0x"))
+        die ("raw read_memory", NULL);
+    }
+}
+
+static void
+svc_read_bytes (GDBusConnection *c, const char *path, guint64 address, guint size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      c, "org.openocd", path, MEM_IFACE, "ReadBytes", g_variant_new ("(tu)", address, size),
+      G_VARIANT_TYPE ("(ay)"), G_DBUS_CALL_FLAGS_NONE, DUMP_TIMEOUT_MS, NULL, &error);
+
+  if (reply == NULL)
+    die ("ReadBytes", error);
+}
+
+static int
+open_scratch_file (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  int fd = g_file_open_tmp ("ood-bench-XXXXXX", &path, &error);
+
+  if (fd < 0)
+    die ("a temporary file", error);
+  g_unlink (path);
+  return fd;
+}
+
+static void
+svc_read_to_fd (GDBusConnection *c, const char *path, guint64 address, guint64 size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+  int fd = open_scratch_file ();
+  gint index = g_unix_fd_list_append (list, fd, &error);
+  g_autoptr(GVariant) reply = NULL;
+
+  close (fd);
+  if (index < 0)
+    die ("passing an fd", error);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      c, "org.openocd", path, MEM_IFACE, "ReadToFd",
+      g_variant_new ("(tth)", address, size, index), NULL, G_DBUS_CALL_FLAGS_NONE,
+      DUMP_TIMEOUT_MS, list, NULL, NULL, &error);
+  if (reply == NULL)
+    die ("ReadToFd", error);
+}
+
+/* Seconds per transfer of raw and service, interleaved, @n times each. */
+static void
+measure_transfer (Bench *b, GDBusConnection *c, OodTestTcl *tcl, gboolean to_fd, gsize size,
+                  int n, Samples *raw, Samples *svc)
+{
+  for (int i = 0; i < n; i++)
+    {
+      gint64 t0 = now_ns ();
+
+      raw_read (tcl, MEM_BASE, size);
+      samples_add (raw, (double) (now_ns () - t0) / 1000.0);
+      t0 = now_ns ();
+      if (to_fd)
+        svc_read_to_fd (c, b->target_path, MEM_BASE, size);
+      else
+        svc_read_bytes (c, b->target_path, MEM_BASE, (guint) size);
+      samples_add (svc, (double) (now_ns () - t0) / 1000.0);
+    }
+}
+
+/* Throughput rows (KiB/s, from the median time) and their ratio. */
+static void
+add_throughput_rows (const char *what, gsize size, Samples *raw, Samples *svc)
+{
+  double raw_us = samples_pct (raw, 50), svc_us = samples_pct (svc, 50);
+  g_autofree char *raw_name = g_strdup_printf ("raw read_memory, %s in 4 KiB chunks", what);
+  g_autofree char *svc_name = g_strdup_printf ("service %s", what);
+  g_autofree char *ratio_name = g_strdup_printf ("ratio %s / raw throughput", what);
+
+  add_row ("5", raw_name, "KiB/s", (double) size / 1024.0 / (raw_us / 1e6), NAN,
+           (int) raw->v->len, CMP_NONE, 0);
+  add_row ("5", svc_name, "KiB/s", (double) size / 1024.0 / (svc_us / 1e6), NAN,
+           (int) svc->v->len, CMP_NONE, 0);
+  add_row ("5", ratio_name, "x", raw_us / svc_us, NAN, (int) svc->v->len, CMP_GE, 0.9);
+}
+
+static void
+figure_5_throughput (Bench *b, GDBusConnection *c, OodTestTcl *tcl)
+{
+  Samples raw = samples_new (), svc = samples_new ();
+  int n = opt_quick ? 2 : 6;
+
+  /* warm-up */
+  raw_read (tcl, MEM_BASE, MEM_CHUNK);
+  svc_read_bytes (c, b->target_path, MEM_BASE, MEM_CHUNK);
+  measure_transfer (b, c, tcl, FALSE, 64 * 1024, n, &raw, &svc);
+  add_throughput_rows ("ReadBytes 64 KiB", 64 * 1024, &raw, &svc);
+  samples_free (&raw);
+  samples_free (&svc);
+
+  raw = samples_new ();
+  svc = samples_new ();
+  measure_transfer (b, c, tcl, TRUE, MIB, opt_quick ? 1 : 2, &raw, &svc);
+  add_throughput_rows ("ReadToFd 1 MiB", MIB, &raw, &svc);
+  samples_free (&raw);
+  samples_free (&svc);
+}
+
+/* The names of the registers ReadAll answers, as one Tcl-ready array. */
+static GPtrArray *
+read_all_names (GDBusConnection *c, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = call (c, "org.openocd", path, REGS_IFACE, "ReadAll", NULL, &error);
+  g_autoptr(GVariant) regs = NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GVariantIter iter;
+  const char *name;
+
+  if (reply == NULL)
+    die ("ReadAll", error);
+  regs = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, regs);
+  while (g_variant_iter_next (&iter, "(&sutub)", &name, NULL, NULL, NULL, NULL))
+    g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+static void
+figure_5_read_all (Bench *b, GDBusConnection *c, OodTestTcl *tcl)
+{
+  /* the first ReadAll learns which listed registers cannot be read */
+  g_autoptr(GPtrArray) names = read_all_names (c, b->target_path);
+  g_autofree char *script = ood_tcl_script_reg_read_all ("riscv.cpu",
+                                                         (const char *const *) names->pdata,
+                                                         names->len);
+  enum { RAW_READ_ALL, FLOOR_PING, SVC_READ_ALL, N_CASES };
+  Case cases[N_CASES];
+  g_autofree char *name = g_strdup_printf ("raw ReadAll() equivalent (same script, %u registers)",
+                                           names->len);
+  int n = opt_quick ? 30 : 200;
+
+  cases[RAW_READ_ALL] = (Case) { name, op_tcl, { .tcl = tcl, .script = script }, { 0 }, 0 };
+  cases[FLOOR_PING] = (Case) { "floor Ping()", op_method,
+                               { .c = c, .dest = FLOOR_NAME, .path = FLOOR_PATH,
+                                 .iface = FLOOR_IFACE, .method = "Ping" }, { 0 }, 0 };
+  cases[SVC_READ_ALL] = (Case) { "service ReadAll()", op_method,
+                                 { .c = c, .dest = "org.openocd", .path = b->target_path,
+                                   .iface = REGS_IFACE, .method = "ReadAll" }, { 0 }, 0 };
+  measure_interleaved (cases, N_CASES, n);
+  for (gsize k = 0; k < N_CASES; k++)
+    {
+      add_samples_row ("5", cases[k].name, &cases[k].samples, CMP_NONE, 0, &cases[k].median);
+      samples_free (&cases[k].samples);
+    }
+  add_row ("5", "ratio (ReadAll() - floor Ping) / raw ReadAll() equiv.", "x",
+           (cases[SVC_READ_ALL].median - cases[FLOOR_PING].median) / cases[RAW_READ_ALL].median,
+           NAN, n, CMP_LE, 1.10);
+}
+
+typedef struct {
+  const char *bus_address;
+  const char *path;
+  gint        done;
+} Dump;
+
+static gpointer
+dump_thread (gpointer data)
+{
+  Dump *dump = data;
+  g_autoptr(GDBusConnection) c = new_client (dump->bus_address);
+
+  svc_read_to_fd (c, dump->path, MEM_BASE, MIB);
+  g_atomic_int_set (&dump->done, TRUE);
+  return NULL;
+}
+
+/* State() from one client while another one's 1 MiB ReadToFd runs: each
+ * should wait for one 4 KiB chunk at most. */
+static void
+figure_5_state_during_dump (Bench *b, GDBusConnection *c, OodTestTcl *tcl)
+{
+  Dump dump = { b->bus_address, b->target_path, FALSE };
+  Samples chunk = samples_new (), state = samples_new ();
+  OpData data = { .c = c, .dest = "org.openocd", .path = b->target_path, .iface = TARGET_IFACE,
+                  .method = "State" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261201);
+  GThread *thread;
+
+  for (int i = 0; i < 20; i++)
+    {
+      gint64 t0 = now_ns ();
+      raw_read (tcl, MEM_BASE, MEM_CHUNK);
+      samples_add (&chunk, (double) (now_ns () - t0) / 1000.0);
+    }
+  add_samples_row ("5", "(for scale: one raw 4 KiB read_memory chunk)", &chunk, CMP_NONE, 0,
+                   NULL);
+  thread = g_thread_new ("dump", dump_thread, &dump);
+  g_usleep (100000);
+  while (!g_atomic_int_get (&dump.done))
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 t0 = now_ns ();
+
+      if (!op_method (&data, &error))
+        die ("State()", error);
+      if (!g_atomic_int_get (&dump.done))
+        samples_add (&state, (double) (now_ns () - t0) / 1000.0);
+      g_usleep ((gulong) g_rand_int_range (rand, 1000, 20000));
+    }
+  g_thread_join (thread);
+  add_samples_row ("5", "State() latency while a 1 MiB ReadToFd runs", &state, CMP_NONE, 0, NULL);
+  samples_free (&chunk);
+  samples_free (&state);
+}
+
+static void
+figure_5 (Bench *b)
+{
+  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
+  g_autofree char *halted = NULL;
+
+  if (tcl == NULL)
+    die ("connecting to OpenOCD", error);
+  if (!opt_json)
+    g_printerr ("figure 5: registers and memory (target halted)\n");
+  halted = tcl_eval_or_die (tcl, "halt");
+  wait_service_state (b, c, "halted");
+  figure_5_throughput (b, c, tcl);
+  figure_5_read_all (b, c, tcl);
+  figure_5_state_during_dump (b, c, tcl);
+}
+
 /* ---- output ---- */
 
 static char *
@@ -1194,6 +1452,7 @@ main (int argc, char **argv)
   figure_1 (&b);
   figure_2 (&b);
   figure_3 (&b);
+  figure_5 (&b);   /* before figure 4, which stops the service */
   figure_4 (&b);
 
   if (opt_json)

@@ -11,6 +11,7 @@
  *   0x8000000c jal ra, inc   0x8000001c jal zero, loop
  *   0x80000020 inc: addi a0  0x80000024 jalr zero, 0(ra)
  */
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
@@ -726,6 +727,873 @@ test_monitor (void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Registers and memory                                                */
+
+#define SCRATCH      G_GINT64_CONSTANT (0x80020000)
+#define SCRATCH_STR  "0x80020000"
+#define COUNTER_STR  "0x80008000"
+#define FLASH_BASE   0x08000000u
+#define FLASH_SIZE   0x10000u
+#define SECTOR       0x400u
+#define TCL_CHUNK    4096u
+
+/* What raw Tcl answers @command, on a connection of the test's own. */
+static char *
+raw_tcl (OodServiceFixture *fixture, const char *command)
+{
+  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fixture, 0), command);
+}
+
+/* name → value, of raw `get_reg -force NAMES` ("pc 0x80000010 a0 0x…") */
+static GHashTable *
+raw_regs (OodServiceFixture *fixture, const char *names)
+{
+  g_autofree char *command = g_strdup_printf ("riscv.cpu get_reg -force {%s}", names);
+  g_autofree char *reply = raw_tcl (fixture, command);
+  g_auto(GStrv) words = g_strsplit (g_strstrip (reply), " ", -1);
+  GHashTable *values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_assert_cmpuint (g_strv_length (words) % 2, ==, 0);
+  for (guint i = 0; words[i] != NULL; i += 2)
+    {
+      guint64 *value = g_new (guint64, 1);
+      *value = g_ascii_strtoull (words[i + 1], NULL, 16);
+      g_hash_table_insert (values, g_strdup (words[i]), value);
+    }
+  return values;
+}
+
+static guint64
+raw_reg (OodServiceFixture *fixture, const char *name)
+{
+  g_autoptr(GHashTable) values = raw_regs (fixture, name);
+  guint64 *value = g_hash_table_lookup (values, name);
+
+  g_assert_nonnull (value);
+  return *value;
+}
+
+/* The bytes raw `read_memory ADDRESS 8 N` reads, in pieces of 4 KiB. */
+static GBytes *
+raw_bytes (OodServiceFixture *fixture, guint64 address, gsize size)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (gsize done = 0; done < size;)
+    {
+      gsize n = MIN (size - done, TCL_CHUNK);
+      g_autofree char *command = g_strdup_printf ("riscv.cpu read_memory 0x%" G_GINT64_MODIFIER
+                                                  "x 8 %" G_GSIZE_FORMAT, address + done, n);
+      g_autofree char *reply = raw_tcl (fixture, command);
+      g_auto(GStrv) values = g_strsplit (g_strstrip (reply), " ", -1);
+
+      g_assert_cmpuint (g_strv_length (values), ==, n);
+      for (gsize i = 0; i < n; i++)
+        {
+          guint8 b = (guint8) g_ascii_strtoull (values[i], NULL, 16);
+          g_byte_array_append (bytes, &b, 1);
+        }
+      done += n;
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+/* Random bytes without an erased (0xffff) half-word, as flash images. */
+static GBytes *
+random_image (gsize size)
+{
+  guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) g_test_rand_int_range (0, 256);
+  for (gsize i = 0; i + 1 < size; i += 2)
+    if (data[i] == 0xff && data[i + 1] == 0xff)
+      data[i] = 0x5a;
+  return g_bytes_new_take (data, size);
+}
+
+/* A temporary directory for a test's files, removed by tmpdir_free(). */
+static char *
+tmpdir_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("ood-ctl-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+tmpdir_free (char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (dir, name, NULL);
+      g_unlink (file);
+    }
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+static char *
+save_file (const char *dir, const char *name, GBytes *bytes)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      (gssize) g_bytes_get_size (bytes), &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static GBytes *
+load_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &size, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, size);
+}
+
+static void
+assert_bytes_equal (GBytes *actual, GBytes *expected)
+{
+  g_assert_cmpuint (g_bytes_get_size (actual), ==, g_bytes_get_size (expected));
+  g_assert_cmpmem (g_bytes_get_data (actual, NULL), g_bytes_get_size (actual),
+                   g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+}
+
+static gboolean
+is_clock_register (const char *name)
+{
+  /* counters run in the board's clock even while halted */
+  return strstr (name, "cycle") != NULL || strstr (name, "instret") != NULL ||
+         g_str_equal (name, "time") || g_str_equal (name, "timeh");
+}
+
+static void
+test_reg (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autoptr(GHashTable) raw = NULL;
+  g_autoptr(CtlRun) unknown = NULL, running = NULL, usage = NULL;
+  g_autofree char *text = NULL, *expected = NULL, *set_text = NULL, *after = NULL;
+  JsonArray *array;
+  gint64 pc;
+
+  pc = ctl_state_json (fixture, "halt", "halted");
+
+  /* reg: ReadAll; the same values as one raw forced read of the same names */
+  {
+    g_autoptr(JsonNode) all = ctl_json_ok (fixture, "reg");
+
+    g_assert_true (JSON_NODE_HOLDS_ARRAY (all));
+    array = json_node_get_array (all);
+    g_assert_cmpuint (json_array_get_length (array), >=, 33);   /* GPRs and pc at least */
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      g_string_append_printf (names, " %s",
+                              get_string (json_array_get_object_element (array, i), "name"));
+    raw = raw_regs (fixture, names->str);
+    g_assert_cmpuint (g_hash_table_size (raw), ==, json_array_get_length (array));
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      {
+        JsonObject *reg = json_array_get_object_element (array, i);
+        const char *name = get_string (reg, "name");
+        guint64 *value = g_hash_table_lookup (raw, name);
+
+        g_assert_nonnull (value);
+        g_assert_cmpint (get_int (reg, "bits"), >, 0);
+        g_assert_cmpint (get_int (reg, "number"), >=, 0);
+        g_assert_false (get_bool (reg, "dirty"));
+        if (!is_clock_register (name))
+          g_assert_cmphex ((guint64) get_int (reg, "value"), ==, *value);
+        if (g_str_equal (name, "pc"))
+          g_assert_cmpint (get_int (reg, "value"), ==, pc);
+      }
+  }
+
+  /* reg NAME…: ReadMany, in the order given */
+  {
+    g_autoptr(JsonNode) many = ctl_json_ok (fixture, "reg", "sp", "pc", "fp");
+    const char *const order[] = { "sp", "pc", "fp" };   /* OpenOCD's name of s0 */
+
+    array = json_node_get_array (many);
+    g_assert_cmpuint (json_array_get_length (array), ==, 3);
+    for (guint i = 0; i < 3; i++)
+      {
+        JsonObject *reg = json_array_get_object_element (array, i);
+
+        g_assert_cmpstr (get_string (reg, "name"), ==, order[i]);
+        g_assert_cmphex ((guint64) get_int (reg, "value"), ==, raw_reg (fixture, order[i]));
+        g_assert_cmpuint (json_object_get_size (reg), ==, 2);
+      }
+  }
+  text = ctl_ok (fixture, "reg", "pc");
+  expected = g_strdup_printf ("pc       0x%" G_GINT64_MODIFIER "x\n", raw_reg (fixture, "pc"));
+  g_assert_cmpstr (text, ==, expected);
+
+  /* reg set, then reg shows it, and so does OpenOCD */
+  set_text = ctl_ok (fixture, "reg", "set", "a0", "0x12345678");
+  g_assert_cmpstr (set_text, ==, "");
+  after = ctl_ok (fixture, "reg", "a0", "s1");
+  g_assert_true (g_str_has_prefix (after, "a0       0x12345678\ns1       0x"));
+  g_assert_cmphex (raw_reg (fixture, "a0"), ==, 0x12345678);
+  {
+    g_autoptr(JsonNode) set = ctl_json_ok (fixture, "reg", "set", "a1", "4660");
+    g_autoptr(JsonNode) read = ctl_json_ok (fixture, "reg", "a1");
+    JsonObject *object = done_object (set, "reg-set");
+
+    g_assert_cmpstr (get_string (object, "register"), ==, "a1");
+    g_assert_cmpint (get_int (object, "value"), ==, 4660);
+    g_assert_cmpint (get_int (json_array_get_object_element (json_node_get_array (read), 0),
+                              "value"), ==, 4660);
+    g_assert_cmphex (raw_reg (fixture, "a1"), ==, 4660);
+  }
+
+  unknown = ctl_run (fixture, "reg", "nosuch", "--json");
+  assert_json_error (unknown, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+  usage = ctl_run (fixture, "reg", "set", "a0");
+  assert_failed (usage, 2, "reg set NAME VALUE");
+  g_free (ctl_ok (fixture, "resume"));
+  running = ctl_run (fixture, "reg", "pc");
+  assert_failed (running, 1, "NotHalted");
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* The counter the running program keeps at 0x80008000, read by mem read --json. */
+static guint32
+read_counter (OodServiceFixture *fixture)
+{
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "read", COUNTER_STR, "4");
+  JsonObject *object = json_node_get_object (node);
+  const char *hex = get_string (object, "data");
+  guint32 value = 0;
+
+  g_assert_cmpint (get_int (object, "address"), ==, 0x80008000);
+  g_assert_cmpint (get_int (object, "length"), ==, 4);
+  g_assert_cmpuint (strlen (hex), ==, 8);
+  for (int i = 3; i >= 0; i--)   /* little-endian */
+    value = value << 8 | (guint32) (g_ascii_xdigit_value (hex[2 * i]) << 4 |
+                                    g_ascii_xdigit_value (hex[2 * i + 1]));
+  return value;
+}
+
+static void
+test_mem_read_write (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  static const guint8 bytes[] = "Hello, world!\n\0\xff\x01\x02\x03";   /* 19 and a NUL */
+  g_autoptr(GBytes) expected = g_bytes_new (bytes, 19);
+  g_autoptr(GBytes) raw = NULL;
+  g_autofree char *written = NULL, *dump = NULL, *one = NULL;
+  g_autoptr(CtlRun) too_big = NULL, bad = NULL, unmapped = NULL;
+  guint32 before, later;
+
+  make_running (fixture);
+  /* memory works while the target runs, and the counter moves */
+  before = read_counter (fixture);
+  g_usleep (200 * 1000);
+  later = read_counter (fixture);
+  g_assert_cmpuint (later, !=, before);
+
+  written = ctl_ok (fixture, "mem", "write", SCRATCH_STR, "0x48", "0x65", "0x6c", "0x6c", "0x6f",
+                    "0x2c", "0x20", "0x77", "0x6f", "0x72", "0x6c", "0x64", "0x21", "10", "0",
+                    "255", "1", "2", "0x03");
+  g_assert_cmpstr (written, ==, "");
+  raw = raw_bytes (fixture, SCRATCH, 19);
+  assert_bytes_equal (raw, expected);
+
+  /* xxd's format */
+  dump = ctl_ok (fixture, "mem", "read", SCRATCH_STR, "19");
+  g_assert_cmpstr (dump, ==,
+                   "80020000: 4865 6c6c 6f2c 2077 6f72 6c64 210a 00ff  Hello, world!...\n"
+                   "80020010: 0102 03                                  ...\n");
+  one = ctl_ok (fixture, "mem", "read", "0x80020001", "1");
+  g_assert_cmpstr (one, ==, "80020001: 65                                       e\n");
+  {
+    g_autoptr(JsonNode) read = ctl_json_ok (fixture, "mem", "read", SCRATCH_STR, "19");
+    g_autoptr(JsonNode) write = ctl_json_ok (fixture, "mem", "write", "0x80020010", "0xaa", "0xbb");
+    g_autoptr(GBytes) now = NULL;
+    JsonObject *object = json_node_get_object (read);
+
+    g_assert_cmpint (get_int (object, "address"), ==, SCRATCH);
+    g_assert_cmpint (get_int (object, "length"), ==, 19);
+    g_assert_cmpstr (get_string (object, "data"), ==, "48656c6c6f2c20776f726c64210a00ff010203");
+    object = done_object (write, "mem-write");
+    g_assert_cmpint (get_int (object, "address"), ==, SCRATCH + 16);
+    g_assert_cmpint (get_int (object, "length"), ==, 2);
+    now = raw_bytes (fixture, SCRATCH + 16, 3);
+    g_assert_cmpmem (g_bytes_get_data (now, NULL), 3, "\xaa\xbb\x03", 3);
+  }
+
+  too_big = ctl_run (fixture, "mem", "write", SCRATCH_STR, "256");
+  assert_failed (too_big, 2, "256");
+  bad = ctl_run (fixture, "mem", "read", "0xZZ", "--json");
+  assert_json_error (bad, 2, "org.openocd.ctl.Error.Usage");
+  unmapped = ctl_run (fixture, "mem", "read", "0x10000000", "4", "--json");
+  assert_json_error (unmapped, 1, "org.openocd.Error.Target");
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static void
+test_mem_dump (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autofree char *file = g_build_filename (dir, "ram.bin", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr(GBytes) dumped = NULL, raw = NULL;
+  g_autoptr(CtlRun) unmapped = NULL;
+
+  /* halted: the counter does not move between the dump and the raw read */
+  ctl_state_json (fixture, "halt", "halted");
+  out = ctl_ok (fixture, "mem", "dump", "0x80000000", "65536", file);
+  g_assert_cmpstr (out, ==, "");   /* and no progress lines: not a terminal */
+  dumped = load_file (file);
+  raw = raw_bytes (fixture, RAM_START, 65536);
+  assert_bytes_equal (dumped, raw);
+  /* the program is there: lui sp at 0x80000000 */
+  g_assert_cmphex (((const guint8 *) g_bytes_get_data (dumped, NULL))[0] & 0x7f, ==, 0x37);
+  {
+    g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "dump", "0x80008000", "4096", file);
+    g_autoptr(GBytes) again = load_file (file);
+    g_autoptr(GBytes) part = g_bytes_new_from_bytes (raw, 0x8000, 4096);
+    JsonObject *object = done_object (node, "mem-dump");
+
+    g_assert_cmpint (get_int (object, "address"), ==, 0x80008000);
+    g_assert_cmpint (get_int (object, "length"), ==, 4096);
+    g_assert_cmpstr (get_string (object, "file"), ==, file);
+    /* the file is truncated: it holds the new dump only */
+    assert_bytes_equal (again, part);
+  }
+  unmapped = ctl_run (fixture, "mem", "dump", "0x10000000", "4096", file, "--json");
+  assert_json_error (unmapped, 1, "org.openocd.Error.Target");
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static void
+test_mem_load (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  /* several calls of 16 KiB, and a tail that is no whole word */
+  g_autoptr(GBytes) data = random_image (48 * 1024 + 3);
+  g_autofree char *file = save_file (dir, "data.bin", data);
+  g_autofree char *back = g_build_filename (dir, "back.bin", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.bin", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr(GBytes) raw = NULL, dumped = NULL;
+  g_autoptr(CtlRun) nofile = NULL;
+
+  make_running (fixture);
+  out = ctl_ok (fixture, "mem", "load", file, "0x80030000");
+  g_assert_cmpstr (out, ==, "");
+  raw = raw_bytes (fixture, 0x80030000, g_bytes_get_size (data));
+  assert_bytes_equal (raw, data);
+  /* and back through mem dump */
+  g_free (ctl_ok (fixture, "mem", "dump", "0x80030000", "49155", back));
+  dumped = load_file (back);
+  assert_bytes_equal (dumped, data);
+  {
+    g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "load", file, "0x80050000");
+    g_autoptr(GBytes) again = raw_bytes (fixture, 0x80050000 + 48 * 1024 - 5, 8);
+    g_autoptr(GBytes) tail = g_bytes_new_from_bytes (data, 48 * 1024 - 5, 8);
+    JsonObject *object = done_object (node, "mem-load");
+
+    g_assert_cmpint (get_int (object, "address"), ==, 0x80050000);
+    g_assert_cmpint (get_int (object, "length"), ==, (gint64) g_bytes_get_size (data));
+    g_assert_cmpstr (get_string (object, "file"), ==, file);
+    assert_bytes_equal (again, tail);
+  }
+  nofile = ctl_run (fixture, "mem", "load", missing, "0x80030000", "--json");
+  assert_json_error (nofile, 1, "org.openocd.ctl.Error.Failed");
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* program, load, flash                                                */
+
+/* The lines of --json output of a job: progress lines, then the record.
+ * Checks the progress: fractions from 0 to 1 that never decrease, ending
+ * at 1, and the phases in their order. Returns the final record. */
+static JsonObject *
+check_job_lines (const char *out, const char *operation, const char *const *phases)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  guint n = g_strv_length (lines);
+  double last = 0.0;
+  guint phase = 0, progress_lines = 0;
+
+  g_assert_cmpuint (n, >=, 2);
+  g_assert_cmpstr (lines[n - 1], ==, "");   /* every line ends with a newline */
+  for (guint i = 0; i + 2 < n; i++)
+    {
+      g_autoptr(JsonObject) line = parse_object (lines[i]);
+      JsonObject *p = json_object_get_object_member (line, "progress");
+      double fraction;
+      const char *name;
+
+      g_assert_nonnull (p);
+      g_assert_cmpuint (json_object_get_size (line), ==, 1);
+      g_assert_cmpstr (get_string (p, "operation"), ==, operation);
+      fraction = json_object_get_double_member (p, "fraction");
+      g_assert_cmpfloat (fraction, >=, last);
+      g_assert_cmpfloat (fraction, <=, 1.0);
+      g_assert_cmpint (get_int (p, "done"), <=, get_int (p, "total"));
+      last = fraction;
+      name = get_string (p, "phase");
+      while (phases[phase] != NULL && !g_str_equal (phases[phase], name))
+        phase++;   /* a phase may be skipped between two lines, never gone back to */
+      g_assert_nonnull (phases[phase]);
+      progress_lines++;
+    }
+  g_assert_cmpuint (progress_lines, >=, 2);
+  g_assert_cmpfloat (last, ==, 1.0);
+  return parse_object (lines[n - 2]);
+}
+
+/* @size bytes at @address, read with raw 32-bit read_memory. */
+static GBytes *
+raw_words (OodServiceFixture *fixture, guint32 address, gsize size)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  g_assert_cmpuint (size % 4, ==, 0);
+  for (gsize done = 0; done < size;)
+    {
+      gsize n = MIN (size - done, TCL_CHUNK);
+      g_autofree char *command = g_strdup_printf ("read_memory 0x%08" G_GSIZE_MODIFIER "x 32 %"
+                                                  G_GSIZE_FORMAT, address + done, n / 4);
+      g_autofree char *reply = raw_tcl (fixture, command);
+      g_auto(GStrv) words = g_strsplit (g_strstrip (reply), " ", -1);
+
+      g_assert_cmpuint (g_strv_length (words), ==, n / 4);
+      for (gsize i = 0; i < n / 4; i++)
+        {
+          guint32 word = (guint32) g_ascii_strtoull (words[i], NULL, 0);
+          g_byte_array_append (bytes, (const guint8 *) &word, 4);   /* little-endian host */
+        }
+      done += n;
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+static void
+assert_erased (OodServiceFixture *fixture, guint32 address, gsize size)
+{
+  g_autoptr(GBytes) raw = raw_words (fixture, address, size);
+  const guint8 *data = g_bytes_get_data (raw, NULL);
+
+  for (gsize i = 0; i < size; i++)
+    g_assert_cmphex (data[i], ==, 0xff);
+}
+
+static const char *const program_phases[] = { "erasing", "writing", "verifying", "resetting", NULL };
+
+static void
+test_program (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  gsize size = 4 * (gsize) g_test_rand_int_range (2048, 8193);   /* 8 to 32 KiB */
+  g_autoptr(GBytes) image = random_image (size);
+  g_autoptr(GBytes) second = random_image (8192);
+  g_autofree char *file = save_file (dir, "image.bin", image);
+  g_autofree char *other = save_file (dir, "other.BIN", second);
+  g_autoptr(GBytes) raw = NULL, raw2 = NULL;
+  g_autoptr(JsonObject) record = NULL;
+  g_autoptr(CtlRun) human = NULL;
+  g_autofree char *expected = NULL, *out = NULL;
+
+  g_test_message ("image of %" G_GSIZE_FORMAT " bytes", size);
+  out = ctl_ok (fixture, "program", file, "--json");
+  record = check_job_lines (out, "program", program_phases);
+  g_assert_cmpstr (get_string (record, "action"), ==, "program");
+  g_assert_cmpstr (get_string (record, "state"), ==, "succeeded");
+  g_assert_cmpstr (get_string (record, "endpoint"), ==, "default");
+  g_assert_cmpstr (get_string (record, "name"), ==, "riscv.cpu");
+  g_assert_cmpstr (get_string (record, "file"), ==, file);
+  g_assert_cmpstr (get_string (record, "format"), ==, "bin");
+  g_assert_cmpint (get_int (record, "address"), ==, FLASH_BASE);   /* the bank's base */
+  g_assert_cmpint (get_int (record, "bytes"), ==, (gint64) size);
+  g_assert_true (g_str_has_prefix (get_string (record, "job"), "/org/openocd/jobs/"));
+  raw = raw_words (fixture, FLASH_BASE, size);
+  assert_bytes_equal (raw, image);
+  /* reset run (the default): the target runs */
+  ctl_state_json (fixture, "state", "running");
+
+  /* text, not a terminal: one line per phase on stderr, the result on stdout */
+  human = ctl_run (fixture, "program", other, "--address", "0x08004000", "--reset", "halt");
+  g_assert_cmpint (human->status, ==, 0);
+  g_assert_cmpstr (human->out, ==, "program: succeeded bytes=8192\n");
+  g_assert_cmpstr (human->err, ==,
+                   "openocdctl: program: erasing\n"
+                   "openocdctl: program: writing\n"
+                   "openocdctl: program: verifying\n"
+                   "openocdctl: program: resetting\n");
+  raw2 = raw_words (fixture, FLASH_BASE + 0x4000, 8192);
+  assert_bytes_equal (raw2, second);
+  ctl_state_json (fixture, "state", "halted");
+  if (size <= 0x4000)
+    {
+      /* the first image's sectors below are untouched */
+      g_autoptr(GBytes) kept = raw_words (fixture, FLASH_BASE, size);
+      assert_bytes_equal (kept, image);
+    }
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* The lines of @out are progress lines only (or none). */
+static void
+assert_only_progress (const char *out)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      g_autoptr(JsonObject) line = parse_object (lines[i]);
+      g_assert_true (json_object_has_member (line, "progress"));
+    }
+}
+
+/* @run failed (status 1) with a JSON error named @name on stderr. */
+static void
+assert_job_error (CtlRun *run, const char *name, const char *text)
+{
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *error;
+
+  g_assert_cmpint (run->status, ==, 1);
+  assert_only_progress (run->out);
+  node = parse_json_line (run->err);
+  error = json_object_get_object_member (json_node_get_object (node), "error");
+  g_assert_nonnull (error);
+  g_assert_cmpuint (json_object_get_size (error), ==, 2);
+  g_assert_cmpstr (get_string (error, "name"), ==, name);
+  g_assert_null (strstr (get_string (error, "message"), "GDBus.Error"));
+  if (text != NULL && strstr (get_string (error, "message"), text) == NULL)
+    g_error ("'%s' is not in the error's message '%s'", text, get_string (error, "message"));
+}
+
+static void
+test_program_fail (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autoptr(GBytes) image = random_image (2048);
+  g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
+  g_autofree char *file = save_file (dir, "image.bin", image);
+  g_autofree char *hex = save_file (dir, "garbage.hex", garbage);
+  g_autofree char *missing = g_build_filename (dir, "missing.bin", NULL);
+  g_autoptr(CtlRun) outside = NULL, bad_hex = NULL, nofile = NULL, protected = NULL;
+  g_autoptr(CtlRun) bad_reset = NULL, bad_format = NULL, text = NULL;
+  g_autoptr(JsonArray) sectors = NULL;
+  g_autofree char *sectors_out = NULL;
+
+  /* past the end of the bank */
+  outside = ctl_run (fixture, "program", file, "--address", "0x0800fe00", "--json");
+  assert_job_error (outside, "org.freedesktop.DBus.Error.InvalidArgs", "flash bank");
+  /* an Intel HEX file (by its name) that is none */
+  bad_hex = ctl_run (fixture, "program", hex, "--json");
+  assert_job_error (bad_hex, "org.freedesktop.DBus.Error.InvalidArgs", "hex");
+  /* no such file: nothing is sent */
+  nofile = ctl_run (fixture, "program", missing, "--json");
+  assert_json_error (nofile, 1, "org.openocd.ctl.Error.Failed");
+  bad_reset = ctl_run (fixture, "program", file, "--reset", "bogus", "--json");
+  assert_json_error (bad_reset, 2, "org.openocd.ctl.Error.Usage");
+  bad_format = ctl_run (fixture, "program", file, "--format", "srec");
+  assert_failed (bad_format, 2, "srec");
+
+  /* write-protected sectors: flash sectors shows them, program fails */
+  g_free (raw_tcl (fixture, "halt; flash protect 0 0 0 on; reset halt"));
+  sectors_out = ctl_ok (fixture, "flash", "sectors", "0", "--json");
+  sectors = parse_array (sectors_out);
+  for (guint i = 0; i < 8; i++)
+    g_assert_true (get_bool (json_array_get_object_element (sectors, i), "protected") == (i < 4));
+  protected = ctl_run (fixture, "program", file, "--json");
+  assert_job_error (protected, "org.openocd.Error.Target", "stm32x device protected");
+  text = ctl_run (fixture, "program", file);
+  g_assert_cmpint (text->status, ==, 1);
+  g_assert_cmpstr (text->out, ==, "");
+  g_assert_nonnull (strstr (text->err, "openocdctl: Target: "));
+  g_assert_nonnull (strstr (text->err, "stm32x device protected"));
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static void
+test_flash (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autoptr(GBytes) image = random_image (8 * SECTOR);
+  g_autoptr(GBytes) other = random_image (8 * SECTOR);
+  g_autofree char *file = save_file (dir, "image.bin", image);
+  g_autofree char *other_file = save_file (dir, "other.bin", other);
+  g_autofree char *banks_text = NULL, *sectors_text = NULL, *verify_out = NULL;
+  g_autofree char *erase_out = NULL, *program_out = NULL;
+  g_autoptr(CtlRun) mismatch = NULL, no_bank = NULL, bad_sector = NULL, usage = NULL;
+  g_auto(GStrv) lines = NULL;
+  JsonObject *object;
+
+  banks_text = ctl_ok (fixture, "flash", "banks");
+  g_assert_cmpstr (banks_text, ==,
+                   "BANK NAME                 BASE         SIZE\n"
+                   "0    riscvsim.flash       0x8000000    0x10000\n");
+  {
+    g_autoptr(JsonNode) banks = ctl_json_ok (fixture, "flash", "banks");
+
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (banks)), ==, 1);
+    object = json_array_get_object_element (json_node_get_array (banks), 0);
+    g_assert_cmpint (get_int (object, "index"), ==, 0);
+    g_assert_cmpstr (get_string (object, "name"), ==, "riscvsim.flash");
+    g_assert_cmpint (get_int (object, "base"), ==, FLASH_BASE);
+    g_assert_cmpint (get_int (object, "size"), ==, FLASH_SIZE);
+    g_assert_true (json_object_has_member (object, "bus_width"));
+    g_assert_true (json_object_has_member (object, "chip_width"));
+  }
+  sectors_text = ctl_ok (fixture, "flash", "sectors");
+  lines = g_strsplit (sectors_text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + FLASH_SIZE / SECTOR + 1);
+  g_assert_cmpstr (lines[0], ==, "SECTOR ADDRESS      SIZE     PROTECTED");
+  g_assert_cmpstr (lines[1], ==, "0      0x8000000    1024     no");
+  g_assert_cmpstr (lines[64], ==, "63     0x800fc00    1024     no");
+  {
+    g_autoptr(JsonNode) sectors = ctl_json_ok (fixture, "flash", "sectors", "0");
+    JsonArray *array = json_node_get_array (sectors);
+
+    g_assert_cmpuint (json_array_get_length (array), ==, FLASH_SIZE / SECTOR);
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      {
+        object = json_array_get_object_element (array, i);
+        g_assert_cmpint (get_int (object, "index"), ==, i);
+        g_assert_cmpint (get_int (object, "offset"), ==, i * SECTOR);
+        g_assert_cmpint (get_int (object, "address"), ==, FLASH_BASE + i * SECTOR);
+        g_assert_cmpint (get_int (object, "size"), ==, SECTOR);
+        g_assert_false (get_bool (object, "protected"));
+      }
+  }
+  no_bank = ctl_run (fixture, "flash", "sectors", "1", "--json");
+  assert_json_error (no_bank, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+
+  /* verify checksums on the target, which must stay halted */
+  program_out = ctl_ok (fixture, "program", file, "--reset", "halt", "--json");
+  g_clear_pointer (&lines, g_strfreev);
+  {
+    g_autoptr(JsonObject) record = check_job_lines (program_out, "program", program_phases);
+    g_assert_cmpstr (get_string (record, "state"), ==, "succeeded");
+  }
+  verify_out = ctl_ok (fixture, "flash", "verify", file, "--json");
+  {
+    const char *const phases[] = { "verifying", NULL };
+    g_autoptr(JsonObject) record = check_job_lines (verify_out, "verify", phases);
+
+    g_assert_cmpstr (get_string (record, "action"), ==, "flash-verify");
+    g_assert_cmpint (get_int (record, "bytes"), ==, 8 * SECTOR);
+  }
+  mismatch = ctl_run (fixture, "flash", "verify", other_file, "--json");
+  assert_job_error (mismatch, "org.openocd.Error.Target", "checksum mismatch");
+
+  /* erase sectors 2 to 5: those are erased, the others keep the image */
+  erase_out = ctl_ok (fixture, "flash", "erase", "0", "2", "5", "--json");
+  {
+    const char *const phases[] = { "erasing", NULL };
+    g_autoptr(JsonObject) record = check_job_lines (erase_out, "flash erase", phases);
+    g_autoptr(GBytes) head = raw_words (fixture, FLASH_BASE, 2 * SECTOR);
+    g_autoptr(GBytes) tail = raw_words (fixture, FLASH_BASE + 6 * SECTOR, 2 * SECTOR);
+    g_autoptr(GBytes) image_head = g_bytes_new_from_bytes (image, 0, 2 * SECTOR);
+    g_autoptr(GBytes) image_tail = g_bytes_new_from_bytes (image, 6 * SECTOR, 2 * SECTOR);
+
+    g_assert_cmpstr (get_string (record, "action"), ==, "flash-erase");
+    g_assert_cmpint (get_int (record, "bank"), ==, 0);
+    g_assert_cmpint (get_int (record, "first"), ==, 2);
+    g_assert_cmpint (get_int (record, "last"), ==, 5);
+    g_assert_cmpint (get_int (record, "bytes"), ==, 4 * SECTOR);
+    assert_erased (fixture, FLASH_BASE + 2 * SECTOR, 4 * SECTOR);
+    assert_bytes_equal (head, image_head);
+    assert_bytes_equal (tail, image_tail);
+  }
+  bad_sector = ctl_run (fixture, "flash", "erase", "0", "60", "64", "--json");
+  assert_job_error (bad_sector, "org.freedesktop.DBus.Error.InvalidArgs", "0 to 63");
+  /* the whole bank, in text */
+  {
+    g_autoptr(CtlRun) all = ctl_run (fixture, "flash", "erase", "0");
+
+    g_assert_cmpint (all->status, ==, 0);
+    g_assert_cmpstr (all->out, ==, "flash-erase: succeeded bytes=65536\n");
+    g_assert_cmpstr (all->err, ==, "openocdctl: flash erase: erasing\n");
+    assert_erased (fixture, FLASH_BASE, 8 * SECTOR);
+  }
+  usage = ctl_run (fixture, "flash", "frob", "--json");
+  assert_json_error (usage, 2, "org.openocd.ctl.Error.Usage");
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* lui a0, 0x80008; li a1, 42; sw a1, 0x100(a0); ebreak */
+static const guint32 ram_program[] = { 0x80008537u, 0x02a00593u, 0x10b52023u, 0x00100073u };
+
+static void
+test_load (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autoptr(GBytes) code = g_bytes_new (ram_program, sizeof ram_program);
+  g_autoptr(GBytes) raw = NULL;
+  g_autofree char *file = save_file (dir, "prog.img", code);
+  g_autofree char *out = NULL, *result = NULL;
+  g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
+  const char *const phases[] = { "writing", "verifying", NULL };
+  g_autoptr(JsonObject) record = NULL;
+
+  ctl_state_json (fixture, "halt", "halted");
+  g_free (ctl_ok (fixture, "mem", "write", "0x80008100", "0", "0", "0", "0"));
+  out = ctl_ok (fixture, "load", file, "0x80004000", "--json");
+  record = check_job_lines (out, "load", phases);
+  g_assert_cmpstr (get_string (record, "action"), ==, "load");
+  g_assert_cmpstr (get_string (record, "format"), ==, "bin");
+  g_assert_cmpint (get_int (record, "address"), ==, 0x80004000);
+  g_assert_cmpint (get_int (record, "bytes"), ==, sizeof ram_program);
+  raw = raw_words (fixture, 0x80004000, sizeof ram_program);
+  assert_bytes_equal (raw, code);
+
+  /* and it runs: the program stores 42 and stops at its ebreak */
+  g_free (ctl_ok (fixture, "resume", "0x80004000"));
+  g_free (ctl_ok (fixture, "wait-halt", "--timeout", timeout));
+  g_assert_cmpint (ctl_state_json (fixture, "state", "halted"), ==, 0x80004000 + 12);
+  result = ctl_ok (fixture, "mem", "read", "0x80008100", "4");
+  g_assert_cmpstr (result, ==, "80008100: 2a00 0000                                *...\n");
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Ctrl-C while a program job writes: the job is cancelled, and says so. */
+static void
+test_program_cancel (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autoptr(GBytes) image = random_image (32 * 1024);
+  g_autofree char *file = save_file (dir, "image.bin", image);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) err_bytes = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *err = NULL;
+  gboolean interrupted = FALSE;
+  JsonObject *failure;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, ctl_path (), "--address",
+                              ood_service_fixture_get_bus_address (fixture), "program", file,
+                              "--json", NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+      g_autoptr(JsonObject) object = NULL;
+      JsonObject *p;
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        break;
+      g_test_message ("program: %s", line);
+      object = parse_object (line);
+      p = json_object_get_object_member (object, "progress");
+      g_assert_nonnull (p);   /* no final record: the job is cancelled */
+      if (!interrupted && g_str_equal (get_string (p, "phase"), "writing"))
+        {
+          g_subprocess_send_signal (process, SIGINT);
+          interrupted = TRUE;
+        }
+    }
+  g_assert_true (interrupted);
+  err_bytes = g_input_stream_read_bytes (g_subprocess_get_stderr_pipe (process), 65536, NULL,
+                                         &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait (process, NULL, &error));
+  g_assert_no_error (error);
+  err = g_strndup (g_bytes_get_data (err_bytes, NULL), g_bytes_get_size (err_bytes));
+  g_test_message ("program: stderr: %s", err);
+  g_assert_cmpint (exit_status_of (process), ==, 1);
+  node = parse_json_line (err);
+  failure = json_object_get_object_member (json_node_get_object (node), "error");
+  g_assert_nonnull (failure);
+  g_assert_cmpstr (get_string (failure, "name"), ==, "org.openocd.Error.Cancelled");
+
+  /* in text, Ctrl-C says what it does */
+  {
+    g_autoptr(GSubprocess) text = NULL;
+    g_autoptr(GDataInputStream) err_lines = NULL;
+    g_autoptr(GString) all = g_string_new (NULL);
+    gboolean sent = FALSE;
+
+    text = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, ctl_path (), "--address",
+                             ood_service_fixture_get_bus_address (fixture), "program", file, NULL);
+    g_assert_no_error (error);
+    err_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (text));
+    for (;;)
+      {
+        g_autofree char *line = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL, &error);
+
+        g_assert_no_error (error);
+        if (line == NULL)
+          break;
+        g_string_append_printf (all, "%s\n", line);
+        if (!sent && g_str_equal (line, "openocdctl: program: writing"))
+          {
+            g_subprocess_send_signal (text, SIGINT);
+            sent = TRUE;
+          }
+      }
+    g_assert_true (g_subprocess_wait (text, NULL, &error));
+    g_test_message ("program: stderr: %s", all->str);
+    g_assert_true (sent);
+    g_assert_cmpint (exit_status_of (text), ==, 1);
+    g_assert_nonnull (strstr (all->str, "openocdctl: interrupted: cancelling the job /org/openocd/jobs/"));
+    g_assert_nonnull (strstr (all->str, "openocdctl: Cancelled: "));
+  }
+
+  /* the target is free again: another job runs */
+  {
+    g_autoptr(CtlRun) again = ctl_run (fixture, "program", file, "--json");
+    g_autoptr(JsonObject) record = NULL;
+    g_autoptr(GBytes) raw = NULL;
+
+    g_assert_cmpint (again->status, ==, 0);
+    record = check_job_lines (again->out, "program", program_phases);
+    g_assert_cmpstr (get_string (record, "state"), ==, "succeeded");
+    raw = raw_words (fixture, FLASH_BASE, 32 * 1024);
+    assert_bytes_equal (raw, image);
+  }
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
 static void
@@ -930,7 +1798,7 @@ static void
 test_json_usage (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
-  const char *const cases[][4] = {
+  const char *const cases[][6] = {
     { "resume", "0xZZ", "--json", NULL },
     { "--json", "frobnicate", NULL },
     { "frobnicate", "--json", NULL },    /* --json after an unknown command */
@@ -939,6 +1807,14 @@ test_json_usage (void)
     { "bp", "add", "--json", NULL },
     { "list", "--bogus", "--json", NULL },
     { "--json", NULL },                   /* no command */
+    { "reg", "set", "a0", "--json" },     /* no value */
+    { "mem", "read", "--json", NULL },
+    { "mem", "frob", "0", "--json" },
+    { "mem", "read", "0x80000000", "0x2000000", "--json", NULL },   /* over 16 MiB */
+    { "program", "--json", NULL },
+    { "load", "x.bin", "--json", NULL },  /* no address */
+    { "flash", "erase", "--json", NULL },
+    { "flash", "banks", "--address", "0", "--json", NULL },
   };
 
   ctl_state_json (fixture, "halt", "halted");
@@ -979,6 +1855,15 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "{\"error\":{\"name\":"));
   g_assert_nonnull (strstr (run->out, "stderr"));
   g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
+  /* the commands of registers, memory and flash, and how their progress shows */
+  g_assert_nonnull (strstr (run->out, "\n  reg [NAME…] | set NAME VALUE "));
+  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR\n"));
+  g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
+  g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
+  g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE\n"));
+  g_assert_nonnull (strstr (run->out, "{\"progress\":"));
+  g_assert_nonnull (strstr (run->out, "Ctrl-C cancels the job"));
+  g_assert_nonnull (strstr (run->out, "mem dump and mem load"));
 }
 
 int
@@ -1004,5 +1889,14 @@ main (int argc, char **argv)
   g_test_add_func ("/client/json-usage", test_json_usage);
   g_test_add_func ("/client/json-not-running", test_json_not_running);
   g_test_add_func ("/client/help", test_help);
+  g_test_add_func ("/client/reg", test_reg);
+  g_test_add_func ("/client/mem-read-write", test_mem_read_write);
+  g_test_add_func ("/client/mem-dump", test_mem_dump);
+  g_test_add_func ("/client/mem-load", test_mem_load);
+  g_test_add_func ("/client/program", test_program);
+  g_test_add_func ("/client/program-fail", test_program_fail);
+  g_test_add_func ("/client/program-cancel", test_program_cancel);
+  g_test_add_func ("/client/load", test_load);
+  g_test_add_func ("/client/flash", test_flash);
   return g_test_run ();
 }

@@ -8,7 +8,12 @@
  *   - anybody reads properties, introspects and calls State();
  *   - outside the group, Halt, Resume, Step, Reset, Breakpoints.Add and
  *     Properties.Set are AccessDenied;
- *   - in the group, Halt and Step succeed;
+ *   - outside the group, every method of Registers and Memory is
+ *     AccessDenied too, reads included; their properties stay readable;
+ *   - in the group, Halt and Step succeed, and so do register and
+ *     memory reads and writes, and Flash.Erase;
+ *   - Flash.Sectors and the Banks property are open to all; Flash.Erase
+ *     and Job.Cancel are AccessDenied outside the group;
  *   - nobody but the service's user may own org.openocd.
  * Must run as root (it does in CI); anything missing is a failure.
  */
@@ -23,6 +28,8 @@
 #include "ood-testbed.h"
 
 #define UNPRIVILEGED "65534"
+/* RAM the built-in program leaves alone (0x80008400) */
+#define SCRATCH "@t 2147517440"
 
 typedef struct {
   char            *tmpdir;
@@ -128,13 +135,19 @@ start_service (Fx *fx)
   g_auto(GStrv) argv = NULL;
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   g_autofree char *escaped = g_dbus_escape_object_path ("riscv.cpu");
+  /* an empty configuration: the daemon refuses /dev/null, which is no regular file */
+  g_autofree char *empty = g_build_filename (fx->tmpdir, "empty.conf", NULL);
 
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  /* the daemon may run as another user: it must reach the file */
+  g_assert_cmpint (g_chmod (empty, 0644), ==, 0);
+  g_assert_cmpint (g_chmod (fx->tmpdir, 0711), ==, 0);
   if (!g_str_equal (dbus_user, "root"))
     g_strv_builder_add_many (builder, "setpriv", "--init-groups", "--reuid", dbus_user,
                              "--regid", dbus_user, NULL);
   g_strv_builder_add_many (builder, ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
                            "--address", fx->address, "--openocd", openocd,
-                           "--config", "/dev/null", NULL);
+                           "--config", empty, NULL);
   argv = g_strv_builder_end (builder);
   fx->service = spawn (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, log, (const char *const *) argv);
   fx->path = g_strdup_printf ("/org/openocd/default/%s", escaped);
@@ -355,6 +368,10 @@ test_access (void)
                    "org.openocd.Target", "State", NULL);
       expect_call (fx, in_group, DENY, "org.freedesktop.DBus.Properties.Set",
                    "org.openocd.Target", "Name", "<'x'>", NULL);
+      /* a flash's banks and sectors are open */
+      expect_call (fx, in_group, ALLOW, "org.freedesktop.DBus.Properties.Get",
+                   "org.openocd.Flash", "Banks", NULL);
+      expect_call (fx, in_group, ALLOW, "org.openocd.Flash.Sectors", "0", NULL);
       expect_cannot_own (fx, in_group);
     }
 
@@ -367,13 +384,39 @@ test_access (void)
   expect_call (fx, FALSE, DENY, "org.openocd.Breakpoints.Add",
                "2147483664", "4", "'hw'", NULL);
   expect_call (fx, FALSE, DENY, "org.openocd.Breakpoints.Remove", "2147483664", NULL);
+  /* registers and memory, reads included: they can hold secrets */
+  expect_call (fx, FALSE, DENY, "org.openocd.Registers.Read", "'pc'", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Registers.ReadWide", "'pc'", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Registers.ReadMany", "@as ['pc']", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Registers.ReadAll", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Registers.Write", "'a0'", "1", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Memory.ReadBytes", SCRATCH, "4", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Memory.WriteBytes", SCRATCH, "@ay [1, 2]", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Memory.ReadWords", SCRATCH, "1", "@y 32", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Memory.WriteWords", SCRATCH, "@y 32", "@at [1]",
+               NULL);
+  /* flash jobs (Program, Load and Verify, which take a descriptor, are
+   * checked by dbus-policy/check-policy.sh) */
+  expect_call (fx, FALSE, DENY, "org.openocd.Flash.Erase", "0", "0", "0", NULL);
+  expect_call (fx, FALSE, DENY, "org.openocd.Job.Cancel", NULL);
+  /* but their properties are as open as the target's */
+  expect_call (fx, FALSE, ALLOW, "org.freedesktop.DBus.Properties.Get", "org.openocd.Registers",
+               "Names", NULL);
+  expect_call (fx, FALSE, ALLOW, "org.freedesktop.DBus.Properties.GetAll", "org.openocd.Memory",
+               NULL);
 
   /* in the group: allowed */
   expect_call (fx, TRUE, ALLOW, "org.openocd.Target.Halt", NULL);
   expect_call (fx, TRUE, ALLOW, "org.openocd.Target.Step", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Registers.Read", "'pc'", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Registers.ReadAll", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Memory.WriteBytes", SCRATCH, "@ay [1, 2, 3]", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Memory.ReadBytes", SCRATCH, "3", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Memory.ReadWords", SCRATCH, "1", "@y 32", NULL);
   expect_call (fx, TRUE, ALLOW, "org.openocd.Breakpoints.Add", "2147483664", "4", "'hw'", NULL);
   expect_call (fx, TRUE, ALLOW, "org.openocd.Breakpoints.Remove", "2147483664", NULL);
   expect_call (fx, TRUE, ALLOW, "org.openocd.Target.Resume", NULL);
+  expect_call (fx, TRUE, ALLOW, "org.openocd.Flash.Erase", "0", "0", "0", NULL);
 
   fx_free (fx);
 }

@@ -514,14 +514,20 @@ test_wait_halt_max (void)
   OodTestPending dropped = { 0 };
 
   call_ok (bus, path, "Resume");
+  /* beyond the longest wait (an hour) is refused at once */
+  g_assert_null (g_dbus_connection_call_sync (waiter, "org.openocd", path, "org.openocd.Target",
+                                              "WaitHalt", g_variant_new ("(u)", 0xFFFFFFFFu),
+                                              NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error));
+  g_assert_true (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS));
+  g_clear_error (&error);
   g_dbus_connection_call (waiter, "org.openocd", path, "org.openocd.Target", "WaitHalt",
-                          g_variant_new ("(u)", 0xFFFFFFFFu), NULL, G_DBUS_CALL_FLAGS_NONE,
+                          g_variant_new ("(u)", 3600000u), NULL, G_DBUS_CALL_FLAGS_NONE,
                           G_MAXINT, NULL, ood_test_pending_done, &pending);
   /* one more from a client that then goes away */
   {
     g_autoptr(GDBusConnection) rude = new_client (fixture);
     g_dbus_connection_call (rude, "org.openocd", path, "org.openocd.Target", "WaitHalt",
-                            g_variant_new ("(u)", 0xFFFFFFFFu), NULL, G_DBUS_CALL_FLAGS_NONE,
+                            g_variant_new ("(u)", 3600000u), NULL, G_DBUS_CALL_FLAGS_NONE,
                             -1, NULL, ood_test_pending_done, &dropped);
     g_dbus_connection_flush_sync (rude, NULL, NULL);
     g_usleep (200000);
@@ -543,6 +549,84 @@ test_wait_halt_max (void)
   ood_service_fixture_free (fixture);
 }
 
+typedef struct {
+  guint answered;
+} Reads;
+
+static gboolean
+never (gpointer user_data)
+{
+  (void) user_data;
+  return FALSE;
+}
+
+static void
+run_for_ms (guint ms)
+{
+  ood_test_wait_for (never, NULL, ms);
+}
+
+static gboolean
+all_reads_answered (gpointer user_data)
+{
+  return ((Reads *) user_data)->answered == 200;
+}
+
+static void
+on_read_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Reads *reads = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             NULL);
+
+  reads->answered++;
+}
+
+/* A flood of reads (what anyone on the bus may call) from one caller, then
+ * a Halt from another: the Halt goes ahead of the reads still queued, so
+ * it waits for the command in flight at most, and is answered while
+ * reads sent before it are still waiting. */
+static void
+test_halt_ahead_of_reads (void)
+{
+  OodServiceFixture *fixture = start ();
+  g_autofree char *path = ood_service_fixture_dup_target_path (fixture, 0);
+  g_autoptr(GDBusConnection) reader = new_client (fixture);
+  g_autoptr(GDBusConnection) member = new_client (fixture);
+  OodTestPending halted = { 0 };
+  Reads reads = { 0 };
+  guint n = 200, answered_first;
+
+  int openocd = ood_testbed_get_openocd_pid (ood_service_fixture_get_testbed (fixture, 0));
+
+  call_ok (ood_service_fixture_get_bus (fixture), path, "Resume");
+  /* OpenOCD is held still so that the queue is seen as it is: the first
+   * read goes out and waits, the others queue behind it */
+  kill (openocd, SIGSTOP);
+  /* State() and WaitHalt(1) alike begin with the same read of OpenOCD,
+   * so those queued share one round trip */
+  for (guint i = 0; i < n; i++)
+    g_dbus_connection_call (reader, "org.openocd", path, "org.openocd.Target",
+                            i % 2 ? "State" : "WaitHalt", i % 2 ? NULL : g_variant_new ("(u)", 1),
+                            NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_read_reply, &reads);
+  g_dbus_connection_flush_sync (reader, NULL, NULL);
+  run_for_ms (200);
+  g_dbus_connection_call (member, "org.openocd", path, "org.openocd.Target", "Halt", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, ood_test_pending_done, &halted);
+  g_dbus_connection_flush_sync (member, NULL, NULL);
+  run_for_ms (200);
+  kill (openocd, SIGCONT);
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &halted, ANSWER_DEADLINE_MS));
+  answered_first = reads.answered;
+  g_assert_no_error (halted.error);
+  g_test_message ("Halt answered after %u of the %u reads sent before it", answered_first, n);
+  /* only the read in flight went first; the rest waited behind the Halt */
+  g_assert_cmpuint (answered_first, <=, n / 2);
+  g_assert_true (ood_test_wait_for (all_reads_answered, &reads, ANSWER_DEADLINE_MS));
+  ood_test_pending_clear (&halted);
+  stop_and_free (fixture);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -552,5 +636,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/bad-callers/disconnect", test_disconnect);
   g_test_add_func ("/hardening/bad-callers/bad-args", test_bad_args);
   g_test_add_func ("/hardening/bad-callers/wait-halt-max", test_wait_halt_max);
+  g_test_add_func ("/hardening/bad-callers/halt-ahead-of-reads", test_halt_ahead_of_reads);
   return g_test_run ();
 }

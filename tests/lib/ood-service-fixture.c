@@ -20,6 +20,8 @@ struct _OodServiceFixture {
   GPtrArray       *endpoints;   /* (element-type OodDbusEndpoint) per board, lazily */
   GSubprocess     *service;
   GStrv            service_argv;
+  GStrv            extra_args;   /* of the options, kept to rebuild service_argv */
+  GPtrArray       *addresses;    /* (element-type utf8) per board: what the daemon is told, or NULL */
   char            *tmpdir;
   char            *log_path;
   gboolean         keep_tmpdir;  /* the daemon ended badly: keep its log */
@@ -56,6 +58,16 @@ ood_service_fixture_dup_target_path (OodServiceFixture *fixture, guint board)
   return g_strdup_printf ("/org/openocd/%s/%s", endpoint, escaped);
 }
 
+/* The OpenOCD address the daemon is given for @board: the testbed's,
+ * unless ood_service_fixture_set_openocd_address() named another. */
+static char *
+board_address (OodServiceFixture *fixture, guint board)
+{
+  const char *address = fixture->addresses->pdata[board];
+
+  return address != NULL ? g_strdup (address) : ood_testbed_get_address (fixture->boards->pdata[board]);
+}
+
 static char *
 write_config (OodServiceFixture *fixture, GError **error)
 {
@@ -64,7 +76,7 @@ write_config (OodServiceFixture *fixture, GError **error)
 
   for (guint i = 0; i < fixture->boards->len; i++)
     {
-      g_autofree char *address = ood_testbed_get_address (fixture->boards->pdata[i]);
+      g_autofree char *address = board_address (fixture, i);
       g_string_append_printf (text, "[Endpoint board%u]\nAddress=%s\n", i, address);
     }
   if (!g_file_set_contents (path, text->str, -1, error))
@@ -73,7 +85,7 @@ write_config (OodServiceFixture *fixture, GError **error)
 }
 
 static GStrv
-service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
+service_argv (OodServiceFixture *fixture, GError **error)
 {
   g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
 
@@ -81,9 +93,13 @@ service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
                            g_test_dbus_get_bus_address (fixture->bus_daemon), NULL);
   if (fixture->boards->len == 1)
     {
-      g_autofree char *address = ood_testbed_get_address (fixture->boards->pdata[0]);
-      /* an empty configuration, so no system-wide file is read */
-      g_strv_builder_add_many (argv, "--openocd", address, "--config", "/dev/null", NULL);
+      g_autofree char *address = board_address (fixture, 0);
+      /* an empty configuration, so no system-wide file is read (a regular
+       * file: the daemon refuses devices such as /dev/null) */
+      g_autofree char *empty = g_build_filename (fixture->tmpdir, "empty.conf", NULL);
+      if (!g_file_set_contents (empty, "", 0, error))
+        return NULL;
+      g_strv_builder_add_many (argv, "--openocd", address, "--config", empty, NULL);
     }
   else
     {
@@ -92,8 +108,8 @@ service_argv (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
         return NULL;
       g_strv_builder_add_many (argv, "--config", config, NULL);
     }
-  for (guint i = 0; options->extra_args != NULL && options->extra_args[i] != NULL; i++)
-    g_strv_builder_add (argv, options->extra_args[i]);
+  for (guint i = 0; fixture->extra_args != NULL && fixture->extra_args[i] != NULL; i++)
+    g_strv_builder_add (argv, fixture->extra_args[i]);
   if (g_getenv ("OOD_TEST_VERBOSE") != NULL)
     g_strv_builder_add (argv, "--verbose");
   return g_strv_builder_end (argv);
@@ -229,6 +245,7 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
       g_ptr_array_add (fixture->targets, NULL);
       g_ptr_array_add (fixture->breakpoints, NULL);
       g_ptr_array_add (fixture->endpoints, NULL);
+      g_ptr_array_add (fixture->addresses, NULL);
     }
   return TRUE;
 }
@@ -245,6 +262,8 @@ ood_service_fixture_new (const OodServiceOptions *options, GError **error)
   fixture->targets = g_ptr_array_new_with_free_func (unref_if_set);
   fixture->breakpoints = g_ptr_array_new_with_free_func (unref_if_set);
   fixture->endpoints = g_ptr_array_new_with_free_func (unref_if_set);
+  fixture->addresses = g_ptr_array_new_with_free_func (g_free);
+  fixture->extra_args = g_strdupv ((GStrv) options->extra_args);
   fixture->tmpdir = g_dir_make_tmp ("ood-service-XXXXXX", error);
   if (fixture->tmpdir == NULL || !start_boards (fixture, options, error))
     return NULL;
@@ -257,7 +276,7 @@ ood_service_fixture_new (const OodServiceOptions *options, GError **error)
       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, error);
   if (fixture->bus == NULL)
     return NULL;
-  fixture->service_argv = service_argv (fixture, options, error);
+  fixture->service_argv = service_argv (fixture, error);
   if (fixture->service_argv == NULL)
     return NULL;
   if (!options->no_service && !ood_service_fixture_start_service (fixture, error))
@@ -297,11 +316,38 @@ ood_service_fixture_free (OodServiceFixture *fixture)
   g_clear_object (&fixture->bus_daemon);
   g_clear_pointer (&fixture->boards, g_ptr_array_unref);
   g_strfreev (fixture->service_argv);
+  g_strfreev (fixture->extra_args);
+  g_clear_pointer (&fixture->addresses, g_ptr_array_unref);
   if (fixture->tmpdir != NULL && !fixture->keep_tmpdir)
     remove_tmpdir (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->log_path);
   g_free (fixture);
+}
+
+/**
+ * ood_service_fixture_set_openocd_address:
+ * @address: "host:port" the daemon is to use for @board's OpenOCD instead
+ *   of the testbed's (e.g. a fault-injection proxy in front of it)
+ *
+ * Takes effect at the next ood_service_fixture_start_service(); create the
+ * fixture with no_service to have it from the start.
+ */
+gboolean
+ood_service_fixture_set_openocd_address (OodServiceFixture *fixture, guint board,
+                                         const char *address, GError **error)
+{
+  GStrv argv;
+
+  g_return_val_if_fail (board < fixture->boards->len, FALSE);
+  g_free (fixture->addresses->pdata[board]);
+  fixture->addresses->pdata[board] = g_strdup (address);
+  argv = service_argv (fixture, error);
+  if (argv == NULL)
+    return FALSE;
+  g_strfreev (fixture->service_argv);
+  fixture->service_argv = argv;
+  return TRUE;
 }
 
 GDBusConnection *

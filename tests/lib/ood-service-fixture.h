@@ -42,6 +42,10 @@ gboolean           ood_service_fixture_start_service (OodServiceFixture *fixture
                                                       GError           **error);
 int                ood_service_fixture_stop_service  (OodServiceFixture *fixture);
 const char        *ood_service_fixture_get_tmpdir    (OodServiceFixture *fixture);
+gboolean           ood_service_fixture_set_openocd_address (OodServiceFixture *fixture,
+                                                            guint              board,
+                                                            const char        *address,
+                                                            GError           **error);
 
 /* Iterates the default main context until @condition holds or @timeout_ms
  * passes; returns whether it holds. */

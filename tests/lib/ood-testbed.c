@@ -303,6 +303,14 @@ ood_testbed_get_sim_pid (OodTestbed *tb)
   return id ? atoi (id) : 0;
 }
 
+int
+ood_testbed_get_openocd_pid (OodTestbed *tb)
+{
+  const char *id = tb->openocd ? g_subprocess_get_identifier (tb->openocd) : NULL;
+
+  return id ? atoi (id) : 0;
+}
+
 char *
 ood_testbed_read_sim_log (OodTestbed *tb)
 {

@@ -28,6 +28,8 @@ const char *ood_testbed_get_target_name (OodTestbed *tb);
 void ood_testbed_set_target_name (OodTestbed *tb, const char *name);
 /* The simulator's process id, or 0. */
 int ood_testbed_get_sim_pid (OodTestbed *tb);
+/* OpenOCD's process id (e.g. to SIGSTOP it), or 0. */
+int ood_testbed_get_openocd_pid (OodTestbed *tb);
 /* The simulator's stderr so far. */
 char *ood_testbed_read_sim_log (OodTestbed *tb);
 void ood_testbed_kill_openocd (OodTestbed *tb, int signum);

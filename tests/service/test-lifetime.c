@@ -6,18 +6,25 @@
  * object of a target prove that a target removed by a reconnect, by a
  * configuration reload (SIGHUP's path) and by shutdown is finalized, with
  * its interfaces and its object skeleton; and that the endpoint and its
- * session are finalized at shutdown. LeakSanitizer cannot see such leaks:
+ * session are finalized at shutdown; and that a finished job's object is
+ * finalized once it is removed. LeakSanitizer cannot see such leaks:
  * GSignal's handler tables keep the instances reachable.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include "ood-generated.h"
+#include "ood-callers.h"
+#include "ood-error.h"
 #include "ood-manager.h"
+#include "ood-test-dbus.h"
 #include "ood-testbed.h"
 
 #define WAIT_MS 15000
+#define N_FLOOD 20000
+#define JOB_LINGER_MS 200
 
 typedef struct {
   OodTestbed      *testbed;
@@ -26,6 +33,7 @@ typedef struct {
   char            *tmpdir;
   char            *config;
   OodManager      *manager;
+  OodCallers      *callers;
 } Fixture;
 
 /* Weak pointers to the objects that make up one exported target. */
@@ -33,6 +41,8 @@ typedef struct {
   GObject *object;       /* the OodDbusObjectSkeleton */
   GObject *target;       /* org.openocd.Target */
   GObject *breakpoints;  /* org.openocd.Breakpoints */
+  GObject *registers;    /* org.openocd.Registers, holding its sibling Target */
+  GObject *memory;       /* org.openocd.Memory */
 } TargetRefs;
 
 static void
@@ -67,6 +77,9 @@ fixture_set_up (Fixture *fx, gconstpointer data)
   write_config (fx, "lab", address);
 
   ood_settings_init_defaults (&settings);
+  settings.job_linger_ms = JOB_LINGER_MS;
+  fx->callers = ood_callers_new (fx->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
+  settings.callers = fx->callers;
   fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL);
   g_assert_true (ood_manager_load (fx->manager, &error));
   g_assert_no_error (error);
@@ -77,6 +90,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
 {
   (void) data;
   g_clear_object (&fx->manager);
+  g_clear_object (&fx->callers);
   g_dbus_connection_close_sync (fx->bus, NULL, NULL);
   g_clear_object (&fx->bus);
   g_test_dbus_down (fx->dbus);
@@ -130,7 +144,8 @@ all_gone (gpointer data)
 {
   TargetRefs *refs = data;
 
-  return refs->object == NULL && refs->target == NULL && refs->breakpoints == NULL;
+  return refs->object == NULL && refs->target == NULL && refs->breakpoints == NULL &&
+         refs->registers == NULL && refs->memory == NULL;
 }
 
 /* Waits for the target at @path and takes weak pointers to its parts. */
@@ -145,11 +160,17 @@ watch_target (Fixture *fx, const char *path, TargetRefs *refs)
   refs->object = G_OBJECT (object);
   refs->target = G_OBJECT (ood_dbus_object_peek_target (OOD_DBUS_OBJECT (object)));
   refs->breakpoints = G_OBJECT (ood_dbus_object_peek_breakpoints (OOD_DBUS_OBJECT (object)));
+  refs->registers = G_OBJECT (ood_dbus_object_peek_registers (OOD_DBUS_OBJECT (object)));
+  refs->memory = G_OBJECT (ood_dbus_object_peek_memory (OOD_DBUS_OBJECT (object)));
   g_assert_nonnull (refs->target);
   g_assert_nonnull (refs->breakpoints);
+  g_assert_nonnull (refs->registers);
+  g_assert_nonnull (refs->memory);
   g_object_add_weak_pointer (refs->object, (gpointer *) &refs->object);
   g_object_add_weak_pointer (refs->target, (gpointer *) &refs->target);
   g_object_add_weak_pointer (refs->breakpoints, (gpointer *) &refs->breakpoints);
+  g_object_add_weak_pointer (refs->registers, (gpointer *) &refs->registers);
+  g_object_add_weak_pointer (refs->memory, (gpointer *) &refs->memory);
 }
 
 static void
@@ -161,6 +182,10 @@ unwatch (TargetRefs *refs)
     g_object_remove_weak_pointer (refs->target, (gpointer *) &refs->target);
   if (refs->breakpoints != NULL)
     g_object_remove_weak_pointer (refs->breakpoints, (gpointer *) &refs->breakpoints);
+  if (refs->registers != NULL)
+    g_object_remove_weak_pointer (refs->registers, (gpointer *) &refs->registers);
+  if (refs->memory != NULL)
+    g_object_remove_weak_pointer (refs->memory, (gpointer *) &refs->memory);
 }
 
 static void
@@ -173,9 +198,10 @@ assert_finalized (TargetRefs *refs, const char *when)
     g_main_context_iteration (NULL, FALSE);
   if (!all_gone (refs))
     {
-      g_printerr ("# %s: object %s, target %s, breakpoints %s\n", when,
+      g_printerr ("# %s: object %s, target %s, breakpoints %s, registers %s, memory %s\n", when,
                   refs->object ? "alive" : "finalized", refs->target ? "alive" : "finalized",
-                  refs->breakpoints ? "alive" : "finalized");
+                  refs->breakpoints ? "alive" : "finalized",
+                  refs->registers ? "alive" : "finalized", refs->memory ? "alive" : "finalized");
       unwatch (refs);
       g_test_fail_printf ("a target removed on %s was not finalized", when);
     }
@@ -239,6 +265,230 @@ test_removed_on_shutdown (Fixture *fx, gconstpointer data)
   assert_finalized (&refs, "shutdown");
 }
 
+typedef struct {
+  GObject *object;   /* the job's OodDbusObjectSkeleton */
+  GObject *job;      /* its org.openocd.Job */
+} JobRefs;
+
+static gboolean
+job_gone (gpointer data)
+{
+  JobRefs *refs = data;
+
+  return refs->object == NULL && refs->job == NULL;
+}
+
+static void
+on_erase_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             &error);
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", (char **) user_data);
+}
+
+static gboolean
+have_path (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+static gboolean
+job_ended (gpointer data)
+{
+  JobRefs *refs = data;
+
+  return !g_str_equal (ood_dbus_job_get_state (OOD_DBUS_JOB (refs->job)), "running");
+}
+
+/* A job (an Erase, through the bus) ends, lingers, is removed and is
+ * finalized with its object. */
+static void
+test_job_removed (Fixture *fx, gconstpointer data)
+{
+  TargetRefs target = { 0 };
+  JobRefs refs = { 0 };
+  g_autofree char *job = NULL;
+  g_autoptr(GDBusObject) object = NULL;
+
+  (void) data;
+  watch_target (fx, "/org/openocd/lab/riscv_2ecpu", &target);
+  g_dbus_connection_call (fx->bus, g_dbus_connection_get_unique_name (fx->bus),
+                          "/org/openocd/lab/riscv_2ecpu", "org.openocd.Flash", "Erase",
+                          g_variant_new ("(uuu)", 0, 0, 0), G_VARIANT_TYPE ("(o)"),
+                          G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_erase_reply, &job);
+  iterate_until (have_path, &job, "the Erase reply");
+  object = lookup (fx, job);
+  g_assert_nonnull (object);
+  refs.object = G_OBJECT (object);
+  refs.job = G_OBJECT (ood_dbus_object_peek_job (OOD_DBUS_OBJECT (object)));
+  g_assert_nonnull (refs.job);
+  g_object_add_weak_pointer (refs.object, (gpointer *) &refs.object);
+  g_object_add_weak_pointer (refs.job, (gpointer *) &refs.job);
+  g_clear_object (&object);
+  iterate_until (job_ended, &refs, "the job's end");
+  g_assert_cmpstr (ood_dbus_job_get_state (OOD_DBUS_JOB (refs.job)), ==, "succeeded");
+  iterate_until (job_gone, &refs, "the job's removal and finalization");
+  g_assert_null (lookup (fx, job));
+  unwatch (&target);
+}
+
+typedef struct {
+  guint sent;
+  guint answered;
+  guint busy;
+  guint bus_refused;
+  guint other;
+} Flood;
+
+static void
+on_flood_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flood *flood = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             &error);
+
+  flood->answered++;
+  if (g_error_matches (error, OOD_ERROR, OOD_ERROR_BUSY))
+    flood->busy++;
+  else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED))
+    flood->bus_refused++;   /* the bus's own cap on one caller's pending replies */
+  else
+    {
+      if (flood->other++ == 0)
+        g_test_message ("a WaitHalt beyond the share failed otherwise: %s",
+                        error != NULL ? error->message : "(answered)");
+    }
+}
+
+static gboolean
+flood_answered (gpointer data)
+{
+  Flood *flood = data;
+
+  return flood->answered + OOD_CALLERS_MAX_WAITERS >= flood->sent;
+}
+
+typedef struct {
+  Fixture    *fx;
+  const char *sender;
+  guint       n;
+} Parked;
+
+static gboolean
+parked (gpointer data)
+{
+  Parked *p = data;
+
+  return ood_callers_count (p->fx->callers, p->sender) == p->n;
+}
+
+static GDBusConnection *
+client_new (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *client = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (fx->dbus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return client;
+}
+
+static gsize
+heap_in_use (void)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  return info.uordblks;
+}
+
+/* One caller sends N_FLOOD WaitHalt(1 h) to the running target at @path,
+ * in rounds (the bus itself caps one caller's pending replies), then
+ * leaves the bus; returns when the service has dropped its waiters. */
+static void
+flood_and_leave (Fixture *fx, const char *path)
+{
+  g_autoptr(GDBusConnection) flooder = client_new (fx);
+  g_autoptr(GDBusConnection) other = client_new (fx);
+  g_autofree char *sender = g_strdup (g_dbus_connection_get_unique_name (flooder));
+  const char *service = g_dbus_connection_get_unique_name (fx->bus);
+  OodTestPending state = { 0 }, too_long = { 0 };
+  Parked p = { fx, sender, OOD_CALLERS_MAX_WAITERS };
+  Flood flood = { 0 };
+
+  /* a WaitHalt beyond an hour is refused outright */
+  g_dbus_connection_call (flooder, service, path, "org.openocd.Target", "WaitHalt",
+                          g_variant_new ("(u)", 3600001), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                          ood_test_pending_done, &too_long);
+  iterate_until (ood_test_pending_is_done, &too_long, "WaitHalt(3600001)");
+  g_assert_true (g_error_matches (too_long.error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS));
+  ood_test_pending_clear (&too_long);
+
+  for (flood.sent = 0; flood.sent < N_FLOOD;)
+    {
+      for (guint i = 0; i < 1000; i++, flood.sent++)
+        g_dbus_connection_call (flooder, service, path, "org.openocd.Target", "WaitHalt",
+                                g_variant_new ("(u)", 3600000), NULL, G_DBUS_CALL_FLAGS_NONE,
+                                G_MAXINT, NULL, on_flood_reply, &flood);
+      iterate_until (flood_answered, &flood, "the calls beyond the caller's share");
+    }
+  g_test_message ("%u WaitHalt: %u Busy from the service, %u refused by the bus, %u other",
+                  N_FLOOD, flood.busy, flood.bus_refused, flood.other);
+  g_assert_cmpuint (flood.other, ==, 0);
+  g_assert_cmpuint (flood.busy, >=, 1000 - OOD_CALLERS_MAX_WAITERS);
+  g_assert_cmpuint (flood.busy + flood.bus_refused, ==, N_FLOOD - OOD_CALLERS_MAX_WAITERS);
+  iterate_until (parked, &p, "the caller's share of waiters to park");
+
+  /* another caller is served meanwhile */
+  g_dbus_connection_call (other, service, path, "org.openocd.Target", "State", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 5000, NULL, ood_test_pending_done, &state);
+  iterate_until (ood_test_pending_is_done, &state, "another caller's State()");
+  g_assert_no_error (state.error);
+  ood_test_pending_clear (&state);
+
+  g_dbus_connection_close_sync (flooder, NULL, NULL);
+  p.n = 0;
+  iterate_until (parked, &p, "the waiters of the caller that left to go");
+  g_dbus_connection_close_sync (other, NULL, NULL);
+}
+
+/* A caller's flood of WaitHalt(1 h) on a running target: beyond its share
+ * the calls are refused as Busy, the rest are dropped the moment it leaves
+ * the bus, and a second such caller leaves the heap where the first left
+ * it (the first warms GLib's caches up); another caller's State() is
+ * answered meanwhile. */
+static void
+test_waiters_of_vanished_caller (Fixture *fx, gconstpointer data)
+{
+  TargetRefs refs = { 0 };
+  const char *path = "/org/openocd/lab/riscv_2ecpu";
+  gsize before, after;
+
+  (void) data;
+  watch_target (fx, path, &refs);
+  unwatch (&refs);
+  flood_and_leave (fx, path);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  malloc_trim (0);
+  before = heap_in_use ();
+  flood_and_leave (fx, path);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  malloc_trim (0);
+  after = heap_in_use ();
+  g_test_message ("heap in use: %zu bytes before, %zu after another caller's %u WaitHalt "
+                  "calls and exit", before, after, N_FLOOD);
+  /* a parked waiter cost ~2.25 KB: 20,000 of them 45 MB; what is left
+   * here is GLib's own churn (hash tables resized, type caches) */
+  g_assert_cmpint ((gssize) after - (gssize) before, <, 256 * 1024);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -251,5 +501,9 @@ main (int argc, char **argv)
               test_removed_on_reload, fixture_tear_down);
   g_test_add ("/lifetime/removed-on-shutdown", Fixture, NULL, fixture_set_up,
               test_removed_on_shutdown, fixture_tear_down);
+  g_test_add ("/lifetime/waiters-of-vanished-caller", Fixture, NULL, fixture_set_up,
+              test_waiters_of_vanished_caller, fixture_tear_down);
+  g_test_add ("/lifetime/job-removed", Fixture, NULL, fixture_set_up,
+              test_job_removed, fixture_tear_down);
   return g_test_run ();
 }

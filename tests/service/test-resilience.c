@@ -419,8 +419,11 @@ quiet_for_500ms (gpointer user_data)
 static void
 test_idle (void)
 {
+  /* the reachability probe, a deliberate wake-up, is measured apart */
+  static const char *const no_probe[] = { "--probe-interval", "0", NULL };
+  const OodServiceOptions options = { .extra_args = no_probe };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (NULL, &error);
+  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
   OodTestbed *testbed;
   GDBusConnection *bus;
   g_autofree char *path = NULL;
@@ -489,6 +492,57 @@ test_idle (void)
   g_assert_cmpstr (target_state_call (bus, path, "State", &pc), ==, OOD_STATE_HALTED);
   g_assert_cmphex (pc, ==, OTHER_LOOP_ADDRESS);
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static gboolean
+halted_event_seen (gpointer user_data)
+{
+  return signal_log_count (user_data, "org.openocd.Target.TargetEvent") > 0;
+}
+
+/* With the reachability probe on (every 500 ms here), an idle daemon
+ * wakes for each probe and for nothing else: a bounded cost, and still no
+ * signal on the bus. */
+static void
+test_idle_probing (void)
+{
+  static const char *const fast_probe[] = { "--probe-interval", "500", NULL };
+  const OodServiceOptions options = { .extra_args = fast_probe };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
+  g_autoptr(SignalLog) log = NULL;
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GString) detail = g_string_new (NULL);
+  g_autofree char *path = NULL;
+  GDBusConnection *bus;
+  guint64 pc = 0, switches;
+
+  g_assert_no_error (error);
+  bus = ood_service_fixture_get_bus (fixture);
+  path = ood_service_fixture_dup_target_path (fixture, 0);
+  log = signal_log_new (bus);
+  g_assert_cmpstr (target_state_call (bus, path, "Halt", &pc), ==, OOD_STATE_HALTED);
+  /* the halt's events first (they follow the reply), then quiet */
+  g_assert_true (ood_test_wait_for (halted_event_seen, log, 10000));
+  g_assert_true (ood_test_wait_for (quiet_for_500ms, log, 10000));
+  signal_log_reset (log);
+  before = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
+  run_for (5000);
+  after = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
+  drain ();
+  switches = ood_test_switches_between (before, after, detail);
+  g_test_message ("idle 5 s, probing every 500 ms: %" G_GUINT64_FORMAT
+                  " context switches of the daemon:%s", switches, detail->str);
+  signal_log_print (log, "unexpected while idle");
+  g_assert_cmpuint (log->paths->len, ==, 0);
+  /* 10 or 11 probes: a timer wake-up, the reply, and at most one more
+   * (the socket source) each */
+  g_assert_cmpuint (switches, >=, 5);
+  if (switches > 3 * 11)
+    g_error ("the probing daemon was switched to %" G_GUINT64_FORMAT " times in 5 s:%s",
+             switches, detail->str);
+  g_assert_cmpstr (target_state_call (bus, path, "State", &pc), ==, OOD_STATE_HALTED);
 }
 
 /* ---- OpenOCD killed --------------------------------------------------------- */
@@ -953,6 +1007,7 @@ fake_new (gboolean garbage)
   g_autofree char *line = NULL;
   g_autofree char *openocd = NULL;
   g_autofree char *server_log = NULL;
+  g_autofree char *empty = NULL;
   Fake *fake = g_new0 (Fake, 1);
   guint64 port = 0;
 
@@ -985,6 +1040,9 @@ fake_new (gboolean garbage)
   g_assert_no_error (error);
 
   openocd = g_strdup_printf ("127.0.0.1:%u", fake->port);
+  /* an empty configuration: the daemon refuses /dev/null, which is no regular file */
+  empty = g_build_filename (fake->tmpdir, "empty.conf", NULL);
+  g_assert_true (g_file_set_contents (empty, "", 0, &error));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_stderr_file_path (launcher, fake->log_path);
   g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
@@ -992,7 +1050,7 @@ fake_new (gboolean garbage)
                                               ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
                                               "--address",
                                               g_test_dbus_get_bus_address (fake->bus_daemon),
-                                              "--openocd", openocd, "--config", "/dev/null",
+                                              "--openocd", openocd, "--config", empty,
                                               "--timeout", "500", "--verbose", NULL);
   g_assert_no_error (error);
   if (!ood_test_wait_for (fake_ready, fake, 20000))
@@ -1293,6 +1351,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   (void) ood_error_quark ();
   g_test_add_func ("/resilience/idle", test_idle);
+  g_test_add_func ("/resilience/idle-probing", test_idle_probing);
   g_test_add_func ("/resilience/kill-during-wait-halt", test_kill_during_wait_halt);
   g_test_add_func ("/resilience/kill-during-step", test_kill_during_step);
   g_test_add_func ("/resilience/two-endpoints", test_two_endpoints);

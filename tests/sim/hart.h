@@ -1,4 +1,4 @@
-/* One RV32IM hart with 64 KiB of RAM and the debug-mode state the Debug
+/* One RV32IM hart with 1 MiB of RAM and the debug-mode state the Debug
  * Module needs (dcsr, dpc, triggers). */
 #pragma once
 
@@ -9,7 +9,7 @@
 #include "flash.h"
 
 #define SIM_RAM_BASE      0x80000000u
-#define SIM_RAM_SIZE      0x10000u
+#define SIM_RAM_SIZE      0x100000u
 #define SIM_RESET_VECTOR  SIM_RAM_BASE
 #define SIM_NUM_TRIGGERS  4u
 /* The built-in program stores its loop counter here on every iteration. */

@@ -10,7 +10,7 @@
 #include "ood-testbed.h"
 
 #define RAM_BASE   0x80000000u
-#define RAM_END    0x80010000u
+#define RAM_END    0x80100000u   /* 1 MiB of RAM (hart.h) */
 #define LOOP_ADDR  0x80000010u  /* after the call, inside the loop */
 #define FUNC_ADDR  0x80000020u  /* the called function */
 #define COUNTER    0x80008000u  /* the loop stores its counter here */

@@ -3,8 +3,16 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ood-config.h"
+
+/* A NUL-terminated @text without NUL bytes in it. */
+static GPtrArray *
+parse (const char *text, const char *filename, GPtrArray *warnings)
+{
+  return ood_config_parse (text, strlen (text), filename, warnings);
+}
 
 static void
 assert_endpoint (GPtrArray *endpoints, guint i, const char *name, const char *address)
@@ -42,7 +50,7 @@ static void
 test_two_valid (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "# two boards\n"
       "[Endpoint left]\n"
       "Address=127.0.0.1:6666\n"
@@ -63,8 +71,8 @@ static void
 test_empty (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse ("", "e.conf", warnings);
-  g_autoptr(GPtrArray) endpoints2 = ood_config_parse ("\n\n# only comments\n  \n", "e.conf", warnings);
+  g_autoptr(GPtrArray) endpoints = parse ("", "e.conf", warnings);
+  g_autoptr(GPtrArray) endpoints2 = parse ("\n\n# only comments\n  \n", "e.conf", warnings);
 
   g_assert_cmpuint (endpoints->len, ==, 0);
   g_assert_cmpuint (endpoints2->len, ==, 0);
@@ -75,7 +83,7 @@ static void
 test_bad_lines (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "# line 1\n"                      /* 1 */
       "[Endpoint a]\n"                  /* 2 */
       "Address=127.0.0.1:6666\n"        /* 3 */
@@ -117,7 +125,7 @@ static void
 test_key_outside_group (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "\n"
       "Address=127.0.0.1:6666\n"
       "[Endpoint only]\n"
@@ -135,7 +143,7 @@ static void
 test_malformed_headers (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "[Endpoint ok]\n"        /* 1 */
       "Address=h:1\n"          /* 2 */
       "[Endpoint open\n"       /* 3 */
@@ -165,7 +173,7 @@ static void
 test_address_override_and_bad_port (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "[Endpoint e]\n"
       "Address=127.0.0.1:1\n"
       "Address=127.0.0.1:65536\n"  /* bad: the earlier good one stays */
@@ -186,7 +194,7 @@ static void
 test_invalid_utf8 (void)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (
+  g_autoptr(GPtrArray) endpoints = parse (
       "[Endpoint a]\n"
       "Address=127.0.0.1:6666\n"
       "[Endpoint \xff]\n",
@@ -198,6 +206,247 @@ test_invalid_utf8 (void)
   assert_warning (warnings, 0, "u.conf", 3, "UTF-8");
   for (guint i = 0; i < warnings->len; i++)
     g_assert_true (g_utf8_validate (warnings->pdata[i], -1, NULL));
+}
+
+
+/* A NUL byte costs its line only: the old parser took the text as a C
+ * string and silently dropped everything after it. */
+static void
+test_nul_byte (void)
+{
+  static const char text[] =
+    "[Endpoint a]\n"              /* 1 */
+    "Address=127.0.0.1:1\n"       /* 2 */
+    "Shared\0Directory=/x\n"      /* 3: NUL */
+    "[Endpoint b]\n"              /* 4 */
+    "Address=127.0.0.1:2\n"       /* 5 */
+    "\0\n"                        /* 6: NUL alone */
+    "[Endpoint c]\n"              /* 7 */
+    "Address=127.0.0.1:3";        /* 8, no newline at the end */
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = ood_config_parse (text, sizeof text - 1, "n.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (endpoints->len, ==, 3);
+  assert_endpoint (endpoints, 0, "a", "127.0.0.1:1");
+  assert_endpoint (endpoints, 1, "b", "127.0.0.1:2");
+  assert_endpoint (endpoints, 2, "c", "127.0.0.1:3");
+  g_assert_null (((OodEndpointConfig *) endpoints->pdata[0])->shared_dir);
+  g_assert_cmpuint (warnings->len, ==, 2);
+  assert_warning (warnings, 0, "n.conf", 3, "NUL byte");
+  assert_warning (warnings, 1, "n.conf", 6, "NUL byte");
+}
+
+/* Invalid UTF-8 in a key line, with valid endpoints on both sides. */
+static void
+test_invalid_utf8_key (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = parse (
+      "[Endpoint a]\n"
+      "Address=127.0.0.1:1\n"
+      "SharedDirectory=/srv/\xc3\x28\n"
+      "[Endpoint b]\n"
+      "Address=127.0.0.1:2\n",
+      "u.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (endpoints->len, ==, 2);
+  g_assert_null (((OodEndpointConfig *) endpoints->pdata[0])->shared_dir);
+  g_assert_cmpuint (warnings->len, ==, 1);
+  assert_warning (warnings, 0, "u.conf", 3, "not valid UTF-8");
+}
+
+/* A file of junk as large as allowed: the first OOD_CONFIG_MAX_WARNINGS
+ * warnings and one count, not one warning per line (there were 2^21 for
+ * 10 MB), and the endpoint at its end still counts. */
+static void
+test_warning_limit (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = NULL;
+  guint junk_lines = 0;
+  gint64 start;
+
+  while (text->len < OOD_CONFIG_MAX_BYTES - 64)
+    {
+      g_string_append (text, "junk\n");
+      junk_lines++;
+    }
+  g_string_append (text, "[Endpoint last]\nAddress=127.0.0.1:9\n");
+  g_assert_cmpuint (text->len, <=, OOD_CONFIG_MAX_BYTES);
+  start = g_get_monotonic_time ();
+  endpoints = ood_config_parse (text->str, text->len, "j.conf", warnings);
+  g_test_message ("parsed %zu bytes in %" G_GINT64_FORMAT " us", text->len,
+                  g_get_monotonic_time () - start);
+  g_assert_cmpuint (endpoints->len, ==, 1);
+  assert_endpoint (endpoints, 0, "last", "127.0.0.1:9");
+  g_assert_cmpuint (warnings->len, ==, OOD_CONFIG_MAX_WARNINGS + 1);
+  for (guint i = 0; i < OOD_CONFIG_MAX_WARNINGS; i++)
+    assert_warning (warnings, i, "j.conf", i + 1, "Key=Value");
+  {
+    g_autofree char *more = g_strdup_printf ("j.conf: %u more problems",
+                                             junk_lines - OOD_CONFIG_MAX_WARNINGS);
+    g_assert_true (g_str_has_prefix (warnings->pdata[OOD_CONFIG_MAX_WARNINGS], more));
+  }
+}
+
+/* Many endpoints: duplicate names are found in constant time each. */
+static void
+test_many_endpoints (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = NULL;
+  guint n = 0;
+
+  for (; text->len < OOD_CONFIG_MAX_BYTES - 64; n++)
+    g_string_append_printf (text, "[Endpoint e%u]\nAddress=h:%u\n", n / 2, 1 + n % 60000);
+  endpoints = ood_config_parse (text->str, text->len, "m.conf", warnings);
+  g_assert_cmpuint (endpoints->len, ==, (n + 1) / 2);
+  g_assert_cmpuint (warnings->len, ==, OOD_CONFIG_MAX_WARNINGS + 1);
+  assert_warning (warnings, 0, "m.conf", 3, "'e0' is defined twice");
+}
+
+/* Every bad address is a FILE:LINE warning and costs the endpoint. */
+static void
+test_bad_addresses_in_file (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = parse (
+      "[Endpoint space]\n"            /* 1 */
+      "Address=a b:80\n"              /* 2 */
+      "[Endpoint url]\n"              /* 3 */
+      "Address=http://host:80\n"      /* 4 */
+      "[Endpoint v6]\n"               /* 5 */
+      "Address=::1:6666\n"            /* 6 */
+      "[Endpoint good]\n"             /* 7 */
+      "Address=[::1]:6666\n",         /* 8 */
+      "a.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (endpoints->len, ==, 1);
+  assert_endpoint (endpoints, 0, "good", "[::1]:6666");
+  g_assert_cmpuint (warnings->len, ==, 6);
+  assert_warning (warnings, 0, "a.conf", 2, "'a b:80' is not HOST:PORT");
+  assert_warning (warnings, 2, "a.conf", 4, "'http://host:80' is not HOST:PORT");
+  assert_warning (warnings, 4, "a.conf", 6, "brackets");
+}
+
+static void
+assert_read_fails (const char *path, GQuark domain, gint code, const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_false (ood_config_read (path, &text, &length, &error));
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, needle));
+  g_assert_null (text);
+  /* a FIFO with no writer must not block the open */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
+static void
+test_read_not_regular (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ood-config-XXXXXX", &error);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_read_fails (fifo, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "a FIFO");
+  assert_read_fails ("/dev/null", G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "a character device");
+  assert_read_fails (dir, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "a directory");
+  g_remove (fifo);
+  g_rmdir (dir);
+}
+
+static void
+test_read_too_large (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ood-config-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "big.conf", NULL);
+  g_autofree char *big = g_malloc (OOD_CONFIG_MAX_BYTES + 1);
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  memset (big, '#', OOD_CONFIG_MAX_BYTES + 1);
+  g_assert_true (g_file_set_contents (path, big, OOD_CONFIG_MAX_BYTES + 1, &error));
+  assert_read_fails (path, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "more than the limit");
+
+  /* exactly the limit is read, NUL bytes and all */
+  big[10] = '\0';
+  g_assert_true (g_file_set_contents (path, big, OOD_CONFIG_MAX_BYTES, &error));
+  g_assert_true (ood_config_read (path, &text, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, OOD_CONFIG_MAX_BYTES);
+  g_assert_cmpint (text[10], ==, '\0');
+  g_assert_cmpint (text[11], ==, '#');
+  g_assert_cmpint (text[length], ==, '\0');
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+typedef struct {
+  GPtrArray *configs;
+  GPtrArray *warnings;
+  GError    *error;
+  gboolean   done;
+} AsyncLoad;
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncLoad *load = user_data;
+
+  g_assert_null (source);
+  load->configs = ood_config_load_finish (result, &load->warnings, &load->error);
+  load->done = TRUE;
+}
+
+static void
+load_async (const char *path, AsyncLoad *load)
+{
+  ood_config_load_async (path, NULL, on_loaded, load);
+  while (!load->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_load_async (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ood-config-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "a.conf", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
+  AsyncLoad good = { 0 }, bad = { 0 };
+
+  g_assert_true (g_file_set_contents (path, "[Endpoint a]\nAddress=h:1\nx\n", -1, &error));
+  load_async (path, &good);
+  g_assert_no_error (good.error);
+  g_assert_cmpuint (good.configs->len, ==, 1);
+  assert_warning (good.warnings, 0, path, 3, "Key=Value");
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  load_async (fifo, &bad);
+  g_assert_null (bad.configs);
+  g_assert_null (bad.warnings);
+  g_assert_error (bad.error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
+
+  g_ptr_array_unref (good.configs);
+  g_ptr_array_unref (good.warnings);
+  g_error_free (bad.error);
+  g_remove (path);
+  g_remove (fifo);
+  g_rmdir (dir);
 }
 
 static void
@@ -230,12 +479,17 @@ test_check_address (void)
 {
   static const char *const good[] = {
     "127.0.0.1:6666", "localhost:1", "localhost:65535", "[::1]:6666", "example.com:4444",
-    "0.0.0.0:6666",
+    "0.0.0.0:6666", "[fe80::1]:6666", "example.com.:1", "my_host:1", "a-b.c-d:2",
+    "board7:6666", "127.0.0.1:06666",
   };
   static const char *const bad[] = {
     "", "127.0.0.1", "127.0.0.1:", ":6666", "127.0.0.1:0", "127.0.0.1:65536",
     "127.0.0.1:70000", "127.0.0.1:abc", "127.0.0.1:-1", "127.0.0.1:+1", "127.0.0.1:66 ",
     "127.0.0.1: 66", "localhost:6666x", "localhost:99999999999999999999",
+    "a b:80", "http://host:80", "http://host", "::1:6666", "::1", "[::1]", "[::1:6666",
+    "[::1]6666", "[1.2.3.4]:80", "[]:80", "1.2.3:80", "999.1.1.1:80", "1.2.3.4.5:80",
+    "-host:80", "host-:80", "ho..st:80", ".:80", ".host:80", "host/x:80", "hÃ¶st:80",
+    "user@host:80", "host:80/", "host:8 0", "\thost:80", "host\n:80", "123:80",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
@@ -264,6 +518,14 @@ main (int argc, char **argv)
   g_test_add_func ("/config/malformed-headers", test_malformed_headers);
   g_test_add_func ("/config/address-override-and-bad-port", test_address_override_and_bad_port);
   g_test_add_func ("/config/invalid-utf8", test_invalid_utf8);
+  g_test_add_func ("/config/nul-byte", test_nul_byte);
+  g_test_add_func ("/config/invalid-utf8-key", test_invalid_utf8_key);
+  g_test_add_func ("/config/warning-limit", test_warning_limit);
+  g_test_add_func ("/config/many-endpoints", test_many_endpoints);
+  g_test_add_func ("/config/bad-addresses-in-file", test_bad_addresses_in_file);
+  g_test_add_func ("/config/read-not-regular", test_read_not_regular);
+  g_test_add_func ("/config/read-too-large", test_read_too_large);
+  g_test_add_func ("/config/load-async", test_load_async);
   g_test_add_func ("/config/load", test_load);
   g_test_add_func ("/config/check-address", test_check_address);
   return g_test_run ();

@@ -386,6 +386,52 @@ test_record_pc_error_invalid_utf8 (void)
   g_assert_true (g_str_has_prefix (r->pc_error, "bad "));
 }
 
+/* The sixth field is OpenOCD's breakpoint listing, "-" where unread; the
+ * PC's width is what OpenOCD's digits show. */
+static void
+test_record_listing (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) five = ood_tcl_parse_record ("t riscv halted 0x80000010 {}", &error);
+  g_autoptr(OodTclTargetRecord) unread = ood_tcl_parse_record ("t {} running {} {} -", &error);
+  g_autoptr(OodTclTargetRecord) listed = ood_tcl_parse_record (
+      "t {} halted 0x0000000080000010 {} {Breakpoint(IVA): 0x80000020, 0x4, 1}", &error);
+  g_autoptr(OodTclTargetRecord) empty = ood_tcl_parse_record ("t {} halted 0x80000010 {} {}", &error);
+
+  g_assert_no_error (error);
+  g_assert_null (five->breakpoints);
+  g_assert_cmpuint (five->pc_bits, ==, 32);
+  g_assert_null (unread->breakpoints);
+  g_assert_cmpuint (unread->pc_bits, ==, 0);
+  g_assert_cmpstr (listed->breakpoints, ==, "Breakpoint(IVA): 0x80000020, 0x4, 1");
+  g_assert_cmpuint (listed->pc_bits, ==, 64);
+  g_assert_cmpstr (empty->breakpoints, ==, "");
+}
+
+/* Repeated log lines fold into one with a count; the text is capped at a
+ * character boundary. */
+static void
+test_fold_message (void)
+{
+  g_autoptr(GString) flood = g_string_new (NULL);
+  g_autofree char *folded = NULL;
+  g_autofree char *plain = ood_tcl_fold_message ("one\ntwo", 1024);
+  g_autofree char *cut = NULL;
+
+  for (guint i = 0; i < 500; i++)
+    g_string_append (flood, "Error on socket: Broken pipe.\ndmi_scan failed jtag scan\n"
+                            "failed read at 0x11, status=2\n");
+  folded = ood_tcl_fold_message (flood->str, 1024);
+  g_assert_cmpstr (folded, ==, "Error on socket: Broken pipe. (500 times)\n"
+                               "dmi_scan failed jtag scan (500 times)\n"
+                               "failed read at 0x11, status=2 (500 times)");
+  g_assert_cmpstr (plain, ==, "one\ntwo");
+  cut = ood_tcl_fold_message ("ééééé", 6);
+  g_assert_cmpuint (strlen (cut), <=, 6);
+  g_assert_true (g_utf8_validate (cut, -1, NULL));
+  g_assert_true (g_str_has_suffix (cut, "…"));
+}
+
 static void
 test_record_malformed (void)
 {
@@ -393,7 +439,7 @@ test_record_malformed (void)
     "",
     "riscv.cpu",
     "riscv.cpu riscv halted 0x80000000",
-    "riscv.cpu riscv halted 0x80000000 {} extra",
+    "riscv.cpu riscv halted 0x80000000 {} - extra",
     "{} riscv halted 0x80000000 {}",
     "riscv.cpu riscv halted 0x80000000 {",
     "riscv.cpu riscv {halted}x 0x80000000 {}",
@@ -848,6 +894,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-parse/record/pc-error", test_record_pc_error);
   g_test_add_func ("/tcl-parse/record/pc-error-invalid-utf8", test_record_pc_error_invalid_utf8);
   g_test_add_func ("/tcl-parse/record/malformed", test_record_malformed);
+  g_test_add_func ("/tcl-parse/record/listing", test_record_listing);
+  g_test_add_func ("/tcl-parse/fold-message", test_fold_message);
   g_test_add_func ("/tcl-parse/records", test_records);
   g_test_add_func ("/tcl-parse/hostile/long", test_hostile_long);
   g_test_add_func ("/tcl-parse/hostile/nesting", test_hostile_nesting);

@@ -126,22 +126,17 @@ typedef struct {
 static GPtrArray *
 all_scripts (const char *name)
 {
-  static const OodTclBreakpoint over = { 0x80000008, 4, OOD_BP_HARDWARE };
-  static const OodTclBreakpoint over_sw = { 0x80000008, 2, OOD_BP_SOFTWARE };
-  static const OodTclBreakpoint none = { 0, 0, OOD_BP_DEFAULT };
+  const char *const names[] = { name, NULL };
   GPtrArray *scripts = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (scripts, ood_tcl_script_state (name));
   g_ptr_array_add (scripts, ood_tcl_script_halt (name));
-  g_ptr_array_add (scripts, ood_tcl_script_resume (name, FALSE, 0, NULL));
-  g_ptr_array_add (scripts, ood_tcl_script_resume (name, TRUE, 0x80000000, NULL));
-  g_ptr_array_add (scripts, ood_tcl_script_resume (name, FALSE, 0, &over));
-  g_ptr_array_add (scripts, ood_tcl_script_resume (name, TRUE, G_MAXUINT64, &over_sw));
-  g_ptr_array_add (scripts, ood_tcl_script_resume (name, TRUE, 0x10, &none));
-  g_ptr_array_add (scripts, ood_tcl_script_step (name, FALSE, 0, NULL));
-  g_ptr_array_add (scripts, ood_tcl_script_step (name, TRUE, 0x80000000, NULL));
-  g_ptr_array_add (scripts, ood_tcl_script_step (name, FALSE, 0, &over));
-  g_ptr_array_add (scripts, ood_tcl_script_step (name, TRUE, 0x80000004, &over_sw));
+  g_ptr_array_add (scripts, ood_tcl_script_resume (name, FALSE, 0));
+  g_ptr_array_add (scripts, ood_tcl_script_resume (name, TRUE, 0x80000000));
+  g_ptr_array_add (scripts, ood_tcl_script_resume (name, TRUE, G_MAXUINT64));
+  g_ptr_array_add (scripts, ood_tcl_script_step (name, FALSE, 0));
+  g_ptr_array_add (scripts, ood_tcl_script_step (name, TRUE, 0x80000000));
+  g_ptr_array_add (scripts, ood_tcl_script_step (name, TRUE, 0x10));
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_HALT));
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_RUN));
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_INIT));
@@ -149,6 +144,7 @@ all_scripts (const char *name)
   g_ptr_array_add (scripts, ood_tcl_script_bp_add (name, 0x80000008, 4, OOD_BP_HARDWARE));
   g_ptr_array_add (scripts, ood_tcl_script_bp_add (name, G_MAXUINT64, G_MAXUINT, OOD_BP_SOFTWARE));
   g_ptr_array_add (scripts, ood_tcl_script_bp_remove (name, 0x80000008));
+  g_ptr_array_add (scripts, ood_tcl_script_probe_riscv (names));
   return scripts;
 }
 
@@ -218,7 +214,9 @@ test_scripts_plain (void)
       g_assert_null (strchr (script, OOD_TCL_TERMINATOR));
       /* every script reports "<code> <text>" */
       g_assert_nonnull (strstr (script, "catch"));
-      g_assert_nonnull (strstr (script, "set ood_t cpu0;"));
+      /* the target is named once, as a word (the probe takes a list) */
+      g_assert_true (strstr (script, "set ood_t cpu0;") != NULL ||
+                     strstr (script, "foreach ood_t [list cpu0]") != NULL);
     }
   for (guint j = 0; j < G_N_ELEMENTS (globals); j++)
     {
@@ -238,21 +236,27 @@ test_scripts_plain (void)
 static void
 test_scripts_numbers (void)
 {
-  static const OodTclBreakpoint over = { 0x80000008, 4, OOD_BP_HARDWARE };
-  g_autofree char *resume_at = ood_tcl_script_resume ("t", TRUE, 0x80000010, NULL);
-  g_autofree char *step_at = ood_tcl_script_step ("t", TRUE, 0x80000000, NULL);
-  g_autofree char *step_over = ood_tcl_script_step ("t", FALSE, 0, &over);
-  g_autofree char *resume_over = ood_tcl_script_resume ("t", FALSE, 0, &over);
+  g_autofree char *resume_at = ood_tcl_script_resume ("t", TRUE, 0x80000010);
+  g_autofree char *step_at = ood_tcl_script_step ("t", TRUE, 0x80000000);
+  g_autofree char *step = ood_tcl_script_step ("t", FALSE, 0);
+  g_autofree char *resume = ood_tcl_script_resume ("t", FALSE, 0);
   g_autofree char *bp_hw = ood_tcl_script_bp_add ("t", 0x80000008, 4, OOD_BP_HARDWARE);
   g_autofree char *bp_sw = ood_tcl_script_bp_add ("t", 0x80000008, 2, OOD_BP_SOFTWARE);
   g_autofree char *rbp = ood_tcl_script_bp_remove ("t", 0xffffffffffffffff);
   g_autofree char *reset_init = ood_tcl_script_reset ("t", OOD_RESET_INIT);
 
-  g_assert_nonnull (strstr (resume_at, "resume 0x80000010"));
-  g_assert_nonnull (strstr (step_at, "step 0x80000000"));
+  /* an address goes in by set_reg, proven by reading the PC back */
+  g_assert_nonnull (strstr (resume_at, "set_reg {pc 0x80000010}"));
+  g_assert_nonnull (strstr (resume_at, "!= 0x80000010"));
+  g_assert_nonnull (strstr (resume_at, OOD_TCL_NOT_HALTED_MARK));
+  g_assert_nonnull (strstr (step_at, "set_reg {pc 0x80000000}"));
   g_assert_nonnull (strstr (step_at, OOD_TCL_NOT_HALTED_MARK));
-  g_assert_nonnull (strstr (step_over, "rbp 0x80000008; step; bp 0x80000008 4 hw"));
-  g_assert_nonnull (strstr (resume_over, "rbp 0x80000008; step; bp 0x80000008 4 hw; resume"));
+  /* the step-over is decided from OpenOCD's own list as the script runs */
+  g_assert_nonnull (strstr (step, "[split [bp] \\n]"));
+  g_assert_nonnull (strstr (step, "rbp [lindex $ood_o 0]"));
+  g_assert_nonnull (strstr (resume, "[split [bp] \\n]"));
+  g_assert_nonnull (strstr (resume, "capture resume"));
+  g_assert_null (strstr (resume, "resume 0x"));
   g_assert_nonnull (strstr (bp_hw, "bp 0x80000008 4 hw"));
   g_assert_nonnull (strstr (bp_sw, "bp 0x80000008 2}"));
   g_assert_nonnull (strstr (rbp, "rbp 0xffffffffffffffff"));

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * openocdctl reg and mem: the org.openocd.Registers and org.openocd.Memory
+ * interfaces.
+ */
+#include "openocdctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mem read prints at most this much; mem dump is for more. */
+#define MEM_READ_MAX      (16u * 1024 * 1024)
+#define MEM_READ_DEFAULT  64u
+/* mem dump|load: one ReadToFd/WriteFromFd call per chunk, for progress. */
+#define FD_CHUNK_MIN      (16u * 1024)
+#define FD_CHUNK_MAX      (1024u * 1024)
+#define FD_CHUNK_STEPS    100u
+
+/* ------------------------------------------------------------------ */
+/* reg                                                                 */
+
+/* "pc       0x80000010", no header */
+static const CtlField register_fields[] = {
+  { .member = "name", .width = 8 },
+  { .member = "value", .format = CTL_FORMAT_HEX, .prefix = " " },
+  { NULL }
+};
+
+static const CtlLayout register_table = { CTL_LAYOUT_TABLE, register_fields };
+
+static OodDbusRegisters *
+open_registers (CtlContext *ctx, GError **error)
+{
+  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
+  OodDbusRegisters *registers;
+
+  if (object == NULL)
+    return NULL;
+  registers = ood_dbus_object_get_registers (object);
+  if (registers == NULL)
+    g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                 "the target has no org.openocd.Registers interface");
+  return registers;
+}
+
+/* [{"name":…,"number":N,"value":N,"bits":N,"dirty":B},…] in OpenOCD's order */
+static CtlRecord *
+reg_all (OodDbusRegisters *registers, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GVariant) all = NULL;
+  GVariantIter iter;
+  const char *name;
+  guint number, bits;
+  guint64 value;
+  gboolean dirty;
+
+  if (!ood_dbus_registers_call_read_all_sync (registers, &all, NULL, error))
+    return NULL;
+  json_builder_begin_array (builder);
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "(&sutub)", &name, &number, &value, &bits, &dirty))
+    {
+      json_builder_begin_object (builder);
+      ctl_build_string (builder, "name", name);
+      ctl_build_uint (builder, "number", number);
+      ctl_build_uint (builder, "value", value);
+      ctl_build_uint (builder, "bits", bits);
+      json_builder_set_member_name (builder, "dirty");
+      json_builder_add_boolean_value (builder, dirty);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  return ctl_record_new_from_builder (&register_table, builder);
+}
+
+/* [{"name":…,"value":N},…] in the order of @names (repeats included) */
+static CtlRecord *
+reg_many (OodDbusRegisters *registers, const char *const *names, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GVariant) values = NULL;
+  guint64 value;
+
+  if (!ood_dbus_registers_call_read_many_sync (registers, names, &values, NULL, error))
+    return NULL;
+  json_builder_begin_array (builder);
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      if (!g_variant_lookup (values, names[i], "t", &value))
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "the service returned no value for register '%s'", names[i]);
+          return NULL;
+        }
+      json_builder_begin_object (builder);
+      ctl_build_string (builder, "name", names[i]);
+      ctl_build_uint (builder, "value", value);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  return ctl_record_new_from_builder (&register_table, builder);
+}
+
+/* Text: nothing. JSON: {"action":"reg-set","endpoint":…,"name":…,"register":…,"value":N} */
+static CtlRecord *
+reg_set (CtlContext *ctx, const char *name, const char *text, GError **error)
+{
+  g_autoptr(OodDbusObject) object = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GError) local = NULL;
+  OodDbusRegisters *registers;
+  guint64 value;
+
+  if (!ctl_parse_number (text, G_MAXUINT64, &value, &local))
+    {
+      ctl_usage_error (error, "%s", local->message);
+      return NULL;
+    }
+  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
+  if (object == NULL)
+    return NULL;
+  registers = ood_dbus_object_peek_registers (object);
+  if (registers == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "the target has no org.openocd.Registers interface");
+      return NULL;
+    }
+  if (!ood_dbus_registers_call_write_sync (registers, name, value, NULL, error))
+    return NULL;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, ood_dbus_object_peek_target (object), "reg-set");
+  ctl_build_string (builder, "register", name);
+  ctl_build_uint (builder, "value", value);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
+}
+
+/* reg [NAME…] | reg set NAME VALUE */
+CtlRecord *
+ctl_cmd_reg (CtlContext *ctx, int argc, char **argv, GError **error)
+{
+  g_autoptr(OodDbusRegisters) registers = NULL;
+
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error))
+    return NULL;
+  if (argc > 1 && g_str_equal (argv[1], "set"))
+    {
+      if (argc != 4)
+        {
+          ctl_usage_error (error, "usage: %s reg set NAME VALUE", g_get_prgname ());
+          return NULL;
+        }
+      return reg_set (ctx, argv[2], argv[3], error);
+    }
+  registers = open_registers (ctx, error);
+  if (registers == NULL)
+    return NULL;
+  if (argc == 1)
+    return reg_all (registers, error);
+  return reg_many (registers, (const char *const *) argv + 1, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* mem                                                                 */
+
+static const CtlField hexdump_fields[] = {
+  { .member = "address" },
+  { .member = "data" },
+  { NULL }
+};
+
+static const CtlLayout hexdump_layout = { CTL_LAYOUT_HEXDUMP, hexdump_fields };
+
+static gboolean
+parse_arg (const char *text, guint64 max, guint64 *out, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (ctl_parse_number (text, max, out, &local))
+    return TRUE;
+  return ctl_usage_error (error, "%s", local->message);
+}
+
+static gboolean
+mem_usage (GError **error)
+{
+  return ctl_usage_error (error, "usage: %s mem read ADDR [LEN] | write ADDR BYTE… | "
+                          "dump ADDR LEN FILE | load FILE ADDR", g_get_prgname ());
+}
+
+/* Checks the arguments of "mem SUBCOMMAND …" before anything is sent. */
+static gboolean
+mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GError **error)
+{
+  const char *sub = argv[1];
+  guint n = (guint) argc - 2;   /* after the subcommand */
+
+  if (g_str_equal (sub, "read"))
+    {
+      if (n < 1 || n > 2)
+        return mem_usage (error);
+      *length = MEM_READ_DEFAULT;
+      if (!parse_arg (argv[2], G_MAXUINT64, address, error) ||
+          (n == 2 && !parse_arg (argv[3], G_MAXUINT64, length, error)))
+        return FALSE;
+      if (*length > MEM_READ_MAX)
+        return ctl_usage_error (error, "mem read prints at most %u bytes; use mem dump for more",
+                                MEM_READ_MAX);
+      return TRUE;
+    }
+  if (g_str_equal (sub, "write"))
+    {
+      if (n < 2)
+        return mem_usage (error);
+      if (n - 1 > MEM_READ_MAX)
+        return ctl_usage_error (error, "too many bytes; use mem load");
+      return parse_arg (argv[2], G_MAXUINT64, address, error);
+    }
+  if (g_str_equal (sub, "dump"))
+    return n == 3 ? parse_arg (argv[2], G_MAXUINT64, address, error) &&
+                    parse_arg (argv[3], G_MAXUINT64, length, error)
+                  : mem_usage (error);
+  if (g_str_equal (sub, "load"))
+    return n == 2 ? parse_arg (argv[3], G_MAXUINT64, address, error) : mem_usage (error);
+  return ctl_usage_error (error, "unknown mem command '%s': expected read, write, dump or load",
+                          sub);
+}
+
+/* {"address":N,"length":N,"data":"0011…"}: the bytes as hex digits */
+static CtlRecord *
+mem_read (OodDbusMemory *memory, guint64 address, guint64 length, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GString) hex = g_string_sized_new (2 * length + 1);
+  guint max = ood_dbus_memory_get_max_message_bytes (memory);
+
+  if (max == 0)
+    max = 1024 * 1024;
+  for (guint64 done = 0; done < length;)
+    {
+      g_autoptr(GVariant) data = NULL;
+      guint n = (guint) MIN (length - done, max);
+      const guint8 *bytes;
+      gsize size;
+
+      if (!ood_dbus_memory_call_read_bytes_sync (memory, address + done, n, &data, NULL, error))
+        return NULL;
+      bytes = g_variant_get_fixed_array (data, &size, 1);
+      if (size != n)
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "the service returned %" G_GSIZE_FORMAT " bytes instead of %u", size, n);
+          return NULL;
+        }
+      for (gsize i = 0; i < size; i++)
+        g_string_append_printf (hex, "%02x", bytes[i]);
+      done += n;
+    }
+  json_builder_begin_object (builder);
+  ctl_build_uint (builder, "address", address);
+  ctl_build_uint (builder, "length", length);
+  ctl_build_string (builder, "data", hex->str);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&hexdump_layout, builder);
+}
+
+static gboolean
+mem_write (OodDbusMemory *memory, guint64 address, int count, char **args, GError **error)
+{
+  g_autofree guint8 *bytes = g_malloc ((gsize) count);
+  guint max = ood_dbus_memory_get_max_message_bytes (memory);
+
+  for (int i = 0; i < count; i++)
+    {
+      guint64 value;
+      if (!parse_arg (args[i], 0xff, &value, error))
+        return FALSE;
+      bytes[i] = (guint8) value;
+    }
+  if (max == 0)
+    max = 1024 * 1024;
+  for (gsize done = 0; done < (gsize) count;)
+    {
+      gsize n = MIN ((gsize) count - done, max);
+      GVariant *data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + done, n, 1);
+
+      if (!ood_dbus_memory_call_write_bytes_sync (memory, address + done, data, NULL, error))
+        return FALSE;
+      done += n;
+    }
+  return TRUE;
+}
+
+/* The size of each ReadToFd/WriteFromFd call: about 1 % of @size, whole 4 KiB. */
+static guint64
+fd_chunk (guint64 size)
+{
+  guint64 chunk = (size / FD_CHUNK_STEPS + 4095) & ~G_GUINT64_CONSTANT (4095);
+
+  return CLAMP (chunk, FD_CHUNK_MIN, FD_CHUNK_MAX);
+}
+
+/*
+ * Moves @size bytes between @address and @fd, at @fd's offset 0 on, in
+ * calls of fd_chunk() bytes each, so that a bar can show the progress:
+ * the service itself reports none for a descriptor transfer.
+ */
+static gboolean
+fd_transfer (CtlContext *ctx, OodDbusMemory *memory, gboolean dump, guint64 address,
+             guint64 size, int fd, GError **error)
+{
+  g_autoptr(CtlProgress) progress =
+    ctl_progress_new_full (ctx, dump ? "mem dump" : "mem load", CTL_PROGRESS_TTY_ONLY);
+  const char *phase = dump ? "reading" : "writing";
+  guint64 chunk = fd_chunk (size);
+
+  ctl_progress_update (progress, phase, 0, size);
+  for (guint64 done = 0; done < size;)
+    {
+      g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+      guint64 n = MIN (size - done, chunk);
+      gboolean ok;
+
+      /* The service shares the file's offset with us: each chunk at its place. */
+      if (lseek (fd, (off_t) done, SEEK_SET) < 0 && errno != ESPIPE)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot seek: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (g_unix_fd_list_append (list, fd, error) < 0)
+        return FALSE;
+      if (dump)
+        ok = ood_dbus_memory_call_read_to_fd_sync (memory, address + done, n,
+                                                   g_variant_new_handle (0), list, NULL, NULL,
+                                                   error);
+      else
+        ok = ood_dbus_memory_call_write_from_fd_sync (memory, address + done, n,
+                                                      g_variant_new_handle (0), list, NULL, NULL,
+                                                      error);
+      if (!ok)
+        return FALSE;
+      done += n;
+      ctl_progress_update (progress, phase, done, size);
+    }
+  return TRUE;
+}
+
+static int
+open_file (const char *file, gboolean dump, guint64 *size, GError **error)
+{
+  int fd = dump ? open (file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                : open (file, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  int saved;
+
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot open '%s': %s",
+                   file, g_strerror (saved));
+      return -1;
+    }
+  if (dump)
+    return fd;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "'%s' is not a regular file", file);
+      close (fd);
+      return -1;
+    }
+  *size = (guint64) st.st_size;
+  return fd;
+}
+
+/*
+ * mem read: a hexdump. mem write, dump, load: nothing in text; JSON:
+ * {"action":"mem-write"|"mem-dump"|"mem-load","endpoint":…,"name":…,
+ * "address":N,"length":N[,"file":…]}
+ */
+CtlRecord *
+ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
+{
+  g_autoptr(OodDbusObject) object = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *action = NULL;
+  OodDbusMemory *memory;
+  guint64 address = 0, length = 0;
+  const char *sub, *file = NULL;
+  gboolean ok = TRUE;
+  int fd;
+
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !mem_check_usage (argc, argv, &address, &length, error))
+    return NULL;
+  sub = argv[1];
+  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
+  if (object == NULL)
+    return NULL;
+  memory = ood_dbus_object_peek_memory (object);
+  if (memory == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "the target has no org.openocd.Memory interface");
+      return NULL;
+    }
+  if (g_str_equal (sub, "read"))
+    return mem_read (memory, address, length, error);
+  if (g_str_equal (sub, "write"))
+    {
+      length = (guint64) argc - 3;
+      ok = mem_write (memory, address, argc - 3, argv + 3, error);
+    }
+  else
+    {
+      gboolean dump = g_str_equal (sub, "dump");
+
+      file = dump ? argv[4] : argv[2];
+      fd = open_file (file, dump, &length, error);
+      if (fd < 0)
+        return NULL;
+      ok = fd_transfer (ctx, memory, dump, address, length, fd, error);
+      if (close (fd) < 0 && ok)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "'%s': %s", file,
+                       g_strerror (saved));
+          ok = FALSE;
+        }
+    }
+  if (!ok)
+    return NULL;
+  json_builder_begin_object (builder);
+  action = g_strconcat ("mem-", sub, NULL);
+  ctl_build_done (builder, ood_dbus_object_peek_target (object), action);
+  ctl_build_uint (builder, "address", address);
+  ctl_build_uint (builder, "length", length);
+  if (file != NULL)
+    ctl_build_string (builder, "file", file);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
+}

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-flash"
+
+#include "ood-flash.h"
+
+#include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+
+#include "ood-error.h"
+#include "ood-flash-work.h"
+#include "ood-job.h"
+#include "ood-reply.h"
+#include "ood-tcl-flash.h"
+
+struct _OodFlash {
+  OodDbusFlashSkeleton      parent_instance;
+
+  OodSession               *session;
+  GDBusObjectManagerServer *server;      /* where jobs are exported */
+  char                     *target_name;
+  char                     *target_path;
+  GPtrArray                *banks;       /* (element-type OodTclFlashBank) */
+  char                     *work_dir;    /* NULL: OpenOCD cannot read our files */
+  gboolean                  shared_dir;
+};
+
+G_DEFINE_FINAL_TYPE (OodFlash, ood_flash, OOD_DBUS_TYPE_FLASH_SKELETON)
+
+static const OodTclFlashBank *
+find_bank (OodFlash *self, guint index)
+{
+  for (guint i = 0; i < self->banks->len; i++)
+    if (((OodTclFlashBank *) self->banks->pdata[i])->index == index)
+      return self->banks->pdata[i];
+  return NULL;
+}
+
+/* ---- Sectors ------------------------------------------------------------ */
+
+static void
+on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GArray) sectors = text != NULL ? ood_tcl_parse_flash_sectors (text, &error) : NULL;
+  GVariantBuilder builder;
+
+  if (sectors == NULL)
+    {
+      ood_reply_error (g_steal_pointer (&invocation), error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(uttb)"));
+  for (guint i = 0; i < sectors->len; i++)
+    {
+      const OodTclFlashSector *sector = &g_array_index (sectors, OodTclFlashSector, i);
+      g_variant_builder_add (&builder, "(uttb)", sector->index, sector->offset, sector->size,
+                             sector->protection == 1);
+    }
+  g_dbus_method_invocation_return_value (g_steal_pointer (&invocation),
+                                         g_variant_new ("(a(uttb))", &builder));
+}
+
+static gboolean
+handle_sectors (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank)
+{
+  OodFlash *self = OOD_FLASH (iface);
+  g_autofree char *script = NULL;
+
+  if (find_bank (self, bank) == NULL)
+    {
+      ood_reply_invalid_args (invocation, "target %s has no flash bank %u", self->target_name,
+                              bank);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  script = ood_tcl_script_flash_sectors (bank);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_sectors,
+                          g_object_ref (invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static const char *const operations[] = {
+  [OOD_FLASH_PROGRAM] = "program",
+  [OOD_FLASH_LOAD] = "load",
+  [OOD_FLASH_ERASE] = "erase",
+  [OOD_FLASH_VERIFY] = "verify",
+};
+
+/* The client's image as a stream, or %NULL with an error. */
+static GInputStream *
+take_image (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **error)
+{
+  gint index = g_variant_get_handle (handle);
+  gint fd;
+
+  if (self->work_dir == NULL)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_NOT_SUPPORTED,
+                   "OpenOCD at %s is not on this host and its endpoint names no "
+                   "SharedDirectory: it could not read the image",
+                   ood_session_get_address (self->session));
+      return NULL;
+    }
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "no file descriptor was passed for the image");
+      return NULL;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, error);
+  return fd < 0 ? NULL : g_unix_input_stream_new (fd, TRUE);
+}
+
+/* Claims the target, starts the job and answers its path. */
+static gboolean
+start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+           GVariant *handle, const OodFlashRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) image = NULL;
+  g_autoptr(OodJob) job = NULL;
+  const OodSettings *settings = ood_session_get_settings (self->session);
+
+  if (!ood_session_is_open (self->session))
+    g_set_error (&error, OOD_ERROR, OOD_ERROR_DISCONNECTED, "not connected to OpenOCD at %s",
+                 ood_session_get_address (self->session));
+  else if (handle != NULL)
+    image = take_image (self, fd_list, handle, &error);
+  if (error == NULL)
+    ood_session_claim (self->session, self->target_name, &error);
+  if (error != NULL)
+    {
+      ood_reply_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  job = ood_job_new (self->server, settings->job_linger_ms, operations[request->op],
+                     self->target_path);
+  g_message ("%s: %s on %s", ood_job_get_path (job), operations[request->op], self->target_name);
+  ood_flash_work_start (self->session, job, self->target_name, self->banks, self->work_dir,
+                        self->shared_dir, image, request);
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new ("(o)", ood_job_get_path (job)));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+parse_reset (const char *text, OodFlashRequest *request)
+{
+  request->reset = !g_str_equal (text, "none");
+  if (text[0] == '\0' || g_str_equal (text, "run"))
+    request->reset_mode = OOD_RESET_RUN;
+  else if (g_str_equal (text, "halt"))
+    request->reset_mode = OOD_RESET_HALT;
+  else
+    return g_str_equal (text, "none");
+  return TRUE;
+}
+
+/* Reads @options into @request; Program's options are "verify",
+ * "erase" and "reset", Load's only "verify". */
+static gboolean
+parse_options (GVariant *options, gboolean program, OodFlashRequest *request, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr(GVariant) owned = value;
+      gboolean known = g_str_equal (key, "verify") || (program && (g_str_equal (key, "erase") ||
+                                                                   g_str_equal (key, "reset")));
+      gboolean is_bool = g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN);
+
+      if (!known)
+        g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "unknown option '%s'", key);
+      else if (g_str_equal (key, "reset") &&
+               (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ||
+                !parse_reset (g_variant_get_string (value, NULL), request)))
+        g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                     "option 'reset' must be \"run\", \"halt\" or \"none\"");
+      else if (!g_str_equal (key, "reset") && !is_bool)
+        g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                     "option '%s' must be a boolean", key);
+      else if (g_str_equal (key, "verify"))
+        request->verify = g_variant_get_boolean (value);
+      else if (g_str_equal (key, "erase"))
+        request->erase = g_variant_get_boolean (value);
+      if (*error != NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Program and Load: an image, a format, an address and options. */
+static gboolean
+image_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+           GVariant *handle, const char *format, guint64 address, GVariant *options,
+           OodFlashOp op)
+{
+  OodFlashRequest request = {
+    .op = op, .address = address, .verify = TRUE, .erase = TRUE,
+    .reset = TRUE, .reset_mode = OOD_RESET_RUN,
+  };
+  g_autoptr(GError) error = NULL;
+
+  if (!ood_image_format_parse (format, &request.format))
+    ood_reply_invalid_args (invocation, "unknown image format '%s' (use bin, ihex or elf)",
+                            format);
+  else if (options != NULL && !parse_options (options, op == OOD_FLASH_PROGRAM, &request, &error))
+    ood_reply_error (invocation, error);
+  else
+    return start_job (self, invocation, fd_list, handle, &request);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_program (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+                GVariant *handle, const char *format, guint64 address, GVariant *options)
+{
+  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, options,
+                    OOD_FLASH_PROGRAM);
+}
+
+static gboolean
+handle_load (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+             GVariant *handle, const char *format, guint64 address, GVariant *options)
+{
+  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, options,
+                    OOD_FLASH_LOAD);
+}
+
+static gboolean
+handle_verify (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+               GVariant *handle, const char *format, guint64 address)
+{
+  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, NULL,
+                    OOD_FLASH_VERIFY);
+}
+
+static gboolean
+handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank, guint first,
+              guint last)
+{
+  OodFlash *self = OOD_FLASH (iface);
+  OodFlashRequest request = { .op = OOD_FLASH_ERASE, .bank = bank, .first = first, .last = last };
+
+  if (find_bank (self, bank) == NULL)
+    ood_reply_invalid_args (invocation, "target %s has no flash bank %u", self->target_name,
+                            bank);
+  else if (first > last)
+    ood_reply_invalid_args (invocation, "the first sector (%u) is after the last (%u)", first,
+                            last);
+  else
+    return start_job (self, invocation, NULL, NULL, &request);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void
+publish_banks (OodFlash *self)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(usttuu)"));
+  for (guint i = 0; i < self->banks->len; i++)
+    {
+      const OodTclFlashBank *bank = self->banks->pdata[i];
+      g_variant_builder_add (&builder, "(usttuu)", bank->index, bank->name, bank->base,
+                             bank->size, bank->bus_width, bank->chip_width);
+    }
+  ood_dbus_flash_set_banks (OOD_DBUS_FLASH (self), g_variant_builder_end (&builder));
+}
+
+static void
+ood_flash_finalize (GObject *object)
+{
+  OodFlash *self = OOD_FLASH (object);
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->server);
+  g_clear_pointer (&self->banks, g_ptr_array_unref);
+  g_free (self->target_name);
+  g_free (self->target_path);
+  g_free (self->work_dir);
+  G_OBJECT_CLASS (ood_flash_parent_class)->finalize (object);
+}
+
+static void
+ood_flash_class_init (OodFlashClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ood_flash_finalize;
+}
+
+static void
+ood_flash_init (OodFlash *self)
+{
+  g_signal_connect (self, "handle-sectors", G_CALLBACK (handle_sectors), NULL);
+  g_signal_connect (self, "handle-program", G_CALLBACK (handle_program), NULL);
+  g_signal_connect (self, "handle-load", G_CALLBACK (handle_load), NULL);
+  g_signal_connect (self, "handle-erase", G_CALLBACK (handle_erase), NULL);
+  g_signal_connect (self, "handle-verify", G_CALLBACK (handle_verify), NULL);
+}
+
+/**
+ * ood_flash_new:
+ * @session: the target's OpenOCD
+ * @server: the ObjectManager where jobs are exported
+ * @target_name: the target's name in OpenOCD
+ * @target_path: the target's object path, for the jobs' Target
+ * @banks: (element-type OodTclFlashBank): the target's banks; kept, not changed
+ * @work_dir: (nullable): a directory OpenOCD can read, for the images
+ *   handed to it; %NULL if there is none (OpenOCD on another host)
+ * @shared_dir: whether @work_dir was configured as shared with OpenOCD
+ *
+ * Returns: (transfer full): the interface, to be added to the target's object
+ */
+OodFlash *
+ood_flash_new (OodSession *session, GDBusObjectManagerServer *server, const char *target_name,
+               const char *target_path, GPtrArray *banks, const char *work_dir,
+               gboolean shared_dir)
+{
+  OodFlash *self = g_object_new (OOD_TYPE_FLASH, NULL);
+
+  self->session = g_object_ref (session);
+  self->server = g_object_ref (server);
+  self->target_name = g_strdup (target_name);
+  self->target_path = g_strdup (target_path);
+  self->banks = g_ptr_array_ref (banks);
+  self->work_dir = g_strdup (work_dir);
+  self->shared_dir = shared_dir;
+  publish_banks (self);
+  return self;
+}

@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-memory"
+
+#include "ood-memory.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+
+#include "ood-error.h"
+#include "ood-reply.h"
+#include "ood-tcl-memory.h"
+
+/* The most one message-carried transfer moves (the XML's limit). */
+#define MAX_MESSAGE_BYTES (1024u * 1024u)
+
+struct _OodMemory {
+  OodDbusMemorySkeleton parent_instance;
+
+  OodSession *session;
+  char       *target_name;
+  gboolean    big_endian;
+};
+
+G_DEFINE_FINAL_TYPE (OodMemory, ood_memory, OOD_DBUS_TYPE_MEMORY_SKELETON)
+
+typedef enum {
+  OP_READ_BYTES,
+  OP_READ_WORDS,
+  OP_READ_TO_FD,
+  OP_WRITE_BYTES,
+  OP_WRITE_WORDS,
+  OP_WRITE_FROM_FD,
+} Op;
+
+/*
+ * One transfer: the data of a GTask whose source is the OodMemory. Each
+ * chunk is one session call; the next is queued only from the previous
+ * one's callback (and, with an fd, once the fd took or gave the bytes),
+ * so the session's FIFO lets other callers' commands in between.
+ */
+typedef struct {
+  Op             op;
+  guint64        address;    /* of the next chunk */
+  guint64        remaining;  /* bytes still to move */
+  guint64        done;       /* bytes moved */
+  guint          width;      /* bits per access of ReadWords/WriteWords */
+  GByteArray    *bytes;      /* ReadBytes' result, or the chunk of an fd transfer */
+  GArray        *words;      /* (element-type guint64) ReadWords' result */
+  GVariant      *input;      /* WriteBytes' ay or WriteWords' at */
+  GOutputStream *out;        /* ReadToFd */
+  GInputStream  *in;         /* WriteFromFd */
+  guint          chunk;      /* bytes in the chunk in flight */
+} Transfer;
+
+static void
+transfer_free (Transfer *t)
+{
+  g_clear_pointer (&t->bytes, g_byte_array_unref);
+  g_clear_pointer (&t->words, g_array_unref);
+  g_clear_pointer (&t->input, g_variant_unref);
+  g_clear_object (&t->out);
+  g_clear_object (&t->in);
+  g_free (t);
+}
+
+static void next_chunk (GTask *task);
+
+static gboolean
+on_next_chunk_idle (gpointer user_data)
+{
+  next_chunk (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Queues the next chunk once the main context has nothing more urgent:
+ * a method call that came in while the last chunk ran is then queued
+ * first, so it waits for one chunk at most. Takes @task. */
+static void
+schedule_next (GTask *task)
+{
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_priority (idle, G_PRIORITY_LOW);
+  g_source_set_callback (idle, on_next_chunk_idle, task, NULL);
+  g_source_attach (idle, g_task_get_context (task));
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+/* The bytes of 32-bit @word in the target's order. */
+static void
+word_to_bytes (OodMemory *self, guint64 word, guint8 *out)
+{
+  for (guint i = 0; i < 4; i++)
+    out[self->big_endian ? 3 - i : i] = (guint8) (word >> (8 * i));
+}
+
+static guint64
+bytes_to_word (OodMemory *self, const guint8 *in, guint n)
+{
+  guint64 word = 0;
+
+  for (guint i = 0; i < n; i++)
+    word |= (guint64) in[self->big_endian ? n - 1 - i : i] << (8 * i);
+  return word;
+}
+
+static void
+advance (Transfer *t)
+{
+  t->address += t->chunk;
+  t->remaining -= t->chunk;
+  t->done += t->chunk;
+}
+
+static void
+on_fd_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Transfer *t = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
+                               "writing to the fd failed after %" G_GUINT64_FORMAT " bytes: %s",
+                               t->done, error->message);
+      return;
+    }
+  advance (t);
+  schedule_next (g_steal_pointer (&task));
+}
+
+/* Takes the bytes of a ReadBytes or ReadToFd chunk from @words, the
+ * aligned words that hold them. */
+static void
+take_bytes (GTask *task, const guint64 *words, guint n_words)
+{
+  OodMemory *self = g_task_get_source_object (task);
+  Transfer *t = g_task_get_task_data (task);
+  guint8 buffer[OOD_TCL_MEM_CHUNK + 4];
+  guint skip = (guint) (t->address & 3);
+
+  for (guint i = 0; i < n_words; i++)
+    word_to_bytes (self, words[i], buffer + 4 * i);
+  if (t->op == OP_READ_BYTES)
+    {
+      g_byte_array_append (t->bytes, buffer + skip, t->chunk);
+      advance (t);
+      schedule_next (task);
+      return;
+    }
+  g_byte_array_set_size (t->bytes, 0);
+  g_byte_array_append (t->bytes, buffer + skip, t->chunk);
+  g_output_stream_write_all_async (t->out, t->bytes->data, t->chunk, G_PRIORITY_DEFAULT, NULL,
+                                   on_fd_written, task);
+}
+
+static void
+on_read_chunk (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Transfer *t = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  guint width = t->op == OP_READ_WORDS ? t->width : 32;
+  guint count = t->op == OP_READ_WORDS ? t->chunk / (width / 8)
+                                       : ((guint) (t->address & 3) + t->chunk + 3) / 4;
+  guint64 words[OOD_TCL_MEM_CHUNK + 4];
+
+  if (text == NULL || !ood_tcl_parse_mem_words (text, width, count, words, &error))
+    {
+      g_task_return_error (task, ood_error_normalize (error));
+      g_object_unref (task);
+      return;
+    }
+  if (t->op != OP_READ_WORDS)
+    {
+      take_bytes (task, words, count);
+      return;
+    }
+  g_array_append_vals (t->words, words, count);
+  advance (t);
+  schedule_next (task);
+}
+
+/* The next chunk of a read: ReadBytes and ReadToFd read the aligned
+ * 32-bit words that hold their bytes. */
+static void
+read_chunk (GTask *task)
+{
+  OodMemory *self = g_task_get_source_object (task);
+  Transfer *t = g_task_get_task_data (task);
+  g_autofree char *script = NULL;
+
+  if (t->op == OP_READ_WORDS)
+    {
+      guint per_word = t->width / 8;
+      t->chunk = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK / per_word * per_word);
+      script = ood_tcl_script_mem_read (self->target_name, t->address, t->width,
+                                        t->chunk / per_word);
+    }
+  else
+    {
+      guint skip = (guint) (t->address & 3);
+      t->chunk = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK - skip);
+      script = ood_tcl_script_mem_read (self->target_name, t->address - skip, 32,
+                                        (skip + t->chunk + 3) / 4);
+    }
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_read_chunk,
+                          task);
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static void
+on_write_chunk (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+
+  if (text == NULL)
+    {
+      g_task_return_error (task, ood_error_normalize (error));
+      g_object_unref (task);
+      return;
+    }
+  advance (g_task_get_task_data (task));
+  schedule_next (task);
+}
+
+/* Writes @n bytes at the transfer's address: byte accesses up to the
+ * first aligned address and after the last whole word, 32-bit ones
+ * between. */
+static void
+write_bytes_chunk (GTask *task, const guint8 *data, guint n)
+{
+  OodMemory *self = g_task_get_source_object (task);
+  Transfer *t = g_task_get_task_data (task);
+  guint head = MIN (n, (4 - (guint) (t->address & 3)) & 3);
+  guint n_words = (n - head) / 4;
+  guint tail = n - head - 4 * n_words;
+  g_autofree guint64 *values = g_new (guint64, head + n_words + tail);
+  OodTclMemWrite writes[3];
+  guint n_writes = 0;
+  g_autofree char *script = NULL;
+
+  for (guint i = 0; i < head; i++)
+    values[i] = data[i];
+  for (guint i = 0; i < n_words; i++)
+    values[head + i] = bytes_to_word (self, data + head + 4 * i, 4);
+  for (guint i = 0; i < tail; i++)
+    values[head + n_words + i] = data[head + 4 * n_words + i];
+  if (head > 0)
+    writes[n_writes++] = (OodTclMemWrite) { t->address, 8, head, values };
+  if (n_words > 0)
+    writes[n_writes++] = (OodTclMemWrite) { t->address + head, 32, n_words, values + head };
+  if (tail > 0)
+    writes[n_writes++] = (OodTclMemWrite) { t->address + head + 4 * n_words, 8, tail,
+                                            values + head + n_words };
+  t->chunk = n;
+  script = ood_tcl_script_mem_write (self->target_name, writes, n_writes);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_chunk,
+                          task);
+}
+
+static void
+on_fd_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Transfer *t = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gsize got = 0;
+  guint wanted = t->bytes->len;
+
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &got, &error))
+    g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
+                             "reading the fd failed after %" G_GUINT64_FORMAT " bytes: %s",
+                             t->done, error->message);
+  else if (got < wanted)
+    g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                             "the fd ended after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                             " bytes; %" G_GUINT64_FORMAT " were written",
+                             t->done + got, t->done + t->remaining, t->done);
+  else
+    {
+      write_bytes_chunk (task, t->bytes->data, wanted);
+      return;
+    }
+  g_object_unref (task);
+}
+
+static void
+write_chunk (GTask *task)
+{
+  OodMemory *self = g_task_get_source_object (task);
+  Transfer *t = g_task_get_task_data (task);
+  gsize size = 0;
+
+  if (t->op == OP_WRITE_FROM_FD)
+    {
+      /* never more than one chunk ahead of OpenOCD, whatever the size claimed */
+      g_byte_array_set_size (t->bytes, (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK));
+      g_input_stream_read_all_async (t->in, t->bytes->data, t->bytes->len, G_PRIORITY_DEFAULT,
+                                     NULL, on_fd_read, task);
+    }
+  else if (t->op == OP_WRITE_BYTES)
+    {
+      const guint8 *data = g_variant_get_fixed_array (t->input, &size, 1);
+      write_bytes_chunk (task, data + t->done, (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK));
+    }
+  else
+    {
+      const guint64 *values = g_variant_get_fixed_array (t->input, &size, sizeof (guint64));
+      guint per_word = t->width / 8;
+      OodTclMemWrite write = { t->address, t->width, 0, values + t->done / per_word };
+      g_autofree char *script = NULL;
+
+      write.count = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK) / per_word;
+      t->chunk = write.count * per_word;
+      script = ood_tcl_script_mem_write (self->target_name, &write, 1);
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_chunk,
+                              task);
+    }
+}
+
+/* Queues the next chunk, or completes the transfer. Takes @task. */
+static void
+next_chunk (GTask *task)
+{
+  Transfer *t = g_task_get_task_data (task);
+
+  if (t->remaining == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+  else if (t->op == OP_READ_BYTES || t->op == OP_READ_WORDS || t->op == OP_READ_TO_FD)
+    read_chunk (task);
+  else
+    write_chunk (task);
+}
+
+/* ---- the methods -------------------------------------------------------- */
+
+static void
+on_transfer_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  Transfer *t = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  (void) source;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    ood_reply_error (g_steal_pointer (&invocation), error);
+  else if (t->op == OP_READ_BYTES)
+    g_dbus_method_invocation_return_value (
+        g_steal_pointer (&invocation),
+        g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, t->bytes->data,
+                                                           t->bytes->len, 1)));
+  else if (t->op == OP_READ_WORDS)
+    g_dbus_method_invocation_return_value (
+        g_steal_pointer (&invocation),
+        g_variant_new ("(@at)", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, t->words->data,
+                                                           t->words->len, sizeof (guint64))));
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
+/* Whether [@address, @address + @size) lies in the target's address
+ * space; otherwise answers InvalidArgs. */
+static gboolean
+check_range (OodMemory *self, GDBusMethodInvocation *invocation, guint64 address, guint64 size)
+{
+  guint bits = ood_dbus_memory_get_address_bits (OOD_DBUS_MEMORY (self));
+  guint64 last = bits >= 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << bits) - 1;
+
+  if (bits == 0)
+    ood_reply_invalid_args (invocation, "the address width of %s is not known yet",
+                            self->target_name);
+  else if (address > last || (size > 0 && size - 1 > last - address))
+    ood_reply_invalid_args (invocation,
+                            "0x%" G_GINT64_MODIFIER "x + %" G_GUINT64_FORMAT
+                            " bytes is outside the %u-bit address space of %s",
+                            address, size, bits, self->target_name);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+static gboolean
+check_width (GDBusMethodInvocation *invocation, guint64 address, guint width)
+{
+  if (width != 8 && width != 16 && width != 32 && width != 64)
+    ood_reply_invalid_args (invocation, "width must be 8, 16, 32 or 64 bits, not %u", width);
+  else if (address % (width / 8) != 0)
+    ood_reply_invalid_args (invocation, "0x%" G_GINT64_MODIFIER "x is not aligned to %u bits",
+                            address, width);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+/* Whether no job (a flash write) holds the target, which a write of ours
+ * would disturb; otherwise answers Busy. */
+static gboolean
+check_unclaimed (OodMemory *self, GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GError) busy = NULL;
+
+  if (ood_session_check_unclaimed (self->session, self->target_name, &busy))
+    return TRUE;
+  ood_reply_error (invocation, busy);
+  return FALSE;
+}
+
+static Transfer *
+transfer_new (Op op, guint64 address, guint64 size)
+{
+  Transfer *t = g_new0 (Transfer, 1);
+
+  t->op = op;
+  t->address = address;
+  t->remaining = size;
+  t->width = 32;
+  t->bytes = g_byte_array_new ();
+  return t;
+}
+
+/* Starts @t (taken) for @invocation. */
+static gboolean
+start (OodMemory *self, GDBusMethodInvocation *invocation, Transfer *t)
+{
+  /* the task takes the handler's reference to @invocation */
+  GTask *task = g_task_new (self, NULL, on_transfer_done, invocation);
+
+  g_task_set_source_tag (task, start);
+  g_task_set_task_data (task, t, (GDestroyNotify) transfer_free);
+  g_debug ("%s: %s of %" G_GUINT64_FORMAT " bytes at 0x%" G_GINT64_MODIFIER "x",
+           self->target_name, g_dbus_method_invocation_get_method_name (invocation),
+           t->remaining, t->address);
+  next_chunk (task);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_read_bytes (OodDbusMemory *iface, GDBusMethodInvocation *invocation, guint64 address,
+                   guint size)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+
+  if (size > MAX_MESSAGE_BYTES)
+    ood_reply_invalid_args (invocation, "at most %u bytes per ReadBytes, not %u; use ReadToFd",
+                            MAX_MESSAGE_BYTES, size);
+  else if (check_range (self, invocation, address, size))
+    return start (self, invocation, transfer_new (OP_READ_BYTES, address, size));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_write_bytes (OodDbusMemory *iface, GDBusMethodInvocation *invocation, guint64 address,
+                    GVariant *data)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  gsize size = g_variant_n_children (data);
+  Transfer *t;
+
+  if (size > MAX_MESSAGE_BYTES)
+    ood_reply_invalid_args (invocation, "at most %u bytes per WriteBytes, not %" G_GSIZE_FORMAT
+                            "; use WriteFromFd", MAX_MESSAGE_BYTES, size);
+  else if (check_range (self, invocation, address, size) && check_unclaimed (self, invocation))
+    {
+      t = transfer_new (OP_WRITE_BYTES, address, size);
+      t->input = g_variant_ref (data);
+      return start (self, invocation, t);
+    }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_read_words (OodDbusMemory *iface, GDBusMethodInvocation *invocation, guint64 address,
+                   guint count, guchar width)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  guint64 size = (guint64) count * (width / 8);
+  Transfer *t;
+
+  if (!check_width (invocation, address, width))
+    ;
+  else if (size > MAX_MESSAGE_BYTES)
+    ood_reply_invalid_args (invocation, "at most %u bytes per ReadWords, not %" G_GUINT64_FORMAT,
+                            MAX_MESSAGE_BYTES, size);
+  else if (check_range (self, invocation, address, size))
+    {
+      t = transfer_new (OP_READ_WORDS, address, size);
+      t->width = width;
+      t->words = g_array_new (FALSE, FALSE, sizeof (guint64));
+      return start (self, invocation, t);
+    }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Whether every value fits @width bits; otherwise answers InvalidArgs. */
+static gboolean
+check_values (GDBusMethodInvocation *invocation, GVariant *values, guint width)
+{
+  gsize n = 0;
+  const guint64 *v = g_variant_get_fixed_array (values, &n, sizeof (guint64));
+
+  for (gsize i = 0; width < 64 && i < n; i++)
+    if (v[i] >> width != 0)
+      {
+        ood_reply_invalid_args (invocation, "value %" G_GSIZE_FORMAT ", 0x%" G_GINT64_MODIFIER
+                                "x, does not fit %u bits", i, v[i], width);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+handle_write_words (OodDbusMemory *iface, GDBusMethodInvocation *invocation, guint64 address,
+                    guchar width, GVariant *values)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  guint64 size = (guint64) g_variant_n_children (values) * (width / 8);
+  Transfer *t;
+
+  if (!check_width (invocation, address, width))
+    ;
+  else if (size > MAX_MESSAGE_BYTES)
+    ood_reply_invalid_args (invocation, "at most %u bytes per WriteWords, not %" G_GUINT64_FORMAT,
+                            MAX_MESSAGE_BYTES, size);
+  else if (check_values (invocation, values, width) &&
+           check_range (self, invocation, address, size) && check_unclaimed (self, invocation))
+    {
+      t = transfer_new (OP_WRITE_WORDS, address, size);
+      t->width = width;
+      t->input = g_variant_ref (values);
+      return start (self, invocation, t);
+    }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* The fd of @handle in @invocation's message, if it is open with
+ * @access (O_RDONLY or O_WRONLY; O_RDWR does for both); otherwise
+ * answers InvalidArgs and returns -1. */
+static gint
+take_fd (GDBusMethodInvocation *invocation, GUnixFDList *list, GVariant *handle, int access)
+{
+  gint index = g_variant_get_handle (handle);
+  g_autoptr(GError) error = NULL;
+  gint fd, flags;
+
+  if (list == NULL || index < 0 || index >= g_unix_fd_list_get_length (list))
+    {
+      ood_reply_invalid_args (invocation, "no fd was passed as handle %d", index);
+      return -1;
+    }
+  fd = g_unix_fd_list_get (list, index, &error);
+  if (fd < 0)
+    {
+      ood_reply_invalid_args (invocation, "the fd cannot be used: %s", error->message);
+      return -1;
+    }
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || ((flags & O_ACCMODE) != access && (flags & O_ACCMODE) != O_RDWR))
+    {
+      ood_reply_invalid_args (invocation, "the fd is not open for %s",
+                              access == O_WRONLY ? "writing" : "reading");
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+handle_read_to_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation, GUnixFDList *fds,
+                   guint64 address, guint64 size, GVariant *handle)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  Transfer *t;
+  gint fd;
+
+  if (!check_range (self, invocation, address, size) ||
+      (fd = take_fd (invocation, fds, handle, O_WRONLY)) < 0)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  t = transfer_new (OP_READ_TO_FD, address, size);
+  t->out = g_unix_output_stream_new (fd, TRUE);
+  return start (self, invocation, t);
+}
+
+static gboolean
+handle_write_from_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation,
+                      GUnixFDList *fds, guint64 address, guint64 size, GVariant *handle)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  Transfer *t;
+  gint fd;
+
+  if (!check_range (self, invocation, address, size) || !check_unclaimed (self, invocation) ||
+      (fd = take_fd (invocation, fds, handle, O_RDONLY)) < 0)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  t = transfer_new (OP_WRITE_FROM_FD, address, size);
+  t->in = g_unix_input_stream_new (fd, TRUE);
+  return start (self, invocation, t);
+}
+
+/* ---- learning ----------------------------------------------------------- */
+
+static void
+on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(OodMemory) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  gboolean big_endian = FALSE;
+  guint bits = 0;
+
+  if (text == NULL || !ood_tcl_parse_mem_learn (text, &big_endian, &bits, &error))
+    {
+      if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+        g_warning ("%s: cannot learn the address width: %s", self->target_name, error->message);
+      return;
+    }
+  self->big_endian = big_endian;
+  ood_dbus_memory_set_address_bits (OOD_DBUS_MEMORY (self), bits);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+/**
+ * ood_memory_learn:
+ *
+ * Learns the target's address width and byte order, when OpenOCD
+ * answers; until then no address is valid.
+ */
+void
+ood_memory_learn (OodMemory *self)
+{
+  g_autofree char *script = ood_tcl_script_mem_learn (self->target_name);
+
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_learned,
+                          g_object_ref (self));
+}
+
+static void
+ood_memory_finalize (GObject *object)
+{
+  OodMemory *self = OOD_MEMORY (object);
+
+  g_free (self->target_name);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (ood_memory_parent_class)->finalize (object);
+}
+
+static void
+ood_memory_class_init (OodMemoryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ood_memory_finalize;
+}
+
+static void
+ood_memory_init (OodMemory *self)
+{
+  g_signal_connect (self, "handle-read-bytes", G_CALLBACK (handle_read_bytes), NULL);
+  g_signal_connect (self, "handle-write-bytes", G_CALLBACK (handle_write_bytes), NULL);
+  g_signal_connect (self, "handle-read-words", G_CALLBACK (handle_read_words), NULL);
+  g_signal_connect (self, "handle-write-words", G_CALLBACK (handle_write_words), NULL);
+  g_signal_connect (self, "handle-read-to-fd", G_CALLBACK (handle_read_to_fd), NULL);
+  g_signal_connect (self, "handle-write-from-fd", G_CALLBACK (handle_write_from_fd), NULL);
+}
+
+/**
+ * ood_memory_new:
+ * @session: the OpenOCD of the target
+ * @target_name: the target's name in OpenOCD
+ */
+OodMemory *
+ood_memory_new (OodSession *session, const char *target_name)
+{
+  OodMemory *self = g_object_new (OOD_TYPE_MEMORY, NULL);
+
+  self->session = g_object_ref (session);
+  self->target_name = g_strdup (target_name);
+  ood_dbus_memory_set_max_message_bytes (OOD_DBUS_MEMORY (self), MAX_MESSAGE_BYTES);
+  return self;
+}

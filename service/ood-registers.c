@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-registers"
+
+#include "ood-registers.h"
+
+#include "ood-error.h"
+#include "ood-reply.h"
+#include "ood-tcl-memory.h"
+
+#include <string.h>
+
+/* More names than any target has: ReadMany refuses longer lists. */
+#define MAX_READ_MANY 4096u
+
+/* One register of Names; @name points into @names of its OodRegisters. */
+typedef struct {
+  const char *name;
+  guint       number;
+  guint       bits;
+} Reg;
+
+struct _OodRegisters {
+  OodDbusRegistersSkeleton parent_instance;
+
+  OodSession *session;
+  char       *target_name;
+  OodTarget  *target;      /* the sibling org.openocd.Target, for CurrentPc */
+  GVariant   *names;       /* Names, serialised: it holds the registers' names */
+  GArray     *registers;   /* (element-type Reg) as OpenOCD lists them */
+  GHashTable *unreadable;  /* names OpenOCD failed to read since the connect */
+};
+
+G_DEFINE_FINAL_TYPE (OodRegisters, ood_registers, OOD_DBUS_TYPE_REGISTERS_SKELETON)
+
+/* One method call waiting for OpenOCD. */
+typedef struct {
+  OodRegisters          *self;
+  GDBusMethodInvocation *invocation;
+  GPtrArray             *names;   /* (element-type utf8) what was asked for */
+  gboolean               wide;    /* ReadWide: answer bytes */
+  gboolean               many;    /* ReadMany: answer a dict */
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_clear_pointer (&call->names, g_ptr_array_unref);
+  g_object_unref (call->invocation);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+static Call *
+call_new (OodRegisters *self, GDBusMethodInvocation *invocation)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->self = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  call->names = g_ptr_array_new_with_free_func (g_free);
+  return call;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* Publishes Names and indexes it. A target has hundreds of registers
+ * (405 on the simulated board) and an endpoint may have many targets, so
+ * the names are kept once, in the serialised Names, and found by a scan. */
+static void
+take_registers (OodRegisters *self, GArray *parsed)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  Reg reg;
+  guint i = 0;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(su)"));
+  for (guint j = 0; parsed != NULL && j < parsed->len; j++)
+    {
+      OodTclRegister *r = &g_array_index (parsed, OodTclRegister, j);
+      g_variant_builder_add (&builder, "(su)", r->name, r->bits);
+    }
+  g_array_set_size (self->registers, 0);
+  g_clear_pointer (&self->names, g_variant_unref);
+  self->names = g_variant_ref_sink (g_variant_builder_end (&builder));
+  (void) g_variant_get_data (self->names);   /* serialised: the names stay in one buffer */
+  g_variant_iter_init (&iter, self->names);
+  while (g_variant_iter_next (&iter, "(&su)", &reg.name, &reg.bits))
+    {
+      reg.number = g_array_index (parsed, OodTclRegister, i++).number;
+      g_array_append_val (self->registers, reg);
+    }
+  ood_dbus_registers_set_names (OOD_DBUS_REGISTERS (self), self->names);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+static const Reg *
+find (OodRegisters *self, const char *name)
+{
+  for (guint i = 0; i < self->registers->len; i++)
+    {
+      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      if (strcmp (reg->name, name) == 0)
+        return reg;
+    }
+  return NULL;
+}
+
+static void
+on_learned (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(OodRegisters) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GArray) registers = text != NULL ? ood_tcl_parse_reg_list (text, &error) : NULL;
+
+  if (registers == NULL)
+    {
+      if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+        g_warning ("%s: cannot list OpenOCD's registers: %s", self->target_name,
+                   error->message);
+      return;
+    }
+  g_debug ("%s: %u registers", self->target_name, registers->len);
+  take_registers (self, registers);
+}
+
+/**
+ * ood_registers_learn:
+ *
+ * Replaces Names by the registers OpenOCD lists, when it answers, and
+ * forgets which of them could not be read: a new connection may be to
+ * another OpenOCD.
+ */
+void
+ood_registers_learn (OodRegisters *self)
+{
+  g_autofree char *script = ood_tcl_script_reg_learn (self->target_name);
+
+  g_hash_table_remove_all (self->unreadable);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_learned,
+                          g_object_ref (self));
+}
+
+/* The register @name, if it may be asked for as a "t" (or any, @wide);
+ * otherwise answers @invocation with InvalidArgs. */
+static const Reg *
+check_name (OodRegisters *self, GDBusMethodInvocation *invocation, const char *name,
+            gboolean wide)
+{
+  const Reg *reg = find (self, name);
+
+  if (reg == NULL)
+    ood_reply_invalid_args (invocation, "target %s has no register '%s'%s", self->target_name,
+                            name, self->registers->len == 0 ? " (registers not learnt yet)" : "");
+  else if (!wide && reg->bits > 64)
+    ood_reply_invalid_args (invocation, "register '%s' is %u bits wide; use ReadWide", name,
+                            reg->bits);
+  else
+    return reg;
+  return NULL;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+/* The value of @name in @values as a "t", or an error. */
+static gboolean
+value_of (GHashTable *values, const char *name, guint64 *value, GError **error)
+{
+  const char *hex = g_hash_table_lookup (values, name);
+
+  if (hex != NULL && ood_tcl_hex_to_u64 (hex, value))
+    return TRUE;
+  g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD answered no value for '%s'", name);
+  return FALSE;
+}
+
+static GVariant *
+read_reply (Call *call, GHashTable *values, GError **error)
+{
+  OodRegisters *self = call->self;
+  const char *name = call->names->pdata[0];
+  GVariantBuilder builder;
+  guint64 value;
+
+  if (call->wide)
+    {
+      const Reg *reg = find (self, name);
+      const char *hex = g_hash_table_lookup (values, name);
+      g_autoptr(GBytes) bytes = reg != NULL && hex != NULL ? ood_tcl_hex_to_bytes (hex, reg->bits)
+                                                           : NULL;
+      if (bytes == NULL)
+        {
+          g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET,
+                       "OpenOCD answered no value for '%s' that fits it", name);
+          return NULL;
+        }
+      return g_variant_new ("(@ay)", g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes,
+                                                               TRUE));
+    }
+  if (!call->many)
+    return value_of (values, name, &value, error) ? g_variant_new ("(t)", value) : NULL;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{st}"));
+  for (guint i = 0; i < call->names->len; i++)
+    {
+      if (!value_of (values, call->names->pdata[i], &value, error))
+        {
+          g_variant_builder_clear (&builder);
+          return NULL;
+        }
+      g_variant_builder_add (&builder, "{st}", (const char *) call->names->pdata[i], value);
+    }
+  return g_variant_new ("(a{st})", &builder);
+}
+
+static void
+on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GHashTable) values = text != NULL ? ood_tcl_parse_reg_values (text, &error) : NULL;
+  GVariant *reply = values != NULL ? read_reply (call, values, &error) : NULL;
+
+  if (reply == NULL)
+    ood_reply_error (call->invocation, error);
+  else
+    g_dbus_method_invocation_return_value (call->invocation, reply);
+  call_free (call);
+}
+
+/* Reads the registers in @call->names (checked), in one get_reg. */
+static gboolean
+start_read (OodRegisters *self, Call *call)
+{
+  g_autofree char *script = ood_tcl_script_reg_read (self->target_name,
+                                                     (const char *const *) call->names->pdata,
+                                                     call->names->len);
+
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_read_done,
+                          call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+read_one (OodRegisters *self, GDBusMethodInvocation *invocation, const char *name, gboolean wide)
+{
+  Call *call;
+
+  if (check_name (self, invocation, name, wide) == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  call = call_new (self, invocation);
+  call->wide = wide;
+  g_ptr_array_add (call->names, g_strdup (name));
+  return start_read (self, call);
+}
+
+static gboolean
+handle_read (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+  return read_one (OOD_REGISTERS (iface), invocation, name, FALSE);
+}
+
+static gboolean
+handle_read_wide (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+  return read_one (OOD_REGISTERS (iface), invocation, name, TRUE);
+}
+
+static gboolean
+handle_read_many (OodDbusRegisters *iface, GDBusMethodInvocation *invocation,
+                  const char *const *names)
+{
+  OodRegisters *self = OOD_REGISTERS (iface);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n = g_strv_length ((GStrv) names);
+  Call *call;
+
+  if (n > MAX_READ_MANY)
+    {
+      ood_reply_invalid_args (invocation, "at most %u names, not %u", MAX_READ_MANY, n);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (guint i = 0; i < n; i++)
+    if (check_name (self, invocation, names[i], FALSE) == NULL)
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (n == 0)
+    {
+      g_dbus_method_invocation_return_value (invocation, g_variant_new_parsed ("(@a{st} {},)"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_new (self, invocation);
+  call->many = TRUE;
+  for (guint i = 0; i < n; i++)
+    if (g_hash_table_add (seen, (gpointer) names[i]))
+      g_ptr_array_add (call->names, g_strdup (names[i]));
+  return start_read (self, call);
+}
+
+/* ---- ReadAll ------------------------------------------------------------ */
+
+static GVariant *
+read_all_reply (OodRegisters *self, OodTclRegReadAll *all)
+{
+  g_autoptr(GHashTable) dirty = g_hash_table_new (g_str_hash, g_str_equal);
+  GVariantBuilder builder;
+
+  for (guint i = 0; i < all->listing->len; i++)
+    {
+      OodTclRegister *reg = &g_array_index (all->listing, OodTclRegister, i);
+      if (reg->dirty)
+        g_hash_table_add (dirty, reg->name);
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sutub)"));
+  for (guint i = 0; i < self->registers->len; i++)
+    {
+      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      guint64 value;
+      const char *hex = g_hash_table_lookup (all->values, reg->name);
+
+      if (hex != NULL && ood_tcl_hex_to_u64 (hex, &value))
+        g_variant_builder_add (&builder, "(sutub)", reg->name, reg->number, value, reg->bits,
+                               g_hash_table_contains (dirty, reg->name));
+    }
+  return g_variant_new ("(a(sutub))", &builder);
+}
+
+static void
+on_read_all_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  OodRegisters *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(OodTclRegReadAll) all = text != NULL ? ood_tcl_parse_reg_read_all (text, &error)
+                                                 : NULL;
+
+  if (all == NULL)
+    ood_reply_error (call->invocation, error);
+  else
+    {
+      for (guint i = 0; all->unreadable[i] != NULL; i++)
+        if (find (self, all->unreadable[i]) != NULL)
+          g_hash_table_add (self->unreadable, g_strdup (all->unreadable[i]));
+      if (all->unreadable[0] != NULL)
+        g_debug ("%s: %u registers cannot be read", self->target_name,
+                 g_hash_table_size (self->unreadable));
+      g_dbus_method_invocation_return_value (call->invocation, read_all_reply (self, all));
+    }
+  call_free (call);
+}
+
+static gboolean
+handle_read_all (OodDbusRegisters *iface, GDBusMethodInvocation *invocation)
+{
+  OodRegisters *self = OOD_REGISTERS (iface);
+  Call *call = call_new (self, invocation);
+  g_autofree char *script = NULL;
+
+  for (guint i = 0; i < self->registers->len; i++)
+    {
+      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      if (reg->bits <= 64 && !g_hash_table_contains (self->unreadable, reg->name))
+        g_ptr_array_add (call->names, g_strdup (reg->name));
+    }
+  script = ood_tcl_script_reg_read_all (self->target_name, (const char *const *) call->names->pdata,
+                                        call->names->len);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL,
+                          on_read_all_done, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- Write -------------------------------------------------------------- */
+
+static gboolean
+writes_pc (Call *call)
+{
+  return g_str_equal (call->names->pdata[0], "pc");
+}
+
+static void
+on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(OodTclTargetRecord) record = NULL;
+
+  if (text != NULL && writes_pc (call))
+    {
+      record = ood_tcl_parse_record (text, &error);
+      if (record != NULL)
+        ood_target_apply (call->self->target, record);
+    }
+  if (text == NULL || (writes_pc (call) && record == NULL))
+    ood_reply_error (call->invocation, error);
+  else
+    g_dbus_method_invocation_return_value (call->invocation, NULL);
+  call_free (call);
+}
+
+static gboolean
+handle_write (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const char *name,
+              guint64 value)
+{
+  OodRegisters *self = OOD_REGISTERS (iface);
+  const Reg *reg = check_name (self, invocation, name, FALSE);
+  g_autofree char *script = NULL;
+  g_autoptr(GError) busy = NULL;
+  Call *call;
+
+  if (reg == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (reg->bits < 64 && value >> reg->bits != 0)
+    {
+      ood_reply_invalid_args (invocation,
+                              "0x%" G_GINT64_MODIFIER "x does not fit register '%s' (%u bits)",
+                              value, name, reg->bits);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!ood_session_check_unclaimed (self->session, self->target_name, &busy))
+    {
+      /* a job (a flash write) holds the target */
+      ood_reply_error (invocation, busy);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = call_new (self, invocation);
+  g_ptr_array_add (call->names, g_strdup (name));
+  script = ood_tcl_script_reg_write (self->target_name, name, value, writes_pc (call));
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_done, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void
+ood_registers_dispose (GObject *object)
+{
+  OodRegisters *self = OOD_REGISTERS (object);
+
+  g_clear_object (&self->target);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (ood_registers_parent_class)->dispose (object);
+}
+
+static void
+ood_registers_finalize (GObject *object)
+{
+  OodRegisters *self = OOD_REGISTERS (object);
+
+  g_hash_table_unref (self->unreadable);
+  g_array_unref (self->registers);
+  g_clear_pointer (&self->names, g_variant_unref);
+  g_free (self->target_name);
+  G_OBJECT_CLASS (ood_registers_parent_class)->finalize (object);
+}
+
+static void
+ood_registers_class_init (OodRegistersClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = ood_registers_dispose;
+  G_OBJECT_CLASS (klass)->finalize = ood_registers_finalize;
+}
+
+static void
+ood_registers_init (OodRegisters *self)
+{
+  self->registers = g_array_new (FALSE, FALSE, sizeof (Reg));
+  self->unreadable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_signal_connect (self, "handle-read", G_CALLBACK (handle_read), NULL);
+  g_signal_connect (self, "handle-read-wide", G_CALLBACK (handle_read_wide), NULL);
+  g_signal_connect (self, "handle-read-many", G_CALLBACK (handle_read_many), NULL);
+  g_signal_connect (self, "handle-read-all", G_CALLBACK (handle_read_all), NULL);
+  g_signal_connect (self, "handle-write", G_CALLBACK (handle_write), NULL);
+}
+
+/**
+ * ood_registers_new:
+ * @session: the OpenOCD of the target
+ * @target_name: the target's name in OpenOCD
+ * @target: its org.openocd.Target, a sibling in the same object
+ */
+OodRegisters *
+ood_registers_new (OodSession *session, const char *target_name, OodTarget *target)
+{
+  OodRegisters *self = g_object_new (OOD_TYPE_REGISTERS, NULL);
+
+  self->session = g_object_ref (session);
+  self->target_name = g_strdup (target_name);
+  self->target = g_object_ref (target);
+  take_registers (self, NULL);
+  return self;
+}

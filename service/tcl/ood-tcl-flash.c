@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-tcl"
+
+#include "ood-tcl-flash.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-tcl-parse.h"
+#include "ood-tcl-script.h"
+
+/* Same wrapping as ood-tcl-script.c: "<catch code> <result>". */
+static char *
+wrap (const char *prologue, const char *body)
+{
+  return g_strdup_printf ("%sset ood_rc [catch {%s} ood_r]; format {%%d %%s} $ood_rc $ood_r",
+                          prologue, body);
+}
+
+/* @command (already formatted, any path in it quoted) on target @target. */
+static char *
+on_target (const char *target, const char *command)
+{
+  g_autofree char *quoted = ood_tcl_quote (target);
+  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; capture {%s}", command);
+
+  return wrap (prologue, body);
+}
+
+OodTclFlashBank *
+ood_tcl_flash_bank_copy (const OodTclFlashBank *bank)
+{
+  OodTclFlashBank *copy = g_memdup2 (bank, sizeof *bank);
+
+  copy->target = g_strdup (bank->target);
+  copy->name = g_strdup (bank->name);
+  return copy;
+}
+
+void
+ood_tcl_flash_bank_free (OodTclFlashBank *bank)
+{
+  if (bank == NULL)
+    return;
+  g_free (bank->target);
+  g_free (bank->name);
+  g_free (bank);
+}
+
+/**
+ * ood_tcl_script_flash_banks:
+ *
+ * Probes every bank whose size is not known yet (drivers such as
+ * stm32f1x learn it by probing), then answers one list per bank:
+ * {index target name base size bus_width chip_width}. An OpenOCD
+ * without flash support answers an empty list.
+ */
+char *
+ood_tcl_script_flash_banks (void)
+{
+  return wrap ("", "if {[catch {flash list} ood_fl]} {set ood_fl {}}; "
+                   "set ood_i 0; foreach ood_b $ood_fl {"
+                   "if {[dict get $ood_b size] == 0} {catch {flash probe $ood_i}}; incr ood_i}; "
+                   "if {[catch {flash list} ood_fl]} {set ood_fl {}}; "
+                   "set ood_l {}; set ood_i 0; foreach ood_b $ood_fl {"
+                   "lappend ood_l [list $ood_i [dict get $ood_b target] [dict get $ood_b name] "
+                   "[dict get $ood_b base] [dict get $ood_b size] [dict get $ood_b bus_width] "
+                   "[dict get $ood_b chip_width]]; incr ood_i}; set ood_l");
+}
+
+/**
+ * ood_tcl_script_flash_sectors:
+ *
+ * Answers {SECTORS BLOCKS}: the texts of "flash info BANK sectors" and
+ * "flash info BANK" (the protection blocks, which carry the protection
+ * state on drivers that protect whole blocks).
+ */
+char *
+ood_tcl_script_flash_sectors (guint bank)
+{
+  g_autofree char *body = g_strdup_printf ("list [flash info %u sectors] [flash info %u]",
+                                           bank, bank);
+  return wrap ("", body);
+}
+
+/* Halts the target unless it is halted: flash drivers need that. */
+char *
+ood_tcl_script_flash_halt (const char *target)
+{
+  g_autofree char *quoted = ood_tcl_quote (target);
+  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
+
+  return wrap (prologue, "targets $ood_t; "
+                         "if {[$ood_t curstate] ne {halted}} {capture {halt}}; "
+                         "if {[$ood_t curstate] ne {halted}} {error {the target did not halt}}");
+}
+
+char *
+ood_tcl_script_flash_erase (const char *target, guint bank, guint first, guint last)
+{
+  g_autofree char *command = g_strdup_printf ("flash erase_sector %u %u %u", bank, first, last);
+
+  return on_target (target, command);
+}
+
+char *
+ood_tcl_script_flash_write (const char *target, guint bank, const char *path, guint64 offset)
+{
+  g_autofree char *quoted = ood_tcl_quote (path);
+  g_autofree char *command = g_strdup_printf ("flash write_bank %u %s 0x%" G_GINT64_MODIFIER "x",
+                                              bank, quoted, offset);
+  return on_target (target, command);
+}
+
+char *
+ood_tcl_script_load_image (const char *target, const char *path, guint64 address)
+{
+  g_autofree char *quoted = ood_tcl_quote (path);
+  g_autofree char *command = g_strdup_printf ("load_image %s 0x%" G_GINT64_MODIFIER "x bin",
+                                              quoted, address);
+  return on_target (target, command);
+}
+
+char *
+ood_tcl_script_verify_image (const char *target, const char *path, guint64 address)
+{
+  g_autofree char *quoted = ood_tcl_quote (path);
+  g_autofree char *command = g_strdup_printf ("verify_image %s 0x%" G_GINT64_MODIFIER "x bin",
+                                              quoted, address);
+  return on_target (target, command);
+}
+
+static gboolean
+parse_number (const char *text, guint64 max, guint64 *value)
+{
+  return g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL) ||
+         (g_str_has_prefix (text, "0x") &&
+          g_ascii_string_to_unsigned (text + 2, 16, 0, max, value, NULL));
+}
+
+static OodTclFlashBank *
+parse_bank (const char *text, GError **error)
+{
+  g_auto(GStrv) fields = ood_tcl_parse_list (text, error);
+  g_autoptr(GError) local = NULL;
+  guint64 index, bus, chip;
+  OodTclFlashBank *bank;
+
+  if (fields == NULL)
+    return NULL;
+  if (g_strv_length (fields) != 7)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash bank '%s'", text);
+      return NULL;
+    }
+  bank = g_new0 (OodTclFlashBank, 1);
+  if (!parse_number (fields[0], G_MAXUINT, &index) || !parse_number (fields[3], G_MAXUINT64, &bank->base) ||
+      !parse_number (fields[4], G_MAXUINT64, &bank->size) || !parse_number (fields[5], G_MAXUINT, &bus) ||
+      !parse_number (fields[6], G_MAXUINT, &chip))
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash bank '%s'", text);
+      g_free (bank);
+      return NULL;
+    }
+  bank->index = (guint) index;
+  bank->bus_width = (guint) bus;
+  bank->chip_width = (guint) chip;
+  bank->target = g_strdup (fields[1]);
+  bank->name = g_strdup (fields[2]);
+  return bank;
+}
+
+/**
+ * ood_tcl_parse_flash_banks:
+ * @text: what ood_tcl_script_flash_banks() answered
+ *
+ * Returns: (transfer full) (element-type OodTclFlashBank): the banks, or
+ *   %NULL with an error
+ */
+GPtrArray *
+ood_tcl_parse_flash_banks (const char *text, GError **error)
+{
+  g_auto(GStrv) items = ood_tcl_parse_list (text, error);
+  g_autoptr(GPtrArray) banks = NULL;
+
+  if (items == NULL)
+    return NULL;
+  banks = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_tcl_flash_bank_free);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      OodTclFlashBank *bank = parse_bank (items[i], error);
+      if (bank == NULL)
+        return NULL;
+      g_ptr_array_add (banks, bank);
+    }
+  return g_steal_pointer (&banks);
+}
+
+/* One line "#  N: 0xOFFSET (0xSIZE NkB) STATE" of "flash info"; %FALSE
+ * for any other line. */
+static gboolean
+parse_sector_line (const char *line, OodTclFlashSector *sector)
+{
+  unsigned int index, kib;
+  unsigned long long offset, size;
+  int end = 0;
+  const char *state;
+
+  while (*line == ' ' || *line == '\t')
+    line++;
+  if (sscanf (line, "#%u: 0x%llx (0x%llx %ukB)%n", &index, &offset, &size, &kib, &end) != 4 ||
+      end == 0)
+    return FALSE;
+  state = line + end;
+  while (*state == ' ')
+    state++;
+  sector->index = index;
+  sector->offset = offset;
+  sector->size = size;
+  sector->protection = g_str_has_prefix (state, "not protected") ? 0
+                       : g_str_has_prefix (state, "protected") ? 1 : -1;
+  return TRUE;
+}
+
+static GArray *
+parse_info (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  GArray *sectors = g_array_new (FALSE, FALSE, sizeof (OodTclFlashSector));
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      OodTclFlashSector sector;
+      if (parse_sector_line (lines[i], &sector))
+        g_array_append_val (sectors, sector);
+    }
+  return sectors;
+}
+
+/* Whether a protection block covering @sector is protected. */
+static gint
+block_protection (GArray *blocks, const OodTclFlashSector *sector)
+{
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      const OodTclFlashSector *block = &g_array_index (blocks, OodTclFlashSector, i);
+      if (sector->offset >= block->offset && sector->offset - block->offset < block->size)
+        return block->protection;
+    }
+  return -1;
+}
+
+/**
+ * ood_tcl_parse_flash_sectors:
+ * @text: what ood_tcl_script_flash_sectors() answered
+ *
+ * Returns: (transfer full) (element-type OodTclFlashSector): the sectors,
+ *   each with its protection, or its block's when it has none of its own
+ */
+GArray *
+ood_tcl_parse_flash_sectors (const char *text, GError **error)
+{
+  g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
+  g_autoptr(GArray) sectors = NULL;
+  g_autoptr(GArray) blocks = NULL;
+
+  if (parts == NULL)
+    return NULL;
+  if (g_strv_length (parts) != 2)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash info");
+      return NULL;
+    }
+  sectors = parse_info (parts[0]);
+  blocks = parse_info (parts[1]);
+  if (sectors->len == 0)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD listed no sectors");
+      return NULL;
+    }
+  for (guint i = 0; i < sectors->len; i++)
+    {
+      OodTclFlashSector *sector = &g_array_index (sectors, OodTclFlashSector, i);
+      if (sector->protection < 0)
+        sector->protection = block_protection (blocks, sector);
+    }
+  return g_steal_pointer (&sectors);
+}

@@ -1,0 +1,971 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration tests of org.openocd.Flash and org.openocd.Job: the real
+ * daemon on a private bus, a real OpenOCD 0.12 and the simulated board's
+ * GD32VF103-like flash (64 KiB at 0x08000000, 1 KiB pages) programmed by
+ * OpenOCD's own stm32f1x driver. What the service wrote is read back with
+ * raw Tcl (read_memory, flash verify_bank). Every case starts its own
+ * fixture, with its own $RUNTIME_DIRECTORY for the daemon's private files,
+ * and checks that the daemon exits cleanly at the end. */
+#include <elf.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ood-error.h"
+#include "ood-service-fixture.h"
+#include "ood-state.h"
+#include "ood-test-dbus.h"
+
+#define FLASH_BASE  0x08000000u
+#define FLASH_SIZE  0x10000u
+#define SECTOR      0x400u
+#define IMAGE_SIZE  (32u * 1024)
+#define JOB_WAIT_MS 30000
+#define LINGER_MS   "1500"
+
+#define PGERR_TEXT    "stm32x device programming failed / flash not erased"
+#define WRPRT_TEXT    "stm32x device protected"
+#define LOCKED_TEXT   "Failed to write memory (addr=0x40022004)"
+
+/* What the signals said about one job, from its first PropertiesChanged. */
+typedef struct {
+  GArray    *progress;     /* (element-type gdouble) every Progress announced */
+  GPtrArray *phases;       /* every Phase announced, consecutive repeats folded */
+  guint64    bytes_done;
+  char      *state;
+  gboolean   completed;
+  gboolean   success;
+  char      *error_name;
+  char      *message;
+} JobLog;
+
+typedef struct {
+  OodServiceFixture *fixture;
+  GDBusConnection   *bus;
+  OodDbusTarget     *target;
+  OodDbusFlash      *flash;
+  OodTestbed        *testbed;
+  char              *path;
+  char              *runtime_dir;   /* the daemon's $RUNTIME_DIRECTORY */
+  char              *tmpdir;        /* the test's own files */
+  GHashTable        *jobs;          /* job path → JobLog */
+  guint              props_id, completed_id;
+} Fx;
+
+static void
+job_log_free (JobLog *log)
+{
+  g_array_unref (log->progress);
+  g_ptr_array_unref (log->phases);
+  g_free (log->state);
+  g_free (log->error_name);
+  g_free (log->message);
+  g_free (log);
+}
+
+static JobLog *
+job_log (Fx *fx, const char *path)
+{
+  JobLog *log = g_hash_table_lookup (fx->jobs, path);
+
+  if (log == NULL)
+    {
+      log = g_new0 (JobLog, 1);
+      log->progress = g_array_new (FALSE, FALSE, sizeof (gdouble));
+      log->phases = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (fx->jobs, g_strdup (path), log);
+    }
+  return log;
+}
+
+static void
+on_job_properties (GDBusConnection *bus, const char *sender, const char *path,
+                   const char *interface, const char *member, GVariant *parameters,
+                   gpointer user_data)
+{
+  Fx *fx = user_data;
+  JobLog *log = job_log (fx, path);
+  g_autoptr(GVariant) changed = NULL;
+  const char *text;
+  gdouble progress;
+
+  (void) bus, (void) sender, (void) interface, (void) member;
+  g_variant_get (parameters, "(&s@a{sv}@as)", NULL, &changed, NULL);
+  if (g_variant_lookup (changed, "Progress", "d", &progress))
+    g_array_append_val (log->progress, progress);
+  if (g_variant_lookup (changed, "Phase", "&s", &text) &&
+      (log->phases->len == 0 ||
+       !g_str_equal (g_ptr_array_index (log->phases, log->phases->len - 1), text)))
+    g_ptr_array_add (log->phases, g_strdup (text));
+  g_variant_lookup (changed, "BytesDone", "t", &log->bytes_done);
+  if (g_variant_lookup (changed, "State", "&s", &text))
+    {
+      g_free (log->state);
+      log->state = g_strdup (text);
+    }
+}
+
+static void
+on_job_completed (GDBusConnection *bus, const char *sender, const char *path,
+                  const char *interface, const char *member, GVariant *parameters,
+                  gpointer user_data)
+{
+  JobLog *log = job_log (user_data, path);
+
+  (void) bus, (void) sender, (void) interface, (void) member;
+  g_assert_false (log->completed);  /* once only */
+  log->completed = TRUE;
+  g_variant_get (parameters, "(bss)", &log->success, &log->error_name, &log->message);
+}
+
+static Fx *
+fx_new_with (const char *const *extra_args)
+{
+  g_autoptr(GError) error = NULL;
+  const char *const default_args[] = { "--job-linger", LINGER_MS, NULL };
+  OodServiceOptions options = { .extra_args = extra_args != NULL ? extra_args : default_args };
+  Fx *fx = g_new0 (Fx, 1);
+
+  fx->runtime_dir = g_dir_make_tmp ("ood-flash-run-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->tmpdir = g_dir_make_tmp ("ood-flash-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* the daemon inherits it: its private files go there */
+  g_setenv ("RUNTIME_DIRECTORY", fx->runtime_dir, TRUE);
+  fx->fixture = ood_service_fixture_new (&options, &error);
+  g_assert_no_error (error);
+  fx->bus = ood_service_fixture_get_bus (fx->fixture);
+  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
+  fx->testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  fx->flash = ood_dbus_flash_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                             fx->path, NULL, &error);
+  g_assert_no_error (error);
+  fx->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                    (GDestroyNotify) job_log_free);
+  fx->props_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
+                                                     "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", NULL, "org.openocd.Job",
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_job_properties,
+                                                     fx, NULL);
+  fx->completed_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
+                                                         "org.openocd.Job", "Completed", NULL,
+                                                         NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                         on_job_completed, fx, NULL);
+  return fx;
+}
+
+static Fx *
+fx_new (void)
+{
+  return fx_new_with (NULL);
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (dir, name, NULL);
+      g_unlink (file);
+    }
+  g_rmdir (dir);
+}
+
+/* How many files the daemon left in its runtime directory. */
+static guint
+runtime_files (Fx *fx)
+{
+  g_autoptr(GDir) d = g_dir_open (fx->runtime_dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+fx_free (Fx *fx)
+{
+  g_dbus_connection_signal_unsubscribe (fx->bus, fx->props_id);
+  g_dbus_connection_signal_unsubscribe (fx->bus, fx->completed_id);
+  g_clear_object (&fx->flash);
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  ood_service_fixture_free (fx->fixture);
+  g_assert_cmpuint (runtime_files (fx), ==, 0);
+  remove_dir (fx->runtime_dir);
+  remove_dir (fx->tmpdir);
+  g_hash_table_unref (fx->jobs);
+  g_free (fx->runtime_dir);
+  g_free (fx->tmpdir);
+  g_free (fx->path);
+  g_free (fx);
+}
+
+/* ---- images ------------------------------------------------------------- */
+
+/* Random bytes without an erased (0xffff) half-word. */
+static GBytes *
+random_image (gsize size)
+{
+  guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) g_test_rand_int_range (0, 256);
+  for (gsize i = 0; i + 1 < size; i += 2)
+    if (data[i] == 0xff && data[i + 1] == 0xff)
+      data[i] = 0x5a;
+  return g_bytes_new_take (data, size);
+}
+
+static char *
+save (Fx *fx, const char *name, GBytes *bytes)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (fx->tmpdir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      (gssize) g_bytes_get_size (bytes), &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static GBytes *
+load (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &size, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, size);
+}
+
+/* Intel HEX of @bytes at @address, made by objcopy. */
+static GBytes *
+ihex_image (Fx *fx, GBytes *bytes, guint32 address)
+{
+  g_autofree char *bin = save (fx, "for-ihex.bin", bytes);
+  g_autofree char *hex = g_build_filename (fx->tmpdir, "image.hex", NULL);
+  g_autofree char *change = g_strdup_printf ("0x%x", address);
+  const char *argv[] = { "objcopy", "-I", "binary", "-O", "ihex", "--change-addresses", change,
+                         bin, hex, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return load (hex);
+}
+
+/* An executable ELF32 (RISC-V) with one PT_LOAD per part, at its physical
+ * address, and a section-less layout: what a linker gives for flash. */
+static GBytes *
+elf_image (GBytes *const *parts, const guint32 *addresses, guint n)
+{
+  GByteArray *out = g_byte_array_new ();
+  Elf32_Ehdr ehdr = { 0 };
+  guint32 offset = sizeof ehdr + n * sizeof (Elf32_Phdr);
+
+  memcpy (ehdr.e_ident, ELFMAG, SELFMAG);
+  ehdr.e_ident[EI_CLASS] = ELFCLASS32;
+  ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+  ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+  ehdr.e_type = ET_EXEC;
+  ehdr.e_machine = EM_RISCV;
+  ehdr.e_version = EV_CURRENT;
+  ehdr.e_entry = addresses[0];
+  ehdr.e_phoff = sizeof ehdr;
+  ehdr.e_ehsize = sizeof ehdr;
+  ehdr.e_phentsize = sizeof (Elf32_Phdr);
+  ehdr.e_phnum = (Elf32_Half) n;
+  g_byte_array_append (out, (const guint8 *) &ehdr, sizeof ehdr);
+  for (guint i = 0; i < n; i++)
+    {
+      Elf32_Phdr phdr = {
+        .p_type = PT_LOAD, .p_offset = offset, .p_vaddr = addresses[i] + 0x10000000u,
+        .p_paddr = addresses[i], .p_filesz = (Elf32_Word) g_bytes_get_size (parts[i]),
+        .p_memsz = (Elf32_Word) g_bytes_get_size (parts[i]), .p_flags = PF_R | PF_X,
+        .p_align = 4,
+      };
+      g_byte_array_append (out, (const guint8 *) &phdr, sizeof phdr);
+      offset += phdr.p_filesz;
+    }
+  for (guint i = 0; i < n; i++)
+    g_byte_array_append (out, g_bytes_get_data (parts[i], NULL),
+                         (guint) g_bytes_get_size (parts[i]));
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* A descriptor reading @bytes: an unlinked file, as a client would pass. */
+static GUnixFDList *
+fd_of (Fx *fx, GBytes *bytes)
+{
+  g_autofree char *path = save (fx, "passed-image", bytes);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr(GError) error = NULL;
+  GUnixFDList *list = g_unix_fd_list_new ();
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, 0);
+  g_assert_no_error (error);
+  close (fd);
+  return list;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static GVariant *
+no_options (void)
+{
+  return g_variant_new ("a{sv}", NULL);
+}
+
+/* Program (or Load, if @load) of @bytes; the job's path, or NULL with @error. */
+static char *
+start_image (Fx *fx, gboolean load, GBytes *bytes, const char *format, guint64 address,
+             GVariant *options, GError **error)
+{
+  g_autoptr(GUnixFDList) list = fd_of (fx, bytes);
+  char *job = NULL;
+  gboolean ok;
+
+  if (options == NULL)
+    options = no_options ();
+  if (load)
+    ok = ood_dbus_flash_call_load_sync (fx->flash, g_variant_new_handle (0), format, address,
+                                        options, list, &job, NULL, NULL, error);
+  else
+    ok = ood_dbus_flash_call_program_sync (fx->flash, g_variant_new_handle (0), format, address,
+                                           options, list, &job, NULL, NULL, error);
+  g_assert_true (ok == (job != NULL));
+  return job;
+}
+
+static char *
+start_program (Fx *fx, GBytes *bytes, const char *format, guint64 address, GVariant *options)
+{
+  g_autoptr(GError) error = NULL;
+  char *job = start_image (fx, FALSE, bytes, format, address, options, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_variant_is_object_path (job));
+  g_assert_true (g_str_has_prefix (job, "/org/openocd/jobs/"));
+  return job;
+}
+
+typedef struct {
+  Fx         *fx;
+  const char *path;
+} JobWait;
+
+static gboolean
+job_completed (gpointer user_data)
+{
+  JobWait *wait = user_data;
+  JobLog *log = g_hash_table_lookup (wait->fx->jobs, wait->path);
+
+  return log != NULL && log->completed;
+}
+
+/* Waits for Completed, and checks it agrees with the State and Progress
+ * announced before it. */
+static JobLog *
+wait_job (Fx *fx, const char *path)
+{
+  JobWait wait = { fx, path };
+  JobLog *log;
+
+  g_assert_true (ood_test_wait_for (job_completed, &wait, JOB_WAIT_MS));
+  log = job_log (fx, path);
+  g_assert_nonnull (log->state);
+  g_assert_cmpstr (log->state, ==, log->success ? "succeeded" :
+                   g_str_equal (log->error_name, "org.openocd.Error.Cancelled") ? "cancelled"
+                                                                                : "failed");
+  for (guint i = 1; i < log->progress->len; i++)
+    g_assert_cmpfloat (g_array_index (log->progress, gdouble, i), >=,
+                       g_array_index (log->progress, gdouble, i - 1));
+  if (log->success)
+    {
+      g_assert_cmpstr (log->error_name, ==, "");
+      g_assert_cmpfloat (g_array_index (log->progress, gdouble, log->progress->len - 1), ==, 1.0);
+    }
+  else
+    g_test_message ("%s: %s: %s", path, log->error_name, log->message);
+  return log;
+}
+
+static JobLog *
+program (Fx *fx, GBytes *bytes, const char *format, guint64 address, GVariant *options)
+{
+  g_autofree char *job = start_program (fx, bytes, format, address, options);
+
+  return wait_job (fx, job);
+}
+
+static void
+assert_succeeded (JobLog *log)
+{
+  if (!log->success)
+    g_error ("the job failed: %s: %s", log->error_name, log->message);
+}
+
+static void
+assert_failed (JobLog *log, const char *error_name, const char *text)
+{
+  g_assert_false (log->success);
+  g_assert_cmpstr (log->error_name, ==, error_name);
+  if (text != NULL && strstr (log->message, text) == NULL)
+    g_error ("'%s' is not in the job's message '%s'", text, log->message);
+}
+
+/* ---- raw Tcl ------------------------------------------------------------ */
+
+static char *
+tcl (Fx *fx, const char *command)
+{
+  return ood_test_tcl_eval_on (fx->testbed, command);
+}
+
+/* @size bytes at @address, read with raw read_memory. */
+static GBytes *
+read_back (Fx *fx, guint32 address, gsize size)
+{
+  g_autofree char *command = g_strdup_printf ("read_memory 0x%08x 32 %zu", address, size / 4);
+  g_autofree char *reply = tcl (fx, command);
+  g_auto(GStrv) words = g_strsplit (reply, " ", -1);
+  guint8 *data = g_malloc (size);
+
+  g_assert_cmpuint (g_strv_length (words), ==, size / 4);
+  for (gsize i = 0; i < size / 4; i++)
+    {
+      guint32 word = (guint32) strtoull (words[i], NULL, 0);
+      memcpy (data + 4 * i, &word, 4);   /* the host is little-endian too */
+    }
+  return g_bytes_new_take (data, size);
+}
+
+static void
+assert_flash_holds (Fx *fx, guint32 address, GBytes *expected)
+{
+  g_autoptr(GBytes) actual = read_back (fx, address, g_bytes_get_size (expected));
+
+  g_assert_true (g_bytes_equal (actual, expected));
+}
+
+static void
+assert_flash_holds_range (Fx *fx, guint32 address, GBytes *image, gsize offset, gsize length)
+{
+  g_autoptr(GBytes) part = g_bytes_new_from_bytes (image, offset, length);
+
+  assert_flash_holds (fx, address, part);
+}
+
+static void
+assert_erased (Fx *fx, guint32 address, gsize size)
+{
+  g_autofree guint8 *ff = g_malloc (size);
+  g_autoptr(GBytes) erased = NULL;
+
+  memset (ff, 0xff, size);
+  erased = g_bytes_new (ff, size);
+  assert_flash_holds (fx, address, erased);
+}
+
+/* "flash verify_bank 0 FILE OFFSET" of @bytes: OpenOCD's own compare
+ * (on a halted target: the RISC-V driver reads no memory from a running
+ * one but through the system bus, which verify_bank does not use). */
+static void
+assert_verify_bank (Fx *fx, GBytes *bytes, guint32 offset)
+{
+  g_autofree char *file = save (fx, "verify.bin", bytes);
+  g_autofree char *quoted = ood_test_tcl_quote (file);
+  g_autofree char *command = g_strdup_printf ("halt; capture {flash verify_bank 0 %s %u}", quoted,
+                                              offset);
+  g_autofree char *reply = tcl (fx, command);
+
+  if (strstr (reply, "contents match") == NULL)
+    g_error ("flash verify_bank: %s", reply);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_banks (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GVariant) banks = ood_dbus_flash_dup_banks (fx->flash);
+  g_autoptr(GVariant) sectors = NULL;
+  g_autoptr(GError) error = NULL;
+  guint index, bus_width, chip_width;
+  guint64 base, size, offset;
+  const char *name;
+  gboolean protected;
+
+  g_assert_nonnull (banks);
+  g_assert_cmpuint (g_variant_n_children (banks), ==, 1);
+  g_variant_get_child (banks, 0, "(u&sttuu)", &index, &name, &base, &size, &bus_width,
+                       &chip_width);
+  g_assert_cmpuint (index, ==, 0);
+  g_assert_cmpstr (name, ==, "riscvsim.flash");
+  g_assert_cmphex (base, ==, FLASH_BASE);
+  g_assert_cmphex (size, ==, FLASH_SIZE);   /* probed at connect */
+
+  g_assert_true (ood_dbus_flash_call_sectors_sync (fx->flash, 0, &sectors, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (sectors), ==, FLASH_SIZE / SECTOR);
+  for (guint i = 0; i < FLASH_SIZE / SECTOR; i++)
+    {
+      g_variant_get_child (sectors, i, "(uttb)", &index, &offset, &size, &protected);
+      g_assert_cmpuint (index, ==, i);
+      g_assert_cmphex (offset, ==, i * SECTOR);
+      g_assert_cmphex (size, ==, SECTOR);
+      g_assert_false (protected);
+    }
+  g_clear_pointer (&sectors, g_variant_unref);
+  g_assert_false (ood_dbus_flash_call_sectors_sync (fx->flash, 1, &sectors, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  fx_free (fx);
+}
+
+static void
+test_program_bin (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  g_autoptr(OodDbusJob) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *const order[] = { "erasing", "writing", "verifying", "resetting" };
+  JobLog *log;
+
+  proxy = ood_dbus_job_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ood_dbus_job_get_operation (proxy), ==, "program");
+  g_assert_cmpstr (ood_dbus_job_get_target (proxy), ==, fx->path);
+  log = wait_job (fx, job);
+  assert_succeeded (log);
+
+  /* the phases in order, every one of them */
+  g_assert_cmpuint (log->phases->len, ==, G_N_ELEMENTS (order));
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    g_assert_cmpstr (g_ptr_array_index (log->phases, i), ==, order[i]);
+  /* progress after every 4 KiB of erase and of write, at least */
+  g_assert_cmpuint (log->progress->len, >=, 2 * IMAGE_SIZE / 4096);
+  g_assert_cmpfloat (g_array_index (log->progress, gdouble, 0), <, 0.2);
+  g_assert_cmpuint (log->bytes_done, ==, IMAGE_SIZE);
+  g_assert_cmpuint (ood_dbus_job_get_bytes_total (proxy), ==, IMAGE_SIZE);
+
+  assert_flash_holds (fx, FLASH_BASE, image);
+  assert_verify_bank (fx, image, 0);
+  assert_erased (fx, FLASH_BASE + IMAGE_SIZE, FLASH_SIZE - IMAGE_SIZE);
+  g_assert_cmpuint (runtime_files (fx), ==, 0);
+  fx_free (fx);
+}
+
+static void
+test_program_ihex (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) hex = ihex_image (fx, image, FLASH_BASE + 0x1000);
+
+  /* @address is added to the file's addresses */
+  assert_succeeded (program (fx, hex, "ihex", 0x1000, NULL));
+  assert_flash_holds (fx, FLASH_BASE + 0x2000, image);
+  assert_verify_bank (fx, image, 0x2000);
+  assert_erased (fx, FLASH_BASE, 0x2000);
+  fx_free (fx);
+}
+
+static void
+test_program_elf (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) text = random_image (20 * 1024 + 6);   /* ends mid-sector */
+  g_autoptr(GBytes) data = random_image (8 * 1024);
+  GBytes *parts[] = { text, data };
+  const guint32 addresses[] = { FLASH_BASE, FLASH_BASE + 0xa000 };
+  g_autoptr(GBytes) elf = elf_image (parts, addresses, 2);
+  JobLog *log = program (fx, elf, "elf", 0, NULL);
+
+  assert_succeeded (log);
+  g_assert_cmpuint (log->bytes_done, ==, g_bytes_get_size (text) + g_bytes_get_size (data));
+  assert_flash_holds_range (fx, FLASH_BASE, text, 0, 20 * 1024);
+  assert_verify_bank (fx, text, 0);
+  assert_verify_bank (fx, data, 0xa000);
+  /* the sectors between the segments are not touched */
+  assert_erased (fx, FLASH_BASE + 0x5400, 0xa000 - 0x5400);
+  fx_free (fx);
+}
+
+/* lui a0, 0x80008; li a1, 42; sw a1, 0x100(a0); ebreak */
+static const guint32 ram_program[] = { 0x80008537u, 0x02a00593u, 0x10b52023u, 0x00100073u };
+#define RAM_PROGRAM 0x80004000u
+#define RAM_RESULT  0x80008100u
+
+static void
+test_load_run (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) code = g_bytes_new (ram_program, sizeof ram_program);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *result = NULL;
+  const char *name, *st;
+  gboolean pc_valid;
+  guint64 pc;
+
+  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
+  g_clear_pointer (&state, g_variant_unref);
+  g_free (tcl (fx, "mww 0x80008100 0"));
+  job = start_image (fx, TRUE, code, "bin", RAM_PROGRAM, NULL, &error);
+  g_assert_no_error (error);
+  assert_succeeded (wait_job (fx, job));
+  assert_flash_holds (fx, RAM_PROGRAM, code);
+
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, RAM_PROGRAM, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->target, 5000, &state, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_state_dict_parse (state, &name, &st, &pc_valid, &pc));
+  g_assert_true (pc_valid);
+  g_assert_cmphex (pc, ==, RAM_PROGRAM + 12);   /* the ebreak */
+  result = tcl (fx, "lindex [read_memory 0x80008100 32 1] 0");
+  g_assert_cmpuint (strtoull (result, NULL, 0), ==, 42);
+  fx_free (fx);
+}
+
+typedef struct {
+  Fx         *fx;
+  const char *path;
+  const char *phase;
+} PhaseWait;
+
+static gboolean
+phase_reached (gpointer user_data)
+{
+  PhaseWait *wait = user_data;
+  JobLog *log = g_hash_table_lookup (wait->fx->jobs, wait->path);
+
+  if (log == NULL)
+    return FALSE;
+  for (guint i = 0; i < log->phases->len; i++)
+    if (g_str_equal (g_ptr_array_index (log->phases, i), wait->phase))
+      return TRUE;
+  return log->completed;
+}
+
+static void
+wait_phase (Fx *fx, const char *path, const char *phase)
+{
+  PhaseWait wait = { fx, path, phase };
+
+  g_assert_true (ood_test_wait_for (phase_reached, &wait, JOB_WAIT_MS));
+  g_assert_false (job_log (fx, path)->completed);
+}
+
+static void
+test_busy (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  g_autofree char *second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+
+  wait_phase (fx, job, "erasing");
+  second = start_image (fx, FALSE, image, "bin", FLASH_BASE, NULL, &error);
+  g_assert_null (second);
+  ood_test_assert_dbus_error (error, "org.openocd.Error.Busy", OOD_ERROR, OOD_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
+  ood_test_assert_dbus_error (error, "org.openocd.Error.Busy", OOD_ERROR, OOD_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_step_sync (fx->target, &state, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
+  g_clear_error (&error);
+  /* reads are answered between the chunks, while the job still runs */
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (job_log (fx, job)->completed);
+  g_clear_pointer (&state, g_variant_unref);
+
+  assert_succeeded (wait_job (fx, job));
+  /* the claim is gone with the job */
+  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
+  g_assert_no_error (error);
+  fx_free (fx);
+}
+
+static void
+test_kill_openocd (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  JobLog *log;
+
+  wait_phase (fx, job, "writing");
+  g_assert_cmpuint (runtime_files (fx), ==, 1);   /* the chunk OpenOCD reads */
+  ood_testbed_kill_openocd (fx->testbed, SIGKILL);
+  log = wait_job (fx, job);
+  assert_failed (log, "org.openocd.Error.Disconnected", NULL);
+  g_assert_cmpuint (log->bytes_done, <, IMAGE_SIZE);
+  g_assert_cmpuint (runtime_files (fx), ==, 0);
+  fx_free (fx);
+}
+
+/* A wrong key locks the flash controller until a reset: the job fails
+ * with OpenOCD's message. */
+static void
+test_locked (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (4096);
+  JobLog *log;
+
+  g_free (tcl (fx, "halt; catch {mww 0x40022004 0x12345678}"));
+  log = program (fx, image, "bin", FLASH_BASE, NULL);
+  assert_failed (log, "org.openocd.Error.Target", LOCKED_TEXT);
+  g_assert_true (g_str_has_prefix (log->message, "erasing sectors 0 to 3 of flash bank 0: "));
+  fx_free (fx);
+}
+
+/* Error bits: programming what is not erased (PGERR), and a
+ * write-protected block (WRPRTERR), which Sectors reports too. */
+static void
+test_error_flags (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) first = random_image (2048);
+  g_autoptr(GBytes) second = random_image (2048);
+  g_autoptr(GVariantDict) no_erase = g_variant_dict_new (NULL);
+  g_autoptr(GVariant) sectors = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean protected;
+  JobLog *log;
+
+  assert_succeeded (program (fx, first, "bin", FLASH_BASE, NULL));
+  g_variant_dict_insert (no_erase, "erase", "b", FALSE);
+  log = program (fx, second, "bin", FLASH_BASE, g_variant_dict_end (no_erase));
+  assert_failed (log, "org.openocd.Error.Target", PGERR_TEXT);
+  g_assert_cmpuint (log->phases->len, ==, 1);   /* writing, no erasing */
+  assert_flash_holds (fx, FLASH_BASE, first);
+
+  g_free (tcl (fx, "halt; flash protect 0 0 0 on; reset halt"));
+  g_assert_true (ood_dbus_flash_call_sectors_sync (fx->flash, 0, &sectors, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_variant_get_child (sectors, i, "(uttb)", NULL, NULL, NULL, &protected);
+      g_assert_true (protected == (i < 4));   /* one 4 KiB protection block */
+    }
+  log = program (fx, second, "bin", FLASH_BASE, NULL);
+  assert_failed (log, "org.openocd.Error.Target", WRPRT_TEXT);
+  assert_flash_holds (fx, FLASH_BASE, first);
+  fx_free (fx);
+}
+
+/* Cancel stops between chunks: the flash then holds the image up to
+ * BytesDone, and the rest of the erased sectors erased. */
+static void
+test_cancel (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  g_autoptr(OodDbusJob) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  JobLog *log;
+  gsize done;
+
+  proxy = ood_dbus_job_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  wait_phase (fx, job, "writing");
+  g_assert_true (ood_dbus_job_call_cancel_sync (proxy, NULL, &error));
+  g_assert_no_error (error);
+  log = wait_job (fx, job);
+  assert_failed (log, "org.openocd.Error.Cancelled", NULL);
+  done = log->bytes_done;
+  g_assert_cmpuint (done, <, IMAGE_SIZE);
+  g_assert_cmpuint (done % 4096, ==, 0);
+  if (done > 0)
+    assert_flash_holds_range (fx, FLASH_BASE, image, 0, done);
+  assert_erased (fx, FLASH_BASE + (guint32) done, IMAGE_SIZE - done);
+  /* cancelling an ended job does nothing */
+  g_assert_true (ood_dbus_job_call_cancel_sync (proxy, NULL, &error));
+  g_assert_no_error (error);
+  fx_free (fx);
+}
+
+static void
+test_erase (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (8 * SECTOR);
+  g_autofree char *job = NULL;
+  g_autoptr(GError) error = NULL;
+  JobLog *log;
+
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
+  g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 0, 2, 5, &job, NULL, &error));
+  g_assert_no_error (error);
+  log = wait_job (fx, job);
+  assert_succeeded (log);
+  g_assert_cmpuint (log->bytes_done, ==, 4 * SECTOR);
+  g_assert_cmpstr (g_ptr_array_index (log->phases, 0), ==, "erasing");
+  assert_flash_holds_range (fx, FLASH_BASE, image, 0, 2 * SECTOR);
+  assert_erased (fx, FLASH_BASE + 2 * SECTOR, 4 * SECTOR);
+  assert_flash_holds_range (fx, FLASH_BASE + 6 * SECTOR, image, 6 * SECTOR, 2 * SECTOR);
+  g_clear_pointer (&job, g_free);
+
+  /* a sector the bank does not have fails the job */
+  g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 0, 60, 64, &job, NULL, &error));
+  assert_failed (wait_job (fx, job), "org.freedesktop.DBus.Error.InvalidArgs", "0 to 63");
+  g_clear_pointer (&job, g_free);
+  g_assert_false (ood_dbus_flash_call_erase_sync (fx->flash, 3, 0, 0, &job, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  fx_free (fx);
+}
+
+static void
+test_verify (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (8192);
+  g_autoptr(GBytes) other = random_image (8192);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariantDict) halt = g_variant_dict_new (NULL);
+  char *job = NULL;
+
+  /* verify_image checksums on the target, which must be halted */
+  g_variant_dict_insert (halt, "reset", "s", "halt");
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, g_variant_dict_end (halt)));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GUnixFDList) list = fd_of (fx, i == 0 ? image : other);
+      g_assert_true (ood_dbus_flash_call_verify_sync (fx->flash, g_variant_new_handle (0), "bin",
+                                                      FLASH_BASE, list, &job, NULL, NULL,
+                                                      &error));
+      g_assert_no_error (error);
+      if (i == 0)
+        assert_succeeded (wait_job (fx, job));
+      else
+        assert_failed (wait_job (fx, job), "org.openocd.Error.Target",
+                       "checksum mismatch");
+      g_free (job);
+    }
+  fx_free (fx);
+}
+
+static void
+test_bad_images (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (1024);
+  g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
+  g_autoptr(GVariantDict) bad = g_variant_dict_new (NULL);
+  g_autoptr(GError) error = NULL;
+  char *job;
+
+  job = start_image (fx, FALSE, image, "srec", FLASH_BASE, NULL, &error);
+  g_assert_null (job);
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+  g_variant_dict_insert (bad, "reset", "s", "sometimes");
+  job = start_image (fx, FALSE, image, "bin", FLASH_BASE, g_variant_dict_end (bad), &error);
+  g_assert_null (job);
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+
+  /* images that cannot be parsed or do not fit fail their job */
+  job = start_program (fx, garbage, "ihex", 0, NULL);
+  assert_failed (wait_job (fx, job), "org.freedesktop.DBus.Error.InvalidArgs", "hex");
+  g_free (job);
+  job = start_program (fx, image, "elf", 0, NULL);
+  assert_failed (wait_job (fx, job), "org.freedesktop.DBus.Error.InvalidArgs", "ELF");
+  g_free (job);
+  job = start_program (fx, image, "bin", FLASH_BASE + FLASH_SIZE - 512, NULL);
+  assert_failed (wait_job (fx, job), "org.freedesktop.DBus.Error.InvalidArgs", "flash bank");
+  g_free (job);
+  g_assert_cmpuint (runtime_files (fx), ==, 0);
+  fx_free (fx);
+}
+
+static gboolean
+job_unexported (gpointer user_data)
+{
+  JobWait *wait = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GVariant) found = NULL;
+
+  reply = g_dbus_connection_call_sync (wait->fx->bus, "org.openocd", "/org/openocd",
+                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  g_assert_nonnull (reply);
+  objects = g_variant_get_child_value (reply, 0);
+  found = g_variant_lookup_value (objects, wait->path, NULL);
+  return found == NULL;
+}
+
+/* The ObjectManager lists the job, and removes it after the linger
+ * time (--job-linger, 1.5 s here; 60 s by default). */
+static void
+test_job_removed (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (4096);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  JobWait wait = { fx, job };
+  gint64 ended;
+
+  g_assert_false (job_unexported (&wait));
+  assert_succeeded (wait_job (fx, job));
+  ended = g_get_monotonic_time ();
+  g_assert_false (job_unexported (&wait));
+  g_assert_true (ood_test_wait_for (job_unexported, &wait, 10000));
+  g_assert_cmpint (g_get_monotonic_time () - ended, >=, 1000 * G_TIME_SPAN_MILLISECOND);
+  fx_free (fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/flash/banks", test_banks);
+  g_test_add_func ("/flash/program-bin", test_program_bin);
+  g_test_add_func ("/flash/program-ihex", test_program_ihex);
+  g_test_add_func ("/flash/program-elf", test_program_elf);
+  g_test_add_func ("/flash/load-run", test_load_run);
+  g_test_add_func ("/flash/busy", test_busy);
+  g_test_add_func ("/flash/kill-openocd", test_kill_openocd);
+  g_test_add_func ("/flash/locked", test_locked);
+  g_test_add_func ("/flash/error-flags", test_error_flags);
+  g_test_add_func ("/flash/cancel", test_cancel);
+  g_test_add_func ("/flash/erase", test_erase);
+  g_test_add_func ("/flash/verify", test_verify);
+  g_test_add_func ("/flash/bad-images", test_bad_images);
+  g_test_add_func ("/flash/job-removed", test_job_removed);
+  return g_test_run ();
+}

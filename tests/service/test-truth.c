@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service tells the truth when others act on the target and when
+ * OpenOCD fails: the real daemon on a private bus, real OpenOCD, the
+ * simulated board, and raw Tcl on OpenOCD's own port standing in for GDB
+ * or telnet beside the service. One case per defect; each failed before
+ * its fix.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-service-fixture.h"
+#include "ood-state.h"
+#include "ood-test-dbus.h"
+
+#define PC_RESET 0x80000000u
+#define PC_LOOP  0x80000008u
+#define PC_INC   0x80000020u
+
+typedef struct {
+  OodServiceFixture  *fixture;
+  OodDbusTarget      *target;
+  OodDbusBreakpoints *breakpoints;
+  OodDbusEndpoint    *endpoint;
+} Fx;
+
+static Fx *
+fx_new_with (const char *const *extra_args)
+{
+  const OodServiceOptions options = { .extra_args = extra_args };
+  g_autoptr(GError) error = NULL;
+  Fx *fx = g_new0 (Fx, 1);
+
+  fx->fixture = ood_service_fixture_new (&options, &error);
+  g_assert_no_error (error);
+  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
+  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
+  fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  return fx;
+}
+
+static void
+fx_free (Fx *fx)
+{
+  ood_service_fixture_stop_service (fx->fixture);
+  ood_service_fixture_free (fx->fixture);
+  g_free (fx);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static char *
+raw_tcl (Fx *fx, const char *script)
+{
+  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+}
+
+#define ASSERT_OOD_ERROR(error, code, name) \
+  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
+#define ASSERT_INVALID_ARGS(error) \
+  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
+                              G_DBUS_ERROR_INVALID_ARGS)
+
+static guint64
+pc_of (GVariant *dict)
+{
+  const char *name, *state;
+  gboolean valid = FALSE;
+  guint64 pc = 0;
+
+  g_assert_true (ood_state_dict_parse (dict, &name, &state, &valid, &pc));
+  g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
+  g_assert_true (valid);
+  return pc;
+}
+
+static void
+reset_halt (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+add_bp (Fx *fx, guint64 address, const char *kind)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, address, 4, kind, NULL,
+                                                     &error));
+  g_assert_no_error (error);
+}
+
+static void
+resume (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+wait_halt (Fx *fx, guint timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->target, timeout_ms, &dict, NULL, &error));
+  g_assert_no_error (error);
+  return pc_of (dict);
+}
+
+static guint64
+halt (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  return pc_of (dict);
+}
+
+/* The Breakpoints property, printed. */
+static char *
+listed (Fx *fx)
+{
+  GVariant *list;
+
+  drain ();
+  list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
+  return list != NULL ? g_variant_print (list, FALSE) : g_strdup ("NULL");
+}
+
+/* Halted on a hardware breakpoint at PC_LOOP, set through the service. */
+static void
+halt_on_loop_breakpoint (Fx *fx)
+{
+  reset_halt (fx);
+  add_bp (fx, PC_LOOP, "hw");
+  resume (fx);
+  g_assert_cmphex (wait_halt (fx, 2000), ==, PC_LOOP);
+}
+
+/* Remove(A) and Step() sent back to back while halted on A: the step
+ * must not put A back (it did: the step-over was decided when the call
+ * arrived, from a list the queued Remove was about to change). */
+static void
+test_remove_then_step_pipelined (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  OodTestPending removed = { 0 }, stepped = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left = NULL;
+  g_autofree char *property = NULL;
+
+  halt_on_loop_breakpoint (fx);
+  ood_dbus_breakpoints_call_remove (fx->breakpoints, PC_LOOP, NULL, ood_test_pending_done, &removed);
+  ood_dbus_target_call_step (fx->target, NULL, ood_test_pending_done, &stepped);
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &removed, 5000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &stepped, 5000));
+  g_assert_no_error (removed.error);
+  g_assert_no_error (stepped.error);
+
+  left = raw_tcl (fx, "bp");
+  g_assert_cmpstr (left, ==, "");
+  property = listed (fx);
+  g_assert_cmpstr (property, ==, "[]");
+  /* and nothing stops the program at A any more */
+  resume (fx);
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 500, NULL, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  ood_test_pending_clear (&removed);
+  ood_test_pending_clear (&stepped);
+  fx_free (fx);
+}
+
+/* Two Resume() back to back while halted on a breakpoint: both work, and
+ * OpenOCD keeps the breakpoint the service lists. */
+static void
+test_resume_twice_on_breakpoint (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  OodTestPending first = { 0 }, second = { 0 };
+  g_autofree char *left = NULL;
+  g_autofree char *property = NULL;
+
+  halt_on_loop_breakpoint (fx);
+  ood_dbus_target_call_resume (fx->target, NULL, ood_test_pending_done, &first);
+  ood_dbus_target_call_resume (fx->target, NULL, ood_test_pending_done, &second);
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &first, 5000));
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &second, 5000));
+  g_assert_no_error (first.error);
+  g_assert_no_error (second.error);
+
+  left = raw_tcl (fx, "bp");
+  g_assert_nonnull (strstr (left, "0x80000008, 0x4"));
+  g_assert_cmphex (wait_halt (fx, 2000), ==, PC_LOOP);
+  property = listed (fx);
+  g_assert_cmpstr (property, ==, "[(2147483656, 4, 'hw')]");
+  ood_test_pending_clear (&first);
+  ood_test_pending_clear (&second);
+  fx_free (fx);
+}
+
+static gboolean
+no_breakpoints_listed (gpointer user_data)
+{
+  g_autofree char *property = listed (user_data);
+
+  return g_str_equal (property, "[]");
+}
+
+/* Breakpoints removed by another client (GDB, telnet) are not put back
+ * by the service's step-over, and the property follows OpenOCD's list at
+ * the next halt. */
+static void
+test_removed_behind_back (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *removed = NULL;
+  g_autofree char *left = NULL;
+
+  halt_on_loop_breakpoint (fx);
+  removed = raw_tcl (fx, "rbp all");
+  resume (fx);
+  /* not re-created: the program runs on past A */
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 500, NULL, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  left = raw_tcl (fx, "bp");
+  g_assert_cmpstr (left, ==, "");
+  /* the halt refreshes the list */
+  halt (fx);
+  g_assert_true (ood_test_wait_for (no_breakpoints_listed, fx, 5000));
+  fx_free (fx);
+}
+
+/* A breakpoint another client set is a duplicate to the service too. */
+static void
+test_duplicate_breakpoint (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+
+  reset_halt (fx);
+  set = raw_tcl (fx, "bp 0x80000020 4");
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_INC, 4, "hw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  add_bp (fx, PC_LOOP, "hw");
+  g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  /* and one nobody set cannot be removed */
+  g_assert_false (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_RESET, NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  fx_free (fx);
+}
+
+/* Errors OpenOCD only logs are failures: a PC that cannot be written,
+ * and addresses the PC cannot hold. */
+static void
+test_pc_write_checked (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  /* on a running target OpenOCD cannot write the PC: NotHalted */
+  reset_halt (fx);
+  resume (fx);
+  g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  g_clear_error (&error);
+
+  g_assert_cmphex (halt (fx), !=, 0);
+  /* wider than the 32-bit PC: refused before OpenOCD sees it */
+  g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, G_GUINT64_CONSTANT (0x100000020),
+                                                     NULL, NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, G_GUINT64_CONSTANT (0x100000020),
+                                                       NULL, &error));
+  ASSERT_INVALID_ARGS (error);
+  g_clear_error (&error);
+  /* a PC the hart cannot hold (dpc drops the low bits): OpenOCD's
+   * read-back shows it, and the call fails with its text */
+  g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, 0xffffffffu, NULL, NULL, &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  g_assert_nonnull (strstr (error->message, "0xffffffff"));
+  g_test_message ("StepAt(0xffffffff): %s", error->message);
+  g_clear_error (&error);
+  /* and a good address still works */
+  g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (pc_of (dict), ==, PC_RESET + 4);
+  fx_free (fx);
+}
+
+typedef struct {
+  Fx         *fx;
+  const char *path;
+} Unreachable;
+
+static gboolean
+is_unreachable (gpointer user_data)
+{
+  Unreachable *u = user_data;
+  const char *const *paths = ood_dbus_endpoint_get_unreachable (u->fx->endpoint);
+
+  return paths != NULL && g_strv_contains (paths, u->path) &&
+         g_strcmp0 (ood_dbus_target_get_state (u->fx->target), OOD_STATE_UNKNOWN) == 0;
+}
+
+static gboolean
+pc_published (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return ood_dbus_target_get_current_pc_valid (fx->target);
+}
+
+/* The simulator dies under a live OpenOCD: OpenOCD keeps answering, but
+ * cannot reach the target, and announces nothing (RISC-V, 0.12). The
+ * service's probe finds out; the target is then unknown with no PC, the
+ * endpoint lists it as unreachable, and a failed call's text, which is
+ * OpenOCD's log lines repeated, comes folded and capped. */
+static void
+test_adapter_lost (void)
+{
+  static const char *const probe[] = { "--probe-interval", "300", NULL };
+  Fx *fx = fx_new_with (probe);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  Unreachable u = { fx, path };
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  gint64 killed_at;
+
+  g_assert_cmphex (halt (fx), !=, 0);
+  g_assert_true (ood_test_wait_for (pc_published, fx, 5000));
+  g_assert_cmpuint (g_strv_length ((char **) ood_dbus_endpoint_get_unreachable (fx->endpoint)), ==, 0);
+  kill (ood_testbed_get_sim_pid (testbed), SIGKILL);
+  killed_at = g_get_monotonic_time ();
+  g_assert_true (ood_test_wait_for (is_unreachable, &u, 5000));
+  g_test_message ("unreachable published %" G_GINT64_FORMAT " ms after the kill",
+                  (g_get_monotonic_time () - killed_at) / 1000);
+  g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
+  g_assert_true (ood_dbus_endpoint_get_connected (fx->endpoint));
+
+  g_assert_false (ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("Step() with the target unreachable: %s", error->message);
+  g_assert_cmpuint (strlen (error->message), <=, 1024 + 64);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_halt_sync (fx->target, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpuint (strlen (error->message), <=, 1024 + 64);
+  /* the state stays unknown: what OpenOCD says of it is stale */
+  drain ();
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_UNKNOWN);
+  fx_free (fx);
+}
+
+typedef struct {
+  GPtrArray *events;
+} Events;
+
+static void
+on_target_event (GDBusConnection *connection, const char *sender, const char *path,
+                 const char *iface, const char *member, GVariant *params, gpointer user_data)
+{
+  Events *events = user_data;
+  const char *event;
+
+  (void) connection; (void) sender; (void) path; (void) iface; (void) member;
+  g_variant_get (params, "(&s)", &event);
+  g_ptr_array_add (events->events, g_strdup (event));
+}
+
+static gboolean
+has_reset_halt (gpointer user_data)
+{
+  Events *events = user_data;
+
+  for (guint i = 0; i < events->events->len; i++)
+    if (g_str_equal (events->events->pdata[i], "reset-halt"))
+      return TRUE;
+  return FALSE;
+}
+
+/* A reset is announced, even one that changes no state (halted at the
+ * reset vector, reset halt again). */
+static void
+test_reset_announced (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  Events events = { g_ptr_array_new_with_free_func (g_free) };
+  guint id;
+
+  reset_halt (fx);
+  drain ();
+  id = g_dbus_connection_signal_subscribe (bus, NULL, "org.openocd.Target", "TargetEvent", NULL,
+                                           NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_target_event,
+                                           &events, NULL);
+  reset_halt (fx);
+  g_assert_true (ood_test_wait_for (has_reset_halt, &events, 5000));
+  g_dbus_connection_signal_unsubscribe (bus, id);
+  g_ptr_array_unref (events.events);
+  fx_free (fx);
+}
+
+/* The callers' limit does not starve the service's own work: with
+ * --max-queue 1 the target is exported and answers. */
+static void
+test_max_queue_one (void)
+{
+  static const char *const one[] = { "--max-queue", "1", NULL };
+  Fx *fx = fx_new_with (one);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
+  fx_free (fx);
+}
+
+/* OpenOCD's get_reg fails on a halted target (fault injected inside the
+ * real OpenOCD: the target's get_reg command is replaced by a Tcl proc
+ * that fails): the record carries why, and the daemon logs it. */
+static void
+test_pc_unreadable_logged (void)
+{
+  static const char *const verbose[] = { "--verbose", NULL };
+  Fx *fx = fx_new_with (verbose);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  g_autofree char *wrapped = NULL;
+  g_autofree char *log_path = NULL;
+  g_autofree char *log = NULL;
+  const char *name, *state;
+  gboolean valid = TRUE;
+  guint64 pc;
+
+  halt (fx);
+  /* FAULT INJECTION: riscv.cpu's get_reg (a Jim command of its own,
+   * "riscv.cpu get_reg") fails from now on; this OpenOCD is not used
+   * after the test */
+  wrapped = raw_tcl (fx, "rename {riscv.cpu get_reg} ood_test_get_reg; "
+                         "proc {riscv.cpu get_reg} {args} {error {injected get_reg failure}}");
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_state_dict_parse (dict, &name, &state, &valid, &pc));
+  g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
+  g_assert_false (valid);
+  log_path = g_build_filename (ood_service_fixture_get_tmpdir (fx->fixture), "openocd-dbusd.log",
+                               NULL);
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "halted, but its PC could not be read: injected get_reg failure"));
+  fx_free (fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/truth/remove-then-step-pipelined", test_remove_then_step_pipelined);
+  g_test_add_func ("/truth/resume-twice-on-breakpoint", test_resume_twice_on_breakpoint);
+  g_test_add_func ("/truth/removed-behind-back", test_removed_behind_back);
+  g_test_add_func ("/truth/duplicate-breakpoint", test_duplicate_breakpoint);
+  g_test_add_func ("/truth/pc-write-checked", test_pc_write_checked);
+  g_test_add_func ("/truth/adapter-lost", test_adapter_lost);
+  g_test_add_func ("/truth/reset-announced", test_reset_announced);
+  g_test_add_func ("/truth/max-queue-one", test_max_queue_one);
+  g_test_add_func ("/truth/pc-unreadable-logged", test_pc_unreadable_logged);
+  return g_test_run ();
+}
