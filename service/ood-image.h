@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 /*
  * Images a client hands over for Program, Load and Verify, parsed into
- * memory segments: pure code, no I/O (a fuzzer for it is still to come).
+ * memory segments: pure code, no I/O (fuzzed by tests/fuzz/fuzz-image.c).
  * Every error is G_DBUS_ERROR_INVALID_ARGS: the image is the caller's.
  */
 
