@@ -472,6 +472,94 @@ test_pc_unreadable_logged (void)
   fx_free (fx);
 }
 
+typedef struct {
+  GPtrArray *what;   /* "endpoint:PROPS" or "target:PROPS", in arrival order */
+} Changes;
+
+static void
+on_properties_changed (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *iface, const char *member, GVariant *params,
+                       gpointer user_data)
+{
+  Changes *changes = user_data;
+  const char *changed_iface;
+  g_autoptr(GVariant) props = NULL;
+  g_autoptr(GString) line = g_string_new (NULL);
+  GVariantIter iter;
+  const char *key;
+
+  (void) connection; (void) sender; (void) path; (void) iface; (void) member;
+  g_variant_get (params, "(&s@a{sv}@as)", &changed_iface, &props, NULL);
+  if (g_str_equal (changed_iface, "org.openocd.Endpoint"))
+    g_string_append (line, "endpoint:");
+  else if (g_str_equal (changed_iface, "org.openocd.Target"))
+    g_string_append (line, "target:");
+  else
+    return;
+  g_variant_iter_init (&iter, props);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    g_string_append_printf (line, "%s,", key);
+  g_ptr_array_add (changes->what, g_string_free (g_steal_pointer (&line), FALSE));
+}
+
+static gboolean
+connected_again (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return ood_dbus_endpoint_get_connected (fx->endpoint) &&
+         g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
+}
+
+static gboolean
+disconnected (gpointer user_data)
+{
+  return !ood_dbus_endpoint_get_connected (((Fx *) user_data)->endpoint);
+}
+
+/* On reconnecting, the endpoint says Connected (with its Targets) in one
+ * PropertiesChanged, before any target reports its state. */
+static void
+test_connected_before_targets (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  Changes changes = { g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr(GError) error = NULL;
+  gint connected_at = -1, target_at = -1;
+  guint id;
+
+  halt (fx);
+  ood_testbed_kill_openocd (testbed, SIGKILL);
+  g_assert_true (ood_test_wait_for (disconnected, fx, 5000));
+  id = g_dbus_connection_signal_subscribe (bus, NULL, "org.freedesktop.DBus.Properties",
+                                           "PropertiesChanged", NULL, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed,
+                                           &changes, NULL);
+  g_assert_true (ood_testbed_start_openocd (testbed, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (connected_again, fx, 10000));
+  drain ();
+  g_dbus_connection_signal_unsubscribe (bus, id);
+  for (guint i = 0; i < changes.what->len; i++)
+    {
+      const char *what = changes.what->pdata[i];
+      g_test_message ("PropertiesChanged %u: %s", i, what);
+      if (connected_at < 0 && g_str_has_prefix (what, "endpoint:") && strstr (what, "Connected,"))
+        connected_at = (gint) i;
+      /* Targets, if it changes at all, comes with Connected, not after */
+      else if (g_str_has_prefix (what, "endpoint:") && strstr (what, "Targets,"))
+        g_error ("Targets changed in a PropertiesChanged of its own: %s", what);
+      if (target_at < 0 && g_str_has_prefix (what, "target:"))
+        target_at = (gint) i;
+    }
+  g_assert_cmpint (connected_at, >=, 0);
+  g_assert_cmpint (target_at, >, connected_at);
+  g_ptr_array_unref (changes.what);
+  fx_free (fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -485,5 +573,6 @@ main (int argc, char **argv)
   g_test_add_func ("/truth/reset-announced", test_reset_announced);
   g_test_add_func ("/truth/max-queue-one", test_max_queue_one);
   g_test_add_func ("/truth/pc-unreadable-logged", test_pc_unreadable_logged);
+  g_test_add_func ("/truth/connected-before-targets", test_connected_before_targets);
   return g_test_run ();
 }
