@@ -505,7 +505,10 @@ refresh_known (OodEndpoint *self, GPtrArray *events, const char *state)
   known->refresh.events = events;
   known->object = g_object_ref (value);
   script = ood_tcl_script_refresh_halted (ood_target_get_name (target_of (value)));
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+  /* a read like any refresh: it must not go ahead of one still queued,
+   * or the events of a burst would come out of order */
+  ood_session_call_async (self->session, script,
+                          OOD_SESSION_CALL_SHAREABLE | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
                           on_known_refresh_reply, known);
   return TRUE;
 }

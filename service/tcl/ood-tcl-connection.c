@@ -20,6 +20,7 @@ typedef struct {
   gsize      wire_len;
   guint      timeout_ms;
   gboolean   shareable;
+  gboolean   acts;     /* a caller's command that is no read: goes ahead of queued reads */
   GPtrArray *tasks;    /* (element-type GTask) */
   guint      counted;  /* of @tasks, those counted against max_waiting */
 } Request;
@@ -368,15 +369,16 @@ find_shareable (OodTclConnection *self, const char *script, gsize length)
   return NULL;
 }
 
-/* A command that acts (not shareable) goes ahead of the reads still
- * waiting to be sent: reads from any number of callers share round trips,
- * and so can never hold up a Halt by more than the command in flight. */
+/* A caller's command that acts (neither a shareable read nor the owner's
+ * own work) goes ahead of the reads still waiting to be sent: reads from
+ * any number of callers share round trips, and so can never hold up a
+ * Halt by more than the command in flight. Everything else is FIFO. */
 static void
 queue_request (OodTclConnection *self, Request *request)
 {
   GList *first_read = NULL;
 
-  if (!request->shareable)
+  if (request->acts)
     for (GList *l = self->queue.head; l != NULL && first_read == NULL; l = l->next)
       if (((Request *) l->data)->shareable)
         first_read = l;
@@ -397,6 +399,7 @@ request_new (const char *script, gsize length, OodTclCallFlags flags, guint time
   request->wire_len = length + 1;
   request->timeout_ms = MAX (timeout_ms, 1);
   request->shareable = (flags & OOD_TCL_CALL_SHAREABLE) != 0;
+  request->acts = (flags & (OOD_TCL_CALL_SHAREABLE | OOD_TCL_CALL_UNCOUNTED)) == 0;
   request->tasks = g_ptr_array_new_with_free_func (g_object_unref);
   return request;
 }

@@ -421,6 +421,58 @@ test_reset_announced (void)
   fx_free (fx);
 }
 
+static gboolean
+has_step_end (gpointer user_data)
+{
+  Events *events = user_data;
+
+  for (guint i = 0; i < events->events->len; i++)
+    if (g_str_equal (events->events->pdata[i], "step-end"))
+      return TRUE;
+  return FALSE;
+}
+
+static gint
+index_of (GPtrArray *events, const char *event)
+{
+  for (guint i = 0; i < events->len; i++)
+    if (g_str_equal (events->pdata[i], event))
+      return (gint) i;
+  return -1;
+}
+
+/* A step's events come in OpenOCD's order, though its notifications
+ * arrive in more than one burst (and so feed more than one refresh). */
+static void
+test_events_in_order (void)
+{
+  Fx *fx = fx_new_with (NULL);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  g_autoptr(GError) error = NULL;
+  guint id;
+
+  reset_halt (fx);
+  drain ();
+  for (guint round = 0; round < 5; round++)
+    {
+      Events events = { g_ptr_array_new_with_free_func (g_free) };
+
+      id = g_dbus_connection_signal_subscribe (bus, NULL, "org.openocd.Target", "TargetEvent",
+                                               NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                               on_target_event, &events, NULL);
+      g_assert_true (ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (ood_test_wait_for (has_step_end, &events, 5000));
+      g_dbus_connection_signal_unsubscribe (bus, id);
+      g_assert_cmpint (index_of (events.events, "step-start"), >=, 0);
+      g_assert_cmpint (index_of (events.events, "step-start"), <,
+                       index_of (events.events, "step-end"));
+      g_assert_cmpint (index_of (events.events, "halted"), <, index_of (events.events, "step-end"));
+      g_ptr_array_unref (events.events);
+    }
+  fx_free (fx);
+}
+
 /* The callers' limit does not starve the service's own work: with
  * --max-queue 1 the target is exported and answers. */
 static void
@@ -574,5 +626,6 @@ main (int argc, char **argv)
   g_test_add_func ("/truth/max-queue-one", test_max_queue_one);
   g_test_add_func ("/truth/pc-unreadable-logged", test_pc_unreadable_logged);
   g_test_add_func ("/truth/connected-before-targets", test_connected_before_targets);
+  g_test_add_func ("/truth/events-in-order", test_events_in_order);
   return g_test_run ();
 }
