@@ -37,6 +37,8 @@ find_bank (OodFlash *self, guint index)
 
 /* ---- Sectors ------------------------------------------------------------ */
 
+/* @user_data is our reference to the invocation; the reply consumes the
+ * one the handler returned with. */
 static void
 on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -48,7 +50,7 @@ on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (sectors == NULL)
     {
-      ood_reply_error (g_steal_pointer (&invocation), error);
+      ood_reply_error (invocation, error);
       return;
     }
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(uttb)"));
@@ -58,8 +60,7 @@ on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
       g_variant_builder_add (&builder, "(uttb)", sector->index, sector->offset, sector->size,
                              sector->protection == 1);
     }
-  g_dbus_method_invocation_return_value (g_steal_pointer (&invocation),
-                                         g_variant_new ("(a(uttb))", &builder));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(uttb))", &builder));
 }
 
 static gboolean
