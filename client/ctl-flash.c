@@ -220,6 +220,10 @@ run_job (CtlContext *ctx, const char *operation, JobStartFunc start, gpointer da
   g_dbus_connection_signal_unsubscribe (watch.bus, props_id);
   g_dbus_connection_signal_unsubscribe (watch.bus, completed_id);
   g_cancellable_cancel (watch.cancel_call);
+  /* GDBus frees a subscription in an idle of this context: let it run,
+   * or the process may exit with it still allocated */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_clear_object (&watch.cancel_call);
   g_clear_pointer (&watch.progress, ctl_progress_free);
   g_main_loop_unref (watch.loop);

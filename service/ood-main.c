@@ -228,6 +228,15 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
+/* What option parsing allocated, on every way out. */
+static void
+daemon_free_options (Daemon *daemon)
+{
+  g_clear_pointer (&daemon->bus_address, g_free);
+  g_clear_pointer (&daemon->openocd, g_free);
+  g_clear_pointer (&daemon->config_path, g_free);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -242,11 +251,13 @@ main (int argc, char **argv)
   if (!parse_options (&daemon, &argc, &argv, &error))
     {
       g_printerr ("openocd-dbusd: %s\n", error->message);
+      daemon_free_options (&daemon);
       return 2;
     }
   if (daemon.version)
     {
       g_print ("openocd-dbusd %s\n", OOD_VERSION);
+      daemon_free_options (&daemon);
       return EXIT_SUCCESS;
     }
   /* every message, debug ones included, goes to stderr (the journal);
@@ -268,8 +279,6 @@ main (int argc, char **argv)
   (void) ood_error_quark ();
 
   serve (&daemon);
-  g_free (daemon.bus_address);
-  g_free (daemon.openocd);
-  g_free (daemon.config_path);
+  daemon_free_options (&daemon);
   return daemon.exit_status;
 }

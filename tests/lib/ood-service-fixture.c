@@ -158,6 +158,24 @@ wait_ready (OodServiceFixture *fixture, GError **error)
  *
  * Starts the daemon (again) and waits until its endpoints are connected.
  */
+static gboolean
+proxies_ownerless (gpointer user_data)
+{
+  OodServiceFixture *fixture = user_data;
+
+  for (guint i = 0; i < fixture->endpoints->len; i++)
+    {
+      g_autofree char *owner = NULL;
+
+      if (fixture->endpoints->pdata[i] == NULL)
+        continue;
+      owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (fixture->endpoints->pdata[i]));
+      if (owner != NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ood_service_fixture_start_service (OodServiceFixture *fixture, GError **error)
 {
@@ -220,6 +238,9 @@ ood_service_fixture_stop_service (OodServiceFixture *fixture)
       fixture->keep_tmpdir = TRUE;
       g_printerr ("# openocd-dbusd ended with status %d; log: %s\n", status, fixture->log_path);
     }
+  /* the proxies must have seen the name go, or a restart would find the
+   * old daemon's cached values (Connected, Targets) and not wait */
+  ood_test_wait_for (proxies_ownerless, fixture, STOP_TIMEOUT_MS);
   return status;
 }
 
