@@ -212,7 +212,8 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
                            "--max-queue must be 1 to 1000000");
       return FALSE;
     }
-  if (daemon->job_linger_ms < 0 || daemon->job_linger_ms > 24 * 3600 * 1000)
+  if (daemon->job_linger_ms != UNSET &&
+      (daemon->job_linger_ms < 1 || daemon->job_linger_ms > 24 * 3600 * 1000))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                            "--job-linger must be 1 to 86400000 ms");
@@ -241,7 +242,7 @@ int
 main (int argc, char **argv)
 {
   Daemon daemon = { .exit_status = EXIT_SUCCESS, .timeout_ms = UNSET, .max_queue = UNSET,
-                    .probe_ms = UNSET };
+                    .probe_ms = UNSET, .job_linger_ms = UNSET };
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");
@@ -272,7 +273,7 @@ main (int argc, char **argv)
   daemon.config_explicit = daemon.config_path != NULL;
   if (daemon.max_queue != UNSET)
     daemon.settings.max_waiting = (guint) daemon.max_queue;
-  if (daemon.job_linger_ms > 0)
+  if (daemon.job_linger_ms != UNSET)
     daemon.settings.job_linger_ms = (guint) daemon.job_linger_ms;
   if (daemon.config_path == NULL)
     daemon.config_path = g_strdup (OOD_DEFAULT_CONFIG);

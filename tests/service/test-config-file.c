@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #define CALL_TIMEOUT_MS 10000
 #define START_LIMIT_US G_USEC_PER_SEC
@@ -393,6 +394,36 @@ test_openocd_strict (void)
   assert_refused (bed, 2, "is not HOST:PORT");
 }
 
+/* Every option outside the range its --help states is a usage error
+ * (exit 2) that names the option; the bounds themselves are accepted. */
+static void
+test_option_ranges (void)
+{
+  static const char *const bad[][2] = {
+    { "--timeout", "0" }, { "--timeout", "3600001" }, { "--timeout", "-5" },
+    { "--max-queue", "0" }, { "--max-queue", "1000001" },
+    { "--probe-interval", "50" }, { "--probe-interval", "3600001" },
+    { "--job-linger", "0" }, { "--job-linger", "86400001" },
+  };
+  const char *daemon = ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      const char *argv[] = { daemon, "--session", bad[i][0], bad[i][1], NULL };
+      g_autofree char *err = NULL;
+      g_autoptr(GError) error = NULL;
+      int status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, NULL, &err, &status, &error));
+      g_assert_no_error (error);
+      g_test_message ("%s %s: %s", bad[i][0], bad[i][1], g_strstrip (err));
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+      g_assert_nonnull (strstr (err, bad[i][0]));
+    }
+}
+
 /* ---- SIGHUP ---------------------------------------------------------------- */
 
 /* Starts the daemon on a good file, swaps in what @make_bad writes, sends
@@ -664,5 +695,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config-file/sighup-no-endpoint", test_sighup_no_endpoint);
   g_test_add_func ("/config-file/unreachable", test_unreachable);
   g_test_add_func ("/config-file/last-error-announced", test_last_error_announced);
+  g_test_add_func ("/config-file/option-ranges", test_option_ranges);
   return g_test_run ();
 }
