@@ -219,7 +219,22 @@ find_command (const char *name)
 static void
 ctl_context_clear (CtlContext *ctx)
 {
+  GDBusConnection *bus = NULL;
+
+  /* Close the connection before leaving, and let what it had dispatched
+   * to this thread (signals that came after a command's last wait) run:
+   * each holds memory until it does. */
+  if (ctx->manager != NULL)
+    bus = g_object_ref (g_dbus_object_manager_client_get_connection (
+        G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager)));
   g_clear_object (&ctx->manager);
+  if (bus != NULL)
+    {
+      g_dbus_connection_close_sync (bus, NULL, NULL);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_object_unref (bus);
+    }
   g_clear_pointer (&ctx->address, g_free);
   g_clear_pointer (&ctx->target, g_free);
 }

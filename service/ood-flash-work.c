@@ -492,6 +492,28 @@ step_context (const Step *step)
     }
 }
 
+static gboolean
+on_next_step_idle (gpointer user_data)
+{
+  run_next (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Queues the next step once the main context has nothing more urgent, as
+ * ood-memory.c does for its chunks: a step acts, so it would go ahead of
+ * the reads (State() and the like) that came in while the last one ran,
+ * and they would wait for the whole job; this way they wait for one step
+ * at most. */
+static void
+schedule_next (Work *work)
+{
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_priority (idle, G_PRIORITY_LOW);
+  g_source_set_callback (idle, on_next_step_idle, work, NULL);
+  g_source_attach (idle, g_main_context_get_thread_default ());
+}
+
 static void
 on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -509,7 +531,7 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   ood_job_advance (work->job, step->bytes, step->work);
   work->next++;
-  run_next (work);
+  schedule_next (work);
 }
 
 /* Runs the next step, or ends: cancelled between steps, or done. */

@@ -9,6 +9,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -1375,6 +1376,268 @@ figure_5 (Bench *b)
   figure_5_state_during_dump (b, c, tcl);
 }
 
+/* ---- figure 6: programming flash ---- */
+
+#define FLASH_IFACE     "org.openocd.Flash"
+#define JOB_IFACE       "org.openocd.Job"
+#define FLASH_BASE      G_GUINT64_CONSTANT (0x08000000)
+#define PROGRAM_SIZE    (32u * 1024u)
+#define PROGRAM_WAIT_S  120
+
+/* The Completed signals seen on one connection, by job path. */
+typedef struct {
+  GMainContext *context;
+  GHashTable   *ended;    /* job path → Ended */
+  gboolean      timed_out;
+} JobWatch;
+
+typedef struct {
+  gint64    at_ns;
+  gboolean  success;
+  char     *message;
+} Ended;
+
+static void
+ended_free (gpointer data)
+{
+  Ended *ended = data;
+
+  g_free (ended->message);
+  g_free (ended);
+}
+
+static void
+on_job_completed (GDBusConnection *c, const char *sender, const char *path,
+                  const char *iface, const char *member, GVariant *parameters, gpointer data)
+{
+  JobWatch *watch = data;
+  Ended *ended = g_new0 (Ended, 1);
+  const char *error_name, *message;
+
+  (void) c, (void) sender, (void) iface, (void) member;
+  ended->at_ns = now_ns ();
+  g_variant_get (parameters, "(b&s&s)", &ended->success, &error_name, &message);
+  ended->message = g_strdup_printf ("%s: %s", error_name, message);
+  g_hash_table_replace (watch->ended, g_strdup (path), ended);
+}
+
+static gboolean
+on_program_timeout (gpointer data)
+{
+  JobWatch *watch = data;
+
+  watch->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A 32 KiB image of random bytes in a file of its own (its path). */
+static char *
+write_flash_image (GRand *rand)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint32 *words = g_new (guint32, PROGRAM_SIZE / 4);
+  char *path = NULL;
+  int fd = g_file_open_tmp ("ood-bench-image-XXXXXX.bin", &path, &error);
+
+  if (fd < 0)
+    die ("a temporary file", error);
+  close (fd);
+  for (guint i = 0; i < PROGRAM_SIZE / 4; i++)
+    words[i] = g_rand_int (rand);
+  if (!g_file_set_contents (path, (const char *) words, PROGRAM_SIZE, &error))
+    die ("writing the image", error);
+  return path;
+}
+
+/* Raw: OpenOCD's own `program FILE ADDR verify reset` on a direct
+ * socket; µs. */
+static double
+raw_program (OodTestTcl *tcl, const char *file)
+{
+  g_autofree char *script = g_strdup_printf (
+      "if {[catch {program %s 0x%08" G_GINT64_MODIFIER "x verify reset} ood_e]} "
+      "{set ood_e \"failed: $ood_e\"} else {set ood_e ok}", file, FLASH_BASE);
+  gint64 t0 = now_ns ();
+  g_autofree char *reply = tcl_eval_or_die (tcl, script);
+  double us = (double) (now_ns () - t0) / 1000.0;
+
+  if (!g_str_equal (g_strstrip (reply), "ok"))
+    {
+      g_printerr ("openocd-dbus-bench: raw program: %s\n", reply);
+      die ("raw program", NULL);
+    }
+  return us;
+}
+
+/* D-Bus: Program(fd of @file, "bin", 0x08000000, {verify, reset "run"}),
+ * timed from the call to the job's Completed; µs. @c's signals are
+ * dispatched in @watch's context, the thread-default one. */
+static double
+svc_program (Bench *b, GDBusConnection *c, JobWatch *watch, const char *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  const char *job;
+  Ended *ended;
+  int fd = open (file, O_RDONLY | O_CLOEXEC);
+  gint64 t0;
+
+  if (fd < 0 || g_unix_fd_list_append (list, fd, &error) < 0)
+    die ("opening the image", error);
+  close (fd);
+  g_variant_builder_add (options, "{sv}", "verify", g_variant_new_boolean (TRUE));
+  g_variant_builder_add (options, "{sv}", "reset", g_variant_new_string ("run"));
+  t0 = now_ns ();
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      c, "org.openocd", b->target_path, FLASH_IFACE, "Program",
+      g_variant_new ("(hst@a{sv})", 0, "bin", FLASH_BASE, g_variant_builder_end (options)),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, list, NULL,
+      NULL, &error);
+  if (reply == NULL)
+    die ("Program", error);
+  g_variant_get (reply, "(&o)", &job);
+  timeout = g_timeout_source_new_seconds (PROGRAM_WAIT_S);
+  g_source_set_callback (timeout, on_program_timeout, watch, NULL);
+  g_source_attach (timeout, watch->context);
+  while ((ended = g_hash_table_lookup (watch->ended, job)) == NULL && !watch->timed_out)
+    g_main_context_iteration (watch->context, TRUE);
+  g_source_destroy (timeout);
+  if (ended == NULL)
+    die ("the Program job did not complete", NULL);
+  if (!ended->success)
+    {
+      g_printerr ("openocd-dbus-bench: %s: %s\n", job, ended->message);
+      die ("the Program job failed", NULL);
+    }
+  return (double) (ended->at_ns - t0) / 1000.0;
+}
+
+/* A client calling State() back to back on its own connection, timing
+ * the calls made while @active (from Program's call to its Completed). */
+typedef struct {
+  const char *bus_address;
+  const char *target_path;
+  gint        active;
+  gint        stop;
+  Samples     samples;
+} StateLoop;
+
+static gpointer
+state_loop_thread (gpointer data)
+{
+  StateLoop *loop = data;
+  g_autoptr(GDBusConnection) c = new_client (loop->bus_address);
+  OpData op = { .c = c, .dest = "org.openocd", .path = loop->target_path,
+                .iface = TARGET_IFACE, .method = "State" };
+
+  while (!g_atomic_int_get (&loop->stop))
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean was_active = g_atomic_int_get (&loop->active);
+      gint64 t0 = now_ns ();
+
+      if (!op_method (&op, &error))
+        die ("State()", error);
+      if (was_active)
+        samples_add (&loop->samples, (double) (now_ns () - t0) / 1000.0);
+    }
+  return NULL;
+}
+
+static void
+figure_6 (Bench *b)
+{
+  g_autoptr(GDBusConnection) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261208);
+  g_autofree char *halted = NULL;
+  JobWatch watch = { g_main_context_new (),
+                     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, ended_free),
+                     FALSE };
+  StateLoop loop = { b->bus_address, b->target_path, FALSE, FALSE, samples_new () };
+  Samples raw = samples_new (), svc = samples_new (), loaded = samples_new ();
+  int rounds = opt_quick ? 2 : 5, loaded_rounds = opt_quick ? 1 : 2;
+  double raw_us, svc_us;
+  GThread *thread;
+  guint id;
+
+  if (tcl == NULL)
+    die ("connecting to OpenOCD", error);
+  if (!opt_json)
+    g_printerr ("figure 6: Program of a 32 KiB bin against raw `program FILE 0x08000000 "
+                "verify reset` (%d rounds)\n", rounds);
+  g_main_context_push_thread_default (watch.context);
+  c = new_client (b->bus_address);
+  /* subscribed before any Program is called */
+  id = g_dbus_connection_signal_subscribe (c, "org.openocd", JOB_IFACE, "Completed", NULL, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_job_completed, &watch,
+                                           NULL);
+  /* warm-up: one of each */
+  {
+    g_autofree char *file = write_flash_image (rand);
+
+    raw_program (tcl, file);
+    svc_program (b, c, &watch, file);
+    g_unlink (file);
+  }
+  /* the same file both ways in a round; which goes first alternates */
+  for (int i = 0; i < rounds; i++)
+    {
+      g_autofree char *file = write_flash_image (rand);
+
+      if (i % 2 == 0)
+        {
+          samples_add (&raw, raw_program (tcl, file));
+          samples_add (&svc, svc_program (b, c, &watch, file));
+        }
+      else
+        {
+          samples_add (&svc, svc_program (b, c, &watch, file));
+          samples_add (&raw, raw_program (tcl, file));
+        }
+      g_unlink (file);
+    }
+  add_samples_row ("6", "raw `program FILE ADDR verify reset`, 32 KiB", &raw, CMP_NONE, 0,
+                   &raw_us);
+  add_samples_row ("6", "service Program(bin, verify, reset run) to Completed", &svc, CMP_NONE, 0,
+                   &svc_us);
+  add_row ("6", "ratio Program() / raw program", "x", svc_us / raw_us, NAN, rounds, CMP_LE, 1.05);
+
+  /* State() in a closed loop from another client while Program runs */
+  thread = g_thread_new ("state-loop", state_loop_thread, &loop);
+  for (int i = 0; i < loaded_rounds; i++)
+    {
+      g_autofree char *file = write_flash_image (rand);
+
+      g_usleep (50000);
+      g_atomic_int_set (&loop.active, TRUE);
+      samples_add (&loaded, svc_program (b, c, &watch, file));
+      g_atomic_int_set (&loop.active, FALSE);
+      g_unlink (file);
+    }
+  g_atomic_int_set (&loop.stop, TRUE);
+  g_thread_join (thread);
+  add_samples_row ("6", "State() back to back while Program runs", &loop.samples, CMP_NONE, 0,
+                   NULL);
+  add_samples_row ("6", "(Program() to Completed meanwhile)", &loaded, CMP_NONE, 0, NULL);
+
+  g_dbus_connection_signal_unsubscribe (c, id);
+  g_main_context_pop_thread_default (watch.context);
+  /* as figure 5 left it, for figure 4 */
+  halted = tcl_eval_or_die (tcl, "halt");
+  wait_service_state (b, c, "halted");
+  samples_free (&raw);
+  samples_free (&svc);
+  samples_free (&loaded);
+  samples_free (&loop.samples);
+  g_hash_table_unref (watch.ended);
+  g_main_context_unref (watch.context);
+}
+
 /* ---- output ---- */
 
 static char *
@@ -1528,6 +1791,7 @@ main (int argc, char **argv)
   figure_2 (&b);
   figure_3 (&b);
   figure_5 (&b);   /* before figure 4, which stops the service */
+  figure_6 (&b);   /* likewise */
   figure_4 (&b);
   figure_2_replica (&b);   /* with no service running: after figure 4 */
 

@@ -350,9 +350,18 @@ test_adapter_lost (void)
   g_assert_cmphex (halt (fx), !=, 0);
   g_assert_true (ood_test_wait_for (pc_published, fx, 5000));
   g_assert_cmpuint (g_strv_length ((char **) ood_dbus_endpoint_get_unreachable (fx->endpoint)), ==, 0);
+  g_assert_cmpint (ood_testbed_get_sim_pid (testbed), >, 0);
   kill (ood_testbed_get_sim_pid (testbed), SIGKILL);
   killed_at = g_get_monotonic_time ();
-  g_assert_true (ood_test_wait_for (is_unreachable, &u, 5000));
+  if (!ood_test_wait_for (is_unreachable, &u, 5000))
+    {
+      const char *const *paths = ood_dbus_endpoint_get_unreachable (fx->endpoint);
+      g_error ("not published as unreachable: Connected %d, Unreachable %u paths, State %s, "
+               "OpenOCD %s", ood_dbus_endpoint_get_connected (fx->endpoint),
+               paths != NULL ? g_strv_length ((char **) paths) : 0,
+               ood_dbus_target_get_state (fx->target),
+               kill (ood_testbed_get_openocd_pid (testbed), 0) == 0 ? "alive" : "gone");
+    }
   g_test_message ("unreachable published %" G_GINT64_FORMAT " ms after the kill",
                   (g_get_monotonic_time () - killed_at) / 1000);
   g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
