@@ -331,11 +331,15 @@ pc_published (gpointer user_data)
   return ood_dbus_target_get_current_pc_valid (fx->target);
 }
 
-/* The simulator dies under a live OpenOCD: OpenOCD keeps answering, but
- * cannot reach the target, and announces nothing (RISC-V, 0.12). The
- * service's probe finds out; the target is then unknown with no PC, the
- * endpoint lists it as unreachable, and a failed call's text, which is
- * OpenOCD's log lines repeated, comes folded and capped. */
+/* The board's debug link breaks under a live OpenOCD (the simulator's
+ * SIGUSR1: TDO reads 1, as when the target loses power, while the adapter
+ * connection stays up): OpenOCD keeps answering, but cannot reach the
+ * target, and announces nothing (RISC-V, 0.12). The service's probe finds
+ * out; the target is then unknown with no PC, the endpoint lists it as
+ * unreachable, and a failed call's text, OpenOCD's log lines repeated,
+ * comes folded and capped. (Killing the simulator instead can crash
+ * OpenOCD 0.12 itself: remote_bitbang_read_sample asserts when the socket
+ * reaches its end in the middle of a scan, as seen in CI.) */
 static void
 test_adapter_lost (void)
 {
@@ -351,9 +355,10 @@ test_adapter_lost (void)
   g_assert_true (ood_test_wait_for (pc_published, fx, 5000));
   g_assert_cmpuint (g_strv_length ((char **) ood_dbus_endpoint_get_unreachable (fx->endpoint)), ==, 0);
   g_assert_cmpint (ood_testbed_get_sim_pid (testbed), >, 0);
-  kill (ood_testbed_get_sim_pid (testbed), SIGKILL);
+  kill (ood_testbed_get_sim_pid (testbed), SIGUSR1);
   killed_at = g_get_monotonic_time ();
-  if (!ood_test_wait_for (is_unreachable, &u, 5000))
+  /* each OpenOCD command on a broken link may take seconds to fail */
+  if (!ood_test_wait_for (is_unreachable, &u, 30000))
     {
       const char *const *paths = ood_dbus_endpoint_get_unreachable (fx->endpoint);
       g_error ("not published as unreachable: Connected %d, Unreachable %u paths, State %s, "
@@ -362,7 +367,7 @@ test_adapter_lost (void)
                ood_dbus_target_get_state (fx->target),
                kill (ood_testbed_get_openocd_pid (testbed), 0) == 0 ? "alive" : "gone");
     }
-  g_test_message ("unreachable published %" G_GINT64_FORMAT " ms after the kill",
+  g_test_message ("unreachable published %" G_GINT64_FORMAT " ms after the link broke",
                   (g_get_monotonic_time () - killed_at) / 1000);
   g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_true (ood_dbus_endpoint_get_connected (fx->endpoint));

@@ -25,16 +25,27 @@ on_stop_signal (int signum)
   stop_requested = 1;
 }
 
+/* SIGUSR1 breaks the debug link, SIGUSR2 mends it (see rbb-server.h). */
+static void
+on_link_signal (int signum)
+{
+  sim_link_broken = signum == SIGUSR1;
+}
+
 /* The stop signals stay blocked except while the server waits in ppoll(). */
 static void
 setup_signals (void)
 {
   struct sigaction sa = { .sa_handler = on_stop_signal };
+  struct sigaction link = { .sa_handler = on_link_signal, .sa_flags = SA_RESTART };
   sigset_t set;
 
   sigemptyset (&sa.sa_mask);
+  sigemptyset (&link.sa_mask);
   sigaction (SIGTERM, &sa, NULL);
   sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGUSR1, &link, NULL);
+  sigaction (SIGUSR2, &link, NULL);
   signal (SIGPIPE, SIG_IGN);
   sigemptyset (&set);
   sigaddset (&set, SIGTERM);
@@ -57,14 +68,16 @@ parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError *
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
-    "The board is a RISC-V hart with 64 KiB of RAM at 0x80000000 and, like a\n"
+    "The board is a RISC-V hart with 1 MiB of RAM at 0x80000000 and, like a\n"
     "GD32VF103, 64 KiB of flash at 0x08000000 (1 KiB pages) behind an STM32F1-style\n"
     "flash controller at 0x40022000, programmed by OpenOCD's stm32f1x driver.\n"
     "Flash errors as on the real part: programming a half-word that is not erased\n"
     "sets PGERR and keeps the old value; programming or erasing a write-protected\n"
     "page (see --flash-wrp, or OpenOCD's \"flash protect\" and a reset) sets\n"
     "WRPRTERR; a wrong FLASH_KEYR key is a bus error and locks the controller\n"
-    "until the next reset.");
+    "until the next reset.\n"
+    "SIGUSR1 breaks the board's debug link (TDO then reads 1, as when the target\n"
+    "loses power) while the adapter connection stays up; SIGUSR2 mends it.");
   if (!g_option_context_parse (ctx, &argc, &argv, error))
     return FALSE;
   if (*port < 0 || *port > 65535)

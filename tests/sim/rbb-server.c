@@ -14,6 +14,8 @@
 
 #include "sim-log.h"
 
+volatile sig_atomic_t sim_link_broken = 0;
+
 #define CHUNK_SIZE      4096
 #define BATCH_INSNS     1000u
 #define RUN_TIMEOUT_NS  1000000L
@@ -96,7 +98,7 @@ process_byte (SimServer *srv, char c, char *answers, size_t *n_answers)
       sim_tap_set_pins (srv->tap, v & 4, v & 2, v & 1);
     }
   else if (c == 'R')
-    answers[(*n_answers)++] = sim_tap_get_tdo (srv->tap) ? '1' : '0';
+    answers[(*n_answers)++] = sim_link_broken || sim_tap_get_tdo (srv->tap) ? '1' : '0';
   else if (c >= 'r' && c <= 'u')
     reset_lines (srv, c);
   else if (c == 'Q')
