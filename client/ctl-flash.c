@@ -381,6 +381,7 @@ image_command (CtlContext *ctx, const char *operation, const char *action, const
   g_autoptr(OodDbusObject) object = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+  g_autoptr(GVariant) options_value = NULL;
   g_autofree char *path = NULL;
   ImageJob job = { .operation = operation, .file = file, .fd = -1 };
   gboolean address_given = address_text != NULL;
@@ -420,7 +421,9 @@ image_command (CtlContext *ctx, const char *operation, const char *action, const
     g_variant_dict_insert (dict, "verify", "b", FALSE);
   if (options->reset != NULL)
     g_variant_dict_insert (dict, "reset", "s", options->reset);
-  job.options = g_variant_dict_end (dict);
+  /* owned here: Verify takes no options, so nothing would sink it */
+  options_value = g_variant_ref_sink (g_variant_dict_end (dict));
+  job.options = options_value;
   ok = run_job (ctx, operation, start_image, &job, &path, &total, error);
   close (job.fd);
   if (!ok)
