@@ -343,7 +343,10 @@ pc_published (gpointer user_data)
 static void
 test_adapter_lost (void)
 {
-  static const char *const probe[] = { "--probe-interval", "300", NULL };
+  /* with the link broken, every OpenOCD command first spends OpenOCD's own
+   * DMI timeout (2 s) in its poll: a script of a few commands takes longer
+   * than the default command timeout, which would end in a reconnect */
+  static const char *const probe[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
   Fx *fx = fx_new_with (probe);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
