@@ -517,10 +517,15 @@ static gboolean
 on_refresh_idle (gpointer user_data)
 {
   OodEndpoint *self = user_data;
-  GPtrArray *events = g_steal_pointer (&self->events);
-  const char *state = g_steal_pointer (&self->notified);
+  GPtrArray *events;
+  const char *state;
 
   g_clear_pointer (&self->refresh_idle, g_source_unref);
+  /* held back until the job ends (on_released) */
+  if (ood_session_has_claims (self->session))
+    return G_SOURCE_REMOVE;
+  events = g_steal_pointer (&self->events);
+  state = g_steal_pointer (&self->notified);
   if (!ood_session_is_open (self->session))
     g_clear_pointer (&events, g_ptr_array_unref);
   else if (!refresh_known (self, events, state))
@@ -646,7 +651,9 @@ on_probe (gpointer user_data)
   Probe *probe;
   g_autofree char *script = NULL;
 
-  if (!ood_session_is_open (self->session) || !ood_dbus_endpoint_get_connected (self->iface))
+  /* a job's own commands find a broken link out soon enough */
+  if (!ood_session_is_open (self->session) || !ood_dbus_endpoint_get_connected (self->iface) ||
+      ood_session_has_claims (self->session))
     return G_SOURCE_CONTINUE;
   probe = g_new0 (Probe, 1);
   probe->self = g_object_ref (self);
@@ -683,9 +690,28 @@ start_probing (OodEndpoint *self)
   g_source_attach (self->probe, g_main_context_get_thread_default ());
 }
 
+/* The events OpenOCD announces for every run of a flash loader (as for any
+ * resume and halt): while a job holds a target they are the job's own. */
+static gboolean
+is_run_event (const char *event)
+{
+  static const char *const runs[] = { "resumed", "halted", "gdb-halt", "debug-resumed",
+                                      "debug-halted", NULL };
+
+  return g_strv_contains (runs, event);
+}
+
+/* Takes @event, to deliver with the next refresh. While a job holds a
+ * target, its runs are not announced: clients would see the target flip
+ * between running and halted for every chunk the loader writes. */
 static void
 queue_event (OodEndpoint *self, char *event)
 {
+  if (ood_session_has_claims (self->session) && is_run_event (event))
+    {
+      g_free (event);
+      return;
+    }
   if (self->events == NULL)
     self->events = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->events, event);
@@ -710,6 +736,21 @@ on_notification (OodSession *session, gint kind, const char *value, gpointer use
   else if (kind == OOD_TCL_NOTIFY_STATE)
     self->notified = ood_state_canonical (value);
   request_refresh (self);
+}
+
+/* While a job holds a target, the notifications are collected and no
+ * refresh is made (the job's steps would wait for it, and it would only
+ * see the loader's runs); when the last job ends, one refresh publishes
+ * what the jobs left, with the events kept (a reset, say). State() reads
+ * OpenOCD all along. */
+static void
+on_released (OodSession *session, const char *target, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+
+  (void) target;
+  if (!ood_session_has_claims (session) && ood_session_is_open (session))
+    request_refresh (self);
 }
 
 static gboolean
@@ -921,6 +962,7 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const cha
   g_signal_connect (self->session, "opened", G_CALLBACK (on_opened), self);
   g_signal_connect (self->session, "closed", G_CALLBACK (on_closed), self);
   g_signal_connect (self->session, "notification", G_CALLBACK (on_notification), self);
+  g_signal_connect (self->session, "released", G_CALLBACK (on_released), self);
   g_signal_connect (self->session, "notifications-refused",
                     G_CALLBACK (on_notifications_refused), self);
 

@@ -342,7 +342,9 @@ learn_sectors (Work *work)
       return;
     }
   script = ood_tcl_script_flash_sectors (g_array_index (work->pending, guint, 0));
-  ood_session_call_async (work->session, script, OOD_SESSION_CALL_NONE, NULL, on_sectors, work);
+  ood_session_call_async (work->session, script,
+                          OOD_SESSION_CALL_CHUNK | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                          on_sectors, work);
 }
 
 /* ---- the image ---------------------------------------------------------- */
@@ -561,7 +563,11 @@ run_next (Work *work)
       return;
     }
   script = step_script (work, step);
-  ood_session_call_async (work->session, script, OOD_SESSION_CALL_NONE, NULL, on_step_done, work);
+  /* in turn behind the reads that came in meanwhile; and, the job being
+   * admitted already, never refused for other callers' queue */
+  ood_session_call_async (work->session, script,
+                          OOD_SESSION_CALL_CHUNK | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                          on_step_done, work);
 }
 
 /* ---- start -------------------------------------------------------------- */

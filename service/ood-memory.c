@@ -210,7 +210,7 @@ read_chunk (GTask *task)
       script = ood_tcl_script_mem_read (self->target_name, t->address - skip, 32,
                                         (skip + t->chunk + 3) / 4);
     }
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_read_chunk,
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_read_chunk,
                           task);
 }
 
@@ -264,7 +264,7 @@ write_bytes_chunk (GTask *task, const guint8 *data, guint n)
                                             values + head + n_words };
   t->chunk = n;
   script = ood_tcl_script_mem_write (self->target_name, writes, n_writes);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_chunk,
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_write_chunk,
                           task);
 }
 
@@ -323,7 +323,7 @@ write_chunk (GTask *task)
       write.count = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK) / per_word;
       t->chunk = write.count * per_word;
       script = ood_tcl_script_mem_write (self->target_name, &write, 1);
-      ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_chunk,
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_write_chunk,
                               task);
     }
 }

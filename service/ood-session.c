@@ -35,7 +35,14 @@ struct _OodSession {
   GHashTable       *claims;      /* target names a job holds */
 };
 
-enum { SIGNAL_OPENED, SIGNAL_CLOSED, SIGNAL_NOTIFICATION, SIGNAL_NOTIFICATIONS_REFUSED, N_SIGNALS };
+enum {
+  SIGNAL_OPENED,
+  SIGNAL_CLOSED,
+  SIGNAL_NOTIFICATION,
+  SIGNAL_NOTIFICATIONS_REFUSED,
+  SIGNAL_RELEASED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (OodSession, ood_session, G_TYPE_OBJECT)
@@ -136,7 +143,8 @@ static OodTclCallFlags
 connection_flags (OodSessionCallFlags flags)
 {
   return ((flags & OOD_SESSION_CALL_SHAREABLE) ? OOD_TCL_CALL_SHAREABLE : 0) |
-         ((flags & OOD_SESSION_CALL_HOUSEKEEPING) ? OOD_TCL_CALL_UNCOUNTED : 0);
+         ((flags & OOD_SESSION_CALL_HOUSEKEEPING) ? OOD_TCL_CALL_UNCOUNTED : 0) |
+         ((flags & OOD_SESSION_CALL_CHUNK) ? OOD_TCL_CALL_IN_TURN : 0);
 }
 
 static void
@@ -264,6 +272,14 @@ void
 ood_session_release (OodSession *self, const char *target)
 {
   g_warn_if_fail (g_hash_table_remove (self->claims, target));
+  g_signal_emit (self, signals[SIGNAL_RELEASED], 0, target);
+}
+
+/* Whether a job holds any of this OpenOCD's targets. */
+gboolean
+ood_session_has_claims (OodSession *self)
+{
+  return g_hash_table_size (self->claims) > 0;
 }
 
 /* ---- connection life cycle ---------------------------------------------- */
@@ -552,6 +568,9 @@ ood_session_class_init (OodSessionClass *klass)
   signals[SIGNAL_NOTIFICATIONS_REFUSED] =
     g_signal_new ("notifications-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[SIGNAL_RELEASED] =
+    g_signal_new ("released", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -28,6 +28,8 @@ G_BEGIN_DECLS
  *   the session was stopped. ood_session_get_last_error() already says
  *   why, in a few words (the reason's message is longer).
  * - "notification" (gint OodTclNotifyKind, const char *value)
+ * - "released" (const char *target): a job's claim on @target ended;
+ *   ood_session_has_claims() says whether any other is left.
  * - "notifications-refused" (GError *reason): this OpenOCD streams no
  *   notifications; whoever needs fresh state must poll.
  */
@@ -43,6 +45,10 @@ typedef enum {
   /* The service's own work (refreshes, learning breakpoints): it does not
    * count against the callers' limit, so callers cannot starve it. */
   OOD_SESSION_CALL_HOUSEKEEPING = 1 << 1,
+  /* One piece of long work (a memory transfer's chunk, a flash job's
+   * step): queued in turn, never ahead of the reads that came in while the
+   * piece before it ran, so they wait for one piece at most. */
+  OOD_SESSION_CALL_CHUNK = 1 << 2,
 } OodSessionCallFlags;
 
 OodSession *ood_session_new (const char        *name,
@@ -90,5 +96,6 @@ void     ood_session_release     (OodSession *self,
 gboolean ood_session_check_unclaimed (OodSession *self,
                                       const char *target,
                                       GError    **error);
+gboolean ood_session_has_claims (OodSession *self);
 
 G_END_DECLS

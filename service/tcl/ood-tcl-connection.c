@@ -369,10 +369,11 @@ find_shareable (OodTclConnection *self, const char *script, gsize length)
   return NULL;
 }
 
-/* A caller's command that acts (neither a shareable read nor the owner's
- * own work) goes ahead of the reads still waiting to be sent: reads from
- * any number of callers share round trips, and so can never hold up a
- * Halt by more than the command in flight. Everything else is FIFO. */
+/* A caller's command that acts (neither a shareable read, nor the owner's
+ * own work, nor a piece of long work) goes ahead of the reads still
+ * waiting to be sent: reads from any number of callers share round trips,
+ * and so can never hold up a Halt by more than the command in flight.
+ * Everything else is FIFO. */
 static void
 queue_request (OodTclConnection *self, Request *request)
 {
@@ -399,7 +400,8 @@ request_new (const char *script, gsize length, OodTclCallFlags flags, guint time
   request->wire_len = length + 1;
   request->timeout_ms = MAX (timeout_ms, 1);
   request->shareable = (flags & OOD_TCL_CALL_SHAREABLE) != 0;
-  request->acts = (flags & (OOD_TCL_CALL_SHAREABLE | OOD_TCL_CALL_UNCOUNTED)) == 0;
+  request->acts =
+    (flags & (OOD_TCL_CALL_SHAREABLE | OOD_TCL_CALL_UNCOUNTED | OOD_TCL_CALL_IN_TURN)) == 0;
   request->tasks = g_ptr_array_new_with_free_func (g_object_unref);
   return request;
 }

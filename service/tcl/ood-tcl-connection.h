@@ -30,6 +30,10 @@ typedef enum {
   /* Not counted against max_waiting, and never refused as Busy: for the
    * owner's own work, which callers must not be able to crowd out. */
   OOD_TCL_CALL_UNCOUNTED = 1 << 1,
+  /* One piece of long work (a transfer's chunk, a job's step): it waits
+   * its turn behind everything queued, reads included, so that the reads
+   * that came in while the piece before it ran wait for one piece at most. */
+  OOD_TCL_CALL_IN_TURN = 1 << 2,
 } OodTclCallFlags;
 
 OodTclConnection *ood_tcl_connection_new (guint max_waiting);

@@ -36,6 +36,7 @@ typedef struct {
   GArray    *progress;     /* (element-type gdouble) every Progress announced */
   GPtrArray *phases;       /* every Phase announced, consecutive repeats folded */
   guint64    bytes_done;
+  guint      advances;     /* how many BytesDone changes were announced */
   char      *state;
   gboolean   completed;
   gboolean   success;
@@ -101,7 +102,8 @@ on_job_properties (GDBusConnection *bus, const char *sender, const char *path,
       (log->phases->len == 0 ||
        !g_str_equal (g_ptr_array_index (log->phases, log->phases->len - 1), text)))
     g_ptr_array_add (log->phases, g_strdup (text));
-  g_variant_lookup (changed, "BytesDone", "t", &log->bytes_done);
+  if (g_variant_lookup (changed, "BytesDone", "t", &log->bytes_done))
+    log->advances++;
   if (g_variant_lookup (changed, "State", "&s", &text))
     {
       g_free (log->state);
@@ -715,6 +717,166 @@ test_busy (void)
   fx_free (fx);
 }
 
+/* Handles what the bus has delivered so far. */
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* A State() sent during the job waits for the step in flight, not for
+ * the steps after it: the job's next step is queued behind the reads
+ * that came in meanwhile, whatever else (the service's own refreshes on
+ * the loader's halts) is going on. Counted in steps, from the job's own
+ * BytesDone announcements, so the machine's speed does not matter: one
+ * step may end while the call waits, a second one's announcement may
+ * already be on its way when it is sent, a third would mean the call
+ * was overtaken. */
+static void
+test_reads_between_chunks (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  JobLog *log;
+  guint calls = 0, most = 0;
+
+  wait_phase (fx, job, "erasing");
+  log = job_log (fx, job);
+  while (!log->completed)
+    {
+      g_autoptr(GVariant) state = NULL;
+      g_autoptr(GError) error = NULL;
+      guint before;
+
+      drain ();
+      before = log->advances;
+      g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+      g_assert_no_error (error);
+      drain ();
+      if (log->completed)
+        break;
+      most = MAX (most, log->advances - before);
+      calls++;
+    }
+  assert_succeeded (wait_job (fx, job));
+  g_test_message ("%u State() calls during the job; at most %u steps ended during one", calls,
+                  most);
+  g_assert_cmpuint (calls, >=, 8);
+  g_assert_cmpuint (most, <=, 2);
+  fx_free (fx);
+}
+
+/* What the target announced, each with whether its job had completed. */
+typedef struct {
+  Fx        *fx;
+  const char *job;
+  GPtrArray *during;   /* "event NAME" / "state NAME", before Completed */
+  GPtrArray *after;    /* the same, after it */
+} TargetLog;
+
+static void
+on_target_signal (GDBusConnection *bus, const char *sender, const char *path,
+                  const char *interface, const char *member, GVariant *parameters,
+                  gpointer user_data)
+{
+  TargetLog *tlog = user_data;
+  JobLog *job = g_hash_table_lookup (tlog->fx->jobs, tlog->job);
+  GPtrArray *into = job != NULL && job->completed ? tlog->after : tlog->during;
+  const char *text;
+
+  (void) bus, (void) sender, (void) path, (void) interface;
+  if (g_str_equal (member, "TargetEvent"))
+    {
+      g_variant_get (parameters, "(&s)", &text);
+      g_ptr_array_add (into, g_strdup_printf ("event %s", text));
+    }
+  else
+    {
+      g_autoptr(GVariant) changed = NULL;
+      g_variant_get (parameters, "(&s@a{sv}@as)", NULL, &changed, NULL);
+      if (g_variant_lookup (changed, "State", "&s", &text))
+        g_ptr_array_add (into, g_strdup_printf ("state %s", text));
+    }
+}
+
+static gboolean
+target_log_has (gpointer user_data)
+{
+  TargetLog *tlog = user_data;
+
+  return g_ptr_array_find_with_equal_func (tlog->after, "event reset-run", g_str_equal, NULL);
+}
+
+/* The "state" of a State() reply; points into @dict. */
+static const char *
+state_of (GVariant *dict)
+{
+  const char *name = NULL, *state = NULL;
+  gboolean pc_valid;
+  guint64 pc;
+
+  g_assert_true (ood_state_dict_parse (dict, &name, &state, &pc_valid, &pc));
+  return state;
+}
+
+/* OpenOCD announces every run of the flash loader as the target resuming
+ * and halting. Those are the job's own: while it holds the target, the
+ * target's clients see none of them (no TargetEvent, no State flicker);
+ * what the job left (a reset, the state) is announced once it is done. */
+static void
+test_quiet_target (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  TargetLog tlog = { fx, NULL, g_ptr_array_new_with_free_func (g_free),
+                     g_ptr_array_new_with_free_func (g_free) };
+  g_autofree char *job = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GError) error = NULL;
+  guint events_id, props_id;
+  const char *now;
+
+  events_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd", "org.openocd.Target",
+                                                  "TargetEvent", fx->path, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_target_signal,
+                                                  &tlog, NULL);
+  props_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
+                                                 "org.freedesktop.DBus.Properties",
+                                                 "PropertiesChanged", fx->path,
+                                                 "org.openocd.Target", G_DBUS_SIGNAL_FLAGS_NONE,
+                                                 on_target_signal, &tlog, NULL);
+  /* the target runs before the job, which halts it and resets it to run */
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (state_of (state), ==, OOD_STATE_RUNNING);
+  drain ();
+  job = start_program (fx, image, "bin", FLASH_BASE, NULL);
+  tlog.job = job;
+  assert_succeeded (wait_job (fx, job));
+  g_assert_true (ood_test_wait_for (target_log_has, &tlog, JOB_WAIT_MS));
+
+  for (guint i = 0; i < tlog.during->len; i++)
+    g_test_message ("during the job: %s", (char *) tlog.during->pdata[i]);
+  g_assert_cmpuint (tlog.during->len, ==, 0);
+  /* afterwards: the reset, and the state it left, as OpenOCD has it */
+  now = ood_dbus_target_get_state (fx->target);
+  g_assert_cmpstr (now, ==, OOD_STATE_RUNNING);
+  g_clear_pointer (&state, g_variant_unref);
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (state_of (state), ==, OOD_STATE_RUNNING);
+  g_assert_false (g_ptr_array_find_with_equal_func (tlog.after, "event halted", g_str_equal,
+                                                    NULL));
+
+  g_dbus_connection_signal_unsubscribe (fx->bus, events_id);
+  g_dbus_connection_signal_unsubscribe (fx->bus, props_id);
+  g_ptr_array_unref (tlog.during);
+  g_ptr_array_unref (tlog.after);
+  fx_free (fx);
+}
+
 static void
 test_kill_openocd (void)
 {
@@ -959,6 +1121,8 @@ main (int argc, char **argv)
   g_test_add_func ("/flash/program-elf", test_program_elf);
   g_test_add_func ("/flash/load-run", test_load_run);
   g_test_add_func ("/flash/busy", test_busy);
+  g_test_add_func ("/flash/reads-between-chunks", test_reads_between_chunks);
+  g_test_add_func ("/flash/quiet-target", test_quiet_target);
   g_test_add_func ("/flash/kill-openocd", test_kill_openocd);
   g_test_add_func ("/flash/locked", test_locked);
   g_test_add_func ("/flash/error-flags", test_error_flags);
