@@ -18,8 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ood-flash-work.h"
 #include "ood-service-fixture.h"
 #include "ood-test-proc.h"
+#include "ood-tcl-flash.h"
 #include "ood-tcl-memory.h"
 #include "ood-tcl-script.h"
 #include "ood-testbed.h"
@@ -280,6 +282,7 @@ typedef struct {
   char              *tcl_address;   /* host:port for the daemon's config */
   char              *target_path;
   char              *state_script;  /* ood_tcl_script_state ("riscv.cpu") */
+  const char        *target_name;
   GSubprocess       *floor;
   GPid               daemon_pid;
 } Bench;
@@ -1479,6 +1482,76 @@ raw_program (OodTestTcl *tcl, const char *file)
   return us;
 }
 
+#define SECTOR_SIZE     1024u   /* the simulated GD32VF103's flash pages */
+
+/* One of the service's wrapped scripts on a direct socket; dies unless
+ * it answers success ("0 ..."). */
+static void
+replica_step (OodTestTcl *tcl, const char *script)
+{
+  g_autofree char *reply = tcl_eval_or_die (tcl, script);
+
+  if (!g_str_has_prefix (reply, "0 ") && !g_str_equal (reply, "0"))
+    {
+      g_printerr ("openocd-dbus-bench: replica: %s: %s\n", script, reply);
+      die ("the replica of Program", NULL);
+    }
+}
+
+/* Raw: the very commands the service sends OpenOCD for Program(bin,
+ * verify, reset run) of @file, built by the same script functions and cut
+ * into the same OOD_FLASH_CHUNK pieces, on a direct socket with no
+ * service: what OpenOCD itself takes to give progress every 4 KiB; µs. */
+static double
+raw_replica (Bench *b, OodTestTcl *tcl, const char *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *chunk = NULL;
+  gsize size = 0;
+  gint64 t0;
+  double us;
+
+  if (!g_file_get_contents (file, &data, &size, &error))
+    die ("reading the image", error);
+  chunk = g_strconcat (file, ".chunk", NULL);
+  t0 = now_ns ();
+  {
+    g_autofree char *halt = ood_tcl_script_flash_halt (b->target_name);
+    g_autofree char *sectors = ood_tcl_script_flash_sectors (0);
+
+    replica_step (tcl, halt);
+    replica_step (tcl, sectors);
+  }
+  for (gsize off = 0; off < size; off += OOD_FLASH_CHUNK)
+    {
+      guint first = (guint) (off / SECTOR_SIZE);
+      guint last = (guint) ((MIN (off + OOD_FLASH_CHUNK, size) - 1) / SECTOR_SIZE);
+      g_autofree char *erase = ood_tcl_script_flash_erase (b->target_name, 0, first, last);
+
+      replica_step (tcl, erase);
+    }
+  for (gsize off = 0; off < size; off += OOD_FLASH_CHUNK)
+    {
+      g_autofree char *write = ood_tcl_script_flash_write (b->target_name, 0, chunk, off);
+
+      if (!g_file_set_contents (chunk, data + off, (gssize) MIN (OOD_FLASH_CHUNK, size - off),
+                                &error))
+        die ("writing a chunk", error);
+      replica_step (tcl, write);
+    }
+  {
+    g_autofree char *verify = ood_tcl_script_verify_image (b->target_name, file, FLASH_BASE);
+    g_autofree char *reset = ood_tcl_script_reset (b->target_name, OOD_RESET_RUN);
+
+    replica_step (tcl, verify);
+    replica_step (tcl, reset);
+  }
+  us = (double) (now_ns () - t0) / 1000.0;
+  g_unlink (chunk);
+  return us;
+}
+
 /* D-Bus: Program(fd of @file, "bin", 0x08000000, {verify, reset "run"}),
  * timed from the call to the job's Completed; µs. @c's signals are
  * dispatched in @watch's context, the thread-default one. */
@@ -1569,9 +1642,10 @@ figure_6 (Bench *b)
                      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, ended_free),
                      FALSE };
   StateLoop loop = { b->bus_address, b->target_path, FALSE, FALSE, samples_new () };
-  Samples raw = samples_new (), svc = samples_new (), loaded = samples_new ();
+  Samples raw = samples_new (), svc = samples_new (), replica = samples_new ();
+  Samples loaded = samples_new ();
   int rounds = opt_quick ? 2 : 5, loaded_rounds = opt_quick ? 1 : 2;
-  double raw_us, svc_us;
+  double raw_us, svc_us, replica_us;
   GThread *thread;
   guint id;
 
@@ -1592,30 +1666,34 @@ figure_6 (Bench *b)
 
     raw_program (tcl, file);
     svc_program (b, c, &watch, file);
+    raw_replica (b, tcl, file);
     g_unlink (file);
   }
-  /* the same file both ways in a round; which goes first alternates */
+  /* the same file all three ways in a round; which goes first rotates */
   for (int i = 0; i < rounds; i++)
     {
       g_autofree char *file = write_flash_image (rand);
 
-      if (i % 2 == 0)
-        {
-          samples_add (&raw, raw_program (tcl, file));
-          samples_add (&svc, svc_program (b, c, &watch, file));
-        }
-      else
-        {
-          samples_add (&svc, svc_program (b, c, &watch, file));
-          samples_add (&raw, raw_program (tcl, file));
-        }
+      for (int k = 0; k < 3; k++)
+        switch ((i + k) % 3)
+          {
+          case 0: samples_add (&raw, raw_program (tcl, file)); break;
+          case 1: samples_add (&svc, svc_program (b, c, &watch, file)); break;
+          default: samples_add (&replica, raw_replica (b, tcl, file)); break;
+          }
       g_unlink (file);
     }
   add_samples_row ("6", "raw `program FILE ADDR verify reset`, 32 KiB", &raw, CMP_NONE, 0,
                    &raw_us);
   add_samples_row ("6", "service Program(bin, verify, reset run) to Completed", &svc, CMP_NONE, 0,
                    &svc_us);
+  add_samples_row ("6", "raw replica: the service's commands, 4 KiB steps", &replica, CMP_NONE,
+                   0, &replica_us);
   add_row ("6", "ratio Program() / raw program", "x", svc_us / raw_us, NAN, rounds, CMP_LE, 1.05);
+  add_row ("6", "ratio replica / raw program (OpenOCD's 4 KiB steps)", "x",
+           replica_us / raw_us, NAN, rounds, CMP_NONE, 0);
+  add_row ("6", "ratio Program() / replica (the service's own cost)", "x",
+           svc_us / replica_us, NAN, rounds, CMP_LE, 1.05);
 
   /* State() in a closed loop from another client while Program runs */
   thread = g_thread_new ("state-loop", state_loop_thread, &loop);
@@ -1642,6 +1720,7 @@ figure_6 (Bench *b)
   wait_service_state (b, c, "halted");
   samples_free (&raw);
   samples_free (&svc);
+  samples_free (&replica);
   samples_free (&loaded);
   samples_free (&loop.samples);
   g_hash_table_unref (watch.ended);
@@ -1800,8 +1879,8 @@ main (int argc, char **argv)
   b.tcl_port = ood_testbed_get_tcl_port (ood_service_fixture_get_testbed (fixture, 0));
   b.tcl_address = ood_testbed_get_address (ood_service_fixture_get_testbed (fixture, 0));
   b.target_path = ood_service_fixture_dup_target_path (fixture, 0);
-  b.state_script = ood_tcl_script_state (
-      ood_testbed_get_target_name (ood_service_fixture_get_testbed (fixture, 0)));
+  b.target_name = ood_testbed_get_target_name (ood_service_fixture_get_testbed (fixture, 0));
+  b.state_script = ood_tcl_script_state (b.target_name);
   b.daemon_pid = ood_service_fixture_get_service_pid (fixture);
   start_floor (&b);
 
