@@ -100,8 +100,9 @@ take_image (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **err
   if (self->work_dir == NULL)
     {
       g_set_error (error, OOD_ERROR, OOD_ERROR_NOT_SUPPORTED,
-                   "OpenOCD at %s is not on this host and its endpoint names no "
-                   "SharedDirectory: it could not read the image",
+                   "OpenOCD at %s is not at a loopback address (it may be on another "
+                   "host) and its endpoint names no SharedDirectory: it could not read "
+                   "the image",
                    ood_session_get_address (self->session));
       return NULL;
     }

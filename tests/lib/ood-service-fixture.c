@@ -254,7 +254,8 @@ unref_if_set (gpointer object)
 static gboolean
 start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
 {
-  OodTestbedOptions testbed_options = { .target_name = options->target_name };
+  OodTestbedOptions testbed_options = { .target_name = options->target_name,
+                                        .bind_address = options->bind_address };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

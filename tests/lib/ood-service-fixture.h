@@ -18,6 +18,7 @@ typedef struct {
   const char        *target_name;  /* NULL: riscv.cpu */
   const char *const *extra_args;   /* more daemon arguments, NULL-terminated */
   gboolean           no_service;   /* boards and bus only */
+  const char        *bind_address; /* NULL: OpenOCD listens on 127.0.0.1 only */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,

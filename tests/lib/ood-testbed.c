@@ -19,6 +19,7 @@ struct _OodTestbed {
   guint16 sim_port;
   guint16 tcl_port;
   char *target_name;
+  char *bind_address;
   char *tmpdir;
   char *sim_log;
   guint openocd_starts;
@@ -157,10 +158,13 @@ spawn_openocd (OodTestbed *tb, const char *log_path, GError **error)
   g_autofree char *tcl = g_strdup_printf ("tcl_port %u", tb->tcl_port);
   g_autofree char *quoted = ood_test_tcl_quote (tb->target_name);
   g_autofree char *name = g_strdup_printf ("set _TARGETNAME %s", quoted);
+  /* after the board's file, which binds to 127.0.0.1 */
+  g_autofree char *bindto = g_strdup_printf ("bindto %s", tb->bind_address != NULL
+                                                              ? tb->bind_address : "127.0.0.1");
   const char *argv[] = {
     ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
     "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", tcl, "-c", name,
-    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), NULL,
+    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), "-c", bindto, NULL,
   };
 
   if (!tb->verbose)
@@ -250,6 +254,7 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
   const char *name = opts && opts->target_name ? opts->target_name : "riscv.cpu";
 
   tb->target_name = g_strdup (name);
+  tb->bind_address = g_strdup (opts != NULL ? opts->bind_address : NULL);
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))
@@ -355,5 +360,6 @@ ood_testbed_free (OodTestbed *tb)
   g_free (tb->tmpdir);
   g_free (tb->sim_log);
   g_free (tb->target_name);
+  g_free (tb->bind_address);
   g_free (tb);
 }

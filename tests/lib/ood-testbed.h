@@ -18,6 +18,7 @@ typedef struct {
   const char *target_name;  /* NULL = riscv.cpu */
   const char *image_path;   /* NULL = the simulator's built-in program */
   gboolean no_openocd;      /* only start the simulator */
+  const char *bind_address; /* NULL = OpenOCD listens on 127.0.0.1 only (bindto) */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);

@@ -19,6 +19,10 @@
  *                       so, logged once; board0 serves
  *   last-error-announced  OpenOCD killed and restarted: Connected and
  *                       LastError change in one PropertiesChanged
+ *   not-on-this-host    OpenOCD reached at a non-loopback address: Program and
+ *                       Load are NotSupported, unless the endpoint names a
+ *                       SharedDirectory, where the image then goes (and is
+ *                       removed)
  *
  * Every case measures start-up as the time from spawning the daemon until
  * it answers on the bus.
@@ -28,7 +32,12 @@
 #include "ood-test-proc.h"
 #include "ood-error.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,10 +59,12 @@ typedef struct {
   gint64             spawned;  /* g_get_monotonic_time () */
 } Bed;
 
+/* The board's OpenOCD listening on @bind_address (NULL: loopback only). */
 static Bed *
-bed_new (void)
+bed_new_bound (const char *bind_address)
 {
-  const OodServiceOptions options = { .n_boards = 1, .no_service = TRUE };
+  const OodServiceOptions options = { .n_boards = 1, .no_service = TRUE,
+                                      .bind_address = bind_address };
   g_autoptr(GError) error = NULL;
   Bed *bed = g_new0 (Bed, 1);
 
@@ -90,6 +101,12 @@ bed_free (Bed *bed)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bed, bed_free)
+
+static Bed *
+bed_new (void)
+{
+  return bed_new_bound (NULL);
+}
 
 static char *
 board_address (Bed *bed)
@@ -677,6 +694,161 @@ test_last_error_announced (void)
   assert_serving (bed);
 }
 
+/* ---- OpenOCD on another host ----------------------------------------------- */
+
+/* An IPv4 address of this machine's that is not loopback, or NULL. */
+static char *
+non_loopback_ipv4 (void)
+{
+  struct ifaddrs *list = NULL;
+  char *found = NULL;
+
+  if (getifaddrs (&list) != 0)
+    return NULL;
+  for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next)
+    if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+        (i->ifa_flags & IFF_UP) && !(i->ifa_flags & IFF_LOOPBACK))
+      {
+        char text[INET_ADDRSTRLEN];
+        const struct sockaddr_in *in = (const struct sockaddr_in *) i->ifa_addr;
+        if (inet_ntop (AF_INET, &in->sin_addr, text, sizeof text) != NULL)
+          found = g_strdup (text);
+      }
+  freeifaddrs (list);
+  return found;
+}
+
+static gboolean
+flash_exported (gpointer user_data)
+{
+  Probe *wait = user_data;
+  g_autoptr(GVariant) banks = get_property (wait->bed, wait->path, "org.openocd.Flash", "Banks",
+                                            NULL);
+
+  return banks != NULL;
+}
+
+/* @method ("Program" or "Load") of 4 KiB at @address on @path's Flash:
+ * the job's path, or NULL with @error. */
+static char *
+call_image (Bed *bed, const char *path, const char *method, guint64 address, GError **error)
+{
+  g_autofree char *file = g_build_filename (ood_service_fixture_get_tmpdir (bed->fixture),
+                                            "image.bin", NULL);
+  g_autofree guint8 *bytes = g_malloc (4096);
+  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+  g_autoptr(GVariant) reply = NULL;
+  char *job = NULL;
+  int fd;
+
+  for (guint i = 0; i < 4096; i++)
+    bytes[i] = (guint8) (i * 7 + 1);
+  g_assert_true (g_file_set_contents (file, (const char *) bytes, 4096, NULL));
+  fd = open (file, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (g_unix_fd_list_append (list, fd, NULL), ==, 0);
+  close (fd);
+  g_unlink (file);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bed->bus, "org.openocd", path, "org.openocd.Flash", method,
+      g_variant_new ("(hst@a{sv})", 0, "bin", address, g_variant_new ("a{sv}", NULL)),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, list, NULL,
+      NULL, error);
+  if (reply != NULL)
+    g_variant_get (reply, "(o)", &job);
+  return job;
+}
+
+typedef struct {
+  Bed        *bed;
+  const char *job;
+  char       *state;
+} JobState;
+
+static gboolean
+job_ended (gpointer user_data)
+{
+  JobState *js = user_data;
+  g_autoptr(GVariant) state = get_property (js->bed, js->job, "org.openocd.Job", "State", NULL);
+
+  if (state == NULL || g_str_equal (g_variant_get_string (state, NULL), "running"))
+    return FALSE;
+  js->state = g_variant_dup_string (state, NULL);
+  return TRUE;
+}
+
+static guint
+files_in (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* The service decides where OpenOCD runs by the address it reaches it
+ * at; at a non-loopback one, OpenOCD might be on another host and could
+ * not read the service's private file. */
+static void
+test_not_on_this_host (void)
+{
+  g_autofree char *ip = non_loopback_ipv4 ();
+  g_autoptr(Bed) bed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *shared = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *job = NULL;
+  guint16 port;
+  Probe far = { NULL, "/org/openocd/far/riscv_2ecpu" };
+  Probe near = { NULL, "/org/openocd/shared/riscv_2ecpu" };
+  JobState js = { NULL, NULL, NULL };
+  const char *const methods[] = { "Program", "Load" };
+  const guint64 addresses[] = { 0x08000000, 0x80010000 };
+
+  if (ip == NULL)
+    {
+      g_test_skip ("this machine has no non-loopback IPv4 address to reach OpenOCD at");
+      return;
+    }
+  bed = bed_new_bound ("0.0.0.0");
+  port = ood_testbed_get_tcl_port (ood_service_fixture_get_testbed (bed->fixture, 0));
+  shared = g_build_filename (ood_service_fixture_get_tmpdir (bed->fixture), "shared", NULL);
+  g_assert_cmpint (g_mkdir (shared, 0755), ==, 0);
+  config = g_strdup_printf ("[Endpoint far]\nAddress=%s:%u\n\n"
+                            "[Endpoint shared]\nAddress=%s:%u\nSharedDirectory=%s\n",
+                            ip, port, ip, port, shared);
+  g_assert_true (g_file_set_contents (bed->config, config, -1, &error));
+  g_assert_no_error (error);
+  spawn (bed, bed->config, NULL);
+  far.bed = near.bed = js.bed = bed;
+  if (!ood_test_wait_for (flash_exported, &far, CONNECT_TIMEOUT_MS) ||
+      !ood_test_wait_for (flash_exported, &near, CONNECT_TIMEOUT_MS))
+    g_error ("no Flash on both endpoints at %s:%u; see %s", ip, port, bed->log);
+
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autofree char *refused = call_image (bed, far.path, methods[i], addresses[i], &error);
+
+      g_assert_null (refused);
+      ood_test_assert_dbus_error (error, "org.openocd.Error.NotSupported", OOD_ERROR,
+                                  OOD_ERROR_NOT_SUPPORTED);
+      g_test_message ("%s at %s: %s", methods[i], ip, error->message);
+      g_assert_nonnull (strstr (error->message, "SharedDirectory"));
+      g_clear_error (&error);
+    }
+  /* with a directory both share, the image goes there, and is removed */
+  job = call_image (bed, near.path, "Program", addresses[0], &error);
+  g_assert_no_error (error);
+  js.job = job;
+  g_assert_true (ood_test_wait_for (job_ended, &js, CONNECT_TIMEOUT_MS));
+  g_assert_cmpstr (js.state, ==, "succeeded");
+  g_assert_cmpuint (files_in (shared), ==, 0);
+  g_free (js.state);
+  g_rmdir (shared);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -696,5 +868,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config-file/unreachable", test_unreachable);
   g_test_add_func ("/config-file/last-error-announced", test_last_error_announced);
   g_test_add_func ("/config-file/option-ranges", test_option_ranges);
+  g_test_add_func ("/config-file/not-on-this-host", test_not_on_this_host);
   return g_test_run ();
 }
