@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ood-error.h"
+#include "ood-idle.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-script.h"
 
@@ -501,19 +502,12 @@ on_next_step_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Queues the next step once the main context has nothing more urgent, as
- * ood-memory.c does for its chunks: a step acts, so it would go ahead of
- * the reads (State() and the like) that came in while the last one ran,
- * and they would wait for the whole job; this way they wait for one step
- * at most. */
+/* Queues the next step after the calls that came in meanwhile (State()
+ * and the like), so that they wait for one step at most. */
 static void
 schedule_next (Work *work)
 {
-  g_autoptr(GSource) idle = g_idle_source_new ();
-
-  g_source_set_priority (idle, G_PRIORITY_LOW);
-  g_source_set_callback (idle, on_next_step_idle, work, NULL);
-  g_source_attach (idle, g_main_context_get_thread_default ());
+  ood_idle_after_pending (g_main_context_get_thread_default (), on_next_step_idle, work);
 }
 
 static void

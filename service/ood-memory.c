@@ -10,6 +10,7 @@
 #include <gio/gunixoutputstream.h>
 
 #include "ood-error.h"
+#include "ood-idle.h"
 #include "ood-reply.h"
 #include "ood-tcl-memory.h"
 
@@ -75,17 +76,12 @@ on_next_chunk_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Queues the next chunk once the main context has nothing more urgent:
- * a method call that came in while the last chunk ran is then queued
- * first, so it waits for one chunk at most. Takes @task. */
+/* Queues the next chunk after the calls that came in meanwhile. Takes
+ * @task. */
 static void
 schedule_next (GTask *task)
 {
-  g_autoptr(GSource) idle = g_idle_source_new ();
-
-  g_source_set_priority (idle, G_PRIORITY_LOW);
-  g_source_set_callback (idle, on_next_chunk_idle, task, NULL);
-  g_source_attach (idle, g_task_get_context (task));
+  ood_idle_after_pending (g_task_get_context (task), on_next_chunk_idle, task);
 }
 
 /* ---- reads -------------------------------------------------------------- */

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+void ood_idle_after_pending (GMainContext *context,
+                             GSourceFunc   func,
+                             gpointer      data);
+
+G_END_DECLS
