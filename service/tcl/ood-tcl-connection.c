@@ -11,7 +11,7 @@
 #include "ood-tcl-framer.h"
 
 #define MAX_REPLY_BYTES (4u * 1024 * 1024)
-#define READ_CHUNK 16384
+#define READ_CHUNK 4096   /* per connection, and an endpoint has two */
 #define DEFAULT_TCL_PORT 6666
 
 /* One command on the wire, and every caller waiting for its reply. */

@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#define KEEP_BYTES 1024
+
 void
 ood_tcl_framer_init (OodTclFramer *framer, gsize max_message)
 {
@@ -45,7 +47,15 @@ deliver (OodTclFramer *framer, OodTclFrameFunc func, gpointer user_data,
     }
   g_byte_array_append (framer->partial, (const guint8 *) "", 1);
   *keep_going = func ((const char *) framer->partial->data, length, user_data);
-  g_byte_array_set_size (framer->partial, 0);
+  /* a connection idles most of its life: it does not keep the room its
+   * largest reply took (a register listing is 16 KB, a memory chunk 11) */
+  if (length >= KEEP_BYTES)
+    {
+      g_byte_array_unref (framer->partial);
+      framer->partial = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (framer->partial, 0);
   return TRUE;
 }
 
