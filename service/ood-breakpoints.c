@@ -18,7 +18,12 @@ struct _OodBreakpoints {
   GArray       *list;       /* (element-type OodTclBreakpoint) by address */
 };
 
-G_DEFINE_FINAL_TYPE (OodBreakpoints, ood_breakpoints, OOD_DBUS_TYPE_BREAKPOINTS_SKELETON)
+static void ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface);
+
+/* The methods are the interface's vfuncs, as the generated skeleton's
+ * class closures call them: no closure per object and method. */
+G_DEFINE_FINAL_TYPE_WITH_CODE (OodBreakpoints, ood_breakpoints, OOD_DBUS_TYPE_BREAKPOINTS_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OOD_DBUS_TYPE_BREAKPOINTS, ood_breakpoints_iface_init))
 
 typedef struct {
   OodBreakpoints       *self;
@@ -203,6 +208,13 @@ ood_breakpoints_finalize (GObject *object)
 }
 
 static void
+ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface)
+{
+  iface->handle_add = handle_add;
+  iface->handle_remove = handle_remove;
+}
+
+static void
 ood_breakpoints_class_init (OodBreakpointsClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = ood_breakpoints_finalize;
@@ -212,8 +224,6 @@ static void
 ood_breakpoints_init (OodBreakpoints *self)
 {
   self->list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
-  g_signal_connect (self, "handle-add", G_CALLBACK (handle_add), NULL);
-  g_signal_connect (self, "handle-remove", G_CALLBACK (handle_remove), NULL);
 }
 
 /**

@@ -31,7 +31,12 @@ struct _OodJob {
   guint64                   work_total;
 };
 
-G_DEFINE_FINAL_TYPE (OodJob, ood_job, OOD_DBUS_TYPE_JOB_SKELETON)
+static void ood_job_iface_init (OodDbusJobIface *iface);
+
+/* The methods are the interface's vfuncs, as the generated skeleton's
+ * class closures call them: no closure per object and method. */
+G_DEFINE_FINAL_TYPE_WITH_CODE (OodJob, ood_job, OOD_DBUS_TYPE_JOB_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OOD_DBUS_TYPE_JOB, ood_job_iface_init))
 
 const char *
 ood_job_get_path (OodJob *self)
@@ -209,6 +214,12 @@ ood_job_finalize (GObject *object)
 }
 
 static void
+ood_job_iface_init (OodDbusJobIface *iface)
+{
+  iface->handle_cancel = handle_cancel;
+}
+
+static void
 ood_job_class_init (OodJobClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = ood_job_dispose;
@@ -219,7 +230,6 @@ static void
 ood_job_init (OodJob *self)
 {
   self->cancellable = g_cancellable_new ();
-  g_signal_connect (self, "handle-cancel", G_CALLBACK (handle_cancel), NULL);
 }
 
 /**

@@ -12,12 +12,25 @@
 /* More names than any target has: ReadMany refuses longer lists. */
 #define MAX_READ_MANY 4096u
 
-/* One register of Names; @name points into @names of its OodRegisters. */
+/* One register of Names; @name points into the RegSet's @names. */
 typedef struct {
   const char *name;
   guint       number;
   guint       bits;
 } Reg;
+
+/* What OpenOCD lists of a target's registers: hundreds of them (405 on
+ * the simulated board), kept once, in the serialised Names, and found by
+ * a scan. Immutable, and shared (g_rc_box) by every target whose listing
+ * is the same, as all targets of a kind are: an endpoint may have dozens. */
+typedef struct {
+  GVariant *names;       /* a(su): Names */
+  GArray   *registers;   /* (element-type Reg) as OpenOCD lists them */
+  gboolean  shared;      /* in reg_sets */
+} RegSet;
+
+/* names → RegSet, each set removed at its last release */
+static GHashTable *reg_sets;
 
 struct _OodRegisters {
   OodDbusRegistersSkeleton parent_instance;
@@ -25,12 +38,18 @@ struct _OodRegisters {
   OodSession *session;
   char       *target_name;
   OodTarget  *target;      /* the sibling org.openocd.Target, for CurrentPc */
-  GVariant   *names;       /* Names, serialised: it holds the registers' names */
-  GArray     *registers;   /* (element-type Reg) as OpenOCD lists them */
+  RegSet     *set;
+  GVariant   *names;       /* (not owned) set->names */
+  GArray     *registers;   /* (not owned) set->registers */
   GHashTable *unreadable;  /* names OpenOCD failed to read since the connect */
 };
 
-G_DEFINE_FINAL_TYPE (OodRegisters, ood_registers, OOD_DBUS_TYPE_REGISTERS_SKELETON)
+static void ood_registers_iface_init (OodDbusRegistersIface *iface);
+
+/* The methods are the interface's vfuncs, as the generated skeleton's
+ * class closures call them: no closure per object and method. */
+G_DEFINE_FINAL_TYPE_WITH_CODE (OodRegisters, ood_registers, OOD_DBUS_TYPE_REGISTERS_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OOD_DBUS_TYPE_REGISTERS, ood_registers_iface_init))
 
 /* One method call waiting for OpenOCD. */
 typedef struct {
@@ -63,33 +82,95 @@ call_new (OodRegisters *self, GDBusMethodInvocation *invocation)
 
 /* ---- names -------------------------------------------------------------- */
 
-/* Publishes Names and indexes it. A target has hundreds of registers
- * (405 on the simulated board) and an endpoint may have many targets, so
- * the names are kept once, in the serialised Names, and found by a scan. */
+/* g_variant_hash() takes basic types only: the serialised bytes, then */
+static guint
+names_hash (gconstpointer names)
+{
+  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes ((GVariant *) names);
+
+  return g_bytes_hash (bytes);
+}
+
 static void
-take_registers (OodRegisters *self, GArray *parsed)
+reg_set_clear (RegSet *set)
+{
+  if (set->shared)
+    g_hash_table_remove (reg_sets, set->names);
+  g_array_unref (set->registers);
+  g_variant_unref (set->names);
+}
+
+static void
+reg_set_release (RegSet *set)
+{
+  g_rc_box_release_full (set, (GDestroyNotify) reg_set_clear);
+}
+
+static gboolean
+same_numbers (GArray *registers, GArray *parsed)
+{
+  for (guint i = 0; i < registers->len; i++)
+    if (g_array_index (registers, Reg, i).number != g_array_index (parsed, OodTclRegister, i).number)
+      return FALSE;
+  return TRUE;
+}
+
+/* The set of @parsed (element-type OodTclRegister, or %NULL for none):
+ * the one already held for the same listing, or a new one. */
+static RegSet *
+reg_set_get (GArray *parsed)
 {
   GVariantBuilder builder;
+  g_autoptr(GVariant) names = NULL;
   GVariantIter iter;
+  RegSet *set;
   Reg reg;
-  guint i = 0;
+  guint n = parsed != NULL ? parsed->len : 0, i = 0;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(su)"));
-  for (guint j = 0; parsed != NULL && j < parsed->len; j++)
+  for (guint j = 0; j < n; j++)
     {
       OodTclRegister *r = &g_array_index (parsed, OodTclRegister, j);
       g_variant_builder_add (&builder, "(su)", r->name, r->bits);
     }
-  g_array_set_size (self->registers, 0);
-  g_clear_pointer (&self->names, g_variant_unref);
-  self->names = g_variant_ref_sink (g_variant_builder_end (&builder));
-  (void) g_variant_get_data (self->names);   /* serialised: the names stay in one buffer */
-  g_variant_iter_init (&iter, self->names);
+  names = g_variant_ref_sink (g_variant_builder_end (&builder));
+  (void) g_variant_get_data (names);   /* serialised: the names stay in one buffer */
+  if (reg_sets == NULL)
+    reg_sets = g_hash_table_new (names_hash, g_variant_equal);
+  set = g_hash_table_lookup (reg_sets, names);
+  if (set != NULL && (n == 0 || same_numbers (set->registers, parsed)))
+    return g_rc_box_acquire (set);
+
+  set = g_rc_box_new0 (RegSet);
+  set->names = g_steal_pointer (&names);
+  set->registers = g_array_sized_new (FALSE, FALSE, sizeof (Reg), n);
+  g_variant_iter_init (&iter, set->names);
   while (g_variant_iter_next (&iter, "(&su)", &reg.name, &reg.bits))
     {
       reg.number = g_array_index (parsed, OodTclRegister, i++).number;
-      g_array_append_val (self->registers, reg);
+      g_array_append_val (set->registers, reg);
     }
+  /* a listing that differs only in its numbers keeps a set of its own */
+  set->shared = !g_hash_table_contains (reg_sets, set->names);
+  if (set->shared)
+    g_hash_table_insert (reg_sets, set->names, set);
+  return set;
+}
+
+static void
+use_set (OodRegisters *self, RegSet *set)
+{
+  g_clear_pointer (&self->set, reg_set_release);
+  self->set = set;
+  self->names = set->names;
+  self->registers = set->registers;
+}
+
+/* Publishes Names and indexes it. */
+static void
+take_registers (OodRegisters *self, GArray *parsed)
+{
+  use_set (self, reg_set_get (parsed));
   ood_dbus_registers_set_names (OOD_DBUS_REGISTERS (self), self->names);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
@@ -449,10 +530,19 @@ ood_registers_finalize (GObject *object)
   OodRegisters *self = OOD_REGISTERS (object);
 
   g_hash_table_unref (self->unreadable);
-  g_array_unref (self->registers);
-  g_clear_pointer (&self->names, g_variant_unref);
+  g_clear_pointer (&self->set, reg_set_release);
   g_free (self->target_name);
   G_OBJECT_CLASS (ood_registers_parent_class)->finalize (object);
+}
+
+static void
+ood_registers_iface_init (OodDbusRegistersIface *iface)
+{
+  iface->handle_read = handle_read;
+  iface->handle_read_wide = handle_read_wide;
+  iface->handle_read_many = handle_read_many;
+  iface->handle_read_all = handle_read_all;
+  iface->handle_write = handle_write;
 }
 
 static void
@@ -465,13 +555,8 @@ ood_registers_class_init (OodRegistersClass *klass)
 static void
 ood_registers_init (OodRegisters *self)
 {
-  self->registers = g_array_new (FALSE, FALSE, sizeof (Reg));
+  use_set (self, reg_set_get (NULL));
   self->unreadable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_signal_connect (self, "handle-read", G_CALLBACK (handle_read), NULL);
-  g_signal_connect (self, "handle-read-wide", G_CALLBACK (handle_read_wide), NULL);
-  g_signal_connect (self, "handle-read-many", G_CALLBACK (handle_read_many), NULL);
-  g_signal_connect (self, "handle-read-all", G_CALLBACK (handle_read_all), NULL);
-  g_signal_connect (self, "handle-write", G_CALLBACK (handle_write), NULL);
 }
 
 /**
