@@ -255,7 +255,8 @@ static gboolean
 start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GError **error)
 {
   OodTestbedOptions testbed_options = { .target_name = options->target_name,
-                                        .bind_address = options->bind_address };
+                                        .bind_address = options->bind_address,
+                                        .gdb = options->gdb };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

@@ -19,6 +19,7 @@ typedef struct {
   const char *const *extra_args;   /* more daemon arguments, NULL-terminated */
   gboolean           no_service;   /* boards and bus only */
   const char        *bind_address; /* NULL: OpenOCD listens on 127.0.0.1 only */
+  gboolean           gdb;          /* OpenOCD serves GDB too (ood_testbed_get_gdb_port) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,

@@ -18,6 +18,8 @@ struct _OodTestbed {
   GSubprocess *openocd;
   guint16 sim_port;
   guint16 tcl_port;
+  guint16 gdb_port;
+  gboolean gdb;
   char *target_name;
   char *bind_address;
   char *tmpdir;
@@ -161,10 +163,12 @@ spawn_openocd (OodTestbed *tb, const char *log_path, GError **error)
   /* after the board's file, which binds to 127.0.0.1 */
   g_autofree char *bindto = g_strdup_printf ("bindto %s", tb->bind_address != NULL
                                                               ? tb->bind_address : "127.0.0.1");
+  g_autofree char *gdb = tb->gdb_port != 0 ? g_strdup_printf ("gdb_port %u", tb->gdb_port)
+                                           : g_strdup ("gdb_port disabled");
   const char *argv[] = {
     ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
     "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", tcl, "-c", name,
-    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), "-c", bindto, NULL,
+    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), "-c", bindto, "-c", gdb, NULL,
   };
 
   if (!tb->verbose)
@@ -223,6 +227,8 @@ ood_testbed_start_openocd (OodTestbed *tb, GError **error)
   g_return_val_if_fail (tb->openocd == NULL, FALSE);
   if (tb->tcl_port == 0 && !pick_free_port (&tb->tcl_port, error))
     return FALSE;
+  if (tb->gdb && tb->gdb_port == 0 && !pick_free_port (&tb->gdb_port, error))
+    return FALSE;
   log_path = g_strdup_printf ("%s/openocd-%u.log", tb->tmpdir, ++tb->openocd_starts);
   tb->openocd = spawn_openocd (tb, log_path, error);
   if (tb->openocd && wait_openocd_ready (tb, log_path, error))
@@ -255,6 +261,7 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
 
   tb->target_name = g_strdup (name);
   tb->bind_address = g_strdup (opts != NULL ? opts->bind_address : NULL);
+  tb->gdb = opts != NULL && opts->gdb;
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))
@@ -271,6 +278,12 @@ guint16
 ood_testbed_get_tcl_port (OodTestbed *tb)
 {
   return tb->tcl_port;
+}
+
+guint16
+ood_testbed_get_gdb_port (OodTestbed *tb)
+{
+  return tb->gdb_port;
 }
 
 guint16

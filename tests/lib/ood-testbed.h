@@ -19,11 +19,14 @@ typedef struct {
   const char *image_path;   /* NULL = the simulator's built-in program */
   gboolean no_openocd;      /* only start the simulator */
   const char *bind_address; /* NULL = OpenOCD listens on 127.0.0.1 only (bindto) */
+  gboolean gdb;             /* OpenOCD serves GDB too, on ood_testbed_get_gdb_port() */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);
 guint16 ood_testbed_get_tcl_port (OodTestbed *tb);
 guint16 ood_testbed_get_sim_port (OodTestbed *tb);
+/* OpenOCD's GDB port, or 0 (options.gdb unset). */
+guint16 ood_testbed_get_gdb_port (OodTestbed *tb);
 char *ood_testbed_get_address (OodTestbed *tb);
 const char *ood_testbed_get_target_name (OodTestbed *tb);
 void ood_testbed_set_target_name (OodTestbed *tb, const char *name);

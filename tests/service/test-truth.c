@@ -26,9 +26,9 @@ typedef struct {
 } Fx;
 
 static Fx *
-fx_new_with (const char *const *extra_args)
+fx_new_full (const char *const *extra_args, gboolean gdb)
 {
-  const OodServiceOptions options = { .extra_args = extra_args };
+  const OodServiceOptions options = { .extra_args = extra_args, .gdb = gdb };
   g_autoptr(GError) error = NULL;
   Fx *fx = g_new0 (Fx, 1);
 
@@ -38,6 +38,12 @@ fx_new_with (const char *const *extra_args)
   fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
   fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
   return fx;
+}
+
+static Fx *
+fx_new_with (const char *const *extra_args)
+{
+  return fx_new_full (extra_args, FALSE);
 }
 
 static void
@@ -629,6 +635,188 @@ test_connected_before_targets (void)
   fx_free (fx);
 }
 
+/* ---- a real GDB beside the service -------------------------------------- */
+
+/* gdb-multiarch on pipes: commands in, its console out, collected. */
+typedef struct {
+  GSubprocess  *proc;
+  GOutputStream *in;
+  GInputStream *out_stream;
+  GString      *out;
+  gboolean      eof;
+  guint         marks;
+  char          buf[4096];
+} Gdb;
+
+static void
+on_gdb_output (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Gdb *gdb = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      gdb->eof = TRUE;
+      return;
+    }
+  g_string_append_len (gdb->out, gdb->buf, n);
+  g_input_stream_read_async (gdb->out_stream, gdb->buf, sizeof gdb->buf, G_PRIORITY_DEFAULT, NULL,
+                             on_gdb_output, gdb);
+}
+
+static gboolean
+gdb_marked (gpointer user_data)
+{
+  Gdb *gdb = user_data;
+  g_autofree char *mark = g_strdup_printf ("@@%u@@", gdb->marks);
+
+  return gdb->eof || strstr (gdb->out->str, mark) != NULL;
+}
+
+/* Sends @commands and waits until GDB has run them all; answers what GDB
+ * printed meanwhile. */
+static char *
+gdb_run (Gdb *gdb, const char *commands)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize from = gdb->out->len;
+
+  gdb->marks++;
+  text = g_strdup_printf ("%s\necho @@%u@@\\n\n", commands, gdb->marks);
+  g_assert_true (g_output_stream_write_all (gdb->in, text, strlen (text), NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_flush (gdb->in, NULL, &error));
+  if (!ood_test_wait_for (gdb_marked, gdb, 30000) || gdb->eof)
+    g_error ("GDB did not run '%s'; it printed: %s", commands, gdb->out->str);
+  g_test_message ("gdb: %s -> %s", commands, gdb->out->str + from);
+  return g_strdup (gdb->out->str + from);
+}
+
+/* The value of "$N = 0x…" in @text, as GDB prints `p/x $pc`. */
+static guint64
+gdb_value (const char *text)
+{
+  const char *equals = strstr (text, " = 0x");
+
+  g_assert_nonnull (equals);
+  return g_ascii_strtoull (equals + 3, NULL, 16);
+}
+
+typedef struct {
+  Fx      *fx;
+  guint64  pc;
+} PcWait;
+
+static gboolean
+published_halted_at (gpointer user_data)
+{
+  PcWait *wait = user_data;
+  OodDbusTarget *target = wait->fx->target;
+
+  return g_strcmp0 (ood_dbus_target_get_state (target), OOD_STATE_HALTED) == 0 &&
+         ood_dbus_target_get_current_pc_valid (target) &&
+         ood_dbus_target_get_current_pc (target) == wait->pc;
+}
+
+static void
+assert_published_halted_at (Fx *fx, guint64 pc)
+{
+  PcWait wait = { fx, pc };
+
+  if (!ood_test_wait_for (published_halted_at, &wait, 5000))
+    g_error ("the service shows %s at 0x%" G_GINT64_MODIFIER "x, not halted at 0x%"
+             G_GINT64_MODIFIER "x as GDB says", ood_dbus_target_get_state (fx->target),
+             ood_dbus_target_get_current_pc (fx->target), pc);
+}
+
+static gboolean
+published_running (gpointer user_data)
+{
+  Fx *fx = user_data;
+
+  return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_RUNNING) == 0;
+}
+
+/* A real GDB (gdb-multiarch) on OpenOCD's GDB port drives the target
+ * behind the service's back: attaching halts it, a hardware breakpoint
+ * stops it, stepi moves the PC. After each, the service's published state
+ * and PC are what GDB reports, with no call from any client, and its
+ * State() agrees; the breakpoint GDB took away again is not listed.
+ * Then the service acts on the target it describes. */
+static void
+test_gdb_beside (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  g_autofree char *attach = NULL;
+  g_autofree char *raw = NULL;
+  Gdb gdb = { 0 };
+  guint64 pc;
+
+  g_assert_cmpuint (ood_testbed_get_gdb_port (testbed), !=, 0);
+  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
+  gdb.proc = g_subprocess_launcher_spawn (launcher, &error,
+                                          ood_test_env_or ("OOD_GDB", "gdb-multiarch"), "-q",
+                                          "-nx", NULL);
+  if (gdb.proc == NULL)
+    g_error ("cannot start gdb-multiarch (.ci/install-deps installs it): %s", error->message);
+  gdb.in = g_subprocess_get_stdin_pipe (gdb.proc);
+  gdb.out_stream = g_subprocess_get_stdout_pipe (gdb.proc);
+  gdb.out = g_string_new (NULL);
+  g_input_stream_read_async (gdb.out_stream, gdb.buf, sizeof gdb.buf, G_PRIORITY_DEFAULT, NULL,
+                             on_gdb_output, &gdb);
+  g_assert_true (ood_test_wait_for (published_running, fx, 5000));
+
+  attach = g_strdup_printf ("set pagination off\nset confirm off\n"
+                            "set architecture riscv:rv32\n"
+                            "target extended-remote 127.0.0.1:%u\np/x $pc",
+                            ood_testbed_get_gdb_port (testbed));
+  {
+    g_autofree char *said = gdb_run (&gdb, attach);
+    assert_published_halted_at (fx, gdb_value (said));
+  }
+  {
+    g_autofree char *said = gdb_run (&gdb, "hbreak *0x80000010\ncontinue\np/x $pc");
+    pc = gdb_value (strstr (said, "$2"));
+    g_assert_cmphex (pc, ==, 0x80000010);
+    assert_published_halted_at (fx, pc);
+  }
+  {
+    g_autofree char *said = gdb_run (&gdb, "delete\nstepi\np/x $pc");
+    pc = gdb_value (strstr (said, "$3"));
+    g_assert_cmphex (pc, !=, 0x80000010);
+    assert_published_halted_at (fx, pc);
+  }
+  /* the service's own read agrees, and its breakpoints are OpenOCD's */
+  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (pc_of (dict), ==, pc);
+  g_free (gdb_run (&gdb, "detach"));
+  g_assert_true (g_output_stream_write_all (gdb.in, "quit\n", 5, NULL, NULL, &error));
+  g_assert_true (g_output_stream_close (gdb.in, NULL, &error));
+  g_assert_true (g_subprocess_wait_check (gdb.proc, NULL, &error));
+  g_assert_no_error (error);
+  raw = raw_tcl (fx, "bp");
+  g_assert_cmpstr (g_strstrip (raw), ==, "");
+  {
+    g_autofree char *list = listed (fx);
+    g_assert_cmpstr (list, ==, "[]");
+  }
+  /* and it acts on the target as it is */
+  resume (fx);
+  g_assert_true (ood_test_wait_for (published_running, fx, 5000));
+
+  g_string_free (gdb.out, TRUE);
+  g_object_unref (gdb.proc);
+  fx_free (fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -644,5 +832,6 @@ main (int argc, char **argv)
   g_test_add_func ("/truth/pc-unreadable-logged", test_pc_unreadable_logged);
   g_test_add_func ("/truth/connected-before-targets", test_connected_before_targets);
   g_test_add_func ("/truth/events-in-order", test_events_in_order);
+  g_test_add_func ("/truth/gdb-beside", test_gdb_beside);
   return g_test_run ();
 }
