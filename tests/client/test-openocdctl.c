@@ -838,30 +838,6 @@ tmpdir_free (char *dir)
   g_free (dir);
 }
 
-static char *
-save_file (const char *dir, const char *name, GBytes *bytes)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
-                                      (gssize) g_bytes_get_size (bytes), &error));
-  g_assert_no_error (error);
-  return path;
-}
-
-static GBytes *
-load_file (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *data = NULL;
-  gsize size = 0;
-
-  g_assert_true (g_file_get_contents (path, &data, &size, &error));
-  g_assert_no_error (error);
-  return g_bytes_new_take (data, size);
-}
-
 static void
 assert_bytes_equal (GBytes *actual, GBytes *expected)
 {
@@ -1059,14 +1035,14 @@ test_mem_dump (void)
   ctl_state_json (fixture, "halt", "halted");
   out = ctl_ok (fixture, "mem", "dump", "0x80000000", "65536", file);
   g_assert_cmpstr (out, ==, "");   /* and no progress lines: not a terminal */
-  dumped = load_file (file);
+  dumped = ood_test_load_bytes (file);
   raw = raw_bytes (fixture, RAM_START, 65536);
   assert_bytes_equal (dumped, raw);
   /* the program is there: lui sp at 0x80000000 */
   g_assert_cmphex (((const guint8 *) g_bytes_get_data (dumped, NULL))[0] & 0x7f, ==, 0x37);
   {
     g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "dump", "0x80008000", "4096", file);
-    g_autoptr(GBytes) again = load_file (file);
+    g_autoptr(GBytes) again = ood_test_load_bytes (file);
     g_autoptr(GBytes) part = g_bytes_new_from_bytes (raw, 0x8000, 4096);
     JsonObject *object = done_object (node, "mem-dump");
 
@@ -1090,7 +1066,7 @@ test_mem_load (void)
   char *dir = tmpdir_new ();
   /* several calls of 16 KiB, and a tail that is no whole word */
   g_autoptr(GBytes) data = random_image (48 * 1024 + 3);
-  g_autofree char *file = save_file (dir, "data.bin", data);
+  g_autofree char *file = ood_test_save_bytes (dir, "data.bin", data);
   g_autofree char *back = g_build_filename (dir, "back.bin", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing.bin", NULL);
   g_autofree char *out = NULL;
@@ -1104,7 +1080,7 @@ test_mem_load (void)
   assert_bytes_equal (raw, data);
   /* and back through mem dump */
   g_free (ctl_ok (fixture, "mem", "dump", "0x80030000", "49155", back));
-  dumped = load_file (back);
+  dumped = ood_test_load_bytes (back);
   assert_bytes_equal (dumped, data);
   {
     g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "load", file, "0x80050000");
@@ -1212,8 +1188,8 @@ test_program (void)
   gsize size = 4 * (gsize) g_test_rand_int_range (2048, 8193);   /* 8 to 32 KiB */
   g_autoptr(GBytes) image = random_image (size);
   g_autoptr(GBytes) second = random_image (8192);
-  g_autofree char *file = save_file (dir, "image.bin", image);
-  g_autofree char *other = save_file (dir, "other.BIN", second);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
+  g_autofree char *other = ood_test_save_bytes (dir, "other.BIN", second);
   g_autoptr(GBytes) raw = NULL, raw2 = NULL;
   g_autoptr(JsonObject) record = NULL;
   g_autoptr(CtlRun) human = NULL;
@@ -1298,8 +1274,8 @@ test_program_fail (void)
   char *dir = tmpdir_new ();
   g_autoptr(GBytes) image = random_image (2048);
   g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
-  g_autofree char *file = save_file (dir, "image.bin", image);
-  g_autofree char *hex = save_file (dir, "garbage.hex", garbage);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
+  g_autofree char *hex = ood_test_save_bytes (dir, "garbage.hex", garbage);
   g_autofree char *missing = g_build_filename (dir, "missing.bin", NULL);
   g_autoptr(CtlRun) outside = NULL, bad_hex = NULL, nofile = NULL, protected = NULL;
   g_autoptr(CtlRun) bad_reset = NULL, bad_format = NULL, text = NULL;
@@ -1345,8 +1321,8 @@ test_flash (void)
   char *dir = tmpdir_new ();
   g_autoptr(GBytes) image = random_image (8 * SECTOR);
   g_autoptr(GBytes) other = random_image (8 * SECTOR);
-  g_autofree char *file = save_file (dir, "image.bin", image);
-  g_autofree char *other_file = save_file (dir, "other.bin", other);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
+  g_autofree char *other_file = ood_test_save_bytes (dir, "other.bin", other);
   g_autofree char *banks_text = NULL, *sectors_text = NULL, *verify_out = NULL;
   g_autofree char *erase_out = NULL, *program_out = NULL;
   g_autoptr(CtlRun) mismatch = NULL, no_bank = NULL, bad_sector = NULL, usage = NULL;
@@ -1458,7 +1434,7 @@ test_load (void)
   char *dir = tmpdir_new ();
   g_autoptr(GBytes) code = g_bytes_new (ram_program, sizeof ram_program);
   g_autoptr(GBytes) raw = NULL;
-  g_autofree char *file = save_file (dir, "prog.img", code);
+  g_autofree char *file = ood_test_save_bytes (dir, "prog.img", code);
   g_autofree char *out = NULL, *result = NULL;
   g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
   const char *const phases[] = { "writing", "verifying", NULL };
@@ -1493,7 +1469,7 @@ test_program_cancel (void)
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
   g_autoptr(GBytes) image = random_image (32 * 1024);
-  g_autofree char *file = save_file (dir, "image.bin", image);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autoptr(GError) error = NULL;

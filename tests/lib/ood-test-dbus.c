@@ -75,3 +75,18 @@ ood_test_assert_dbus_error (const GError *error, const char *name, GQuark domain
     g_error ("expected %s (%s %d), got %s (%s %d): %s", name, g_quark_to_string (domain), code,
              remote, g_quark_to_string (error->domain), error->code, error->message);
 }
+
+GVariant *
+ood_test_get_property (GDBusConnection *bus, const char *path, const char *iface,
+                       const char *name, guint timeout_ms, GError **error)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.openocd", path, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", iface, name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, (gint) timeout_ms, NULL, error);
+  GVariant *value = NULL;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(v)", &value);
+  return value;
+}

@@ -29,6 +29,15 @@ void     ood_test_assert_dbus_error (const GError *error,
                                      GQuark        domain,
                                      gint          code);
 
+/* The value of property @iface.@name of org.openocd's @path, read from the
+ * service (no proxy cache), or NULL with @error. */
+GVariant *ood_test_get_property (GDBusConnection *bus,
+                                 const char      *path,
+                                 const char      *iface,
+                                 const char      *name,
+                                 guint            timeout_ms,
+                                 GError         **error);
+
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \
   ood_test_assert_dbus_error ((error), (name), 0, 0)

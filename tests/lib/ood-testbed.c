@@ -38,6 +38,30 @@ ood_test_env_or (const char *name, const char *fallback)
   return (v && *v) ? v : fallback;
 }
 
+char *
+ood_test_save_bytes (const char *dir, const char *name, GBytes *bytes)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      (gssize) g_bytes_get_size (bytes), &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+GBytes *
+ood_test_load_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &size, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, size);
+}
+
 /* A GSpawnChildSetupFunc: the child dies with the test. */
 void
 ood_test_die_with_parent (gpointer user_data)

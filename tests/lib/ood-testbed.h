@@ -57,6 +57,10 @@ char *ood_test_tcl_quote (const char *s);
 
 /* Small helpers shared by the tests and the benchmark. */
 const char *ood_test_env_or (const char *name, const char *fallback);
+/* @bytes as file @name in @dir (asserting it worked); the file's path. */
+char *ood_test_save_bytes (const char *dir, const char *name, GBytes *bytes);
+/* The whole file at @path (asserting it could be read). */
+GBytes *ood_test_load_bytes (const char *path);
 void ood_test_die_with_parent (gpointer user_data);
 
 G_END_DECLS

@@ -160,24 +160,11 @@ spawn (Bed *bed, const char *config, const char *openocd)
   g_assert_no_error (error);
 }
 
-static GVariant *
-get_property (Bed *bed, const char *path, const char *iface, const char *name, GError **error)
-{
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
-      bed->bus, "org.openocd", path, "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", iface, name), G_VARIANT_TYPE ("(v)"),
-      G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, error);
-  GVariant *value = NULL;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(v)", &value);
-  return value;
-}
-
 static char *
 endpoint_string (Bed *bed, const char *path, const char *name)
 {
-  g_autoptr(GVariant) value = get_property (bed, path, "org.openocd.Endpoint", name, NULL);
+  g_autoptr(GVariant) value = ood_test_get_property (bed->bus, path, "org.openocd.Endpoint", name,
+                                                     CALL_TIMEOUT_MS, NULL);
 
   return value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
            ? g_variant_dup_string (value, NULL) : NULL;
@@ -722,8 +709,9 @@ static gboolean
 flash_exported (gpointer user_data)
 {
   Probe *wait = user_data;
-  g_autoptr(GVariant) banks = get_property (wait->bed, wait->path, "org.openocd.Flash", "Banks",
-                                            NULL);
+  g_autoptr(GVariant) banks = ood_test_get_property (wait->bed->bus, wait->path,
+                                                     "org.openocd.Flash", "Banks",
+                                                     CALL_TIMEOUT_MS, NULL);
 
   return banks != NULL;
 }
@@ -769,7 +757,8 @@ static gboolean
 job_ended (gpointer user_data)
 {
   JobState *js = user_data;
-  g_autoptr(GVariant) state = get_property (js->bed, js->job, "org.openocd.Job", "State", NULL);
+  g_autoptr(GVariant) state = ood_test_get_property (js->bed->bus, js->job, "org.openocd.Job",
+                                                     "State", CALL_TIMEOUT_MS, NULL);
 
   if (state == NULL || g_str_equal (g_variant_get_string (state, NULL), "running"))
     return FALSE;

@@ -230,25 +230,7 @@ random_image (gsize size)
 static char *
 save (Fx *fx, const char *name, GBytes *bytes)
 {
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (fx->tmpdir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
-                                      (gssize) g_bytes_get_size (bytes), &error));
-  g_assert_no_error (error);
-  return path;
-}
-
-static GBytes *
-load (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *data = NULL;
-  gsize size = 0;
-
-  g_assert_true (g_file_get_contents (path, &data, &size, &error));
-  g_assert_no_error (error);
-  return g_bytes_new_take (data, size);
+  return ood_test_save_bytes (fx->tmpdir, name, bytes);
 }
 
 /* Intel HEX of @bytes at @address, made by objcopy. */
@@ -267,7 +249,7 @@ ihex_image (Fx *fx, GBytes *bytes, guint32 address)
                                NULL, &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
-  return load (hex);
+  return ood_test_load_bytes (hex);
 }
 
 /* An executable ELF32 (RISC-V) with one PT_LOAD per part, at its physical

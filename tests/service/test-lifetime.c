@@ -248,6 +248,74 @@ test_removed_on_reload (Fixture *fx, gconstpointer data)
   assert_finalized (&refs, "reload");
 }
 
+static void
+write_config_two (Fixture *fx, const char *first, const char *second)
+{
+  g_autofree char *address = ood_testbed_get_address (fx->testbed);
+  g_autofree char *text = g_strdup_printf ("[Endpoint %s]\nAddress=%s\n\n[Endpoint %s]\nAddress=%s\n",
+                                           first, address, second, address);
+
+  g_assert_true (g_file_set_contents (fx->config, text, -1, NULL));
+}
+
+/* The Names of the target at @path once learnt (borrowed), or NULL. */
+static GVariant *
+names_of (Fixture *fx, const char *path)
+{
+  g_autoptr(GDBusObject) object = lookup (fx, path);
+  OodDbusRegisters *registers;
+  GVariant *names;
+
+  if (object == NULL || (registers = ood_dbus_object_peek_registers (OOD_DBUS_OBJECT (object))) == NULL)
+    return NULL;
+  names = ood_dbus_registers_get_names (registers);
+  return names != NULL && g_variant_n_children (names) > 0 ? names : NULL;
+}
+
+static gboolean
+names_learnt (gpointer data)
+{
+  PathWait *wait = data;
+
+  return names_of (wait->fx, wait->path) != NULL;
+}
+
+/* Two endpoints on one OpenOCD list the same registers: they share one
+ * set (the very same Names), which outlives either of them. */
+static void
+test_register_set_shared (Fixture *fx, gconstpointer data)
+{
+  PathWait lab = { fx, "/org/openocd/lab/riscv_2ecpu" };
+  PathWait bench = { fx, "/org/openocd/bench/riscv_2ecpu" };
+  TargetRefs refs = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) kept = NULL;
+
+  (void) data;
+  write_config_two (fx, "lab", "bench");
+  g_assert_true (ood_manager_load (fx->manager, &error));
+  g_assert_no_error (error);
+  iterate_until (names_learnt, &lab, lab.path);
+  iterate_until (names_learnt, &bench, bench.path);
+  g_assert_true (names_of (fx, lab.path) == names_of (fx, bench.path));
+  kept = g_variant_ref (names_of (fx, bench.path));
+
+  /* lab goes, and is finalized; bench keeps the set */
+  watch_target (fx, lab.path, &refs);
+  write_config (fx, "bench", ood_testbed_get_address (fx->testbed));
+  g_assert_true (ood_manager_load (fx->manager, &error));
+  g_assert_no_error (error);
+  assert_finalized (&refs, "reload");
+  g_assert_true (names_of (fx, bench.path) == kept);
+
+  /* a new lab learns the same listing, and shares it again */
+  write_config_two (fx, "bench", "lab");
+  g_assert_true (ood_manager_load (fx->manager, &error));
+  g_assert_no_error (error);
+  iterate_until (names_learnt, &lab, lab.path);
+  g_assert_true (names_of (fx, lab.path) == kept);
+}
+
 /* Shutdown: the manager goes, and with it every endpoint, session and
  * target. */
 static void
@@ -503,6 +571,8 @@ main (int argc, char **argv)
               test_removed_on_shutdown, fixture_tear_down);
   g_test_add ("/lifetime/waiters-of-vanished-caller", Fixture, NULL, fixture_set_up,
               test_waiters_of_vanished_caller, fixture_tear_down);
+  g_test_add ("/lifetime/register-set-shared", Fixture, NULL, fixture_set_up,
+              test_register_set_shared, fixture_tear_down);
   g_test_add ("/lifetime/job-removed", Fixture, NULL, fixture_set_up,
               test_job_removed, fixture_tear_down);
   return g_test_run ();

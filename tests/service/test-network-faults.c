@@ -53,7 +53,6 @@
 #define TARGET_IFACE "org.openocd.Target"
 #define BREAKPOINTS_IFACE "org.openocd.Breakpoints"
 #define ENDPOINT_IFACE "org.openocd.Endpoint"
-#define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
 #define ENDPOINT_PATH "/org/openocd/default"
 
 static const char *const daemon_args[] = {
@@ -100,23 +99,12 @@ call_async (GDBusConnection *bus, const char *path, const char *iface, const cha
                           ood_test_pending_done, pending);
 }
 
-static GVariant *
-get_property (GDBusConnection *bus, const char *path, const char *iface, const char *name)
-{
-  g_autoptr(GVariant) reply = call_sync (bus, path, PROPERTIES_IFACE, "Get",
-                                         g_variant_new ("(ss)", iface, name), NULL);
-  GVariant *value = NULL;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(v)", &value);
-  return value;
-}
-
 /* Endpoint.Connected, read from the service (no proxy cache). */
 static gboolean
 endpoint_connected (GDBusConnection *bus)
 {
-  g_autoptr(GVariant) value = get_property (bus, ENDPOINT_PATH, ENDPOINT_IFACE, "Connected");
+  g_autoptr(GVariant) value = ood_test_get_property (bus, ENDPOINT_PATH, ENDPOINT_IFACE,
+                                                     "Connected", CALL_TIMEOUT_MS, NULL);
 
   return value != NULL && g_variant_get_boolean (value);
 }
@@ -156,7 +144,8 @@ mentions_address (const char *listing, guint64 address)
 static gboolean
 breakpoint_listed (GDBusConnection *bus, const char *path, guint64 address)
 {
-  g_autoptr(GVariant) value = get_property (bus, path, BREAKPOINTS_IFACE, "Breakpoints");
+  g_autoptr(GVariant) value = ood_test_get_property (bus, path, BREAKPOINTS_IFACE,
+                                                     "Breakpoints", CALL_TIMEOUT_MS, NULL);
   GVariantIter iter;
   guint64 listed;
 

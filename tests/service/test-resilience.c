@@ -107,27 +107,14 @@ target_state_call (GDBusConnection *bus, const char *path, const char *method, g
   return g_intern_string (state);
 }
 
-static GVariant *
-get_property (GDBusConnection *bus, const char *path, const char *iface, const char *name,
-              GError **error)
-{
-  g_autoptr(GVariant) reply = call_sync (bus, path, PROPERTIES_IFACE, "Get",
-                                         g_variant_new ("(ss)", iface, name), error);
-  GVariant *value = NULL;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(v)", &value);
-  return value;
-}
-
 /* Endpoint.Connected, read from the service (no proxy cache); FALSE also
  * when the endpoint does not exist. */
 static gboolean
 endpoint_connected (GDBusConnection *bus, const char *endpoint_path)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = get_property (bus, endpoint_path, ENDPOINT_IFACE, "Connected",
-                                            &error);
+  g_autoptr(GVariant) value = ood_test_get_property (bus, endpoint_path, ENDPOINT_IFACE,
+                                                     "Connected", CALL_TIMEOUT_MS, &error);
 
   return value != NULL && g_variant_get_boolean (value);
 }
@@ -367,7 +354,8 @@ static const char *
 cached_state (GDBusConnection *bus, const char *path)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = get_property (bus, path, TARGET_IFACE, "State", &error);
+  g_autoptr(GVariant) value = ood_test_get_property (bus, path, TARGET_IFACE, "State",
+                                                     CALL_TIMEOUT_MS, &error);
 
   g_assert_no_error (error);
   return g_intern_string (g_variant_get_string (value, NULL));
@@ -994,7 +982,8 @@ fake_ready (gpointer user_data)
 
   if (!endpoint_connected (fake->bus, "/org/openocd/default"))
     return FALSE;
-  targets = get_property (fake->bus, "/org/openocd/default", ENDPOINT_IFACE, "Targets", NULL);
+  targets = ood_test_get_property (fake->bus, "/org/openocd/default", ENDPOINT_IFACE, "Targets",
+                                   CALL_TIMEOUT_MS, NULL);
   return targets != NULL && g_variant_n_children (targets) == 1;
 }
 
