@@ -252,7 +252,8 @@ static void
 write_config_two (Fixture *fx, const char *first, const char *second)
 {
   g_autofree char *address = ood_testbed_get_address (fx->testbed);
-  g_autofree char *text = g_strdup_printf ("[Endpoint %s]\nAddress=%s\n\n[Endpoint %s]\nAddress=%s\n",
+  g_autofree char *text = g_strdup_printf ("[Endpoint %s]\nAddress=%s\n\n"
+                                           "[Endpoint %s]\nAddress=%s\n",
                                            first, address, second, address);
 
   g_assert_true (g_file_set_contents (fx->config, text, -1, NULL));
@@ -266,7 +267,10 @@ names_of (Fixture *fx, const char *path)
   OodDbusRegisters *registers;
   GVariant *names;
 
-  if (object == NULL || (registers = ood_dbus_object_peek_registers (OOD_DBUS_OBJECT (object))) == NULL)
+  if (object == NULL)
+    return NULL;
+  registers = ood_dbus_object_peek_registers (OOD_DBUS_OBJECT (object));
+  if (registers == NULL)
     return NULL;
   names = ood_dbus_registers_get_names (registers);
   return names != NULL && g_variant_n_children (names) > 0 ? names : NULL;
