@@ -294,6 +294,7 @@ test_register_set_shared (Fixture *fx, gconstpointer data)
   TargetRefs refs = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) kept = NULL;
+  g_autofree char *address = ood_testbed_get_address (fx->testbed);
 
   (void) data;
   write_config_two (fx, "lab", "bench");
@@ -306,7 +307,7 @@ test_register_set_shared (Fixture *fx, gconstpointer data)
 
   /* lab goes, and is finalized; bench keeps the set */
   watch_target (fx, lab.path, &refs);
-  write_config (fx, "bench", ood_testbed_get_address (fx->testbed));
+  write_config (fx, "bench", address);
   g_assert_true (ood_manager_load (fx->manager, &error));
   g_assert_no_error (error);
   assert_finalized (&refs, "reload");
