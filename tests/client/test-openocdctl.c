@@ -735,13 +735,18 @@ test_monitor (void)
 #define FLASH_BASE   0x08000000u
 #define FLASH_SIZE   0x10000u
 #define SECTOR       0x400u
-#define TCL_CHUNK    4096u
 
 /* What raw Tcl answers @command, on a connection of the test's own. */
+static OodTestbed *
+board (OodServiceFixture *fixture)
+{
+  return ood_service_fixture_get_testbed (fixture, 0);
+}
+
 static char *
 raw_tcl (OodServiceFixture *fixture, const char *command)
 {
-  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fixture, 0), command);
+  return ood_test_tcl_eval_on (board (fixture), command);
 }
 
 /* name → value, of raw `get_reg -force NAMES` ("pc 0x80000010 a0 0x…") */
@@ -771,45 +776,6 @@ raw_reg (OodServiceFixture *fixture, const char *name)
 
   g_assert_nonnull (value);
   return *value;
-}
-
-/* The bytes raw `read_memory ADDRESS 8 N` reads, in pieces of 4 KiB. */
-static GBytes *
-raw_bytes (OodServiceFixture *fixture, guint64 address, gsize size)
-{
-  GByteArray *bytes = g_byte_array_new ();
-
-  for (gsize done = 0; done < size;)
-    {
-      gsize n = MIN (size - done, TCL_CHUNK);
-      g_autofree char *command = g_strdup_printf ("riscv.cpu read_memory 0x%" G_GINT64_MODIFIER
-                                                  "x 8 %" G_GSIZE_FORMAT, address + done, n);
-      g_autofree char *reply = raw_tcl (fixture, command);
-      g_auto(GStrv) values = g_strsplit (g_strstrip (reply), " ", -1);
-
-      g_assert_cmpuint (g_strv_length (values), ==, n);
-      for (gsize i = 0; i < n; i++)
-        {
-          guint8 b = (guint8) g_ascii_strtoull (values[i], NULL, 16);
-          g_byte_array_append (bytes, &b, 1);
-        }
-      done += n;
-    }
-  return g_byte_array_free_to_bytes (bytes);
-}
-
-/* Random bytes without an erased (0xffff) half-word, as flash images. */
-static GBytes *
-random_image (gsize size)
-{
-  guint8 *data = g_malloc (size);
-
-  for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) g_test_rand_int_range (0, 256);
-  for (gsize i = 0; i + 1 < size; i += 2)
-    if (data[i] == 0xff && data[i + 1] == 0xff)
-      data[i] = 0x5a;
-  return g_bytes_new_take (data, size);
 }
 
 /* A temporary directory for a test's files, removed by tmpdir_free(). */
@@ -985,7 +951,7 @@ test_mem_read_write (void)
                     "0x2c", "0x20", "0x77", "0x6f", "0x72", "0x6c", "0x64", "0x21", "10", "0",
                     "255", "1", "2", "0x03");
   g_assert_cmpstr (written, ==, "");
-  raw = raw_bytes (fixture, SCRATCH, 19);
+  raw = ood_test_tcl_read_memory (board (fixture), 8, SCRATCH, 19);
   assert_bytes_equal (raw, expected);
 
   /* xxd's format */
@@ -1007,7 +973,7 @@ test_mem_read_write (void)
     object = done_object (write, "mem-write");
     g_assert_cmpint (get_int (object, "address"), ==, SCRATCH + 16);
     g_assert_cmpint (get_int (object, "length"), ==, 2);
-    now = raw_bytes (fixture, SCRATCH + 16, 3);
+    now = ood_test_tcl_read_memory (board (fixture), 8, SCRATCH + 16, 3);
     g_assert_cmpmem (g_bytes_get_data (now, NULL), 3, "\xaa\xbb\x03", 3);
   }
 
@@ -1036,7 +1002,7 @@ test_mem_dump (void)
   out = ctl_ok (fixture, "mem", "dump", "0x80000000", "65536", file);
   g_assert_cmpstr (out, ==, "");   /* and no progress lines: not a terminal */
   dumped = ood_test_load_bytes (file);
-  raw = raw_bytes (fixture, RAM_START, 65536);
+  raw = ood_test_tcl_read_memory (board (fixture), 8, RAM_START, 65536);
   assert_bytes_equal (dumped, raw);
   /* the program is there: lui sp at 0x80000000 */
   g_assert_cmphex (((const guint8 *) g_bytes_get_data (dumped, NULL))[0] & 0x7f, ==, 0x37);
@@ -1065,7 +1031,7 @@ test_mem_load (void)
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
   /* several calls of 16 KiB, and a tail that is no whole word */
-  g_autoptr(GBytes) data = random_image (48 * 1024 + 3);
+  g_autoptr(GBytes) data = ood_test_random_flash_image (48 * 1024 + 3);
   g_autofree char *file = ood_test_save_bytes (dir, "data.bin", data);
   g_autofree char *back = g_build_filename (dir, "back.bin", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing.bin", NULL);
@@ -1076,7 +1042,7 @@ test_mem_load (void)
   make_running (fixture);
   out = ctl_ok (fixture, "mem", "load", file, "0x80030000");
   g_assert_cmpstr (out, ==, "");
-  raw = raw_bytes (fixture, 0x80030000, g_bytes_get_size (data));
+  raw = ood_test_tcl_read_memory (board (fixture), 8, 0x80030000, g_bytes_get_size (data));
   assert_bytes_equal (raw, data);
   /* and back through mem dump */
   g_free (ctl_ok (fixture, "mem", "dump", "0x80030000", "49155", back));
@@ -1084,7 +1050,8 @@ test_mem_load (void)
   assert_bytes_equal (dumped, data);
   {
     g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "load", file, "0x80050000");
-    g_autoptr(GBytes) again = raw_bytes (fixture, 0x80050000 + 48 * 1024 - 5, 8);
+    g_autoptr(GBytes) again = ood_test_tcl_read_memory (board (fixture), 8,
+                                                        0x80050000 + 48 * 1024 - 5, 8);
     g_autoptr(GBytes) tail = g_bytes_new_from_bytes (data, 48 * 1024 - 5, 8);
     JsonObject *object = done_object (node, "mem-load");
 
@@ -1142,36 +1109,10 @@ check_job_lines (const char *out, const char *operation, const char *const *phas
   return parse_object (lines[n - 2]);
 }
 
-/* @size bytes at @address, read with raw 32-bit read_memory. */
-static GBytes *
-raw_words (OodServiceFixture *fixture, guint32 address, gsize size)
-{
-  GByteArray *bytes = g_byte_array_new ();
-
-  g_assert_cmpuint (size % 4, ==, 0);
-  for (gsize done = 0; done < size;)
-    {
-      gsize n = MIN (size - done, TCL_CHUNK);
-      g_autofree char *command = g_strdup_printf ("read_memory 0x%08" G_GSIZE_MODIFIER "x 32 %"
-                                                  G_GSIZE_FORMAT, address + done, n / 4);
-      g_autofree char *reply = raw_tcl (fixture, command);
-      g_auto(GStrv) words = g_strsplit (g_strstrip (reply), " ", -1);
-
-      g_assert_cmpuint (g_strv_length (words), ==, n / 4);
-      for (gsize i = 0; i < n / 4; i++)
-        {
-          guint32 word = (guint32) g_ascii_strtoull (words[i], NULL, 0);
-          g_byte_array_append (bytes, (const guint8 *) &word, 4);   /* little-endian host */
-        }
-      done += n;
-    }
-  return g_byte_array_free_to_bytes (bytes);
-}
-
 static void
 assert_erased (OodServiceFixture *fixture, guint32 address, gsize size)
 {
-  g_autoptr(GBytes) raw = raw_words (fixture, address, size);
+  g_autoptr(GBytes) raw = ood_test_tcl_read_memory (board (fixture), 32, address, size);
   const guint8 *data = g_bytes_get_data (raw, NULL);
 
   for (gsize i = 0; i < size; i++)
@@ -1186,8 +1127,8 @@ test_program (void)
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
   gsize size = 4 * (gsize) g_test_rand_int_range (2048, 8193);   /* 8 to 32 KiB */
-  g_autoptr(GBytes) image = random_image (size);
-  g_autoptr(GBytes) second = random_image (8192);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (size);
+  g_autoptr(GBytes) second = ood_test_random_flash_image (8192);
   g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
   g_autofree char *other = ood_test_save_bytes (dir, "other.BIN", second);
   g_autoptr(GBytes) raw = NULL, raw2 = NULL;
@@ -1207,7 +1148,7 @@ test_program (void)
   g_assert_cmpint (get_int (record, "address"), ==, FLASH_BASE);   /* the bank's base */
   g_assert_cmpint (get_int (record, "bytes"), ==, (gint64) size);
   g_assert_true (g_str_has_prefix (get_string (record, "job"), "/org/openocd/jobs/"));
-  raw = raw_words (fixture, FLASH_BASE, size);
+  raw = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE, size);
   assert_bytes_equal (raw, image);
   /* reset run (the default): the target runs */
   ctl_state_json (fixture, "state", "running");
@@ -1221,13 +1162,13 @@ test_program (void)
                    "openocdctl: program: writing\n"
                    "openocdctl: program: verifying\n"
                    "openocdctl: program: resetting\n");
-  raw2 = raw_words (fixture, FLASH_BASE + 0x4000, 8192);
+  raw2 = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE + 0x4000, 8192);
   assert_bytes_equal (raw2, second);
   ctl_state_json (fixture, "state", "halted");
   if (size <= 0x4000)
     {
       /* the first image's sectors below are untouched */
-      g_autoptr(GBytes) kept = raw_words (fixture, FLASH_BASE, size);
+      g_autoptr(GBytes) kept = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE, size);
       assert_bytes_equal (kept, image);
     }
 
@@ -1272,7 +1213,7 @@ test_program_fail (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
-  g_autoptr(GBytes) image = random_image (2048);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (2048);
   g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
   g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
   g_autofree char *hex = ood_test_save_bytes (dir, "garbage.hex", garbage);
@@ -1319,8 +1260,8 @@ test_flash (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
-  g_autoptr(GBytes) image = random_image (8 * SECTOR);
-  g_autoptr(GBytes) other = random_image (8 * SECTOR);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (8 * SECTOR);
+  g_autoptr(GBytes) other = ood_test_random_flash_image (8 * SECTOR);
   g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
   g_autofree char *other_file = ood_test_save_bytes (dir, "other.bin", other);
   g_autofree char *banks_text = NULL, *sectors_text = NULL, *verify_out = NULL;
@@ -1392,8 +1333,9 @@ test_flash (void)
   {
     const char *const phases[] = { "erasing", NULL };
     g_autoptr(JsonObject) record = check_job_lines (erase_out, "flash erase", phases);
-    g_autoptr(GBytes) head = raw_words (fixture, FLASH_BASE, 2 * SECTOR);
-    g_autoptr(GBytes) tail = raw_words (fixture, FLASH_BASE + 6 * SECTOR, 2 * SECTOR);
+    g_autoptr(GBytes) head = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE, 2 * SECTOR);
+    g_autoptr(GBytes) tail = ood_test_tcl_read_memory (board (fixture), 32,
+                                                       FLASH_BASE + 6 * SECTOR, 2 * SECTOR);
     g_autoptr(GBytes) image_head = g_bytes_new_from_bytes (image, 0, 2 * SECTOR);
     g_autoptr(GBytes) image_tail = g_bytes_new_from_bytes (image, 6 * SECTOR, 2 * SECTOR);
 
@@ -1448,7 +1390,7 @@ test_load (void)
   g_assert_cmpstr (get_string (record, "format"), ==, "bin");
   g_assert_cmpint (get_int (record, "address"), ==, 0x80004000);
   g_assert_cmpint (get_int (record, "bytes"), ==, sizeof ram_program);
-  raw = raw_words (fixture, 0x80004000, sizeof ram_program);
+  raw = ood_test_tcl_read_memory (board (fixture), 32, 0x80004000, sizeof ram_program);
   assert_bytes_equal (raw, code);
 
   /* and it runs: the program stores 42 and stops at its ebreak */
@@ -1468,7 +1410,7 @@ test_program_cancel (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   char *dir = tmpdir_new ();
-  g_autoptr(GBytes) image = random_image (32 * 1024);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (32 * 1024);
   g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
@@ -1561,7 +1503,7 @@ test_program_cancel (void)
     g_assert_cmpint (again->status, ==, 0);
     record = check_job_lines (again->out, "program", program_phases);
     g_assert_cmpstr (get_string (record, "state"), ==, "succeeded");
-    raw = raw_words (fixture, FLASH_BASE, 32 * 1024);
+    raw = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE, 32 * 1024);
     assert_bytes_equal (raw, image);
   }
 

@@ -108,6 +108,34 @@ ood_test_tcl_eval_on (OodTestbed *tb, const char *command)
   return g_strstrip (reply);
 }
 
+GBytes *
+ood_test_tcl_read_memory (OodTestbed *tb, guint width, guint64 address, gsize size)
+{
+  GByteArray *bytes = g_byte_array_new ();
+  guint unit = width / 8;
+
+  g_assert_true (width == 8 || width == 32);
+  g_assert_cmpuint (size % unit, ==, 0);
+  for (gsize done = 0; done < size;)
+    {
+      gsize n = MIN (size - done, 4096);
+      g_autofree char *command = g_strdup_printf ("read_memory 0x%" G_GINT64_MODIFIER "x %u %"
+                                                  G_GSIZE_FORMAT, address + done, width,
+                                                  n / unit);
+      g_autofree char *reply = ood_test_tcl_eval_on (tb, command);
+      g_auto(GStrv) values = g_strsplit (reply, " ", -1);
+
+      g_assert_cmpuint (g_strv_length (values), ==, n / unit);
+      for (gsize i = 0; i < n / unit; i++)
+        {
+          guint32 value = (guint32) g_ascii_strtoull (values[i], NULL, 16);
+          g_byte_array_append (bytes, (const guint8 *) &value, unit);   /* little-endian */
+        }
+      done += n;
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
 void
 ood_test_tcl_free (OodTestTcl *tcl)
 {

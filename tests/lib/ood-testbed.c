@@ -62,6 +62,19 @@ ood_test_load_bytes (const char *path)
   return g_bytes_new_take (data, size);
 }
 
+GBytes *
+ood_test_random_flash_image (gsize size)
+{
+  guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) g_test_rand_int_range (0, 256);
+  for (gsize i = 0; i + 1 < size; i += 2)
+    if (data[i] == 0xff && data[i + 1] == 0xff)
+      data[i] = 0x5a;
+  return g_bytes_new_take (data, size);
+}
+
 /* A GSpawnChildSetupFunc: the child dies with the test. */
 void
 ood_test_die_with_parent (gpointer user_data)

@@ -52,6 +52,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestTcl, ood_test_tcl_free)
  * asserts that connecting and evaluating succeed. */
 char *ood_test_tcl_eval_on (OodTestbed *tb, const char *command);
 
+/* @size bytes at @address as raw `read_memory ADDRESS WIDTH N` on @tb's
+ * OpenOCD reads them (@width 8 or 32; @size a multiple of @width / 8), in
+ * pieces of 4 KiB; the host is little-endian, as the board is. */
+GBytes *ood_test_tcl_read_memory (OodTestbed *tb, guint width, guint64 address, gsize size);
+
 /* Quotes any string as one Tcl word (backslash-escapes non-alphanumerics). */
 char *ood_test_tcl_quote (const char *s);
 
@@ -61,6 +66,8 @@ const char *ood_test_env_or (const char *name, const char *fallback);
 char *ood_test_save_bytes (const char *dir, const char *name, GBytes *bytes);
 /* The whole file at @path (asserting it could be read). */
 GBytes *ood_test_load_bytes (const char *path);
+/* @size random bytes with no erased (0xffff) half-word, as flash images. */
+GBytes *ood_test_random_flash_image (gsize size);
 void ood_test_die_with_parent (gpointer user_data);
 
 G_END_DECLS

@@ -213,20 +213,6 @@ fx_free (Fx *fx)
 
 /* ---- images ------------------------------------------------------------- */
 
-/* Random bytes without an erased (0xffff) half-word. */
-static GBytes *
-random_image (gsize size)
-{
-  guint8 *data = g_malloc (size);
-
-  for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) g_test_rand_int_range (0, 256);
-  for (gsize i = 0; i + 1 < size; i += 2)
-    if (data[i] == 0xff && data[i + 1] == 0xff)
-      data[i] = 0x5a;
-  return g_bytes_new_take (data, size);
-}
-
 static char *
 save (Fx *fx, const char *name, GBytes *bytes)
 {
@@ -422,28 +408,11 @@ tcl (Fx *fx, const char *command)
   return ood_test_tcl_eval_on (fx->testbed, command);
 }
 
-/* @size bytes at @address, read with raw read_memory. */
-static GBytes *
-read_back (Fx *fx, guint32 address, gsize size)
-{
-  g_autofree char *command = g_strdup_printf ("read_memory 0x%08x 32 %zu", address, size / 4);
-  g_autofree char *reply = tcl (fx, command);
-  g_auto(GStrv) words = g_strsplit (reply, " ", -1);
-  guint8 *data = g_malloc (size);
-
-  g_assert_cmpuint (g_strv_length (words), ==, size / 4);
-  for (gsize i = 0; i < size / 4; i++)
-    {
-      guint32 word = (guint32) strtoull (words[i], NULL, 0);
-      memcpy (data + 4 * i, &word, 4);   /* the host is little-endian too */
-    }
-  return g_bytes_new_take (data, size);
-}
-
 static void
 assert_flash_holds (Fx *fx, guint32 address, GBytes *expected)
 {
-  g_autoptr(GBytes) actual = read_back (fx, address, g_bytes_get_size (expected));
+  g_autoptr(GBytes) actual = ood_test_tcl_read_memory (fx->testbed, 32, address,
+                                                       g_bytes_get_size (expected));
 
   g_assert_true (g_bytes_equal (actual, expected));
 }
@@ -527,7 +496,7 @@ static void
 test_program_bin (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autoptr(OodDbusJob) proxy = NULL;
   g_autoptr(GError) error = NULL;
@@ -563,7 +532,7 @@ static void
 test_program_ihex (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autoptr(GBytes) hex = ihex_image (fx, image, FLASH_BASE + 0x1000);
 
   /* @address is added to the file's addresses */
@@ -578,8 +547,8 @@ static void
 test_program_elf (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) text = random_image (20 * 1024 + 6);   /* ends mid-sector */
-  g_autoptr(GBytes) data = random_image (8 * 1024);
+  g_autoptr(GBytes) text = ood_test_random_flash_image (20 * 1024 + 6);   /* ends mid-sector */
+  g_autoptr(GBytes) data = ood_test_random_flash_image (8 * 1024);
   GBytes *parts[] = { text, data };
   const guint32 addresses[] = { FLASH_BASE, FLASH_BASE + 0xa000 };
   g_autoptr(GBytes) elf = elf_image (parts, addresses, 2);
@@ -666,7 +635,7 @@ static void
 test_busy (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autofree char *second = NULL;
   g_autoptr(GError) error = NULL;
@@ -719,7 +688,7 @@ static void
 test_reads_between_chunks (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobLog *log;
   guint calls = 0, most = 0;
@@ -811,7 +780,7 @@ static void
 test_quiet_target (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   TargetLog tlog = { fx, NULL, g_ptr_array_new_with_free_func (g_free),
                      g_ptr_array_new_with_free_func (g_free) };
   g_autofree char *job = NULL;
@@ -863,7 +832,7 @@ static void
 test_kill_openocd (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobLog *log;
 
@@ -883,7 +852,7 @@ static void
 test_locked (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (4096);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (4096);
   JobLog *log;
 
   g_free (tcl (fx, "halt; catch {mww 0x40022004 0x12345678}"));
@@ -899,8 +868,8 @@ static void
 test_error_flags (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) first = random_image (2048);
-  g_autoptr(GBytes) second = random_image (2048);
+  g_autoptr(GBytes) first = ood_test_random_flash_image (2048);
+  g_autoptr(GBytes) second = ood_test_random_flash_image (2048);
   g_autoptr(GVariantDict) no_erase = g_variant_dict_new (NULL);
   g_autoptr(GVariant) sectors = NULL;
   g_autoptr(GError) error = NULL;
@@ -934,7 +903,7 @@ static void
 test_cancel (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (IMAGE_SIZE);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autoptr(OodDbusJob) proxy = NULL;
   g_autoptr(GError) error = NULL;
@@ -965,7 +934,7 @@ static void
 test_erase (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (8 * SECTOR);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (8 * SECTOR);
   g_autofree char *job = NULL;
   g_autoptr(GError) error = NULL;
   JobLog *log;
@@ -995,8 +964,8 @@ static void
 test_verify (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (8192);
-  g_autoptr(GBytes) other = random_image (8192);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (8192);
+  g_autoptr(GBytes) other = ood_test_random_flash_image (8192);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariantDict) halt = g_variant_dict_new (NULL);
   char *job = NULL;
@@ -1025,7 +994,7 @@ static void
 test_bad_images (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (1024);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
   g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
   g_autoptr(GVariantDict) bad = g_variant_dict_new (NULL);
   g_autoptr(GError) error = NULL;
@@ -1079,7 +1048,7 @@ static void
 test_job_removed (void)
 {
   Fx *fx = fx_new ();
-  g_autoptr(GBytes) image = random_image (4096);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (4096);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobWait wait = { fx, job };
   gint64 ended;

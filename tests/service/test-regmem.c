@@ -148,30 +148,6 @@ raw_reg (Fx *fx, const char *name)
   return g_ascii_strtoull (parts[1], NULL, 16);
 }
 
-/* The bytes raw `read_memory ADDRESS 8 N` reads, in pieces of 4 KiB. */
-static GBytes *
-raw_bytes (Fx *fx, guint64 address, gsize size)
-{
-  GByteArray *bytes = g_byte_array_new ();
-
-  for (gsize done = 0; done < size;)
-    {
-      gsize n = MIN (size - done, CHUNK);
-      g_autofree char *reply = tcl (fx, "riscv.cpu read_memory 0x%" G_GINT64_MODIFIER "x 8 %"
-                                    G_GSIZE_FORMAT, address + done, n);
-      g_auto(GStrv) values = g_strsplit (reply, " ", -1);
-
-      g_assert_cmpuint (g_strv_length (values), ==, n);
-      for (gsize i = 0; i < n; i++)
-        {
-          guint8 b = (guint8) g_ascii_strtoull (values[i], NULL, 16);
-          g_byte_array_append (bytes, &b, 1);
-        }
-      done += n;
-    }
-  return g_byte_array_free_to_bytes (bytes);
-}
-
 static GBytes *
 random_bytes (gsize size)
 {
@@ -483,7 +459,7 @@ test_running (void)
   g_assert_true (ood_dbus_memory_call_write_bytes_sync (fx->memory, SCRATCH + 3,
                                                         bytes_variant (data), NULL, &error));
   g_assert_no_error (error);
-  raw = raw_bytes (fx, SCRATCH + 3, 37);
+  raw = ood_test_tcl_read_memory (fx->testbed, 8, SCRATCH + 3, 37);
   assert_bytes_equal (raw, data);
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   fx_free (fx);
@@ -507,22 +483,23 @@ test_round_trip (void)
     {
       guint64 address = SCRATCH + cases[i].offset + 8192 * i;
       g_autoptr(GBytes) data = random_bytes (cases[i].size);
-      g_autoptr(GBytes) before = raw_bytes (fx, address - 4, 4);
-      g_autoptr(GBytes) after = raw_bytes (fx, address + cases[i].size, 4);
+      g_autoptr(GBytes) before = ood_test_tcl_read_memory (fx->testbed, 8, address - 4, 4);
+      g_autoptr(GBytes) after = ood_test_tcl_read_memory (fx->testbed, 8,
+                                                          address + cases[i].size, 4);
       g_autoptr(GBytes) raw = NULL, read = NULL, before2 = NULL, after2 = NULL;
 
       g_test_message ("%u bytes at 0x%" G_GINT64_MODIFIER "x", cases[i].size, address);
       g_assert_true (ood_dbus_memory_call_write_bytes_sync (fx->memory, address,
                                                             bytes_variant (data), NULL, &error));
       g_assert_no_error (error);
-      raw = raw_bytes (fx, address, cases[i].size);
+      raw = ood_test_tcl_read_memory (fx->testbed, 8, address, cases[i].size);
       assert_bytes_equal (raw, data);
       read = read_bytes (fx, address, cases[i].size, &error);
       g_assert_no_error (error);
       assert_bytes_equal (read, data);
       /* not a byte more was written */
-      before2 = raw_bytes (fx, address - 4, 4);
-      after2 = raw_bytes (fx, address + cases[i].size, 4);
+      before2 = ood_test_tcl_read_memory (fx->testbed, 8, address - 4, 4);
+      after2 = ood_test_tcl_read_memory (fx->testbed, 8, address + cases[i].size, 4);
       assert_bytes_equal (before2, before);
       assert_bytes_equal (after2, after);
     }
@@ -742,7 +719,7 @@ test_fd (void)
   lseek (in, 0, SEEK_SET);
   g_assert_true (write_from_fd (fx, address, size, in, &error));
   g_assert_no_error (error);
-  raw = raw_bytes (fx, address, size);
+  raw = ood_test_tcl_read_memory (fx->testbed, 8, address, size);
   assert_bytes_equal (raw, data);
   g_assert_true (read_to_fd (fx, address, size, out, &error));
   g_assert_no_error (error);
@@ -883,8 +860,8 @@ test_fair (void)
   dumped = file_contents (dump.fd);
   g_assert_cmpuint (g_bytes_get_size (dumped), ==, MIB);
   /* the program's first words, and a stretch the program does not touch */
-  head = raw_bytes (fx, RAM_START, 64);
-  tail = raw_bytes (fx, RAM_START + MIB - 2 * CHUNK, 2 * CHUNK);
+  head = ood_test_tcl_read_memory (fx->testbed, 8, RAM_START, 64);
+  tail = ood_test_tcl_read_memory (fx->testbed, 8, RAM_START + MIB - 2 * CHUNK, 2 * CHUNK);
   {
     g_autoptr(GBytes) d_head = g_bytes_new_from_bytes (dumped, 0, 64);
     g_autoptr(GBytes) d_tail = g_bytes_new_from_bytes (dumped, MIB - 2 * CHUNK, 2 * CHUNK);
