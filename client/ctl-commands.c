@@ -108,16 +108,23 @@ ctl_cmd_halt (CtlContext *ctx, int argc, char **argv, GError **error)
   return state_call (ctx, argc, argv, ood_dbus_target_call_halt_sync, error);
 }
 
-/* Parses the optional ADDR of resume and step. */
-static gboolean
-optional_address (int argc, char **argv, gboolean *given, guint64 *address, GError **error)
+/* Parses resume's and step's arguments (the optional ADDR) and opens the
+ * target, or fails. */
+static OodDbusTarget *
+open_with_address (CtlContext *ctx, int argc, char **argv, gboolean *given, guint64 *address,
+                   GError **error)
 {
   g_autoptr(GError) local = NULL;
 
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error))
+    return NULL;
   *given = argc > 1;
-  if (!*given || ctl_parse_number (argv[1], G_MAXUINT64, address, &local))
-    return TRUE;
-  return ctl_usage_error (error, "%s", local->message);
+  if (*given && !ctl_parse_number (argv[1], G_MAXUINT64, address, &local))
+    {
+      ctl_usage_error (error, "%s", local->message);
+      return NULL;
+    }
+  return ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
 }
 
 /* Text: nothing. JSON: {"action":"resume","endpoint":…,"name":…[,"address":N]} */
@@ -130,10 +137,7 @@ ctl_cmd_resume (CtlContext *ctx, int argc, char **argv, GError **error)
   guint64 address = 0;
   gboolean ok;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
-      !optional_address (argc, argv, &at, &address, error))
-    return NULL;
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
+  target = open_with_address (ctx, argc, argv, &at, &address, error);
   if (target == NULL)
     return NULL;
   if (at)
@@ -159,10 +163,7 @@ ctl_cmd_step (CtlContext *ctx, int argc, char **argv, GError **error)
   guint64 address = 0;
   gboolean ok;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
-      !optional_address (argc, argv, &at, &address, error))
-    return NULL;
-  target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
+  target = open_with_address (ctx, argc, argv, &at, &address, error);
   if (target == NULL)
     return NULL;
   if (at)
