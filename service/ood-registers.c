@@ -38,9 +38,7 @@ struct _OodRegisters {
   OodSession *session;
   char       *target_name;
   OodTarget  *target;      /* the sibling org.openocd.Target, for CurrentPc */
-  RegSet     *set;
-  GVariant   *names;       /* (not owned) set->names */
-  GArray     *registers;   /* (not owned) set->registers */
+  RegSet     *set;         /* the registers OpenOCD lists, and Names */
   GHashTable *unreadable;  /* names OpenOCD failed to read since the connect */
 };
 
@@ -162,8 +160,6 @@ use_set (OodRegisters *self, RegSet *set)
 {
   g_clear_pointer (&self->set, reg_set_release);
   self->set = set;
-  self->names = set->names;
-  self->registers = set->registers;
 }
 
 /* Publishes Names and indexes it. */
@@ -171,16 +167,16 @@ static void
 take_registers (OodRegisters *self, GArray *parsed)
 {
   use_set (self, reg_set_get (parsed));
-  ood_dbus_registers_set_names (OOD_DBUS_REGISTERS (self), self->names);
+  ood_dbus_registers_set_names (OOD_DBUS_REGISTERS (self), self->set->names);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
 static const Reg *
 find (OodRegisters *self, const char *name)
 {
-  for (guint i = 0; i < self->registers->len; i++)
+  for (guint i = 0; i < self->set->registers->len; i++)
     {
-      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      const Reg *reg = &g_array_index (self->set->registers, Reg, i);
       if (strcmp (reg->name, name) == 0)
         return reg;
     }
@@ -233,7 +229,7 @@ check_name (OodRegisters *self, GDBusMethodInvocation *invocation, const char *n
 
   if (reg == NULL)
     ood_reply_invalid_args (invocation, "target %s has no register '%s'%s", self->target_name,
-                            name, self->registers->len == 0 ? " (registers not learnt yet)" : "");
+                            name, self->set->registers->len == 0 ? " (registers not learnt yet)" : "");
   else if (!wide && reg->bits > 64)
     ood_reply_invalid_args (invocation, "register '%s' is %u bits wide; use ReadWide", name,
                             reg->bits);
@@ -393,9 +389,9 @@ read_all_reply (OodRegisters *self, OodTclRegReadAll *all)
         g_hash_table_add (dirty, reg->name);
     }
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sutub)"));
-  for (guint i = 0; i < self->registers->len; i++)
+  for (guint i = 0; i < self->set->registers->len; i++)
     {
-      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      const Reg *reg = &g_array_index (self->set->registers, Reg, i);
       guint64 value;
       const char *hex = g_hash_table_lookup (all->values, reg->name);
 
@@ -438,9 +434,9 @@ handle_read_all (OodDbusRegisters *iface, GDBusMethodInvocation *invocation)
   Call *call = call_new (self, invocation);
   g_autofree char *script = NULL;
 
-  for (guint i = 0; i < self->registers->len; i++)
+  for (guint i = 0; i < self->set->registers->len; i++)
     {
-      const Reg *reg = &g_array_index (self->registers, Reg, i);
+      const Reg *reg = &g_array_index (self->set->registers, Reg, i);
       if (reg->bits <= 64 && !g_hash_table_contains (self->unreadable, reg->name))
         g_ptr_array_add (call->names, g_strdup (reg->name));
     }
