@@ -9,8 +9,9 @@
 #include "ood-config.h"
 #include "ood-error.h"
 #include "ood-flash.h"
-#include "ood-generated.h"
 #include "ood-memory.h"
+#include "ood-reachability.h"
+#include "ood-refresh.h"
 #include "ood-registers.h"
 #include "ood-session.h"
 #include "ood-state.h"
@@ -19,44 +20,50 @@
 #include "ood-tcl-script.h"
 
 /*
- * The targets of one OpenOCD, exported below the endpoint's object. Each
- * notification triggers one refresh of all targets (a notification does
- * not name its target), coalesced with any refresh not yet sent. When the
- * session loses OpenOCD, the targets go "unknown" until it is back.
+ * The targets of one OpenOCD, exported below the endpoint's object. What
+ * a refresh read (ood-refresh.h) is applied here: targets come and go,
+ * their state and breakpoints follow, and the events of the burst go to
+ * the targets they concern. When the session loses OpenOCD, the targets
+ * go "unknown" until it is back.
  *
- * Ownership: the endpoint holds its session and, in @targets, the object
- * skeleton of each target; each skeleton owns its interfaces, which hold
- * the session they were handed and nothing above them.
+ * Ownership: the exported object skeleton owns this interface; the
+ * manager holds the endpoint as well. The endpoint holds its session, its
+ * refresh and reachability units and, in @targets, the object skeleton of
+ * each target; each skeleton owns its interfaces, which hold the session
+ * they were handed and nothing above them. The object manager server is
+ * not held: it outlives every endpoint (the manager stops them all before
+ * it lets the server go), and a weak pointer says when it is gone.
  */
 
 struct _OodEndpoint {
-  GObject                   parent_instance;
+  OodDbusEndpointSkeleton   parent_instance;
 
   char                     *name;
   char                     *path;
-  GDBusObjectManagerServer *manager;
-  OodDbusObjectSkeleton    *object;
-  OodDbusEndpoint          *iface;
+  GDBusObjectManagerServer *server;      /* (unowned) (nullable): weak pointer */
   OodSession               *session;
+  OodRefresh               *refresh;
+  OodReachability          *reachability;
 
   GHashTable               *targets;     /* name → OodDbusObjectSkeleton */
-  GPtrArray                *events;      /* event names awaiting a refresh */
-  const char               *notified;    /* the last state notified since (interned), or NULL */
   GPtrArray                *banks;       /* (element-type OodTclFlashBank) learnt at connect */
   char                     *shared_dir;  /* SharedDirectory=, or NULL */
-  GSource                  *refresh_idle;
-  GSource                  *poll;        /* only while OpenOCD refuses notifications */
-  GSource                  *retry;       /* of a first refresh that failed */
-  GSource                  *probe;       /* checks targets OpenOCD does not watch */
   gboolean                  stopped;
 };
 
-G_DEFINE_FINAL_TYPE (OodEndpoint, ood_endpoint, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (OodEndpoint, ood_endpoint, OOD_DBUS_TYPE_ENDPOINT_SKELETON)
 
-#define FIRST_REFRESH_RETRY_MS 1000
+static OodDbusEndpoint *
+iface_of (OodEndpoint *self)
+{
+  return OOD_DBUS_ENDPOINT (self);
+}
 
-static void drop_source (GSource **slot);
-static void start_probing (OodEndpoint *self);
+static void
+flush (OodEndpoint *self)
+{
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
 
 const char *
 ood_endpoint_get_name (OodEndpoint *self)
@@ -128,22 +135,32 @@ dup_names (OodEndpoint *self)
   return names;
 }
 
-/* ---- targets ------------------------------------------------------------ */
-
-static void
-publish_target_list (OodEndpoint *self)
+/* The sorted object paths of the targets @keep selects (all for NULL). */
+static GPtrArray *
+target_paths (OodEndpoint *self, gboolean (*keep) (OodTarget *target))
 {
-  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
+  GPtrArray *paths = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, self->targets);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
+    if (keep == NULL || keep (target_of (value)))
+      g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (G_DBUS_OBJECT (value)));
   g_ptr_array_sort (paths, (GCompareFunc) g_strcmp0);
   g_ptr_array_add (paths, NULL);
-  ood_dbus_endpoint_set_targets (self->iface, (const char *const *) paths->pdata);
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+  return paths;
+}
+
+/* ---- targets ------------------------------------------------------------ */
+
+static void
+publish_target_list (OodEndpoint *self)
+{
+  g_autoptr(GPtrArray) paths = target_paths (self, NULL);
+
+  ood_dbus_endpoint_set_targets (iface_of (self), (const char *const *) paths->pdata);
+  flush (self);
 }
 
 static void
@@ -152,8 +169,9 @@ remove_target (OodEndpoint *self, const char *name)
   OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, name);
 
   g_info ("%s: target %s is gone", self->name, name);
-  g_dbus_object_manager_server_unexport (self->manager,
-                                         g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
+  if (self->server != NULL)
+    g_dbus_object_manager_server_unexport (self->server,
+                                           g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
   g_hash_table_remove (self->targets, name);
 }
 
@@ -188,7 +206,7 @@ add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, c
   if (banks->len == 0)
     return;
   work_dir = flash_work_dir (self);
-  flash = ood_flash_new (self->session, self->manager, name, path, banks, work_dir,
+  flash = ood_flash_new (self->session, self->server, name, path, banks, work_dir,
                          self->shared_dir != NULL);
   ood_dbus_object_skeleton_set_flash (object, OOD_DBUS_FLASH (flash));
 }
@@ -224,7 +242,8 @@ add_target (OodEndpoint *self, const OodTclTargetRecord *record)
   g_info ("%s: target %s (%s) is %s", self->name, record->name,
           record->type != NULL ? record->type : "type unknown", record->state);
   g_hash_table_insert (self->targets, g_strdup (record->name), object);
-  g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (object));
+  if (self->server != NULL)
+    g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (object));
 }
 
 static gboolean
@@ -262,7 +281,7 @@ reconcile_membership (OodEndpoint *self, GPtrArray *records)
   return changed;
 }
 
-/* Applies @records to the targets (all exported by now); returns the
+/* Applies @records to their targets (all exported by now); returns the
  * targets whose state or PC changed. */
 static GPtrArray *
 apply_records (OodEndpoint *self, GPtrArray *records)
@@ -274,6 +293,8 @@ apply_records (OodEndpoint *self, GPtrArray *records)
       OodTclTargetRecord *record = records->pdata[i];
       OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, record->name);
 
+      if (object == NULL)
+        continue;
       if (ood_target_apply (target_of (object), record))
         g_ptr_array_add (changed, g_object_ref (target_of (object)));
       if (record->breakpoints != NULL)
@@ -306,62 +327,6 @@ deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *changed)
     }
 }
 
-/* ---- refresh ------------------------------------------------------------ */
-
-typedef struct {
-  OodEndpoint *self;
-  GPtrArray   *events;
-  gboolean     first;   /* the refresh that completes a connect */
-} Refresh;
-
-static void
-refresh_free (Refresh *refresh)
-{
-  g_clear_pointer (&refresh->events, g_ptr_array_unref);
-  g_object_unref (refresh->self);
-  g_free (refresh);
-}
-
-/* The first refresh of a connection: Connected and Targets go out in one
- * PropertiesChanged, before any target reports. */
-static void
-mark_connected (OodEndpoint *self)
-{
-  g_object_freeze_notify (G_OBJECT (self->iface));
-  ood_dbus_endpoint_set_connected (self->iface, TRUE);
-  ood_dbus_endpoint_set_last_error (self->iface, "");
-  publish_target_list (self);
-  g_object_thaw_notify (G_OBJECT (self->iface));
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
-  g_message ("%s: connected to OpenOCD at %s, %u targets", self->name,
-             ood_endpoint_get_address (self), g_hash_table_size (self->targets));
-  start_probing (self);
-}
-
-static void refresh (OodEndpoint *self, GPtrArray *events, gboolean first);
-
-static gboolean
-on_retry_first_refresh (gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-
-  drop_source (&self->retry);
-  if (ood_session_is_open (self->session))
-    refresh (self, NULL, TRUE);
-  return G_SOURCE_REMOVE;
-}
-
-/* A connection whose first refresh failed (not by disconnecting) has no
- * targets yet: the refresh is tried again until it works. */
-static void
-retry_first_refresh (OodEndpoint *self)
-{
-  drop_source (&self->retry);
-  self->retry = g_timeout_source_new (FIRST_REFRESH_RETRY_MS);
-  g_source_set_callback (self->retry, on_retry_first_refresh, self, NULL);
-  g_source_attach (self->retry, g_main_context_get_thread_default ());
-}
-
 /* What the interfaces of each target learn once per connection. */
 static void
 learn_targets (OodEndpoint *self)
@@ -378,199 +343,21 @@ learn_targets (OodEndpoint *self)
     }
 }
 
-static void
-on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Refresh *done = user_data;
-  OodEndpoint *self = done->self;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
-
-  if (self->stopped)
-    ;
-  else if (records == NULL)
-    {
-      if (g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
-        ;
-      else if (done->first)
-        {
-          g_warning ("%s: cannot list OpenOCD's targets: %s; trying again in %u ms", self->name,
-                     error->message, FIRST_REFRESH_RETRY_MS);
-          retry_first_refresh (self);
-        }
-      else
-        g_warning ("%s: cannot refresh targets: %s", self->name, error->message);
-    }
-  else
-    {
-      gboolean membership_changed = reconcile_membership (self, records);
-      g_autoptr(GPtrArray) changed = NULL;
-
-      if (done->first)
-        mark_connected (self);
-      else if (membership_changed)
-        publish_target_list (self);
-      changed = apply_records (self, records);
-      deliver_events (self, done->events, changed);
-      if (done->first)
-        learn_targets (self);
-    }
-  refresh_free (done);
-}
-
-/* Refreshes every target. Types (one OpenOCD command more per target)
- * and breakpoint listings of running targets are asked for only by the
- * refresh that completes a connect: OpenOCD 0.12 cannot create targets
- * once initialised (`target create` then does nothing), so no target
- * appears later without its type. */
-static void
-refresh (OodEndpoint *self, GPtrArray *events, gboolean first)
-{
-  g_autofree char *script = ood_tcl_script_refresh_all (first);
-  Refresh *data = g_new0 (Refresh, 1);
-
-  data->self = g_object_ref (self);
-  data->events = events;
-  data->first = first;
-  ood_session_call_async (self->session, script,
-                          OOD_SESSION_CALL_SHAREABLE | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                          on_refresh_reply, data);
-}
-
-static void
-on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(OodDbusObjectSkeleton) object = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
-
-  if (listing != NULL)
-    ood_breakpoints_update (breakpoints_of (object), listing);
-  else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
-    g_debug ("cannot list breakpoints: %s", error->message);
-}
-
-typedef struct {
-  Refresh                refresh;
-  OodDbusObjectSkeleton *object;   /* the one target */
-} KnownRefresh;
-
-static void on_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data);
-
-/* The fast refresh is done: publish it, then list the breakpoints of a
- * halted target (OpenOCD announces no breakpoint changes; those others
- * make, they mostly make while the target is halted). The listing is a
- * round trip of its own so that the state and PC go out one OpenOCD
- * command after the notification. */
-static void
-on_known_refresh_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KnownRefresh *known = user_data;
-  OodDbusObjectSkeleton *object = known->object;
-  OodEndpoint *self = g_object_ref (known->refresh.self);
-  OodTarget *target = target_of (object);
-
-  on_refresh_reply (source, result, g_memdup2 (&known->refresh, sizeof known->refresh));
-  g_free (known);
-  if (!self->stopped &&
-      g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target)), OOD_STATE_HALTED) == 0)
-    {
-      g_autofree char *script = ood_tcl_script_bp_list (ood_target_get_name (target));
-      ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                              on_listing, g_object_ref (object));
-    }
-  g_object_unref (object);
-  g_object_unref (self);
-}
-
-/* With one target, a burst whose last notified state is "halted" needs
- * only the PC: one OpenOCD command where a full refresh costs three or
- * four. Other states are read afresh (a "running" may be older than a
- * halt a method's reply already published). */
-static gboolean
-refresh_known (OodEndpoint *self, GPtrArray *events, const char *state)
-{
-  KnownRefresh *known;
-  GHashTableIter iter;
-  gpointer value;
-  g_autofree char *script = NULL;
-
-  if (g_strcmp0 (state, OOD_STATE_HALTED) != 0 || g_hash_table_size (self->targets) != 1)
-    return FALSE;
-  g_hash_table_iter_init (&iter, self->targets);
-  g_hash_table_iter_next (&iter, NULL, &value);
-  known = g_new0 (KnownRefresh, 1);
-  known->refresh.self = g_object_ref (self);
-  known->refresh.events = events;
-  known->object = g_object_ref (value);
-  script = ood_tcl_script_refresh_halted (ood_target_get_name (target_of (value)));
-  /* a read like any refresh: it must not go ahead of one still queued,
-   * or the events of a burst would come out of order */
-  ood_session_call_async (self->session, script,
-                          OOD_SESSION_CALL_SHAREABLE | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                          on_known_refresh_reply, known);
-  return TRUE;
-}
-
-static gboolean
-on_refresh_idle (gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-  GPtrArray *events;
-  const char *state;
-
-  g_clear_pointer (&self->refresh_idle, g_source_unref);
-  /* held back until the job ends (on_released) */
-  if (ood_session_has_claims (self->session))
-    return G_SOURCE_REMOVE;
-  events = g_steal_pointer (&self->events);
-  state = g_steal_pointer (&self->notified);
-  if (!ood_session_is_open (self->session))
-    g_clear_pointer (&events, g_ptr_array_unref);
-  else if (!refresh_known (self, events, state))
-    refresh (self, events, FALSE);
-  return G_SOURCE_REMOVE;
-}
-
-/* Notifications come in bursts (event, then state); one refresh after the
- * burst, scheduled ahead of any other work, serves them all. */
-static void
-request_refresh (OodEndpoint *self)
-{
-  if (self->refresh_idle != NULL)
-    return;
-  self->refresh_idle = g_idle_source_new ();
-  g_source_set_priority (self->refresh_idle, G_PRIORITY_HIGH);
-  g_source_set_callback (self->refresh_idle, on_refresh_idle, self, NULL);
-  g_source_attach (self->refresh_idle, g_main_context_get_thread_default ());
-}
-
-static void
-drop_source (GSource **slot)
-{
-  if (*slot != NULL)
-    g_source_destroy (*slot);
-  g_clear_pointer (slot, g_source_unref);
-}
-
-/* ---- the session's signals ---------------------------------------------- */
-
 /* ---- reachability ------------------------------------------------------- */
+
+static gboolean
+is_unreachable (OodTarget *target)
+{
+  return !ood_target_get_reachable (target);
+}
 
 static void
 publish_unreachable (OodEndpoint *self)
 {
-  g_autoptr(GPtrArray) objects = dup_objects (self);
-  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr(GPtrArray) paths = target_paths (self, is_unreachable);
 
-  for (guint i = 0; i < objects->len; i++)
-    if (!ood_target_get_reachable (target_of (objects->pdata[i])))
-      g_ptr_array_add (paths, (gpointer) g_dbus_object_get_object_path (objects->pdata[i]));
-  g_ptr_array_sort (paths, (GCompareFunc) g_strcmp0);
-  g_ptr_array_add (paths, NULL);
-  ood_dbus_endpoint_set_unreachable (self->iface, (const char *const *) paths->pdata);
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+  ood_dbus_endpoint_set_unreachable (iface_of (self), (const char *const *) paths->pdata);
+  flush (self);
 }
 
 /* Marks the target of @object (un)reachable; returns whether that changed. */
@@ -589,193 +376,122 @@ set_reachable (OodEndpoint *self, OodDbusObjectSkeleton *object, gboolean reacha
   return TRUE;
 }
 
-/* OpenOCD announces a target it cannot poll with examine-fail (after
- * re-examining it), and its recovery with examine-end; like every event,
- * without naming the target: all of the endpoint's targets share it. */
+/* What the reachability unit saw of @name (of every target when NULL).
+ * A target that came back is read afresh. */
 static void
-on_reachability_event (OodEndpoint *self, gboolean reachable)
-{
-  g_autoptr(GPtrArray) objects = dup_objects (self);
-  gboolean changed = FALSE;
-
-  for (guint i = 0; i < objects->len; i++)
-    changed |= set_reachable (self, objects->pdata[i], reachable);
-  if (changed)
-    publish_unreachable (self);
-}
-
-typedef struct {
-  OodEndpoint *self;
-  GPtrArray   *names;   /* the targets probed, in the script's order */
-} Probe;
-
-static void
-on_probe_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Probe *probe = user_data;
-  OodEndpoint *self = probe->self;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  g_auto(GStrv) failed = text != NULL ? ood_tcl_parse_list (text, &error) : NULL;
-  gboolean changed = FALSE, recovered = FALSE;
-
-  if (failed != NULL && !self->stopped && g_strv_length (failed) == probe->names->len)
-    for (guint i = 0; i < probe->names->len; i++)
-      {
-        OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, probe->names->pdata[i]);
-        gboolean reachable = g_str_equal (failed[i], "0");
-
-        if (object != NULL && set_reachable (self, object, reachable))
-          {
-            changed = TRUE;
-            recovered |= reachable;
-          }
-      }
-  if (changed)
-    publish_unreachable (self);
-  if (recovered)
-    request_refresh (self);
-  g_ptr_array_unref (probe->names);
-  g_object_unref (probe->self);
-  g_free (probe);
-}
-
-/* OpenOCD 0.12 polls a RISC-V target it cannot reach without saying so:
- * riscv-013 takes a failed dmstatus read for a running hart, and emits
- * no event. So such targets are checked here, by reading dmstatus. */
-static gboolean
-on_probe (gpointer user_data)
+on_reachability (OodReachability *reachability, const char *name, gboolean reachable,
+                 gpointer user_data)
 {
   OodEndpoint *self = user_data;
   g_autoptr(GPtrArray) objects = dup_objects (self);
-  Probe *probe;
-  g_autofree char *script = NULL;
+  gboolean changed = FALSE;
 
-  /* a job's own commands find a broken link out soon enough */
-  if (!ood_session_is_open (self->session) || !ood_dbus_endpoint_get_connected (self->iface) ||
-      ood_session_has_claims (self->session))
-    return G_SOURCE_CONTINUE;
-  probe = g_new0 (Probe, 1);
-  probe->self = g_object_ref (self);
-  probe->names = g_ptr_array_new_null_terminated (objects->len, g_free, TRUE);
+  (void) reachability;
+  for (guint i = 0; i < objects->len; i++)
+    if (name == NULL || g_str_equal (ood_target_get_name (target_of (objects->pdata[i])), name))
+      changed |= set_reachable (self, objects->pdata[i], reachable);
+  if (!changed)
+    return;
+  publish_unreachable (self);
+  /* an event's recovery comes with its own refresh */
+  if (reachable && name != NULL)
+    ood_refresh_request (self->refresh);
+}
+
+/* The targets whose reachability OpenOCD 0.12 does not report. */
+static void
+check_reachability (OodEndpoint *self)
+{
+  g_autoptr(GPtrArray) objects = dup_objects (self);
+  g_autoptr(GPtrArray) riscv = g_ptr_array_new ();
+
   for (guint i = 0; i < objects->len; i++)
     {
       OodDbusTarget *target = OOD_DBUS_TARGET (target_of (objects->pdata[i]));
       if (g_strcmp0 (ood_dbus_target_get_target_type (target), "riscv") == 0)
-        g_ptr_array_add (probe->names, g_strdup (ood_dbus_target_get_name (target)));
+        g_ptr_array_add (riscv, (gpointer) ood_dbus_target_get_name (target));
     }
-  if (probe->names->len == 0)
-    {
-      g_ptr_array_unref (probe->names);
-      g_object_unref (probe->self);
-      g_free (probe);
-      return G_SOURCE_CONTINUE;
-    }
-  script = ood_tcl_script_probe_riscv ((const char *const *) probe->names->pdata);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                          on_probe_reply, probe);
-  return G_SOURCE_CONTINUE;
+  g_ptr_array_add (riscv, NULL);
+  ood_reachability_check (self->reachability, (const char *const *) riscv->pdata);
+}
+
+/* ---- what a refresh read ------------------------------------------------ */
+
+/* The first refresh of a connection: Connected and Targets go out in one
+ * PropertiesChanged, before any target reports. */
+static void
+mark_connected (OodEndpoint *self)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  ood_dbus_endpoint_set_connected (iface_of (self), TRUE);
+  ood_dbus_endpoint_set_last_error (iface_of (self), "");
+  publish_target_list (self);
+  g_object_thaw_notify (G_OBJECT (self));
+  flush (self);
+  g_message ("%s: connected to OpenOCD at %s, %u targets", self->name,
+             ood_endpoint_get_address (self), g_hash_table_size (self->targets));
+  check_reachability (self);
 }
 
 static void
-start_probing (OodEndpoint *self)
+on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  guint interval = ood_session_get_settings (self->session)->probe_interval_ms;
+  g_autoptr(OodDbusObjectSkeleton) object = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
-  drop_source (&self->probe);
-  if (interval == 0)
+  if (listing != NULL)
+    ood_breakpoints_update (breakpoints_of (object), listing);
+  else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+    g_debug ("cannot list breakpoints: %s", error->message);
+}
+
+/* After a refresh that read only the PC of a halted target, its
+ * breakpoints are listed (OpenOCD announces no breakpoint changes; those
+ * others make, they mostly make while the target is halted). The listing
+ * is a round trip of its own so that the state and PC go out one OpenOCD
+ * command after the notification. */
+static void
+list_breakpoints (OodEndpoint *self, GPtrArray *records)
+{
+  OodTclTargetRecord *record = records->len == 1 ? records->pdata[0] : NULL;
+  OodDbusObjectSkeleton *object = record != NULL ? g_hash_table_lookup (self->targets, record->name)
+                                                 : NULL;
+  g_autofree char *script = NULL;
+
+  if (object == NULL ||
+      g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target_of (object))),
+                 OOD_STATE_HALTED) != 0)
     return;
-  self->probe = g_timeout_source_new (interval);
-  g_source_set_callback (self->probe, on_probe, self, NULL);
-  g_source_attach (self->probe, g_main_context_get_thread_default ());
-}
-
-/* The events OpenOCD announces for every run of a flash loader (as for any
- * resume and halt): while a job holds a target they are the job's own. */
-static gboolean
-is_run_event (const char *event)
-{
-  static const char *const runs[] = { "resumed", "halted", "gdb-halt", "debug-resumed",
-                                      "debug-halted", NULL };
-
-  return g_strv_contains (runs, event);
-}
-
-/* Takes @event, to deliver with the next refresh. While a job holds a
- * target, its runs are not announced: clients would see the target flip
- * between running and halted for every chunk the loader writes. */
-static void
-queue_event (OodEndpoint *self, char *event)
-{
-  if (ood_session_has_claims (self->session) && is_run_event (event))
-    {
-      g_free (event);
-      return;
-    }
-  if (self->events == NULL)
-    self->events = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (self->events, event);
+  script = ood_tcl_script_bp_list (record->name);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                          on_listing, g_object_ref (object));
 }
 
 static void
-on_notification (OodSession *session, gint kind, const char *value, gpointer user_data)
+on_refreshed (OodRefresh *refresh, GPtrArray *records, GPtrArray *events, guint flags,
+              gpointer user_data)
 {
   OodEndpoint *self = user_data;
+  gboolean membership_changed = FALSE;
+  g_autoptr(GPtrArray) changed = NULL;
 
-  (void) session;
-  if (kind == OOD_TCL_NOTIFY_EVENT)
-    {
-      if (g_str_equal (value, "examine-fail"))
-        on_reachability_event (self, FALSE);
-      else if (g_str_equal (value, "examine-end"))
-        on_reachability_event (self, TRUE);
-      queue_event (self, g_strdup (value));
-    }
-  else if (kind == OOD_TCL_NOTIFY_RESET)
-    queue_event (self, g_strdup_printf ("reset-%s", value));
-  else if (kind == OOD_TCL_NOTIFY_STATE)
-    self->notified = ood_state_canonical (value);
-  request_refresh (self);
+  (void) refresh;
+  if (!(flags & OOD_REFRESH_KNOWN))
+    membership_changed = reconcile_membership (self, records);
+  if (flags & OOD_REFRESH_FIRST)
+    mark_connected (self);
+  else if (membership_changed)
+    publish_target_list (self);
+  changed = apply_records (self, records);
+  deliver_events (self, events, changed);
+  if (flags & OOD_REFRESH_FIRST)
+    learn_targets (self);
+  if (flags & OOD_REFRESH_KNOWN)
+    list_breakpoints (self, records);
 }
 
-/* While a job holds a target, the notifications are collected and no
- * refresh is made (the job's steps would wait for it, and it would only
- * see the loader's runs); when the last job ends, one refresh publishes
- * what the jobs left, with the events kept (a reset, say). State() reads
- * OpenOCD all along. */
-static void
-on_released (OodSession *session, const char *target, gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-
-  (void) target;
-  if (!ood_session_has_claims (session) && ood_session_is_open (session))
-    request_refresh (self);
-}
-
-static gboolean
-on_poll (gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-
-  if (ood_session_is_open (self->session))
-    refresh (self, NULL, FALSE);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-on_notifications_refused (OodSession *session, const GError *reason, gpointer user_data)
-{
-  OodEndpoint *self = user_data;
-  guint interval = ood_session_get_settings (session)->poll_interval_ms;
-
-  g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
-             self->name, reason->message, interval);
-  drop_source (&self->poll);
-  self->poll = g_timeout_source_new (interval);
-  g_source_set_callback (self->poll, on_poll, self, NULL);
-  g_source_attach (self->poll, g_main_context_get_thread_default ());
-}
+/* ---- the session's signals ---------------------------------------------- */
 
 static void
 on_version (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -786,7 +502,7 @@ on_version (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (text == NULL || self->stopped)
     return;
-  ood_dbus_endpoint_set_version (self->iface, g_strstrip (text));
+  ood_dbus_endpoint_set_version (iface_of (self), g_strstrip (text));
 }
 
 static void
@@ -816,7 +532,7 @@ on_opened (OodSession *session, gpointer user_data)
                           g_object_ref (self));
   ood_session_call_async (session, banks, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_banks,
                           g_object_ref (self));
-  refresh (self, NULL, TRUE);
+  ood_refresh_first (self->refresh);
 }
 
 /* The connection is lost: until it is back (and the lists are read
@@ -825,27 +541,24 @@ static void
 on_closed (OodSession *session, const GError *reason, gpointer user_data)
 {
   OodEndpoint *self = user_data;
+  OodDbusEndpoint *iface = iface_of (self);
   g_autoptr(GPtrArray) objects = dup_objects (self);
   const char *why = ood_session_get_last_error (session);
 
   why = why != NULL ? why : reason->message;
   /* once per reason: attempts retried with backoff repeat theirs */
-  if (ood_dbus_endpoint_get_connected (self->iface) ||
-      g_strcmp0 (why, ood_dbus_endpoint_get_last_error (self->iface)) != 0)
+  if (ood_dbus_endpoint_get_connected (iface) ||
+      g_strcmp0 (why, ood_dbus_endpoint_get_last_error (iface)) != 0)
     g_warning ("%s: %s", self->name, reason->message);
   else
     g_debug ("%s: %s", self->name, reason->message);
-  drop_source (&self->poll);
-  drop_source (&self->probe);
-  drop_source (&self->retry);
-  g_clear_pointer (&self->events, g_ptr_array_unref);
-  self->notified = NULL;
+  ood_reachability_pause (self->reachability);
   /* Connected and LastError in one PropertiesChanged */
-  g_object_freeze_notify (G_OBJECT (self->iface));
-  ood_dbus_endpoint_set_connected (self->iface, FALSE);
-  ood_dbus_endpoint_set_last_error (self->iface, why);
-  g_object_thaw_notify (G_OBJECT (self->iface));
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+  g_object_freeze_notify (G_OBJECT (self));
+  ood_dbus_endpoint_set_connected (iface, FALSE);
+  ood_dbus_endpoint_set_last_error (iface, why);
+  g_object_thaw_notify (G_OBJECT (self));
+  flush (self);
   for (guint i = 0; i < objects->len; i++)
     {
       /* a new connection finds out afresh what OpenOCD reaches */
@@ -866,7 +579,12 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
 void
 ood_endpoint_start (OodEndpoint *self)
 {
-  g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (self->object));
+  g_autoptr(OodDbusObjectSkeleton) object = ood_dbus_object_skeleton_new (self->path);
+
+  /* the server owns the object, and the object this interface */
+  ood_dbus_object_skeleton_set_endpoint (object, iface_of (self));
+  if (self->server != NULL)
+    g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (object));
   ood_session_start (self->session);
 }
 
@@ -886,14 +604,13 @@ ood_endpoint_stop (OodEndpoint *self)
   ood_session_stop (self->session);
   self->stopped = TRUE;
   g_signal_handlers_disconnect_by_data (self->session, self);
-  drop_source (&self->refresh_idle);
-  drop_source (&self->poll);
-  drop_source (&self->probe);
-  drop_source (&self->retry);
+  ood_refresh_stop (self->refresh);
+  ood_reachability_stop (self->reachability);
   names = dup_names (self);
   for (guint i = 0; i < names->len; i++)
     remove_target (self, names->pdata[i]);
-  g_dbus_object_manager_server_unexport (self->manager, self->path);
+  if (self->server != NULL)
+    g_dbus_object_manager_server_unexport (self->server, self->path);
 }
 
 static void
@@ -903,12 +620,11 @@ ood_endpoint_dispose (GObject *object)
 
   if (self->session != NULL)
     ood_endpoint_stop (self);
-  g_clear_pointer (&self->events, g_ptr_array_unref);
   g_clear_pointer (&self->banks, g_ptr_array_unref);
+  g_clear_object (&self->refresh);
+  g_clear_object (&self->reachability);
   g_clear_object (&self->session);
-  g_clear_object (&self->iface);
-  g_clear_object (&self->object);
-  g_clear_object (&self->manager);
+  g_clear_weak_pointer (&self->server);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->dispose (object);
 }
 
@@ -939,7 +655,8 @@ ood_endpoint_init (OodEndpoint *self)
 
 /**
  * ood_endpoint_new:
- * @manager: where the endpoint and its targets are exported
+ * @manager: where the endpoint and its targets are exported; not held,
+ *   it must outlive the endpoint's ood_endpoint_stop()
  * @name: the endpoint's name; its object is /org/openocd/ESCAPED_NAME
  * @address: OpenOCD's Tcl RPC server, "host:port"
  *
@@ -950,30 +667,28 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const cha
                   const OodSettings *settings)
 {
   OodEndpoint *self = g_object_new (OOD_TYPE_ENDPOINT, NULL);
+  OodDbusEndpoint *iface = iface_of (self);
   g_autofree char *escaped = g_dbus_escape_object_path (name);
   const char *no_targets[] = { NULL };
 
   self->name = g_strdup (name);
-  self->manager = g_object_ref (manager);
+  g_set_weak_pointer (&self->server, manager);
   self->path = g_strdup_printf ("%s/%s",
                                 g_dbus_object_manager_get_object_path (G_DBUS_OBJECT_MANAGER (manager)),
                                 escaped);
   self->session = ood_session_new (name, address, settings);
+  self->refresh = ood_refresh_new (self->session, name);
+  self->reachability = ood_reachability_new (self->session);
   g_signal_connect (self->session, "opened", G_CALLBACK (on_opened), self);
   g_signal_connect (self->session, "closed", G_CALLBACK (on_closed), self);
-  g_signal_connect (self->session, "notification", G_CALLBACK (on_notification), self);
-  g_signal_connect (self->session, "released", G_CALLBACK (on_released), self);
-  g_signal_connect (self->session, "notifications-refused",
-                    G_CALLBACK (on_notifications_refused), self);
+  g_signal_connect (self->refresh, "refreshed", G_CALLBACK (on_refreshed), self);
+  g_signal_connect (self->reachability, "changed", G_CALLBACK (on_reachability), self);
 
-  self->iface = ood_dbus_endpoint_skeleton_new ();
-  ood_dbus_endpoint_set_name (self->iface, name);
-  ood_dbus_endpoint_set_address (self->iface, address);
-  ood_dbus_endpoint_set_version (self->iface, "");
-  ood_dbus_endpoint_set_last_error (self->iface, "");
-  ood_dbus_endpoint_set_targets (self->iface, no_targets);
-  ood_dbus_endpoint_set_unreachable (self->iface, no_targets);
-  self->object = ood_dbus_object_skeleton_new (self->path);
-  ood_dbus_object_skeleton_set_endpoint (self->object, self->iface);
+  ood_dbus_endpoint_set_name (iface, name);
+  ood_dbus_endpoint_set_address (iface, address);
+  ood_dbus_endpoint_set_version (iface, "");
+  ood_dbus_endpoint_set_last_error (iface, "");
+  ood_dbus_endpoint_set_targets (iface, no_targets);
+  ood_dbus_endpoint_set_unreachable (iface, no_targets);
   return self;
 }

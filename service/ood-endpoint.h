@@ -3,16 +3,18 @@
 
 #include <gio/gio.h>
 
+#include "ood-generated.h"
 #include "ood-settings.h"
 
 G_BEGIN_DECLS
 
-/* One OpenOCD as D-Bus sees it: the org.openocd.Endpoint object and the
- * set of target objects below it, kept current by refreshing from the
- * session's notifications. */
+/* One OpenOCD as D-Bus sees it: the org.openocd.Endpoint interface (this
+ * object, a subclassed skeleton) and the target objects below it, kept
+ * current from the session's notifications (ood-refresh.h) and checked
+ * for reachability (ood-reachability.h). */
 
 #define OOD_TYPE_ENDPOINT (ood_endpoint_get_type ())
-G_DECLARE_FINAL_TYPE (OodEndpoint, ood_endpoint, OOD, ENDPOINT, GObject)
+G_DECLARE_FINAL_TYPE (OodEndpoint, ood_endpoint, OOD, ENDPOINT, OodDbusEndpointSkeleton)
 
 OodEndpoint *ood_endpoint_new (GDBusObjectManagerServer *manager,
                                const char               *name,

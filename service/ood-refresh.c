@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-refresh"
+
+#include "ood-refresh.h"
+
+#include "ood-error.h"
+#include "ood-state.h"
+#include "ood-tcl-script.h"
+
+/* See ood-refresh.h. The refresh holds its session (below it) and nothing
+ * above: the endpoint hears the results through "refreshed". */
+
+struct _OodRefresh {
+  GObject      parent_instance;
+
+  OodSession  *session;
+  char        *log_name;
+  GPtrArray   *events;       /* event names awaiting a refresh */
+  const char  *notified;     /* the last state notified since (interned), or NULL */
+  char        *only_target;  /* the one target of the last full refresh, or NULL */
+  GSource     *idle;
+  GSource     *poll;         /* only while OpenOCD refuses notifications */
+  GSource     *retry;        /* of a first refresh that failed */
+  gboolean     stopped;
+};
+
+G_DEFINE_FINAL_TYPE (OodRefresh, ood_refresh, G_TYPE_OBJECT)
+
+enum { SIGNAL_REFRESHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+typedef struct {
+  OodRefresh *self;
+  GPtrArray  *events;
+  guint       flags;
+} Pending;
+
+static void
+drop_source (GSource **slot)
+{
+  if (*slot != NULL)
+    g_source_destroy (*slot);
+  g_clear_pointer (slot, g_source_unref);
+}
+
+static GSource *
+attach_timeout (guint interval_ms, GSourceFunc func, gpointer data)
+{
+  GSource *source = g_timeout_source_new (interval_ms);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_clear_pointer (&pending->events, g_ptr_array_unref);
+  g_object_unref (pending->self);
+  g_free (pending);
+}
+
+/* Remembers the target of a full refresh that found exactly one. */
+static void
+note_membership (OodRefresh *self, GPtrArray *records)
+{
+  g_clear_pointer (&self->only_target, g_free);
+  if (records->len == 1)
+    self->only_target = g_strdup (((OodTclTargetRecord *) records->pdata[0])->name);
+}
+
+static void refresh_all (OodRefresh *self, GPtrArray *events, guint flags);
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  OodRefresh *self = user_data;
+
+  drop_source (&self->retry);
+  if (ood_session_is_open (self->session))
+    refresh_all (self, NULL, OOD_REFRESH_FIRST);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+failed (OodRefresh *self, const Pending *pending, const GError *error)
+{
+  if (g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+    return;
+  if (pending->flags & OOD_REFRESH_FIRST)
+    {
+      g_warning ("%s: cannot list OpenOCD's targets: %s; trying again in %u ms", self->log_name,
+                 error->message, OOD_REFRESH_FIRST_RETRY_MS);
+      drop_source (&self->retry);
+      self->retry = attach_timeout (OOD_REFRESH_FIRST_RETRY_MS, on_retry, self);
+    }
+  else
+    g_warning ("%s: cannot refresh targets: %s", self->log_name, error->message);
+}
+
+static void
+on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  OodRefresh *self = pending->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GPtrArray) records = text != NULL ? ood_tcl_parse_records (text, &error) : NULL;
+
+  if (self->stopped)
+    ;
+  else if (records == NULL)
+    failed (self, pending, error);
+  else
+    {
+      if (!(pending->flags & OOD_REFRESH_KNOWN))
+        note_membership (self, records);
+      g_signal_emit (self, signals[SIGNAL_REFRESHED], 0, records, pending->events, pending->flags);
+    }
+  pending_free (pending);
+}
+
+static void
+send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->self = g_object_ref (self);
+  pending->events = events;
+  pending->flags = flags;
+  /* a read like any other: it must not go ahead of one still queued, or
+   * the events of a burst would come out of order */
+  ood_session_call_async (self->session, script,
+                          OOD_SESSION_CALL_SHAREABLE | OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                          on_reply, pending);
+}
+
+/* Refreshes every target. Types (one OpenOCD command more per target) and
+ * breakpoint listings of running targets are asked for only by the
+ * refresh that completes a connect: OpenOCD 0.12 cannot create targets
+ * once initialised, so no target appears later without its type. */
+static void
+refresh_all (OodRefresh *self, GPtrArray *events, guint flags)
+{
+  g_autofree char *script = ood_tcl_script_refresh_all (flags & OOD_REFRESH_FIRST);
+
+  send (self, script, events, flags);
+}
+
+/* With one target, a burst whose last notified state is "halted" needs
+ * only the PC. Other states are read afresh (a "running" may be older
+ * than a halt a method's reply already published). */
+static gboolean
+refresh_known (OodRefresh *self, GPtrArray *events, const char *state)
+{
+  g_autofree char *script = NULL;
+
+  if (g_strcmp0 (state, OOD_STATE_HALTED) != 0 || self->only_target == NULL)
+    return FALSE;
+  script = ood_tcl_script_refresh_halted (self->only_target);
+  send (self, script, events, OOD_REFRESH_KNOWN);
+  return TRUE;
+}
+
+static gboolean
+on_idle (gpointer user_data)
+{
+  OodRefresh *self = user_data;
+  GPtrArray *events;
+  const char *state;
+
+  g_clear_pointer (&self->idle, g_source_unref);
+  /* held back until the job ends (on_released) */
+  if (ood_session_has_claims (self->session))
+    return G_SOURCE_REMOVE;
+  events = g_steal_pointer (&self->events);
+  state = g_steal_pointer (&self->notified);
+  if (!ood_session_is_open (self->session))
+    g_clear_pointer (&events, g_ptr_array_unref);
+  else if (!refresh_known (self, events, state))
+    refresh_all (self, events, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * ood_refresh_request:
+ *
+ * Schedules one refresh after the current burst of notifications, ahead
+ * of other work; does nothing if one is scheduled already.
+ */
+void
+ood_refresh_request (OodRefresh *self)
+{
+  if (self->idle != NULL || self->stopped)
+    return;
+  self->idle = g_idle_source_new ();
+  g_source_set_priority (self->idle, G_PRIORITY_HIGH);
+  g_source_set_callback (self->idle, on_idle, self, NULL);
+  g_source_attach (self->idle, g_main_context_get_thread_default ());
+}
+
+/**
+ * ood_refresh_first:
+ *
+ * The refresh that completes a connect; retried until it works.
+ */
+void
+ood_refresh_first (OodRefresh *self)
+{
+  refresh_all (self, NULL, OOD_REFRESH_FIRST);
+}
+
+/* The events OpenOCD announces for every run of a flash loader (as for any
+ * resume and halt): while a job holds a target they are the job's own. */
+static gboolean
+is_run_event (const char *event)
+{
+  static const char *const runs[] = { "resumed", "halted", "gdb-halt", "debug-resumed",
+                                      "debug-halted", NULL };
+
+  return g_strv_contains (runs, event);
+}
+
+/* Takes @event, to deliver with the next refresh. While a job holds a
+ * target, its runs are not announced: clients would see the target flip
+ * between running and halted for every chunk the loader writes. */
+static void
+queue_event (OodRefresh *self, char *event)
+{
+  if (ood_session_has_claims (self->session) && is_run_event (event))
+    {
+      g_free (event);
+      return;
+    }
+  if (self->events == NULL)
+    self->events = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->events, event);
+}
+
+static void
+on_notification (OodSession *session, gint kind, const char *value, gpointer user_data)
+{
+  OodRefresh *self = user_data;
+
+  (void) session;
+  if (kind == OOD_TCL_NOTIFY_EVENT)
+    queue_event (self, g_strdup (value));
+  else if (kind == OOD_TCL_NOTIFY_RESET)
+    queue_event (self, g_strdup_printf ("reset-%s", value));
+  else if (kind == OOD_TCL_NOTIFY_STATE)
+    self->notified = ood_state_canonical (value);
+  ood_refresh_request (self);
+}
+
+static void
+on_released (OodSession *session, const char *target, gpointer user_data)
+{
+  OodRefresh *self = user_data;
+
+  (void) target;
+  if (!ood_session_has_claims (session) && ood_session_is_open (session))
+    ood_refresh_request (self);
+}
+
+static gboolean
+on_poll (gpointer user_data)
+{
+  OodRefresh *self = user_data;
+
+  if (ood_session_is_open (self->session))
+    refresh_all (self, NULL, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_notifications_refused (OodSession *session, const GError *reason, gpointer user_data)
+{
+  OodRefresh *self = user_data;
+  guint interval = ood_session_get_settings (session)->poll_interval_ms;
+
+  g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
+             self->log_name, reason->message, interval);
+  drop_source (&self->poll);
+  self->poll = attach_timeout (interval, on_poll, self);
+}
+
+/* What was waiting belongs to the lost connection. */
+static void
+on_closed (OodSession *session, const GError *reason, gpointer user_data)
+{
+  OodRefresh *self = user_data;
+
+  (void) session;
+  (void) reason;
+  drop_source (&self->poll);
+  drop_source (&self->retry);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+  g_clear_pointer (&self->only_target, g_free);
+  self->notified = NULL;
+}
+
+/**
+ * ood_refresh_stop:
+ *
+ * For good: no refresh is sent and no "refreshed" emitted from now on.
+ */
+void
+ood_refresh_stop (OodRefresh *self)
+{
+  if (self->stopped)
+    return;
+  self->stopped = TRUE;
+  g_signal_handlers_disconnect_by_data (self->session, self);
+  drop_source (&self->idle);
+  drop_source (&self->poll);
+  drop_source (&self->retry);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+}
+
+static void
+ood_refresh_dispose (GObject *object)
+{
+  OodRefresh *self = OOD_REFRESH (object);
+
+  if (self->session != NULL)
+    ood_refresh_stop (self);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (ood_refresh_parent_class)->dispose (object);
+}
+
+static void
+ood_refresh_finalize (GObject *object)
+{
+  OodRefresh *self = OOD_REFRESH (object);
+
+  g_free (self->only_target);
+  g_free (self->log_name);
+  G_OBJECT_CLASS (ood_refresh_parent_class)->finalize (object);
+}
+
+static void
+ood_refresh_class_init (OodRefreshClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = ood_refresh_dispose;
+  G_OBJECT_CLASS (klass)->finalize = ood_refresh_finalize;
+  signals[SIGNAL_REFRESHED] =
+    g_signal_new ("refreshed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_PTR_ARRAY, G_TYPE_PTR_ARRAY, G_TYPE_UINT);
+}
+
+static void
+ood_refresh_init (OodRefresh *self)
+{
+  (void) self;
+}
+
+/**
+ * ood_refresh_new:
+ * @session: the OpenOCD whose targets are refreshed
+ * @log_name: prefixes the log lines (the endpoint's name)
+ *
+ * Returns: (transfer full): the refresh, listening to @session's
+ *   notifications from now on
+ */
+OodRefresh *
+ood_refresh_new (OodSession *session, const char *log_name)
+{
+  OodRefresh *self = g_object_new (OOD_TYPE_REFRESH, NULL);
+
+  self->session = g_object_ref (session);
+  self->log_name = g_strdup (log_name);
+  g_signal_connect (session, "notification", G_CALLBACK (on_notification), self);
+  g_signal_connect (session, "released", G_CALLBACK (on_released), self);
+  g_signal_connect (session, "notifications-refused", G_CALLBACK (on_notifications_refused), self);
+  g_signal_connect (session, "closed", G_CALLBACK (on_closed), self);
+  return self;
+}
