@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The USB watcher in-process against fake probes below udev (umockdev):
  * coldplug, plug and unplug, what is not a probe, CMSIS-DAP by its
- * strings, probes a [Probe] rule adds, permissions that change; and a
- * child process that sees the same testbed. Runs under umockdev-wrapper
- * (see meson.build). */
+ * strings, probes a [Probe] rule adds, permissions that change; a child
+ * process that sees the same testbed; and the org.openocd.Probe object
+ * built from a record. Runs under umockdev-wrapper (see meson.build). */
 #include <gio/gio.h>
 #include <string.h>
 
 #include "ood-config.h"
+#include "ood-probe.h"
 #include "ood-test-usb.h"
 #include "ood-usb-watcher.h"
 
@@ -545,6 +546,44 @@ test_child_process (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* org.openocd.Probe from a record: the constant properties, Accessible
+ * from later records, Endpoint "/" until set. */
+static void
+test_probe_object (Fixture *fixture, gconstpointer data)
+{
+  OodTestUsbDevice locked = stlink;
+  g_autofree char *path = NULL;
+  g_autoptr(OodProbe) object = NULL;
+  OodDbusProbe *iface;
+
+  (void) data;
+  locked.no_node = TRUE;
+  ood_usb_watcher_start (fixture->watcher);
+  path = ood_test_usb_add (fixture->testbed, &locked);
+  wait_events (fixture, 1);
+  object = ood_probe_new (event_at (fixture, 0, "added"));
+  iface = OOD_DBUS_PROBE (object);
+  g_assert_cmpstr (ood_probe_get_path (object), ==, "/org/openocd/probes/usb1_1_4");
+  g_assert_cmpstr (ood_probe_get_id (object), ==, "usb1_1_4");
+  g_assert_cmpuint (ood_dbus_probe_get_vendor_id (iface), ==, 0x0483);
+  g_assert_cmpuint (ood_dbus_probe_get_product_id (iface), ==, 0x374b);
+  g_assert_cmpstr (ood_dbus_probe_get_serial (iface), ==, "066DFF3632504B5043184629");
+  g_assert_cmpstr (ood_dbus_probe_get_usb_path (iface), ==, "1-1.4");
+  g_assert_cmpstr (ood_dbus_probe_get_model (iface), ==, "ST-LINK/V2-1");
+  g_assert_false (ood_dbus_probe_get_accessible (iface));
+  g_assert_cmpstr (ood_dbus_probe_get_endpoint (iface), ==, "/");
+
+  ood_test_usb_set_node (fixture->testbed, path, TRUE);
+  wait_events (fixture, 2);
+  ood_probe_update (object, event_at (fixture, 1, "changed"));
+  g_assert_true (ood_dbus_probe_get_accessible (iface));
+
+  ood_probe_set_endpoint (object, "/org/openocd/nucleo_2d066DFF");
+  g_assert_cmpstr (ood_dbus_probe_get_endpoint (iface), ==, "/org/openocd/nucleo_2d066DFF");
+  ood_probe_set_endpoint (object, NULL);
+  g_assert_cmpstr (ood_dbus_probe_get_endpoint (iface), ==, "/");
+}
+
 static void
 add (const char *path, void (*test) (Fixture *, gconstpointer))
 {
@@ -567,5 +606,6 @@ main (int argc, char **argv)
   add ("/usb/accessible", test_accessible);
   add ("/usb/serial-sources", test_serial_sources);
   add ("/usb/child-process", test_child_process);
+  add ("/usb/probe-object", test_probe_object);
   return g_test_run ();
 }
