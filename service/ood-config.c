@@ -9,19 +9,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GROUP_PREFIX "Endpoint "
+#define ENDPOINT_PREFIX "Endpoint "
+#define PROBE_PREFIX    "Probe "
 /* RFC 1035: a name of at most 253 characters, labels of 1 to 63 */
 #define MAX_HOST_NAME 253
 #define MAX_LABEL 63
+/* What may be substituted for a placeholder, besides a first "-". */
+#define VALUE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+#define PLACEHOLDERS "spvd%"
+
+typedef enum {
+  GROUP_ENDPOINT,
+  GROUP_PROBE,
+} GroupKind;
 
 typedef struct {
   const char         *filename;
   guint               line;
   GPtrArray          *warnings;   /* (element-type utf8) */
   guint               n_warnings; /* this parse's, also those not kept */
-  GPtrArray          *endpoints;  /* (element-type OodEndpointConfig) */
-  GHashTable         *names;      /* of @endpoints, borrowed */
-  OodEndpointConfig *current;    /* group being read, not yet checked */
+  OodConfig          *config;
+  GHashTable         *endpoint_names;  /* of config->endpoints, borrowed */
+  GHashTable         *rule_names;      /* of config->probe_rules, borrowed */
+  OodEndpointConfig  *endpoint;   /* [Endpoint] group being read, not yet checked */
+  OodProbeRule       *rule;       /* [Probe] group being read, not yet checked */
   guint               current_line;
   gboolean            skipping;   /* inside a group that is not ours */
 } Parser;
@@ -33,8 +44,41 @@ ood_endpoint_config_free (OodEndpointConfig *config)
     return;
   g_free (config->name);
   g_free (config->address);
+  g_strfreev (config->exec_argv);
   g_free (config->shared_dir);
   g_free (config);
+}
+
+void
+ood_probe_rule_free (OodProbeRule *rule)
+{
+  if (rule == NULL)
+    return;
+  g_free (rule->name);
+  g_strfreev (rule->match);
+  g_free (rule->model);
+  g_strfreev (rule->exec_argv);
+  g_free (rule);
+}
+
+void
+ood_config_free (OodConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_ptr_array_unref (config->endpoints);
+  g_ptr_array_unref (config->probe_rules);
+  g_free (config);
+}
+
+static OodConfig *
+config_new (void)
+{
+  OodConfig *config = g_new0 (OodConfig, 1);
+
+  config->endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free);
+  config->probe_rules = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_probe_rule_free);
+  return config;
 }
 
 /* A DNS name: dot-separated labels of letters, digits and inner hyphens
@@ -177,52 +221,91 @@ warn (Parser *parser, const char *format, ...)
                    g_strdup_printf ("%s:%u: %s", parser->filename, parser->line, message));
 }
 
-static gboolean
-name_taken (Parser *parser, const char *name)
+/* Keeps the [Endpoint] group just read if it has exactly one of Address
+ * and Exec. */
+static void
+end_endpoint (Parser *parser, OodEndpointConfig *config)
 {
-  return g_hash_table_contains (parser->names, name);
+  if (config->address == NULL && config->exec_argv == NULL)
+    warn (parser, "endpoint '%s' has no Address or Exec; ignored", config->name);
+  else if (config->address != NULL && config->exec_argv != NULL)
+    warn (parser, "endpoint '%s' has both Address and Exec; ignored", config->name);
+  else
+    {
+      g_ptr_array_add (parser->config->endpoints, config);
+      g_hash_table_add (parser->endpoint_names, config->name);
+      return;
+    }
+  ood_endpoint_config_free (config);
 }
 
-/* Keeps the group just read if it is complete. */
+/* Keeps the [Probe] group just read if it has a Match. */
+static void
+end_rule (Parser *parser, OodProbeRule *rule)
+{
+  if (rule->match == NULL)
+    {
+      warn (parser, "probe rule '%s' has no Match; ignored", rule->name);
+      ood_probe_rule_free (rule);
+      return;
+    }
+  g_ptr_array_add (parser->config->probe_rules, rule);
+  g_hash_table_add (parser->rule_names, rule->name);
+}
+
+/* Keeps the group just read if it is complete; its warnings name the
+ * line of its header. */
 static void
 end_group (Parser *parser)
 {
-  OodEndpointConfig *config = g_steal_pointer (&parser->current);
   guint line = parser->line;
 
-  if (config == NULL)
-    return;
   parser->line = parser->current_line;
-  if (config->address == NULL)
-    {
-      warn (parser, "endpoint '%s' has no Address; ignored", config->name);
-      ood_endpoint_config_free (config);
-    }
-  else
-    {
-      g_ptr_array_add (parser->endpoints, config);
-      g_hash_table_add (parser->names, config->name);
-    }
+  if (parser->endpoint != NULL)
+    end_endpoint (parser, g_steal_pointer (&parser->endpoint));
+  if (parser->rule != NULL)
+    end_rule (parser, g_steal_pointer (&parser->rule));
   parser->line = line;
 }
 
-/* The endpoint name of group header @line, or %NULL with a warning. */
+static const struct {
+  GroupKind   kind;
+  const char *prefix;
+  const char *what;
+} groups[] = {
+  { GROUP_ENDPOINT, ENDPOINT_PREFIX, "endpoint" },
+  { GROUP_PROBE, PROBE_PREFIX, "probe rule" },
+};
+
+/* The name of group header @line and its @kind, or %NULL with a warning. */
 static char *
-group_name (Parser *parser, const char *line)
+group_name (Parser *parser, const char *line, GroupKind *kind)
 {
   const char *close = strchr (line, ']');
   g_autofree char *group = NULL;
   g_autofree char *name = NULL;
+  gsize i = 0;
 
   if (close == NULL || close[1] != '\0')
-    warn (parser, "malformed group header");
-  else if (!g_str_has_prefix ((group = g_strndup (line + 1, (gsize) (close - line - 1))),
-                              GROUP_PREFIX))
-    warn (parser, "unknown group [%s]; expected [Endpoint NAME]", group);
-  else if ((name = g_strstrip (g_strdup (group + strlen (GROUP_PREFIX))))[0] == '\0')
-    warn (parser, "endpoint without a name");
-  else if (name_taken (parser, name))
-    warn (parser, "endpoint '%s' is defined twice; the first one counts", name);
+    {
+      warn (parser, "malformed group header");
+      return NULL;
+    }
+  group = g_strndup (line + 1, (gsize) (close - line - 1));
+  while (i < G_N_ELEMENTS (groups) && !g_str_has_prefix (group, groups[i].prefix))
+    i++;
+  if (i == G_N_ELEMENTS (groups))
+    {
+      warn (parser, "unknown group [%s]; expected [Endpoint NAME] or [Probe NAME]", group);
+      return NULL;
+    }
+  *kind = groups[i].kind;
+  name = g_strstrip (g_strdup (group + strlen (groups[i].prefix)));
+  if (name[0] == '\0')
+    warn (parser, "%s without a name", groups[i].what);
+  else if (g_hash_table_contains (*kind == GROUP_ENDPOINT ? parser->endpoint_names
+                                                          : parser->rule_names, name))
+    warn (parser, "%s '%s' is defined twice; the first one counts", groups[i].what, name);
   else
     return g_steal_pointer (&name);
   return NULL;
@@ -231,16 +314,154 @@ group_name (Parser *parser, const char *line)
 static void
 start_group (Parser *parser, const char *line)
 {
+  GroupKind kind = GROUP_ENDPOINT;
   char *name;
 
   end_group (parser);
-  name = group_name (parser, line);
+  name = group_name (parser, line, &kind);
   parser->skipping = name == NULL;
   if (name == NULL)
     return;
-  parser->current = g_new0 (OodEndpointConfig, 1);
-  parser->current->name = name;
+  if (kind == GROUP_ENDPOINT)
+    {
+      parser->endpoint = g_new0 (OodEndpointConfig, 1);
+      parser->endpoint->name = name;
+    }
+  else
+    {
+      parser->rule = g_new0 (OodProbeRule, 1);
+      parser->rule->name = name;
+    }
   parser->current_line = parser->line;
+}
+
+/* Why the placeholders of @word are wrong, or %NULL. */
+static const char *
+check_placeholders (const char *word)
+{
+  for (const char *p = strchr (word, '%'); p != NULL; p = strchr (p + 2, '%'))
+    {
+      if (p[1] == '\0')
+        return "a word ends in a lone '%'; write %% for a '%'";
+      if (strchr (PLACEHOLDERS, p[1]) == NULL)
+        return "unknown placeholder; known are %s (serial), %p (USB path), %v (vendor ID), "
+               "%d (product ID) and %% (a '%')";
+    }
+  return NULL;
+}
+
+/* The words of Exec= @value, or %NULL with a warning. With @placeholders
+ * (a [Probe] group) every word but the program is checked for them. */
+static char **
+parse_exec (Parser *parser, const char *value, gboolean placeholders)
+{
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *why = NULL;
+
+  if (!g_shell_parse_argv (value, NULL, &argv, &error))
+    {
+      warn (parser, "Exec: %s", error->message);
+      return NULL;
+    }
+  if (argv[0][0] == '\0')
+    why = "the program is empty";
+  else if (strchr (argv[0], '/') != NULL && !g_path_is_absolute (argv[0]))
+    why = "the program must be an absolute path or a name to look up in PATH";
+  else if (placeholders && strchr (argv[0], '%') != NULL)
+    why = "the program takes no placeholder";
+  for (guint i = 1; placeholders && why == NULL && argv[i] != NULL; i++)
+    why = check_placeholders (argv[i]);
+  if (why == NULL)
+    return g_steal_pointer (&argv);
+  warn (parser, "Exec: %s", why);
+  return NULL;
+}
+
+/* The words of Match= @value, each "KEY=VALUE", or %NULL with a warning. */
+static char **
+parse_match (Parser *parser, const char *value)
+{
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_shell_parse_argv (value, NULL, &words, &error))
+    {
+      warn (parser, "Match: %s", error->message);
+      return NULL;
+    }
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      gsize key_length = strspn (words[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789_");
+      if (key_length == 0 || words[i][key_length] != '=')
+        {
+          warn (parser, "Match: '%s' is not KEY=VALUE (a udev property, as ID_VENDOR_ID=0483)",
+                words[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&words);
+}
+
+/* Sets *@field to @value (taken) unless it is %NULL, a value already
+ * refused with a warning. */
+static void
+replace_words (char ***field, char **value)
+{
+  if (value == NULL)
+    return;
+  g_strfreev (*field);
+  *field = value;
+}
+
+static void
+set_endpoint_key (Parser *parser, const char *key, const char *value)
+{
+  OodEndpointConfig *config = parser->endpoint;
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (key, "SharedDirectory"))
+    {
+      if (!g_path_is_absolute (value))
+        warn (parser, "SharedDirectory must be an absolute path");
+      else
+        {
+          g_free (config->shared_dir);
+          config->shared_dir = g_strdup (value);
+        }
+    }
+  else if (g_str_equal (key, "Exec"))
+    replace_words (&config->exec_argv, parse_exec (parser, value, FALSE));
+  else if (!g_str_equal (key, "Address"))
+    warn (parser, "unknown key '%s'", key);
+  else if (!ood_config_check_address (value, &error))
+    warn (parser, "%s", error->message);
+  else
+    {
+      g_free (config->address);
+      config->address = g_strdup (value);
+    }
+}
+
+static void
+set_rule_key (Parser *parser, const char *key, const char *value)
+{
+  OodProbeRule *rule = parser->rule;
+
+  if (g_str_equal (key, "Match"))
+    replace_words (&rule->match, parse_match (parser, value));
+  else if (g_str_equal (key, "Exec"))
+    replace_words (&rule->exec_argv, parse_exec (parser, value, TRUE));
+  else if (!g_str_equal (key, "Model"))
+    warn (parser, "unknown key '%s'", key);
+  else if (value[0] == '\0')
+    warn (parser, "Model is empty");
+  else
+    {
+      g_free (rule->model);
+      rule->model = g_strdup (value);
+    }
 }
 
 static void
@@ -249,7 +470,6 @@ set_key (Parser *parser, const char *line)
   const char *equals = strchr (line, '=');
   g_autofree char *key = NULL;
   g_autofree char *value = NULL;
-  g_autoptr(GError) error = NULL;
 
   if (equals == NULL)
     {
@@ -260,27 +480,12 @@ set_key (Parser *parser, const char *line)
     return;
   key = g_strstrip (g_strndup (line, (gsize) (equals - line)));
   value = g_strstrip (g_strdup (equals + 1));
-  if (parser->current == NULL)
-    warn (parser, "key outside an [Endpoint NAME] group");
-  else if (g_str_equal (key, "SharedDirectory"))
-    {
-      if (!g_path_is_absolute (value))
-        warn (parser, "SharedDirectory must be an absolute path");
-      else
-        {
-          g_free (parser->current->shared_dir);
-          parser->current->shared_dir = g_steal_pointer (&value);
-        }
-    }
-  else if (!g_str_equal (key, "Address"))
-    warn (parser, "unknown key '%s'", key);
-  else if (!ood_config_check_address (value, &error))
-    warn (parser, "%s", error->message);
+  if (parser->endpoint != NULL)
+    set_endpoint_key (parser, key, value);
+  else if (parser->rule != NULL)
+    set_rule_key (parser, key, value);
   else
-    {
-      g_free (parser->current->address);
-      parser->current->address = g_steal_pointer (&value);
-    }
+    warn (parser, "key outside an [Endpoint NAME] or [Probe NAME] group");
 }
 
 /* One line, without its newline: anything but a group header or a key is
@@ -318,18 +523,20 @@ parse_line (Parser *parser, const char *start, gsize length)
  *   problem, the first OOD_CONFIG_MAX_WARNINGS of them, then one
  *   "FILE: N more problems" if there were more
  *
- * Returns: (transfer full) (element-type OodEndpointConfig): the valid
- *   endpoints, in file order
+ * Returns: (transfer full): the valid endpoints and probe rules, in file
+ *   order
  */
-GPtrArray *
+OodConfig *
 ood_config_parse (const char *text, gsize length, const char *filename, GPtrArray *warnings)
 {
-  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) endpoint_names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) rule_names = g_hash_table_new (g_str_hash, g_str_equal);
   Parser parser = {
     .filename = filename,
     .warnings = warnings,
-    .endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_endpoint_config_free),
-    .names = names,
+    .config = config_new (),
+    .endpoint_names = endpoint_names,
+    .rule_names = rule_names,
   };
   gsize offset = 0;
 
@@ -347,7 +554,7 @@ ood_config_parse (const char *text, gsize length, const char *filename, GPtrArra
   if (parser.n_warnings > OOD_CONFIG_MAX_WARNINGS)
     g_ptr_array_add (warnings, g_strdup_printf ("%s: %u more problems not shown", filename,
                                                 parser.n_warnings - OOD_CONFIG_MAX_WARNINGS));
-  return parser.endpoints;
+  return parser.config;
 }
 
 static const char *
@@ -454,10 +661,10 @@ ood_config_read (const char *path, char **text, gsize *length, GError **error)
  * ood_config_load:
  * @path: the configuration file, read by ood_config_read()
  *
- * Returns: (transfer full) (element-type OodEndpointConfig): as
- *   ood_config_parse(), or %NULL if the file cannot be read
+ * Returns: (transfer full): as ood_config_parse(), or %NULL if the file
+ *   cannot be read
  */
-GPtrArray *
+OodConfig *
 ood_config_load (const char *path, GPtrArray *warnings, GError **error)
 {
   g_autofree char *text = NULL;
@@ -469,14 +676,14 @@ ood_config_load (const char *path, GPtrArray *warnings, GError **error)
 }
 
 typedef struct {
-  GPtrArray *configs;
+  OodConfig *config;
   GPtrArray *warnings;
 } Loaded;
 
 static void
 loaded_free (Loaded *loaded)
 {
-  g_clear_pointer (&loaded->configs, g_ptr_array_unref);
+  g_clear_pointer (&loaded->config, ood_config_free);
   g_clear_pointer (&loaded->warnings, g_ptr_array_unref);
   g_free (loaded);
 }
@@ -491,8 +698,8 @@ load_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   (void) source;
   (void) cancellable;
   loaded->warnings = g_ptr_array_new_with_free_func (g_free);
-  loaded->configs = ood_config_load (task_data, loaded->warnings, &error);
-  if (loaded->configs == NULL)
+  loaded->config = ood_config_load (task_data, loaded->warnings, &error);
+  if (loaded->config == NULL)
     {
       loaded_free (loaded);
       g_task_return_error (task, error);
@@ -523,22 +730,173 @@ ood_config_load_async (const char *path, GCancellable *cancellable, GAsyncReadyC
  * @warnings: (out) (transfer full) (element-type utf8): as
  *   ood_config_parse() gives them; set only on success
  *
- * Returns: (transfer full) (element-type OodEndpointConfig): as
- *   ood_config_load()
+ * Returns: (transfer full): as ood_config_load()
  */
-GPtrArray *
+OodConfig *
 ood_config_load_finish (GAsyncResult *result, GPtrArray **warnings, GError **error)
 {
   Loaded *loaded;
-  GPtrArray *configs;
+  OodConfig *config;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ood_config_load_async, NULL);
   loaded = g_task_propagate_pointer (G_TASK (result), error);
   if (loaded == NULL)
     return NULL;
-  configs = g_steal_pointer (&loaded->configs);
+  config = g_steal_pointer (&loaded->config);
   *warnings = g_steal_pointer (&loaded->warnings);
   loaded_free (loaded);
-  return configs;
+  return config;
+}
+
+/**
+ * ood_probe_rule_matches:
+ *
+ * Returns: whether @probe has every udev property of @rule's Match with
+ *   exactly its value
+ */
+gboolean
+ood_probe_rule_matches (const OodProbeRule *rule, const OodUsbProbe *probe)
+{
+  for (guint i = 0; rule->match[i] != NULL; i++)
+    {
+      const char *equals = strchr (rule->match[i], '=');
+      g_autofree char *key = g_strndup (rule->match[i], (gsize) (equals - rule->match[i]));
+
+      if (g_strcmp0 (ood_usb_probe_get_property (probe, key), equals + 1) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * ood_probe_rules_find:
+ * @rules: (element-type OodProbeRule) (nullable): as #OodConfig has them
+ *
+ * Returns: (nullable): the first rule that @probe matches
+ */
+const OodProbeRule *
+ood_probe_rules_find (GPtrArray *rules, const OodUsbProbe *probe)
+{
+  for (guint i = 0; rules != NULL && i < rules->len; i++)
+    if (ood_probe_rule_matches (rules->pdata[i], probe))
+      return rules->pdata[i];
+  return NULL;
+}
+
+/* Whether @value may be substituted: see ood-config.h. */
+static gboolean
+is_safe_value (const char *value)
+{
+  gsize length = strlen (value);
+
+  return length > 0 && length <= OOD_CONFIG_MAX_VALUE && value[0] != '-' &&
+         strspn (value, VALUE_CHARS) == length;
+}
+
+/* @value, or %NULL with @error saying why it may not be substituted. */
+static const char *
+safe_value (const char *what, const char *value, GError **error)
+{
+  g_autofree char *shown = NULL;
+
+  if (is_safe_value (value))
+    return value;
+  if (value[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the probe has no %s", what);
+      return NULL;
+    }
+  shown = g_strescape (value, NULL);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "the probe's %s \"%.*s%s\" is not 1 to %u characters of A-Z a-z 0-9 . _ : - "
+               "without a leading -", what, 64, shown, strlen (shown) > 64 ? "…" : "",
+               (guint) OOD_CONFIG_MAX_VALUE);
+  return NULL;
+}
+
+/* What placeholder %@c stands for with @probe, or %NULL with @error. */
+static char *
+placeholder_value (char c, const OodUsbProbe *probe, GError **error)
+{
+  switch (c)
+    {
+    case 's':
+      return g_strdup (safe_value ("serial", probe->serial, error));
+    case 'p':
+      return g_strdup (safe_value ("USB path", probe->usb_path, error));
+    case 'v':
+      return g_strdup_printf ("%04x", probe->vendor_id);
+    case 'd':
+      return g_strdup_printf ("%04x", probe->product_id);
+    case '%':
+      return g_strdup ("%");
+    default:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown placeholder '%%%c'", c != '\0' ? c : ' ');
+      return NULL;
+    }
+}
+
+/* @word with its placeholders replaced by @probe's values, or %NULL. */
+static char *
+substitute (const char *word, const OodUsbProbe *probe, GError **error)
+{
+  g_autoptr(GString) result = g_string_new (NULL);
+
+  for (const char *p = word; *p != '\0'; p++)
+    {
+      g_autofree char *value = NULL;
+
+      if (*p != '%')
+        {
+          g_string_append_c (result, *p);
+          continue;
+        }
+      value = placeholder_value (*++p, probe, error);
+      if (value == NULL)
+        return NULL;
+      g_string_append (result, value);
+    }
+  return g_string_free (g_steal_pointer (&result), FALSE);
+}
+
+/**
+ * ood_probe_rule_endpoint:
+ * @rule: a rule @probe matches
+ *
+ * The endpoint that runs @rule's Exec for @probe: named "RULE-SERIAL", or
+ * "RULE-USBPATH" when the serial is empty or not a safe value, and its
+ * argv with the placeholders replaced word by word. Pure: it looks at
+ * nothing but its arguments.
+ *
+ * Returns: (transfer full) (nullable): the endpoint, with exec_argv and
+ *   no address; %NULL with @error (G_IO_ERROR_INVALID_DATA) if a value
+ *   the Exec uses is not safe to substitute, or if @rule has no Exec
+ *   (G_IO_ERROR_NOT_FOUND)
+ */
+OodEndpointConfig *
+ood_probe_rule_endpoint (const OodProbeRule *rule, const OodUsbProbe *probe, GError **error)
+{
+  g_autoptr(OodEndpointConfig) config = NULL;
+  guint n;
+
+  if (rule->exec_argv == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "probe rule '%s' has no Exec", rule->name);
+      return NULL;
+    }
+  n = g_strv_length (rule->exec_argv);
+  config = g_new0 (OodEndpointConfig, 1);
+  config->name = g_strdup_printf ("%s-%s", rule->name,
+                                  is_safe_value (probe->serial) ? probe->serial : probe->usb_path);
+  config->exec_argv = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    if ((config->exec_argv[i] = substitute (rule->exec_argv[i], probe, error)) == NULL)
+      {
+        g_prefix_error (error, "probe rule '%s': ", rule->name);
+        return NULL;
+      }
+  return g_steal_pointer (&config);
 }

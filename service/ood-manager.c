@@ -82,6 +82,25 @@ wanted_endpoints (OodManager *self, GPtrArray *configs, GPtrArray *warnings,
   return configs;
 }
 
+/* The endpoints of @config that this manager runs: those with an
+ * Address. Exec= endpoints and [Probe] rules are read but not run yet. */
+static GPtrArray *
+address_endpoints (OodConfig *config)
+{
+  if (config == NULL)
+    return NULL;
+  for (guint i = 0; i < config->endpoints->len; i++)
+    {
+      OodEndpointConfig *endpoint = config->endpoints->pdata[i];
+
+      if (endpoint->address != NULL)
+        continue;
+      g_warning ("endpoint %s: Exec= is not run yet; ignored", endpoint->name);
+      g_ptr_array_remove_index (config->endpoints, i--);
+    }
+  return config->endpoints;
+}
+
 static OodEndpointConfig *
 find_config (GPtrArray *configs, const char *name)
 {
@@ -152,8 +171,9 @@ ood_manager_load (OodManager *self, GError **error)
 {
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) local = NULL;
-  g_autoptr(GPtrArray) loaded = ood_config_load (self->config_path, warnings, &local);
-  g_autoptr(GPtrArray) configs = wanted_endpoints (self, loaded, warnings, local, FALSE, error);
+  g_autoptr(OodConfig) loaded = ood_config_load (self->config_path, warnings, &local);
+  g_autoptr(GPtrArray) configs = wanted_endpoints (self, address_endpoints (loaded), warnings, local,
+                                                   FALSE, error);
 
   if (configs == NULL)
     return FALSE;
@@ -169,7 +189,7 @@ on_reloaded (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) warnings = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) loaded = ood_config_load_finish (result, &warnings, &local);
+  g_autoptr(OodConfig) loaded = ood_config_load_finish (result, &warnings, &local);
   g_autoptr(GPtrArray) configs = NULL;
 
   (void) source;
@@ -180,7 +200,7 @@ on_reloaded (GObject *source, GAsyncResult *result, gpointer user_data)
   self->reloading = FALSE;
   if (warnings == NULL)
     warnings = g_ptr_array_new_with_free_func (g_free);
-  configs = wanted_endpoints (self, loaded, warnings, local, TRUE, &error);
+  configs = wanted_endpoints (self, address_endpoints (loaded), warnings, local, TRUE, &error);
   if (configs == NULL)
     g_warning ("%s; keeping the running endpoints as they are (%u)", error->message,
                g_hash_table_size (self->endpoints));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the endpoint list parser. */
+/* Unit tests of the configuration parser: endpoints, probe rules, and the
+ * endpoint a rule makes for a probe. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -8,10 +9,27 @@
 #include "ood-config.h"
 
 /* A NUL-terminated @text without NUL bytes in it. */
+static OodConfig *
+parse_config (const char *text, const char *filename, GPtrArray *warnings)
+{
+  return ood_config_parse (text, strlen (text), filename, warnings);
+}
+
+/* The endpoints of what @text gives, which holds no probe rule. */
+static GPtrArray *
+endpoints_of (OodConfig *config)
+{
+  g_autoptr(OodConfig) owned = config;
+
+  g_assert_nonnull (config);
+  g_assert_cmpuint (config->probe_rules->len, ==, 0);
+  return g_ptr_array_ref (config->endpoints);
+}
+
 static GPtrArray *
 parse (const char *text, const char *filename, GPtrArray *warnings)
 {
-  return ood_config_parse (text, strlen (text), filename, warnings);
+  return endpoints_of (parse_config (text, filename, warnings));
 }
 
 static void
@@ -224,7 +242,8 @@ test_nul_byte (void)
     "[Endpoint c]\n"              /* 7 */
     "Address=127.0.0.1:3";        /* 8, no newline at the end */
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) endpoints = ood_config_parse (text, sizeof text - 1, "n.conf", warnings);
+  g_autoptr(GPtrArray) endpoints = endpoints_of (ood_config_parse (text, sizeof text - 1, "n.conf",
+                                                                  warnings));
 
   dump (warnings);
   g_assert_cmpuint (endpoints->len, ==, 3);
@@ -277,7 +296,7 @@ test_warning_limit (void)
   g_string_append (text, "[Endpoint last]\nAddress=127.0.0.1:9\n");
   g_assert_cmpuint (text->len, <=, OOD_CONFIG_MAX_BYTES);
   start = g_get_monotonic_time ();
-  endpoints = ood_config_parse (text->str, text->len, "j.conf", warnings);
+  endpoints = endpoints_of (ood_config_parse (text->str, text->len, "j.conf", warnings));
   g_test_message ("parsed %zu bytes in %" G_GINT64_FORMAT " us", text->len,
                   g_get_monotonic_time () - start);
   g_assert_cmpuint (endpoints->len, ==, 1);
@@ -303,7 +322,7 @@ test_many_endpoints (void)
 
   for (; text->len < OOD_CONFIG_MAX_BYTES - 64; n++)
     g_string_append_printf (text, "[Endpoint e%u]\nAddress=h:%u\n", n / 2, 1 + n % 60000);
-  endpoints = ood_config_parse (text->str, text->len, "m.conf", warnings);
+  endpoints = endpoints_of (ood_config_parse (text->str, text->len, "m.conf", warnings));
   g_assert_cmpuint (endpoints->len, ==, (n + 1) / 2);
   g_assert_cmpuint (warnings->len, ==, OOD_CONFIG_MAX_WARNINGS + 1);
   assert_warning (warnings, 0, "m.conf", 3, "'e0' is defined twice");
@@ -332,6 +351,365 @@ test_bad_addresses_in_file (void)
   assert_warning (warnings, 0, "a.conf", 2, "'a b:80' is not HOST:PORT");
   assert_warning (warnings, 2, "a.conf", 4, "'http://host:80' is not HOST:PORT");
   assert_warning (warnings, 4, "a.conf", 6, "brackets");
+}
+
+/* Asserts @argv is the NULL-terminated list of words after @argv. */
+static void
+assert_argv (char **argv, ...)
+{
+  va_list args;
+  const char *word;
+  guint i = 0;
+
+  g_assert_nonnull (argv);
+  va_start (args, argv);
+  while ((word = va_arg (args, const char *)) != NULL)
+    {
+      g_assert_nonnull (argv[i]);
+      g_assert_cmpstr (argv[i], ==, word);
+      i++;
+    }
+  va_end (args);
+  g_assert_null (argv[i]);
+}
+
+static OodEndpointConfig *
+endpoint_at (GPtrArray *endpoints, guint i)
+{
+  g_assert_cmpuint (i, <, endpoints->len);
+  return endpoints->pdata[i];
+}
+
+/* Exec= splits as a shell would and runs no shell: quotes, backslashes,
+ * "$", ";" and "%" stay what they are. */
+static void
+test_exec (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = parse (
+      "[Endpoint a]\n"                                                   /* 1 */
+      "Exec=openocd -f interface/stlink.cfg -c \"adapter speed 4000\"\n"  /* 2 */
+      "SharedDirectory=/srv/a\n"                                         /* 3 */
+      "[Endpoint b]\n"                                                   /* 4 */
+      "Exec = /usr/bin/openocd -c 'echo $HOME; exit' 50% a\\ b\n"        /* 5 */
+      "[Endpoint c]\n"                                                   /* 6 */
+      "Exec=first\n"                                                     /* 7 */
+      "Exec=second -d3\n",                                               /* 8: the later wins */
+      "e.conf", warnings);
+  OodEndpointConfig *config;
+
+  dump (warnings);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_cmpuint (endpoints->len, ==, 3);
+  config = endpoint_at (endpoints, 0);
+  g_assert_cmpstr (config->name, ==, "a");
+  g_assert_null (config->address);
+  g_assert_cmpstr (config->shared_dir, ==, "/srv/a");
+  assert_argv (config->exec_argv, "openocd", "-f", "interface/stlink.cfg", "-c",
+               "adapter speed 4000", NULL);
+  assert_argv (endpoint_at (endpoints, 1)->exec_argv, "/usr/bin/openocd", "-c",
+               "echo $HOME; exit", "50%", "a b", NULL);
+  assert_argv (endpoint_at (endpoints, 2)->exec_argv, "second", "-d3", NULL);
+}
+
+/* Exactly one of Address and Exec; a bad Exec is a warning on its line
+ * and leaves an earlier good one. */
+static void
+test_exec_errors (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = parse (
+      "[Endpoint both]\n"                  /* 1 */
+      "Address=127.0.0.1:6666\n"           /* 2 */
+      "Exec=openocd\n"                     /* 3 */
+      "[Endpoint neither]\n"               /* 4 */
+      "SharedDirectory=/x\n"               /* 5 */
+      "[Endpoint bad]\n"                   /* 6 */
+      "Exec=\n"                            /* 7: empty */
+      "Exec=   \n"                         /* 8: blank */
+      "Exec=openocd -c \"unterminated\n"   /* 9 */
+      "Exec=bin/openocd\n"                 /* 10: relative path */
+      "Exec=./openocd\n"                   /* 11 */
+      "Exec=\"\" -f x.cfg\n"               /* 12: empty program */
+      "[Endpoint kept]\n"                  /* 13 */
+      "Exec=/opt/openocd/bin/openocd\n"    /* 14 */
+      "Exec='unterminated\n",              /* 15: the earlier stays */
+      "x.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (endpoints->len, ==, 1);
+  g_assert_cmpstr (endpoint_at (endpoints, 0)->name, ==, "kept");
+  assert_argv (endpoint_at (endpoints, 0)->exec_argv, "/opt/openocd/bin/openocd", NULL);
+  g_assert_cmpuint (warnings->len, ==, 10);
+  assert_warning (warnings, 0, "x.conf", 1, "'both' has both Address and Exec");
+  assert_warning (warnings, 1, "x.conf", 4, "'neither' has no Address or Exec");
+  assert_warning (warnings, 2, "x.conf", 7, "Exec: ");
+  assert_warning (warnings, 3, "x.conf", 8, "Exec: ");
+  assert_warning (warnings, 4, "x.conf", 9, "Exec: ");
+  assert_warning (warnings, 5, "x.conf", 10, "absolute path or a name");
+  assert_warning (warnings, 6, "x.conf", 11, "absolute path or a name");
+  assert_warning (warnings, 7, "x.conf", 12, "the program is empty");
+  assert_warning (warnings, 8, "x.conf", 6, "'bad' has no Address or Exec");
+  assert_warning (warnings, 9, "x.conf", 15, "Exec: ");
+}
+
+static OodProbeRule *
+rule_at (OodConfig *config, guint i)
+{
+  g_assert_cmpuint (i, <, config->probe_rules->len);
+  return config->probe_rules->pdata[i];
+}
+
+/* [Probe NAME] groups beside endpoints; names are per kind of group. */
+static void
+test_probe_rules (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodConfig) config = parse_config (
+      "[Probe nucleo]\n"                                                   /* 1 */
+      "Match=ID_VENDOR_ID=0483 ID_MODEL_ID=374b\n"                          /* 2 */
+      "Exec=openocd -f interface/stlink.cfg -c \"adapter serial %s\"\n"    /* 3 */
+      "Model=Nucleo-F401RE\n"                                              /* 4 */
+      "[Endpoint nucleo]\n"                                                /* 5: another namespace */
+      "Address=localhost:6666\n"                                           /* 6 */
+      "[Probe bare]\n"                                                     /* 7 */
+      "Match = ID_MODEL_FROM_DATABASE=\"ST-LINK/V2.1 (x)\" EMPTY=\n"       /* 8 */
+      "[Probe nucleo]\n"                                                   /* 9: twice */
+      "Match=A=1\n"                                                        /* 10 */
+      "[Probe nomatch]\n"                                                  /* 11 */
+      "Exec=openocd\n"                                                     /* 12 */
+      "[Probe badmatch]\n"                                                 /* 13 */
+      "Match=ID_VENDOR_ID\n"                                               /* 14 */
+      "Match==0483\n"                                                      /* 15 */
+      "Match=ID-VENDOR=0483\n"                                             /* 16 */
+      "Match=\n"                                                           /* 17 */
+      "Model=\n"                                                           /* 18 */
+      "Address=h:1\n"                                                      /* 19 */
+      "[Probe ]\n",                                                        /* 20 */
+      "p.conf", warnings);
+  OodProbeRule *rule;
+
+  dump (warnings);
+  g_assert_cmpuint (config->endpoints->len, ==, 1);
+  g_assert_cmpuint (config->probe_rules->len, ==, 2);
+  rule = rule_at (config, 0);
+  g_assert_cmpstr (rule->name, ==, "nucleo");
+  assert_argv (rule->match, "ID_VENDOR_ID=0483", "ID_MODEL_ID=374b", NULL);
+  assert_argv (rule->exec_argv, "openocd", "-f", "interface/stlink.cfg", "-c",
+               "adapter serial %s", NULL);
+  g_assert_cmpstr (rule->model, ==, "Nucleo-F401RE");
+  rule = rule_at (config, 1);
+  g_assert_cmpstr (rule->name, ==, "bare");
+  assert_argv (rule->match, "ID_MODEL_FROM_DATABASE=ST-LINK/V2.1 (x)", "EMPTY=", NULL);
+  g_assert_null (rule->exec_argv);
+  g_assert_null (rule->model);
+
+  g_assert_cmpuint (warnings->len, ==, 10);
+  assert_warning (warnings, 0, "p.conf", 9, "probe rule 'nucleo' is defined twice");
+  assert_warning (warnings, 1, "p.conf", 11, "probe rule 'nomatch' has no Match");
+  assert_warning (warnings, 2, "p.conf", 14, "'ID_VENDOR_ID' is not KEY=VALUE");
+  assert_warning (warnings, 3, "p.conf", 15, "'=0483' is not KEY=VALUE");
+  assert_warning (warnings, 4, "p.conf", 16, "'ID-VENDOR=0483' is not KEY=VALUE");
+  assert_warning (warnings, 5, "p.conf", 17, "Match: ");
+  assert_warning (warnings, 6, "p.conf", 18, "Model is empty");
+  assert_warning (warnings, 7, "p.conf", 19, "unknown key 'Address'");
+  assert_warning (warnings, 8, "p.conf", 13, "probe rule 'badmatch' has no Match");
+  assert_warning (warnings, 9, "p.conf", 20, "probe rule without a name");
+}
+
+/* Placeholders are checked where they are written. */
+static void
+test_probe_placeholders (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodConfig) config = parse_config (
+      "[Probe p]\n"                                           /* 1 */
+      "Match=A=1\n"                                           /* 2 */
+      "Exec=openocd -c \"adapter serial %s\" %p-%v:%d 100%%\n" /* 3 */
+      "Exec=openocd -c %x\n"                                  /* 4: unknown */
+      "Exec=openocd -c 50%\n"                                 /* 5: lone % */
+      "Exec=/opt/%s/openocd\n"                                /* 6: in the program */
+      "Exec=openocd %S\n",                                    /* 7: case matters */
+      "p.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (config->probe_rules->len, ==, 1);
+  assert_argv (rule_at (config, 0)->exec_argv, "openocd", "-c", "adapter serial %s", "%p-%v:%d",
+               "100%%", NULL);
+  g_assert_cmpuint (warnings->len, ==, 4);
+  assert_warning (warnings, 0, "p.conf", 4, "unknown placeholder");
+  assert_warning (warnings, 1, "p.conf", 5, "lone '%'");
+  assert_warning (warnings, 2, "p.conf", 6, "the program takes no placeholder");
+  assert_warning (warnings, 3, "p.conf", 7, "unknown placeholder");
+}
+
+/* A probe record as the watcher makes one, with the udev properties
+ * udev gives a USB device. */
+static OodUsbProbe *
+fake_probe (guint16 vendor_id, guint16 product_id, const char *serial, const char *usb_path)
+{
+  OodUsbProbe *probe = ood_usb_probe_new ();
+
+  probe->vendor_id = vendor_id;
+  probe->product_id = product_id;
+  probe->serial = g_strdup (serial);
+  probe->usb_path = g_strdup (usb_path);
+  probe->model = g_strdup ("test");
+  probe->id = g_strdup ("usb1_1");
+  g_hash_table_insert (probe->properties, g_strdup ("ID_VENDOR_ID"),
+                       g_strdup_printf ("%04x", vendor_id));
+  g_hash_table_insert (probe->properties, g_strdup ("ID_MODEL_ID"),
+                       g_strdup_printf ("%04x", product_id));
+  if (serial[0] != '\0')
+    g_hash_table_insert (probe->properties, g_strdup ("ID_SERIAL_SHORT"), g_strdup (serial));
+  return probe;
+}
+
+/* Every Match word must hold, exactly; the first matching rule counts. */
+static void
+test_probe_match (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodConfig) config = parse_config (
+      "[Probe one]\n"
+      "Match=ID_VENDOR_ID=0483 ID_SERIAL_SHORT=066DFF\n"
+      "[Probe stlink]\n"
+      "Match=ID_VENDOR_ID=0483 ID_MODEL_ID=374b\n"
+      "[Probe absent]\n"
+      "Match=ID_VENDOR_ID=0483 ID_USB_DRIVER=usbfs\n",
+      "m.conf", warnings);
+  g_autoptr(OodUsbProbe) serial_66 = fake_probe (0x0483, 0x374b, "066DFF", "1-1");
+  g_autoptr(OodUsbProbe) other_serial = fake_probe (0x0483, 0x374b, "066dff", "1-2");
+  g_autoptr(OodUsbProbe) other_model = fake_probe (0x0483, 0x3748, "", "1-3");
+  g_autoptr(OodUsbProbe) jlink = fake_probe (0x1366, 0x0101, "123", "2-1");
+
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_true (ood_probe_rule_matches (rule_at (config, 0), serial_66));
+  g_assert_true (ood_probe_rule_matches (rule_at (config, 1), serial_66));
+  g_assert_false (ood_probe_rule_matches (rule_at (config, 2), serial_66));
+  g_assert_true (ood_probe_rules_find (config->probe_rules, serial_66) == rule_at (config, 0));
+  g_assert_true (ood_probe_rules_find (config->probe_rules, other_serial) == rule_at (config, 1));
+  g_assert_null (ood_probe_rules_find (config->probe_rules, other_model));
+  g_assert_null (ood_probe_rules_find (config->probe_rules, jlink));
+  g_assert_null (ood_probe_rules_find (NULL, jlink));
+}
+
+static OodEndpointConfig *
+endpoint_for (const char *exec, const OodUsbProbe *probe, GError **error)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = g_strdup_printf ("[Probe board]\nMatch=ID_VENDOR_ID=0483\nExec=%s\n",
+                                           exec);
+  g_autoptr(OodConfig) config = parse_config (text, "r.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_true (ood_probe_rule_matches (rule_at (config, 0), probe));
+  return ood_probe_rule_endpoint (rule_at (config, 0), probe, error);
+}
+
+/* The endpoint of a rule for a probe: each placeholder in place, within
+ * its word; named after the rule and the serial, or the USB path. */
+static void
+test_probe_endpoint (void)
+{
+  g_autoptr(OodUsbProbe) probe = fake_probe (0x0483, 0x374b, "066DFF3632.5:a-b_", "3-1.4.2");
+  g_autoptr(OodUsbProbe) no_serial = fake_probe (0x0483, 0x0a0b, "", "1-2");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodEndpointConfig) config = NULL;
+
+  config = endpoint_for ("openocd -f interface/stlink.cfg -c \"adapter serial %s\" "
+                         "-c 'adapter usb location %p' %v:%d 100%% %s%s", probe, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->name, ==, "board-066DFF3632.5:a-b_");
+  g_assert_null (config->address);
+  assert_argv (config->exec_argv, "openocd", "-f", "interface/stlink.cfg", "-c",
+               "adapter serial 066DFF3632.5:a-b_", "-c", "adapter usb location 3-1.4.2",
+               "0483:374b", "100%", "066DFF3632.5:a-b_066DFF3632.5:a-b_", NULL);
+  g_clear_pointer (&config, ood_endpoint_config_free);
+
+  config = endpoint_for ("openocd -c \"adapter usb location %p\" -c \"echo %v%d\"", no_serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->name, ==, "board-1-2");
+  assert_argv (config->exec_argv, "openocd", "-c", "adapter usb location 1-2", "-c", "echo 04830a0b",
+               NULL);
+  g_clear_pointer (&config, ood_endpoint_config_free);
+
+  /* the serial an Exec uses must be there */
+  config = endpoint_for ("openocd -c \"adapter serial %s\"", no_serial, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "board"));
+  g_assert_nonnull (strstr (error->message, "no serial"));
+  g_assert_null (config);
+}
+
+/* SECURITY: a serial is whatever the device's maker chose, and the words
+ * usually end up in Tcl. A serial outside [A-Za-z0-9._:-], longer than
+ * OOD_CONFIG_MAX_VALUE or with a leading "-" is never substituted: the
+ * device gets no endpoint from a rule that uses it, and a rule that does
+ * not names the endpoint after the USB path. */
+static void
+test_probe_hostile_serial (void)
+{
+  static const char *const hostile[] = {
+    "a b", "x\"; exec rm -rf /; #", "[exit]", "$(id)", "`id`", "a;b", "a\nb", "a\tb", "{a}",
+    "\\", "-d3", "-f/etc/passwd", "é", "a/b", "a'b", "a$b", "%s",
+  };
+  g_autoptr(GString) long_serial = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autoptr(OodUsbProbe) probe = fake_probe (0x0483, 0x374b, hostile[i], "1-9");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OodEndpointConfig) refused = endpoint_for ("openocd -c \"adapter serial %s\"",
+                                                          probe, &error);
+      g_autoptr(OodEndpointConfig) by_path = endpoint_for ("openocd -c \"adapter usb location %p\"",
+                                                          probe, NULL);
+
+      g_assert_null (refused);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_nonnull (by_path);
+      g_assert_cmpstr (by_path->name, ==, "board-1-9");
+      assert_argv (by_path->exec_argv, "openocd", "-c", "adapter usb location 1-9", NULL);
+    }
+
+  /* OOD_CONFIG_MAX_VALUE characters are taken, one more is not */
+  while (long_serial->len < OOD_CONFIG_MAX_VALUE)
+    g_string_append_c (long_serial, "Az09._:-"[long_serial->len % 8]);
+  {
+    g_autoptr(OodUsbProbe) probe = fake_probe (0x0483, 0x374b, long_serial->str, "1-9");
+    g_autoptr(OodEndpointConfig) config = endpoint_for ("openocd %s", probe, NULL);
+
+    g_assert_nonnull (config);
+    assert_argv (config->exec_argv, "openocd", long_serial->str, NULL);
+  }
+  g_string_append_c (long_serial, 'x');
+  {
+    g_autoptr(OodUsbProbe) probe = fake_probe (0x0483, 0x374b, long_serial->str, "1-9");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(OodEndpointConfig) config = endpoint_for ("openocd %s", probe, &error);
+
+    g_assert_null (config);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
+}
+
+/* A rule without Exec publishes its probes and starts nothing. */
+static void
+test_probe_no_exec (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodConfig) config = parse_config ("[Probe only]\nMatch=ID_VENDOR_ID=1a86\n", "n.conf",
+                                              warnings);
+  g_autoptr(OodUsbProbe) probe = fake_probe (0x1a86, 0x8010, "1", "1-1");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_probe_rule_matches (rule_at (config, 0), probe));
+  g_assert_null (ood_probe_rule_endpoint (rule_at (config, 0), probe, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
 static void
@@ -396,7 +774,7 @@ test_read_too_large (void)
 }
 
 typedef struct {
-  GPtrArray *configs;
+  OodConfig *config;
   GPtrArray *warnings;
   GError    *error;
   gboolean   done;
@@ -408,7 +786,7 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   AsyncLoad *load = user_data;
 
   g_assert_null (source);
-  load->configs = ood_config_load_finish (result, &load->warnings, &load->error);
+  load->config = ood_config_load_finish (result, &load->warnings, &load->error);
   load->done = TRUE;
 }
 
@@ -429,19 +807,21 @@ test_load_async (void)
   g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
   AsyncLoad good = { 0 }, bad = { 0 };
 
-  g_assert_true (g_file_set_contents (path, "[Endpoint a]\nAddress=h:1\nx\n", -1, &error));
+  g_assert_true (g_file_set_contents (path, "[Endpoint a]\nAddress=h:1\nx\n[Probe p]\nMatch=A=1\n",
+                                   -1, &error));
   load_async (path, &good);
   g_assert_no_error (good.error);
-  g_assert_cmpuint (good.configs->len, ==, 1);
+  g_assert_cmpuint (good.config->endpoints->len, ==, 1);
+  g_assert_cmpuint (good.config->probe_rules->len, ==, 1);
   assert_warning (good.warnings, 0, path, 3, "Key=Value");
 
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   load_async (fifo, &bad);
-  g_assert_null (bad.configs);
+  g_assert_null (bad.config);
   g_assert_null (bad.warnings);
   g_assert_error (bad.error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
 
-  g_ptr_array_unref (good.configs);
+  ood_config_free (good.config);
   g_ptr_array_unref (good.warnings);
   g_error_free (bad.error);
   g_remove (path);
@@ -456,15 +836,15 @@ test_load (void)
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *dir = g_dir_make_tmp ("ood-config-XXXXXX", &error);
   g_autofree char *path = NULL;
-  g_autoptr(GPtrArray) endpoints = NULL;
-  g_autoptr(GPtrArray) missing = NULL;
+  g_autoptr(OodConfig) config = NULL;
+  g_autoptr(OodConfig) missing = NULL;
 
   g_assert_no_error (error);
   path = g_build_filename (dir, "t.conf", NULL);
   g_assert_true (g_file_set_contents (path, "[Endpoint a]\nAddress=127.0.0.1:1\nbad\n", -1, &error));
-  endpoints = ood_config_load (path, warnings, &error);
+  config = ood_config_load (path, warnings, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (endpoints->len, ==, 1);
+  g_assert_cmpuint (config->endpoints->len, ==, 1);
   assert_warning (warnings, 0, path, 3, "Key=Value");
   g_remove (path);
   g_rmdir (dir);
@@ -528,5 +908,13 @@ main (int argc, char **argv)
   g_test_add_func ("/config/load-async", test_load_async);
   g_test_add_func ("/config/load", test_load);
   g_test_add_func ("/config/check-address", test_check_address);
+  g_test_add_func ("/config/exec", test_exec);
+  g_test_add_func ("/config/exec-errors", test_exec_errors);
+  g_test_add_func ("/config/probe-rules", test_probe_rules);
+  g_test_add_func ("/config/probe-placeholders", test_probe_placeholders);
+  g_test_add_func ("/config/probe-match", test_probe_match);
+  g_test_add_func ("/config/probe-endpoint", test_probe_endpoint);
+  g_test_add_func ("/config/probe-hostile-serial", test_probe_hostile_serial);
+  g_test_add_func ("/config/probe-no-exec", test_probe_no_exec);
   return g_test_run ();
 }
