@@ -502,6 +502,55 @@ ood_session_start (OodSession *self)
 }
 
 /**
+ * ood_session_reconnect:
+ * @address: where OpenOCD's Tcl RPC server is now, "host:port"
+ *
+ * Connects to @address at once, forgetting any backoff: an OpenOCD was
+ * (re)started there. A connection to @address that is up is kept (it
+ * reached the new OpenOCD on its own); any other connection, open or
+ * being made, is dropped
+ * first ("closed" is emitted, calls in flight fail with
+ * %OOD_ERROR_DISCONNECTED). Starts the session if it was not.
+ */
+/* Both connections are up (the connect deadline is lifted then). */
+static gboolean
+is_connected (OodSession *self)
+{
+  return self->command != NULL && ood_tcl_connection_is_open (self->command) &&
+         self->notify != NULL && ood_tcl_connection_is_open (self->notify) &&
+         self->deadline == NULL;
+}
+
+void
+ood_session_reconnect (OodSession *self, const char *address)
+{
+  if (self->stopped)
+    return;
+  /* already found it on its own (the old one's end was seen first) */
+  if (self->started && g_strcmp0 (address, self->address) == 0 && is_connected (self))
+    return;
+  g_free (self->address);
+  self->address = g_strdup (address);
+  self->backoff_ms = self->settings.backoff_min_ms;
+  set_timer (self, &self->retry, 0, NULL);
+  self->started = TRUE;
+  if (self->command != NULL)
+    {
+      g_autoptr(GError) restarted = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                                 "OpenOCD was restarted, now at %s", address);
+      g_autoptr(OodSession) hold = g_object_ref (self);
+
+      drop_connections (self, restarted);
+      g_signal_emit (self, signals[SIGNAL_CLOSED], 0, restarted);
+      /* "closed" may have stopped it, or scheduled nothing: both fine */
+      set_timer (self, &self->retry, 0, NULL);
+      if (self->stopped)
+        return;
+    }
+  connect_now (self);
+}
+
+/**
  * ood_session_stop:
  *
  * Disconnects for good: calls in flight fail with

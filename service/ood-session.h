@@ -57,6 +57,8 @@ OodSession *ood_session_new (const char        *name,
 
 void         ood_session_start       (OodSession *self);
 void         ood_session_stop        (OodSession *self);
+void         ood_session_reconnect   (OodSession *self,
+                                      const char *address);
 gboolean     ood_session_is_open     (OodSession *self);
 const char  *ood_session_get_name    (OodSession *self);
 const char  *ood_session_get_address (OodSession *self);
