@@ -44,12 +44,15 @@ append_name_list (GString *out, const char *const *names, guint n_names)
  * ood_tcl_script_reg_learn:
  *
  * Answers OpenOCD's listing of the target's registers (`reg`; see
- * ood_tcl_parse_reg_list()). Reads nothing from the target.
+ * ood_tcl_parse_reg_list()), on one line: its newlines become ASCII
+ * record separators (0x1e). OpenOCD 0.12 echoes every Tcl RPC reply on
+ * its standard error, so a supervised OpenOCD's output (Endpoint.GetLog)
+ * gets one line for it, not 400. Reads nothing from the target.
  */
 char *
 ood_tcl_script_reg_learn (const char *target)
 {
-  return wrap_target (target, "targets $ood_t; reg");
+  return wrap_target (target, "targets $ood_t; string map [list \\n \\x1e] [reg]");
 }
 
 /**
@@ -236,7 +239,8 @@ parse_reg_line (const char *line, OodTclRegister *reg)
 
 /**
  * ood_tcl_parse_reg_list:
- * @text: what OpenOCD 0.12's `reg` without arguments printed
+ * @text: what OpenOCD 0.12's `reg` without arguments printed, its lines
+ *   ended by newlines or ASCII record separators (0x1e)
  *
  * Returns: (transfer full) (element-type OodTclRegister): the registers
  *   in OpenOCD's order, or %NULL if a register line is malformed or a
@@ -247,7 +251,8 @@ ood_tcl_parse_reg_list (const char *text, GError **error)
 {
   g_autoptr(GArray) list = g_array_new (FALSE, FALSE, sizeof (OodTclRegister));
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  /* one line per register, or record separators (the learn script's) */
+  g_auto(GStrv) lines = g_strsplit_set (text, "\n\x1e", -1);
 
   g_array_set_clear_func (list, register_clear);
   for (guint i = 0; lines[i] != NULL; i++)

@@ -120,6 +120,22 @@ test_reg_list (void)
   g_assert_cmpuint (r->bits, ==, 128);
 }
 
+/* The learn script's one-line form: record separators for newlines. */
+static void
+test_reg_list_one_line (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *one_line = g_strdup (listing);
+  g_autoptr(GArray) list = NULL;
+
+  g_strdelimit (one_line, "\n", '\x1e');
+  g_assert_null (strchr (one_line, '\n'));
+  list = ood_tcl_parse_reg_list (one_line, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 6);
+  g_assert_cmpstr (g_array_index (list, OodTclRegister, 5).name, ==, "v0");
+}
+
 static void
 test_reg_list_bad (void)
 {
@@ -271,6 +287,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-memory/scripts/numbers", test_scripts_numbers);
   g_test_add_func ("/tcl-memory/scripts/one-command-per-chunk", test_scripts_one_command_per_chunk);
   g_test_add_func ("/tcl-memory/parse/reg-list", test_reg_list);
+  g_test_add_func ("/tcl-memory/parse/reg-list-one-line", test_reg_list_one_line);
   g_test_add_func ("/tcl-memory/parse/reg-list-bad", test_reg_list_bad);
   g_test_add_func ("/tcl-memory/parse/reg-values", test_reg_values);
   g_test_add_func ("/tcl-memory/parse/reg-read-all", test_reg_read_all);
