@@ -543,7 +543,10 @@ owner_take_line (OodSupervisor *self, Run *run, const char *line)
 {
   guint16 port = tcl_listening_port (line);
 
-  if (g_str_has_prefix (line, "Error:"))
+  /* what it says while it starts up, and its errors and warnings, are for
+   * the journal; the rest (chiefly OpenOCD 0.12's echo of every Tcl RPC
+   * reply, the service's own) only with --verbose */
+  if (run->ready_at == 0 || g_str_has_prefix (line, "Error:") || g_str_has_prefix (line, "Warn :"))
     g_message ("%s: %s", self->name, line);
   else
     g_info ("%s: %s", self->name, line);

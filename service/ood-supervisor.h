@@ -71,8 +71,11 @@ G_BEGIN_DECLS
  * OOD_SUPERVISOR_LINE_MAX bytes and then ended by "…"; the rest of the
  * line is dropped) goes to a ring of the last log_lines lines, kept
  * across restarts, and to the service's log as "NAME: LINE": g_message()
- * for lines starting "Error:", g_info() for the others. Memory is bounded
- * whatever OpenOCD prints, a line without end included.
+ * for the lines before it listens for Tcl (its banner, its configuration's
+ * output, the examination of its targets) and for lines starting "Error:"
+ * or "Warn :", g_info() for the others (chiefly OpenOCD 0.12's echo of
+ * every Tcl RPC reply on its standard error: the service's own replies).
+ * Memory is bounded whatever OpenOCD prints, a line without end included.
  *
  * Exits are described in words for users (ood_supervisor_get_last_exit(),
  * "exited"), logged once per change (g_message(); g_info() when asked
