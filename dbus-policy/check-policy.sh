@@ -78,7 +78,7 @@ access_checks () {
                 org.freedesktop.DBus.Properties.GetAll \
                 org.freedesktop.DBus.ObjectManager.GetManagedObjects \
                 org.openocd.Target.State org.openocd.Target.WaitHalt \
-                org.openocd.Flash.Sectors; do
+                org.openocd.Flash.Sectors org.openocd.Manager.FindTarget; do
         expect nobody allow $call
     done
     for call in Target.Halt Target.Resume Target.ResumeAt Target.Step \
@@ -86,7 +86,9 @@ access_checks () {
                 Registers.Read Registers.ReadWide Registers.ReadMany Registers.ReadAll \
                 Registers.Write Memory.ReadBytes Memory.WriteBytes Memory.ReadWords \
                 Memory.WriteWords Memory.ReadToFd Memory.WriteFromFd \
-                Flash.Program Flash.Load Flash.Erase Flash.Verify Job.Cancel; do
+                Flash.Program Flash.Load Flash.Erase Flash.Verify Job.Cancel \
+                Endpoint.Restart Endpoint.GetLog \
+                Manager.AddEndpoint Manager.RemoveEndpoint; do
         expect nobody deny org.openocd.$call
         expect root allow org.openocd.$call
     done

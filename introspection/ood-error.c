@@ -9,9 +9,11 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_BUSY, "org.openocd.Error.Busy" },
   { OOD_ERROR_NOT_SUPPORTED, "org.openocd.Error.NotSupported" },
   { OOD_ERROR_CANCELLED, "org.openocd.Error.Cancelled" },
+  { OOD_ERROR_EXISTS, "org.openocd.Error.Exists" },
+  { OOD_ERROR_NOT_FOUND, "org.openocd.Error.NotFound" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_CANCELLED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NOT_FOUND + 1);
 
 GQuark
 ood_error_quark (void)

@@ -13,8 +13,10 @@
 #include "ood-reachability.h"
 #include "ood-refresh.h"
 #include "ood-registers.h"
+#include "ood-reply.h"
 #include "ood-session.h"
 #include "ood-state.h"
+#include "ood-supervisor.h"
 #include "ood-target.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-script.h"
@@ -30,7 +32,8 @@
  * manager holds the endpoint as well. The endpoint holds its session, its
  * refresh and reachability units and, in @targets, the object skeleton of
  * each target; each skeleton owns its interfaces, which hold the session
- * they were handed and nothing above them. The object manager server is
+ * they were handed and nothing above them. A supervised endpoint holds its
+ * supervisor too, which knows nothing of D-Bus. The object manager server is
  * not held: it outlives every endpoint (the manager stops them all before
  * it lets the server go), and a weak pointer says when it is gone.
  */
@@ -38,20 +41,23 @@
 struct _OodEndpoint {
   OodDbusEndpointSkeleton   parent_instance;
 
-  char                     *name;
+  OodEndpointConfig        *config;      /* what it was made from: name, Address or Exec, … */
   char                     *path;
   GDBusObjectManagerServer *server;      /* (unowned) (nullable): weak pointer */
   OodSession               *session;
   OodRefresh               *refresh;
   OodReachability          *reachability;
+  OodSupervisor            *supervisor;  /* (nullable): with Exec= */
 
   GHashTable               *targets;     /* name → OodDbusObjectSkeleton */
   GPtrArray                *banks;       /* (element-type OodTclFlashBank) learnt at connect */
-  char                     *shared_dir;  /* SharedDirectory=, or NULL */
   gboolean                  stopped;
 };
 
-G_DEFINE_FINAL_TYPE (OodEndpoint, ood_endpoint, OOD_DBUS_TYPE_ENDPOINT_SKELETON)
+static void ood_endpoint_iface_init (OodDbusEndpointIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (OodEndpoint, ood_endpoint, OOD_DBUS_TYPE_ENDPOINT_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OOD_DBUS_TYPE_ENDPOINT, ood_endpoint_iface_init))
 
 static OodDbusEndpoint *
 iface_of (OodEndpoint *self)
@@ -68,31 +74,51 @@ flush (OodEndpoint *self)
 const char *
 ood_endpoint_get_name (OodEndpoint *self)
 {
-  return self->name;
+  return self->config->name;
 }
 
 const char *
-ood_endpoint_get_address (OodEndpoint *self)
+ood_endpoint_get_path (OodEndpoint *self)
+{
+  return self->path;
+}
+
+const char *
+ood_endpoint_get_origin (OodEndpoint *self)
+{
+  return ood_dbus_endpoint_get_origin (OOD_DBUS_ENDPOINT (self));
+}
+
+static gboolean
+strv_equal0 (char **a, char **b)
+{
+  return (a == NULL || b == NULL) ? a == b : g_strv_equal ((const char *const *) a,
+                                                           (const char *const *) b);
+}
+
+/* Whether @config would make this very endpoint (a reload leaves it be). */
+gboolean
+ood_endpoint_is_configured_as (OodEndpoint *self, const OodEndpointConfig *config)
+{
+  return g_str_equal (config->name, self->config->name) &&
+         g_strcmp0 (config->address, self->config->address) == 0 &&
+         strv_equal0 (config->exec_argv, self->config->exec_argv) &&
+         g_strcmp0 (config->shared_dir, self->config->shared_dir) == 0;
+}
+
+/* The object path of target @target, or NULL if there is none now. */
+const char *
+ood_endpoint_lookup_target (OodEndpoint *self, const char *target)
+{
+  GDBusObject *object = g_hash_table_lookup (self->targets, target);
+
+  return object != NULL ? g_dbus_object_get_object_path (object) : NULL;
+}
+
+static const char *
+address_of (OodEndpoint *self)
 {
   return ood_session_get_address (self->session);
-}
-
-/**
- * ood_endpoint_set_shared_dir:
- * @shared_dir: (nullable): a directory OpenOCD reads as this service
- *   writes it (SharedDirectory=); for targets exported from now on
- */
-void
-ood_endpoint_set_shared_dir (OodEndpoint *self, const char *shared_dir)
-{
-  g_free (self->shared_dir);
-  self->shared_dir = g_strdup (shared_dir);
-}
-
-const char *
-ood_endpoint_get_shared_dir (OodEndpoint *self)
-{
-  return self->shared_dir;
 }
 
 static OodTarget *
@@ -168,7 +194,7 @@ remove_target (OodEndpoint *self, const char *name)
 {
   OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, name);
 
-  g_info ("%s: target %s is gone", self->name, name);
+  g_info ("%s: target %s is gone", self->config->name, name);
   if (self->server != NULL)
     g_dbus_object_manager_server_unexport (self->server,
                                            g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
@@ -183,9 +209,9 @@ flash_work_dir (OodEndpoint *self)
 {
   const char *runtime = g_getenv ("RUNTIME_DIRECTORY");
 
-  if (self->shared_dir != NULL)
-    return g_strdup (self->shared_dir);
-  if (!ood_config_address_is_local (ood_endpoint_get_address (self)))
+  if (self->config->shared_dir != NULL)
+    return g_strdup (self->config->shared_dir);
+  if (!ood_config_address_is_local (address_of (self)))
     return NULL;
   if (runtime != NULL && runtime[0] != '\0')
     return g_strndup (runtime, strcspn (runtime, ":"));
@@ -207,7 +233,7 @@ add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, c
     return;
   work_dir = flash_work_dir (self);
   flash = ood_flash_new (self->session, self->server, name, path, banks, work_dir,
-                         self->shared_dir != NULL);
+                         self->config->shared_dir != NULL);
   ood_dbus_object_skeleton_set_flash (object, OOD_DBUS_FLASH (flash));
 }
 
@@ -219,7 +245,7 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   g_autofree char *escaped = g_dbus_escape_object_path (record->name);
   g_autofree char *path = g_strdup_printf ("%s/%s", self->path, escaped);
   g_autoptr(OodBreakpoints) breakpoints = ood_breakpoints_new (self->session, record->name);
-  g_autoptr(OodTarget) target = ood_target_new (self->session, self->name, record);
+  g_autoptr(OodTarget) target = ood_target_new (self->session, self->config->name, record);
   g_autoptr(OodRegisters) registers = ood_registers_new (self->session, record->name, target);
   g_autoptr(OodMemory) memory = ood_memory_new (self->session, record->name);
   OodDbusObjectSkeleton *object = ood_dbus_object_skeleton_new (path);
@@ -239,7 +265,7 @@ add_target (OodEndpoint *self, const OodTclTargetRecord *record)
 {
   OodDbusObjectSkeleton *object = target_object_new (self, record);
 
-  g_info ("%s: target %s (%s) is %s", self->name, record->name,
+  g_info ("%s: target %s (%s) is %s", self->config->name, record->name,
           record->type != NULL ? record->type : "type unknown", record->state);
   g_hash_table_insert (self->targets, g_strdup (record->name), object);
   if (self->server != NULL)
@@ -369,9 +395,9 @@ set_reachable (OodEndpoint *self, OodDbusObjectSkeleton *object, gboolean reacha
   if (ood_target_get_reachable (target) == reachable)
     return FALSE;
   if (reachable)
-    g_message ("%s: OpenOCD reaches %s again", self->name, ood_target_get_name (target));
+    g_message ("%s: OpenOCD reaches %s again", self->config->name, ood_target_get_name (target));
   else
-    g_warning ("%s: OpenOCD cannot reach %s", self->name, ood_target_get_name (target));
+    g_warning ("%s: OpenOCD cannot reach %s", self->config->name, ood_target_get_name (target));
   ood_target_set_reachable (target, reachable);
   return TRUE;
 }
@@ -428,8 +454,8 @@ mark_connected (OodEndpoint *self)
   publish_target_list (self);
   g_object_thaw_notify (G_OBJECT (self));
   flush (self);
-  g_message ("%s: connected to OpenOCD at %s, %u targets", self->name,
-             ood_endpoint_get_address (self), g_hash_table_size (self->targets));
+  g_message ("%s: connected to OpenOCD at %s, %u targets", self->config->name,
+             address_of (self), g_hash_table_size (self->targets));
   check_reachability (self);
 }
 
@@ -514,7 +540,7 @@ on_banks (GObject *source, GAsyncResult *result, gpointer user_data)
   GPtrArray *banks = text != NULL ? ood_tcl_parse_flash_banks (text, &error) : NULL;
 
   if (banks == NULL && !g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
-    g_warning ("%s: cannot list flash banks: %s", self->name, error->message);
+    g_warning ("%s: cannot list flash banks: %s", self->config->name, error->message);
   g_clear_pointer (&self->banks, g_ptr_array_unref);
   self->banks = banks;
 }
@@ -549,9 +575,9 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
   /* once per reason: attempts retried with backoff repeat theirs */
   if (ood_dbus_endpoint_get_connected (iface) ||
       g_strcmp0 (why, ood_dbus_endpoint_get_last_error (iface)) != 0)
-    g_warning ("%s: %s", self->name, reason->message);
+    g_warning ("%s: %s", self->config->name, reason->message);
   else
-    g_debug ("%s: %s", self->name, reason->message);
+    g_debug ("%s: %s", self->config->name, reason->message);
   ood_reachability_pause (self->reachability);
   /* Connected and LastError in one PropertiesChanged */
   g_object_freeze_notify (G_OBJECT (self));
@@ -569,12 +595,98 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
   publish_unreachable (self);
 }
 
+/* ---- the supervised OpenOCD -------------------------------------------- */
+
+/* Pid, Restarts and LastExit, in one PropertiesChanged. */
+static void
+publish_process (OodEndpoint *self)
+{
+  OodDbusEndpoint *iface = iface_of (self);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  ood_dbus_endpoint_set_pid (iface, (guint) ood_supervisor_get_pid (self->supervisor));
+  ood_dbus_endpoint_set_restarts (iface, ood_supervisor_get_restarts (self->supervisor));
+  ood_dbus_endpoint_set_last_exit (iface, ood_supervisor_get_last_exit (self->supervisor));
+  g_object_thaw_notify (G_OBJECT (self));
+  flush (self);
+}
+
+/* An OpenOCD of ours listens at @address: connect there now. */
+static void
+on_supervisor_ready (OodSupervisor *supervisor, const char *address, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+
+  (void) supervisor;
+  publish_process (self);
+  ood_dbus_endpoint_set_address (iface_of (self), address);
+  flush (self);
+  ood_session_reconnect (self->session, address);
+}
+
+static void
+on_supervisor_changed (OodSupervisor *supervisor, gpointer user_data)
+{
+  (void) supervisor;
+  publish_process (user_data);
+}
+
+static gboolean
+check_supervised (OodEndpoint *self, GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->supervisor != NULL)
+    return TRUE;
+  error = g_error_new (OOD_ERROR, OOD_ERROR_NOT_SUPPORTED,
+                       "endpoint %s is not supervised: the service did not start its OpenOCD "
+                       "(it has Address=, not Exec=)", self->config->name);
+  ood_reply_error (invocation, error);
+  return FALSE;
+}
+
+static gboolean
+handle_restart (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation)
+{
+  OodEndpoint *self = OOD_ENDPOINT (iface);
+
+  if (!check_supervised (self, invocation))
+    return TRUE;
+  g_message ("%s: restarting OpenOCD, as %s asked", self->config->name,
+             g_dbus_method_invocation_get_sender (invocation));
+  ood_supervisor_restart (self->supervisor);
+  ood_dbus_endpoint_complete_restart (iface, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_get_log (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, guint lines)
+{
+  OodEndpoint *self = OOD_ENDPOINT (iface);
+  g_auto(GStrv) log = NULL;
+
+  if (!check_supervised (self, invocation))
+    return TRUE;
+  /* 0: all that are kept */
+  log = ood_supervisor_dup_log (self->supervisor, lines != 0 ? lines : G_MAXUINT);
+  ood_dbus_endpoint_complete_get_log (iface, invocation, (const char *const *) log);
+  return TRUE;
+}
+
+static void
+ood_endpoint_iface_init (OodDbusEndpointIface *iface)
+{
+  iface->handle_restart = handle_restart;
+  iface->handle_get_log = handle_get_log;
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 /**
  * ood_endpoint_start:
  *
- * Exports the endpoint object and starts connecting to OpenOCD.
+ * Exports the endpoint object and starts connecting to OpenOCD, or, if
+ * supervised, starting it.
  */
 void
 ood_endpoint_start (OodEndpoint *self)
@@ -585,14 +697,18 @@ ood_endpoint_start (OodEndpoint *self)
   ood_dbus_object_skeleton_set_endpoint (object, iface_of (self));
   if (self->server != NULL)
     g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (object));
-  ood_session_start (self->session);
+  if (self->supervisor != NULL)
+    ood_supervisor_start (self->supervisor);
+  else
+    ood_session_start (self->session);
 }
 
 /**
  * ood_endpoint_stop:
  *
- * Disconnects for good and unexports the endpoint and its targets; calls
- * in progress fail with %OOD_ERROR_DISCONNECTED.
+ * Disconnects for good, stops a supervised OpenOCD, and unexports the
+ * endpoint and its targets; calls in progress fail with
+ * %OOD_ERROR_DISCONNECTED.
  */
 void
 ood_endpoint_stop (OodEndpoint *self)
@@ -606,6 +722,11 @@ ood_endpoint_stop (OodEndpoint *self)
   g_signal_handlers_disconnect_by_data (self->session, self);
   ood_refresh_stop (self->refresh);
   ood_reachability_stop (self->reachability);
+  if (self->supervisor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->supervisor, self);
+      ood_supervisor_stop (self->supervisor);
+    }
   names = dup_names (self);
   for (guint i = 0; i < names->len; i++)
     remove_target (self, names->pdata[i]);
@@ -623,6 +744,7 @@ ood_endpoint_dispose (GObject *object)
   g_clear_pointer (&self->banks, g_ptr_array_unref);
   g_clear_object (&self->refresh);
   g_clear_object (&self->reachability);
+  g_clear_object (&self->supervisor);
   g_clear_object (&self->session);
   g_clear_weak_pointer (&self->server);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->dispose (object);
@@ -634,8 +756,7 @@ ood_endpoint_finalize (GObject *object)
   OodEndpoint *self = OOD_ENDPOINT (object);
 
   g_hash_table_unref (self->targets);
-  g_free (self->shared_dir);
-  g_free (self->name);
+  ood_endpoint_config_free (self->config);
   g_free (self->path);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->finalize (object);
 }
@@ -653,39 +774,76 @@ ood_endpoint_init (OodEndpoint *self)
   self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
+static OodEndpointConfig *
+config_copy (const OodEndpointConfig *config)
+{
+  OodEndpointConfig *copy = g_new0 (OodEndpointConfig, 1);
+
+  copy->name = g_strdup (config->name);
+  copy->address = g_strdup (config->address);
+  copy->exec_argv = g_strdupv (config->exec_argv);
+  copy->shared_dir = g_strdup (config->shared_dir);
+  return copy;
+}
+
+static void
+supervise (OodEndpoint *self, const OodSettings *settings)
+{
+  OodSupervisorSettings supervisor_settings;
+
+  ood_supervisor_settings_init_defaults (&supervisor_settings);
+  supervisor_settings.start_timeout_ms = settings->start_timeout_ms;
+  self->supervisor = ood_supervisor_new (self->config->name,
+                                         (const char *const *) self->config->exec_argv,
+                                         &supervisor_settings);
+  g_signal_connect (self->supervisor, "ready", G_CALLBACK (on_supervisor_ready), self);
+  g_signal_connect (self->supervisor, "changed", G_CALLBACK (on_supervisor_changed), self);
+}
+
 /**
  * ood_endpoint_new:
  * @manager: where the endpoint and its targets are exported; not held,
  *   it must outlive the endpoint's ood_endpoint_stop()
- * @name: the endpoint's name; its object is /org/openocd/ESCAPED_NAME
- * @address: OpenOCD's Tcl RPC server, "host:port"
+ * @config: the endpoint's name (its object is /org/openocd/ESCAPED_NAME),
+ *   and either OpenOCD's Tcl RPC server (Address=) or the OpenOCD command
+ *   line to supervise (Exec=)
+ * @origin: one of the OOD_ORIGIN_* strings
  *
  * Returns: (transfer full): a new endpoint; call ood_endpoint_start()
  */
 OodEndpoint *
-ood_endpoint_new (GDBusObjectManagerServer *manager, const char *name, const char *address,
-                  const OodSettings *settings)
+ood_endpoint_new (GDBusObjectManagerServer *manager, const OodEndpointConfig *config,
+                  const char *origin, const OodSettings *settings)
 {
   OodEndpoint *self = g_object_new (OOD_TYPE_ENDPOINT, NULL);
   OodDbusEndpoint *iface = iface_of (self);
-  g_autofree char *escaped = g_dbus_escape_object_path (name);
+  g_autofree char *escaped = g_dbus_escape_object_path (config->name);
+  const char *name = config->name;
   const char *no_targets[] = { NULL };
 
-  self->name = g_strdup (name);
+  g_return_val_if_fail ((config->address == NULL) != (config->exec_argv == NULL), NULL);
+  self->config = config_copy (config);
   g_set_weak_pointer (&self->server, manager);
   self->path = g_strdup_printf ("%s/%s",
                                 g_dbus_object_manager_get_object_path (G_DBUS_OBJECT_MANAGER (manager)),
                                 escaped);
-  self->session = ood_session_new (name, address, settings);
+  /* a supervised one's address is known once its OpenOCD listens */
+  self->session = ood_session_new (name, config->address != NULL ? config->address : "",
+                                   settings);
   self->refresh = ood_refresh_new (self->session, name);
   self->reachability = ood_reachability_new (self->session);
   g_signal_connect (self->session, "opened", G_CALLBACK (on_opened), self);
   g_signal_connect (self->session, "closed", G_CALLBACK (on_closed), self);
   g_signal_connect (self->refresh, "refreshed", G_CALLBACK (on_refreshed), self);
   g_signal_connect (self->reachability, "changed", G_CALLBACK (on_reachability), self);
+  if (config->exec_argv != NULL)
+    supervise (self, settings);
 
   ood_dbus_endpoint_set_name (iface, name);
-  ood_dbus_endpoint_set_address (iface, address);
+  ood_dbus_endpoint_set_address (iface, config->address != NULL ? config->address : "");
+  ood_dbus_endpoint_set_origin (iface, origin);
+  ood_dbus_endpoint_set_supervised (iface, self->supervisor != NULL);
+  ood_dbus_endpoint_set_last_exit (iface, "");
   ood_dbus_endpoint_set_version (iface, "");
   ood_dbus_endpoint_set_last_error (iface, "");
   ood_dbus_endpoint_set_targets (iface, no_targets);

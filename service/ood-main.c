@@ -11,6 +11,11 @@
 #include "ood-error.h"
 #include "ood-config.h"
 #include "ood-manager.h"
+#include "ood-supervisor.h"
+#include "ood-usb-watcher.h"
+
+/* Longer than a supervisor's SIGTERM-to-SIGKILL wait (3 s). */
+#define OPENOCD_STOP_WAIT_S 10
 
 #define BUS_NAME "org.openocd"
 
@@ -38,6 +43,7 @@ typedef struct {
   int              max_queue;
   int              probe_ms;
   int              job_linger_ms;
+  int              start_timeout_ms;
 } Daemon;
 
 static void
@@ -99,13 +105,16 @@ on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *erro
 static gboolean
 start_serving (Daemon *daemon, GError **error)
 {
+  g_autoptr(OodUsbWatcher) watcher = NULL;
+
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
   daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
   daemon->settings.callers = daemon->callers;
+  watcher = ood_usb_watcher_new ();
   daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
                                       daemon->config_explicit,
-                                      daemon->openocd);
+                                      daemon->openocd, watcher);
   if (!ood_manager_load (daemon->manager, error))
     return FALSE;
   daemon->owner_id = g_bus_own_name_on_connection (daemon->bus, BUS_NAME,
@@ -132,6 +141,36 @@ connect_bus (Daemon *daemon, GError **error)
     daemon->bus = g_bus_get_sync (daemon->use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
                                   NULL, error);
   return daemon->bus != NULL;
+}
+
+static gboolean
+on_wait_over (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The supervised OpenOCDs were told to stop (SIGTERM, SIGKILL after a
+ * while): the service exits once they are gone, so that none outlives
+ * it, also one that ignores SIGTERM (OpenOCD does while it reads its
+ * configuration). A bound in case the kernel never reports one. */
+static void
+wait_for_openocds (void)
+{
+  gboolean over = FALSE;
+  guint timer;
+
+  if (ood_supervisor_count_live () == 0)
+    return;
+  g_message ("waiting for %u OpenOCDs to stop", ood_supervisor_count_live ());
+  timer = g_timeout_add_seconds (OPENOCD_STOP_WAIT_S, on_wait_over, &over);
+  while (ood_supervisor_count_live () > 0 && !over)
+    g_main_context_iteration (NULL, TRUE);
+  if (!over)
+    g_source_remove (timer);
+  if (ood_supervisor_count_live () > 0)
+    g_warning ("%u OpenOCDs did not stop within %u s", ood_supervisor_count_live (),
+               OPENOCD_STOP_WAIT_S);
 }
 
 /* Connects, exports, runs until told to stop, and tears down; the exit
@@ -163,6 +202,7 @@ serve (Daemon *daemon)
   if (daemon->owner_id != 0)
     g_bus_unown_name (daemon->owner_id);
   g_clear_object (&daemon->manager);
+  wait_for_openocds ();
   g_clear_object (&daemon->callers);
   if (daemon->bus != NULL)
     g_dbus_connection_flush_sync (daemon->bus, NULL, NULL);
@@ -183,6 +223,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "max-queue", 0, 0, G_OPTION_ARG_INT, &daemon->max_queue, "How many callers' calls may wait for one OpenOCD before Busy, 1 to 1000000 (default 4096; the service's own refreshes do not count)", "N" },
     { "probe-interval", 0, 0, G_OPTION_ARG_INT, &daemon->probe_ms, "How often to check that OpenOCD still reaches RISC-V targets, which OpenOCD 0.12 does not report, 0 (never) or 100 to 3600000 (default 2000)", "MS" },
     { "job-linger", 0, 0, G_OPTION_ARG_INT, &daemon->job_linger_ms, "How long an ended job stays on the bus (default 60000)", "MS" },
+    { "start-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->start_timeout_ms, "How long a supervised OpenOCD (Exec=) may take to open its Tcl port before it is killed and started again, 100 to 3600000 (default 30000)", "MS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }
@@ -219,6 +260,13 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
                            "--job-linger must be 1 to 86400000 ms");
       return FALSE;
     }
+  if (daemon->start_timeout_ms != UNSET &&
+      (daemon->start_timeout_ms < 100 || daemon->start_timeout_ms > 3600 * 1000))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--start-timeout must be 100 to 3600000 ms");
+      return FALSE;
+    }
   if (daemon->probe_ms != UNSET && daemon->probe_ms != 0 &&
       (daemon->probe_ms < 100 || daemon->probe_ms > 3600 * 1000))
     {
@@ -242,7 +290,7 @@ int
 main (int argc, char **argv)
 {
   Daemon daemon = { .exit_status = EXIT_SUCCESS, .timeout_ms = UNSET, .max_queue = UNSET,
-                    .probe_ms = UNSET, .job_linger_ms = UNSET };
+                    .probe_ms = UNSET, .job_linger_ms = UNSET, .start_timeout_ms = UNSET };
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");
@@ -275,6 +323,8 @@ main (int argc, char **argv)
     daemon.settings.max_waiting = (guint) daemon.max_queue;
   if (daemon.job_linger_ms != UNSET)
     daemon.settings.job_linger_ms = (guint) daemon.job_linger_ms;
+  if (daemon.start_timeout_ms != UNSET)
+    daemon.settings.start_timeout_ms = (guint) daemon.start_timeout_ms;
   if (daemon.config_path == NULL)
     daemon.config_path = g_strdup (OOD_DEFAULT_CONFIG);
   (void) ood_error_quark ();

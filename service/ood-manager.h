@@ -3,7 +3,9 @@
 
 #include <gio/gio.h>
 
+#include "ood-generated.h"
 #include "ood-settings.h"
+#include "ood-usb-watcher.h"
 
 G_BEGIN_DECLS
 
@@ -12,13 +14,14 @@ G_BEGIN_DECLS
 #define OOD_DEFAULT_ADDRESS "127.0.0.1:6666"
 
 #define OOD_TYPE_MANAGER (ood_manager_get_type ())
-G_DECLARE_FINAL_TYPE (OodManager, ood_manager, OOD, MANAGER, GObject)
+G_DECLARE_FINAL_TYPE (OodManager, ood_manager, OOD, MANAGER, OodDbusManagerSkeleton)
 
 OodManager *ood_manager_new    (GDBusConnection    *bus,
                                   const OodSettings *settings,
                                   const char         *config_path,
                                   gboolean            config_required,
-                                  const char         *default_address);
+                                  const char         *default_address,
+                                  OodUsbWatcher      *watcher);
 gboolean     ood_manager_load   (OodManager *self,
                                   GError     **error);
 void         ood_manager_reload (OodManager *self);

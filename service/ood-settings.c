@@ -13,5 +13,6 @@ ood_settings_init_defaults (OodSettings *settings)
     .backoff_min_ms = 100,
     .backoff_max_ms = 5000,
     .job_linger_ms = 60000,
+    .start_timeout_ms = 30000,
   };
 }

@@ -18,6 +18,7 @@ typedef struct {
   guint backoff_min_ms;
   guint backoff_max_ms;
   guint job_linger_ms;        /* how long an ended job stays exported */
+  guint start_timeout_ms;     /* how long a supervised OpenOCD may take to open its Tcl port */
 } OodSettings;
 
 void ood_settings_init_defaults (OodSettings *settings);

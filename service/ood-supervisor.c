@@ -323,12 +323,29 @@ on_drain_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* OpenOCDs started and not yet reaped, of every supervisor: the service
+ * waits for them before it exits. Main thread only, as every start. */
+static guint live_processes;
+
+/**
+ * ood_supervisor_count_live:
+ *
+ * Returns: how many OpenOCDs that supervisors started are not reaped yet,
+ *   stopped or not, including those of supervisors already finalized
+ */
+guint
+ood_supervisor_count_live (void)
+{
+  return live_processes;
+}
+
 static void
 on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Run *run = user_data;
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  live_processes--;
   run->exited = TRUE;
   set_timer (&run->start_timer, 0, NULL, NULL);
   set_timer (&run->kill_timer, 0, NULL, NULL);
@@ -362,6 +379,7 @@ run_new (OodSupervisor *self, GSubprocess *process)
   run->process = process;
   run->pid = id != NULL ? atoi (id) : 0;
   run->reading = g_cancellable_new ();
+  live_processes++;
   g_subprocess_wait_async (process, NULL, on_exited, run_ref (run));
   read_more (run);
   set_timer (&run->start_timer, self->settings.start_timeout_ms, on_start_timer, run);

@@ -56,7 +56,9 @@ G_BEGIN_DECLS
  * the THREAD that forked exits, so start(), restart() and the main
  * context the supervisor runs on must be the service's main thread's.
  * OpenOCD 0.12 acts on SIGTERM once it is in its server loop (it ignores
- * it while still reading its configuration, until that ends).
+ * it while still reading its configuration, until that ends): so a
+ * service that exits waits until ood_supervisor_count_live() is 0, which
+ * the SIGKILL after stop_timeout_ms ensures.
  *
  * Process group: each OpenOCD gets a process group of its own, so that
  * keyboard signals to the service's group (Ctrl-C when run by hand)
@@ -136,5 +138,6 @@ guint16            ood_supervisor_get_gdb_port  (OodSupervisor *self);
 const char *const *ood_supervisor_get_argv      (OodSupervisor *self);
 GStrv              ood_supervisor_dup_log       (OodSupervisor *self,
                                                  guint          lines);
+guint              ood_supervisor_count_live    (void);
 
 G_END_DECLS
