@@ -24,6 +24,8 @@ struct _OodServiceFixture {
   GPtrArray       *addresses;    /* (element-type utf8) per board: what the daemon is told, or NULL */
   char            *tmpdir;
   char            *log_path;
+  gboolean         supervised;   /* Exec= groups, not Address= */
+  char            *config_text;  /* (nullable): the test's own configuration */
   gboolean         keep_tmpdir;  /* the daemon ended badly: keep its log */
 };
 
@@ -68,6 +70,23 @@ board_address (OodServiceFixture *fixture, guint board)
   return address != NULL ? g_strdup (address) : ood_testbed_get_address (fixture->boards->pdata[board]);
 }
 
+char *
+ood_service_fixture_dup_exec_group (OodServiceFixture *fixture, guint board)
+{
+  g_autofree char *name = ood_service_fixture_dup_endpoint_name (fixture, board);
+  g_auto(GStrv) argv = ood_testbed_dup_openocd_argv (fixture->boards->pdata[board]);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_string_append_printf (text, "[Endpoint %s]\nExec=", name);
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv[i]);
+      g_string_append_printf (text, "%s%s", i > 0 ? " " : "", quoted);
+    }
+  g_string_append_c (text, '\n');
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static char *
 write_config (OodServiceFixture *fixture, GError **error)
 {
@@ -77,7 +96,12 @@ write_config (OodServiceFixture *fixture, GError **error)
   for (guint i = 0; i < fixture->boards->len; i++)
     {
       g_autofree char *address = board_address (fixture, i);
-      g_string_append_printf (text, "[Endpoint board%u]\nAddress=%s\n", i, address);
+      g_autofree char *group = fixture->supervised ? ood_service_fixture_dup_exec_group (fixture, i)
+                                                   : NULL;
+      if (group != NULL)
+        g_string_append (text, group);
+      else
+        g_string_append_printf (text, "[Endpoint board%u]\nAddress=%s\n", i, address);
     }
   if (!g_file_set_contents (path, text->str, -1, error))
     g_clear_pointer (&path, g_free);
@@ -91,7 +115,14 @@ service_argv (OodServiceFixture *fixture, GError **error)
 
   g_strv_builder_add_many (argv, ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT), "--address",
                            g_test_dbus_get_bus_address (fixture->bus_daemon), NULL);
-  if (fixture->boards->len == 1)
+  if (fixture->config_text != NULL)
+    {
+      g_autofree char *config = g_build_filename (fixture->tmpdir, "openocd-dbus.conf", NULL);
+      if (!g_file_set_contents (config, fixture->config_text, -1, error))
+        return NULL;
+      g_strv_builder_add_many (argv, "--config", config, NULL);
+    }
+  else if (fixture->boards->len == 1 && !fixture->supervised)
     {
       g_autofree char *address = board_address (fixture, 0);
       /* an empty configuration, so no system-wide file is read (a regular
@@ -176,6 +207,33 @@ proxies_ownerless (gpointer user_data)
   return TRUE;
 }
 
+static gboolean
+name_owned (gpointer user_data)
+{
+  OodServiceFixture *fixture = user_data;
+  g_autoptr(GVariant) owner = g_dbus_connection_call_sync (
+      fixture->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetNameOwner", g_variant_new ("(s)", "org.openocd"), NULL, G_DBUS_CALL_FLAGS_NONE, 5000,
+      NULL, NULL);
+
+  return owner != NULL;
+}
+
+gboolean
+ood_service_fixture_use_config (OodServiceFixture *fixture, const char *text, GError **error)
+{
+  GStrv argv;
+
+  g_free (fixture->config_text);
+  fixture->config_text = g_strdup (text);
+  argv = service_argv (fixture, error);
+  if (argv == NULL)
+    return FALSE;
+  g_strfreev (fixture->service_argv);
+  fixture->service_argv = argv;
+  return TRUE;
+}
+
 gboolean
 ood_service_fixture_start_service (OodServiceFixture *fixture, GError **error)
 {
@@ -193,7 +251,15 @@ ood_service_fixture_start_service (OodServiceFixture *fixture, GError **error)
   fixture->service = g_subprocess_launcher_spawnv (launcher,
                                                    (const char *const *) fixture->service_argv,
                                                    error);
-  return fixture->service != NULL && wait_ready (fixture, error);
+  if (fixture->service == NULL)
+    return FALSE;
+  if (fixture->config_text == NULL)
+    return wait_ready (fixture, error);
+  if (ood_test_wait_for (name_owned, fixture, READY_TIMEOUT_MS))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the service did not own its name in "
+               "time; see %s", fixture->log_path);
+  return FALSE;
 }
 
 static gboolean
@@ -256,7 +322,8 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
 {
   OodTestbedOptions testbed_options = { .target_name = options->target_name,
                                         .bind_address = options->bind_address,
-                                        .gdb = options->gdb };
+                                        .gdb = options->gdb,
+                                        .no_openocd = options->supervised };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)
@@ -287,6 +354,7 @@ ood_service_fixture_new (const OodServiceOptions *options, GError **error)
   fixture->endpoints = g_ptr_array_new_with_free_func (unref_if_set);
   fixture->addresses = g_ptr_array_new_with_free_func (g_free);
   fixture->extra_args = g_strdupv ((GStrv) options->extra_args);
+  fixture->supervised = options->supervised;
   fixture->tmpdir = g_dir_make_tmp ("ood-service-XXXXXX", error);
   if (fixture->tmpdir == NULL || !start_boards (fixture, options, error))
     return NULL;
@@ -345,6 +413,7 @@ ood_service_fixture_free (OodServiceFixture *fixture)
     remove_tmpdir (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->log_path);
+  g_free (fixture->config_text);
   g_free (fixture);
 }
 
@@ -403,6 +472,12 @@ const char *
 ood_service_fixture_get_tmpdir (OodServiceFixture *fixture)
 {
   return fixture->tmpdir;
+}
+
+const char *
+ood_service_fixture_get_log_path (OodServiceFixture *fixture)
+{
+  return fixture->log_path;
 }
 
 /* Proxies are made on first use and kept, so their property caches follow

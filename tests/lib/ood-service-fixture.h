@@ -20,6 +20,7 @@ typedef struct {
   gboolean           no_service;   /* boards and bus only */
   const char        *bind_address; /* NULL: OpenOCD listens on 127.0.0.1 only */
   gboolean           gdb;          /* OpenOCD serves GDB too (ood_testbed_get_gdb_port) */
+  gboolean           supervised;   /* the service runs each board's OpenOCD (Exec=) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,
@@ -44,6 +45,17 @@ gboolean           ood_service_fixture_start_service (OodServiceFixture *fixture
                                                       GError           **error);
 int                ood_service_fixture_stop_service  (OodServiceFixture *fixture);
 const char        *ood_service_fixture_get_tmpdir    (OodServiceFixture *fixture);
+const char        *ood_service_fixture_get_log_path  (OodServiceFixture *fixture);
+/* Replaces the daemon's configuration by @text from the next
+ * ood_service_fixture_start_service() on, which then waits only until the
+ * daemon owns its name (the endpoints are whatever @text makes). */
+gboolean           ood_service_fixture_use_config (OodServiceFixture *fixture,
+                                                   const char        *text,
+                                                   GError           **error);
+/* The configuration group of @board's endpoint when supervised:
+ * "[Endpoint NAME]\nExec=…\n". */
+char              *ood_service_fixture_dup_exec_group (OodServiceFixture *fixture,
+                                                       guint              board);
 gboolean           ood_service_fixture_set_openocd_address (OodServiceFixture *fixture,
                                                             guint              board,
                                                             const char        *address,

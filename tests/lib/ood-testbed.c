@@ -187,30 +187,44 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
   return tb->sim && read_sim_port (tb, error);
 }
 
+/* OpenOCD's command line for this board, up to and with the board's
+ * file: the ports and addresses are for whoever runs it to add. */
+GStrv
+ood_testbed_dup_openocd_argv (OodTestbed *tb)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_autofree char *rbb = g_strdup_printf ("remote_bitbang port %u", tb->sim_port);
+  g_autofree char *quoted = ood_test_tcl_quote (tb->target_name);
+  g_autofree char *name = g_strdup_printf ("set _TARGETNAME %s", quoted);
+
+  g_strv_builder_add_many (argv, ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
+                           "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", name,
+                           "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), NULL);
+  return g_strv_builder_end (argv);
+}
+
 static GSubprocess *
 spawn_openocd (OodTestbed *tb, const char *log_path, GError **error)
 {
   GSubprocessFlags flags = tb->verbose ? G_SUBPROCESS_FLAGS_NONE
                                        : G_SUBPROCESS_FLAGS_STDERR_MERGE;
   g_autoptr(GSubprocessLauncher) l = new_launcher (flags);
-  g_autofree char *rbb = g_strdup_printf ("remote_bitbang port %u", tb->sim_port);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) board = ood_testbed_dup_openocd_argv (tb);
+  g_auto(GStrv) words = NULL;
   g_autofree char *tcl = g_strdup_printf ("tcl_port %u", tb->tcl_port);
-  g_autofree char *quoted = ood_test_tcl_quote (tb->target_name);
-  g_autofree char *name = g_strdup_printf ("set _TARGETNAME %s", quoted);
   /* after the board's file, which binds to 127.0.0.1 */
   g_autofree char *bindto = g_strdup_printf ("bindto %s", tb->bind_address != NULL
                                                               ? tb->bind_address : "127.0.0.1");
   g_autofree char *gdb = tb->gdb_port != 0 ? g_strdup_printf ("gdb_port %u", tb->gdb_port)
                                            : g_strdup ("gdb_port disabled");
-  const char *argv[] = {
-    ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
-    "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", tcl, "-c", name,
-    "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), "-c", bindto, "-c", gdb, NULL,
-  };
 
+  g_strv_builder_addv (argv, (const char **) board);
+  g_strv_builder_add_many (argv, "-c", tcl, "-c", bindto, "-c", gdb, NULL);
+  words = g_strv_builder_end (argv);
   if (!tb->verbose)
     g_subprocess_launcher_set_stdout_file_path (l, log_path);
-  return g_subprocess_launcher_spawnv (l, argv, error);
+  return g_subprocess_launcher_spawnv (l, (const char *const *) words, error);
 }
 
 /* TRUE once the Tcl port answers and says the target was examined. */

@@ -38,6 +38,9 @@ int ood_testbed_get_openocd_pid (OodTestbed *tb);
 char *ood_testbed_read_sim_log (OodTestbed *tb);
 void ood_testbed_kill_openocd (OodTestbed *tb, int signum);
 gboolean ood_testbed_start_openocd (OodTestbed *tb, GError **error);
+/* OpenOCD's command line for this board up to and with its configuration
+ * file, without ports: what a supervisor (Exec=) is given. */
+GStrv ood_testbed_dup_openocd_argv (OodTestbed *tb);
 void ood_testbed_free (OodTestbed *tb);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodTestbed, ood_testbed_free)
 

@@ -408,6 +408,7 @@ test_option_ranges (void)
     { "--max-queue", "0" }, { "--max-queue", "1000001" },
     { "--probe-interval", "50" }, { "--probe-interval", "3600001" },
     { "--job-linger", "0" }, { "--job-linger", "86400001" },
+    { "--start-timeout", "99" }, { "--start-timeout", "3600001" },
   };
   const char *daemon = ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT);
 

@@ -80,7 +80,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
   settings.job_linger_ms = JOB_LINGER_MS;
   fx->callers = ood_callers_new (fx->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
   settings.callers = fx->callers;
-  fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL);
+  fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL, NULL);
   g_assert_true (ood_manager_load (fx->manager, &error));
   g_assert_no_error (error);
 }
@@ -339,6 +339,89 @@ test_removed_on_shutdown (Fixture *fx, gconstpointer data)
 }
 
 typedef struct {
+  GObject *object;     /* the endpoint's OodDbusObjectSkeleton */
+  GObject *endpoint;   /* its org.openocd.Endpoint, the OodEndpoint itself */
+} EndpointRefs;
+
+static gboolean
+endpoint_gone (gpointer data)
+{
+  EndpointRefs *refs = data;
+
+  return refs->object == NULL && refs->endpoint == NULL;
+}
+
+static gboolean
+endpoint_exported (gpointer data)
+{
+  PathWait *wait = data;
+  g_autoptr(GDBusObject) object = lookup (wait->fx, wait->path);
+
+  return object != NULL && ood_dbus_object_peek_endpoint (OOD_DBUS_OBJECT (object)) != NULL;
+}
+
+static void
+watch_endpoint (Fixture *fx, const char *path, EndpointRefs *refs)
+{
+  PathWait wait = { fx, path };
+  g_autoptr(GDBusObject) object = NULL;
+
+  iterate_until (endpoint_exported, &wait, path);
+  object = lookup (fx, path);
+  refs->object = G_OBJECT (object);
+  refs->endpoint = G_OBJECT (ood_dbus_object_peek_endpoint (OOD_DBUS_OBJECT (object)));
+  g_object_add_weak_pointer (refs->object, (gpointer *) &refs->object);
+  g_object_add_weak_pointer (refs->endpoint, (gpointer *) &refs->endpoint);
+}
+
+/* An endpoint a reload removes is finalized with its object: the endpoint
+ * (a subclassed skeleton) is owned by its object, which the object
+ * manager server owns, and the manager's own reference goes with it;
+ * nothing holds either back. A supervised one (Exec=) too, and its
+ * OpenOCD is stopped. */
+static void
+test_endpoint_removed (Fixture *fx, gconstpointer data)
+{
+  EndpointRefs plain = { 0 };
+  EndpointRefs supervised = { 0 };
+  TargetRefs target = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = ood_testbed_get_address (fx->testbed);
+  const OodTestbedOptions sim_only = { .no_openocd = TRUE };
+  g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  PathWait supervised_target = { fx, "/org/openocd/sup/riscv_2ecpu" };
+
+  (void) data;
+  g_assert_no_error (error);
+  argv = ood_testbed_dup_openocd_argv (board);
+  g_string_append_printf (text, "[Endpoint lab]\nAddress=%s\n[Endpoint sup]\nExec=", address);
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv[i]);
+      g_string_append_printf (text, "%s ", quoted);
+    }
+  g_string_append_c (text, '\n');
+  g_assert_true (g_file_set_contents (fx->config, text->str, -1, NULL));
+  g_assert_true (ood_manager_load (fx->manager, &error));
+  g_assert_no_error (error);
+  watch_endpoint (fx, "/org/openocd/lab", &plain);
+  watch_endpoint (fx, "/org/openocd/sup", &supervised);
+  /* the supervised one got as far as its target */
+  watch_target (fx, supervised_target.path, &target);
+
+  write_config (fx, "bench", address);
+  g_assert_true (ood_manager_load (fx->manager, &error));
+  g_assert_no_error (error);
+  iterate_until (endpoint_gone, &plain, "the plain endpoint's finalization");
+  iterate_until (endpoint_gone, &supervised, "the supervised endpoint's finalization");
+  assert_finalized (&target, "reload");
+  g_assert_null (lookup (fx, "/org/openocd/lab"));
+  g_assert_null (lookup (fx, "/org/openocd/sup"));
+}
+
+typedef struct {
   GObject *object;   /* the job's OodDbusObjectSkeleton */
   GObject *job;      /* its org.openocd.Job */
 } JobRefs;
@@ -578,6 +661,8 @@ main (int argc, char **argv)
               test_waiters_of_vanished_caller, fixture_tear_down);
   g_test_add ("/lifetime/register-set-shared", Fixture, NULL, fixture_set_up,
               test_register_set_shared, fixture_tear_down);
+  g_test_add ("/lifetime/endpoint-removed", Fixture, NULL, fixture_set_up,
+              test_endpoint_removed, fixture_tear_down);
   g_test_add ("/lifetime/job-removed", Fixture, NULL, fixture_set_up,
               test_job_removed, fixture_tear_down);
   return g_test_run ();
