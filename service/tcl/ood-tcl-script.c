@@ -20,16 +20,16 @@
 #define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
 
 /* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
- * type $ood_ty: {name type state pc pc-error breakpoints}; pc only when
- * halted, read with -force so that OpenOCD reads the hart rather than its
- * cache; breakpoints is OpenOCD's listing, or "-" where it was not read
- * ($ood_b, "-" unless the script set it). */
+ * type $ood_ty: {name type state pc pc-error breakpoints gdb-port}; pc
+ * only when halted, read with -force so that OpenOCD reads the hart rather
+ * than its cache; breakpoints is OpenOCD's listing, or "-" where it was not
+ * read ($ood_b, "-" unless the script set it); gdb-port likewise ($ood_g). */
 #define RECORD_FROM_OOD_S \
   "set ood_p {}; set ood_e {}; " \
   "if {$ood_s eq {halted}} {" \
   "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
   "elseif {![string match 0x* $ood_p]} {set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}}; " \
-  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]"
+  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]"
 
 /* Leaves OpenOCD's breakpoint listing of target $ood_t in ood_b: `bp`
  * lists the connection's current target (which `targets` sets for this
@@ -39,8 +39,13 @@
 
 #define RECORD_OF_OOD_T STATE_OF_OOD_T RECORD_FROM_OOD_S
 
-#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; "
-#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; "
+/* OpenOCD 0.12 keeps the port its GDB server bound for a target in the
+ * target's -gdb-port (gdb_target_add_one): "3333", or "disabled" or
+ * "undefined" where it serves none. */
+#define GDB_PORT_OF_OOD_T "if {[catch {$ood_t cget -gdb-port} ood_g]} {set ood_g {}}; "
+
+#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; " GDB_PORT_OF_OOD_T
+#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; set ood_g -; "
 
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
@@ -128,8 +133,9 @@ ood_tcl_script_notifications_on (void)
 
 /**
  * ood_tcl_script_refresh_all:
- * @with_types: whether the records carry each target's type (one more
- *   OpenOCD command per target), and every target's breakpoint listing
+ * @with_types: whether the records carry each target's type and GDB
+ *   port (two more OpenOCD commands per target), and every target's
+ *   breakpoint listing
  *
  * A script answering the list of every target's record. A halted
  * target's record carries OpenOCD's breakpoint listing: OpenOCD announces
@@ -171,7 +177,7 @@ ood_tcl_script_refresh_halted (const char *target)
                       "set ood_s halted; set ood_e {}; "
                       "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p] || "
                       "![string match 0x* $ood_p]} {" STATE_OF_OOD_T RECORD_FROM_OOD_S "} "
-                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]}; "
+                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]}; "
                       "list $ood_rec");
 }
 

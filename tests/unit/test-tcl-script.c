@@ -226,11 +226,17 @@ test_scripts_plain (void)
     }
   g_assert_nonnull (strstr (v, "version"));
   g_assert_nonnull (strstr (n, "tcl_notifications on"));
-  /* a target's type costs an OpenOCD command, so only when asked for */
+  /* a target's type and GDB port cost an OpenOCD command each, so only
+   * when asked for */
   g_assert_null (strstr (r, "cget -type"));
   g_assert_nonnull (strstr (rt, "cget -type"));
+  g_assert_null (strstr (r, "cget -gdb-port"));
+  g_assert_nonnull (strstr (rt, "cget -gdb-port"));
   for (guint j = 0; j < scripts->len; j++)
-    g_assert_null (strstr (scripts->pdata[j], "cget -type"));
+    {
+      g_assert_null (strstr (scripts->pdata[j], "cget -type"));
+      g_assert_null (strstr (scripts->pdata[j], "cget -gdb-port"));
+    }
 }
 
 static void
