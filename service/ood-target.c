@@ -19,6 +19,7 @@ struct _OodTarget {
   OodSession       *session;
   guint             address_bits; /* the PC's width, once OpenOCD showed it */
   gboolean          unreachable;  /* OpenOCD cannot reach it: state unknown */
+  guint             gdb_connections; /* gdb-attach events less gdb-detach ones */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
 };
@@ -159,7 +160,9 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
     {
       /* what OpenOCD says of a target it cannot reach is stale */
       unreachable = (OodTclTargetRecord) { .name = record->name, .type = record->type,
-                                           .state = (char *) OOD_STATE_UNKNOWN };
+                                           .state = (char *) OOD_STATE_UNKNOWN,
+                                           .gdb_port_known = record->gdb_port_known,
+                                           .gdb_port = record->gdb_port };
       record = &unreachable;
     }
   self->address_bits = MAX (self->address_bits, record->pc_bits);
@@ -171,11 +174,14 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
 
   /* most State() calls change nothing: they then cost no property writes */
   if (changed || (record->type != NULL &&
-                  g_strcmp0 (ood_dbus_target_get_target_type (iface), record->type) != 0))
+                  g_strcmp0 (ood_dbus_target_get_target_type (iface), record->type) != 0) ||
+      (record->gdb_port_known && ood_dbus_target_get_gdb_port (iface) != record->gdb_port))
     {
       g_object_freeze_notify (G_OBJECT (self));
       if (record->type != NULL)
         ood_dbus_target_set_target_type (iface, record->type);
+      if (record->gdb_port_known)
+        ood_dbus_target_set_gdb_port (iface, record->gdb_port);
       ood_dbus_target_set_state (iface, record->state);
       ood_dbus_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
       ood_dbus_target_set_current_pc_valid (iface, record->pc_valid);
@@ -188,11 +194,24 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
   return changed;
 }
 
+/* Counts a GDB in (@attached) or out; GdbAttached goes out at once. */
+static void
+count_gdb (OodTarget *self, gboolean attached)
+{
+  if (attached)
+    self->gdb_connections++;
+  else if (self->gdb_connections > 0)
+    self->gdb_connections--;
+  ood_dbus_target_set_gdb_attached (OOD_DBUS_TARGET (self), self->gdb_connections > 0);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
 /**
  * ood_target_disconnected:
  *
- * OpenOCD went away: the state is unknown and waiting callers fail with
- * @reason.
+ * OpenOCD went away: the state is unknown, no GDB is attached (a GDB's
+ * connection ends with its OpenOCD; on a mere network drop OpenOCD's
+ * events of the meantime are lost) and waiting callers fail with @reason.
  */
 void
 ood_target_disconnected (OodTarget *self, const GError *reason)
@@ -203,7 +222,10 @@ ood_target_disconnected (OodTarget *self, const GError *reason)
     .state = (char *) OOD_STATE_UNKNOWN,
   };
 
+  self->gdb_connections = 0;
+  ood_dbus_target_set_gdb_attached (OOD_DBUS_TARGET (self), FALSE);
   ood_target_apply (self, &unknown);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   fail_waiters (self, reason);
 }
 
@@ -234,9 +256,18 @@ ood_target_get_reachable (OodTarget *self)
   return !self->unreachable;
 }
 
+/**
+ * ood_target_emit_event:
+ * @event: an OpenOCD event that concerns this target
+ *
+ * Forwards @event as TargetEvent; OpenOCD's gdb-attach and gdb-detach
+ * first change GdbAttached, in a PropertiesChanged of its own.
+ */
 void
 ood_target_emit_event (OodTarget *self, const char *event)
 {
+  if (g_str_equal (event, "gdb-attach") || g_str_equal (event, "gdb-detach"))
+    count_gdb (self, g_str_equal (event, "gdb-attach"));
   ood_dbus_target_emit_target_event (OOD_DBUS_TARGET (self), event);
 }
 

@@ -210,6 +210,7 @@ test_properties (void)
   g_autoptr(GDBusObject) target_object = NULL;
   g_autoptr(OodDbusTarget) target_iface = NULL;
   g_autoptr(OodDbusEndpoint) endpoint_iface = NULL;
+  g_autofree char *gdb_port = NULL;
   const char *const *targets;
   GList *objects;
   St st;
@@ -218,6 +219,12 @@ test_properties (void)
   g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
   g_assert_cmpstr (ood_dbus_target_get_endpoint (fx->target), ==, "default");
   g_assert_nonnull (ood_state_canonical (ood_dbus_target_get_state (fx->target)));
+  /* this OpenOCD serves no GDB ("gdb_port disabled"), so none is attached */
+  gdb_port = ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0),
+                                   "riscv.cpu cget -gdb-port");
+  g_assert_cmpstr (gdb_port, ==, "undefined");
+  g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==, 0);
+  g_assert_false (ood_dbus_target_get_gdb_attached (fx->target));
 
   st = call_halt (fx);
   drain ();
