@@ -14,6 +14,7 @@ G_BEGIN_DECLS
  * @OOD_ERROR_BUSY: too many commands are queued, or a job holds the target (org.openocd.Error.Busy)
  * @OOD_ERROR_NOT_SUPPORTED: the endpoint cannot do this, e.g. hand an image to an OpenOCD on another host (org.openocd.Error.NotSupported)
  * @OOD_ERROR_CANCELLED: a job was cancelled (org.openocd.Error.Cancelled)
+ * @OOD_ERROR_DEBUGGER_ATTACHED: a debugger (GDB) is attached to the target and could not be told of the action (org.openocd.Error.DebuggerAttached)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
  * client linking this library gets these codes back from a remote call.
@@ -26,6 +27,7 @@ typedef enum {
   OOD_ERROR_BUSY,
   OOD_ERROR_NOT_SUPPORTED,
   OOD_ERROR_CANCELLED,
+  OOD_ERROR_DEBUGGER_ATTACHED,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

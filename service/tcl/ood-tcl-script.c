@@ -184,21 +184,49 @@ ood_tcl_script_refresh_halted (const char *target)
 /* @command runs under capture so that a failure yields OpenOCD's log text
  * rather than an empty result; the record follows only on success. */
 static char *
-control (const char *target, const char *precondition, const char *command)
+control (const char *target, const char *precondition, const char *command, const char *then)
 {
-  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; " WITHOUT_TYPE
-                                           RECORD_OF_OOD_T, precondition, command);
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; %s" WITHOUT_TYPE
+                                           RECORD_OF_OOD_T, precondition, command, then);
   return wrap_target (target, body);
 }
 
+/* Tells a GDB attached to $ood_t (the connection's current target) that
+ * the target stopped, as OpenOCD's gdb_server does on a halted event: a
+ * GDB waiting in `continue` gets its stop reply and reads the registers
+ * afresh; one at its prompt is not disturbed. */
+#define TELL_GDB "targets $ood_t; $ood_t arp_halt_gdb; "
+
 /* Halting a halted target succeeds, so it is not asked to halt again:
  * one curstate instead of targets, capture, halt and curstate. */
+static char *
+halt (const char *target, const char *then)
+{
+  g_autofree char *body = g_strdup_printf (WITHOUT_TYPE STATE_OF_OOD_T
+                                           "if {$ood_s ne {halted}} {targets $ood_t; "
+                                           "capture {halt}; " STATE_OF_OOD_T "}; %s"
+                                           RECORD_FROM_OOD_S, then);
+  return wrap_target (target, body);
+}
+
 char *
 ood_tcl_script_halt (const char *target)
 {
-  return wrap_target (target, WITHOUT_TYPE STATE_OF_OOD_T
-                      "if {$ood_s ne {halted}} {targets $ood_t; capture {halt}; "
-                      STATE_OF_OOD_T "}; " RECORD_FROM_OOD_S);
+  return halt (target, "");
+}
+
+/**
+ * ood_tcl_script_halt_for_gdb:
+ *
+ * As ood_tcl_script_halt(), for a target GDB is attached to: GDB is told
+ * of the halt also when the target was halted already (by a reset, say,
+ * that OpenOCD announces to no GDB), so a GDB left waiting gets its
+ * prompt back.
+ */
+char *
+ood_tcl_script_halt_for_gdb (const char *target)
+{
+  return halt (target, TELL_GDB);
 }
 
 static const char *
@@ -259,17 +287,36 @@ ood_tcl_script_step (const char *target, gboolean at_address, guint64 address)
   return wrap_target (target, body);
 }
 
+static const char *const reset_commands[] = {
+  [OOD_RESET_HALT] = "reset halt",
+  [OOD_RESET_RUN] = "reset run",
+  [OOD_RESET_INIT] = "reset init",
+};
+
 char *
 ood_tcl_script_reset (const char *target, OodResetMode mode)
 {
-  static const char *const commands[] = {
-    [OOD_RESET_HALT] = "reset halt",
-    [OOD_RESET_RUN] = "reset run",
-    [OOD_RESET_INIT] = "reset init",
-  };
-
   g_return_val_if_fail (mode <= OOD_RESET_INIT, NULL);
-  return control (target, "", commands[mode]);
+  return control (target, "", reset_commands[mode], "");
+}
+
+/**
+ * ood_tcl_script_reset_for_gdb:
+ * @mode: %OOD_RESET_HALT or %OOD_RESET_INIT
+ *
+ * A reset that leaves the target halted, for a target GDB is attached to.
+ * OpenOCD 0.12 tells GDB of no reset: a GDB waiting in `continue` (the
+ * target running) is told of the halt after it; a halted target is
+ * refused with %OOD_TCL_GDB_HALTED_MARK, as GDB holds it at its prompt
+ * and could not learn of the new PC.
+ */
+char *
+ood_tcl_script_reset_for_gdb (const char *target, OodResetMode mode)
+{
+  g_return_val_if_fail (mode == OOD_RESET_HALT || mode == OOD_RESET_INIT, NULL);
+  return control (target,
+                  "if {[$ood_t curstate] eq {halted}} {error {" OOD_TCL_GDB_HALTED_MARK "}}; ",
+                  reset_commands[mode], TELL_GDB);
 }
 
 /* Whether OpenOCD lists a breakpoint at @address, into ood_has. */

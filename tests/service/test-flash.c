@@ -281,17 +281,7 @@ elf_image (GBytes *const *parts, const guint32 *addresses, guint n)
 static GUnixFDList *
 fd_of (Fx *fx, GBytes *bytes)
 {
-  g_autofree char *path = save (fx, "passed-image", bytes);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  g_autoptr(GError) error = NULL;
-  GUnixFDList *list = g_unix_fd_list_new ();
-
-  g_assert_cmpint (fd, >=, 0);
-  g_unlink (path);
-  g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, 0);
-  g_assert_no_error (error);
-  close (fd);
-  return list;
+  return ood_test_fd_list_of (fx->tmpdir, bytes);
 }
 
 /* ---- calls -------------------------------------------------------------- */
