@@ -11,9 +11,10 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_CANCELLED, "org.openocd.Error.Cancelled" },
   { OOD_ERROR_EXISTS, "org.openocd.Error.Exists" },
   { OOD_ERROR_NOT_FOUND, "org.openocd.Error.NotFound" },
+  { OOD_ERROR_DEBUGGER_ATTACHED, "org.openocd.Error.DebuggerAttached" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NOT_FOUND + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_DEBUGGER_ATTACHED + 1);
 
 GQuark
 ood_error_quark (void)

@@ -10,6 +10,7 @@
 #include "ood-flash-work.h"
 #include "ood-job.h"
 #include "ood-reply.h"
+#include "ood-target.h"
 #include "ood-tcl-flash.h"
 
 struct _OodFlash {
@@ -121,6 +122,20 @@ take_image (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **err
   return fd < 0 ? NULL : g_unix_input_stream_new (fd, TRUE);
 }
 
+/* Program's reset (run or halt) comes after its own halt, which OpenOCD
+ * told GDB of: GDB, at its prompt then, could not be told of the reset. */
+static gboolean
+check_debugger (OodFlash *self, const OodFlashRequest *request, GError **error)
+{
+  g_autoptr(GDBusInterface) target = NULL;
+
+  if (request->op != OOD_FLASH_PROGRAM || !request->reset)
+    return TRUE;
+  target = g_dbus_object_manager_get_interface (G_DBUS_OBJECT_MANAGER (self->server),
+                                                self->target_path, "org.openocd.Target");
+  return target == NULL || ood_target_check_no_debugger (OOD_TARGET (target), error);
+}
+
 /* Claims the target, starts the job and answers its path. */
 static gboolean
 start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
@@ -134,6 +149,8 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
   if (!ood_session_is_open (self->session))
     g_set_error (&error, OOD_ERROR, OOD_ERROR_DISCONNECTED, "not connected to OpenOCD at %s",
                  ood_session_get_address (self->session));
+  else if (!check_debugger (self, request, &error))
+    ;
   else if (handle != NULL)
     image = take_image (self, fd_list, handle, &error);
   if (error == NULL)

@@ -483,7 +483,7 @@ handle_write (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const 
   OodRegisters *self = OOD_REGISTERS (iface);
   const Reg *reg = check_name (self, invocation, name, FALSE);
   g_autofree char *script = NULL;
-  g_autoptr(GError) busy = NULL;
+  g_autoptr(GError) refused = NULL;
   Call *call;
 
   if (reg == NULL)
@@ -495,10 +495,12 @@ handle_write (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const 
                               value, name, reg->bits);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (!ood_session_check_unclaimed (self->session, self->target_name, &busy))
+  /* a job (a flash write) holds the target; or GDB, which keeps the
+   * register values it read while the target is halted */
+  if (!ood_session_check_unclaimed (self->session, self->target_name, &refused) ||
+      !ood_target_check_no_debugger (self->target, &refused))
     {
-      /* a job (a flash write) holds the target */
-      ood_reply_error (invocation, busy);
+      ood_reply_error (invocation, refused);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = call_new (self, invocation);

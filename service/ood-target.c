@@ -19,6 +19,7 @@ struct _OodTarget {
   OodSession       *session;
   guint             address_bits; /* the PC's width, once OpenOCD showed it */
   gboolean          unreachable;  /* OpenOCD cannot reach it: state unknown */
+  guint             gdb_connections; /* gdb-attach events less gdb-detach ones */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
 };
@@ -159,7 +160,9 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
     {
       /* what OpenOCD says of a target it cannot reach is stale */
       unreachable = (OodTclTargetRecord) { .name = record->name, .type = record->type,
-                                           .state = (char *) OOD_STATE_UNKNOWN };
+                                           .state = (char *) OOD_STATE_UNKNOWN,
+                                           .gdb_port_known = record->gdb_port_known,
+                                           .gdb_port = record->gdb_port };
       record = &unreachable;
     }
   self->address_bits = MAX (self->address_bits, record->pc_bits);
@@ -171,11 +174,14 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
 
   /* most State() calls change nothing: they then cost no property writes */
   if (changed || (record->type != NULL &&
-                  g_strcmp0 (ood_dbus_target_get_target_type (iface), record->type) != 0))
+                  g_strcmp0 (ood_dbus_target_get_target_type (iface), record->type) != 0) ||
+      (record->gdb_port_known && ood_dbus_target_get_gdb_port (iface) != record->gdb_port))
     {
       g_object_freeze_notify (G_OBJECT (self));
       if (record->type != NULL)
         ood_dbus_target_set_target_type (iface, record->type);
+      if (record->gdb_port_known)
+        ood_dbus_target_set_gdb_port (iface, record->gdb_port);
       ood_dbus_target_set_state (iface, record->state);
       ood_dbus_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
       ood_dbus_target_set_current_pc_valid (iface, record->pc_valid);
@@ -188,11 +194,32 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
   return changed;
 }
 
+static GError *
+debugger_attached (OodTarget *self)
+{
+  return g_error_new (OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED,
+                      "a debugger (GDB) is attached to %s; detach it or use it",
+                      ood_target_get_name (self));
+}
+
+/* Counts a GDB in (@attached) or out; GdbAttached goes out at once. */
+static void
+count_gdb (OodTarget *self, gboolean attached)
+{
+  if (attached)
+    self->gdb_connections++;
+  else if (self->gdb_connections > 0)
+    self->gdb_connections--;
+  ood_dbus_target_set_gdb_attached (OOD_DBUS_TARGET (self), self->gdb_connections > 0);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
 /**
  * ood_target_disconnected:
  *
- * OpenOCD went away: the state is unknown and waiting callers fail with
- * @reason.
+ * OpenOCD went away: the state is unknown, no GDB is attached (a GDB's
+ * connection ends with its OpenOCD; on a mere network drop OpenOCD's
+ * events of the meantime are lost) and waiting callers fail with @reason.
  */
 void
 ood_target_disconnected (OodTarget *self, const GError *reason)
@@ -203,7 +230,10 @@ ood_target_disconnected (OodTarget *self, const GError *reason)
     .state = (char *) OOD_STATE_UNKNOWN,
   };
 
+  self->gdb_connections = 0;
+  ood_dbus_target_set_gdb_attached (OOD_DBUS_TARGET (self), FALSE);
   ood_target_apply (self, &unknown);
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   fail_waiters (self, reason);
 }
 
@@ -234,10 +264,36 @@ ood_target_get_reachable (OodTarget *self)
   return !self->unreachable;
 }
 
+/**
+ * ood_target_emit_event:
+ * @event: an OpenOCD event that concerns this target
+ *
+ * Forwards @event as TargetEvent; OpenOCD's gdb-attach and gdb-detach
+ * first change GdbAttached, in a PropertiesChanged of its own.
+ */
 void
 ood_target_emit_event (OodTarget *self, const char *event)
 {
+  if (g_str_equal (event, "gdb-attach") || g_str_equal (event, "gdb-detach"))
+    count_gdb (self, g_str_equal (event, "gdb-attach"));
   ood_dbus_target_emit_target_event (OOD_DBUS_TARGET (self), event);
+}
+
+/**
+ * ood_target_check_no_debugger:
+ *
+ * For an action GDB could not be told of: fails with
+ * %OOD_ERROR_DEBUGGER_ATTACHED while GdbAttached is true.
+ *
+ * Returns: whether the action may go ahead
+ */
+gboolean
+ood_target_check_no_debugger (OodTarget *self, GError **error)
+{
+  if (!ood_dbus_target_get_gdb_attached (OOD_DBUS_TARGET (self)))
+    return TRUE;
+  g_propagate_error (error, debugger_attached (self));
+  return FALSE;
 }
 
 /* The (a{sv}) reply of a method returning the state in @record. */
@@ -249,6 +305,29 @@ state_reply (const OodTclTargetRecord *record)
   return g_variant_new_tuple (&dict, 1);
 }
 
+/* A script's refusal of a target GDB holds halted reaches us as
+ * OpenOCD's failure with the mark as its text: answered as
+ * DebuggerAttached. */
+static gboolean
+is_gdb_halted (const GError *error)
+{
+  return g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
+         g_str_equal (error->message, OOD_TCL_GDB_HALTED_MARK);
+}
+
+/* Answers @invocation with DebuggerAttached; returns %FALSE (refused)
+ * or, while no GDB is attached, %TRUE. */
+static gboolean
+no_debugger (OodTarget *self, GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (ood_target_check_no_debugger (self, &error))
+    return TRUE;
+  ood_reply_error (invocation, error);
+  return FALSE;
+}
+
 static void
 on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -257,7 +336,12 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(OodTclTargetRecord) record = NULL;
 
   record = ood_session_run_finish (OOD_SESSION (source), result, &error);
-  if (record == NULL)
+  if (record == NULL && is_gdb_halted (error))
+    {
+      g_autoptr(GError) attached = debugger_attached (call->target);
+      ood_reply_error (call->invocation, attached);
+    }
+  else if (record == NULL)
     ood_reply_error (call->invocation, error);
   else if (call->target->gone)
     ood_reply_error (call->invocation, gone_error ());
@@ -308,12 +392,17 @@ handle_state (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
               OOD_SESSION_CALL_SHAREABLE, TRUE);
 }
 
+/* OpenOCD tells a GDB of a halt; beside GDB the script tells it also of
+ * a halt that happened before, which OpenOCD did not announce. */
 static gboolean
 handle_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
   OodTarget *self = OOD_TARGET (iface);
+  const char *name = ood_target_get_name (self);
 
-  return run (self, invocation, ood_tcl_script_halt (ood_target_get_name (self)),
+  return run (self, invocation,
+              ood_dbus_target_get_gdb_attached (iface) ? ood_tcl_script_halt_for_gdb (name)
+                                                       : ood_tcl_script_halt (name),
               OOD_SESSION_CALL_NONE, TRUE);
 }
 
@@ -333,11 +422,12 @@ address_fits (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_ad
 
 /* Whether to step off a breakpoint first is decided inside the script,
  * from OpenOCD's own list when it runs: never from a cache that a queued
- * call or another client may have made stale. */
+ * call or another client may have made stale. GDB cannot be told that a
+ * target it holds halted runs (or stepped). */
 static gboolean
 resume (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  if (!address_fits (self, invocation, at_address, address))
+  if (!address_fits (self, invocation, at_address, address) || !no_debugger (self, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   return run (self, invocation,
               ood_tcl_script_resume (ood_target_get_name (self), at_address, address),
@@ -347,7 +437,7 @@ resume (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address,
 static gboolean
 step (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, guint64 address)
 {
-  if (!address_fits (self, invocation, at_address, address))
+  if (!address_fits (self, invocation, at_address, address) || !no_debugger (self, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   return run (self, invocation,
               ood_tcl_script_step (ood_target_get_name (self), at_address, address),
@@ -392,11 +482,18 @@ parse_reset_mode (const char *text, OodResetMode *mode)
   return TRUE;
 }
 
+/* OpenOCD tells GDB of no reset. Beside GDB, a reset that halts is told
+ * to a GDB waiting in `continue` (the script refuses a target GDB holds
+ * halted); one that runs is refused: the reset clears the hardware
+ * breakpoints GDB inserted, so GDB would wait for a stop that never
+ * comes. */
 static gboolean
 handle_reset (OodDbusTarget *iface, GDBusMethodInvocation *invocation, const char *mode_text)
 {
   OodTarget *self = OOD_TARGET (iface);
+  const char *name = ood_target_get_name (self);
   OodResetMode mode;
+  char *script;
 
   if (!parse_reset_mode (mode_text, &mode))
     {
@@ -404,8 +501,13 @@ handle_reset (OodDbusTarget *iface, GDBusMethodInvocation *invocation, const cha
                               mode_text);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  return run (self, invocation, ood_tcl_script_reset (ood_target_get_name (self), mode),
-              OOD_SESSION_CALL_NONE, FALSE);
+  if (!ood_dbus_target_get_gdb_attached (iface))
+    script = ood_tcl_script_reset (name, mode);
+  else if (mode != OOD_RESET_RUN)
+    script = ood_tcl_script_reset_for_gdb (name, mode);
+  else
+    return no_debugger (self, invocation), G_DBUS_METHOD_INVOCATION_HANDLED;
+  return run (self, invocation, script, OOD_SESSION_CALL_NONE, FALSE);
 }
 
 static gboolean

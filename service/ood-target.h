@@ -27,6 +27,8 @@ void        ood_target_set_reachable (OodTarget *self,
 gboolean    ood_target_get_reachable (OodTarget *self);
 void        ood_target_emit_event   (OodTarget  *self,
                                      const char *event);
+gboolean    ood_target_check_no_debugger (OodTarget *self,
+                                          GError   **error);
 GVariant   *ood_target_dup_state_dict (OodTarget *self);
 
 G_END_DECLS

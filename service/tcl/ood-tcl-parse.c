@@ -306,11 +306,28 @@ record_field_ok (const char *field, const char *what, GError **error)
   return FALSE;
 }
 
+/* OpenOCD's -gdb-port of a target as a TCP port: a number as OpenOCD
+ * reads one (strtol with base 0), else 0: "disabled", "undefined" (no GDB
+ * server), "pipe" or a named pipe, and "0", whose port the system chose
+ * and OpenOCD 0.12 does not tell. */
+static guint16
+parse_gdb_port (const char *text)
+{
+  char *end = NULL;
+  guint64 port;
+
+  if (!g_ascii_isdigit (text[0]))
+    return 0;
+  port = g_ascii_strtoull (text, &end, 0);
+  return *end == '\0' && port <= G_MAXUINT16 ? (guint16) port : 0;
+}
+
 /**
  * ood_tcl_parse_record:
- * @text: a list {name type state pc pc-error [breakpoints]}; an empty
- *   type (not asked for) leaves the record's type %NULL, and breakpoints
- *   "-" (not read), or absent, leaves the listing %NULL
+ * @text: a list {name type state pc pc-error [breakpoints [gdb-port]]}; an
+ *   empty type (not asked for) leaves the record's type %NULL, breakpoints
+ *   "-" (not read), or absent, leaves the listing %NULL, and gdb-port "-",
+ *   or absent, leaves the port unknown
  *
  * Returns: (transfer full): the record, or %NULL on malformed input
  */
@@ -324,7 +341,7 @@ ood_tcl_parse_record (const char *text, GError **error)
 
   if (fields == NULL)
     return NULL;
-  if ((n_fields != 5 && n_fields != 6) || fields[0][0] == '\0')
+  if (n_fields < 5 || n_fields > 7 || fields[0][0] == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "malformed target record '%s'", text);
@@ -343,8 +360,11 @@ ood_tcl_parse_record (const char *text, GError **error)
     record->pc_bits = 4 * (guint) (strlen (fields[3]) - 2);
   if (fields[4][0] != '\0')
     record->pc_error = g_utf8_make_valid (fields[4], -1);
-  if (n_fields == 6 && !g_str_equal (fields[5], "-"))
+  if (n_fields >= 6 && !g_str_equal (fields[5], "-"))
     record->breakpoints = g_utf8_make_valid (fields[5], -1);
+  record->gdb_port_known = n_fields == 7 && !g_str_equal (fields[6], "-");
+  if (record->gdb_port_known)
+    record->gdb_port = parse_gdb_port (fields[6]);
   return g_steal_pointer (&record);
 }
 

@@ -30,6 +30,8 @@ typedef struct {
   char    *pc_error;  /* why the PC of a halted target could not be read, or NULL */
   guint    pc_bits;   /* the PC's width as OpenOCD gave it (its digits × 4), or 0 */
   char    *breakpoints; /* OpenOCD's breakpoint listing, or NULL where not read */
+  gboolean gdb_port_known; /* whether the record says the GDB port */
+  guint16  gdb_port;  /* the TCP port of OpenOCD's GDB server for the target; 0: none */
 } OodTclTargetRecord;
 
 gboolean  ood_tcl_parse_wrapped      (const char  *reply,

@@ -20,16 +20,16 @@
 #define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
 
 /* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
- * type $ood_ty: {name type state pc pc-error breakpoints}; pc only when
- * halted, read with -force so that OpenOCD reads the hart rather than its
- * cache; breakpoints is OpenOCD's listing, or "-" where it was not read
- * ($ood_b, "-" unless the script set it). */
+ * type $ood_ty: {name type state pc pc-error breakpoints gdb-port}; pc
+ * only when halted, read with -force so that OpenOCD reads the hart rather
+ * than its cache; breakpoints is OpenOCD's listing, or "-" where it was not
+ * read ($ood_b, "-" unless the script set it); gdb-port likewise ($ood_g). */
 #define RECORD_FROM_OOD_S \
   "set ood_p {}; set ood_e {}; " \
   "if {$ood_s eq {halted}} {" \
   "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
   "elseif {![string match 0x* $ood_p]} {set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}}; " \
-  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]"
+  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]"
 
 /* Leaves OpenOCD's breakpoint listing of target $ood_t in ood_b: `bp`
  * lists the connection's current target (which `targets` sets for this
@@ -39,8 +39,13 @@
 
 #define RECORD_OF_OOD_T STATE_OF_OOD_T RECORD_FROM_OOD_S
 
-#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; "
-#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; "
+/* OpenOCD 0.12 keeps the port its GDB server bound for a target in the
+ * target's -gdb-port (gdb_target_add_one): "3333", or "disabled" or
+ * "undefined" where it serves none. */
+#define GDB_PORT_OF_OOD_T "if {[catch {$ood_t cget -gdb-port} ood_g]} {set ood_g {}}; "
+
+#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; " GDB_PORT_OF_OOD_T
+#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; set ood_g -; "
 
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
@@ -128,8 +133,9 @@ ood_tcl_script_notifications_on (void)
 
 /**
  * ood_tcl_script_refresh_all:
- * @with_types: whether the records carry each target's type (one more
- *   OpenOCD command per target), and every target's breakpoint listing
+ * @with_types: whether the records carry each target's type and GDB
+ *   port (two more OpenOCD commands per target), and every target's
+ *   breakpoint listing
  *
  * A script answering the list of every target's record. A halted
  * target's record carries OpenOCD's breakpoint listing: OpenOCD announces
@@ -171,28 +177,56 @@ ood_tcl_script_refresh_halted (const char *target)
                       "set ood_s halted; set ood_e {}; "
                       "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p] || "
                       "![string match 0x* $ood_p]} {" STATE_OF_OOD_T RECORD_FROM_OOD_S "} "
-                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b]}; "
+                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]}; "
                       "list $ood_rec");
 }
 
 /* @command runs under capture so that a failure yields OpenOCD's log text
  * rather than an empty result; the record follows only on success. */
 static char *
-control (const char *target, const char *precondition, const char *command)
+control (const char *target, const char *precondition, const char *command, const char *then)
 {
-  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; " WITHOUT_TYPE
-                                           RECORD_OF_OOD_T, precondition, command);
+  g_autofree char *body = g_strdup_printf ("targets $ood_t; %scapture {%s}; %s" WITHOUT_TYPE
+                                           RECORD_OF_OOD_T, precondition, command, then);
   return wrap_target (target, body);
 }
 
+/* Tells a GDB attached to $ood_t (the connection's current target) that
+ * the target stopped, as OpenOCD's gdb_server does on a halted event: a
+ * GDB waiting in `continue` gets its stop reply and reads the registers
+ * afresh; one at its prompt is not disturbed. */
+#define TELL_GDB "targets $ood_t; $ood_t arp_halt_gdb; "
+
 /* Halting a halted target succeeds, so it is not asked to halt again:
  * one curstate instead of targets, capture, halt and curstate. */
+static char *
+halt (const char *target, const char *then)
+{
+  g_autofree char *body = g_strdup_printf (WITHOUT_TYPE STATE_OF_OOD_T
+                                           "if {$ood_s ne {halted}} {targets $ood_t; "
+                                           "capture {halt}; " STATE_OF_OOD_T "}; %s"
+                                           RECORD_FROM_OOD_S, then);
+  return wrap_target (target, body);
+}
+
 char *
 ood_tcl_script_halt (const char *target)
 {
-  return wrap_target (target, WITHOUT_TYPE STATE_OF_OOD_T
-                      "if {$ood_s ne {halted}} {targets $ood_t; capture {halt}; "
-                      STATE_OF_OOD_T "}; " RECORD_FROM_OOD_S);
+  return halt (target, "");
+}
+
+/**
+ * ood_tcl_script_halt_for_gdb:
+ *
+ * As ood_tcl_script_halt(), for a target GDB is attached to: GDB is told
+ * of the halt also when the target was halted already (by a reset, say,
+ * that OpenOCD announces to no GDB), so a GDB left waiting gets its
+ * prompt back.
+ */
+char *
+ood_tcl_script_halt_for_gdb (const char *target)
+{
+  return halt (target, TELL_GDB);
 }
 
 static const char *
@@ -253,17 +287,36 @@ ood_tcl_script_step (const char *target, gboolean at_address, guint64 address)
   return wrap_target (target, body);
 }
 
+static const char *const reset_commands[] = {
+  [OOD_RESET_HALT] = "reset halt",
+  [OOD_RESET_RUN] = "reset run",
+  [OOD_RESET_INIT] = "reset init",
+};
+
 char *
 ood_tcl_script_reset (const char *target, OodResetMode mode)
 {
-  static const char *const commands[] = {
-    [OOD_RESET_HALT] = "reset halt",
-    [OOD_RESET_RUN] = "reset run",
-    [OOD_RESET_INIT] = "reset init",
-  };
-
   g_return_val_if_fail (mode <= OOD_RESET_INIT, NULL);
-  return control (target, "", commands[mode]);
+  return control (target, "", reset_commands[mode], "");
+}
+
+/**
+ * ood_tcl_script_reset_for_gdb:
+ * @mode: %OOD_RESET_HALT or %OOD_RESET_INIT
+ *
+ * A reset that leaves the target halted, for a target GDB is attached to.
+ * OpenOCD 0.12 tells GDB of no reset: a GDB waiting in `continue` (the
+ * target running) is told of the halt after it; a halted target is
+ * refused with %OOD_TCL_GDB_HALTED_MARK, as GDB holds it at its prompt
+ * and could not learn of the new PC.
+ */
+char *
+ood_tcl_script_reset_for_gdb (const char *target, OodResetMode mode)
+{
+  g_return_val_if_fail (mode == OOD_RESET_HALT || mode == OOD_RESET_INIT, NULL);
+  return control (target,
+                  "if {[$ood_t curstate] eq {halted}} {error {" OOD_TCL_GDB_HALTED_MARK "}}; ",
+                  reset_commands[mode], TELL_GDB);
 }
 
 /* Whether OpenOCD lists a breakpoint at @address, into ood_has. */

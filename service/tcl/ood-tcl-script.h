@@ -22,6 +22,9 @@ G_BEGIN_DECLS
  * where it has none. */
 #define OOD_TCL_DUPLICATE_MARK "ood-dbus: duplicate breakpoint"
 #define OOD_TCL_NO_BREAKPOINT_MARK "ood-dbus: no breakpoint"
+/* ... for a reset refused because the GDB attached holds the target
+ * halted at its prompt (see ood_tcl_script_reset_for_gdb()). */
+#define OOD_TCL_GDB_HALTED_MARK "ood-dbus: GDB holds the target halted"
 
 char *ood_tcl_quote (const char *text);
 
@@ -31,6 +34,7 @@ char *ood_tcl_script_refresh_all (gboolean with_types);
 char *ood_tcl_script_state       (const char *target);
 char *ood_tcl_script_refresh_halted (const char *target);
 char *ood_tcl_script_halt        (const char *target);
+char *ood_tcl_script_halt_for_gdb (const char *target);
 char *ood_tcl_script_resume      (const char *target,
                                   gboolean    at_address,
                                   guint64     address);
@@ -39,6 +43,8 @@ char *ood_tcl_script_step        (const char *target,
                                   guint64     address);
 char *ood_tcl_script_reset       (const char  *target,
                                   OodResetMode mode);
+char *ood_tcl_script_reset_for_gdb (const char  *target,
+                                    OodResetMode mode);
 char *ood_tcl_script_bp_add      (const char       *target,
                                   guint64           address,
                                   guint             length,

@@ -3,7 +3,7 @@
  * Callers that misbehave, against the real daemon (service fixture):
  *   flood            10,000 State()/Halt() calls from a raw bus connection
  *                    that never reads its replies, while another client's
- *                    calls must be answered in time and the daemon's RSS
+ *                    calls must all be answered and the daemon's RSS
  *                    stays bounded;
  *   disconnect       a client that goes away with WaitHalt() and Halt()
  *                    in flight;
@@ -216,15 +216,15 @@ sampler_thread (gpointer user_data)
   return NULL;
 }
 
-/* One call from the well-behaved client: answered in time, with success or,
- * for calls that queue for OpenOCD, Busy. Returns the time taken in ms. */
-static gint64
+/* One call from the well-behaved client: answered (not given up on after
+ * ANSWER_DEADLINE_MS), with success or, for calls that queue for OpenOCD,
+ * Busy. */
+static void
 polite_call (GDBusConnection *bus, const char *path, const char *iface, const char *method,
              GVariant *args, gboolean busy_ok, guint *busy)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  gint64 start = g_get_monotonic_time ();
 
   reply = call (bus, path, iface, method, args, ANSWER_DEADLINE_MS, &error);
   if (busy_ok && g_error_matches (error, OOD_ERROR, OOD_ERROR_BUSY))
@@ -239,7 +239,6 @@ polite_call (GDBusConnection *bus, const char *path, const char *iface, const ch
       g_assert_no_error (error);
       g_assert_nonnull (reply);
     }
-  return (g_get_monotonic_time () - start) / 1000;
 }
 
 typedef struct {
@@ -247,7 +246,6 @@ typedef struct {
   gsize   after;    /* KiB */
   guint   rounds;
   guint   busy;
-  gint64  worst;    /* ms */
 } FloodResult;
 
 /* Floods the daemon from FLOOD_CONNECTIONS raw connections that never read
@@ -275,14 +273,10 @@ flood_once (OodServiceFixture *fixture, GDBusConnection *polite, const char *pat
   deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
   do
     {
-      result.worst = MAX (result.worst, polite_call (polite, path, "org.openocd.Target", "State",
-                                                     NULL, TRUE, &result.busy));
-      result.worst = MAX (result.worst, polite_call (polite, path, "org.openocd.Target", "Halt",
-                                                     NULL, TRUE, &result.busy));
-      result.worst = MAX (result.worst,
-                          polite_call (polite, path, "org.freedesktop.DBus.Properties", "Get",
-                                       g_variant_new ("(ss)", "org.openocd.Target", "State"),
-                                       FALSE, NULL));
+      polite_call (polite, path, "org.openocd.Target", "State", NULL, TRUE, &result.busy);
+      polite_call (polite, path, "org.openocd.Target", "Halt", NULL, TRUE, &result.busy);
+      polite_call (polite, path, "org.freedesktop.DBus.Properties", "Get",
+                   g_variant_new ("(ss)", "org.openocd.Target", "State"), FALSE, NULL);
       result.rounds++;
       assert_alive (fixture);
     }
@@ -295,11 +289,9 @@ flood_once (OodServiceFixture *fixture, GDBusConnection *polite, const char *pat
   /* the flood is worked off when a State call queued behind it returns */
   for (;;)
     {
-      gint64 start = g_get_monotonic_time ();
       g_autoptr(GVariant) reply = call (polite, path, "org.openocd.Target", "State", NULL,
                                         ANSWER_DEADLINE_MS, &error);
 
-      result.worst = MAX (result.worst, (g_get_monotonic_time () - start) / 1000);
       if (reply != NULL)
         break;
       g_assert_true (g_error_matches (error, OOD_ERROR, OOD_ERROR_BUSY));
@@ -317,7 +309,6 @@ flood_once (OodServiceFixture *fixture, GDBusConnection *polite, const char *pat
   g_atomic_int_set (&sampler.stop, TRUE);
   g_thread_join (sampling);
   result.peak = MAX (sampler.max, result.after);
-  g_assert_cmpint (result.worst, <, ANSWER_DEADLINE_MS);
   assert_alive (fixture);
   return result;
 }
@@ -346,9 +337,9 @@ test_flood (void)
     {
       results[i] = flood_once (fixture, polite, path);
       g_test_message ("flood %u of %u calls: RSS before %zu KiB, peak %zu KiB, after %zu KiB; "
-                      "polite client: %u rounds, %u Busy, slowest answer %" G_GINT64_FORMAT " ms",
+                      "polite client: %u rounds, %u Busy",
                       i + 1, FLOOD_CALLS, before, results[i].peak, results[i].after,
-                      results[i].rounds, results[i].busy, results[i].worst);
+                      results[i].rounds, results[i].busy);
       if (!sanitized)
         g_assert_cmpuint (results[i].peak, <, before + RSS_GROWTH_LIMIT);
     }

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "ood-test-dbus.h"
 
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "ood-testbed.h"
+
 /**
  * ood_test_pending_done:
  * @source: the #GDBusConnection of g_dbus_connection_call(), or the
@@ -89,4 +95,20 @@ ood_test_get_property (GDBusConnection *bus, const char *path, const char *iface
   if (reply != NULL)
     g_variant_get (reply, "(v)", &value);
   return value;
+}
+
+GUnixFDList *
+ood_test_fd_list_of (const char *dir, GBytes *bytes)
+{
+  g_autofree char *path = ood_test_save_bytes (dir, "passed-image", bytes);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr(GError) error = NULL;
+  GUnixFDList *list = g_unix_fd_list_new ();
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, 0);
+  g_assert_no_error (error);
+  close (fd);
+  return list;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,11 @@ GVariant *ood_test_get_property (GDBusConnection *bus,
                                  const char      *name,
                                  guint            timeout_ms,
                                  GError         **error);
+
+/* A list holding one fd (index 0) open for reading @bytes: a file made in
+ * @dir and removed at once, as a client passes an image. */
+GUnixFDList *ood_test_fd_list_of (const char *dir,
+                                  GBytes     *bytes);
 
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \

@@ -337,6 +337,19 @@ ood_testbed_get_gdb_port (OodTestbed *tb)
   return tb->gdb_port;
 }
 
+/* For a testbed made with options.gdb: the next OpenOCD started serves GDB
+ * on a free port other than the last one. */
+void
+ood_testbed_move_gdb_port (OodTestbed *tb)
+{
+  guint16 old = tb->gdb_port;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (tb->gdb);
+  while (tb->gdb_port == old)
+    g_assert_true (pick_free_port (&tb->gdb_port, &error));
+}
+
 guint16
 ood_testbed_get_sim_port (OodTestbed *tb)
 {

@@ -27,6 +27,8 @@ guint16 ood_testbed_get_tcl_port (OodTestbed *tb);
 guint16 ood_testbed_get_sim_port (OodTestbed *tb);
 /* OpenOCD's GDB port, or 0 (options.gdb unset). */
 guint16 ood_testbed_get_gdb_port (OodTestbed *tb);
+/* The next ood_testbed_start_openocd() serves GDB on another free port. */
+void ood_testbed_move_gdb_port (OodTestbed *tb);
 char *ood_testbed_get_address (OodTestbed *tb);
 const char *ood_testbed_get_target_name (OodTestbed *tb);
 void ood_testbed_set_target_name (OodTestbed *tb, const char *name);

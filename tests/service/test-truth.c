@@ -9,10 +9,13 @@
 #include <signal.h>
 #include <string.h>
 
+#include <gio/gunixfdlist.h>
+
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-gdb.h"
 
 #define PC_RESET 0x80000000u
 #define PC_LOOP  0x80000008u
@@ -637,71 +640,8 @@ test_connected_before_targets (void)
 
 /* ---- a real GDB beside the service -------------------------------------- */
 
-/* gdb-multiarch on pipes: commands in, its console out, collected. */
-typedef struct {
-  GSubprocess  *proc;
-  GOutputStream *in;
-  GInputStream *out_stream;
-  GString      *out;
-  gboolean      eof;
-  guint         marks;
-  char          buf[4096];
-} Gdb;
-
-static void
-on_gdb_output (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Gdb *gdb = user_data;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
-
-  if (n <= 0)
-    {
-      gdb->eof = TRUE;
-      return;
-    }
-  g_string_append_len (gdb->out, gdb->buf, n);
-  g_input_stream_read_async (gdb->out_stream, gdb->buf, sizeof gdb->buf, G_PRIORITY_DEFAULT, NULL,
-                             on_gdb_output, gdb);
-}
-
-static gboolean
-gdb_marked (gpointer user_data)
-{
-  Gdb *gdb = user_data;
-  g_autofree char *mark = g_strdup_printf ("@@%u@@", gdb->marks);
-
-  return gdb->eof || strstr (gdb->out->str, mark) != NULL;
-}
-
-/* Sends @commands and waits until GDB has run them all; answers what GDB
- * printed meanwhile. */
-static char *
-gdb_run (Gdb *gdb, const char *commands)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  gsize from = gdb->out->len;
-
-  gdb->marks++;
-  text = g_strdup_printf ("%s\necho @@%u@@\\n\n", commands, gdb->marks);
-  g_assert_true (g_output_stream_write_all (gdb->in, text, strlen (text), NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_output_stream_flush (gdb->in, NULL, &error));
-  if (!ood_test_wait_for (gdb_marked, gdb, 30000) || gdb->eof)
-    g_error ("GDB did not run '%s'; it printed: %s", commands, gdb->out->str);
-  g_test_message ("gdb: %s -> %s", commands, gdb->out->str + from);
-  return g_strdup (gdb->out->str + from);
-}
-
-/* The value of "$N = 0x…" in @text, as GDB prints `p/x $pc`. */
-static guint64
-gdb_value (const char *text)
-{
-  const char *equals = strstr (text, " = 0x");
-
-  g_assert_nonnull (equals);
-  return g_ascii_strtoull (equals + 3, NULL, 16);
-}
+/* How long GDB may take to report a stop it was told of (give up waiting). */
+#define GDB_STOP_WAIT_MS 10000
 
 typedef struct {
   Fx      *fx;
@@ -738,6 +678,55 @@ published_running (gpointer user_data)
   return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_RUNNING) == 0;
 }
 
+static gboolean
+shows_gdb (gpointer user_data)
+{
+  return ood_dbus_target_get_gdb_attached (((Fx *) user_data)->target);
+}
+
+static gboolean
+shows_no_gdb (gpointer user_data)
+{
+  return !shows_gdb (user_data);
+}
+
+/* A GDB attached to the board's OpenOCD, which halted the target, as the
+ * service shows: GdbAttached and the PC GDB reports. */
+static OodTestGdb *
+gdb_attached (Fx *fx)
+{
+  OodTestGdb *gdb = ood_test_gdb_new ();
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+
+  g_free (ood_test_gdb_attach (gdb, ood_testbed_get_gdb_port (testbed)));
+  g_assert_true (ood_test_wait_for (shows_gdb, fx, 5000));
+  assert_published_halted_at (fx, ood_test_gdb_pc (gdb));
+  return gdb;
+}
+
+/* GDB in `continue`, the target running as the service shows. */
+static void
+gdb_continue (Fx *fx, OodTestGdb *gdb)
+{
+  ood_test_gdb_start (gdb, "continue");
+  g_assert_true (ood_test_wait_for (published_running, fx, 5000));
+}
+
+/* GDB, in `continue`, was told the target stopped: its prompt is back, and
+ * the PC it reports is the one the service publishes. Returns the PC. */
+static guint64
+assert_gdb_stopped (Fx *fx, OodTestGdb *gdb)
+{
+  g_autofree char *said = ood_test_gdb_wait (gdb, GDB_STOP_WAIT_MS);
+  guint64 pc;
+
+  if (said == NULL)
+    g_error ("GDB still waits in continue: nobody told it that the target stopped");
+  pc = ood_test_gdb_pc (gdb);
+  assert_published_halted_at (fx, pc);
+  return pc;
+}
+
 /* A real GDB (gdb-multiarch) on OpenOCD's GDB port drives the target
  * behind the service's back: attaching halts it, a hardware breakpoint
  * stops it, stepi moves the PC. After each, the service's published state
@@ -748,48 +737,23 @@ static void
 test_gdb_beside (void)
 {
   Fx *fx = fx_new_full (NULL, TRUE);
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(OodTestGdb) gdb = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  g_autofree char *attach = NULL;
   g_autofree char *raw = NULL;
-  Gdb gdb = { 0 };
   guint64 pc;
 
-  g_assert_cmpuint (ood_testbed_get_gdb_port (testbed), !=, 0);
-  g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
-  gdb.proc = g_subprocess_launcher_spawn (launcher, &error,
-                                          ood_test_env_or ("OOD_GDB", "gdb-multiarch"), "-q",
-                                          "-nx", NULL);
-  if (gdb.proc == NULL)
-    g_error ("cannot start gdb-multiarch (.ci/install-deps installs it): %s", error->message);
-  gdb.in = g_subprocess_get_stdin_pipe (gdb.proc);
-  gdb.out_stream = g_subprocess_get_stdout_pipe (gdb.proc);
-  gdb.out = g_string_new (NULL);
-  g_input_stream_read_async (gdb.out_stream, gdb.buf, sizeof gdb.buf, G_PRIORITY_DEFAULT, NULL,
-                             on_gdb_output, &gdb);
   g_assert_true (ood_test_wait_for (published_running, fx, 5000));
-
-  attach = g_strdup_printf ("set pagination off\nset confirm off\n"
-                            "set architecture riscv:rv32\n"
-                            "target extended-remote 127.0.0.1:%u\np/x $pc",
-                            ood_testbed_get_gdb_port (testbed));
+  gdb = gdb_attached (fx);
   {
-    g_autofree char *said = gdb_run (&gdb, attach);
-    assert_published_halted_at (fx, gdb_value (said));
-  }
-  {
-    g_autofree char *said = gdb_run (&gdb, "hbreak *0x80000010\ncontinue\np/x $pc");
-    pc = gdb_value (strstr (said, "$2"));
+    g_autofree char *said = ood_test_gdb_run (gdb, "hbreak *0x80000010\ncontinue\np/x $pc");
+    pc = ood_test_gdb_value (said);
     g_assert_cmphex (pc, ==, 0x80000010);
     assert_published_halted_at (fx, pc);
   }
   {
-    g_autofree char *said = gdb_run (&gdb, "delete\nstepi\np/x $pc");
-    pc = gdb_value (strstr (said, "$3"));
+    g_autofree char *said = ood_test_gdb_run (gdb, "delete\nstepi\np/x $pc");
+    pc = ood_test_gdb_value (said);
     g_assert_cmphex (pc, !=, 0x80000010);
     assert_published_halted_at (fx, pc);
   }
@@ -797,11 +761,8 @@ test_gdb_beside (void)
   g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmphex (pc_of (dict), ==, pc);
-  g_free (gdb_run (&gdb, "detach"));
-  g_assert_true (g_output_stream_write_all (gdb.in, "quit\n", 5, NULL, NULL, &error));
-  g_assert_true (g_output_stream_close (gdb.in, NULL, &error));
-  g_assert_true (g_subprocess_wait_check (gdb.proc, NULL, &error));
-  g_assert_no_error (error);
+  g_free (ood_test_gdb_run (gdb, "detach"));
+  ood_test_gdb_quit (gdb);
   raw = raw_tcl (fx, "bp");
   g_assert_cmpstr (g_strstrip (raw), ==, "");
   {
@@ -811,9 +772,338 @@ test_gdb_beside (void)
   /* and it acts on the target as it is */
   resume (fx);
   g_assert_true (ood_test_wait_for (published_running, fx, 5000));
+  g_clear_pointer (&gdb, ood_test_gdb_free);
+  fx_free (fx);
+}
 
-  g_string_free (gdb.out, TRUE);
-  g_object_unref (gdb.proc);
+/* What PropertiesChanged said of GdbAttached and GdbPort, in order. */
+static void
+on_gdb_properties (GDBusConnection *connection, const char *sender, const char *path,
+                   const char *iface, const char *member, GVariant *params, gpointer user_data)
+{
+  GPtrArray *said = user_data;
+  g_autoptr(GVariant) props = NULL;
+  gboolean attached;
+  guint16 port;
+
+  (void) connection; (void) sender; (void) path; (void) iface; (void) member;
+  g_variant_get (params, "(&s@a{sv}@as)", NULL, &props, NULL);
+  if (g_variant_lookup (props, "GdbAttached", "b", &attached))
+    g_ptr_array_add (said, g_strdup (attached ? "attached" : "detached"));
+  if (g_variant_lookup (props, "GdbPort", "q", &port))
+    g_ptr_array_add (said, g_strdup_printf ("port %u", port));
+}
+
+static char *
+joined (GPtrArray *said)
+{
+  g_ptr_array_add (said, NULL);
+  g_ptr_array_remove_index (said, said->len - 1);
+  return g_strjoinv (", ", (char **) said->pdata);
+}
+
+/* GdbPort is the port OpenOCD serves GDB on for the target, learnt again
+ * from a new OpenOCD (on another port). GdbAttached goes true when a real
+ * GDB connects and false when it leaves, and when OpenOCD is lost, each
+ * time in a PropertiesChanged. GDB leaves OpenOCD on `disconnect` after
+ * `target extended-remote` (where `detach` keeps the connection: OpenOCD
+ * says nothing), and on `detach` after `target remote`. */
+static void
+test_gdb_attached (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  g_autoptr(GPtrArray) said = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodTestGdb) gdb = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *remote = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *all = NULL;
+  g_autofree char *expected = NULL;
+  guint id;
+
+  g_assert_cmpuint (ood_testbed_get_gdb_port (testbed), !=, 0);
+  g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==,
+                    ood_testbed_get_gdb_port (testbed));
+  g_assert_false (ood_dbus_target_get_gdb_attached (fx->target));
+  id = g_dbus_connection_signal_subscribe (bus, NULL, "org.freedesktop.DBus.Properties",
+                                           "PropertiesChanged", path, "org.openocd.Target",
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_gdb_properties, said,
+                                           NULL);
+  gdb = gdb_attached (fx);
+  g_free (ood_test_gdb_run (gdb, "detach\ndisconnect"));
+  g_assert_true (ood_test_wait_for (shows_no_gdb, fx, 5000));
+  remote = g_strdup_printf ("target remote 127.0.0.1:%u", ood_testbed_get_gdb_port (testbed));
+  g_free (ood_test_gdb_run (gdb, remote));
+  g_assert_true (ood_test_wait_for (shows_gdb, fx, 5000));
+  g_free (ood_test_gdb_run (gdb, "detach"));
+  g_assert_true (ood_test_wait_for (shows_no_gdb, fx, 5000));
+  drain ();
+  first = joined (said);
+  g_assert_cmpstr (first, ==, "attached, detached, attached, detached");
+
+  /* attached again, then OpenOCD goes; a new one serves GDB elsewhere */
+  g_free (ood_test_gdb_run (gdb, remote));
+  g_assert_true (ood_test_wait_for (shows_gdb, fx, 5000));
+  ood_testbed_kill_openocd (testbed, SIGKILL);
+  g_assert_true (ood_test_wait_for (disconnected, fx, 5000));
+  g_assert_true (ood_test_wait_for (shows_no_gdb, fx, 5000));
+  ood_testbed_move_gdb_port (testbed);
+  g_assert_true (ood_testbed_start_openocd (testbed, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (connected_again, fx, 10000));
+  drain ();
+  g_dbus_connection_signal_unsubscribe (bus, id);
+  g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==,
+                    ood_testbed_get_gdb_port (testbed));
+  all = joined (said);
+  expected = g_strdup_printf ("attached, detached, attached, detached, attached, detached, "
+                              "port %u",
+                              ood_testbed_get_gdb_port (testbed));
+  g_assert_cmpstr (all, ==, expected);
+  g_clear_pointer (&gdb, ood_test_gdb_free);
+  fx_free (fx);
+}
+
+/* While GDB waits in `continue`, the service's Halt() gives GDB its
+ * prompt back, at the PC the service publishes: OpenOCD tells GDB of the
+ * halt. Also after a reset behind everyone's back, which OpenOCD tells no
+ * GDB of (GDB waited until Ctrl-C): the halted target's Halt() tells it. */
+static void
+test_gdb_halt_told (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
+  g_autofree char *reset = NULL;
+  guint64 pc;
+
+  gdb_continue (fx, gdb);
+  pc = halt (fx);
+  g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, pc);
+
+  gdb_continue (fx, gdb);
+  reset = raw_tcl (fx, "reset halt");
+  assert_published_halted_at (fx, PC_RESET);
+  g_assert_cmphex (halt (fx), ==, PC_RESET);
+  g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
+  g_clear_pointer (&gdb, ood_test_gdb_free);
+  fx_free (fx);
+}
+
+static void
+reset (Fx *fx, const char *mode)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* While GDB waits in `continue`, the service's Reset("halt") and
+ * Reset("init") give GDB its prompt back at the reset vector (OpenOCD
+ * tells GDB of no reset: it waited until Ctrl-C), and GDB goes on: its
+ * next breakpoint stops the target. */
+static void
+test_gdb_reset_told (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
+
+  gdb_continue (fx, gdb);
+  reset (fx, "halt");
+  g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
+  g_free (ood_test_gdb_run (gdb, "hbreak *0x80000010\ncontinue\ndelete"));
+  g_assert_cmphex (ood_test_gdb_pc (gdb), ==, 0x80000010);
+  assert_published_halted_at (fx, 0x80000010);
+
+  gdb_continue (fx, gdb);
+  reset (fx, "init");
+  g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
+  g_clear_pointer (&gdb, ood_test_gdb_free);
+  fx_free (fx);
+}
+
+/* org.openocd.Flash of the board's target. */
+static OodDbusFlash *
+flash_of (Fx *fx)
+{
+  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  g_autoptr(GError) error = NULL;
+  OodDbusFlash *flash = ood_dbus_flash_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
+                                                       G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                                       path, NULL, &error);
+
+  g_assert_no_error (error);
+  return flash;
+}
+
+#define ASSERT_DEBUGGER_ATTACHED(error) \
+  ASSERT_OOD_ERROR ((error), OOD_ERROR_DEBUGGER_ATTACHED, "DebuggerAttached")
+
+/* The target as raw Tcl reads it: state, PC and a0. */
+static char *
+raw_target (Fx *fx)
+{
+  return raw_tcl (fx, "list [riscv.cpu curstate] "
+                      "[riscv.cpu get_reg -force {pc a0}]");
+}
+
+/* With GDB attached and at its prompt, the actions GDB could not be told
+ * of are refused with DebuggerAttached, and leave the target as it was:
+ * Resume, ResumeAt, Step, StepAt (GDB would show the old PC, or a halted
+ * target that runs), Reset in any mode (a new PC), a register write (GDB
+ * shows the value it read) and a Program that resets. With GDB waiting in
+ * `continue`, Reset("run") is refused too (it clears the breakpoints GDB
+ * inserted), and the target keeps running. */
+static void
+test_gdb_refused (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
+  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  g_autoptr(OodDbusRegisters) registers = NULL;
+  g_autoptr(OodDbusFlash) flash = flash_of (fx);
+  g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
+  g_autoptr(GBytes) flash_before = ood_test_tcl_read_memory (testbed, 32, 0x08000000, 1024);
+  g_autoptr(GBytes) flash_after = NULL;
+  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (ood_service_fixture_get_tmpdir (fx->fixture),
+                                                    image);
+  g_autofree char *before = raw_target (fx);
+  g_autofree char *after = NULL;
+  g_autofree char *state = NULL;
+  guint64 pc = ood_test_gdb_pc (gdb);
+  const char *const modes[] = { "run", "halt", "init" };
+  g_autoptr(GError) error = NULL;
+
+  registers = ood_dbus_registers_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
+                                                 NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, pc, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, pc, NULL, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_assert_false (ood_dbus_target_call_reset_sync (fx->target, modes[i], NULL, &error));
+      ASSERT_DEBUGGER_ATTACHED (error);
+      g_assert_nonnull (strstr (error->message, "riscv.cpu"));
+      g_clear_error (&error);
+    }
+  g_assert_false (ood_dbus_registers_call_write_sync (registers, "a0", 0x1234, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_flash_call_program_sync (flash, g_variant_new_handle (0), "bin",
+                                                    0x08000000, g_variant_new ("a{sv}", NULL),
+                                                    fds, NULL, NULL, NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  g_clear_error (&error);
+
+  after = raw_target (fx);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (g_str_has_prefix (after, "halted "));
+  flash_after = ood_test_tcl_read_memory (testbed, 32, 0x08000000, 1024);
+  g_assert_true (g_bytes_equal (flash_after, flash_before));
+  g_assert_cmphex (ood_test_gdb_pc (gdb), ==, pc);
+
+  gdb_continue (fx, gdb);
+  g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "run", NULL, &error));
+  ASSERT_DEBUGGER_ATTACHED (error);
+  state = raw_tcl (fx, "riscv.cpu curstate");
+  g_assert_cmpstr (state, ==, "running");
+  /* GDB still waits in `continue`, and a Halt() stops it */
+  halt (fx);
+  assert_gdb_stopped (fx, gdb);
+  g_clear_pointer (&gdb, ood_test_gdb_free);
+  fx_free (fx);
+}
+
+static gboolean
+job_ended (gpointer user_data)
+{
+  const char *state = ood_dbus_job_get_state (user_data);
+
+  return state != NULL && !g_str_equal (state, "running");
+}
+
+/* With GDB attached, what GDB learns of by itself goes ahead: a
+ * breakpoint the service adds stops GDB's `continue` (GDB reports the
+ * trap there), memory the service writes is what GDB reads, and a Program
+ * that does not reset, started while GDB waits in `continue`, halts the
+ * target first, which OpenOCD tells GDB of: GDB's prompt comes back at the
+ * PC the service publishes, and GDB reads the new flash. */
+static void
+test_gdb_allowed (void)
+{
+  Fx *fx = fx_new_full (NULL, TRUE);
+  g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
+  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  const guint32 words[] = { 0x12345678, 0x9abcdef0 };
+  g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
+  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (ood_service_fixture_get_tmpdir (fx->fixture),
+                                                    image);
+  const guint32 *flashed = g_bytes_get_data (image, NULL);
+  g_autoptr(OodDbusMemory) memory = NULL;
+  g_autoptr(OodDbusFlash) flash = flash_of (fx);
+  g_autoptr(OodDbusJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *job_path = NULL;
+  g_autofree char *said = NULL;
+  g_autofree char *read = NULL;
+  g_autofree char *expected = NULL;
+  GVariantBuilder options;
+
+  memory = ood_dbus_memory_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path, NULL,
+                                           &error);
+  g_assert_no_error (error);
+
+  add_bp (fx, PC_INC, "hw");
+  said = ood_test_gdb_run (gdb, "continue");
+  g_assert_nonnull (strstr (said, "SIGTRAP"));
+  g_assert_cmphex (ood_test_gdb_pc (gdb), ==, PC_INC);
+  assert_published_halted_at (fx, PC_INC);
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_INC, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ood_dbus_memory_call_write_bytes_sync (
+      memory, 0x80020000, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, words, sizeof words, 1),
+      NULL, &error));
+  g_assert_no_error (error);
+  read = ood_test_gdb_run (gdb, "x/2xw 0x80020000");
+  g_assert_nonnull (strstr (read, "0x12345678\t0x9abcdef0"));
+
+  gdb_continue (fx, gdb);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "reset", g_variant_new_string ("none"));
+  g_assert_true (ood_dbus_flash_call_program_sync (flash, g_variant_new_handle (0), "bin",
+                                                   0x08000000, g_variant_builder_end (&options),
+                                                   fds, &job_path, NULL, NULL, &error));
+  g_assert_no_error (error);
+  job = ood_dbus_job_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job_path, NULL,
+                                     &error);
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (job_ended, job, 30000));
+  g_assert_cmpstr (ood_dbus_job_get_state (job), ==, "succeeded");
+  assert_gdb_stopped (fx, gdb);
+  g_clear_pointer (&read, g_free);
+  read = ood_test_gdb_run (gdb, "x/2xw 0x08000000");
+  expected = g_strdup_printf ("0x%08x\t0x%08x", GUINT32_FROM_LE (flashed[0]),
+                              GUINT32_FROM_LE (flashed[1]));
+  g_assert_nonnull (strstr (read, expected));
+  g_clear_pointer (&gdb, ood_test_gdb_free);
   fx_free (fx);
 }
 
@@ -833,5 +1123,10 @@ main (int argc, char **argv)
   g_test_add_func ("/truth/connected-before-targets", test_connected_before_targets);
   g_test_add_func ("/truth/events-in-order", test_events_in_order);
   g_test_add_func ("/truth/gdb-beside", test_gdb_beside);
+  g_test_add_func ("/truth/gdb-attached", test_gdb_attached);
+  g_test_add_func ("/truth/gdb-halt-told", test_gdb_halt_told);
+  g_test_add_func ("/truth/gdb-reset-told", test_gdb_reset_told);
+  g_test_add_func ("/truth/gdb-refused", test_gdb_refused);
+  g_test_add_func ("/truth/gdb-allowed", test_gdb_allowed);
   return g_test_run ();
 }

@@ -718,16 +718,15 @@ assert_read_fails (const char *path, GQuark domain, gint code, const char *needl
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   gsize length = 0;
-  gint64 start = g_get_monotonic_time ();
 
+  /* a FIFO with no writer would block a plain open for good: that the
+   * read returns at all shows the open does not block */
   g_assert_false (ood_config_read (path, &text, &length, &error));
   g_assert_error (error, domain, code);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, needle));
   g_assert_null (text);
-  /* a FIFO with no writer must not block the open */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
 }
 
 static void

@@ -408,6 +408,41 @@ test_record_listing (void)
   g_assert_cmpstr (empty->breakpoints, ==, "");
 }
 
+/* The seventh field is OpenOCD's -gdb-port of the target: a TCP port as
+ * OpenOCD reads numbers, anything else (disabled, undefined, a pipe, 0,
+ * out of range) no port; "-" or no seventh field, not asked. */
+static void
+test_record_gdb_port (void)
+{
+  static const struct {
+    const char *field;
+    guint16     port;
+  } ports[] = {
+    { "3333", 3333 }, { "65535", 65535 }, { "0x0d05", 3333 }, { "1", 1 },
+    { "disabled", 0 }, { "undefined", 0 }, { "pipe", 0 }, { "0", 0 }, { "{}", 0 },
+    { "65536", 0 }, { "99999999999999999999", 0 }, { "3333x", 0 }, { "{ 3333}", 0 },
+    { "-3333", 0 }, { "+3333", 0 }, { "/tmp/gdb.sock", 0 }, { "0x", 0 },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) six = ood_tcl_parse_record ("t riscv halted 0x1 {} -", &error);
+  g_autoptr(OodTclTargetRecord) unasked = ood_tcl_parse_record ("t {} running {} {} - -", &error);
+
+  g_assert_no_error (error);
+  g_assert_false (six->gdb_port_known);
+  g_assert_false (unasked->gdb_port_known);
+  g_assert_cmpuint (unasked->gdb_port, ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (ports); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("t riscv running {} {} - %s", ports[i].field);
+      g_autoptr(OodTclTargetRecord) r = ood_tcl_parse_record (text, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (r->gdb_port_known);
+      if (r->gdb_port != ports[i].port)
+        g_error ("-gdb-port %s read as %u, not %u", ports[i].field, r->gdb_port, ports[i].port);
+    }
+}
+
 /* Repeated log lines fold into one with a count; the text is capped at a
  * character boundary. */
 static void
@@ -439,7 +474,7 @@ test_record_malformed (void)
     "",
     "riscv.cpu",
     "riscv.cpu riscv halted 0x80000000",
-    "riscv.cpu riscv halted 0x80000000 {} - extra",
+    "riscv.cpu riscv halted 0x80000000 {} - 3333 extra",
     "{} riscv halted 0x80000000 {}",
     "riscv.cpu riscv halted 0x80000000 {",
     "riscv.cpu riscv {halted}x 0x80000000 {}",
@@ -895,6 +930,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-parse/record/pc-error-invalid-utf8", test_record_pc_error_invalid_utf8);
   g_test_add_func ("/tcl-parse/record/malformed", test_record_malformed);
   g_test_add_func ("/tcl-parse/record/listing", test_record_listing);
+  g_test_add_func ("/tcl-parse/record/gdb-port", test_record_gdb_port);
   g_test_add_func ("/tcl-parse/fold-message", test_fold_message);
   g_test_add_func ("/tcl-parse/records", test_records);
   g_test_add_func ("/tcl-parse/hostile/long", test_hostile_long);

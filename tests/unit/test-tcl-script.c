@@ -140,6 +140,9 @@ all_scripts (const char *name)
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_HALT));
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_RUN));
   g_ptr_array_add (scripts, ood_tcl_script_reset (name, OOD_RESET_INIT));
+  g_ptr_array_add (scripts, ood_tcl_script_halt_for_gdb (name));
+  g_ptr_array_add (scripts, ood_tcl_script_reset_for_gdb (name, OOD_RESET_HALT));
+  g_ptr_array_add (scripts, ood_tcl_script_reset_for_gdb (name, OOD_RESET_INIT));
   g_ptr_array_add (scripts, ood_tcl_script_bp_add (name, 0x80000008, 4, OOD_BP_DEFAULT));
   g_ptr_array_add (scripts, ood_tcl_script_bp_add (name, 0x80000008, 4, OOD_BP_HARDWARE));
   g_ptr_array_add (scripts, ood_tcl_script_bp_add (name, G_MAXUINT64, G_MAXUINT, OOD_BP_SOFTWARE));
@@ -226,11 +229,17 @@ test_scripts_plain (void)
     }
   g_assert_nonnull (strstr (v, "version"));
   g_assert_nonnull (strstr (n, "tcl_notifications on"));
-  /* a target's type costs an OpenOCD command, so only when asked for */
+  /* a target's type and GDB port cost an OpenOCD command each, so only
+   * when asked for */
   g_assert_null (strstr (r, "cget -type"));
   g_assert_nonnull (strstr (rt, "cget -type"));
+  g_assert_null (strstr (r, "cget -gdb-port"));
+  g_assert_nonnull (strstr (rt, "cget -gdb-port"));
   for (guint j = 0; j < scripts->len; j++)
-    g_assert_null (strstr (scripts->pdata[j], "cget -type"));
+    {
+      g_assert_null (strstr (scripts->pdata[j], "cget -type"));
+      g_assert_null (strstr (scripts->pdata[j], "cget -gdb-port"));
+    }
 }
 
 static void
@@ -263,6 +272,34 @@ test_scripts_numbers (void)
   g_assert_nonnull (strstr (reset_init, "reset init"));
 }
 
+/* Beside GDB, a halt and a reset end by telling GDB the target stopped
+ * (OpenOCD tells it of no reset); such a reset refuses a target GDB holds
+ * halted before resetting anything. Without GDB, GDB is not told. */
+static void
+test_scripts_for_gdb (void)
+{
+  g_autofree char *halt = ood_tcl_script_halt ("t");
+  g_autofree char *halt_gdb = ood_tcl_script_halt_for_gdb ("t");
+  g_autofree char *reset = ood_tcl_script_reset ("t", OOD_RESET_HALT);
+  g_autofree char *reset_gdb = ood_tcl_script_reset_for_gdb ("t", OOD_RESET_HALT);
+  g_autofree char *init_gdb = ood_tcl_script_reset_for_gdb ("t", OOD_RESET_INIT);
+  const char *refused, *told;
+
+  g_assert_null (strstr (halt, "arp_halt_gdb"));
+  g_assert_null (strstr (reset, "arp_halt_gdb"));
+  g_assert_null (strstr (reset, OOD_TCL_GDB_HALTED_MARK));
+  g_assert_nonnull (strstr (halt_gdb, "capture {halt}"));
+  g_assert_nonnull (strstr (halt_gdb, "$ood_t arp_halt_gdb"));
+  refused = strstr (reset_gdb, OOD_TCL_GDB_HALTED_MARK);
+  told = strstr (reset_gdb, "$ood_t arp_halt_gdb");
+  g_assert_nonnull (refused);
+  g_assert_nonnull (told);
+  g_assert_true (refused < strstr (reset_gdb, "reset halt"));
+  g_assert_true (strstr (reset_gdb, "reset halt") < told);
+  g_assert_nonnull (strstr (init_gdb, "reset init"));
+  g_assert_nonnull (strstr (init_gdb, "arp_halt_gdb"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -273,5 +310,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-script/scripts/quote-target", test_scripts_quote_target);
   g_test_add_func ("/tcl-script/scripts/plain", test_scripts_plain);
   g_test_add_func ("/tcl-script/scripts/numbers", test_scripts_numbers);
+  g_test_add_func ("/tcl-script/scripts/for-gdb", test_scripts_for_gdb);
   return g_test_run ();
 }
