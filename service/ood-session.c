@@ -128,6 +128,9 @@ unwrap (const char *reply, GError **error)
   else if (g_str_equal (valid, OOD_TCL_NO_BREAKPOINT_MARK))
     g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
                          "OpenOCD has no breakpoint at that address");
+  else if (g_str_equal (valid, OOD_TCL_GDB_HALTED_MARK))
+    g_set_error_literal (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED,
+                         "a debugger (GDB) holds the target halted");
   else if (valid[0] == '\0')
     g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD command failed (code %d)", code);
   else

@@ -305,16 +305,6 @@ state_reply (const OodTclTargetRecord *record)
   return g_variant_new_tuple (&dict, 1);
 }
 
-/* A script's refusal of a target GDB holds halted reaches us as
- * OpenOCD's failure with the mark as its text: answered as
- * DebuggerAttached. */
-static gboolean
-is_gdb_halted (const GError *error)
-{
-  return g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
-         g_str_equal (error->message, OOD_TCL_GDB_HALTED_MARK);
-}
-
 /* Answers @invocation with DebuggerAttached; returns %FALSE (refused)
  * or, while no GDB is attached, %TRUE. */
 static gboolean
@@ -336,7 +326,9 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(OodTclTargetRecord) record = NULL;
 
   record = ood_session_run_finish (OOD_SESSION (source), result, &error);
-  if (record == NULL && is_gdb_halted (error))
+  /* a script's refusal of a target GDB holds halted: said with the
+   * target's name, as the check before the script says it */
+  if (record == NULL && g_error_matches (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED))
     {
       g_autoptr(GError) attached = debugger_attached (call->target);
       ood_reply_error (call->invocation, attached);
