@@ -9,6 +9,7 @@
 
 #include "ood-config.h"
 #include "ood-probe.h"
+#include "ood-probe-set.h"
 #include "ood-test-usb.h"
 #include "ood-usb-watcher.h"
 
@@ -584,6 +585,79 @@ test_probe_object (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (ood_dbus_probe_get_endpoint (iface), ==, "/");
 }
 
+/* What a probe set asked of its owner, in order. */
+typedef struct {
+  GPtrArray *asked;   /* (element-type utf8) "wanted ID NAME" / "unwanted ID NAME" */
+} Owner;
+
+static void
+on_wanted (OodProbeSet *set, const char *id, OodEndpointConfig *config, Owner *owner)
+{
+  g_autofree char *argv = g_strjoinv (" ", config->exec_argv);
+
+  g_ptr_array_add (owner->asked, g_strdup_printf ("wanted %s %s: %s", id, config->name, argv));
+  ood_probe_set_bind (set, id, "/org/openocd/stlink_2d066DFF");
+}
+
+static void
+on_unwanted (OodProbeSet *set, const char *id, const char *name, Owner *owner)
+{
+  g_ptr_array_add (owner->asked, g_strdup_printf ("unwanted %s %s", id, name));
+  ood_probe_set_bind (set, id, NULL);
+}
+
+/* The probe set exports a plugged-in probe (its object owns its
+ * interface), asks for the endpoint the rule gives it, binds it, and on
+ * unplugging asks to drop it and unexports the probe, whose object and
+ * interface are then finalized (weak pointers): nothing else holds them. */
+static void
+test_probe_set (Fixture *fixture, gconstpointer data)
+{
+  static const char rules_text[] =
+    "[Probe stlink]\nMatch=ID_VENDOR_ID=0483\nExec=openocd -c \"adapter serial %s\"\n";
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(OodConfig) config = ood_config_parse (rules_text, strlen (rules_text), "test.conf",
+                                                  warnings);
+  g_autoptr(GDBusObjectManagerServer) server = g_dbus_object_manager_server_new ("/org/openocd");
+  g_autoptr(OodProbeSet) set = ood_probe_set_new (server, fixture->watcher);
+  Owner owner = { g_ptr_array_new_with_free_func (g_free) };
+  g_autofree char *path = NULL;
+  g_autoptr(GDBusObject) object = NULL;
+  gpointer weak_object, weak_probe;
+
+  (void) data;
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_signal_connect (set, "endpoint-wanted", G_CALLBACK (on_wanted), &owner);
+  g_signal_connect (set, "endpoint-unwanted", G_CALLBACK (on_unwanted), &owner);
+  ood_probe_set_set_rules (set, config->probe_rules);
+  ood_probe_set_start (set);
+  path = ood_test_usb_add (fixture->testbed, &stlink);
+  wait_events (fixture, 1);
+  object = g_dbus_object_manager_get_object (G_DBUS_OBJECT_MANAGER (server),
+                                             "/org/openocd/probes/usb1_1_4");
+  g_assert_nonnull (object);
+  g_assert_cmpuint (owner.asked->len, ==, 1);
+  g_assert_cmpstr (owner.asked->pdata[0], ==, "wanted usb1_1_4 stlink-066DFF3632504B5043184629: "
+                                              "openocd -c adapter serial 066DFF3632504B5043184629");
+  g_assert_cmpstr (ood_dbus_probe_get_endpoint (ood_dbus_object_peek_probe (OOD_DBUS_OBJECT (object))),
+                   ==, "/org/openocd/stlink_2d066DFF");
+  weak_object = object;
+  weak_probe = ood_dbus_object_peek_probe (OOD_DBUS_OBJECT (object));
+  g_object_add_weak_pointer (weak_object, &weak_object);
+  g_object_add_weak_pointer (weak_probe, &weak_probe);
+  g_clear_object (&object);
+
+  ood_test_usb_remove (fixture->testbed, path);
+  wait_events (fixture, 2);
+  g_assert_cmpuint (owner.asked->len, ==, 2);
+  g_assert_cmpstr (owner.asked->pdata[1], ==, "unwanted usb1_1_4 stlink-066DFF3632504B5043184629");
+  g_assert_null (g_dbus_object_manager_get_object (G_DBUS_OBJECT_MANAGER (server),
+                                                   "/org/openocd/probes/usb1_1_4"));
+  g_assert_null (weak_object);
+  g_assert_null (weak_probe);
+  g_ptr_array_unref (owner.asked);
+}
+
 static void
 add (const char *path, void (*test) (Fixture *, gconstpointer))
 {
@@ -607,5 +681,6 @@ main (int argc, char **argv)
   add ("/usb/serial-sources", test_serial_sources);
   add ("/usb/child-process", test_child_process);
   add ("/usb/probe-object", test_probe_object);
+  add ("/usb/probe-set", test_probe_set);
   return g_test_run ();
 }
