@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ood-testbed.h"
@@ -111,4 +112,30 @@ ood_test_fd_list_of (const char *dir, GBytes *bytes)
   g_assert_no_error (error);
   close (fd);
   return list;
+}
+
+GStrv
+ood_test_endpoint_log (GDBusConnection *bus, const char *path, guint lines)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.openocd", path, "org.openocd.Endpoint", "GetLog", g_variant_new ("(u)", lines),
+      G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
+  GStrv log = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(^as)", &log);
+  return log;
+}
+
+gboolean
+ood_test_lines_have (GStrv lines, const char *needle)
+{
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], needle) != NULL)
+      return TRUE;
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_test_message ("line %u: %s", i, lines[i]);
+  g_test_message ("no line of the %u holds \"%s\"", g_strv_length (lines), needle);
+  return FALSE;
 }

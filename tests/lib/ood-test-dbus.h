@@ -44,6 +44,16 @@ GVariant *ood_test_get_property (GDBusConnection *bus,
 GUnixFDList *ood_test_fd_list_of (const char *dir,
                                   GBytes     *bytes);
 
+/* Endpoint.GetLog(@lines) of org.openocd's endpoint at @path (asserts it
+ * answers). */
+GStrv     ood_test_endpoint_log (GDBusConnection *bus,
+                                 const char      *path,
+                                 guint            lines);
+/* Whether a line of @lines holds @needle; if none does, the lines go to
+ * the test's log, to see why. */
+gboolean  ood_test_lines_have   (GStrv            lines,
+                                 const char      *needle);
+
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \
   ood_test_assert_dbus_error ((error), (name), 0, 0)

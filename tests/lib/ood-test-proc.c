@@ -50,6 +50,35 @@ ood_test_proc_status_field (GPid pid, const char *key)
  * Returns: (transfer full): "TID (NAME)" → voluntary + nonvoluntary
  *   context switches (a guint64) of every thread of @pid
  */
+gboolean
+ood_test_pid_alive (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *close;
+
+  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  /* the state follows the command name, which may hold anything but ends
+   * at the last ')' */
+  close = strrchr (stat, ')');
+  return close != NULL && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
+}
+
+char *
+ood_test_proc_cmdline (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  char *text = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &text, &length, NULL));
+  for (gsize i = 0; i + 1 < length; i++)
+    if (text[i] == '\0')
+      text[i] = ' ';
+  return text;
+}
+
 GHashTable *
 ood_test_thread_switches (GPid pid)
 {

@@ -13,6 +13,13 @@ guint64     ood_test_status_field     (const char *status,
 guint64     ood_test_proc_status_field (GPid        pid,
                                         const char *key);
 
+/* Whether process @pid exists and is not a zombie (a process whose
+ * parent is gone may linger as one until init reaps it). */
+gboolean    ood_test_pid_alive        (GPid        pid);
+/* Process @pid's command line as the kernel has it, words joined by
+ * spaces (asserts it can be read). */
+char       *ood_test_proc_cmdline     (GPid        pid);
+
 GHashTable *ood_test_thread_switches  (GPid        pid);
 guint64     ood_test_switches_between (GHashTable *before,
                                        GHashTable *after,

@@ -18,6 +18,7 @@
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-proc.h"
 #include "ood-test-usb.h"
 
 #define WAIT_MS 20000
@@ -175,38 +176,7 @@ pid_of (Fx *fx, const char *endpoint_path)
 static gboolean
 pid_gone (gpointer pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", GPOINTER_TO_INT (pid));
-  g_autofree char *stat = NULL;
-  const char *close;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  close = strrchr (stat, ')');
-  return close != NULL && (close[2] == 'Z' || close[2] == 'X');
-}
-
-static GStrv
-get_log (Fx *fx, const char *endpoint_path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
-      ood_service_fixture_get_bus (fx->fixture), "org.openocd", endpoint_path,
-      "org.openocd.Endpoint", "GetLog", g_variant_new ("(u)", 0), NULL, G_DBUS_CALL_FLAGS_NONE,
-      WAIT_MS, NULL, &error);
-  GStrv log = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(^as)", &log);
-  return log;
-}
-
-static gboolean
-log_has (GStrv log, const char *needle)
-{
-  for (guint i = 0; log[i] != NULL; i++)
-    if (strstr (log[i], needle) != NULL)
-      return TRUE;
-  return FALSE;
+  return !ood_test_pid_alive (GPOINTER_TO_INT (pid));
 }
 
 /* Waits until @endpoint_path is connected with its target published. */
@@ -255,8 +225,8 @@ test_plug_unplug (void)
   wait_serving (fx, endpoint);
   origin = property (fx, endpoint, "org.openocd.Endpoint", "Origin");
   g_assert_cmpstr (g_variant_get_string (origin, NULL), ==, "probe");
-  log = get_log (fx, endpoint);
-  g_assert_true (log_has (log, "serial is ABC123 at 1-1.4"));
+  log = ood_test_endpoint_log (ood_service_fixture_get_bus (fx->fixture), endpoint, 0);
+  g_assert_true (ood_test_lines_have (log, "serial is ABC123 at 1-1.4"));
   pid = pid_of (fx, endpoint);
   g_assert_cmpint (pid, >, 0);
 

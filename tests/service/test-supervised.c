@@ -17,6 +17,7 @@
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-proc.h"
 
 #define WAIT_MS 20000
 /* The restarts the backoff allows in any 10 s of a crash loop: starts
@@ -60,39 +61,10 @@ env (const char *name)
   return value;
 }
 
-/* Whether process @pid exists and is not a zombie. */
-static gboolean
-pid_alive (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *close;
-
-  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL))
-    return FALSE;
-  close = strrchr (stat, ')');
-  return close != NULL && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-}
-
 static gboolean
 pid_gone (gpointer pid)
 {
-  return !pid_alive (GPOINTER_TO_INT (pid));
-}
-
-/* The command line of process @pid, its words joined by spaces. */
-static char *
-cmdline_of (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
-  char *text = NULL;
-  gsize length = 0;
-
-  g_assert_true (g_file_get_contents (path, &text, &length, NULL));
-  for (gsize i = 0; i + 1 < length; i++)
-    if (text[i] == '\0')
-      text[i] = ' ';
-  return text;
+  return !ood_test_pid_alive (GPOINTER_TO_INT (pid));
 }
 
 static GVariant *
@@ -136,26 +108,8 @@ static GStrv
 get_log (Fx *fx, const char *endpoint, guint lines)
 {
   g_autofree char *path = g_strdup_printf ("/org/openocd/%s", endpoint);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call (fx, path, "org.openocd.Endpoint", "GetLog",
-                                    g_variant_new ("(u)", lines), &error);
-  GStrv log = NULL;
 
-  g_assert_no_error (error);
-  g_variant_get (reply, "(^as)", &log);
-  return log;
-}
-
-static gboolean
-log_has (GStrv log, const char *needle)
-{
-  for (guint i = 0; log[i] != NULL; i++)
-    if (strstr (log[i], needle) != NULL)
-      return TRUE;
-  for (guint i = 0; log[i] != NULL; i++)
-    g_test_message ("log: %s", log[i]);
-  g_test_message ("no line of the %u holds \"%s\"", g_strv_length (log), needle);
-  return FALSE;
+  return ood_test_endpoint_log (ood_service_fixture_get_bus (fx->fixture), path, lines);
 }
 
 /* Whether @run stands in @log as consecutive lines. */
@@ -189,7 +143,14 @@ static gboolean
 until_holds (gpointer user_data)
 {
   Until *until = user_data;
-  g_autoptr(GVariant) value = endpoint_property (until->fx, until->endpoint, until->property);
+  g_autofree char *path = g_strdup_printf ("/org/openocd/%s", until->endpoint);
+  /* the endpoint may be away for a moment (a reload restarts it) */
+  g_autoptr(GVariant) value = ood_test_get_property (ood_service_fixture_get_bus (until->fx->fixture),
+                                                     path, "org.openocd.Endpoint",
+                                                     until->property, 5000, NULL);
+
+  if (value == NULL)
+    return FALSE;
 
   if (until->contains != NULL)
     return strstr (g_variant_get_string (value, NULL), until->contains) != NULL;
@@ -230,8 +191,8 @@ test_starts (void)
 
   g_assert_true (ood_dbus_endpoint_get_supervised (endpoint));
   g_assert_cmpstr (origin, ==, "config");
-  g_assert_true (pid_alive (pid));
-  cmdline = cmdline_of (pid);
+  g_assert_true (ood_test_pid_alive (pid));
+  cmdline = ood_test_proc_cmdline (pid);
   g_test_message ("OpenOCD %d: %s", (int) pid, cmdline);
   g_assert_true (g_str_has_prefix (address, "127.0.0.1:"));
   /* the port it connected to is the one OpenOCD was told to open */
@@ -242,8 +203,8 @@ test_starts (void)
   g_assert_cmpuint (endpoint_uint (fx, "default", "Restarts"), ==, 0);
   /* OpenOCD's banner and its listening line, in the ring and in the
    * service's log with the endpoint's name */
-  g_assert_true (log_has (log, "Open On-Chip Debugger"));
-  g_assert_true (log_has (log, "for tcl connections"));
+  g_assert_true (ood_test_lines_have (log, "Open On-Chip Debugger"));
+  g_assert_true (ood_test_lines_have (log, "for tcl connections"));
   g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture),
                                       &service_log, NULL, NULL));
   g_assert_nonnull (strstr (service_log, "default: Open On-Chip Debugger"));
@@ -274,8 +235,8 @@ test_kill_restarts (void)
   after = endpoint_string (fx, "default", "Address");
   g_assert_cmpstr (after, ==, address);
   log = get_log (fx, "default", 0);
-  g_assert_true (log_has (log, "for tcl connections"));
-  g_assert_true (pid_alive ((GPid) endpoint_uint (fx, "default", "Pid")));
+  g_assert_true (ood_test_lines_have (log, "for tcl connections"));
+  g_assert_true (ood_test_pid_alive ((GPid) endpoint_uint (fx, "default", "Pid")));
 }
 
 /* kill -9 the service: its OpenOCDs die with it. */
@@ -287,8 +248,8 @@ test_service_killed (void)
   GPid second = (GPid) endpoint_uint (fx, "board1", "Pid");
   GPid service = ood_service_fixture_get_service_pid (fx->fixture);
 
-  g_assert_true (pid_alive (first));
-  g_assert_true (pid_alive (second));
+  g_assert_true (ood_test_pid_alive (first));
+  g_assert_true (ood_test_pid_alive (second));
   g_assert_cmpint (kill (service, SIGKILL), ==, 0);
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (first), WAIT_MS));
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (second), WAIT_MS));
@@ -303,7 +264,7 @@ test_service_stopped (void)
   g_autoptr(Fx) fx = fx_new (1, TRUE, NULL);
   GPid pid = (GPid) endpoint_uint (fx, "default", "Pid");
 
-  g_assert_true (pid_alive (pid));
+  g_assert_true (ood_test_pid_alive (pid));
   g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (pid), WAIT_MS));
 }
@@ -342,7 +303,7 @@ test_stop_stubborn (void)
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (until_holds, &started, WAIT_MS));
   pid = (GPid) endpoint_uint (&fx, "slow", "Pid");
-  cmdline = cmdline_of (pid);
+  cmdline = ood_test_proc_cmdline (pid);
   g_assert_nonnull (strstr (cmdline, "sleep 600000"));
   /* it is in its sleep (its signal handlers are set by then) */
   g_assert_true (ood_test_wait_for (says_sleeping, &fx, WAIT_MS));
@@ -484,8 +445,8 @@ test_sighup_changed_only (void)
   g_assert_true (ood_test_wait_for (until_holds, &new_pid, WAIT_MS));
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (changed), WAIT_MS));
   g_assert_cmpint ((GPid) endpoint_uint (fx, "board0", "Pid"), ==, kept);
-  g_assert_true (pid_alive (kept));
-  g_assert_nonnull (strstr (cmdline_of ((GPid) endpoint_uint (fx, "board1", "Pid")),
+  g_assert_true (ood_test_pid_alive (kept));
+  g_assert_nonnull (strstr (ood_test_proc_cmdline ((GPid) endpoint_uint (fx, "board1", "Pid")),
                             "echo changed"));
 }
 
@@ -564,7 +525,7 @@ test_manager_add_remove (void)
   origin = endpoint_string (fx, "lab_2d1", "Origin");
   g_assert_cmpstr (origin, ==, "bus");
   pid = (GPid) endpoint_uint (fx, "lab_2d1", "Pid");
-  g_assert_true (pid_alive (pid));
+  g_assert_true (ood_test_pid_alive (pid));
 
   found = call (fx, "/org/openocd", "org.openocd.Manager", "FindTarget",
                 g_variant_new ("(ss)", "lab-1", "riscv.cpu"), &error);

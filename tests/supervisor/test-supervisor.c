@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ood-supervisor.h"
+#include "ood-test-proc.h"
 #include "ood-testbed.h"
 
 #define WAIT_MS 20000
@@ -242,20 +243,6 @@ assert_tcl_answers (guint16 port)
   g_assert_cmpstr (reply, ==, "42");
 }
 
-/* OpenOCD's command line as the kernel has it, words joined by spaces. */
-static char *
-proc_cmdline (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", pid);
-  char *text = NULL;
-  gsize length = 0;
-
-  g_assert_true (g_file_get_contents (path, &text, &length, NULL));
-  for (gsize i = 0; i + 1 < length; i++)
-    if (text[i] == '\0')
-      text[i] = ' ';
-  return text;
-}
 
 /* ---- starting and crashing ---------------------------------------------- */
 
@@ -284,7 +271,7 @@ test_ready (Fixture *fx, gconstpointer data)
   g_assert_cmpint (ood_supervisor_get_pid (fx->supervisor), ==, pid);
   g_assert_cmpint (kill (pid, 0), ==, 0);
   g_assert_cmpint (getpgid (pid), ==, pid);
-  cmdline = proc_cmdline (pid);
+  cmdline = ood_test_proc_cmdline (pid);
   tcl = g_strdup_printf ("-c bindto 127.0.0.1 -c tcl_port %u -c gdb_port %u "
                          "-c telnet_port disabled", port,
                          ood_supervisor_get_gdb_port (fx->supervisor));
