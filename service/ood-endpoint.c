@@ -597,9 +597,10 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
 
 /* ---- the supervised OpenOCD -------------------------------------------- */
 
-/* Pid, Restarts and LastExit, in one PropertiesChanged. */
+/* Pid, Restarts and LastExit, with @address (nullable) where it listens,
+ * in one PropertiesChanged. */
 static void
-publish_process (OodEndpoint *self)
+publish_process (OodEndpoint *self, const char *address)
 {
   OodDbusEndpoint *iface = iface_of (self);
 
@@ -607,6 +608,8 @@ publish_process (OodEndpoint *self)
   ood_dbus_endpoint_set_pid (iface, (guint) ood_supervisor_get_pid (self->supervisor));
   ood_dbus_endpoint_set_restarts (iface, ood_supervisor_get_restarts (self->supervisor));
   ood_dbus_endpoint_set_last_exit (iface, ood_supervisor_get_last_exit (self->supervisor));
+  if (address != NULL)
+    ood_dbus_endpoint_set_address (iface, address);
   g_object_thaw_notify (G_OBJECT (self));
   flush (self);
 }
@@ -618,9 +621,7 @@ on_supervisor_ready (OodSupervisor *supervisor, const char *address, gpointer us
   OodEndpoint *self = user_data;
 
   (void) supervisor;
-  publish_process (self);
-  ood_dbus_endpoint_set_address (iface_of (self), address);
-  flush (self);
+  publish_process (self, address);
   ood_session_reconnect (self->session, address);
 }
 
@@ -628,7 +629,7 @@ static void
 on_supervisor_changed (OodSupervisor *supervisor, gpointer user_data)
 {
   (void) supervisor;
-  publish_process (user_data);
+  publish_process (user_data, NULL);
 }
 
 static gboolean
