@@ -198,7 +198,7 @@ on_signal (gpointer user_data)
 static void
 watch_all (CtlContext *ctx)
 {
-  g_autoptr(GPtrArray) objects = ctl_list_objects (ctx, TRUE);
+  g_autoptr(GPtrArray) objects = ctl_list_objects (ctx, CTL_IFACE_TARGET);
 
   for (guint i = 0; i < objects->len; i++)
     {

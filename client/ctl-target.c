@@ -74,20 +74,19 @@ compare_paths (gconstpointer a, gconstpointer b)
   return g_strcmp0 (g_dbus_object_get_object_path (oa), g_dbus_object_get_object_path (ob));
 }
 
-/* The objects implementing org.openocd.Target (or org.openocd.Endpoint), by path. */
+/* The objects implementing @iface (CTL_IFACE_TARGET, …), by path. */
 GPtrArray *
-ctl_list_objects (CtlContext *ctx, gboolean targets)
+ctl_list_objects (CtlContext *ctx, const char *iface)
 {
   GList *objects = g_dbus_object_manager_get_objects (ctx->manager);
   GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (GList *l = objects; l != NULL; l = l->next)
     {
-      OodDbusObject *object = OOD_DBUS_OBJECT (l->data);
-      gboolean has = targets ? ood_dbus_object_peek_target (object) != NULL
-                             : ood_dbus_object_peek_endpoint (object) != NULL;
-      if (has)
-        g_ptr_array_add (found, g_object_ref (object));
+      g_autoptr(GDBusInterface) has = g_dbus_object_get_interface (l->data, iface);
+
+      if (has != NULL)
+        g_ptr_array_add (found, g_object_ref (l->data));
     }
   g_list_free_full (objects, g_object_unref);
   g_ptr_array_sort (found, compare_paths);
@@ -145,7 +144,7 @@ set_lookup_error (CtlContext *ctx, GPtrArray *all, GPtrArray *hits, GError **err
 OodDbusObject *
 ctl_find_target (CtlContext *ctx, GError **error)
 {
-  g_autoptr(GPtrArray) all = ctl_list_objects (ctx, TRUE);
+  g_autoptr(GPtrArray) all = ctl_list_objects (ctx, CTL_IFACE_TARGET);
   g_autoptr(GPtrArray) hits = g_ptr_array_new ();
 
   for (guint i = 0; i < all->len; i++)

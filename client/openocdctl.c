@@ -13,8 +13,9 @@
 #include <string.h>
 
 static const CtlCommand commands[] = {
-  { "list", "", "List all targets: endpoint, name, type, state, pc", 0, 0, ctl_cmd_list },
-  { "endpoints", "", "List the OpenOCD endpoints: name, address, connected, version", 0, 0, ctl_cmd_endpoints },
+  { "list", "", "List all targets: endpoint, name, type, state, pc, GDB port", 0, 0, ctl_cmd_list },
+  { "endpoints", "", "List the OpenOCD endpoints: name, address, connected, origin, pid, restarts, version", 0, 0, ctl_cmd_endpoints },
+  { "probes", "", "List the USB debug probes: id, vid:pid, serial, USB path, model, accessible, endpoint", 0, 0, ctl_cmd_probes },
   { "state", "", "Query the target's state from OpenOCD", 0, 0, ctl_cmd_state },
   { "halt", "", "Halt the target and print its state", 0, 0, ctl_cmd_halt },
   { "resume", "[ADDR]", "Resume the target, at ADDR if given", 0, 1, ctl_cmd_resume },
@@ -41,11 +42,18 @@ static const char description[] =
   "With --json every command prints one JSON document on stdout: an object\n"
   "for state, halt, step, wait-halt (the state), and for resume, reset and\n"
   "bp add|remove (what was done, e.g. {\"action\":\"resume\",…}); an array\n"
-  "for list, endpoints and bp list. monitor --json prints one object per line\n"
-  "(JSON lines). An error prints {\"error\":{\"name\":…,\"message\":…}} on\n"
-  "stderr instead: name is the service's D-Bus error name (e.g.\n"
+  "for list, endpoints, probes and bp list. monitor --json prints one object\n"
+  "per line (JSON lines). An error prints {\"error\":{\"name\":…,\"message\":…}}\n"
+  "on stderr instead: name is the service's D-Bus error name (e.g.\n"
   "org.openocd.Error.NotHalted) or openocdctl's own org.openocd.ctl.Error.Usage,\n"
   ".NotRunning, .NoSuchTarget, .AmbiguousTarget or .Failed.\n"
+  "\n"
+  "list's GDB column is OpenOCD's GDB port for the target, \"-\" for none, with\n"
+  "\"*\" after it while a GDB is attached (JSON: gdb_port, 0 for none, and\n"
+  "gdb_attached). endpoints' PID is the process of the OpenOCD the service\n"
+  "runs for the endpoint, \"-\" while none runs; RESTARTS is \"-\" for an\n"
+  "endpoint whose OpenOCD someone else runs (JSON: every property of each\n"
+  "endpoint and probe).\n"
   "\n"
   "reg prints NAME VALUE lines (JSON: an array of {\"name\",\"value\"}, with\n"
   "\"number\", \"bits\" and \"dirty\" for all registers); mem read prints xxd's\n"

@@ -18,6 +18,7 @@
 
 #include "ood-service-fixture.h"
 #include "ood-state.h"
+#include "ood-test-gdb.h"
 
 #define RAM_START    G_GINT64_CONSTANT (0x80000000)
 #define RAM_END      G_GINT64_CONSTANT (0x80010000)
@@ -259,15 +260,22 @@ assert_json_error (CtlRun *run, int status, const char *name)
 /* Fixture                                                             */
 
 static OodServiceFixture *
-fixture_new (gboolean no_service)
+fixture_new_full (const OodServiceOptions *options)
 {
-  OodServiceOptions options = { .no_service = no_service };
   g_autoptr(GError) error = NULL;
-  OodServiceFixture *fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = ood_service_fixture_new (options, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (fixture);
   return fixture;
+}
+
+static OodServiceFixture *
+fixture_new (gboolean no_service)
+{
+  OodServiceOptions options = { .no_service = no_service };
+
+  return fixture_new_full (&options);
 }
 
 static gboolean
@@ -283,6 +291,17 @@ make_running (OodServiceFixture *fixture)
   g_free (ctl_ok (fixture, "halt"));
   g_free (ctl_ok (fixture, "resume"));
   ctl_state_json (fixture, "state", "running");
+}
+
+/* @object's @member is an array of exactly @path, or empty if @path is NULL. */
+static void
+assert_paths (JsonObject *object, const char *member, const char *path)
+{
+  JsonArray *paths = json_node_get_array (get_member (object, member, JSON_TYPE_ARRAY));
+
+  g_assert_cmpuint (json_array_get_length (paths), ==, path != NULL ? 1 : 0);
+  if (path != NULL)
+    g_assert_cmpstr (json_array_get_string_element (paths, 0), ==, path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,8 +322,9 @@ test_list (void)
   /* header, one row, and the empty string after the last newline */
   g_assert_cmpuint (g_strv_length (lines), ==, 3);
   g_assert_cmpstr (lines[2], ==, "");
-  g_assert_true (g_regex_match_simple ("^ENDPOINT +NAME +TYPE +STATE +PC$", lines[0], 0, 0));
-  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+)$",
+  g_assert_true (g_regex_match_simple ("^ENDPOINT +NAME +TYPE +STATE +PC +GDB$", lines[0], 0, 0));
+  /* this OpenOCD serves no GDB */
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+) +-$",
                                        lines[1], 0, 0));
 
   json = ctl_ok (fixture, "list", "--json");
@@ -317,6 +337,8 @@ test_list (void)
   g_assert_cmpstr (get_string (target, "type"), ==, "riscv");
   g_assert_cmpstr (get_string (target, "path"), ==, "/org/openocd/default/riscv_2ecpu");
   g_assert_true (is_halted_or_running (get_string (target, "state")));
+  g_assert_cmpint (get_int (target, "gdb_port"), ==, 0);
+  g_assert_false (get_bool (target, "gdb_attached"));
 
   /* After a halt the cached properties show it, with the same PC. */
   pc = ctl_state_json (fixture, "halt", "halted");
@@ -348,10 +370,21 @@ test_endpoints (void)
   g_assert_cmpstr (get_string (endpoint, "address"), ==, address);
   g_assert_true (get_bool (endpoint, "connected"));
   g_assert_true (g_str_has_prefix (get_string (endpoint, "version"), "Open On-Chip Debugger"));
+  /* every other property: an OpenOCD the service does not run */
+  g_assert_cmpstr (get_string (endpoint, "last_error"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "origin"), ==, "command-line");
+  g_assert_false (get_bool (endpoint, "supervised"));
+  g_assert_cmpint (get_int (endpoint, "pid"), ==, 0);
+  g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (endpoint, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "path"), ==, "/org/openocd/default");
+  assert_paths (endpoint, "targets", "/org/openocd/default/riscv_2ecpu");
+  assert_paths (endpoint, "unreachable", NULL);
 
   human = ctl_ok (fixture, "endpoints");
-  g_assert_true (g_regex_match_simple ("^NAME +ADDRESS +CONNECTED +VERSION\n", human, 0, 0));
-  row = g_strdup_printf ("\ndefault +%s +yes +Open On-Chip Debugger", address);
+  g_assert_true (g_regex_match_simple ("^NAME +ADDRESS +CONNECTED +ORIGIN +PID +RESTARTS +VERSION\n",
+                                       human, 0, 0));
+  row = g_strdup_printf ("\ndefault +%s +yes +command-line +- +- +Open On-Chip Debugger", address);
   g_assert_true (g_regex_match_simple (row, human, 0, 0));
 
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
@@ -1512,6 +1545,114 @@ test_program_cancel (void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Endpoints, supervised OpenOCDs, probes and GDB                     */
+
+/* The endpoint @name as "endpoints --json" lists it, or NULL. */
+static JsonObject *
+listed_endpoint (OodServiceFixture *fixture, const char *name)
+{
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "endpoints");
+  JsonArray *array = json_node_get_array (node);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *endpoint = json_array_get_object_element (array, i);
+
+      if (g_str_equal (get_string (endpoint, "name"), name))
+        return json_object_ref (endpoint);
+    }
+  return NULL;
+}
+
+/* The endpoint of a configuration group the service runs: endpoints shows
+ * its process. */
+static void
+test_endpoints_supervised (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autoptr(JsonObject) endpoint = listed_endpoint (fixture, "default");
+  g_autofree char *human = NULL, *row = NULL;
+
+  g_assert_nonnull (endpoint);
+  g_assert_cmpstr (get_string (endpoint, "origin"), ==, "config");
+  g_assert_true (get_bool (endpoint, "supervised"));
+  g_assert_cmpint (get_int (endpoint, "pid"), >, 0);
+  g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (endpoint, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "last_error"), ==, "");
+
+  human = ctl_ok (fixture, "endpoints");
+  row = g_strdup_printf ("\ndefault +127\\.0\\.0\\.1:[0-9]+ +yes +config +%" G_GINT64_FORMAT
+                         " +0 +Open On-Chip Debugger", get_int (endpoint, "pid"));
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* No USB device here: an empty table under its heading, and []. */
+static void
+test_probes (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *human = ctl_ok (fixture, "probes");
+  g_autofree char *json = ctl_ok (fixture, "probes", "--json");
+
+  g_assert_true (g_regex_match_simple ("^ID +VID:PID +SERIAL +USB-PATH +MODEL +ACCESSIBLE +ENDPOINT\n$",
+                                       human, 0, 0));
+  g_assert_cmpstr (json, ==, "[]\n");
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+typedef struct {
+  OodDbusTarget *target;
+  gboolean       attached;
+} GdbWait;
+
+static gboolean
+gdb_attached_is (gpointer user_data)
+{
+  GdbWait *wait = user_data;
+
+  return ood_dbus_target_get_gdb_attached (wait->target) == wait->attached;
+}
+
+/* list's GDB column and its JSON: the port, then "*" while GDB is attached. */
+static void
+assert_listed_gdb (OodServiceFixture *fixture, guint16 port, gboolean attached)
+{
+  g_autofree char *human = ctl_ok (fixture, "list");
+  g_autofree char *row = g_strdup_printf ("\ndefault +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+) +%u%s\n",
+                                          port, attached ? "\\*" : "");
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "list");
+  JsonObject *target = json_array_get_object_element (json_node_get_array (node), 0);
+
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  g_assert_cmpint (get_int (target, "gdb_port"), ==, port);
+  g_assert_cmpint (get_bool (target, "gdb_attached"), ==, attached);
+}
+
+static void
+test_list_gdb (void)
+{
+  const OodServiceOptions options = { .gdb = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  guint16 port = ood_testbed_get_gdb_port (board (fixture));
+  GdbWait wait = { ood_service_fixture_get_target (fixture, 0), TRUE };
+  g_autoptr(OodTestGdb) gdb = ood_test_gdb_new ();
+
+  g_assert_cmpuint (port, !=, 0);
+  assert_listed_gdb (fixture, port, FALSE);
+  g_free (ood_test_gdb_attach (gdb, port));
+  g_assert_true (ood_test_wait_for (gdb_attached_is, &wait, WAIT_MS));
+  assert_listed_gdb (fixture, port, TRUE);
+  ood_test_gdb_quit (gdb);
+  wait.attached = FALSE;
+  g_assert_true (ood_test_wait_for (gdb_attached_is, &wait, WAIT_MS));
+  assert_listed_gdb (fixture, port, FALSE);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
 static void
@@ -1564,7 +1705,7 @@ static void
 test_not_running (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (TRUE);
-  const char *const commands[] = { "list", "endpoints", "state", "halt" };
+  const char *const commands[] = { "list", "endpoints", "probes", "state", "halt" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1716,7 +1857,7 @@ static void
 test_json_usage (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
-  const char *const cases[][6] = {
+  const char *const cases[][9] = {
     { "resume", "0xZZ", "--json", NULL },
     { "--json", "frobnicate", NULL },
     { "frobnicate", "--json", NULL },    /* --json after an unknown command */
@@ -1733,6 +1874,7 @@ test_json_usage (void)
     { "load", "x.bin", "--json", NULL },  /* no address */
     { "flash", "erase", "--json", NULL },
     { "flash", "banks", "--address", "0", "--json", NULL },
+    { "probes", "extra", "--json", NULL },
   };
 
   ctl_state_json (fixture, "halt", "halted");
@@ -1750,7 +1892,7 @@ static void
 test_json_not_running (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (TRUE);
-  const char *const commands[] = { "list", "endpoints", "state", "halt", "resume", "reset" };
+  const char *const commands[] = { "list", "endpoints", "probes", "state", "halt", "resume", "reset" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1782,6 +1924,10 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "{\"progress\":"));
   g_assert_nonnull (strstr (run->out, "Ctrl-C cancels the job"));
   g_assert_nonnull (strstr (run->out, "mem dump and mem load"));
+  /* probes, and how list and endpoints show GDB and processes */
+  g_assert_nonnull (strstr (run->out, "\n  probes "));
+  g_assert_nonnull (strstr (run->out, "list's GDB column"));
+  g_assert_nonnull (strstr (run->out, "endpoints' PID"));
 }
 
 int
@@ -1816,5 +1962,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/program-cancel", test_program_cancel);
   g_test_add_func ("/client/load", test_load);
   g_test_add_func ("/client/flash", test_flash);
+  g_test_add_func ("/client/endpoints-supervised", test_endpoints_supervised);
+  g_test_add_func ("/client/probes", test_probes);
+  g_test_add_func ("/client/list-gdb", test_list_gdb);
   return g_test_run ();
 }
