@@ -18,6 +18,7 @@ static const GDBusErrorEntry ctl_error_entries[] = {
   { CTL_ERROR_NOT_RUNNING, "org.openocd.ctl.Error.NotRunning" },
   { CTL_ERROR_NO_SUCH_TARGET, "org.openocd.ctl.Error.NoSuchTarget" },
   { CTL_ERROR_AMBIGUOUS_TARGET, "org.openocd.ctl.Error.AmbiguousTarget" },
+  { CTL_ERROR_NO_SUCH_ENDPOINT, "org.openocd.ctl.Error.NoSuchEndpoint" },
   { CTL_ERROR_FAILED, "org.openocd.ctl.Error.Failed" },
 };
 
@@ -422,6 +423,15 @@ append_hexdump (GString *out, const CtlField *fields, JsonObject *object)
 }
 
 static void
+append_lines (GString *out, const CtlField *fields, JsonObject *object)
+{
+  JsonArray *lines = json_object_get_array_member (object, fields[0].member);
+
+  for (guint i = 0; lines != NULL && i < json_array_get_length (lines); i++)
+    g_string_append_printf (out, "%s\n", json_array_get_string_element (lines, i));
+}
+
+static void
 render_text (const CtlLayout *layout, JsonNode *node)
 {
   g_autoptr(GString) out = g_string_new (NULL);
@@ -446,6 +456,10 @@ render_text (const CtlLayout *layout, JsonNode *node)
     case CTL_LAYOUT_HEXDUMP:
       g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
       append_hexdump (out, layout->fields, json_node_get_object (node));
+      break;
+    case CTL_LAYOUT_LINES:
+      g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
+      append_lines (out, layout->fields, json_node_get_object (node));
       break;
     default:
       g_return_if_reached ();

@@ -35,6 +35,7 @@ typedef enum {
   CTL_ERROR_NOT_RUNNING,       /* nobody owns org.openocd */
   CTL_ERROR_NO_SUCH_TARGET,    /* -t matches nothing, or there are no targets */
   CTL_ERROR_AMBIGUOUS_TARGET,  /* several targets; -t needed */
+  CTL_ERROR_NO_SUCH_ENDPOINT,  /* no endpoint of the name given */
   CTL_ERROR_FAILED,            /* anything else, e.g. a malformed reply */
 } CtlError;
 
@@ -80,6 +81,8 @@ typedef enum {
   CTL_LAYOUT_HEXDUMP, /* an object with an address (fields[0], an integer)
                        * and bytes (fields[1], a string of hex digits), as
                        * xxd prints them: 16 bytes a line */
+  CTL_LAYOUT_LINES,   /* an object whose fields[0] member is an array of
+                       * strings, one a line as they are */
 } CtlLayoutKind;
 
 typedef struct {
@@ -158,6 +161,13 @@ OodDbusTarget *ctl_open_target (CtlContext *ctx,
 gboolean   ctl_target_matches (OodDbusTarget *target,
                                const char    *spec);
 char      *ctl_target_label (OodDbusTarget *target);
+OodDbusEndpoint *ctl_open_endpoint (CtlContext *ctx,
+                                    const char *name,
+                                    gint        timeout_ms,
+                                    GError    **error);
+OodDbusManager  *ctl_open_manager (CtlContext *ctx,
+                                   gint        timeout_ms,
+                                   GError    **error);
 
 /* ctl-output.c: records and the two renderers */
 CtlRecord *ctl_record_new (const CtlLayout *layout,
@@ -240,6 +250,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 CtlRecord *ctl_cmd_list (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_probes (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_endpoint (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_state (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_halt (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_resume (CtlContext *ctx, int argc, char **argv, GError **error);

@@ -18,6 +18,7 @@
 
 #include "ood-service-fixture.h"
 #include "ood-state.h"
+#include "ood-test-dbus.h"
 #include "ood-test-gdb.h"
 
 #define RAM_START    G_GINT64_CONSTANT (0x80000000)
@@ -1652,6 +1653,288 @@ test_list_gdb (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+#define LAB_PATH "/org/openocd/lab_2d1"
+
+/* OpenOCD's command line for @board, quoted as a shell would take it. */
+static char *
+exec_line (OodTestbed *board)
+{
+  g_auto(GStrv) argv = ood_testbed_dup_openocd_argv (board);
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv[i]);
+      g_string_append_printf (line, "%s%s", i > 0 ? " " : "", quoted);
+    }
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/* What the service says of an endpoint, asked directly (no openocdctl). */
+typedef struct {
+  OodServiceFixture *fixture;
+  const char        *path;
+  guint              restarts;  /* at least */
+  guint              not_pid;   /* a running OpenOCD other than this */
+} EndpointWait;
+
+static GVariant *
+endpoint_property (EndpointWait *wait, const char *name)
+{
+  return ood_test_get_property (ood_service_fixture_get_bus (wait->fixture), wait->path,
+                                "org.openocd.Endpoint", name, 5000, NULL);
+}
+
+/* Connected, with its one target published. */
+static gboolean
+endpoint_ready (gpointer user_data)
+{
+  g_autoptr(GVariant) connected = endpoint_property (user_data, "Connected");
+  g_autoptr(GVariant) targets = endpoint_property (user_data, "Targets");
+
+  return connected != NULL && g_variant_get_boolean (connected) && targets != NULL &&
+         g_variant_n_children (targets) == 1;
+}
+
+/* Restarted as often as asked, and running another OpenOCD. */
+static gboolean
+endpoint_restarted (gpointer user_data)
+{
+  EndpointWait *wait = user_data;
+  g_autoptr(GVariant) restarts = endpoint_property (wait, "Restarts");
+  g_autoptr(GVariant) pid = endpoint_property (wait, "Pid");
+
+  return restarts != NULL && g_variant_get_uint32 (restarts) >= wait->restarts && pid != NULL &&
+         g_variant_get_uint32 (pid) != 0 && g_variant_get_uint32 (pid) != wait->not_pid;
+}
+
+/* Whether the lines of @run stand in @all as consecutive lines. */
+static gboolean
+lines_in (JsonArray *all, char **run)
+{
+  guint n = g_strv_length (run);
+
+  for (guint i = 0; i + n <= json_array_get_length (all); i++)
+    {
+      guint j = 0;
+
+      while (j < n && g_str_equal (json_array_get_string_element (all, i + j), run[j]))
+        j++;
+      if (j == n)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* endpoint log NAME -n 2 in text, then all of it in JSON. */
+static void
+check_log (OodServiceFixture *fixture)
+{
+  g_autofree char *text = ctl_ok (fixture, "endpoint", "log", "lab-1", "-n", "2");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "endpoint", "log", "lab-1");
+  JsonObject *log = json_node_get_object (node);
+  JsonArray *all = json_node_get_array (get_member (log, "lines", JSON_TYPE_ARRAY));
+  gboolean banner = FALSE;
+
+  /* two lines and the empty string after the last newline */
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpstr (lines[2], ==, "");
+  g_clear_pointer (&lines[2], g_free);
+  g_assert_cmpstr (get_string (log, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (log), ==, 2);
+  /* the newest two, which OpenOCD may have followed with more since */
+  g_assert_true (lines_in (all, lines));
+  for (guint i = 0; i < json_array_get_length (all); i++)
+    banner |= g_str_has_prefix (json_array_get_string_element (all, i), "Open On-Chip Debugger");
+  g_assert_true (banner);
+}
+
+/* endpoint restart NAME, in text and then in JSON; each starts a new OpenOCD. */
+static void
+check_restart (OodServiceFixture *fixture)
+{
+  g_autoptr(JsonObject) before = listed_endpoint (fixture, "lab-1");
+  g_autoptr(JsonObject) after = NULL;
+  EndpointWait wait = { fixture, LAB_PATH, 1, (guint) get_int (before, "pid") };
+  g_autofree char *text = ctl_ok (fixture, "endpoint", "restart", "lab-1");
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *done;
+
+  g_assert_cmpstr (text, ==, "");
+  g_assert_true (ood_test_wait_for (endpoint_restarted, &wait, WAIT_MS));
+  after = listed_endpoint (fixture, "lab-1");
+  g_assert_cmpint (get_int (after, "restarts"), ==, 1);
+  g_assert_cmpint (get_int (after, "pid"), !=, get_int (before, "pid"));
+  /* how the old one ended */
+  g_assert_cmpstr (get_string (after, "last_exit"), !=, "");
+
+  node = ctl_json_ok (fixture, "endpoint", "restart", "lab-1");
+  done = json_node_get_object (node);
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-restart");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (done), ==, 2);
+  wait = (EndpointWait) { fixture, LAB_PATH, 2, (guint) get_int (after, "pid") };
+  g_assert_true (ood_test_wait_for (endpoint_restarted, &wait, WAIT_MS));
+  wait.restarts = 0;
+  g_assert_true (ood_test_wait_for (endpoint_ready, &wait, WAIT_MS));
+}
+
+/* endpoint add lab-1 --exec: the service runs an OpenOCD for a second
+ * board, which endpoints and list show and which one can drive; log,
+ * restart, and remove it again. */
+static void
+test_endpoint_exec (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  const OodTestbedOptions sim_only = { .no_openocd = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
+  EndpointWait ready = { fixture, LAB_PATH };
+  g_autofree char *exec = NULL, *added = NULL, *human = NULL, *row = NULL, *targets = NULL;
+  g_autoptr(JsonObject) lab = NULL, gone = NULL;
+  g_autoptr(JsonNode) removed = NULL;
+  JsonObject *done;
+
+  g_assert_no_error (error);
+  exec = exec_line (board);
+  added = ctl_ok (fixture, "endpoint", "add", "lab-1", "--exec", exec);
+  g_assert_cmpstr (added, ==, LAB_PATH "\n");
+  g_assert_true (ood_test_wait_for (endpoint_ready, &ready, WAIT_MS));
+
+  lab = listed_endpoint (fixture, "lab-1");
+  g_assert_nonnull (lab);
+  g_assert_cmpstr (get_string (lab, "origin"), ==, "bus");
+  g_assert_true (get_bool (lab, "supervised"));
+  g_assert_true (get_bool (lab, "connected"));
+  g_assert_true (g_str_has_prefix (get_string (lab, "address"), "127.0.0.1:"));
+  g_assert_cmpint (get_int (lab, "pid"), >, 0);
+  g_assert_cmpint (get_int (lab, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (lab, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (lab, "path"), ==, LAB_PATH);
+  assert_paths (lab, "targets", LAB_PATH "/riscv_2ecpu");
+
+  human = ctl_ok (fixture, "endpoints");
+  row = g_strdup_printf ("\nlab-1 +%s +yes +bus +%" G_GINT64_FORMAT " +0 +Open On-Chip Debugger",
+                         get_string (lab, "address"), get_int (lab, "pid"));
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  targets = ctl_ok (fixture, "list");
+  g_assert_true (g_regex_match_simple ("\nlab-1 +riscv\\.cpu +riscv ", targets, 0, 0));
+  /* and its target answers */
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "lab-1/riscv.cpu", "halt", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+
+    assert_state (state, "halted");
+  }
+
+  check_log (fixture);
+  check_restart (fixture);
+
+  removed = ctl_json_ok (fixture, "endpoint", "remove", "lab-1");
+  done = json_node_get_object (removed);
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-remove");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (done), ==, 2);
+  gone = listed_endpoint (fixture, "lab-1");
+  g_assert_null (gone);
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* endpoint add NAME --address: an OpenOCD someone else runs (here nobody). */
+static void
+test_endpoint_address (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(JsonNode) added = ctl_json_ok (fixture, "endpoint", "add", "net", "--address",
+                                           "127.0.0.1:1");
+  JsonObject *done = json_node_get_object (added);
+  g_autoptr(JsonObject) net = NULL;
+  g_autofree char *human = NULL, *removed = NULL;
+
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-add");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "net");
+  g_assert_cmpstr (get_string (done, "path"), ==, "/org/openocd/net");
+  g_assert_cmpuint (json_object_get_size (done), ==, 3);
+
+  net = listed_endpoint (fixture, "net");
+  g_assert_nonnull (net);
+  g_assert_cmpstr (get_string (net, "address"), ==, "127.0.0.1:1");
+  g_assert_cmpstr (get_string (net, "origin"), ==, "bus");
+  g_assert_false (get_bool (net, "supervised"));
+  g_assert_cmpint (get_int (net, "pid"), ==, 0);
+  /* no OpenOCD, no PID and no restarts; no version either */
+  human = ctl_ok (fixture, "endpoints");
+  g_assert_true (g_regex_match_simple ("\nnet +127\\.0\\.0\\.1:1 +no +bus +- +- *\n", human, 0, 0));
+
+  removed = ctl_ok (fixture, "endpoint", "remove", "net");
+  g_assert_cmpstr (removed, ==, "");
+  g_clear_pointer (&net, json_object_unref);
+  net = listed_endpoint (fixture, "net");
+  g_assert_null (net);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* What the service refuses, as openocdctl prints it: its error's short
+ * name and message in text, its name in JSON, exit status 1. */
+static void
+test_endpoint_errors (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  static const struct {
+    const char *args[7];
+    const char *text;
+    const char *name;
+  } cases[] = {
+    { { "endpoint", "add", "default", "--address", "127.0.0.1:1" },
+      "openocdctl: Exists: an endpoint named default exists\n", "org.openocd.Error.Exists" },
+    /* "default" comes from the configuration file */
+    { { "endpoint", "remove", "default" }, "openocdctl: NotSupported: ",
+      "org.openocd.Error.NotSupported" },
+    { { "endpoint", "remove", "nosuch" }, "openocdctl: NotFound: ", "org.openocd.Error.NotFound" },
+    { { "endpoint", "add", "a/b", "--address", "127.0.0.1:1" }, "openocdctl: InvalidArgs: ",
+      "org.freedesktop.DBus.Error.InvalidArgs" },
+    /* "net" is not supervised */
+    { { "endpoint", "log", "net" }, "openocdctl: NotSupported: ", "org.openocd.Error.NotSupported" },
+    { { "endpoint", "restart", "net" }, "openocdctl: NotSupported: ",
+      "org.openocd.Error.NotSupported" },
+    { { "endpoint", "log", "nosuch" }, "openocdctl: no endpoint 'nosuch'; known endpoints: default, net\n",
+      "org.openocd.ctl.Error.NoSuchEndpoint" },
+    { { "endpoint", "restart", "nosuch" }, "openocdctl: no endpoint 'nosuch'",
+      "org.openocd.ctl.Error.NoSuchEndpoint" },
+  };
+
+  g_free (ctl_ok (fixture, "endpoint", "add", "net", "--address", "127.0.0.1:1"));
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) json = NULL;
+      g_autoptr(CtlRun) text = ctl_runv (ood_service_fixture_get_bus_address (fixture),
+                                         cases[i].args);
+      g_autoptr(CtlRun) run = NULL;
+
+      assert_failed (text, 1, cases[i].text);
+      g_assert_true (g_str_has_prefix (text->err, cases[i].text));
+      g_strv_builder_addv (builder, (const char **) cases[i].args);
+      g_strv_builder_add (builder, "--json");
+      json = g_strv_builder_end (builder);
+      run = ctl_runv (ood_service_fixture_get_bus_address (fixture), (const char *const *) json);
+      assert_json_error (run, 1, cases[i].name);
+    }
+  /* the configured endpoint is still there, and still running its OpenOCD */
+  {
+    g_autoptr(JsonObject) endpoint = listed_endpoint (fixture, "default");
+
+    g_assert_nonnull (endpoint);
+    g_assert_true (get_bool (endpoint, "connected"));
+    g_assert_cmpint (get_int (endpoint, "pid"), >, 0);
+    g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  }
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
@@ -1875,6 +2158,13 @@ test_json_usage (void)
     { "flash", "erase", "--json", NULL },
     { "flash", "banks", "--address", "0", "--json", NULL },
     { "probes", "extra", "--json", NULL },
+    { "endpoint", "--json", NULL },
+    { "endpoint", "frob", "x", "--json", NULL },
+    { "endpoint", "add", "x", "--json", NULL },                  /* neither --address nor --exec */
+    { "endpoint", "add", "x", "--address", "h:1", "--exec", "openocd", "--json" },   /* both */
+    { "endpoint", "remove", "x", "--exec", "openocd", "--json" },
+    { "endpoint", "log", "x", "-n", "many", "--json" },
+    { "endpoint", "restart", "x", "-n", "1", "--json" },
   };
 
   ctl_state_json (fixture, "halt", "halted");
@@ -1924,10 +2214,25 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "{\"progress\":"));
   g_assert_nonnull (strstr (run->out, "Ctrl-C cancels the job"));
   g_assert_nonnull (strstr (run->out, "mem dump and mem load"));
-  /* probes, and how list and endpoints show GDB and processes */
+  /* endpoints at run time, probes, and how list and endpoints show GDB and processes */
+  g_assert_nonnull (strstr (run->out, "\n  endpoint add NAME (--address HOST:PORT | --exec 'COMMAND LINE') "
+                                      "[--shared-dir DIR] | remove NAME | restart NAME | log NAME [-n N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  probes "));
   g_assert_nonnull (strstr (run->out, "list's GDB column"));
   g_assert_nonnull (strstr (run->out, "endpoints' PID"));
+  g_assert_nonnull (strstr (run->out, ".NoSuchEndpoint"));
+
+  /* and a command's own --help, with its options */
+  {
+    g_autoptr(CtlRun) endpoint = ctl_runv ("unix:path=/nonexistent",
+                                           (const char *const[]) { "endpoint", "--help", NULL });
+
+    g_assert_cmpint (endpoint->status, ==, 0);
+    g_assert_nonnull (strstr (endpoint->out, "endpoint add NAME"));
+    g_assert_nonnull (strstr (endpoint->out, "--exec='COMMAND LINE'"));
+    g_assert_nonnull (strstr (endpoint->out, "--shared-dir=DIR"));
+    g_assert_nonnull (strstr (endpoint->out, "-n, --lines=N"));
+  }
 }
 
 int
@@ -1962,7 +2267,10 @@ main (int argc, char **argv)
   g_test_add_func ("/client/program-cancel", test_program_cancel);
   g_test_add_func ("/client/load", test_load);
   g_test_add_func ("/client/flash", test_flash);
+  g_test_add_func ("/client/endpoint-exec", test_endpoint_exec);
+  g_test_add_func ("/client/endpoint-address", test_endpoint_address);
   g_test_add_func ("/client/endpoints-supervised", test_endpoints_supervised);
+  g_test_add_func ("/client/endpoint-errors", test_endpoint_errors);
   g_test_add_func ("/client/probes", test_probes);
   g_test_add_func ("/client/list-gdb", test_list_gdb);
   return g_test_run ();
