@@ -24,7 +24,7 @@ static const CtlCommand commands[] = {
   { "step", "[ADDR]", "Execute one instruction, at ADDR if given", 0, 1, ctl_cmd_step },
   { "reset", "[halt|run|init]", "Reset the target (the service's default mode is halt)", 0, 1, ctl_cmd_reset },
   { "wait-halt", "", "Wait until the target is halted", 0, 0, ctl_cmd_wait_halt },
-  { "monitor", "", "Print every state change, target event and target (dis)appearance", 0, 0, ctl_cmd_monitor },
+  { "monitor", "", "Print every state change, target event, target, endpoint and probe (dis)appearance, and supervised OpenOCD exit and start", 0, 0, ctl_cmd_monitor },
   { "bp", "add ADDR | remove ADDR | list", "Manage breakpoints", 1, 2, ctl_cmd_bp },
   { "reg", "[NAME…] | set NAME VALUE", "Read registers (all of them without NAME), or write one", 0, G_MAXUINT, ctl_cmd_reg },
   { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR",
@@ -60,7 +60,9 @@ static const char description[] =
   "(JSON: also \"path\"); only root may add or remove endpoints, and only those\n"
   "added so can be removed. endpoint restart and log act on a supervised\n"
   "endpoint (an Exec= command line); log prints its OpenOCD's last lines, the\n"
-  "newest N with -n (JSON: {\"endpoint\",\"lines\"}).\n"
+  "newest N with -n (JSON: {\"endpoint\",\"lines\"}). monitor also prints\n"
+  "probes plugged in and out, endpoints added and removed, and each start\n"
+  "and end of a supervised endpoint's OpenOCD.\n"
   "\n"
   "reg prints NAME VALUE lines (JSON: an array of {\"name\",\"value\"}, with\n"
   "\"number\", \"bits\" and \"dirty\" for all registers); mem read prints xxd's\n"

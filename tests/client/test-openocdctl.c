@@ -20,6 +20,7 @@
 #include "ood-state.h"
 #include "ood-test-dbus.h"
 #include "ood-test-gdb.h"
+#include "ood-test-usb.h"
 
 #define RAM_START    G_GINT64_CONSTANT (0x80000000)
 #define RAM_END      G_GINT64_CONSTANT (0x80010000)
@@ -644,30 +645,46 @@ monitor_reader (gpointer user_data)
   return NULL;
 }
 
+/* Starts "monitor --json", or "monitor" in text unless @json. */
 static void
-monitor_start (Monitor *monitor, OodServiceFixture *fixture)
+monitor_start_full (Monitor *monitor, OodServiceFixture *fixture, gboolean json)
 {
   g_autoptr(GError) error = NULL;
 
   monitor->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                        ctl_path (), "--address",
                                        ood_service_fixture_get_bus_address (fixture),
-                                       "monitor", "--json", NULL);
+                                       "monitor", json ? "--json" : NULL, NULL);
   g_assert_no_error (error);
   monitor->lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (monitor->process));
   monitor->queue = g_async_queue_new_full (g_free);
   monitor->thread = g_thread_new ("monitor-reader", monitor_reader, monitor);
 }
 
-/* The next line within the deadline; fails the test at EOF or timeout. */
-static JsonObject *
-monitor_next (Monitor *monitor)
+static void
+monitor_start (Monitor *monitor, OodServiceFixture *fixture)
 {
-  g_autofree char *line = g_async_queue_timeout_pop (monitor->queue, MONITOR_WAIT_US);
+  monitor_start_full (monitor, fixture, TRUE);
+}
+
+/* The next line within the deadline, as it is; fails the test at EOF or
+ * timeout. */
+static char *
+monitor_next_line (Monitor *monitor)
+{
+  char *line = g_async_queue_timeout_pop (monitor->queue, MONITOR_WAIT_US);
 
   g_assert_nonnull (line);
   g_test_message ("monitor: %s", line);
   g_assert_cmpstr (line, !=, "");
+  return line;
+}
+
+static JsonObject *
+monitor_next (Monitor *monitor)
+{
+  g_autofree char *line = monitor_next_line (monitor);
+
   return parse_object (line);
 }
 
@@ -1935,6 +1952,272 @@ test_endpoint_errors (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* Skips lines until a change @change about endpoint @name; returns it. */
+static JsonObject *
+monitor_wait_endpoint (Monitor *monitor, const char *change, const char *name)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(JsonObject) line = monitor_next (monitor);
+
+      if (g_str_equal (get_string (line, "change"), change) &&
+          g_str_equal (get_string (line, "name"), name))
+        return g_steal_pointer (&line);
+    }
+  g_error ("no %s of endpoint %s within the deadline", change, name);
+  return NULL;
+}
+
+/* Skips text lines until one matches @pattern; returns it. */
+static char *
+monitor_wait_text (Monitor *monitor, const char *pattern)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = monitor_next_line (monitor);
+
+      if (g_regex_match_simple (pattern, line, 0, 0))
+        return g_steal_pointer (&line);
+    }
+  g_error ("no line matching %s within the deadline", pattern);
+  return NULL;
+}
+
+/* monitor, in JSON and in text, on a supervised OpenOCD restarted and an
+ * endpoint added and removed. */
+static void
+test_monitor_endpoints (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autoptr(JsonObject) before = listed_endpoint (fixture, "default");
+  gint64 old_pid = get_int (before, "pid");
+  Monitor json = { 0 }, text = { 0 };
+  g_autoptr(JsonObject) added = NULL, removed = NULL;
+  g_autofree char *line = NULL;
+
+  monitor_start_full (&json, fixture, TRUE);
+  monitor_start_full (&text, fixture, FALSE);
+  /* each watches once it printed the target's state */
+  json_object_unref (monitor_next (&json));
+  g_free (monitor_wait_text (&text, "^default/riscv\\.cpu: "));
+
+  g_free (ctl_ok (fixture, "endpoint", "restart", "default"));
+  for (;;)
+    {
+      g_autoptr(JsonObject) process = monitor_wait_endpoint (&json, "openocd", "default");
+
+      g_assert_cmpstr (get_string (process, "origin"), ==, "config");
+      if (get_int (process, "pid") == 0)
+        continue;
+      g_assert_cmpint (get_int (process, "pid"), !=, old_pid);
+      g_assert_cmpint (get_int (process, "restarts"), ==, 1);
+      g_assert_cmpstr (get_string (process, "last_exit"), !=, "");
+      break;
+    }
+  line = monitor_wait_text (&text, "^default: pid [0-9]+, restarts 1, last exit: .");
+  g_assert_false (g_str_has_prefix (line, "default: pid -"));
+
+  g_free (ctl_ok (fixture, "endpoint", "add", "net", "--address", "127.0.0.1:1"));
+  added = monitor_wait_endpoint (&json, "endpoint-added", "net");
+  g_assert_cmpstr (get_string (added, "origin"), ==, "bus");
+  g_free (monitor_wait_text (&text, "^endpoint-added net$"));
+  g_free (ctl_ok (fixture, "endpoint", "remove", "net"));
+  removed = monitor_wait_endpoint (&json, "endpoint-removed", "net");
+  g_assert_cmpstr (get_string (removed, "path"), ==, "/org/openocd/net");
+  g_free (monitor_wait_text (&text, "^endpoint-removed net$"));
+
+  g_assert_cmpint (monitor_stop (&json), ==, 0);
+  g_assert_cmpint (monitor_stop (&text), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Skips lines until one matched each of @patterns, in any order. */
+static void
+monitor_wait_lines (Monitor *monitor, const char *const *patterns)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+  guint n = g_strv_length ((GStrv) patterns), found = 0;
+  g_autofree gboolean *matched = g_new0 (gboolean, n);
+
+  while (found < n && g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = monitor_next_line (monitor);
+
+      for (guint i = 0; i < n; i++)
+        if (!matched[i] && g_regex_match_simple (patterns[i], line, 0, 0))
+          {
+            matched[i] = TRUE;
+            found++;
+            break;
+          }
+    }
+  for (guint i = 0; i < n; i++)
+    if (!matched[i])
+      g_error ("no line matching %s within the deadline", patterns[i]);
+}
+
+/* Two ST-LINK/V2-1 probes: one a [Probe] rule serves, one it does not. */
+static const OodTestUsbDevice nucleo = {
+  .vendor_id = 0x0483, .product_id = 0x374b, .serial = "ABC123",
+  .manufacturer = "STMicroelectronics", .product = "STM32 STLink",
+  .busnum = 1, .devpath = "1.4", .devnum = 5,
+};
+static const OodTestUsbDevice spare = {
+  .vendor_id = 0x0483, .product_id = 0x374b, .serial = "DEF456",
+  .manufacturer = "STMicroelectronics", .product = "STM32 STLink",
+  .busnum = 1, .devpath = "2", .devnum = 6,
+};
+
+/* The service's Endpoint of probe @path is @user_data's endpoint. */
+typedef struct {
+  OodServiceFixture *fixture;
+  const char        *probe;
+  const char        *endpoint;   /* NULL: the probe is gone */
+} ProbeWait;
+
+static gboolean
+probe_is (gpointer user_data)
+{
+  ProbeWait *wait = user_data;
+  g_autoptr(GVariant) endpoint = ood_test_get_property (ood_service_fixture_get_bus (wait->fixture),
+                                                        wait->probe, "org.openocd.Probe",
+                                                        "Endpoint", 5000, NULL);
+
+  if (wait->endpoint == NULL)
+    return endpoint == NULL;
+  return endpoint != NULL && g_str_equal (g_variant_get_string (endpoint, NULL), wait->endpoint);
+}
+
+/* "probes" in text, then in JSON: @n rows, the first the served nucleo. */
+static JsonArray *
+check_probes (OodServiceFixture *fixture, guint n)
+{
+  g_autofree char *human = ctl_ok (fixture, "probes");
+  g_auto(GStrv) lines = g_strsplit (human, "\n", -1);
+  g_autofree char *json = ctl_ok (fixture, "probes", "--json");
+  JsonArray *array = parse_array (json);
+  JsonObject *probe = json_array_get_object_element (array, 0);
+  g_autofree char *model = g_regex_escape_string (get_string (probe, "model"), -1);
+  g_autofree char *row = g_strdup_printf ("^usb1_1_4 +0483:374b +ABC123 +1-1\\.4 +%s +%s +nucleo-ABC123$",
+                                          model, get_bool (probe, "accessible") ? "yes" : "no");
+
+  g_assert_cmpuint (json_array_get_length (array), ==, n);
+  g_assert_cmpuint (g_strv_length (lines), ==, n + 2);
+  g_assert_true (g_regex_match_simple ("^ID +VID:PID +SERIAL +USB-PATH +MODEL +ACCESSIBLE +ENDPOINT$",
+                                       lines[0], 0, 0));
+  g_assert_true (g_regex_match_simple (row, lines[1], 0, 0));
+  g_assert_cmpstr (get_string (probe, "id"), ==, "usb1_1_4");
+  g_assert_cmpint (get_int (probe, "vendor_id"), ==, 0x0483);
+  g_assert_cmpint (get_int (probe, "product_id"), ==, 0x374b);
+  g_assert_cmpstr (get_string (probe, "usb_id"), ==, "0483:374b");
+  g_assert_cmpstr (get_string (probe, "serial"), ==, "ABC123");
+  g_assert_cmpstr (get_string (probe, "usb_path"), ==, "1-1.4");
+  g_assert_cmpstr (get_string (probe, "model"), !=, "");
+  g_assert_cmpstr (get_string (probe, "endpoint"), ==, "nucleo-ABC123");
+  g_assert_cmpstr (get_string (probe, "endpoint_path"), ==, "/org/openocd/nucleo_2dABC123");
+  g_assert_cmpstr (get_string (probe, "path"), ==, "/org/openocd/probes/usb1_1_4");
+  g_assert_cmpuint (json_object_get_size (probe), ==, 11);
+  return array;
+}
+
+/* Probes plugged in below udev (umockdev: this case runs under
+ * umockdev-wrapper, and the daemon inherits the fake devices): probes
+ * lists them, the served one with its endpoint; monitor prints each
+ * probe and endpoint coming and going. */
+static void
+test_probes_plugged (void)
+{
+  /* first, so that the daemon started next sees the fake devices */
+  g_autoptr(UMockdevTestbed) usb = ood_test_usb_testbed_new ();
+  const OodServiceOptions options = { .no_service = TRUE, .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  const OodTestbedOptions sim_only = { .no_openocd = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
+  g_autofree char *group = ood_service_fixture_dup_exec_group (fixture, 0);
+  g_autofree char *exec = exec_line (board);
+  g_autofree char *config = NULL, *sysfs = NULL, *model = NULL, *added_text = NULL;
+  g_autofree char *spare_sysfs = NULL;
+  EndpointWait ready = { fixture, "/org/openocd/default" };
+  ProbeWait served = { fixture, "/org/openocd/probes/usb1_1_4", "/org/openocd/nucleo_2dABC123" };
+  ProbeWait unserved = { fixture, "/org/openocd/probes/usb1_2", "/" };
+  Monitor json = { 0 }, text = { 0 };
+  g_autoptr(JsonArray) two = NULL, one = NULL;
+  JsonObject *second;
+
+  g_assert_no_error (error);
+  config = g_strdup_printf ("%s[Probe nucleo]\nMatch=ID_VENDOR_ID=0483 ID_SERIAL_SHORT=ABC123\n"
+                            "Exec=%s\n", group, exec);
+  g_assert_true (ood_service_fixture_use_config (fixture, config, &error));
+  g_assert_true (ood_service_fixture_start_service (fixture, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (endpoint_ready, &ready, WAIT_MS));
+  monitor_start_full (&json, fixture, TRUE);
+  monitor_start_full (&text, fixture, FALSE);
+  /* each watches once it printed the target's state */
+  json_object_unref (monitor_next (&json));
+  g_free (monitor_wait_text (&text, "^default/riscv\\.cpu: "));
+
+  sysfs = ood_test_usb_add (usb, &nucleo);
+  spare_sysfs = ood_test_usb_add (usb, &spare);
+  g_assert_true (ood_test_wait_for (probe_is, &served, WAIT_MS));
+  g_assert_true (ood_test_wait_for (probe_is, &unserved, WAIT_MS));
+  two = check_probes (fixture, 2);
+  /* the other one, which no endpoint drives */
+  second = json_array_get_object_element (two, 1);
+  g_assert_cmpstr (get_string (second, "id"), ==, "usb1_2");
+  g_assert_false (json_object_has_member (second, "endpoint"));
+  g_assert_cmpstr (get_string (second, "endpoint_path"), ==, "/");
+  {
+    g_autofree char *human = ctl_ok (fixture, "probes");
+
+    g_assert_true (g_regex_match_simple ("\nusb1_2 +0483:374b +DEF456 +1-2 +.* +-\n$", human, 0, 0));
+  }
+  model = g_regex_escape_string (get_string (second, "model"), -1);
+  added_text = g_strdup_printf ("^probe-added usb1_1_4 0483:374b %s serial ABC123$", model);
+  {
+    const char *const json_added[] = { "^\\{\"change\":\"probe-added\",\"id\":\"usb1_1_4\",",
+                                       "^\\{\"change\":\"probe-added\",\"id\":\"usb1_2\",",
+                                       "^\\{\"change\":\"endpoint-added\",\"name\":\"nucleo-ABC123\",",
+                                       NULL };
+    const char *const text_added[] = { added_text, "^probe-added usb1_2 0483:374b ",
+                                       "^endpoint-added nucleo-ABC123$", NULL };
+
+    monitor_wait_lines (&json, json_added);
+    monitor_wait_lines (&text, text_added);
+  }
+
+  ood_test_usb_remove (usb, sysfs);
+  served.endpoint = NULL;
+  g_assert_true (ood_test_wait_for (probe_is, &served, WAIT_MS));
+  {
+    const char *const json_removed[] = { "^\\{\"change\":\"probe-removed\",\"id\":\"usb1_1_4\",",
+                                         "^\\{\"change\":\"endpoint-removed\",\"name\":\"nucleo-ABC123\",",
+                                         NULL };
+    const char *const text_removed[] = { "^probe-removed usb1_1_4 0483:374b ",
+                                         "^endpoint-removed nucleo-ABC123$", NULL };
+
+    monitor_wait_lines (&json, json_removed);
+    monitor_wait_lines (&text, text_removed);
+  }
+  {
+    g_autofree char *out = ctl_ok (fixture, "probes", "--json");
+
+    one = parse_array (out);
+    g_assert_cmpuint (json_array_get_length (one), ==, 1);
+    g_assert_cmpstr (get_string (json_array_get_object_element (one, 0), "id"), ==, "usb1_2");
+  }
+
+  g_assert_cmpint (monitor_stop (&json), ==, 0);
+  g_assert_cmpint (monitor_stop (&text), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
@@ -2273,5 +2556,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/endpoint-errors", test_endpoint_errors);
   g_test_add_func ("/client/probes", test_probes);
   g_test_add_func ("/client/list-gdb", test_list_gdb);
+  g_test_add_func ("/client/monitor-endpoints", test_monitor_endpoints);
+  g_test_add_func ("/client/probes-plugged", test_probes_plugged);
   return g_test_run ();
 }
