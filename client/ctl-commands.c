@@ -7,46 +7,75 @@ typedef gboolean (*CtlStateCall) (OodDbusTarget  *target,
                                   GCancellable   *cancellable,
                                   GError        **error);
 
-/* ENDPOINT NAME TYPE STATE PC, as "%-12s %-20s %-12s %-14s %s" */
+/* ENDPOINT NAME TYPE STATE PC GDB, as "%-12s %-20s %-12s %-14s %-10s %s": GDB is
+ * OpenOCD's GDB port for the target, "-" for none, and "*" after it while a
+ * GDB is attached. */
 static const CtlField target_fields[] = {
   { .member = "endpoint", .width = 12, .heading = "ENDPOINT" },
   { .member = "name", .prefix = " ", .width = 20, .heading = "NAME" },
   { .member = "type", .prefix = " ", .width = 12, .heading = "TYPE" },
   { .member = "state", .prefix = " ", .width = 14, .heading = "STATE" },
-  { .member = "current_pc", .format = CTL_FORMAT_HEX, .prefix = " ", .absent = "-", .heading = "PC" },
+  { .member = "current_pc", .format = CTL_FORMAT_HEX, .prefix = " ", .width = 10, .absent = "-",
+    .heading = "PC" },
+  { .member = "gdb_port", .format = CTL_FORMAT_DECIMAL, .prefix = " ", .absent = "-",
+    .when = "gdb_port", .heading = "GDB" },
+  { .member = "gdb_attached", .format = CTL_FORMAT_BOOL, .yes = "*", .no = "" },
   { NULL }
 };
 
 static const CtlLayout target_table = { CTL_LAYOUT_TABLE, target_fields };
 
-/* NAME ADDRESS CONNECTED VERSION, as "%-12s %-22s %-10s %s" */
+/* NAME ADDRESS CONNECTED ORIGIN PID RESTARTS VERSION, as
+ * "%-12s %-22s %-10s %-12s %-8s %-8s %s": PID "-" while no OpenOCD of the
+ * service's runs, RESTARTS "-" for an endpoint the service does not supervise. */
 static const CtlField endpoint_fields[] = {
   { .member = "name", .width = 12, .heading = "NAME" },
-  { .member = "address", .prefix = " ", .width = 22, .heading = "ADDRESS" },
+  { .member = "address", .prefix = " ", .width = 22, .absent = "-", .heading = "ADDRESS" },
   { .member = "connected", .format = CTL_FORMAT_BOOL, .prefix = " ", .width = 10,
     .heading = "CONNECTED", .yes = "yes", .no = "no" },
+  { .member = "origin", .prefix = " ", .width = 12, .heading = "ORIGIN" },
+  { .member = "pid", .format = CTL_FORMAT_DECIMAL, .prefix = " ", .width = 8, .absent = "-",
+    .when = "pid", .heading = "PID" },
+  { .member = "restarts", .format = CTL_FORMAT_DECIMAL, .prefix = " ", .width = 8, .absent = "-",
+    .when = "supervised", .heading = "RESTARTS" },
   { .member = "version", .prefix = " ", .heading = "VERSION" },
   { NULL }
 };
 
 static const CtlLayout endpoint_table = { CTL_LAYOUT_TABLE, endpoint_fields };
 
+/* ID VID:PID SERIAL USB-PATH MODEL ACCESSIBLE ENDPOINT, as
+ * "%-12s %-9s %-20s %-10s %-16s %-10s %s" */
+static const CtlField probe_fields[] = {
+  { .member = "id", .width = 12, .heading = "ID" },
+  { .member = "usb_id", .prefix = " ", .width = 9, .heading = "VID:PID" },
+  { .member = "serial", .prefix = " ", .width = 20, .absent = "-", .heading = "SERIAL" },
+  { .member = "usb_path", .prefix = " ", .width = 10, .heading = "USB-PATH" },
+  { .member = "model", .prefix = " ", .width = 16, .heading = "MODEL" },
+  { .member = "accessible", .format = CTL_FORMAT_BOOL, .prefix = " ", .width = 10,
+    .heading = "ACCESSIBLE", .yes = "yes", .no = "no" },
+  { .member = "endpoint", .prefix = " ", .absent = "-", .heading = "ENDPOINT" },
+  { NULL }
+};
+
+static const CtlLayout probe_table = { CTL_LAYOUT_TABLE, probe_fields };
+
+/* Adds the members of one listed object. */
 static void
-build_endpoint (JsonBuilder *builder, OodDbusEndpoint *endpoint)
+build_listed (CtlContext *ctx, JsonBuilder *builder, const char *iface, OodDbusObject *object)
 {
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, ood_dbus_endpoint_get_name (endpoint));
-  json_builder_set_member_name (builder, "address");
-  json_builder_add_string_value (builder, ood_dbus_endpoint_get_address (endpoint));
-  json_builder_set_member_name (builder, "connected");
-  json_builder_add_boolean_value (builder, ood_dbus_endpoint_get_connected (endpoint));
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_string_value (builder, ood_dbus_endpoint_get_version (endpoint));
+  if (g_str_equal (iface, CTL_IFACE_TARGET))
+    ctl_build_target (builder, ood_dbus_object_peek_target (object));
+  else if (g_str_equal (iface, CTL_IFACE_ENDPOINT))
+    ctl_build_endpoint (builder, ood_dbus_object_peek_endpoint (object));
+  else
+    ctl_build_probe (builder, ood_dbus_object_peek_probe (object), ctx->manager);
 }
 
-/* An array of the targets' (or endpoints') cached properties. */
+/* An array of the cached properties of the objects implementing @iface. */
 static CtlRecord *
-listing (CtlContext *ctx, int argc, char **argv, gboolean targets, GError **error)
+listing (CtlContext *ctx, int argc, char **argv, const char *iface, const CtlLayout *layout,
+         GError **error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GPtrArray) objects = NULL;
@@ -54,31 +83,34 @@ listing (CtlContext *ctx, int argc, char **argv, gboolean targets, GError **erro
   if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
       !ctl_connect (ctx, FALSE, error))
     return NULL;
-  objects = ctl_list_objects (ctx, targets);
+  objects = ctl_list_objects (ctx, iface);
   json_builder_begin_array (builder);
   for (guint i = 0; i < objects->len; i++)
     {
       json_builder_begin_object (builder);
-      if (targets)
-        ctl_build_target (builder, ood_dbus_object_peek_target (objects->pdata[i]));
-      else
-        build_endpoint (builder, ood_dbus_object_peek_endpoint (objects->pdata[i]));
+      build_listed (ctx, builder, iface, objects->pdata[i]);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
-  return ctl_record_new_from_builder (targets ? &target_table : &endpoint_table, builder);
+  return ctl_record_new_from_builder (layout, builder);
 }
 
 CtlRecord *
 ctl_cmd_list (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return listing (ctx, argc, argv, TRUE, error);
+  return listing (ctx, argc, argv, CTL_IFACE_TARGET, &target_table, error);
 }
 
 CtlRecord *
 ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  return listing (ctx, argc, argv, FALSE, error);
+  return listing (ctx, argc, argv, CTL_IFACE_ENDPOINT, &endpoint_table, error);
+}
+
+CtlRecord *
+ctl_cmd_probes (CtlContext *ctx, int argc, char **argv, GError **error)
+{
+  return listing (ctx, argc, argv, CTL_IFACE_PROBE, &probe_table, error);
 }
 
 /* Runs a method that takes no argument and returns a state dictionary. */

@@ -18,6 +18,7 @@ static const GDBusErrorEntry ctl_error_entries[] = {
   { CTL_ERROR_NOT_RUNNING, "org.openocd.ctl.Error.NotRunning" },
   { CTL_ERROR_NO_SUCH_TARGET, "org.openocd.ctl.Error.NoSuchTarget" },
   { CTL_ERROR_AMBIGUOUS_TARGET, "org.openocd.ctl.Error.AmbiguousTarget" },
+  { CTL_ERROR_NO_SUCH_ENDPOINT, "org.openocd.ctl.Error.NoSuchEndpoint" },
   { CTL_ERROR_FAILED, "org.openocd.ctl.Error.Failed" },
 };
 
@@ -176,6 +177,13 @@ ctl_build_string (JsonBuilder *builder, const char *member, const char *value)
   json_builder_add_string_value (builder, value ? value : "");
 }
 
+void
+ctl_build_bool (JsonBuilder *builder, const char *member, gboolean value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, value);
+}
+
 /* Adds the members describing @target, from its cached properties. */
 void
 ctl_build_target (JsonBuilder *builder, OodDbusTarget *target)
@@ -186,7 +194,74 @@ ctl_build_target (JsonBuilder *builder, OodDbusTarget *target)
   ctl_build_string (builder, "state", ood_dbus_target_get_state (target));
   if (ood_dbus_target_get_current_pc_valid (target))
     ctl_build_uint (builder, "current_pc", ood_dbus_target_get_current_pc (target));
+  ctl_build_uint (builder, "gdb_port", ood_dbus_target_get_gdb_port (target));
+  ctl_build_bool (builder, "gdb_attached", ood_dbus_target_get_gdb_attached (target));
   ctl_build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (target)));
+}
+
+/* An array of the strings of @strv (NULL: none). */
+void
+ctl_build_strv (JsonBuilder *builder, const char *member, const char *const *strv)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (gsize i = 0; strv != NULL && strv[i] != NULL; i++)
+    json_builder_add_string_value (builder, strv[i]);
+  json_builder_end_array (builder);
+}
+
+/* Adds every property of @endpoint (cached), and its path. */
+void
+ctl_build_endpoint (JsonBuilder *builder, OodDbusEndpoint *endpoint)
+{
+  ctl_build_string (builder, "name", ood_dbus_endpoint_get_name (endpoint));
+  ctl_build_string (builder, "address", ood_dbus_endpoint_get_address (endpoint));
+  ctl_build_bool (builder, "connected", ood_dbus_endpoint_get_connected (endpoint));
+  ctl_build_string (builder, "last_error", ood_dbus_endpoint_get_last_error (endpoint));
+  ctl_build_string (builder, "version", ood_dbus_endpoint_get_version (endpoint));
+  ctl_build_strv (builder, "targets", ood_dbus_endpoint_get_targets (endpoint));
+  ctl_build_strv (builder, "unreachable", ood_dbus_endpoint_get_unreachable (endpoint));
+  ctl_build_string (builder, "origin", ood_dbus_endpoint_get_origin (endpoint));
+  ctl_build_bool (builder, "supervised", ood_dbus_endpoint_get_supervised (endpoint));
+  ctl_build_uint (builder, "pid", ood_dbus_endpoint_get_pid (endpoint));
+  ctl_build_uint (builder, "restarts", ood_dbus_endpoint_get_restarts (endpoint));
+  ctl_build_string (builder, "last_exit", ood_dbus_endpoint_get_last_exit (endpoint));
+  ctl_build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (endpoint)));
+}
+
+/*
+ * Adds every property of @probe, and "id" (the last element of its path),
+ * "usb_id" ("0483:374b") and "endpoint", the name of the endpoint at
+ * "endpoint_path" (its path if @manager does not know it; left out while
+ * the path is "/").
+ */
+void
+ctl_build_probe (JsonBuilder *builder, OodDbusProbe *probe, GDBusObjectManager *manager)
+{
+  const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (probe));
+  const char *endpoint_path = ood_dbus_probe_get_endpoint (probe);
+  guint16 vendor = ood_dbus_probe_get_vendor_id (probe);
+  guint16 product = ood_dbus_probe_get_product_id (probe);
+  g_autofree char *usb_id = g_strdup_printf ("%04x:%04x", vendor, product);
+
+  ctl_build_string (builder, "id", strrchr (path, '/') + 1);
+  ctl_build_uint (builder, "vendor_id", vendor);
+  ctl_build_uint (builder, "product_id", product);
+  ctl_build_string (builder, "usb_id", usb_id);
+  ctl_build_string (builder, "serial", ood_dbus_probe_get_serial (probe));
+  ctl_build_string (builder, "usb_path", ood_dbus_probe_get_usb_path (probe));
+  ctl_build_string (builder, "model", ood_dbus_probe_get_model (probe));
+  ctl_build_bool (builder, "accessible", ood_dbus_probe_get_accessible (probe));
+  if (endpoint_path != NULL && !g_str_equal (endpoint_path, "/"))
+    {
+      g_autoptr(GDBusInterface) iface =
+        g_dbus_object_manager_get_interface (manager, endpoint_path, CTL_IFACE_ENDPOINT);
+
+      ctl_build_string (builder, "endpoint",
+                        iface ? ood_dbus_endpoint_get_name (OOD_DBUS_ENDPOINT (iface)) : endpoint_path);
+    }
+  ctl_build_string (builder, "endpoint_path", endpoint_path);
+  ctl_build_string (builder, "path", path);
 }
 
 /* Adds the members of a command that only succeeded: what, and on which target. */
@@ -234,6 +309,27 @@ ctl_record_from_state_dict (GVariant *dict, GError **error)
 /* ------------------------------------------------------------------ */
 /* The text renderer                                                   */
 
+/* Whether @object's @member is there and true, non-zero or a non-empty string. */
+static gboolean
+member_is_set (JsonObject *object, const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return FALSE;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_BOOLEAN:
+      return json_node_get_boolean (node);
+    case G_TYPE_INT64:
+      return json_node_get_int (node) != 0;
+    case G_TYPE_STRING:
+      return *json_node_get_string (node) != '\0';
+    default:
+      return TRUE;
+    }
+}
+
 /* @field's value in @object as text, or NULL when it is absent. */
 static char *
 field_text (const CtlField *field, JsonObject *object)
@@ -241,7 +337,8 @@ field_text (const CtlField *field, JsonObject *object)
   JsonNode *node = json_object_get_member (object, field->member);
   const char *text;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node) ||
+      (field->when != NULL && !member_is_set (object, field->when)))
     return NULL;
   switch (field->format)
     {
@@ -326,6 +423,15 @@ append_hexdump (GString *out, const CtlField *fields, JsonObject *object)
 }
 
 static void
+append_lines (GString *out, const CtlField *fields, JsonObject *object)
+{
+  JsonArray *lines = json_object_get_array_member (object, fields[0].member);
+
+  for (guint i = 0; lines != NULL && i < json_array_get_length (lines); i++)
+    g_string_append_printf (out, "%s\n", json_array_get_string_element (lines, i));
+}
+
+static void
 render_text (const CtlLayout *layout, JsonNode *node)
 {
   g_autoptr(GString) out = g_string_new (NULL);
@@ -350,6 +456,10 @@ render_text (const CtlLayout *layout, JsonNode *node)
     case CTL_LAYOUT_HEXDUMP:
       g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
       append_hexdump (out, layout->fields, json_node_get_object (node));
+      break;
+    case CTL_LAYOUT_LINES:
+      g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
+      append_lines (out, layout->fields, json_node_get_object (node));
       break;
     default:
       g_return_if_reached ();

@@ -74,20 +74,19 @@ compare_paths (gconstpointer a, gconstpointer b)
   return g_strcmp0 (g_dbus_object_get_object_path (oa), g_dbus_object_get_object_path (ob));
 }
 
-/* The objects implementing org.openocd.Target (or org.openocd.Endpoint), by path. */
+/* The objects implementing @iface (CTL_IFACE_TARGET, …), by path. */
 GPtrArray *
-ctl_list_objects (CtlContext *ctx, gboolean targets)
+ctl_list_objects (CtlContext *ctx, const char *iface)
 {
   GList *objects = g_dbus_object_manager_get_objects (ctx->manager);
   GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (GList *l = objects; l != NULL; l = l->next)
     {
-      OodDbusObject *object = OOD_DBUS_OBJECT (l->data);
-      gboolean has = targets ? ood_dbus_object_peek_target (object) != NULL
-                             : ood_dbus_object_peek_endpoint (object) != NULL;
-      if (has)
-        g_ptr_array_add (found, g_object_ref (object));
+      g_autoptr(GDBusInterface) has = g_dbus_object_get_interface (l->data, iface);
+
+      if (has != NULL)
+        g_ptr_array_add (found, g_object_ref (l->data));
     }
   g_list_free_full (objects, g_object_unref);
   g_ptr_array_sort (found, compare_paths);
@@ -145,7 +144,7 @@ set_lookup_error (CtlContext *ctx, GPtrArray *all, GPtrArray *hits, GError **err
 OodDbusObject *
 ctl_find_target (CtlContext *ctx, GError **error)
 {
-  g_autoptr(GPtrArray) all = ctl_list_objects (ctx, TRUE);
+  g_autoptr(GPtrArray) all = ctl_list_objects (ctx, CTL_IFACE_TARGET);
   g_autoptr(GPtrArray) hits = g_ptr_array_new ();
 
   for (guint i = 0; i < all->len; i++)
@@ -194,4 +193,66 @@ ctl_open_target (CtlContext *ctx, gint timeout_ms, GError **error)
   g_autoptr(OodDbusObject) object = ctl_open_object (ctx, timeout_ms, error);
 
   return object ? ood_dbus_object_get_target (object) : NULL;
+}
+
+static char *
+join_endpoint_names (GPtrArray *objects)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < objects->len; i++)
+    g_string_append_printf (text, "%s%s", i ? ", " : "",
+                            ood_dbus_endpoint_get_name (ood_dbus_object_peek_endpoint (objects->pdata[i])));
+  return g_string_free (text, FALSE);
+}
+
+/*
+ * Connects and returns the endpoint whose Name is @name, looked up among
+ * the ObjectManager's objects; its method calls time out after @timeout_ms.
+ */
+OodDbusEndpoint *
+ctl_open_endpoint (CtlContext *ctx, const char *name, gint timeout_ms, GError **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autofree char *known = NULL;
+
+  if (!ctl_connect (ctx, FALSE, error))
+    return NULL;
+  all = ctl_list_objects (ctx, CTL_IFACE_ENDPOINT);
+  for (guint i = 0; i < all->len; i++)
+    {
+      OodDbusEndpoint *endpoint = ood_dbus_object_peek_endpoint (all->pdata[i]);
+
+      if (g_strcmp0 (ood_dbus_endpoint_get_name (endpoint), name) == 0)
+        {
+          set_timeout (G_DBUS_INTERFACE (endpoint), timeout_ms);
+          return g_object_ref (endpoint);
+        }
+    }
+  known = join_endpoint_names (all);
+  g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_ENDPOINT, "no endpoint '%s'; known endpoints: %s",
+               name, all->len ? known : "none");
+  return NULL;
+}
+
+/*
+ * Connects and returns org.openocd.Manager at /org/openocd, whose method
+ * calls time out after @timeout_ms. It is not among the ObjectManager's
+ * objects (it is the ObjectManager's own path): a proxy of its own.
+ */
+OodDbusManager *
+ctl_open_manager (CtlContext *ctx, gint timeout_ms, GError **error)
+{
+  GDBusConnection *bus;
+  OodDbusManager *manager;
+
+  if (!ctl_connect (ctx, FALSE, error))
+    return NULL;
+  bus = g_dbus_object_manager_client_get_connection (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
+  manager = ood_dbus_manager_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                             OOD_BUS_NAME, OOD_MANAGER_PATH, NULL, error);
+  if (manager != NULL)
+    set_timeout (G_DBUS_INTERFACE (manager), timeout_ms);
+  return manager;
 }

@@ -13,15 +13,18 @@
 #include <string.h>
 
 static const CtlCommand commands[] = {
-  { "list", "", "List all targets: endpoint, name, type, state, pc", 0, 0, ctl_cmd_list },
-  { "endpoints", "", "List the OpenOCD endpoints: name, address, connected, version", 0, 0, ctl_cmd_endpoints },
+  { "list", "", "List all targets: endpoint, name, type, state, pc, GDB port", 0, 0, ctl_cmd_list },
+  { "endpoints", "", "List the OpenOCD endpoints: name, address, connected, origin, pid, restarts, version", 0, 0, ctl_cmd_endpoints },
+  { "endpoint", "add NAME (--address HOST:PORT | --exec 'COMMAND LINE') [--shared-dir DIR] | remove NAME | restart NAME | log NAME [-n N]",
+    "Add an endpoint, remove one so added; restart a supervised endpoint's OpenOCD, print its output", 2, 2, ctl_cmd_endpoint },
+  { "probes", "", "List the USB debug probes: id, vid:pid, serial, USB path, model, accessible, endpoint", 0, 0, ctl_cmd_probes },
   { "state", "", "Query the target's state from OpenOCD", 0, 0, ctl_cmd_state },
   { "halt", "", "Halt the target and print its state", 0, 0, ctl_cmd_halt },
   { "resume", "[ADDR]", "Resume the target, at ADDR if given", 0, 1, ctl_cmd_resume },
   { "step", "[ADDR]", "Execute one instruction, at ADDR if given", 0, 1, ctl_cmd_step },
   { "reset", "[halt|run|init]", "Reset the target (the service's default mode is halt)", 0, 1, ctl_cmd_reset },
   { "wait-halt", "", "Wait until the target is halted", 0, 0, ctl_cmd_wait_halt },
-  { "monitor", "", "Print every state change, target event and target (dis)appearance", 0, 0, ctl_cmd_monitor },
+  { "monitor", "", "Print every state change, target event, target, endpoint and probe (dis)appearance, and supervised OpenOCD exit and start", 0, 0, ctl_cmd_monitor },
   { "bp", "add ADDR | remove ADDR | list", "Manage breakpoints", 1, 2, ctl_cmd_bp },
   { "reg", "[NAME…] | set NAME VALUE", "Read registers (all of them without NAME), or write one", 0, G_MAXUINT, ctl_cmd_reg },
   { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR",
@@ -39,13 +42,27 @@ static const char description[] =
   "Run \"openocdctl COMMAND --help\" for a command's options.\n"
   "\n"
   "With --json every command prints one JSON document on stdout: an object\n"
-  "for state, halt, step, wait-halt (the state), and for resume, reset and\n"
-  "bp add|remove (what was done, e.g. {\"action\":\"resume\",…}); an array\n"
-  "for list, endpoints and bp list. monitor --json prints one object per line\n"
-  "(JSON lines). An error prints {\"error\":{\"name\":…,\"message\":…}} on\n"
-  "stderr instead: name is the service's D-Bus error name (e.g.\n"
-  "org.openocd.Error.NotHalted) or openocdctl's own org.openocd.ctl.Error.Usage,\n"
-  ".NotRunning, .NoSuchTarget, .AmbiguousTarget or .Failed.\n"
+  "for state, halt, step, wait-halt (the state), and for resume, reset,\n"
+  "bp add|remove and endpoint add|remove|restart (what was done, e.g.\n"
+  "{\"action\":\"resume\",…}); an array for list, endpoints, probes and bp list.\n"
+  "monitor --json prints one object per line (JSON lines). An error prints\n"
+  "{\"error\":{\"name\":…,\"message\":…}} on stderr instead: name is the\n"
+  "service's D-Bus error name (e.g. org.openocd.Error.NotHalted) or openocdctl's\n"
+  "own org.openocd.ctl.Error.Usage, .NotRunning, .NoSuchTarget,\n"
+  ".AmbiguousTarget, .NoSuchEndpoint or .Failed.\n"
+  "\n"
+  "list's GDB column is OpenOCD's GDB port for the target, \"-\" for none, with\n"
+  "\"*\" after it while a GDB is attached (JSON: gdb_port, 0 for none, and\n"
+  "gdb_attached). endpoints' PID is the process of the OpenOCD the service\n"
+  "runs for the endpoint, \"-\" while none runs; RESTARTS is \"-\" for an\n"
+  "endpoint whose OpenOCD someone else runs (JSON: every property of each\n"
+  "endpoint and probe). endpoint add prints the new endpoint's object path\n"
+  "(JSON: also \"path\"); only root may add or remove endpoints, and only those\n"
+  "added so can be removed. endpoint restart and log act on a supervised\n"
+  "endpoint (an Exec= command line); log prints its OpenOCD's last lines, the\n"
+  "newest N with -n (JSON: {\"endpoint\",\"lines\"}). monitor also prints\n"
+  "probes plugged in and out, endpoints added and removed, and each start\n"
+  "and end of a supervised endpoint's OpenOCD.\n"
   "\n"
   "reg prints NAME VALUE lines (JSON: an array of {\"name\",\"value\"}, with\n"
   "\"number\", \"bits\" and \"dirty\" for all registers); mem read prints xxd's\n"

@@ -35,6 +35,7 @@ typedef enum {
   CTL_ERROR_NOT_RUNNING,       /* nobody owns org.openocd */
   CTL_ERROR_NO_SUCH_TARGET,    /* -t matches nothing, or there are no targets */
   CTL_ERROR_AMBIGUOUS_TARGET,  /* several targets; -t needed */
+  CTL_ERROR_NO_SUCH_ENDPOINT,  /* no endpoint of the name given */
   CTL_ERROR_FAILED,            /* anything else, e.g. a malformed reply */
 } CtlError;
 
@@ -64,6 +65,9 @@ typedef struct {
   int         width;    /* pad the value to this many bytes; 0: no padding */
   const char *absent;   /* for a missing member or an empty string; NULL: the
                          * field and its prefix are left out */
+  const char *when;     /* a member that must be set (true, non-zero or a
+                         * non-empty string) for the value to show, else it
+                         * is absent; NULL: always shown */
   const char *heading;  /* a table's column heading */
   const char *yes;      /* CTL_FORMAT_BOOL */
   const char *no;
@@ -77,6 +81,8 @@ typedef enum {
   CTL_LAYOUT_HEXDUMP, /* an object with an address (fields[0], an integer)
                        * and bytes (fields[1], a string of hex digits), as
                        * xxd prints them: 16 bytes a line */
+  CTL_LAYOUT_LINES,   /* an object whose fields[0] member is an array of
+                       * strings, one a line as they are */
 } CtlLayoutKind;
 
 typedef struct {
@@ -135,11 +141,15 @@ gboolean  ctl_parse_number (const char *text,
                             GError    **error);
 
 /* ctl-target.c */
+#define CTL_IFACE_TARGET   "org.openocd.Target"
+#define CTL_IFACE_ENDPOINT "org.openocd.Endpoint"
+#define CTL_IFACE_PROBE    "org.openocd.Probe"
+
 gboolean   ctl_connect (CtlContext *ctx,
                         gboolean    wait_for_service,
                         GError    **error);
 GPtrArray *ctl_list_objects (CtlContext *ctx,
-                             gboolean    targets);
+                             const char *iface);
 OodDbusObject *ctl_find_target (CtlContext *ctx,
                                 GError    **error);
 OodDbusObject *ctl_open_object (CtlContext *ctx,
@@ -151,6 +161,13 @@ OodDbusTarget *ctl_open_target (CtlContext *ctx,
 gboolean   ctl_target_matches (OodDbusTarget *target,
                                const char    *spec);
 char      *ctl_target_label (OodDbusTarget *target);
+OodDbusEndpoint *ctl_open_endpoint (CtlContext *ctx,
+                                    const char *name,
+                                    gint        timeout_ms,
+                                    GError    **error);
+OodDbusManager  *ctl_open_manager (CtlContext *ctx,
+                                   gint        timeout_ms,
+                                   GError    **error);
 
 /* ctl-output.c: records and the two renderers */
 CtlRecord *ctl_record_new (const CtlLayout *layout,
@@ -170,6 +187,11 @@ void       ctl_notice (CtlContext *ctx,
 
 void       ctl_build_target (JsonBuilder   *builder,
                              OodDbusTarget *target);
+void       ctl_build_endpoint (JsonBuilder     *builder,
+                               OodDbusEndpoint *endpoint);
+void       ctl_build_probe (JsonBuilder        *builder,
+                            OodDbusProbe       *probe,
+                            GDBusObjectManager *manager);
 void       ctl_build_done (JsonBuilder   *builder,
                            OodDbusTarget *target,
                            const char    *action);
@@ -179,6 +201,12 @@ void       ctl_build_uint (JsonBuilder *builder,
 void       ctl_build_string (JsonBuilder *builder,
                              const char  *member,
                              const char  *value);
+void       ctl_build_bool (JsonBuilder *builder,
+                           const char  *member,
+                           gboolean     value);
+void       ctl_build_strv (JsonBuilder       *builder,
+                           const char        *member,
+                           const char *const *strv);
 CtlRecord *ctl_record_from_state_dict (GVariant *dict,
                                        GError  **error);
 
@@ -221,6 +249,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 /* Commands, one file per concern. */
 CtlRecord *ctl_cmd_list (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_endpoints (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_probes (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_endpoint (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_state (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_halt (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_resume (CtlContext *ctx, int argc, char **argv, GError **error);

@@ -18,6 +18,9 @@
 
 #include "ood-service-fixture.h"
 #include "ood-state.h"
+#include "ood-test-dbus.h"
+#include "ood-test-gdb.h"
+#include "ood-test-usb.h"
 
 #define RAM_START    G_GINT64_CONSTANT (0x80000000)
 #define RAM_END      G_GINT64_CONSTANT (0x80010000)
@@ -259,15 +262,22 @@ assert_json_error (CtlRun *run, int status, const char *name)
 /* Fixture                                                             */
 
 static OodServiceFixture *
-fixture_new (gboolean no_service)
+fixture_new_full (const OodServiceOptions *options)
 {
-  OodServiceOptions options = { .no_service = no_service };
   g_autoptr(GError) error = NULL;
-  OodServiceFixture *fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = ood_service_fixture_new (options, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (fixture);
   return fixture;
+}
+
+static OodServiceFixture *
+fixture_new (gboolean no_service)
+{
+  OodServiceOptions options = { .no_service = no_service };
+
+  return fixture_new_full (&options);
 }
 
 static gboolean
@@ -283,6 +293,17 @@ make_running (OodServiceFixture *fixture)
   g_free (ctl_ok (fixture, "halt"));
   g_free (ctl_ok (fixture, "resume"));
   ctl_state_json (fixture, "state", "running");
+}
+
+/* @object's @member is an array of exactly @path, or empty if @path is NULL. */
+static void
+assert_paths (JsonObject *object, const char *member, const char *path)
+{
+  JsonArray *paths = json_node_get_array (get_member (object, member, JSON_TYPE_ARRAY));
+
+  g_assert_cmpuint (json_array_get_length (paths), ==, path != NULL ? 1 : 0);
+  if (path != NULL)
+    g_assert_cmpstr (json_array_get_string_element (paths, 0), ==, path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,8 +324,9 @@ test_list (void)
   /* header, one row, and the empty string after the last newline */
   g_assert_cmpuint (g_strv_length (lines), ==, 3);
   g_assert_cmpstr (lines[2], ==, "");
-  g_assert_true (g_regex_match_simple ("^ENDPOINT +NAME +TYPE +STATE +PC$", lines[0], 0, 0));
-  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+)$",
+  g_assert_true (g_regex_match_simple ("^ENDPOINT +NAME +TYPE +STATE +PC +GDB$", lines[0], 0, 0));
+  /* this OpenOCD serves no GDB */
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+) +-$",
                                        lines[1], 0, 0));
 
   json = ctl_ok (fixture, "list", "--json");
@@ -317,6 +339,8 @@ test_list (void)
   g_assert_cmpstr (get_string (target, "type"), ==, "riscv");
   g_assert_cmpstr (get_string (target, "path"), ==, "/org/openocd/default/riscv_2ecpu");
   g_assert_true (is_halted_or_running (get_string (target, "state")));
+  g_assert_cmpint (get_int (target, "gdb_port"), ==, 0);
+  g_assert_false (get_bool (target, "gdb_attached"));
 
   /* After a halt the cached properties show it, with the same PC. */
   pc = ctl_state_json (fixture, "halt", "halted");
@@ -348,10 +372,21 @@ test_endpoints (void)
   g_assert_cmpstr (get_string (endpoint, "address"), ==, address);
   g_assert_true (get_bool (endpoint, "connected"));
   g_assert_true (g_str_has_prefix (get_string (endpoint, "version"), "Open On-Chip Debugger"));
+  /* every other property: an OpenOCD the service does not run */
+  g_assert_cmpstr (get_string (endpoint, "last_error"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "origin"), ==, "command-line");
+  g_assert_false (get_bool (endpoint, "supervised"));
+  g_assert_cmpint (get_int (endpoint, "pid"), ==, 0);
+  g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (endpoint, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "path"), ==, "/org/openocd/default");
+  assert_paths (endpoint, "targets", "/org/openocd/default/riscv_2ecpu");
+  assert_paths (endpoint, "unreachable", NULL);
 
   human = ctl_ok (fixture, "endpoints");
-  g_assert_true (g_regex_match_simple ("^NAME +ADDRESS +CONNECTED +VERSION\n", human, 0, 0));
-  row = g_strdup_printf ("\ndefault +%s +yes +Open On-Chip Debugger", address);
+  g_assert_true (g_regex_match_simple ("^NAME +ADDRESS +CONNECTED +ORIGIN +PID +RESTARTS +VERSION\n",
+                                       human, 0, 0));
+  row = g_strdup_printf ("\ndefault +%s +yes +command-line +- +- +Open On-Chip Debugger", address);
   g_assert_true (g_regex_match_simple (row, human, 0, 0));
 
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
@@ -610,30 +645,46 @@ monitor_reader (gpointer user_data)
   return NULL;
 }
 
+/* Starts "monitor --json", or "monitor" in text unless @json. */
 static void
-monitor_start (Monitor *monitor, OodServiceFixture *fixture)
+monitor_start_full (Monitor *monitor, OodServiceFixture *fixture, gboolean json)
 {
   g_autoptr(GError) error = NULL;
 
   monitor->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                        ctl_path (), "--address",
                                        ood_service_fixture_get_bus_address (fixture),
-                                       "monitor", "--json", NULL);
+                                       "monitor", json ? "--json" : NULL, NULL);
   g_assert_no_error (error);
   monitor->lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (monitor->process));
   monitor->queue = g_async_queue_new_full (g_free);
   monitor->thread = g_thread_new ("monitor-reader", monitor_reader, monitor);
 }
 
-/* The next line within the deadline; fails the test at EOF or timeout. */
-static JsonObject *
-monitor_next (Monitor *monitor)
+static void
+monitor_start (Monitor *monitor, OodServiceFixture *fixture)
 {
-  g_autofree char *line = g_async_queue_timeout_pop (monitor->queue, MONITOR_WAIT_US);
+  monitor_start_full (monitor, fixture, TRUE);
+}
+
+/* The next line within the deadline, as it is; fails the test at EOF or
+ * timeout. */
+static char *
+monitor_next_line (Monitor *monitor)
+{
+  char *line = g_async_queue_timeout_pop (monitor->queue, MONITOR_WAIT_US);
 
   g_assert_nonnull (line);
   g_test_message ("monitor: %s", line);
   g_assert_cmpstr (line, !=, "");
+  return line;
+}
+
+static JsonObject *
+monitor_next (Monitor *monitor)
+{
+  g_autofree char *line = monitor_next_line (monitor);
+
   return parse_object (line);
 }
 
@@ -1512,6 +1563,662 @@ test_program_cancel (void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Endpoints, supervised OpenOCDs, probes and GDB                     */
+
+/* The endpoint @name as "endpoints --json" lists it, or NULL. */
+static JsonObject *
+listed_endpoint (OodServiceFixture *fixture, const char *name)
+{
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "endpoints");
+  JsonArray *array = json_node_get_array (node);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *endpoint = json_array_get_object_element (array, i);
+
+      if (g_str_equal (get_string (endpoint, "name"), name))
+        return json_object_ref (endpoint);
+    }
+  return NULL;
+}
+
+/* The endpoint of a configuration group the service runs: endpoints shows
+ * its process. */
+static void
+test_endpoints_supervised (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autoptr(JsonObject) endpoint = listed_endpoint (fixture, "default");
+  g_autofree char *human = NULL, *row = NULL;
+
+  g_assert_nonnull (endpoint);
+  g_assert_cmpstr (get_string (endpoint, "origin"), ==, "config");
+  g_assert_true (get_bool (endpoint, "supervised"));
+  g_assert_cmpint (get_int (endpoint, "pid"), >, 0);
+  g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (endpoint, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (endpoint, "last_error"), ==, "");
+
+  human = ctl_ok (fixture, "endpoints");
+  row = g_strdup_printf ("\ndefault +127\\.0\\.0\\.1:[0-9]+ +yes +config +%" G_GINT64_FORMAT
+                         " +0 +Open On-Chip Debugger", get_int (endpoint, "pid"));
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* No USB device here: an empty table under its heading, and []. */
+static void
+test_probes (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *human = ctl_ok (fixture, "probes");
+  g_autofree char *json = ctl_ok (fixture, "probes", "--json");
+
+  g_assert_true (g_regex_match_simple ("^ID +VID:PID +SERIAL +USB-PATH +MODEL +ACCESSIBLE +ENDPOINT\n$",
+                                       human, 0, 0));
+  g_assert_cmpstr (json, ==, "[]\n");
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+typedef struct {
+  OodDbusTarget *target;
+  gboolean       attached;
+} GdbWait;
+
+static gboolean
+gdb_attached_is (gpointer user_data)
+{
+  GdbWait *wait = user_data;
+
+  return ood_dbus_target_get_gdb_attached (wait->target) == wait->attached;
+}
+
+/* list's GDB column and its JSON: the port, then "*" while GDB is attached. */
+static void
+assert_listed_gdb (OodServiceFixture *fixture, guint16 port, gboolean attached)
+{
+  g_autofree char *human = ctl_ok (fixture, "list");
+  g_autofree char *row = g_strdup_printf ("\ndefault +riscv\\.cpu +riscv +[a-z-]+ +(-|0x[0-9a-f]+) +%u%s\n",
+                                          port, attached ? "\\*" : "");
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "list");
+  JsonObject *target = json_array_get_object_element (json_node_get_array (node), 0);
+
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  g_assert_cmpint (get_int (target, "gdb_port"), ==, port);
+  g_assert_cmpint (get_bool (target, "gdb_attached"), ==, attached);
+}
+
+static void
+test_list_gdb (void)
+{
+  const OodServiceOptions options = { .gdb = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  guint16 port = ood_testbed_get_gdb_port (board (fixture));
+  GdbWait wait = { ood_service_fixture_get_target (fixture, 0), TRUE };
+  g_autoptr(OodTestGdb) gdb = ood_test_gdb_new ();
+
+  g_assert_cmpuint (port, !=, 0);
+  assert_listed_gdb (fixture, port, FALSE);
+  g_free (ood_test_gdb_attach (gdb, port));
+  g_assert_true (ood_test_wait_for (gdb_attached_is, &wait, WAIT_MS));
+  assert_listed_gdb (fixture, port, TRUE);
+  ood_test_gdb_quit (gdb);
+  wait.attached = FALSE;
+  g_assert_true (ood_test_wait_for (gdb_attached_is, &wait, WAIT_MS));
+  assert_listed_gdb (fixture, port, FALSE);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+#define LAB_PATH "/org/openocd/lab_2d1"
+
+/* OpenOCD's command line for @board, quoted as a shell would take it. */
+static char *
+exec_line (OodTestbed *board)
+{
+  g_auto(GStrv) argv = ood_testbed_dup_openocd_argv (board);
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv[i]);
+      g_string_append_printf (line, "%s%s", i > 0 ? " " : "", quoted);
+    }
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/* What the service says of an endpoint, asked directly (no openocdctl). */
+typedef struct {
+  OodServiceFixture *fixture;
+  const char        *path;
+  guint              restarts;  /* at least */
+  guint              not_pid;   /* a running OpenOCD other than this */
+} EndpointWait;
+
+static GVariant *
+endpoint_property (EndpointWait *wait, const char *name)
+{
+  return ood_test_get_property (ood_service_fixture_get_bus (wait->fixture), wait->path,
+                                "org.openocd.Endpoint", name, 5000, NULL);
+}
+
+/* Connected, with its one target published. */
+static gboolean
+endpoint_ready (gpointer user_data)
+{
+  g_autoptr(GVariant) connected = endpoint_property (user_data, "Connected");
+  g_autoptr(GVariant) targets = endpoint_property (user_data, "Targets");
+
+  return connected != NULL && g_variant_get_boolean (connected) && targets != NULL &&
+         g_variant_n_children (targets) == 1;
+}
+
+/* Restarted as often as asked, and running another OpenOCD. */
+static gboolean
+endpoint_restarted (gpointer user_data)
+{
+  EndpointWait *wait = user_data;
+  g_autoptr(GVariant) restarts = endpoint_property (wait, "Restarts");
+  g_autoptr(GVariant) pid = endpoint_property (wait, "Pid");
+
+  return restarts != NULL && g_variant_get_uint32 (restarts) >= wait->restarts && pid != NULL &&
+         g_variant_get_uint32 (pid) != 0 && g_variant_get_uint32 (pid) != wait->not_pid;
+}
+
+/* Whether the lines of @run stand in @all as consecutive lines. */
+static gboolean
+lines_in (JsonArray *all, char **run)
+{
+  guint n = g_strv_length (run);
+
+  for (guint i = 0; i + n <= json_array_get_length (all); i++)
+    {
+      guint j = 0;
+
+      while (j < n && g_str_equal (json_array_get_string_element (all, i + j), run[j]))
+        j++;
+      if (j == n)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* endpoint log NAME -n 2 in text, then all of it in JSON. */
+static void
+check_log (OodServiceFixture *fixture)
+{
+  g_autofree char *text = ctl_ok (fixture, "endpoint", "log", "lab-1", "-n", "2");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "endpoint", "log", "lab-1");
+  JsonObject *log = json_node_get_object (node);
+  JsonArray *all = json_node_get_array (get_member (log, "lines", JSON_TYPE_ARRAY));
+  gboolean banner = FALSE;
+
+  /* two lines and the empty string after the last newline */
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpstr (lines[2], ==, "");
+  g_clear_pointer (&lines[2], g_free);
+  g_assert_cmpstr (get_string (log, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (log), ==, 2);
+  /* the newest two, which OpenOCD may have followed with more since */
+  g_assert_true (lines_in (all, lines));
+  for (guint i = 0; i < json_array_get_length (all); i++)
+    banner |= g_str_has_prefix (json_array_get_string_element (all, i), "Open On-Chip Debugger");
+  g_assert_true (banner);
+}
+
+/* endpoint restart NAME, in text and then in JSON; each starts a new OpenOCD. */
+static void
+check_restart (OodServiceFixture *fixture)
+{
+  g_autoptr(JsonObject) before = listed_endpoint (fixture, "lab-1");
+  g_autoptr(JsonObject) after = NULL;
+  EndpointWait wait = { fixture, LAB_PATH, 1, (guint) get_int (before, "pid") };
+  g_autofree char *text = ctl_ok (fixture, "endpoint", "restart", "lab-1");
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *done;
+
+  g_assert_cmpstr (text, ==, "");
+  g_assert_true (ood_test_wait_for (endpoint_restarted, &wait, WAIT_MS));
+  after = listed_endpoint (fixture, "lab-1");
+  g_assert_cmpint (get_int (after, "restarts"), ==, 1);
+  g_assert_cmpint (get_int (after, "pid"), !=, get_int (before, "pid"));
+  /* how the old one ended */
+  g_assert_cmpstr (get_string (after, "last_exit"), !=, "");
+
+  node = ctl_json_ok (fixture, "endpoint", "restart", "lab-1");
+  done = json_node_get_object (node);
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-restart");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (done), ==, 2);
+  wait = (EndpointWait) { fixture, LAB_PATH, 2, (guint) get_int (after, "pid") };
+  g_assert_true (ood_test_wait_for (endpoint_restarted, &wait, WAIT_MS));
+  wait.restarts = 0;
+  g_assert_true (ood_test_wait_for (endpoint_ready, &wait, WAIT_MS));
+}
+
+/* endpoint add lab-1 --exec: the service runs an OpenOCD for a second
+ * board, which endpoints and list show and which one can drive; log,
+ * restart, and remove it again. */
+static void
+test_endpoint_exec (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  const OodTestbedOptions sim_only = { .no_openocd = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
+  EndpointWait ready = { fixture, LAB_PATH };
+  g_autofree char *exec = NULL, *added = NULL, *human = NULL, *row = NULL, *targets = NULL;
+  g_autoptr(JsonObject) lab = NULL, gone = NULL;
+  g_autoptr(JsonNode) removed = NULL;
+  JsonObject *done;
+
+  g_assert_no_error (error);
+  exec = exec_line (board);
+  added = ctl_ok (fixture, "endpoint", "add", "lab-1", "--exec", exec);
+  g_assert_cmpstr (added, ==, LAB_PATH "\n");
+  g_assert_true (ood_test_wait_for (endpoint_ready, &ready, WAIT_MS));
+
+  lab = listed_endpoint (fixture, "lab-1");
+  g_assert_nonnull (lab);
+  g_assert_cmpstr (get_string (lab, "origin"), ==, "bus");
+  g_assert_true (get_bool (lab, "supervised"));
+  g_assert_true (get_bool (lab, "connected"));
+  g_assert_true (g_str_has_prefix (get_string (lab, "address"), "127.0.0.1:"));
+  g_assert_cmpint (get_int (lab, "pid"), >, 0);
+  g_assert_cmpint (get_int (lab, "restarts"), ==, 0);
+  g_assert_cmpstr (get_string (lab, "last_exit"), ==, "");
+  g_assert_cmpstr (get_string (lab, "path"), ==, LAB_PATH);
+  assert_paths (lab, "targets", LAB_PATH "/riscv_2ecpu");
+
+  human = ctl_ok (fixture, "endpoints");
+  row = g_strdup_printf ("\nlab-1 +%s +yes +bus +%" G_GINT64_FORMAT " +0 +Open On-Chip Debugger",
+                         get_string (lab, "address"), get_int (lab, "pid"));
+  g_assert_true (g_regex_match_simple (row, human, 0, 0));
+  targets = ctl_ok (fixture, "list");
+  g_assert_true (g_regex_match_simple ("\nlab-1 +riscv\\.cpu +riscv ", targets, 0, 0));
+  /* and its target answers */
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "lab-1/riscv.cpu", "halt", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+
+    assert_state (state, "halted");
+  }
+
+  check_log (fixture);
+  check_restart (fixture);
+
+  removed = ctl_json_ok (fixture, "endpoint", "remove", "lab-1");
+  done = json_node_get_object (removed);
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-remove");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "lab-1");
+  g_assert_cmpuint (json_object_get_size (done), ==, 2);
+  gone = listed_endpoint (fixture, "lab-1");
+  g_assert_null (gone);
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* endpoint add NAME --address: an OpenOCD someone else runs (here nobody). */
+static void
+test_endpoint_address (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(JsonNode) added = ctl_json_ok (fixture, "endpoint", "add", "net", "--address",
+                                           "127.0.0.1:1");
+  JsonObject *done = json_node_get_object (added);
+  g_autoptr(JsonObject) net = NULL;
+  g_autofree char *human = NULL, *removed = NULL;
+
+  g_assert_cmpstr (get_string (done, "action"), ==, "endpoint-add");
+  g_assert_cmpstr (get_string (done, "endpoint"), ==, "net");
+  g_assert_cmpstr (get_string (done, "path"), ==, "/org/openocd/net");
+  g_assert_cmpuint (json_object_get_size (done), ==, 3);
+
+  net = listed_endpoint (fixture, "net");
+  g_assert_nonnull (net);
+  g_assert_cmpstr (get_string (net, "address"), ==, "127.0.0.1:1");
+  g_assert_cmpstr (get_string (net, "origin"), ==, "bus");
+  g_assert_false (get_bool (net, "supervised"));
+  g_assert_cmpint (get_int (net, "pid"), ==, 0);
+  /* no OpenOCD, no PID and no restarts; no version either */
+  human = ctl_ok (fixture, "endpoints");
+  g_assert_true (g_regex_match_simple ("\nnet +127\\.0\\.0\\.1:1 +no +bus +- +- *\n", human, 0, 0));
+
+  removed = ctl_ok (fixture, "endpoint", "remove", "net");
+  g_assert_cmpstr (removed, ==, "");
+  g_clear_pointer (&net, json_object_unref);
+  net = listed_endpoint (fixture, "net");
+  g_assert_null (net);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* What the service refuses, as openocdctl prints it: its error's short
+ * name and message in text, its name in JSON, exit status 1. */
+static void
+test_endpoint_errors (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  static const struct {
+    const char *args[7];
+    const char *text;
+    const char *name;
+  } cases[] = {
+    { { "endpoint", "add", "default", "--address", "127.0.0.1:1" },
+      "openocdctl: Exists: an endpoint named default exists\n", "org.openocd.Error.Exists" },
+    /* "default" comes from the configuration file */
+    { { "endpoint", "remove", "default" }, "openocdctl: NotSupported: ",
+      "org.openocd.Error.NotSupported" },
+    { { "endpoint", "remove", "nosuch" }, "openocdctl: NotFound: ", "org.openocd.Error.NotFound" },
+    { { "endpoint", "add", "a/b", "--address", "127.0.0.1:1" }, "openocdctl: InvalidArgs: ",
+      "org.freedesktop.DBus.Error.InvalidArgs" },
+    /* "net" is not supervised */
+    { { "endpoint", "log", "net" }, "openocdctl: NotSupported: ", "org.openocd.Error.NotSupported" },
+    { { "endpoint", "restart", "net" }, "openocdctl: NotSupported: ",
+      "org.openocd.Error.NotSupported" },
+    { { "endpoint", "log", "nosuch" }, "openocdctl: no endpoint 'nosuch'; known endpoints: default, net\n",
+      "org.openocd.ctl.Error.NoSuchEndpoint" },
+    { { "endpoint", "restart", "nosuch" }, "openocdctl: no endpoint 'nosuch'",
+      "org.openocd.ctl.Error.NoSuchEndpoint" },
+  };
+
+  g_free (ctl_ok (fixture, "endpoint", "add", "net", "--address", "127.0.0.1:1"));
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) json = NULL;
+      g_autoptr(CtlRun) text = ctl_runv (ood_service_fixture_get_bus_address (fixture),
+                                         cases[i].args);
+      g_autoptr(CtlRun) run = NULL;
+
+      assert_failed (text, 1, cases[i].text);
+      g_assert_true (g_str_has_prefix (text->err, cases[i].text));
+      g_strv_builder_addv (builder, (const char **) cases[i].args);
+      g_strv_builder_add (builder, "--json");
+      json = g_strv_builder_end (builder);
+      run = ctl_runv (ood_service_fixture_get_bus_address (fixture), (const char *const *) json);
+      assert_json_error (run, 1, cases[i].name);
+    }
+  /* the configured endpoint is still there, and still running its OpenOCD */
+  {
+    g_autoptr(JsonObject) endpoint = listed_endpoint (fixture, "default");
+
+    g_assert_nonnull (endpoint);
+    g_assert_true (get_bool (endpoint, "connected"));
+    g_assert_cmpint (get_int (endpoint, "pid"), >, 0);
+    g_assert_cmpint (get_int (endpoint, "restarts"), ==, 0);
+  }
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Skips lines until a change @change about endpoint @name; returns it. */
+static JsonObject *
+monitor_wait_endpoint (Monitor *monitor, const char *change, const char *name)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(JsonObject) line = monitor_next (monitor);
+
+      if (g_str_equal (get_string (line, "change"), change) &&
+          g_str_equal (get_string (line, "name"), name))
+        return g_steal_pointer (&line);
+    }
+  g_error ("no %s of endpoint %s within the deadline", change, name);
+  return NULL;
+}
+
+/* Skips text lines until one matches @pattern; returns it. */
+static char *
+monitor_wait_text (Monitor *monitor, const char *pattern)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = monitor_next_line (monitor);
+
+      if (g_regex_match_simple (pattern, line, 0, 0))
+        return g_steal_pointer (&line);
+    }
+  g_error ("no line matching %s within the deadline", pattern);
+  return NULL;
+}
+
+/* monitor, in JSON and in text, on a supervised OpenOCD restarted and an
+ * endpoint added and removed. */
+static void
+test_monitor_endpoints (void)
+{
+  const OodServiceOptions options = { .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autoptr(JsonObject) before = listed_endpoint (fixture, "default");
+  gint64 old_pid = get_int (before, "pid");
+  Monitor json = { 0 }, text = { 0 };
+  g_autoptr(JsonObject) added = NULL, removed = NULL;
+  g_autofree char *line = NULL;
+
+  monitor_start_full (&json, fixture, TRUE);
+  monitor_start_full (&text, fixture, FALSE);
+  /* each watches once it printed the target's state */
+  json_object_unref (monitor_next (&json));
+  g_free (monitor_wait_text (&text, "^default/riscv\\.cpu: "));
+
+  g_free (ctl_ok (fixture, "endpoint", "restart", "default"));
+  for (;;)
+    {
+      g_autoptr(JsonObject) process = monitor_wait_endpoint (&json, "openocd", "default");
+
+      g_assert_cmpstr (get_string (process, "origin"), ==, "config");
+      if (get_int (process, "pid") == 0)
+        continue;
+      g_assert_cmpint (get_int (process, "pid"), !=, old_pid);
+      g_assert_cmpint (get_int (process, "restarts"), ==, 1);
+      g_assert_cmpstr (get_string (process, "last_exit"), !=, "");
+      break;
+    }
+  line = monitor_wait_text (&text, "^default: pid [0-9]+, restarts 1, last exit: .");
+  g_assert_false (g_str_has_prefix (line, "default: pid -"));
+
+  g_free (ctl_ok (fixture, "endpoint", "add", "net", "--address", "127.0.0.1:1"));
+  added = monitor_wait_endpoint (&json, "endpoint-added", "net");
+  g_assert_cmpstr (get_string (added, "origin"), ==, "bus");
+  g_free (monitor_wait_text (&text, "^endpoint-added net$"));
+  g_free (ctl_ok (fixture, "endpoint", "remove", "net"));
+  removed = monitor_wait_endpoint (&json, "endpoint-removed", "net");
+  g_assert_cmpstr (get_string (removed, "path"), ==, "/org/openocd/net");
+  g_free (monitor_wait_text (&text, "^endpoint-removed net$"));
+
+  g_assert_cmpint (monitor_stop (&json), ==, 0);
+  g_assert_cmpint (monitor_stop (&text), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Skips lines until one matched each of @patterns, in any order. */
+static void
+monitor_wait_lines (Monitor *monitor, const char *const *patterns)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+  guint n = g_strv_length ((GStrv) patterns), found = 0;
+  g_autofree gboolean *matched = g_new0 (gboolean, n);
+
+  while (found < n && g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = monitor_next_line (monitor);
+
+      for (guint i = 0; i < n; i++)
+        if (!matched[i] && g_regex_match_simple (patterns[i], line, 0, 0))
+          {
+            matched[i] = TRUE;
+            found++;
+            break;
+          }
+    }
+  for (guint i = 0; i < n; i++)
+    if (!matched[i])
+      g_error ("no line matching %s within the deadline", patterns[i]);
+}
+
+/* Two ST-LINK/V2-1 probes: one a [Probe] rule serves, one it does not. */
+static const OodTestUsbDevice nucleo = {
+  .vendor_id = 0x0483, .product_id = 0x374b, .serial = "ABC123",
+  .manufacturer = "STMicroelectronics", .product = "STM32 STLink",
+  .busnum = 1, .devpath = "1.4", .devnum = 5,
+};
+static const OodTestUsbDevice spare = {
+  .vendor_id = 0x0483, .product_id = 0x374b, .serial = "DEF456",
+  .manufacturer = "STMicroelectronics", .product = "STM32 STLink",
+  .busnum = 1, .devpath = "2", .devnum = 6,
+};
+
+/* The service's Endpoint of probe @path is @user_data's endpoint. */
+typedef struct {
+  OodServiceFixture *fixture;
+  const char        *probe;
+  const char        *endpoint;   /* NULL: the probe is gone */
+} ProbeWait;
+
+static gboolean
+probe_is (gpointer user_data)
+{
+  ProbeWait *wait = user_data;
+  g_autoptr(GVariant) endpoint = ood_test_get_property (ood_service_fixture_get_bus (wait->fixture),
+                                                        wait->probe, "org.openocd.Probe",
+                                                        "Endpoint", 5000, NULL);
+
+  if (wait->endpoint == NULL)
+    return endpoint == NULL;
+  return endpoint != NULL && g_str_equal (g_variant_get_string (endpoint, NULL), wait->endpoint);
+}
+
+/* "probes" in text, then in JSON: @n rows, the first the served nucleo. */
+static JsonArray *
+check_probes (OodServiceFixture *fixture, guint n)
+{
+  g_autofree char *human = ctl_ok (fixture, "probes");
+  g_auto(GStrv) lines = g_strsplit (human, "\n", -1);
+  g_autofree char *json = ctl_ok (fixture, "probes", "--json");
+  JsonArray *array = parse_array (json);
+  JsonObject *probe = json_array_get_object_element (array, 0);
+  g_autofree char *model = g_regex_escape_string (get_string (probe, "model"), -1);
+  g_autofree char *row = g_strdup_printf ("^usb1_1_4 +0483:374b +ABC123 +1-1\\.4 +%s +%s +nucleo-ABC123$",
+                                          model, get_bool (probe, "accessible") ? "yes" : "no");
+
+  g_assert_cmpuint (json_array_get_length (array), ==, n);
+  g_assert_cmpuint (g_strv_length (lines), ==, n + 2);
+  g_assert_true (g_regex_match_simple ("^ID +VID:PID +SERIAL +USB-PATH +MODEL +ACCESSIBLE +ENDPOINT$",
+                                       lines[0], 0, 0));
+  g_assert_true (g_regex_match_simple (row, lines[1], 0, 0));
+  g_assert_cmpstr (get_string (probe, "id"), ==, "usb1_1_4");
+  g_assert_cmpint (get_int (probe, "vendor_id"), ==, 0x0483);
+  g_assert_cmpint (get_int (probe, "product_id"), ==, 0x374b);
+  g_assert_cmpstr (get_string (probe, "usb_id"), ==, "0483:374b");
+  g_assert_cmpstr (get_string (probe, "serial"), ==, "ABC123");
+  g_assert_cmpstr (get_string (probe, "usb_path"), ==, "1-1.4");
+  g_assert_cmpstr (get_string (probe, "model"), !=, "");
+  g_assert_cmpstr (get_string (probe, "endpoint"), ==, "nucleo-ABC123");
+  g_assert_cmpstr (get_string (probe, "endpoint_path"), ==, "/org/openocd/nucleo_2dABC123");
+  g_assert_cmpstr (get_string (probe, "path"), ==, "/org/openocd/probes/usb1_1_4");
+  g_assert_cmpuint (json_object_get_size (probe), ==, 11);
+  return array;
+}
+
+/* Probes plugged in below udev (umockdev: this case runs under
+ * umockdev-wrapper, and the daemon inherits the fake devices): probes
+ * lists them, the served one with its endpoint; monitor prints each
+ * probe and endpoint coming and going. */
+static void
+test_probes_plugged (void)
+{
+  /* first, so that the daemon started next sees the fake devices */
+  g_autoptr(UMockdevTestbed) usb = ood_test_usb_testbed_new ();
+  const OodServiceOptions options = { .no_service = TRUE, .supervised = TRUE };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  const OodTestbedOptions sim_only = { .no_openocd = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
+  g_autofree char *group = ood_service_fixture_dup_exec_group (fixture, 0);
+  g_autofree char *exec = exec_line (board);
+  g_autofree char *config = NULL, *sysfs = NULL, *model = NULL, *added_text = NULL;
+  g_autofree char *spare_sysfs = NULL;
+  EndpointWait ready = { fixture, "/org/openocd/default" };
+  ProbeWait served = { fixture, "/org/openocd/probes/usb1_1_4", "/org/openocd/nucleo_2dABC123" };
+  ProbeWait unserved = { fixture, "/org/openocd/probes/usb1_2", "/" };
+  Monitor json = { 0 }, text = { 0 };
+  g_autoptr(JsonArray) two = NULL, one = NULL;
+  JsonObject *second;
+
+  g_assert_no_error (error);
+  config = g_strdup_printf ("%s[Probe nucleo]\nMatch=ID_VENDOR_ID=0483 ID_SERIAL_SHORT=ABC123\n"
+                            "Exec=%s\n", group, exec);
+  g_assert_true (ood_service_fixture_use_config (fixture, config, &error));
+  g_assert_true (ood_service_fixture_start_service (fixture, &error));
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (endpoint_ready, &ready, WAIT_MS));
+  monitor_start_full (&json, fixture, TRUE);
+  monitor_start_full (&text, fixture, FALSE);
+  /* each watches once it printed the target's state */
+  json_object_unref (monitor_next (&json));
+  g_free (monitor_wait_text (&text, "^default/riscv\\.cpu: "));
+
+  sysfs = ood_test_usb_add (usb, &nucleo);
+  spare_sysfs = ood_test_usb_add (usb, &spare);
+  g_assert_true (ood_test_wait_for (probe_is, &served, WAIT_MS));
+  g_assert_true (ood_test_wait_for (probe_is, &unserved, WAIT_MS));
+  two = check_probes (fixture, 2);
+  /* the other one, which no endpoint drives */
+  second = json_array_get_object_element (two, 1);
+  g_assert_cmpstr (get_string (second, "id"), ==, "usb1_2");
+  g_assert_false (json_object_has_member (second, "endpoint"));
+  g_assert_cmpstr (get_string (second, "endpoint_path"), ==, "/");
+  {
+    g_autofree char *human = ctl_ok (fixture, "probes");
+
+    g_assert_true (g_regex_match_simple ("\nusb1_2 +0483:374b +DEF456 +1-2 +.* +-\n$", human, 0, 0));
+  }
+  model = g_regex_escape_string (get_string (second, "model"), -1);
+  added_text = g_strdup_printf ("^probe-added usb1_1_4 0483:374b %s serial ABC123$", model);
+  {
+    const char *const json_added[] = { "^\\{\"change\":\"probe-added\",\"id\":\"usb1_1_4\",",
+                                       "^\\{\"change\":\"probe-added\",\"id\":\"usb1_2\",",
+                                       "^\\{\"change\":\"endpoint-added\",\"name\":\"nucleo-ABC123\",",
+                                       NULL };
+    const char *const text_added[] = { added_text, "^probe-added usb1_2 0483:374b ",
+                                       "^endpoint-added nucleo-ABC123$", NULL };
+
+    monitor_wait_lines (&json, json_added);
+    monitor_wait_lines (&text, text_added);
+  }
+
+  ood_test_usb_remove (usb, sysfs);
+  served.endpoint = NULL;
+  g_assert_true (ood_test_wait_for (probe_is, &served, WAIT_MS));
+  {
+    const char *const json_removed[] = { "^\\{\"change\":\"probe-removed\",\"id\":\"usb1_1_4\",",
+                                         "^\\{\"change\":\"endpoint-removed\",\"name\":\"nucleo-ABC123\",",
+                                         NULL };
+    const char *const text_removed[] = { "^probe-removed usb1_1_4 0483:374b ",
+                                         "^endpoint-removed nucleo-ABC123$", NULL };
+
+    monitor_wait_lines (&json, json_removed);
+    monitor_wait_lines (&text, text_removed);
+  }
+  {
+    g_autofree char *out = ctl_ok (fixture, "probes", "--json");
+
+    one = parse_array (out);
+    g_assert_cmpuint (json_array_get_length (one), ==, 1);
+    g_assert_cmpstr (get_string (json_array_get_object_element (one, 0), "id"), ==, "usb1_2");
+  }
+
+  g_assert_cmpint (monitor_stop (&json), ==, 0);
+  g_assert_cmpint (monitor_stop (&text), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
 static void
@@ -1564,7 +2271,7 @@ static void
 test_not_running (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (TRUE);
-  const char *const commands[] = { "list", "endpoints", "state", "halt" };
+  const char *const commands[] = { "list", "endpoints", "probes", "state", "halt" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1716,7 +2423,7 @@ static void
 test_json_usage (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
-  const char *const cases[][6] = {
+  const char *const cases[][9] = {
     { "resume", "0xZZ", "--json", NULL },
     { "--json", "frobnicate", NULL },
     { "frobnicate", "--json", NULL },    /* --json after an unknown command */
@@ -1733,6 +2440,14 @@ test_json_usage (void)
     { "load", "x.bin", "--json", NULL },  /* no address */
     { "flash", "erase", "--json", NULL },
     { "flash", "banks", "--address", "0", "--json", NULL },
+    { "probes", "extra", "--json", NULL },
+    { "endpoint", "--json", NULL },
+    { "endpoint", "frob", "x", "--json", NULL },
+    { "endpoint", "add", "x", "--json", NULL },                  /* neither --address nor --exec */
+    { "endpoint", "add", "x", "--address", "h:1", "--exec", "openocd", "--json" },   /* both */
+    { "endpoint", "remove", "x", "--exec", "openocd", "--json" },
+    { "endpoint", "log", "x", "-n", "many", "--json" },
+    { "endpoint", "restart", "x", "-n", "1", "--json" },
   };
 
   ctl_state_json (fixture, "halt", "halted");
@@ -1750,7 +2465,7 @@ static void
 test_json_not_running (void)
 {
   g_autoptr(OodServiceFixture) fixture = fixture_new (TRUE);
-  const char *const commands[] = { "list", "endpoints", "state", "halt", "resume", "reset" };
+  const char *const commands[] = { "list", "endpoints", "probes", "state", "halt", "resume", "reset" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1782,6 +2497,25 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "{\"progress\":"));
   g_assert_nonnull (strstr (run->out, "Ctrl-C cancels the job"));
   g_assert_nonnull (strstr (run->out, "mem dump and mem load"));
+  /* endpoints at run time, probes, and how list and endpoints show GDB and processes */
+  g_assert_nonnull (strstr (run->out, "\n  endpoint add NAME (--address HOST:PORT | --exec 'COMMAND LINE') "
+                                      "[--shared-dir DIR] | remove NAME | restart NAME | log NAME [-n N]\n"));
+  g_assert_nonnull (strstr (run->out, "\n  probes "));
+  g_assert_nonnull (strstr (run->out, "list's GDB column"));
+  g_assert_nonnull (strstr (run->out, "endpoints' PID"));
+  g_assert_nonnull (strstr (run->out, ".NoSuchEndpoint"));
+
+  /* and a command's own --help, with its options */
+  {
+    g_autoptr(CtlRun) endpoint = ctl_runv ("unix:path=/nonexistent",
+                                           (const char *const[]) { "endpoint", "--help", NULL });
+
+    g_assert_cmpint (endpoint->status, ==, 0);
+    g_assert_nonnull (strstr (endpoint->out, "endpoint add NAME"));
+    g_assert_nonnull (strstr (endpoint->out, "--exec='COMMAND LINE'"));
+    g_assert_nonnull (strstr (endpoint->out, "--shared-dir=DIR"));
+    g_assert_nonnull (strstr (endpoint->out, "-n, --lines=N"));
+  }
 }
 
 int
@@ -1816,5 +2550,13 @@ main (int argc, char **argv)
   g_test_add_func ("/client/program-cancel", test_program_cancel);
   g_test_add_func ("/client/load", test_load);
   g_test_add_func ("/client/flash", test_flash);
+  g_test_add_func ("/client/endpoint-exec", test_endpoint_exec);
+  g_test_add_func ("/client/endpoint-address", test_endpoint_address);
+  g_test_add_func ("/client/endpoints-supervised", test_endpoints_supervised);
+  g_test_add_func ("/client/endpoint-errors", test_endpoint_errors);
+  g_test_add_func ("/client/probes", test_probes);
+  g_test_add_func ("/client/list-gdb", test_list_gdb);
+  g_test_add_func ("/client/monitor-endpoints", test_monitor_endpoints);
+  g_test_add_func ("/client/probes-plugged", test_probes_plugged);
   return g_test_run ();
 }
