@@ -436,6 +436,7 @@ test_sighup_changed_only (void)
   g_autofree char *group0 = ood_service_fixture_dup_exec_group (fx->fixture, 0);
   g_autofree char *group1 = ood_service_fixture_dup_exec_group (fx->fixture, 1);
   g_autofree char *text = NULL;
+  g_autofree char *cmdline = NULL;
   Until new_pid = { fx, "board1", "Pid", .not_pid = changed };
 
   g_strchomp (group1);
@@ -446,8 +447,8 @@ test_sighup_changed_only (void)
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (changed), WAIT_MS));
   g_assert_cmpint ((GPid) endpoint_uint (fx, "board0", "Pid"), ==, kept);
   g_assert_true (ood_test_pid_alive (kept));
-  g_assert_nonnull (strstr (ood_test_proc_cmdline ((GPid) endpoint_uint (fx, "board1", "Pid")),
-                            "echo changed"));
+  cmdline = ood_test_proc_cmdline ((GPid) endpoint_uint (fx, "board1", "Pid"));
+  g_assert_nonnull (strstr (cmdline, "echo changed"));
 }
 
 /* ---- org.openocd.Manager ------------------------------------------------- */
