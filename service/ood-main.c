@@ -109,7 +109,8 @@ start_serving (Daemon *daemon, GError **error)
 
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
-  daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
+  daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS,
+                                     OOD_CALLERS_MAX_FDS);
   daemon->settings.callers = daemon->callers;
   watcher = ood_usb_watcher_new ();
   daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
