@@ -112,3 +112,14 @@ ood_test_fd_list_of (const char *dir, GBytes *bytes)
   close (fd);
   return list;
 }
+
+int
+ood_test_temp_fd (void)
+{
+  char path[] = "/tmp/ood-test-XXXXXX";
+  int fd = g_mkstemp (path);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  return fd;
+}

@@ -44,6 +44,10 @@ GVariant *ood_test_get_property (GDBusConnection *bus,
 GUnixFDList *ood_test_fd_list_of (const char *dir,
                                   GBytes     *bytes);
 
+/* An fd open for reading and writing a file of its own, already
+ * removed (asserting it worked): one to pass that never stalls. */
+int          ood_test_temp_fd    (void);
+
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \
   ood_test_assert_dbus_error ((error), (name), 0, 0)
