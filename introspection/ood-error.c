@@ -12,9 +12,10 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_EXISTS, "org.openocd.Error.Exists" },
   { OOD_ERROR_NOT_FOUND, "org.openocd.Error.NotFound" },
   { OOD_ERROR_DEBUGGER_ATTACHED, "org.openocd.Error.DebuggerAttached" },
+  { OOD_ERROR_STALLED, "org.openocd.Error.Stalled" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_DEBUGGER_ATTACHED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_STALLED + 1);
 
 GQuark
 ood_error_quark (void)

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
  * @OOD_ERROR_EXISTS: what is to be added exists already (org.openocd.Error.Exists)
  * @OOD_ERROR_NOT_FOUND: no endpoint or target of that name (org.openocd.Error.NotFound)
  * @OOD_ERROR_DEBUGGER_ATTACHED: a debugger (GDB) is attached to the target and could not be told of the action (org.openocd.Error.DebuggerAttached)
+ * @OOD_ERROR_STALLED: a file descriptor the client handed over moved no byte for the stall timeout (org.openocd.Error.Stalled)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
  * client linking this library gets these codes back from a remote call.
@@ -32,6 +33,7 @@ typedef enum {
   OOD_ERROR_EXISTS,
   OOD_ERROR_NOT_FOUND,
   OOD_ERROR_DEBUGGER_ATTACHED,
+  OOD_ERROR_STALLED,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

@@ -6,19 +6,32 @@
 #include "ood-error.h"
 #include "ood-reply.h"
 
+/* What a caller has a share of. */
+typedef enum {
+  SHARE_CALL,     /* calls waiting for OpenOCD */
+  SHARE_WAITER,   /* WaitHalt, waiting for a halt */
+  SHARE_FD,       /* transfers and jobs holding an fd it handed over */
+  N_SHARES,
+} Share;
+
 typedef struct {
   GDBusConnection *bus;
-  guint            calls;         /* waiting for OpenOCD */
-  guint            waiters;       /* WaitHalt, waiting for a halt */
-  guint            subscription;  /* its NameOwnerChanged, while it has waiters */
+  guint            count[N_SHARES];
+  guint            subscription;  /* its NameOwnerChanged, while it has waiters or fds held */
 } Outstanding;
+
+/* "SENDER already has N …" */
+static const char *const share_text[] = {
+  [SHARE_CALL] = "calls waiting",
+  [SHARE_WAITER] = "WaitHalt calls waiting",
+  [SHARE_FD] = "transfers or jobs holding its fds",
+};
 
 struct _OodCallers {
   GObject          parent_instance;
 
   GDBusConnection *bus;
-  guint            max_calls;
-  guint            max_waiters;
+  guint            max[N_SHARES];
   GHashTable      *senders;   /* unique name → Outstanding */
 };
 
@@ -55,6 +68,16 @@ on_name_owner_changed (GDBusConnection *bus, const char *sender_name, const char
   g_hash_table_remove (self->senders, name);
 }
 
+static guint
+total_of (const Outstanding *outstanding)
+{
+  guint total = 0;
+
+  for (guint i = 0; i < N_SHARES; i++)
+    total += outstanding->count[i];
+  return total;
+}
+
 static Outstanding *
 lookup (OodCallers *self, const char *sender)
 {
@@ -67,6 +90,65 @@ lookup (OodCallers *self, const char *sender)
       g_hash_table_insert (self->senders, g_strdup (sender), outstanding);
     }
   return outstanding;
+}
+
+/* Only waiters and held fds outlive OpenOCD's answer: their caller is
+ * watched while it has any (one match rule per such caller, so unrelated
+ * callers coming and going on the bus never wake the service). Forgets
+ * @sender once it has nothing outstanding. */
+static void
+update (OodCallers *self, const char *sender, Outstanding *outstanding)
+{
+  gboolean watched = outstanding->count[SHARE_WAITER] + outstanding->count[SHARE_FD] > 0;
+
+  if (watched && outstanding->subscription == 0 && self->bus != NULL)
+    outstanding->subscription = g_dbus_connection_signal_subscribe (
+        self->bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+        "/org/freedesktop/DBus", sender, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed,
+        self, NULL);
+  else if (!watched && outstanding->subscription != 0)
+    {
+      g_dbus_connection_signal_unsubscribe (outstanding->bus, outstanding->subscription);
+      outstanding->subscription = 0;
+    }
+  if (total_of (outstanding) == 0)
+    g_hash_table_remove (self->senders, sender);
+}
+
+/* Counts @invocation against its sender's @share, or answers Busy. */
+static gboolean
+admit (OodCallers *self, GDBusMethodInvocation *invocation, Share share)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr(GError) busy = NULL;
+  Outstanding *outstanding;
+
+  if (self == NULL || sender == NULL)
+    return TRUE;   /* a peer-to-peer connection: nobody else shares it */
+  outstanding = lookup (self, sender);
+  if (outstanding->count[share] < self->max[share])
+    {
+      outstanding->count[share]++;
+      update (self, sender, outstanding);
+      return TRUE;
+    }
+  busy = g_error_new (OOD_ERROR, OOD_ERROR_BUSY, "%s already has %u %s (the most one caller "
+                      "may have)", sender, self->max[share], share_text[share]);
+  ood_reply_error (invocation, busy);
+  return FALSE;
+}
+
+static void
+release (OodCallers *self, const char *sender, Share share)
+{
+  Outstanding *outstanding;
+
+  if (self == NULL || sender == NULL ||
+      (outstanding = g_hash_table_lookup (self->senders, sender)) == NULL)
+    return;   /* it left the bus meanwhile */
+  if (outstanding->count[share] > 0)
+    outstanding->count[share]--;
+  update (self, sender, outstanding);
 }
 
 /**
@@ -83,32 +165,7 @@ lookup (OodCallers *self, const char *sender)
 gboolean
 ood_callers_admit (OodCallers *self, GDBusMethodInvocation *invocation, gboolean waiter)
 {
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  Outstanding *outstanding;
-  g_autoptr(GError) busy = NULL;
-
-  if (self == NULL || sender == NULL)
-    return TRUE;   /* a peer-to-peer connection: nobody else shares it */
-  outstanding = lookup (self, sender);
-  if (waiter ? outstanding->waiters < self->max_waiters : outstanding->calls < self->max_calls)
-    {
-      if (!waiter)
-        outstanding->calls++;
-      else if (outstanding->waiters++ == 0 && self->bus != NULL)
-        /* only waiters outlive OpenOCD's answer: watch their caller (one
-         * match rule per caller that waits, so unrelated callers coming
-         * and going on the bus never wake the service) */
-        outstanding->subscription = g_dbus_connection_signal_subscribe (
-            self->bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-            "/org/freedesktop/DBus", sender, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed,
-            self, NULL);
-      return TRUE;
-    }
-  busy = g_error_new (OOD_ERROR, OOD_ERROR_BUSY, "%s already has %u %s waiting (the most one "
-                      "caller may have)", sender, waiter ? self->max_waiters : self->max_calls,
-                      waiter ? "WaitHalt calls" : "calls");
-  ood_reply_error (invocation, busy);
-  return FALSE;
+  return admit (self, invocation, waiter ? SHARE_WAITER : SHARE_CALL);
 }
 
 /**
@@ -118,30 +175,44 @@ ood_callers_admit (OodCallers *self, GDBusMethodInvocation *invocation, gboolean
 void
 ood_callers_release (OodCallers *self, const char *sender, gboolean waiter)
 {
-  Outstanding *outstanding;
-
-  if (self == NULL || sender == NULL ||
-      (outstanding = g_hash_table_lookup (self->senders, sender)) == NULL)
-    return;   /* it left the bus meanwhile */
-  if (waiter && outstanding->waiters > 0 && --outstanding->waiters == 0 &&
-      outstanding->subscription != 0)
-    {
-      g_dbus_connection_signal_unsubscribe (outstanding->bus, outstanding->subscription);
-      outstanding->subscription = 0;
-    }
-  else if (!waiter && outstanding->calls > 0)
-    outstanding->calls--;
-  if (outstanding->calls == 0 && outstanding->waiters == 0)
-    g_hash_table_remove (self->senders, sender);
+  release (self, sender, waiter ? SHARE_WAITER : SHARE_CALL);
 }
 
-/* How many calls and waiters @sender has outstanding (for tests). */
+/**
+ * ood_callers_admit_fd:
+ * @invocation: a call handing over an fd that a transfer or job will hold
+ *
+ * Counts the fd against its sender's share, or answers the call with
+ * org.openocd.Error.Busy when the sender's transfers and jobs already
+ * hold their maximum of fds. While it holds any, the sender is watched,
+ * and "vanished" is emitted if it leaves the bus.
+ *
+ * Returns: %TRUE if admitted (then ood_callers_release_fd() once the fd
+ *   is closed); %FALSE if the call has been answered already
+ */
+gboolean
+ood_callers_admit_fd (OodCallers *self, GDBusMethodInvocation *invocation)
+{
+  return admit (self, invocation, SHARE_FD);
+}
+
+/**
+ * ood_callers_release_fd:
+ * @sender: (nullable): the sender of an admitted fd, now closed
+ */
+void
+ood_callers_release_fd (OodCallers *self, const char *sender)
+{
+  release (self, sender, SHARE_FD);
+}
+
+/* How many calls, waiters and fds @sender has outstanding (for tests). */
 guint
 ood_callers_count (OodCallers *self, const char *sender)
 {
   Outstanding *outstanding = g_hash_table_lookup (self->senders, sender);
 
-  return outstanding != NULL ? outstanding->calls + outstanding->waiters : 0;
+  return outstanding != NULL ? total_of (outstanding) : 0;
 }
 
 static void
@@ -169,7 +240,7 @@ ood_callers_class_init (OodCallersClass *klass)
   G_OBJECT_CLASS (klass)->dispose = ood_callers_dispose;
   G_OBJECT_CLASS (klass)->finalize = ood_callers_finalize;
 
-  /* (const char *sender): a caller with calls outstanding left the bus */
+  /* (const char *sender): a caller with waiters or fds held left the bus */
   signals[SIGNAL_VANISHED] =
     g_signal_new ("vanished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
@@ -188,14 +259,16 @@ ood_callers_init (OodCallers *self)
  *   callers leaving it
  * @max_calls: how many calls one caller may have waiting for OpenOCD
  * @max_waiters: how many WaitHalt calls one caller may have waiting
+ * @max_fds: how many transfers and jobs may hold fds of one caller at once
  */
 OodCallers *
-ood_callers_new (GDBusConnection *bus, guint max_calls, guint max_waiters)
+ood_callers_new (GDBusConnection *bus, guint max_calls, guint max_waiters, guint max_fds)
 {
   OodCallers *self = g_object_new (OOD_TYPE_CALLERS, NULL);
 
-  self->max_calls = MAX (max_calls, 1);
-  self->max_waiters = MAX (max_waiters, 1);
+  self->max[SHARE_CALL] = MAX (max_calls, 1);
+  self->max[SHARE_WAITER] = MAX (max_waiters, 1);
+  self->max[SHARE_FD] = MAX (max_fds, 1);
   if (bus != NULL && g_dbus_connection_get_unique_name (bus) != NULL)
     self->bus = g_object_ref (bus);
   return self;

@@ -8,7 +8,9 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "ood-callers.h"
 #include "ood-error.h"
+#include "ood-fd.h"
 #include "ood-idle.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-script.h"
@@ -48,7 +50,8 @@ typedef struct {
   GPtrArray      *banks;        /* (element-type OodTclFlashBank) of this target */
   OodFlashRequest request;
 
-  GInputStream   *input;
+  GInputStream   *input;        /* until read to its end */
+  char           *image_owner;  /* whose fd share the input holds (OodCallers) */
   GByteArray     *image;
   GArray         *segments;     /* (element-type OodImageSegment) */
   GHashTable     *sectors;      /* bank index → GArray of OodTclFlashSector */
@@ -63,9 +66,20 @@ typedef struct {
 static void run_next (Work *work);
 static void learn_sectors (Work *work);
 
+/* The client's descriptor is closed and its share given back. */
+static void
+close_image (Work *work)
+{
+  if (work->input == NULL)
+    return;
+  g_clear_object (&work->input);
+  ood_callers_release_fd (ood_session_get_settings (work->session)->callers, work->image_owner);
+}
+
 static void
 work_free (Work *work)
 {
+  close_image (work);
   if (work->chunk_fd >= 0)
     close (work->chunk_fd);
   if (work->chunk_path != NULL && g_unlink (work->chunk_path) != 0)
@@ -76,7 +90,7 @@ work_free (Work *work)
   g_clear_pointer (&work->sectors, g_hash_table_unref);
   g_clear_pointer (&work->segments, g_array_unref);
   g_clear_pointer (&work->image, g_byte_array_unref);
-  g_clear_object (&work->input);
+  g_free (work->image_owner);
   g_clear_pointer (&work->banks, g_ptr_array_unref);
   g_free (work->target);
   g_clear_object (&work->job);
@@ -391,36 +405,46 @@ image_read (Work *work)
   learn_sectors (work);
 }
 
+static void on_image_bytes (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Reads up to READ_SIZE more bytes of the image, at its end. */
+static void
+read_image (Work *work)
+{
+  guint len = work->image->len;
+
+  g_byte_array_set_size (work->image, len + READ_SIZE);
+  ood_fd_read_async (work->input, work->image->data + len, READ_SIZE,
+                     ood_session_get_settings (work->session)->fd_stall_timeout_ms,
+                     ood_job_get_cancellable (work->job), on_image_bytes, work);
+}
+
 static void
 on_image_bytes (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Work *work = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
-                                                             &error);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+  gsize got = 0;
+  gboolean ok = ood_fd_read_finish (G_INPUT_STREAM (source), result, &got, &error);
 
-  if (bytes == NULL)
+  g_byte_array_set_size (work->image, work->image->len - READ_SIZE + (guint) got);
+  if (!ok && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+              g_error_matches (error, OOD_ERROR, OOD_ERROR_STALLED)))
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        finish (work, error);
-      else
-        fail_invalid (work, "cannot read the image: %s", error->message);
-      return;
+      g_prefix_error (&error, "reading the image after %u bytes: ", work->image->len);
+      finish (work, error);
     }
-  if (size == 0)
+  else if (!ok)
+    fail_invalid (work, "cannot read the image: %s", error->message);
+  else if (work->image->len > OOD_FLASH_MAX_IMAGE)
+    fail_invalid (work, "the image is larger than %u bytes", OOD_FLASH_MAX_IMAGE);
+  else if (got < READ_SIZE)
     {
+      close_image (work);
       image_read (work);
-      return;
     }
-  if (work->image->len + size > OOD_FLASH_MAX_IMAGE)
-    {
-      fail_invalid (work, "the image is larger than %u bytes", OOD_FLASH_MAX_IMAGE);
-      return;
-    }
-  g_byte_array_append (work->image, g_bytes_get_data (bytes, NULL), (guint) size);
-  g_input_stream_read_bytes_async (work->input, READ_SIZE, G_PRIORITY_DEFAULT,
-                                   ood_job_get_cancellable (work->job), on_image_bytes, work);
+  else
+    read_image (work);
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -595,12 +619,15 @@ open_chunk_file (Work *work, const char *work_dir, gboolean shared, GError **err
  *   it); may be %NULL only for an erase
  * @shared_dir: whether @work_dir is a directory the admin shares with
  *   OpenOCD (the file is then readable by all)
- * @image: (nullable): the client's image, read to its end
+ * @image: (nullable): the client's image (of ood_fd_input_new()), read to
+ *   its end
+ * @image_owner: (nullable): the caller whose fd share (OodCallers) @image
+ *   holds; given back when the work closes it
  */
 void
 ood_flash_work_start (OodSession *session, OodJob *job, const char *target, GPtrArray *banks,
                       const char *work_dir, gboolean shared_dir, GInputStream *image,
-                      const OodFlashRequest *request)
+                      const char *image_owner, const OodFlashRequest *request)
 {
   Work *work = g_new0 (Work, 1);
   g_autoptr(GError) error = NULL;
@@ -620,13 +647,13 @@ ood_flash_work_start (OodSession *session, OodJob *job, const char *target, GPtr
       learn_sectors (work);
       return;
     }
+  work->input = g_object_ref (image);
+  work->image_owner = g_strdup (image_owner);
+  work->image = g_byte_array_new ();
   if (!open_chunk_file (work, work_dir, shared_dir, &error))
     {
       finish (work, error);
       return;
     }
-  work->input = g_object_ref (image);
-  work->image = g_byte_array_new ();
-  g_input_stream_read_bytes_async (work->input, READ_SIZE, G_PRIORITY_DEFAULT,
-                                   ood_job_get_cancellable (work->job), on_image_bytes, work);
+  read_image (work);
 }

@@ -13,10 +13,13 @@ G_BEGIN_DECLS
  * the session, so other callers' commands (State(), reads) go between
  * chunks, Progress moves after each, and Cancel() takes effect before
  * the next. The image is read from the client's descriptor without
- * blocking, kept in memory (at most OOD_FLASH_MAX_IMAGE bytes), and each
- * chunk is handed to OpenOCD in a private file of the work directory,
- * removed when the work ends, however it ends. The work holds the
- * target's claim and releases it at the end.
+ * blocking (ood-fd.h: the job fails with Stalled if it moves no byte for
+ * the settings' fd_stall_timeout_ms), kept in memory (at most
+ * OOD_FLASH_MAX_IMAGE bytes), and each chunk is handed to OpenOCD in a
+ * private file of the work directory, removed when the work ends,
+ * however it ends. The descriptor is closed once read to its end, or
+ * when the work ends. The work holds the target's claim and releases it
+ * at the end.
  */
 
 #define OOD_FLASH_CHUNK     4096u
@@ -49,6 +52,7 @@ void ood_flash_work_start (OodSession            *session,
                            const char            *work_dir,
                            gboolean               shared_dir,
                            GInputStream          *image,
+                           const char            *image_owner,
                            const OodFlashRequest *request);
 
 G_END_DECLS

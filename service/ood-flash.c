@@ -4,9 +4,10 @@
 #include "ood-flash.h"
 
 #include <gio/gunixfdlist.h>
-#include <gio/gunixinputstream.h>
 
+#include "ood-callers.h"
 #include "ood-error.h"
+#include "ood-fd.h"
 #include "ood-flash-work.h"
 #include "ood-job.h"
 #include "ood-reply.h"
@@ -96,12 +97,17 @@ static const char *const operations[] = {
   [OOD_FLASH_VERIFY] = "verify",
 };
 
-/* The client's image as a stream, or %NULL with an error. */
-static GInputStream *
-take_image (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **error)
+static OodCallers *
+callers_of (OodFlash *self)
+{
+  return ood_session_get_settings (self->session)->callers;
+}
+
+/* The client's fd of @handle, or -1 with an error. */
+static gint
+image_fd (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **error)
 {
   gint index = g_variant_get_handle (handle);
-  gint fd;
 
   if (self->work_dir == NULL)
     {
@@ -110,16 +116,35 @@ take_image (OodFlash *self, GUnixFDList *fd_list, GVariant *handle, GError **err
                    "host) and its endpoint names no SharedDirectory: it could not read "
                    "the image",
                    ood_session_get_address (self->session));
-      return NULL;
+      return -1;
     }
   if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
                    "no file descriptor was passed for the image");
-      return NULL;
+      return -1;
     }
-  fd = g_unix_fd_list_get (fd_list, index, error);
-  return fd < 0 ? NULL : g_unix_input_stream_new (fd, TRUE);
+  return g_unix_fd_list_get (fd_list, index, error);
+}
+
+/* The client's image as a stream, counted against the caller's fd share
+ * (the work gives it back when it closes the image); or %NULL, the call
+ * answered. */
+static GInputStream *
+take_image (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+            GVariant *handle)
+{
+  g_autoptr(GError) error = NULL;
+  gint fd;
+
+  if (!ood_callers_admit_fd (callers_of (self), invocation))
+    return NULL;
+  fd = image_fd (self, fd_list, handle, &error);
+  if (fd >= 0)
+    return ood_fd_input_new (fd);
+  ood_callers_release_fd (callers_of (self), g_dbus_method_invocation_get_sender (invocation));
+  ood_reply_error (invocation, error);
+  return NULL;
 }
 
 /* Program's reset (run or halt) comes after its own halt, which OpenOCD
@@ -145,16 +170,17 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
   g_autoptr(GInputStream) image = NULL;
   g_autoptr(OodJob) job = NULL;
   const OodSettings *settings = ood_session_get_settings (self->session);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
 
   if (!ood_session_is_open (self->session))
     g_set_error (&error, OOD_ERROR, OOD_ERROR_DISCONNECTED, "not connected to OpenOCD at %s",
                  ood_session_get_address (self->session));
   else if (!check_debugger (self, request, &error))
     ;
-  else if (handle != NULL)
-    image = take_image (self, fd_list, handle, &error);
-  if (error == NULL)
-    ood_session_claim (self->session, self->target_name, &error);
+  else if (handle != NULL && (image = take_image (self, invocation, fd_list, handle)) == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  else if (!ood_session_claim (self->session, self->target_name, &error) && image != NULL)
+    ood_callers_release_fd (callers_of (self), sender);   /* the image closes with the call */
   if (error != NULL)
     {
       ood_reply_error (invocation, error);
@@ -164,7 +190,7 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
                      self->target_path);
   g_message ("%s: %s on %s", ood_job_get_path (job), operations[request->op], self->target_name);
   ood_flash_work_start (self->session, job, self->target_name, self->banks, self->work_dir,
-                        self->shared_dir, image, request);
+                        self->shared_dir, image, image != NULL ? sender : NULL, request);
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new ("(o)", ood_job_get_path (job)));
   return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -44,6 +44,7 @@ typedef struct {
   int              probe_ms;
   int              job_linger_ms;
   int              start_timeout_ms;
+  int              fd_stall_ms;
 } Daemon;
 
 static void
@@ -109,7 +110,8 @@ start_serving (Daemon *daemon, GError **error)
 
   g_dbus_connection_set_exit_on_close (daemon->bus, FALSE);
   g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
-  daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
+  daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS,
+                                     OOD_CALLERS_MAX_FDS);
   daemon->settings.callers = daemon->callers;
   watcher = ood_usb_watcher_new ();
   daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
@@ -224,6 +226,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "probe-interval", 0, 0, G_OPTION_ARG_INT, &daemon->probe_ms, "How often to check that OpenOCD still reaches RISC-V targets, which OpenOCD 0.12 does not report, 0 (never) or 100 to 3600000 (default 2000)", "MS" },
     { "job-linger", 0, 0, G_OPTION_ARG_INT, &daemon->job_linger_ms, "How long an ended job stays on the bus (default 60000)", "MS" },
     { "start-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->start_timeout_ms, "How long a supervised OpenOCD (Exec=) may take to open its Tcl port before it is killed and started again, 100 to 3600000 (default 30000)", "MS" },
+    { "fd-stall-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->fd_stall_ms, "How long an fd a client handed over (ReadToFd, WriteFromFd, a flash image) may move no byte before its call or job fails with Stalled, 100 to 3600000 (default 5000)", "MS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }
@@ -267,6 +270,13 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
                            "--start-timeout must be 100 to 3600000 ms");
       return FALSE;
     }
+  if (daemon->fd_stall_ms != UNSET &&
+      (daemon->fd_stall_ms < 100 || daemon->fd_stall_ms > 3600 * 1000))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--fd-stall-timeout must be 100 to 3600000 ms");
+      return FALSE;
+    }
   if (daemon->probe_ms != UNSET && daemon->probe_ms != 0 &&
       (daemon->probe_ms < 100 || daemon->probe_ms > 3600 * 1000))
     {
@@ -290,7 +300,8 @@ int
 main (int argc, char **argv)
 {
   Daemon daemon = { .exit_status = EXIT_SUCCESS, .timeout_ms = UNSET, .max_queue = UNSET,
-                    .probe_ms = UNSET, .job_linger_ms = UNSET, .start_timeout_ms = UNSET };
+                    .probe_ms = UNSET, .job_linger_ms = UNSET, .start_timeout_ms = UNSET,
+                    .fd_stall_ms = UNSET };
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");
@@ -325,6 +336,8 @@ main (int argc, char **argv)
     daemon.settings.job_linger_ms = (guint) daemon.job_linger_ms;
   if (daemon.start_timeout_ms != UNSET)
     daemon.settings.start_timeout_ms = (guint) daemon.start_timeout_ms;
+  if (daemon.fd_stall_ms != UNSET)
+    daemon.settings.fd_stall_timeout_ms = (guint) daemon.fd_stall_ms;
   if (daemon.config_path == NULL)
     daemon.config_path = g_strdup (OOD_DEFAULT_CONFIG);
   (void) ood_error_quark ();

@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <gio/gunixfdlist.h>
-#include <gio/gunixinputstream.h>
-#include <gio/gunixoutputstream.h>
 
+#include "ood-callers.h"
 #include "ood-error.h"
+#include "ood-fd.h"
 #include "ood-idle.h"
 #include "ood-reply.h"
 #include "ood-tcl-memory.h"
@@ -23,6 +23,7 @@ struct _OodMemory {
   OodSession *session;
   char       *target_name;
   gboolean    big_endian;
+  GList      *fd_transfers;   /* (element-type GTask) (unowned): ReadToFd, WriteFromFd */
 };
 
 static void ood_memory_iface_init (OodDbusMemoryIface *iface);
@@ -45,7 +46,10 @@ typedef enum {
  * One transfer: the data of a GTask whose source is the OodMemory. Each
  * chunk is one session call; the next is queued only from the previous
  * one's callback (and, with an fd, once the fd took or gave the bytes),
- * so the session's FIFO lets other callers' commands in between.
+ * so the session's FIFO lets other callers' commands in between. A
+ * transfer with an fd holds one of its caller's fd share (OodCallers)
+ * until it ends, and stops before its next chunk, or at once if it waits
+ * for the fd, when the caller leaves the bus.
  */
 typedef struct {
   Op             op;
@@ -59,6 +63,8 @@ typedef struct {
   GOutputStream *out;        /* ReadToFd */
   GInputStream  *in;         /* WriteFromFd */
   guint          chunk;      /* bytes in the chunk in flight */
+  char          *sender;     /* ReadToFd, WriteFromFd: the caller */
+  GCancellable  *left;       /* ReadToFd, WriteFromFd: cancelled when the caller leaves */
 } Transfer;
 
 static void
@@ -69,7 +75,57 @@ transfer_free (Transfer *t)
   g_clear_pointer (&t->input, g_variant_unref);
   g_clear_object (&t->out);
   g_clear_object (&t->in);
+  g_clear_object (&t->left);
+  g_free (t->sender);
   g_free (t);
+}
+
+static OodCallers *
+callers_of (OodMemory *self)
+{
+  return ood_session_get_settings (self->session)->callers;
+}
+
+static guint
+stall_ms_of (GTask *task)
+{
+  OodMemory *self = g_task_get_source_object (task);
+
+  return ood_session_get_settings (self->session)->fd_stall_timeout_ms;
+}
+
+static GError *
+left_error (void)
+{
+  return g_error_new_literal (OOD_ERROR, OOD_ERROR_DISCONNECTED, "the caller left the bus");
+}
+
+/* Ends the transfer after its fd failed (@error, taken) while @doing:
+ * Stalled stays Stalled, the caller's leaving is said so, the fd's own
+ * error is an IOError. */
+static void
+fail_fd (GTask *task, GError *error, const char *doing)
+{
+  Transfer *t = g_task_get_task_data (task);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_error_free (error);
+      g_task_return_error (task, left_error ());
+    }
+  else if (g_error_matches (error, OOD_ERROR, OOD_ERROR_STALLED))
+    {
+      g_prefix_error (&error, "%s stalled after %" G_GUINT64_FORMAT " bytes: ", doing, t->done);
+      g_task_return_error (task, error);
+    }
+  else
+    {
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
+                               "%s failed after %" G_GUINT64_FORMAT " bytes: %s", doing, t->done,
+                               error->message);
+      g_error_free (error);
+    }
+  g_object_unref (task);
 }
 
 static void next_chunk (GTask *task);
@@ -120,19 +176,16 @@ advance (Transfer *t)
 static void
 on_fd_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  Transfer *t = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  GTask *task = user_data;
+  GError *error = NULL;
 
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+  if (!ood_fd_write_finish (G_OUTPUT_STREAM (source), result, &error))
     {
-      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
-                               "writing to the fd failed after %" G_GUINT64_FORMAT " bytes: %s",
-                               t->done, error->message);
+      fail_fd (task, error, "writing to the fd");
       return;
     }
-  advance (t);
-  schedule_next (g_steal_pointer (&task));
+  advance (g_task_get_task_data (task));
+  schedule_next (task);
 }
 
 /* Takes the bytes of a ReadBytes or ReadToFd chunk from @words, the
@@ -156,8 +209,8 @@ take_bytes (GTask *task, const guint64 *words, guint n_words)
     }
   g_byte_array_set_size (t->bytes, 0);
   g_byte_array_append (t->bytes, buffer + skip, t->chunk);
-  g_output_stream_write_all_async (t->out, t->bytes->data, t->chunk, G_PRIORITY_DEFAULT, NULL,
-                                   on_fd_written, task);
+  ood_fd_write_async (t->out, t->bytes->data, t->chunk, stall_ms_of (task), t->left,
+                      on_fd_written, task);
 }
 
 static void
@@ -274,25 +327,22 @@ on_fd_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   Transfer *t = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   gsize got = 0;
   guint wanted = t->bytes->len;
 
-  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &got, &error))
-    g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_IO_ERROR,
-                             "reading the fd failed after %" G_GUINT64_FORMAT " bytes: %s",
-                             t->done, error->message);
-  else if (got < wanted)
-    g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                             "the fd ended after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                             " bytes; %" G_GUINT64_FORMAT " were written",
-                             t->done + got, t->done + t->remaining, t->done);
+  if (!ood_fd_read_finish (G_INPUT_STREAM (source), result, &got, &error))
+    fail_fd (task, error, "reading the fd");
+  else if (got == wanted)
+    write_bytes_chunk (task, t->bytes->data, wanted);
   else
     {
-      write_bytes_chunk (task, t->bytes->data, wanted);
-      return;
+      g_task_return_new_error (task, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                               "the fd ended after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                               " bytes; %" G_GUINT64_FORMAT " were written",
+                               t->done + got, t->done + t->remaining, t->done);
+      g_object_unref (task);
     }
-  g_object_unref (task);
 }
 
 static void
@@ -306,8 +356,8 @@ write_chunk (GTask *task)
     {
       /* never more than one chunk ahead of OpenOCD, whatever the size claimed */
       g_byte_array_set_size (t->bytes, (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK));
-      g_input_stream_read_all_async (t->in, t->bytes->data, t->bytes->len, G_PRIORITY_DEFAULT,
-                                     NULL, on_fd_read, task);
+      ood_fd_read_async (t->in, t->bytes->data, t->bytes->len, stall_ms_of (task), t->left,
+                         on_fd_read, task);
     }
   else if (t->op == OP_WRITE_BYTES)
     {
@@ -340,6 +390,11 @@ next_chunk (GTask *task)
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
     }
+  else if (t->left != NULL && g_cancellable_is_cancelled (t->left))
+    {
+      g_task_return_error (task, left_error ());
+      g_object_unref (task);
+    }
   else if (t->op == OP_READ_BYTES || t->op == OP_READ_WORDS || t->op == OP_READ_TO_FD)
     read_chunk (task);
   else
@@ -348,6 +403,21 @@ next_chunk (GTask *task)
 
 /* ---- the methods -------------------------------------------------------- */
 
+/* The fd of a transfer is closed before its caller hears the end, and
+ * its share given back. */
+static void
+close_fd (OodMemory *self, GTask *task)
+{
+  Transfer *t = g_task_get_task_data (task);
+
+  if (t->left == NULL)
+    return;
+  self->fd_transfers = g_list_remove (self->fd_transfers, task);
+  g_clear_object (&t->out);
+  g_clear_object (&t->in);
+  ood_callers_release_fd (callers_of (self), t->sender);
+}
+
 static void
 on_transfer_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -355,7 +425,7 @@ on_transfer_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Transfer *t = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
-  (void) source;
+  close_fd (OOD_MEMORY (source), G_TASK (result));
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     ood_reply_error (g_steal_pointer (&invocation), error);
   else if (t->op == OP_READ_BYTES)
@@ -441,6 +511,8 @@ start (OodMemory *self, GDBusMethodInvocation *invocation, Transfer *t)
 
   g_task_set_source_tag (task, start);
   g_task_set_task_data (task, t, (GDestroyNotify) transfer_free);
+  if (t->left != NULL)
+    self->fd_transfers = g_list_prepend (self->fd_transfers, task);
   g_debug ("%s: %s of %" G_GUINT64_FORMAT " bytes at 0x%" G_GINT64_MODIFIER "x",
            self->target_name, g_dbus_method_invocation_get_method_name (invocation),
            t->remaining, t->address);
@@ -550,7 +622,7 @@ handle_write_words (OodDbusMemory *iface, GDBusMethodInvocation *invocation, gui
  * @access (O_RDONLY or O_WRONLY; O_RDWR does for both); otherwise
  * answers InvalidArgs and returns -1. */
 static gint
-take_fd (GDBusMethodInvocation *invocation, GUnixFDList *list, GVariant *handle, int access)
+check_fd (GDBusMethodInvocation *invocation, GUnixFDList *list, GVariant *handle, int access)
 {
   gint index = g_variant_get_handle (handle);
   g_autoptr(GError) error = NULL;
@@ -578,6 +650,33 @@ take_fd (GDBusMethodInvocation *invocation, GUnixFDList *list, GVariant *handle,
   return fd;
 }
 
+/* The fd of @handle, counted against the caller's fd share; otherwise
+ * answers Busy or InvalidArgs and returns -1. */
+static gint
+take_fd (OodMemory *self, GDBusMethodInvocation *invocation, GUnixFDList *list,
+         GVariant *handle, int access)
+{
+  gint fd;
+
+  if (!ood_callers_admit_fd (callers_of (self), invocation))
+    return -1;
+  fd = check_fd (invocation, list, handle, access);
+  if (fd < 0)
+    ood_callers_release_fd (callers_of (self), g_dbus_method_invocation_get_sender (invocation));
+  return fd;
+}
+
+/* A new ReadToFd or WriteFromFd for @invocation's caller. */
+static Transfer *
+fd_transfer_new (GDBusMethodInvocation *invocation, Op op, guint64 address, guint64 size)
+{
+  Transfer *t = transfer_new (op, address, size);
+
+  t->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  t->left = g_cancellable_new ();
+  return t;
+}
+
 static gboolean
 handle_read_to_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation, GUnixFDList *fds,
                    guint64 address, guint64 size, GVariant *handle)
@@ -587,10 +686,10 @@ handle_read_to_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation, GUni
   gint fd;
 
   if (!check_range (self, invocation, address, size) ||
-      (fd = take_fd (invocation, fds, handle, O_WRONLY)) < 0)
+      (fd = take_fd (self, invocation, fds, handle, O_WRONLY)) < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  t = transfer_new (OP_READ_TO_FD, address, size);
-  t->out = g_unix_output_stream_new (fd, TRUE);
+  t = fd_transfer_new (invocation, OP_READ_TO_FD, address, size);
+  t->out = ood_fd_output_new (fd);
   return start (self, invocation, t);
 }
 
@@ -603,11 +702,27 @@ handle_write_from_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation,
   gint fd;
 
   if (!check_range (self, invocation, address, size) || !check_unclaimed (self, invocation) ||
-      (fd = take_fd (invocation, fds, handle, O_RDONLY)) < 0)
+      (fd = take_fd (self, invocation, fds, handle, O_RDONLY)) < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  t = transfer_new (OP_WRITE_FROM_FD, address, size);
-  t->in = g_unix_input_stream_new (fd, TRUE);
+  t = fd_transfer_new (invocation, OP_WRITE_FROM_FD, address, size);
+  t->in = ood_fd_input_new (fd);
   return start (self, invocation, t);
+}
+
+/* A caller left the bus: its fd transfers stop before their next chunk,
+ * or at once if they wait for the fd. */
+static void
+on_caller_vanished (OodCallers *callers, const char *sender, gpointer user_data)
+{
+  OodMemory *self = user_data;
+
+  (void) callers;
+  for (GList *l = self->fd_transfers; l != NULL; l = l->next)
+    {
+      Transfer *t = g_task_get_task_data (l->data);
+      if (g_strcmp0 (t->sender, sender) == 0)
+        g_cancellable_cancel (t->left);
+    }
 }
 
 /* ---- learning ----------------------------------------------------------- */
@@ -692,6 +807,9 @@ ood_memory_new (OodSession *session, const char *target_name)
 
   self->session = g_object_ref (session);
   self->target_name = g_strdup (target_name);
+  if (callers_of (self) != NULL)
+    g_signal_connect_object (callers_of (self), "vanished", G_CALLBACK (on_caller_vanished), self,
+                             G_CONNECT_DEFAULT);
   ood_dbus_memory_set_max_message_bytes (OOD_DBUS_MEMORY (self), MAX_MESSAGE_BYTES);
   return self;
 }

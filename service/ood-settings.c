@@ -14,5 +14,6 @@ ood_settings_init_defaults (OodSettings *settings)
     .backoff_max_ms = 5000,
     .job_linger_ms = 60000,
     .start_timeout_ms = 30000,
+    .fd_stall_timeout_ms = 5000,
   };
 }

@@ -139,3 +139,14 @@ ood_test_lines_have (GStrv lines, const char *needle)
   g_test_message ("no line of the %u holds \"%s\"", g_strv_length (lines), needle);
   return FALSE;
 }
+
+int
+ood_test_temp_fd (void)
+{
+  char path[] = "/tmp/ood-test-XXXXXX";
+  int fd = g_mkstemp (path);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  return fd;
+}

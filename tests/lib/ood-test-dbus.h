@@ -53,6 +53,9 @@ GStrv     ood_test_endpoint_log (GDBusConnection *bus,
  * the test's log, to see why. */
 gboolean  ood_test_lines_have   (GStrv            lines,
                                  const char      *needle);
+/* An fd open for reading and writing a file of its own, already
+ * removed (asserting it worked): one to pass that never stalls. */
+int          ood_test_temp_fd    (void);
 
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \

@@ -45,6 +45,24 @@ ood_test_proc_status_field (GPid pid, const char *key)
 }
 
 /**
+ * ood_test_proc_count_fds:
+ *
+ * Returns: how many file descriptors @pid has open (the entries of
+ *   /proc/@pid/fd), 0 when the process is gone
+ */
+guint
+ood_test_proc_count_fds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/**
  * ood_test_thread_switches:
  *
  * Returns: (transfer full): "TID (NAME)" → voluntary + nonvoluntary

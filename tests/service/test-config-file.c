@@ -396,6 +396,8 @@ test_option_ranges (void)
     { "--probe-interval", "50" }, { "--probe-interval", "3600001" },
     { "--job-linger", "0" }, { "--job-linger", "86400001" },
     { "--start-timeout", "99" }, { "--start-timeout", "3600001" },
+    { "--fd-stall-timeout", "99" }, { "--fd-stall-timeout", "3600001" },
+    { "--fd-stall-timeout", "-1" },
   };
   const char *daemon = ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT);
 

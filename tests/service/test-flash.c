@@ -892,7 +892,9 @@ test_error_flags (void)
 static void
 test_cancel (void)
 {
-  Fx *fx = fx_new ();
+  /* the job stays until the end, however long the reads back take */
+  const char *const args[] = { "--job-linger", "600000", NULL };
+  Fx *fx = fx_new_with (args);
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autoptr(OodDbusJob) proxy = NULL;

@@ -78,7 +78,8 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 
   ood_settings_init_defaults (&settings);
   settings.job_linger_ms = JOB_LINGER_MS;
-  fx->callers = ood_callers_new (fx->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS);
+  fx->callers = ood_callers_new (fx->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS,
+                                 OOD_CALLERS_MAX_FDS);
   settings.callers = fx->callers;
   fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL, NULL);
   g_assert_true (ood_manager_load (fx->manager, &error));

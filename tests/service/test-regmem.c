@@ -661,17 +661,6 @@ test_unmapped (void)
 
 /* ---- fd transfers -------------------------------------------------------- */
 
-static int
-temp_file (void)
-{
-  char path[] = "/tmp/ood-regmem-XXXXXX";
-  int fd = g_mkstemp (path);
-
-  g_assert_cmpint (fd, >=, 0);
-  unlink (path);
-  return fd;
-}
-
 static gboolean
 read_to_fd (Fx *fx, guint64 address, guint64 size, int fd, GError **error)
 {
@@ -711,7 +700,7 @@ test_fd (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) data = random_bytes (3 * CHUNK + 123);
   g_autoptr(GBytes) raw = NULL, back = NULL;
-  int in = temp_file (), out = temp_file (), pipe_fds[2], null_w, null_r;
+  int in = ood_test_temp_fd (), out = ood_test_temp_fd (), pipe_fds[2], null_w, null_r;
   gsize size;
   const guint8 *p = g_bytes_get_data (data, &size);
   guint64 address = SCRATCH + 0x30001;
