@@ -3,7 +3,10 @@
 
 #include "ood-fd.h"
 
+#include <fcntl.h>
 #include <glib-unix.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 
@@ -11,14 +14,33 @@
 
 /* A client's fd is polled, never waited on: a write after POLLOUT or a
  * read after POLLIN of a blocking fd may still block (a socket takes less
- * than was asked, another reader was quicker). */
-static void
-set_nonblocking (gint fd)
+ * than was asked, another reader was quicker). O_NONBLOCK belongs to the
+ * open file description, which the client's own copy shares: so a pipe
+ * or FIFO is opened afresh through /proc/self/fd (a description of the
+ * service's own, the client's left as it was); only what cannot be
+ * reopened so (a socket, or a pipe whose other end is gone) gets the flag
+ * on the client's description. Returns the fd to use; @fd is then closed
+ * or returned. */
+static gint
+nonblocking (gint fd, gboolean writing)
 {
+  g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", fd);
   g_autoptr(GError) error = NULL;
+  struct stat st;
+  gint own;
 
+  if (fstat (fd, &st) == 0 && S_ISFIFO (st.st_mode))
+    {
+      own = open (path, (writing ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (own >= 0)
+        {
+          close (fd);
+          return own;
+        }
+    }
   if (!g_unix_set_fd_nonblocking (fd, TRUE, &error))
     g_warning ("fd %d stays blocking: %s", fd, error->message);
+  return fd;
 }
 
 /**
@@ -28,8 +50,7 @@ set_nonblocking (gint fd)
 GInputStream *
 ood_fd_input_new (gint fd)
 {
-  set_nonblocking (fd);
-  return g_unix_input_stream_new (fd, TRUE);
+  return g_unix_input_stream_new (nonblocking (fd, FALSE), TRUE);
 }
 
 /**
@@ -39,8 +60,7 @@ ood_fd_input_new (gint fd)
 GOutputStream *
 ood_fd_output_new (gint fd)
 {
-  set_nonblocking (fd);
-  return g_unix_output_stream_new (fd, TRUE);
+  return g_unix_output_stream_new (nonblocking (fd, TRUE), TRUE);
 }
 
 /*

@@ -8,9 +8,10 @@ G_BEGIN_DECLS
 /*
  * The file descriptors clients hand over (ReadToFd, WriteFromFd, the
  * images of flash jobs), moved through on the main loop under a deadline
- * for progress. The streams put their fd in non-blocking mode (O_NONBLOCK,
- * on its open file description), so a pipe, socket or FIFO is polled and
- * never waited on; a regular file, which cannot be polled, is read or
+ * for progress. The streams are non-blocking (a pipe or FIFO opened afresh
+ * with O_NONBLOCK, the client's description left alone; a socket with
+ * O_NONBLOCK on the description it shares), so a pipe, socket or FIFO is
+ * polled and never waited on; a regular file, which cannot be polled, is read or
  * written by GIO's worker pool, and never stalls. An operation fails with
  * %OOD_ERROR_STALLED ("the fd moved no byte for N ms") when no byte moved
  * for @stall_ms while it waited for the fd: the timer runs only during

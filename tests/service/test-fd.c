@@ -417,6 +417,43 @@ test_moving_not_stalled (void)
   fx_free (fx);
 }
 
+/* The service polls the client's pipe through a description of its own:
+ * the client's copy (here the test's, which stays open through the call)
+ * is still blocking afterwards, in both directions. */
+static void
+test_client_fd_kept_blocking (void)
+{
+  Fx *fx = fx_new (STALL_MS);
+  g_autoptr(GBytes) data = random_bytes (4 * CHUNK);
+  Pump drain = { -1, NULL, NULL, 0 }, feed = { -1, NULL, data, 0 };
+  OodTestPending read = { 0 }, write = { 0 };
+  GThread *thread;
+  int out[2], in[2];
+
+  small_pipe (out);
+  drain.fd = out[0];
+  thread = g_thread_new ("drain", drain_thread, &drain);
+  start_transfer (fx, fx->bus, "ReadToFd", SCRATCH, 4 * CHUNK, out[1], &read);
+  wait_answer (&read);
+  g_assert_no_error (read.error);
+  g_assert_cmpint (fcntl (out[1], F_GETFL) & O_NONBLOCK, ==, 0);
+  close (out[1]);
+  g_thread_join (thread);
+
+  small_pipe (in);
+  feed.fd = in[1];
+  thread = g_thread_new ("feed", feed_thread, &feed);
+  start_transfer (fx, fx->bus, "WriteFromFd", SCRATCH, 4 * CHUNK, in[0], &write);
+  wait_answer (&write);
+  g_assert_no_error (write.error);
+  g_assert_cmpint (fcntl (in[0], F_GETFL) & O_NONBLOCK, ==, 0);
+  close (in[0]);
+  g_thread_join (thread);
+  ood_test_pending_clear (&read);
+  ood_test_pending_clear (&write);
+  fx_free (fx);
+}
+
 /* ---- a caller that leaves ----------------------------------------------- */
 
 static void
@@ -607,6 +644,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fd/write-from-fd-stalled", test_write_from_fd_stalled);
   g_test_add_func ("/fd/program-stalled", test_program_stalled);
   g_test_add_func ("/fd/moving-not-stalled", test_moving_not_stalled);
+  g_test_add_func ("/fd/client-fd-kept-blocking", test_client_fd_kept_blocking);
   g_test_add_func ("/fd/caller-leaves", test_caller_leaves);
   g_test_add_func ("/fd/bound", test_bound);
   return g_test_run ();
