@@ -2,11 +2,15 @@
 /* What the figures of openocd-dbus-bench share: the options, the result
  * rows, samples, and starting a daemon and talking to it. bench.c has the
  * figures with one daemon in front of an OpenOCD the bench runs (1 to 6)
- * and prints the results. See README.md. */
+ * and prints the results; bench-supervised.c those where the daemon runs
+ * its OpenOCDs itself (7, 9 to 11); bench-hotplug.c the probe plugged in
+ * (8). See README.md. */
 #pragma once
 
 #include <gio/gio.h>
 #include <time.h>
+
+#include "ood-service-fixture.h"
 
 G_BEGIN_DECLS
 
@@ -108,5 +112,72 @@ GSubprocess *spawn_daemon (const char *bus_address, const char *dir, const char 
 /* SIGTERM, and waits until it exited. */
 void         stop_daemon (GSubprocess *p);
 GPid         subprocess_pid (GSubprocess *p);
+
+/* ---- what the service publishes (bench-watch.c) ---- */
+
+/* One object path as its signals (PropertiesChanged, InterfacesAdded and
+ * InterfacesRemoved) showed it; times are now_ns() at dispatch, 0 for
+ * never. A "real" state is any but "unknown". */
+typedef struct {
+  char     *state;         /* org.openocd.Target.State; NULL: none, or removed */
+  gint64    real_ns;       /* State last became real: from none, "unknown" or a new object */
+  gint64    unknown_ns;    /* State last became "unknown" */
+  guint32   pid;           /* org.openocd.Endpoint.Pid */
+  gint64    pid_ns;        /* Pid last became another non-zero one */
+  gboolean  connected;     /* org.openocd.Endpoint.Connected */
+  gint64    connected_ns;  /* Connected last became true */
+  gint64    added_ns;      /* the object was last added */
+  gint64    removed_ns;    /* the object was last removed */
+} Seen;
+
+typedef struct _Watch Watch;
+
+/* Subscribes, on a connection of its own to the bus at @bus_address, to
+ * the signals of any sender; the bus has the rules when this returns.
+ * Signals are dispatched only within watch_until() and watch_for(). */
+Watch           *watch_new (const char *bus_address);
+void             watch_free (Watch *w);
+GDBusConnection *watch_get_connection (Watch *w);
+/* What was seen of @path; all zero before anything. */
+Seen            *watch_seen (Watch *w, const char *path);
+
+typedef gboolean (*WatchDone) (Watch *w, gpointer data);
+/* Dispatches signals until @done holds; dies after @timeout_ms, naming
+ * @what. */
+void             watch_until (Watch *w, WatchDone done, gpointer data, guint timeout_ms,
+                              const char *what);
+/* Dispatches signals for @ms. */
+void             watch_for (Watch *w, guint ms);
+
+/* The data of the conditions below: an object path and a time. */
+typedef struct {
+  const char *path;
+  gint64      ns;
+} WatchSince;
+
+/* The target at path has a real state that became real after ns. */
+gboolean watch_published_since (Watch *w, gpointer path_and_since);
+/* The target at path went "unknown" after ns, and real again after that. */
+gboolean watch_back_since (Watch *w, gpointer path_and_since);
+/* The object at path was removed after ns. */
+gboolean watch_removed_since (Watch *w, gpointer path_and_since);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Watch, watch_free)
+
+/* ---- supervised boards (bench-supervised.c) ---- */
+
+/* @n simulated boards on a private bus, with no OpenOCD: the daemon is to
+ * run them. */
+OodServiceFixture *supervised_boards (guint n);
+
+/* ---- the figures of the other files ---- */
+
+void figure_7 (void);
+void figure_8 (void);
+/* Figure 8 within umockdev-wrapper: the bench re-execs itself so. */
+void figure_8_in_umockdev (void);
+void figure_9 (void);
+void figure_10 (void);
+void figure_11 (void);
 
 G_END_DECLS
