@@ -26,44 +26,24 @@
 #include "ood-tcl-script.h"
 #include "ood-testbed.h"
 
+#include "bench.h"
+
 #define FLOOR_NAME   "org.openocd.BenchFloor"
 #define FLOOR_PATH   "/org/openocd/BenchFloor"
 #define FLOOR_IFACE  "org.openocd.BenchFloor"
-#define TARGET_IFACE "org.openocd.Target"
-#define PROPS_IFACE  "org.freedesktop.DBus.Properties"
-#define CALL_TIMEOUT_MS 20000
 #define WAIT_TIMEOUT_US (10 * G_USEC_PER_SEC)
 #define N_SCALE_ENDPOINTS 32
 
 /* ---- options ---- */
 
-static gboolean opt_json;
-static gboolean opt_quick;
+gboolean opt_json;
+gboolean opt_quick;
 static char **opt_figures;   /* only these figures, or all */
+static gboolean opt_in_umockdev;  /* figure 8 only, within umockdev-wrapper */
 
-typedef struct {
-  int    iterations;       /* cheap sequential figures */
-  int    event_iterations; /* figure 2 */
-  double run_s;            /* figure 3, per case */
-  double idle_s;           /* figure 4 */
-} Plan;
-
-static Plan plan;
+Plan plan;
 
 /* ---- results ---- */
-
-typedef enum { CMP_NONE, CMP_LE, CMP_GE } Cmp;
-
-typedef struct {
-  char  *figure;
-  char  *name;
-  char  *unit;
-  double median;
-  double p99;        /* NAN when not applicable */
-  int    n;
-  Cmp    cmp;
-  double target;
-} Row;
 
 static GPtrArray *rows;
 
@@ -78,7 +58,7 @@ row_free (gpointer data)
   g_free (row);
 }
 
-static Row *
+Row *
 add_row (const char *figure, const char *name, const char *unit, double median, double p99,
          int n, Cmp cmp, double target)
 {
@@ -111,17 +91,13 @@ row_status (const Row *row)
 
 /* ---- samples ---- */
 
-typedef struct {
-  GArray *v;   /* double, µs */
-} Samples;
-
-static Samples
+Samples
 samples_new (void)
 {
   return (Samples) { g_array_new (FALSE, FALSE, sizeof (double)) };
 }
 
-static void
+void
 samples_add (Samples *s, double us)
 {
   g_array_append_val (s->v, us);
@@ -135,7 +111,7 @@ cmp_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
-static double
+double
 samples_pct (Samples *s, double pct)
 {
   gsize idx;
@@ -147,22 +123,13 @@ samples_pct (Samples *s, double pct)
   return g_array_index (s->v, double, MIN (idx, s->v->len - 1));
 }
 
-static void
+void
 samples_free (Samples *s)
 {
   g_array_unref (s->v);
 }
 
-static inline gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static Row *
+Row *
 add_samples_row (const char *figure, const char *name, Samples *s, Cmp cmp, double target,
                  double *median_out)
 {
@@ -174,9 +141,16 @@ add_samples_row (const char *figure, const char *name, Samples *s, Cmp cmp, doub
   return add_row (figure, name, "us", median, p99, (int) s->v->len, cmp, target);
 }
 
+Row *
+add_ms_row (const char *figure, const char *name, Samples *s)
+{
+  return add_row (figure, name, "ms", samples_pct (s, 50) / 1000.0, samples_pct (s, 99) / 1000.0,
+                  (int) s->v->len, CMP_NONE, 0);
+}
+
 /* ---- errors ---- */
 
-static G_NORETURN void
+G_NORETURN void
 die (const char *what, const GError *error)
 {
   g_printerr ("openocd-dbus-bench: %s: %s\n", what, error != NULL ? error->message : "failed");
@@ -233,7 +207,7 @@ proc_sample (GPid pid)
 
 /* ---- D-Bus helpers ---- */
 
-static GDBusConnection *
+GDBusConnection *
 new_client (const char *address)
 {
   g_autoptr(GError) error = NULL;
@@ -248,7 +222,7 @@ new_client (const char *address)
   return c;
 }
 
-static GVariant *
+GVariant *
 call (GDBusConnection *c, const char *dest, const char *path, const char *iface,
       const char *method, GVariant *args, GError **error)
 {
@@ -257,7 +231,7 @@ call (GDBusConnection *c, const char *dest, const char *path, const char *iface,
                                       error);
 }
 
-static char *
+char *
 get_string_property (GDBusConnection *c, const char *dest, const char *path, const char *iface,
                      const char *prop, GError **error)
 {
@@ -923,36 +897,57 @@ figure_3 (Bench *b)
 
 /* ---- figure 4: cost and scale ---- */
 
-/* The daemon's default --probe-interval. */
-#define PROBE_INTERVAL_MS 2000
+char *
+daemon_file (const char *dir, const char *name, const char *extension)
+{
+  /* kept there, for a look at what the daemon did */
+  return g_strdup_printf ("%s/bench-%s.%s", ood_test_env_or ("OOD_BENCH_LOG_DIR", dir), name,
+                          extension);
+}
 
-static GSubprocess *
-spawn_daemon (Bench *b, const char *config, gboolean single, const char *log)
+GSubprocess *
+spawn_daemon (const char *bus_address, const char *dir, const char *name,
+              const char *config_text, const char *const *args, const char *const *env)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  const char *daemon = ood_test_env_or ("OOD_DAEMON", OOD_BENCH_DAEMON_DEFAULT);
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) words = NULL;
+  g_autofree char *config = daemon_file (dir, name, "conf");
+  g_autofree char *log = daemon_file (dir, name, "log");
   GSubprocess *p;
 
+  if (!g_file_set_contents (config, config_text, -1, &error))
+    die ("writing the configuration", error);
+  g_strv_builder_add_many (argv, ood_test_env_or ("OOD_DAEMON", OOD_BENCH_DAEMON_DEFAULT),
+                           "--address", bus_address, "--config", config, NULL);
+  if (args != NULL)
+    g_strv_builder_addv (argv, (const char **) args);
+  /* as the service fixture has it */
+  if (g_getenv ("OOD_TEST_VERBOSE") != NULL)
+    g_strv_builder_add (argv, "--verbose");
+  words = g_strv_builder_end (argv);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1] != NULL ? pair[1] : "", TRUE);
+    }
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
   g_subprocess_launcher_set_child_setup (launcher, ood_test_die_with_parent, NULL, NULL);
-  if (single)
-    {
-      /* an empty file: no endpoints of its own, just --openocd's */
-      g_autofree char *empty = g_build_filename (ood_service_fixture_get_tmpdir (b->fixture),
-                                                 "bench-empty.conf", NULL);
-      if (!g_file_set_contents (empty, "", 0, &error))
-        die ("writing the configuration", error);
-      p = g_subprocess_launcher_spawn (launcher, &error, daemon, "--address", b->bus_address,
-                                       "--openocd", b->tcl_address, "--config", empty, NULL);
-    }
-  else
-    p = g_subprocess_launcher_spawn (launcher, &error, daemon, "--address", b->bus_address,
-                                     "--config", config, NULL);
+  p = g_subprocess_launcher_spawnv (launcher, (const char *const *) words, &error);
   if (p == NULL)
     die ("starting openocd-dbusd", error);
   return p;
+}
+
+GPid
+subprocess_pid (GSubprocess *p)
+{
+  const char *id = g_subprocess_get_identifier (p);
+
+  return id != NULL ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
 static gboolean
@@ -973,7 +968,7 @@ endpoint_ready (GDBusConnection *c, const char *name)
          targets != NULL && g_variant_n_children (targets) > 0;
 }
 
-static void
+void
 stop_daemon (GSubprocess *p)
 {
   g_subprocess_send_signal (p, SIGTERM);
@@ -985,12 +980,12 @@ static void
 idle_and_rss (Bench *b, guint n_endpoints)
 {
   g_autoptr(GDBusConnection) c = new_client (b->bus_address);
-  g_autofree char *config = g_build_filename (ood_service_fixture_get_tmpdir (b->fixture),
-                                              "bench-scale.conf", NULL);
-  g_autofree char *log = g_build_filename (ood_service_fixture_get_tmpdir (b->fixture),
-                                           "bench-daemon.log", NULL);
+  const char *dir = ood_service_fixture_get_tmpdir (b->fixture);
+  g_autofree char *base = g_strdup_printf ("scale-%u", n_endpoints);
+  g_autofree char *log = daemon_file (dir, base, "log");
+  /* one endpoint: none of the file's, just --openocd's */
+  const char *const single[] = { "--openocd", b->tcl_address, NULL };
   g_autoptr(GString) text = g_string_new ("# openocd-dbus-bench\n");
-  g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) p = NULL;
   g_autofree char *figure = NULL;
   g_autofree char *name = NULL;
@@ -1000,12 +995,11 @@ idle_and_rss (Bench *b, guint n_endpoints)
   guint64 switches;
   GPid pid;
 
-  for (guint i = 0; i < n_endpoints; i++)
+  for (guint i = 0; n_endpoints > 1 && i < n_endpoints; i++)
     g_string_append_printf (text, "[Endpoint b%u]\nAddress=%s\n", i, b->tcl_address);
-  if (!g_file_set_contents (config, text->str, -1, &error))
-    die ("writing the configuration", error);
-  p = spawn_daemon (b, config, n_endpoints == 1, log);
-  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (p), NULL, 10);
+  p = spawn_daemon (b->bus_address, dir, base, text->str, n_endpoints == 1 ? single : NULL,
+                    NULL);
+  pid = subprocess_pid (p);
   for (guint i = 0; i < n_endpoints;)
     {
       g_autofree char *ep = n_endpoints == 1 ? g_strdup ("default") : g_strdup_printf ("b%u", i);
@@ -1843,31 +1837,29 @@ wanted (const char *figure)
   return opt_figures == NULL || g_strv_contains ((const char *const *) opt_figures, figure);
 }
 
-int
-main (int argc, char **argv)
+static gboolean
+wanted_any (int first, int last)
+{
+  for (int n = first; n <= last; n++)
+    {
+      char figure[8];
+
+      g_snprintf (figure, sizeof figure, "%d", n);
+      if (wanted (figure))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Figures 1 to 6: one daemon in front of an OpenOCD the bench runs and
+ * the floor service, on one private bus; all of it is gone afterwards. */
+static void
+run_attached_figures (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(OodServiceFixture) fixture = NULL;
   const OodServiceOptions options = { .n_boards = 1 };
   Bench b = { 0 };
-  g_autofree char *address = NULL;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the results as JSON", NULL },
-    { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "A short run, to check that it works", NULL },
-    { "figure", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_figures,
-      "Run only this figure (1–6; repeatable)", "N" },
-    G_OPTION_ENTRY_NULL
-  };
-
-  setlocale (LC_ALL, "");
-  signal (SIGPIPE, SIG_IGN);
-  context = g_option_context_new ("- measure openocd-dbusd against OpenOCD and a floor service");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
-  plan = opt_quick ? (Plan) { 200, 20, 0.5, 2.0 } : (Plan) { 2000, 200, 2.0, 10.0 };
-  rows = g_ptr_array_new_with_free_func (row_free);
 
   if (!opt_json)
     g_printerr ("starting the private bus, the simulated board, OpenOCD and openocd-dbusd…\n");
@@ -1899,17 +1891,65 @@ main (int argc, char **argv)
   if (wanted ("2"))
     figure_2_replica (&b);   /* with no service running: after figure 4 */
 
-  if (opt_json)
-    print_json ();
-  else
-    print_table ();
-
   g_subprocess_send_signal (b.floor, SIGTERM);
   g_subprocess_wait (b.floor, NULL, NULL);
   g_object_unref (b.floor);
   g_free (b.tcl_address);
   g_free (b.target_path);
   g_free (b.state_script);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the results as JSON", NULL },
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "A short run, to check that it works", NULL },
+    { "figure", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_figures,
+      "Run only this figure (1–11; repeatable)", "N" },
+    /* how figure 8 re-execs the bench under umockdev-wrapper */
+    { "in-umockdev", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_in_umockdev, NULL, NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  setlocale (LC_ALL, "");
+  signal (SIGPIPE, SIG_IGN);
+  context = g_option_context_new ("- measure openocd-dbusd against OpenOCD and a floor service");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die ("options", error);
+  plan = opt_quick ? (Plan) { 200, 20, 0.5, 2.0 } : (Plan) { 2000, 200, 2.0, 10.0 };
+  rows = g_ptr_array_new_with_free_func (row_free);
+
+  if (opt_in_umockdev)
+    {
+      /* the rows go to the bench that started this one, as JSON */
+      opt_json = TRUE;
+      figure_8_in_umockdev ();
+    }
+  else
+    {
+      if (wanted_any (1, 6))
+        run_attached_figures ();
+      /* each with a bus, boards and daemons of its own */
+      if (wanted ("7"))
+        figure_7 ();
+      if (wanted ("8"))
+        figure_8 ();
+      if (wanted ("9"))
+        figure_9 ();
+      if (wanted ("10"))
+        figure_10 ();
+      if (wanted ("11"))
+        figure_11 ();
+    }
+
+  if (opt_json)
+    print_json ();
+  else
+    print_table ();
   g_ptr_array_unref (rows);
   return EXIT_SUCCESS;
 }
