@@ -184,12 +184,12 @@ plug_cycle (UMockdevTestbed *usb, Watch *w, const char *endpoint, const char *ta
   gone_ns = now_ns ();
   if (c == NULL)
     return;
-  samples_add (&c->probe, (double) (watch_seen (w, PROBE_PATH)->added_ns - plugged.ns) / 1000.0);
-  samples_add (&c->spawned, (double) (ep->pid_ns - plugged.ns) / 1000.0);
-  samples_add (&c->connected, (double) (ep->connected_ns - plugged.ns) / 1000.0);
-  samples_add (&c->published, (double) (watch_seen (w, target)->real_ns - plugged.ns) / 1000.0);
-  samples_add (&c->removed, (double) (watch_seen (w, endpoint)->removed_ns - unplugged.ns) / 1000.0);
-  samples_add (&c->stopped, (double) (gone_ns - unplugged.ns) / 1000.0);
+  samples_add_since (&c->probe, watch_seen (w, PROBE_PATH)->added_ns, plugged.ns);
+  samples_add_since (&c->spawned, ep->pid_ns, plugged.ns);
+  samples_add_since (&c->connected, ep->connected_ns, plugged.ns);
+  samples_add_since (&c->published, watch_seen (w, target)->real_ns, plugged.ns);
+  samples_add_since (&c->removed, watch_seen (w, endpoint)->removed_ns, unplugged.ns);
+  samples_add_since (&c->stopped, gone_ns, unplugged.ns);
 }
 
 static void

@@ -122,14 +122,6 @@ start_until_published (OodServiceFixture *fixture, Watch *w, GPtrArray *paths, c
   return daemon;
 }
 
-/* Adds @t − @t0 in µs to @s, if @t came after @t0 at all. */
-static void
-add_since (Samples *s, gint64 t, gint64 t0)
-{
-  if (t > t0)
-    samples_add (s, (double) (t - t0) / 1000.0);
-}
-
 /* ---- figure 7: an OpenOCD killed, until its target is back ---- */
 
 /* A free loopback port, as the supervisor picks its ports. */
@@ -240,10 +232,10 @@ kill_until_back (Watch *w, const char *endpoint, const char *target, Restarts *r
     die ("killing the supervised OpenOCD", NULL);
   watch_until (w, watch_back_since, &since, PUBLISH_TIMEOUT_MS,
                "the target published again after a kill -9");
-  add_since (&r->lost, tg->unknown_ns, since.ns);
-  add_since (&r->spawned, ep->pid_ns, since.ns);
-  add_since (&r->connected, ep->connected_ns, since.ns);
-  add_since (&r->back, tg->real_ns, since.ns);
+  samples_add_since (&r->lost, tg->unknown_ns, since.ns);
+  samples_add_since (&r->spawned, ep->pid_ns, since.ns);
+  samples_add_since (&r->connected, ep->connected_ns, since.ns);
+  samples_add_since (&r->back, tg->real_ns, since.ns);
 }
 
 void
@@ -329,8 +321,8 @@ published_spread (Watch *w, GPtrArray *paths, gint64 t0, Samples *first, Samples
       min = MIN (min, t);
       max = MAX (max, t);
     }
-  add_since (first, min, t0);
-  add_since (last, max, t0);
+  samples_add_since (first, min, t0);
+  samples_add_since (last, max, t0);
 }
 
 void
@@ -507,7 +499,7 @@ heap_across_restarts (void)
         die ("Restart()", error);
       watch_until (w, watch_back_since, &since, PUBLISH_TIMEOUT_MS,
                    "the target published again after Restart()");
-      add_since (&cycle, watch_seen (w, targets->pdata[0])->real_ns, since.ns);
+      samples_add_since (&cycle, watch_seen (w, targets->pdata[0])->real_ns, since.ns);
       if (i == first || i % 100 == 0 || i == total)
         {
           g_autofree char *name = g_strdup_printf ("daemon's heap in use after %d restarts", i);

@@ -103,6 +103,13 @@ samples_add (Samples *s, double us)
   g_array_append_val (s->v, us);
 }
 
+void
+samples_add_since (Samples *s, gint64 t_ns, gint64 t0_ns)
+{
+  if (t_ns > t0_ns)
+    samples_add (s, (double) (t_ns - t0_ns) / 1000.0);
+}
+
 static int
 cmp_double (gconstpointer a, gconstpointer b)
 {

@@ -55,6 +55,9 @@ typedef struct {
 
 Samples samples_new (void);
 void    samples_add (Samples *s, double us);
+/* Adds @t_ns − @t0_ns (now_ns() times) in µs, if @t_ns came after @t0_ns
+ * at all. */
+void    samples_add_since (Samples *s, gint64 t_ns, gint64 t0_ns);
 /* The @pct percentile (0 to 100), NAN without samples. */
 double  samples_pct (Samples *s, double pct);
 void    samples_free (Samples *s);
