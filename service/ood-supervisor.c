@@ -147,14 +147,27 @@ run_unref (Run *run)
   g_free (run);
 }
 
+/* Sends @signum to the process's group, its own since the child setup
+ * (setpgid): the command and whatever it started (a wrapper's OpenOCD,
+ * a shell's children), which would otherwise outlive it. Only while the
+ * process is not reaped, so the group's id cannot be anybody else's. */
+static void
+run_signal (Run *run, int signum)
+{
+  if (run->exited || run->pid <= 0)
+    return;
+  if (kill (-run->pid, signum) != 0)
+    g_subprocess_send_signal (run->process, signum);
+}
+
 static gboolean
 on_kill_timer (gpointer user_data)
 {
   Run *run = user_data;
 
   g_clear_pointer (&run->kill_timer, g_source_unref);
-  g_debug ("process %d did not stop on SIGTERM, killing it", run->pid);
-  g_subprocess_force_exit (run->process);
+  g_debug ("process %d did not stop on SIGTERM, killing its group", run->pid);
+  run_signal (run, SIGKILL);
   return G_SOURCE_REMOVE;
 }
 
@@ -168,7 +181,7 @@ run_end (Run *run, char *reason, guint stop_timeout_ms)
   set_timer (&run->start_timer, 0, NULL, NULL);
   if (run->exited || run->kill_timer != NULL)
     return;
-  g_subprocess_send_signal (run->process, SIGTERM);
+  run_signal (run, SIGTERM);
   set_timer (&run->kill_timer, stop_timeout_ms, on_kill_timer, run);
 }
 

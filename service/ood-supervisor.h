@@ -64,9 +64,10 @@ G_BEGIN_DECLS
  * keyboard signals to the service's group (Ctrl-C when run by hand)
  * reach only the service, which then stops each OpenOCD itself, rather
  * than every OpenOCD dying at once behind its supervisor's back (which
- * would count as a crash and schedule a restart during shutdown). Signals
- * go to the OpenOCD process only, not its group: anything a wrapper
- * forks is the service manager's to kill (the unit's control group).
+ * would count as a crash and schedule a restart during shutdown). The
+ * stop signals go to that group, so that what the command started (a
+ * wrapper's OpenOCD, a shell's children) stops with it; only while the
+ * command is not reaped, so the group's id is still its own.
  *
  * Output: OpenOCD's stdout and stderr go to one pipe, read line by line
  * as they come. Each line (invalid UTF-8 replaced, cut at

@@ -312,6 +312,31 @@ test_stop_stubborn (void)
   g_assert_true (pid_gone (GINT_TO_POINTER (pid)));
 }
 
+/* Whether no process's command line is @cmdline. */
+static gboolean
+no_process_runs (gpointer cmdline)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", name);
+      g_autofree char *text = NULL;
+      gsize length = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &text, &length, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < length; i++)
+        if (text[i] == '\0')
+          text[i] = ' ';
+      if (length > 0 && g_str_equal (text, cmdline) &&
+          ood_test_pid_alive ((GPid) g_ascii_strtoll (name, NULL, 10)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Command lines that cannot work: each says why in LastExit, and the
  * backoff bounds how often it is tried (counted over 10 s). */
 static void
@@ -323,12 +348,15 @@ test_bad_exec (void)
   g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
   Fx fx = { fixture };
   const char *openocd = env ("OOD_OPENOCD");
+  g_autofree char *sleep_arg = g_strdup_printf ("3600.%u", (guint) getpid ());
+  g_autofree char *sleep_line = g_strdup_printf ("sleep %s", sleep_arg);
   g_autofree char *text = g_strdup_printf (
       "[Endpoint missing]\nExec=/nonexistent/openocd -f x.cfg\n"
       "[Endpoint rejected]\nExec=%s -c no_such_command\n"
       "[Endpoint quits]\nExec=%s -c shutdown\n"
-      /* arguments after the script are its $0, $1, …: the ports are ignored */
-      "[Endpoint silent]\nExec=sh -c \"sleep 3600\"\n", openocd, openocd);
+      /* arguments after the script are its $0, $1, …: the ports are ignored;
+       * the sleep is the shell's child, with a length this run alone uses */
+      "[Endpoint silent]\nExec=sh -c \"sleep %s\"\n", openocd, openocd, sleep_arg);
   static const struct { const char *name; const char *says; } cases[] = {
     { "missing", "could not start" },
     { "rejected", "exited with status 1" },
@@ -370,6 +398,10 @@ test_bad_exec (void)
       /* and it does keep trying */
       g_assert_cmpuint (endpoint_uint (&fx, cases[i].name, "Restarts"), >=, 2);
     }
+  /* what a command started goes with it: each shell's sleep was stopped
+   * with its shell, and none is left once the service is gone */
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+  g_assert_true (ood_test_wait_for (no_process_runs, sleep_line, WAIT_MS));
 }
 
 /* Restart() starts a new OpenOCD at once; GetLog() gives at most the lines
