@@ -20,3 +20,24 @@ ood_idle_after_pending (GMainContext *context, GSourceFunc func, gpointer data)
   g_source_set_callback (idle, func, data, NULL);
   g_source_attach (idle, context);
 }
+
+/**
+ * ood_timer_replace:
+ * @slot: where the timer is kept (a reference), or %NULL
+ * @func: (nullable): what the new timer calls in @ms; %NULL: no new timer
+ *
+ * Destroys the timer in @slot, if any, and puts there a new one on the
+ * thread-default main context, or none.
+ */
+void
+ood_timer_replace (GSource **slot, guint ms, GSourceFunc func, gpointer data)
+{
+  if (*slot != NULL)
+    g_source_destroy (*slot);
+  g_clear_pointer (slot, g_source_unref);
+  if (func == NULL)
+    return;
+  *slot = g_timeout_source_new (ms);
+  g_source_set_callback (*slot, func, data, NULL);
+  g_source_attach (*slot, g_main_context_get_thread_default ());
+}

@@ -8,5 +8,9 @@ G_BEGIN_DECLS
 void ood_idle_after_pending (GMainContext *context,
                              GSourceFunc   func,
                              gpointer      data);
+void ood_timer_replace      (GSource     **slot,
+                             guint         ms,
+                             GSourceFunc   func,
+                             gpointer      data);
 
 G_END_DECLS

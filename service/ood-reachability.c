@@ -3,6 +3,7 @@
 
 #include "ood-reachability.h"
 
+#include "ood-idle.h"
 #include "ood-tcl-script.h"
 
 /* See ood-reachability.h. Holds its session (below it) and nothing above. */
@@ -79,9 +80,7 @@ ood_reachability_check (OodReachability *self, const char *const *riscv_targets)
   self->targets = g_strdupv ((GStrv) riscv_targets);
   if (interval == 0 || self->stopped || riscv_targets == NULL || riscv_targets[0] == NULL)
     return;
-  self->timer = g_timeout_source_new (interval);
-  g_source_set_callback (self->timer, on_timer, self, NULL);
-  g_source_attach (self->timer, g_main_context_get_thread_default ());
+  ood_timer_replace (&self->timer, interval, on_timer, self);
 }
 
 /**
@@ -92,9 +91,7 @@ ood_reachability_check (OodReachability *self, const char *const *riscv_targets)
 void
 ood_reachability_pause (OodReachability *self)
 {
-  if (self->timer != NULL)
-    g_source_destroy (self->timer);
-  g_clear_pointer (&self->timer, g_source_unref);
+  ood_timer_replace (&self->timer, 0, NULL, NULL);
 }
 
 static void

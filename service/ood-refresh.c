@@ -4,6 +4,7 @@
 #include "ood-refresh.h"
 
 #include "ood-error.h"
+#include "ood-idle.h"
 #include "ood-state.h"
 #include "ood-tcl-script.h"
 
@@ -36,24 +37,6 @@ typedef struct {
 } Pending;
 
 static void
-drop_source (GSource **slot)
-{
-  if (*slot != NULL)
-    g_source_destroy (*slot);
-  g_clear_pointer (slot, g_source_unref);
-}
-
-static GSource *
-attach_timeout (guint interval_ms, GSourceFunc func, gpointer data)
-{
-  GSource *source = g_timeout_source_new (interval_ms);
-
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  return source;
-}
-
-static void
 pending_free (Pending *pending)
 {
   g_clear_pointer (&pending->events, g_ptr_array_unref);
@@ -77,7 +60,7 @@ on_retry (gpointer user_data)
 {
   OodRefresh *self = user_data;
 
-  drop_source (&self->retry);
+  ood_timer_replace (&self->retry, 0, NULL, NULL);
   if (ood_session_is_open (self->session))
     refresh_all (self, NULL, OOD_REFRESH_FIRST);
   return G_SOURCE_REMOVE;
@@ -92,8 +75,7 @@ failed (OodRefresh *self, const Pending *pending, const GError *error)
     {
       g_warning ("%s: cannot list OpenOCD's targets: %s; trying again in %u ms", self->log_name,
                  error->message, OOD_REFRESH_FIRST_RETRY_MS);
-      drop_source (&self->retry);
-      self->retry = attach_timeout (OOD_REFRESH_FIRST_RETRY_MS, on_retry, self);
+      ood_timer_replace (&self->retry, OOD_REFRESH_FIRST_RETRY_MS, on_retry, self);
     }
   else
     g_warning ("%s: cannot refresh targets: %s", self->log_name, error->message);
@@ -281,8 +263,7 @@ on_notifications_refused (OodSession *session, const GError *reason, gpointer us
 
   g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
              self->log_name, reason->message, interval);
-  drop_source (&self->poll);
-  self->poll = attach_timeout (interval, on_poll, self);
+  ood_timer_replace (&self->poll, interval, on_poll, self);
 }
 
 /* What was waiting belongs to the lost connection. */
@@ -293,8 +274,8 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
 
   (void) session;
   (void) reason;
-  drop_source (&self->poll);
-  drop_source (&self->retry);
+  ood_timer_replace (&self->poll, 0, NULL, NULL);
+  ood_timer_replace (&self->retry, 0, NULL, NULL);
   g_clear_pointer (&self->events, g_ptr_array_unref);
   g_clear_pointer (&self->only_target, g_free);
   self->notified = NULL;
@@ -312,9 +293,9 @@ ood_refresh_stop (OodRefresh *self)
     return;
   self->stopped = TRUE;
   g_signal_handlers_disconnect_by_data (self->session, self);
-  drop_source (&self->idle);
-  drop_source (&self->poll);
-  drop_source (&self->retry);
+  ood_timer_replace (&self->idle, 0, NULL, NULL);
+  ood_timer_replace (&self->poll, 0, NULL, NULL);
+  ood_timer_replace (&self->retry, 0, NULL, NULL);
   g_clear_pointer (&self->events, g_ptr_array_unref);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ood-error.h"
+#include "ood-idle.h"
 #include "ood-tcl-script.h"
 
 /* The notify connection carries one command, tcl_notifications on. */
@@ -86,20 +87,6 @@ gboolean
 ood_session_is_open (OodSession *self)
 {
   return self->command != NULL;
-}
-
-/* Replaces the timer in @slot by one calling @func in @ms, or by none. */
-static void
-set_timer (OodSession *self, GSource **slot, guint ms, GSourceFunc func)
-{
-  if (*slot != NULL)
-    g_source_destroy (*slot);
-  g_clear_pointer (slot, g_source_unref);
-  if (func == NULL)
-    return;
-  *slot = g_timeout_source_new (ms);
-  g_source_set_callback (*slot, func, self, NULL);
-  g_source_attach (*slot, g_main_context_get_thread_default ());
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -317,7 +304,7 @@ drop_connections (OodSession *self, const GError *reason)
   g_clear_object (&self->attempt);
   close_quietly (self, command, reason);
   close_quietly (self, notify, reason);
-  set_timer (self, &self->deadline, 0, NULL);
+  ood_timer_replace (&self->deadline, 0, NULL, NULL);
 }
 
 static void
@@ -345,7 +332,7 @@ on_closed (OodTclConnection *connection, const GError *reason, gpointer user_dat
   drop_connections (self, disconnected);
   if (!self->stopped)
     {
-      set_timer (self, &self->retry, self->backoff_ms, on_reconnect_timer);
+      ood_timer_replace (&self->retry, self->backoff_ms, on_reconnect_timer, self);
       g_debug ("%s: next attempt in %u ms", self->name, self->backoff_ms);
       self->backoff_ms = MIN (self->backoff_ms * 2, self->settings.backoff_max_ms);
     }
@@ -441,7 +428,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (self->command != NULL && ood_tcl_connection_is_open (self->command) &&
            self->notify != NULL && ood_tcl_connection_is_open (self->notify))
     {
-      set_timer (self, &self->deadline, 0, NULL);
+      ood_timer_replace (&self->deadline, 0, NULL, NULL);
       self->backoff_ms = self->settings.backoff_min_ms;
       g_clear_pointer (&self->last_error, g_free);
     }
@@ -484,7 +471,7 @@ connect_now (OodSession *self)
   self->command = open_connection (self, self->settings.max_waiting);
   self->notify = open_connection (self, NOTIFY_MAX_WAITING);
   g_signal_connect (self->notify, "notification", G_CALLBACK (on_notification), self);
-  set_timer (self, &self->deadline, self->settings.connect_timeout_ms, on_connect_deadline);
+  ood_timer_replace (&self->deadline, self->settings.connect_timeout_ms, on_connect_deadline, self);
   ood_tcl_connection_call_async (self->notify, notifications, OOD_TCL_CALL_NONE,
                                  self->settings.command_timeout_ms, on_notifications_on,
                                  g_object_ref (self));
@@ -535,7 +522,7 @@ ood_session_reconnect (OodSession *self, const char *address)
   g_free (self->address);
   self->address = g_strdup (address);
   self->backoff_ms = self->settings.backoff_min_ms;
-  set_timer (self, &self->retry, 0, NULL);
+  ood_timer_replace (&self->retry, 0, NULL, NULL);
   self->started = TRUE;
   if (self->command != NULL)
     {
@@ -546,7 +533,7 @@ ood_session_reconnect (OodSession *self, const char *address)
       drop_connections (self, restarted);
       g_signal_emit (self, signals[SIGNAL_CLOSED], 0, restarted);
       /* "closed" may have stopped it, or scheduled nothing: both fine */
-      set_timer (self, &self->retry, 0, NULL);
+      ood_timer_replace (&self->retry, 0, NULL, NULL);
       if (self->stopped)
         return;
     }
@@ -567,7 +554,7 @@ ood_session_stop (OodSession *self)
   if (self->stopped)
     return;
   self->stopped = TRUE;
-  set_timer (self, &self->retry, 0, NULL);
+  ood_timer_replace (&self->retry, 0, NULL, NULL);
   if (self->command == NULL)
     return;
   stopped = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED, "endpoint %s was removed",

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ood-idle.h"
+
 /* Bytes of output read at a time. */
 #define READ_CHUNK 4096
 
@@ -108,20 +110,6 @@ ood_supervisor_settings_init_defaults (OodSupervisorSettings *settings)
   };
 }
 
-/* Replaces the timer in @slot by one calling @func (@data) in @ms, or by none. */
-static void
-set_timer (GSource **slot, guint ms, GSourceFunc func, gpointer data)
-{
-  if (*slot != NULL)
-    g_source_destroy (*slot);
-  g_clear_pointer (slot, g_source_unref);
-  if (func == NULL)
-    return;
-  *slot = g_timeout_source_new (ms);
-  g_source_set_callback (*slot, func, data, NULL);
-  g_source_attach (*slot, g_main_context_get_thread_default ());
-}
-
 /* ---- a run: one process ------------------------------------------------- */
 
 static Run *
@@ -136,9 +124,9 @@ run_unref (Run *run)
 {
   if (--run->ref_count > 0)
     return;
-  set_timer (&run->start_timer, 0, NULL, NULL);
-  set_timer (&run->kill_timer, 0, NULL, NULL);
-  set_timer (&run->drain_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->start_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->kill_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->drain_timer, 0, NULL, NULL);
   g_clear_object (&run->process);
   g_clear_object (&run->reading);
   g_free (run->reason);
@@ -178,11 +166,11 @@ run_end (Run *run, char *reason, guint stop_timeout_ms)
 {
   g_free (run->reason);
   run->reason = reason;
-  set_timer (&run->start_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->start_timer, 0, NULL, NULL);
   if (run->exited || run->kill_timer != NULL)
     return;
   run_signal (run, SIGTERM);
-  set_timer (&run->kill_timer, stop_timeout_ms, on_kill_timer, run);
+  ood_timer_replace (&run->kill_timer, stop_timeout_ms, on_kill_timer, run);
 }
 
 /* The words of ood_supervisor_get_last_exit() for a reaped process. */
@@ -217,7 +205,7 @@ run_maybe_finish (Run *run)
   if (run->finished || !run->exited || (!run->eof && run->drain_timer != NULL))
     return;
   run->finished = TRUE;
-  set_timer (&run->drain_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->drain_timer, 0, NULL, NULL);
   g_cancellable_cancel (run->reading);
   if (run->owner != NULL)
     owner_run_ended (run->owner, run);
@@ -360,10 +348,10 @@ on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   live_processes--;
   run->exited = TRUE;
-  set_timer (&run->start_timer, 0, NULL, NULL);
-  set_timer (&run->kill_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->start_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->kill_timer, 0, NULL, NULL);
   if (!run->eof)
-    set_timer (&run->drain_timer, DRAIN_MS, on_drain_timer, run);
+    ood_timer_replace (&run->drain_timer, DRAIN_MS, on_drain_timer, run);
   run_maybe_finish (run);
   run_unref (run);
 }
@@ -395,7 +383,7 @@ run_new (OodSupervisor *self, GSubprocess *process)
   live_processes++;
   g_subprocess_wait_async (process, NULL, on_exited, run_ref (run));
   read_more (run);
-  set_timer (&run->start_timer, self->settings.start_timeout_ms, on_start_timer, run);
+  ood_timer_replace (&run->start_timer, self->settings.start_timeout_ms, on_start_timer, run);
   return run;
 }
 
@@ -498,7 +486,7 @@ spawn (OodSupervisor *self)
       return;
     }
   self->spawn_error = g_strdup_printf ("could not start: %s", error->message);
-  set_timer (&self->timer, 0, on_spawn_failed, self);
+  ood_timer_replace (&self->timer, 0, on_spawn_failed, self);
 }
 
 /* ---- the supervisor ----------------------------------------------------- */
@@ -562,7 +550,7 @@ owner_ready (OodSupervisor *self, Run *run, guint16 port)
   g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
 
   run->ready_at = g_get_monotonic_time ();
-  set_timer (&run->start_timer, 0, NULL, NULL);
+  ood_timer_replace (&run->start_timer, 0, NULL, NULL);
   g_debug ("%s: OpenOCD %d listens for Tcl on %s", self->name, run->pid, address);
   g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_READY], 0, address);
@@ -628,7 +616,7 @@ schedule_start (OodSupervisor *self)
   self->backoff_ms = delay > self->settings.backoff_max_ms / 2 ? self->settings.backoff_max_ms
                                                                : delay * 2;
   g_debug ("%s: starting OpenOCD again in %u ms", self->name, delay);
-  set_timer (&self->timer, delay, on_backoff_timer, self);
+  ood_timer_replace (&self->timer, delay, on_backoff_timer, self);
 }
 
 /* A process ended or could not be started (@how): the next one starts at
@@ -718,7 +706,7 @@ ood_supervisor_restart (OodSupervisor *self)
       run_end (self->run, g_strdup ("stopped for a restart"), self->settings.stop_timeout_ms);
       return;
     }
-  set_timer (&self->timer, 0, NULL, NULL);
+  ood_timer_replace (&self->timer, 0, NULL, NULL);
   g_clear_pointer (&self->spawn_error, g_free);
   spawn (self);
   emit_changed (self);
@@ -737,7 +725,7 @@ ood_supervisor_stop (OodSupervisor *self)
     return;
   self->stopped = TRUE;
   self->restart_asked = FALSE;
-  set_timer (&self->timer, 0, NULL, NULL);
+  ood_timer_replace (&self->timer, 0, NULL, NULL);
   g_clear_pointer (&self->spawn_error, g_free);
   if (self->run == NULL)
     return;
