@@ -50,15 +50,6 @@ typedef struct {
   OodTestbed        *boards[2];   /* for probe_a and probe_b */
 } Fx;
 
-static const char *
-env (const char *name)
-{
-  const char *value = g_getenv (name);
-
-  g_assert_nonnull (value);
-  return value;
-}
-
 /* "[Probe NAME]" matching @serial, whose Exec= runs OpenOCD for @board and
  * prints the serial it was given, so the test can read it back. */
 static void
@@ -378,7 +369,6 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  (void) env;
   g_test_add_func ("/hotplug/plug-unplug", test_plug_unplug);
   g_test_add_func ("/hotplug/two-probes", test_two_probes);
   g_test_add_func ("/hotplug/not-served", test_not_served);
