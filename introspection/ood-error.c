@@ -13,9 +13,11 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_NOT_FOUND, "org.openocd.Error.NotFound" },
   { OOD_ERROR_DEBUGGER_ATTACHED, "org.openocd.Error.DebuggerAttached" },
   { OOD_ERROR_STALLED, "org.openocd.Error.Stalled" },
+  { OOD_ERROR_NOT_AUTHORIZED, "org.openocd.Error.NotAuthorized" },
+  { OOD_ERROR_LEASED, "org.openocd.Error.Leased" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_STALLED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_LEASED + 1);
 
 GQuark
 ood_error_quark (void)

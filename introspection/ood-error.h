@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * @OOD_ERROR_NOT_FOUND: no endpoint or target of that name (org.openocd.Error.NotFound)
  * @OOD_ERROR_DEBUGGER_ATTACHED: a debugger (GDB) is attached to the target and could not be told of the action (org.openocd.Error.DebuggerAttached)
  * @OOD_ERROR_STALLED: a file descriptor the client handed over moved no byte for the stall timeout (org.openocd.Error.Stalled)
+ * @OOD_ERROR_NOT_AUTHORIZED: polkit (or, without polkit, the service) did not authorize the method's action; the message names the action (org.openocd.Error.NotAuthorized)
+ * @OOD_ERROR_LEASED: another caller holds the endpoint's lease; the message names the holder (org.openocd.Error.Leased)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
  * client linking this library gets these codes back from a remote call.
@@ -34,6 +36,8 @@ typedef enum {
   OOD_ERROR_NOT_FOUND,
   OOD_ERROR_DEBUGGER_ATTACHED,
   OOD_ERROR_STALLED,
+  OOD_ERROR_NOT_AUTHORIZED,
+  OOD_ERROR_LEASED,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())
