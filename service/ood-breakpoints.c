@@ -3,6 +3,7 @@
 
 #include "ood-breakpoints.h"
 
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-reply.h"
@@ -30,7 +31,6 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   OodTclBreakpoint       breakpoint;
   gboolean               adding;
-  char                  *sender;
 } Change;
 
 static const char *
@@ -127,10 +127,8 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
       ood_breakpoints_update (self, listing);
       g_dbus_method_invocation_return_value (change->invocation, NULL);
     }
-  ood_callers_release (ood_session_get_settings (self->session)->callers, change->sender, FALSE);
   g_object_unref (change->invocation);
   g_object_unref (change->self);
-  g_free (change->sender);
   g_free (change);
 }
 
@@ -141,10 +139,7 @@ start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
   Change *change;
   g_autofree char *script = NULL;
 
-  if (!ood_callers_admit (ood_session_get_settings (self->session)->callers, invocation, FALSE))
-    return;
   change = g_new0 (Change, 1);
-  change->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   change->self = g_object_ref (self);
   change->invocation = g_object_ref (invocation);
   change->breakpoint = *breakpoint;
@@ -152,8 +147,8 @@ start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
   script = adding ? ood_tcl_script_bp_add (self->target_name, breakpoint->address,
                                            breakpoint->length, breakpoint->kind)
                   : ood_tcl_script_bp_remove (self->target_name, breakpoint->address);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_change_done,
-                          change);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE,
+                          ood_call_cancellable_of (invocation), on_change_done, change);
 }
 
 static gboolean
@@ -217,6 +212,7 @@ ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface)
 static void
 ood_breakpoints_class_init (OodBreakpointsClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->finalize = ood_breakpoints_finalize;
 }
 

@@ -6,15 +6,26 @@
 G_BEGIN_DECLS
 
 /*
- * What each caller (a unique bus name) has outstanding, so that no single
- * caller can fill the shared queue, park unbounded waiters, pin fds, or
- * leave work behind when it goes: every call that waits for OpenOCD or
- * for a halt, and every transfer or job that holds an fd the caller
- * handed over, is admitted here first and released when answered (or
- * when the fd is closed). A caller whose name leaves the bus while it has
- * waiters or fds held is announced ("vanished", with the name), so that
- * what it left can be dropped at once.
+ * Every caller (a unique bus name) the service has heard from: who it is
+ * (uid and pid, asked once of the bus daemon and kept until the name
+ * leaves the bus), one GCancellable shared by all its calls that fires
+ * when it leaves, and what it has outstanding, so that no single caller
+ * can fill the shared queue, park unbounded waiters, pin fds, or leave
+ * work behind when it goes: every call (the door, ood-call.h), every
+ * WaitHalt, and every transfer or job that holds an fd the caller handed
+ * over, is admitted here first and released when answered (or when the
+ * fd is closed). A caller whose name leaves the bus is announced
+ * ("vanished", with the name) after its cancellable fired, so that what
+ * it left can be dropped at once. One NameOwnerChanged subscription
+ * serves all callers, while any is known.
  */
+
+/* Who a caller is, as the bus daemon says. */
+typedef struct {
+  const char *sender;   /* unique bus name; NULL for a peer-to-peer peer */
+  guint       uid;
+  guint       pid;      /* 0 if the bus did not say */
+} OodCallerId;
 
 #define OOD_TYPE_CALLERS (ood_callers_get_type ())
 G_DECLARE_FINAL_TYPE (OodCallers, ood_callers, OOD, CALLERS, GObject)
@@ -40,5 +51,16 @@ void        ood_callers_release_fd (OodCallers *self,
                                     const char *sender);
 guint       ood_callers_count      (OodCallers *self,
                                     const char *sender);
+
+void        ood_callers_identify_async  (OodCallers         *self,
+                                         const char         *sender,
+                                         GAsyncReadyCallback callback,
+                                         gpointer            user_data);
+gboolean    ood_callers_identify_finish (OodCallers    *self,
+                                         GAsyncResult  *result,
+                                         const char    *sender,
+                                         OodCallerId   *id,
+                                         GCancellable **cancellable,
+                                         GError       **error);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ood-breakpoints.h"
+#include "ood-call.h"
 #include "ood-config.h"
 #include "ood-error.h"
 #include "ood-flash.h"
@@ -218,6 +219,15 @@ flash_work_dir (OodEndpoint *self)
   return g_strdup (g_get_tmp_dir ());
 }
 
+/* Every call of @skeleton's methods passes the daemon's door, under this
+ * endpoint's lease. */
+static void
+through_door (OodEndpoint *self, gpointer skeleton)
+{
+  ood_call_attach (G_DBUS_INTERFACE_SKELETON (skeleton),
+                   ood_session_get_settings (self->session)->door, NULL);
+}
+
 /* org.openocd.Flash, for a target OpenOCD listed flash banks of. */
 static void
 add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, const char *path)
@@ -234,6 +244,7 @@ add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, c
   work_dir = flash_work_dir (self);
   flash = ood_flash_new (self->session, self->server, name, path, banks, work_dir,
                          self->config->shared_dir != NULL);
+  through_door (self, flash);
   ood_dbus_object_skeleton_set_flash (object, OOD_DBUS_FLASH (flash));
 }
 
@@ -250,6 +261,10 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   g_autoptr(OodMemory) memory = ood_memory_new (self->session, record->name);
   OodDbusObjectSkeleton *object = ood_dbus_object_skeleton_new (path);
 
+  through_door (self, target);
+  through_door (self, breakpoints);
+  through_door (self, registers);
+  through_door (self, memory);
   if (record->breakpoints != NULL)
     ood_breakpoints_update (breakpoints, record->breakpoints);
   ood_dbus_object_skeleton_set_target (object, OOD_DBUS_TARGET (target));
@@ -765,6 +780,7 @@ ood_endpoint_finalize (GObject *object)
 static void
 ood_endpoint_class_init (OodEndpointClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_endpoint_dispose;
   G_OBJECT_CLASS (klass)->finalize = ood_endpoint_finalize;
 }
@@ -839,6 +855,7 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const OodEndpointConfig *co
   g_signal_connect (self->reachability, "changed", G_CALLBACK (on_reachability), self);
   if (config->exec_argv != NULL)
     supervise (self, settings);
+  through_door (self, self);
 
   ood_dbus_endpoint_set_name (iface, name);
   ood_dbus_endpoint_set_address (iface, config->address != NULL ? config->address : "");

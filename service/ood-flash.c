@@ -4,7 +4,9 @@
 #include "ood-flash.h"
 
 #include <gio/gunixfdlist.h>
+#include <unistd.h>
 
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-fd.h"
@@ -46,6 +48,15 @@ find_bank (OodFlash *self, guint index)
 
 /* @user_data is our reference to the invocation; the reply consumes the
  * one the handler returned with. */
+/* Who started a job: who may cancel it without org.openocd.manage. */
+static guint
+started_by (GDBusMethodInvocation *invocation)
+{
+  OodCall *call = ood_call_get (invocation);
+
+  return call != NULL ? ood_call_get_caller (call)->uid : getuid ();
+}
+
 static void
 on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -83,7 +94,8 @@ handle_sectors (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint ba
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   script = ood_tcl_script_flash_sectors (bank);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_sectors,
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                          ood_call_cancellable_of (invocation), on_sectors,
                           g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -187,7 +199,7 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   job = ood_job_new (self->server, settings->job_linger_ms, operations[request->op],
-                     self->target_path);
+                     self->target_path, started_by (invocation), G_DBUS_INTERFACE_SKELETON (self));
   g_message ("%s: %s on %s", ood_job_get_path (job), operations[request->op], self->target_name);
   ood_flash_work_start (self->session, job, self->target_name, self->banks, self->work_dir,
                         self->shared_dir, image, image != NULL ? sender : NULL, request);
@@ -354,6 +366,7 @@ ood_flash_iface_init (OodDbusFlashIface *iface)
 static void
 ood_flash_class_init (OodFlashClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->finalize = ood_flash_finalize;
 }
 

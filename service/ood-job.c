@@ -3,7 +3,9 @@
 
 #include "ood-job.h"
 
+#include "ood-call.h"
 #include "ood-error.h"
+#include "ood-reply.h"
 
 #define JOBS_PATH "/org/openocd/jobs"
 
@@ -177,17 +179,42 @@ ood_job_finish (OodJob *self, const GError *error)
   g_source_attach (self->linger, g_main_context_get_thread_default ());
 }
 
-static gboolean
-handle_cancel (OodDbusJob *iface, GDBusMethodInvocation *invocation)
+static void
+cancel (OodJob *self, GDBusMethodInvocation *invocation)
 {
-  OodJob *self = OOD_JOB (iface);
-
   if (ood_job_is_running (self))
     {
       g_debug ("%s: cancel requested", self->path);
       g_cancellable_cancel (self->cancellable);
     }
-  ood_dbus_job_complete_cancel (iface, invocation);
+  ood_dbus_job_complete_cancel (OOD_DBUS_JOB (self), invocation);
+}
+
+static void
+on_manage_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  OodJob *self = OOD_JOB (g_dbus_method_invocation_get_user_data (invocation));
+  g_autoptr(GError) error = NULL;
+
+  (void) source;
+  if (ood_call_authorize_finish (result, &error))
+    cancel (self, invocation);
+  else
+    ood_reply_error (invocation, error);
+}
+
+/* The user who started a job may cancel it; anyone else must be allowed
+ * to manage. */
+static gboolean
+handle_cancel (OodDbusJob *iface, GDBusMethodInvocation *invocation)
+{
+  OodCall *call = ood_call_get (invocation);
+
+  if (call != NULL && ood_call_get_caller (call)->uid != ood_dbus_job_get_started_by_uid (iface))
+    ood_call_authorize_async (invocation, OOD_ACTION_MANAGE, on_manage_authorized, invocation);
+  else
+    cancel (OOD_JOB (iface), invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -222,6 +249,7 @@ ood_job_iface_init (OodDbusJobIface *iface)
 static void
 ood_job_class_init (OodJobClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_job_dispose;
   G_OBJECT_CLASS (klass)->finalize = ood_job_finalize;
 }
@@ -238,12 +266,16 @@ ood_job_init (OodJob *self)
  *   @linger_ms after it ended
  * @operation: "program", "load", "erase" or "verify"
  * @target_path: the target's object path
+ * @started_by_uid: who started it: who may cancel it without
+ *   org.openocd.manage
+ * @attached_like: the interface that made the job: its calls pass the
+ *   same door (ood-call.h)
  *
  * Returns: (transfer full): the job, exported and running
  */
 OodJob *
 ood_job_new (GDBusObjectManagerServer *server, guint linger_ms, const char *operation,
-             const char *target_path)
+             const char *target_path, guint started_by_uid, GDBusInterfaceSkeleton *attached_like)
 {
   static guint64 last_id = 0;
   OodJob *self = g_object_new (OOD_TYPE_JOB, NULL);
@@ -255,8 +287,10 @@ ood_job_new (GDBusObjectManagerServer *server, guint linger_ms, const char *oper
   self->path = g_strdup_printf (JOBS_PATH "/%" G_GUINT64_FORMAT, ++last_id);
   ood_dbus_job_set_operation (iface, operation);
   ood_dbus_job_set_target (iface, target_path);
+  ood_dbus_job_set_started_by_uid (iface, started_by_uid);
   ood_dbus_job_set_phase (iface, "");
   ood_dbus_job_set_state (iface, STATE_RUNNING);
+  ood_call_attach_like (G_DBUS_INTERFACE_SKELETON (self), attached_like);
   object = ood_dbus_object_skeleton_new (self->path);
   ood_dbus_object_skeleton_set_job (object, iface);
   g_dbus_object_manager_server_export (server, G_DBUS_OBJECT_SKELETON (object));

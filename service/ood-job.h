@@ -24,7 +24,9 @@ G_DECLARE_FINAL_TYPE (OodJob, ood_job, OOD, JOB, OodDbusJobSkeleton)
 OodJob       *ood_job_new             (GDBusObjectManagerServer *server,
                                        guint                     linger_ms,
                                        const char               *operation,
-                                       const char               *target_path);
+                                       const char               *target_path,
+                                       guint                     started_by_uid,
+                                       GDBusInterfaceSkeleton   *attached_like);
 const char   *ood_job_get_path        (OodJob *self);
 GCancellable *ood_job_get_cancellable (OodJob *self);
 gboolean      ood_job_is_running      (OodJob *self);

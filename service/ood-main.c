@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "ood-authority.h"
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-config.h"
@@ -27,6 +29,7 @@ typedef struct {
   GDBusConnection *bus;
   OodManager     *manager;
   OodCallers     *callers;
+  OodDoor        *door;
   OodSettings     settings;
   guint            owner_id;
   int              exit_status;
@@ -45,6 +48,7 @@ typedef struct {
   int              job_linger_ms;
   int              start_timeout_ms;
   int              fd_stall_ms;
+  int              polkit_timeout_ms;
 } Daemon;
 
 static void
@@ -101,6 +105,26 @@ on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *erro
   quit (user_data, EXIT_FAILURE);
 }
 
+/* Who may do what: polkit, but on a bus other than the system bus the
+ * user running it (and the service) is trusted; said once at start. */
+static OodDoor *
+door_new (Daemon *daemon)
+{
+  gboolean system = daemon->bus_address == NULL && !daemon->use_session;
+  guint timeout_ms = daemon->polkit_timeout_ms != UNSET ? (guint) daemon->polkit_timeout_ms
+                                                        : OOD_AUTHORITY_DEFAULT_TIMEOUT_MS;
+  g_autoptr(OodAuthority) authority = ood_authority_new (system, timeout_ms);
+
+  if (system)
+    g_message ("every method is authorized by polkit; root and uid %u (this service) are trusted",
+               (guint) getuid ());
+  else
+    g_message ("not on the system bus: calls from root and uid %u (the bus's and this service's "
+               "user) are trusted without polkit; other users are asked of polkit on the "
+               "system bus, and refused if it does not answer", (guint) getuid ());
+  return ood_door_new (daemon->callers, authority, NULL);
+}
+
 /* Objects are exported before the name is requested, so a client that
  * sees the name sees the endpoints too. */
 static gboolean
@@ -113,6 +137,8 @@ start_serving (Daemon *daemon, GError **error)
   daemon->callers = ood_callers_new (daemon->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS,
                                      OOD_CALLERS_MAX_FDS);
   daemon->settings.callers = daemon->callers;
+  daemon->door = door_new (daemon);
+  daemon->settings.door = daemon->door;
   watcher = ood_usb_watcher_new ();
   daemon->manager = ood_manager_new (daemon->bus, &daemon->settings, daemon->config_path,
                                       daemon->config_explicit,
@@ -205,6 +231,7 @@ serve (Daemon *daemon)
     g_bus_unown_name (daemon->owner_id);
   g_clear_object (&daemon->manager);
   wait_for_openocds ();
+  g_clear_object (&daemon->door);
   g_clear_object (&daemon->callers);
   if (daemon->bus != NULL)
     g_dbus_connection_flush_sync (daemon->bus, NULL, NULL);
@@ -227,6 +254,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "job-linger", 0, 0, G_OPTION_ARG_INT, &daemon->job_linger_ms, "How long an ended job stays on the bus (default 60000)", "MS" },
     { "start-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->start_timeout_ms, "How long a supervised OpenOCD (Exec=) may take to open its Tcl port before it is killed and started again, 100 to 3600000 (default 30000)", "MS" },
     { "fd-stall-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->fd_stall_ms, "How long an fd a client handed over (ReadToFd, WriteFromFd, a flash image) may move no byte before its call or job fails with Stalled, 100 to 3600000 (default 5000)", "MS" },
+    { "polkit-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->polkit_timeout_ms, "How long polkit may take to answer whether a call is authorized before the call fails with Timeout, 100 to 3600000 (default 25000; 300000 where the caller allows interactive authorization)", "MS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }
@@ -277,6 +305,13 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
                            "--fd-stall-timeout must be 100 to 3600000 ms");
       return FALSE;
     }
+  if (daemon->polkit_timeout_ms != UNSET &&
+      (daemon->polkit_timeout_ms < 100 || daemon->polkit_timeout_ms > 3600 * 1000))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--polkit-timeout must be 100 to 3600000 ms");
+      return FALSE;
+    }
   if (daemon->probe_ms != UNSET && daemon->probe_ms != 0 &&
       (daemon->probe_ms < 100 || daemon->probe_ms > 3600 * 1000))
     {
@@ -301,7 +336,7 @@ main (int argc, char **argv)
 {
   Daemon daemon = { .exit_status = EXIT_SUCCESS, .timeout_ms = UNSET, .max_queue = UNSET,
                     .probe_ms = UNSET, .job_linger_ms = UNSET, .start_timeout_ms = UNSET,
-                    .fd_stall_ms = UNSET };
+                    .fd_stall_ms = UNSET, .polkit_timeout_ms = UNSET };
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "");

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "ood-call.h"
 #include "ood-config.h"
 #include "ood-endpoint.h"
 #include "ood-error.h"
@@ -583,6 +584,7 @@ ood_manager_finalize (GObject *object)
 static void
 ood_manager_class_init (OodManagerClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_manager_dispose;
   G_OBJECT_CLASS (klass)->finalize = ood_manager_finalize;
 }
@@ -625,6 +627,7 @@ ood_manager_new (GDBusConnection *bus, const OodSettings *settings, const char *
       g_signal_connect (self->probes, "endpoint-unwanted", G_CALLBACK (on_endpoint_unwanted),
                         self);
     }
+  ood_call_attach (G_DBUS_INTERFACE_SKELETON (self), settings->door, NULL);
   /* beside the ObjectManager, which cannot export an object at its own path */
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), bus, OOD_OBJECT_ROOT,
                                          &error))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <gio/gunixfdlist.h>
 
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-fd.h"
@@ -23,7 +24,6 @@ struct _OodMemory {
   OodSession *session;
   char       *target_name;
   gboolean    big_endian;
-  GList      *fd_transfers;   /* (element-type GTask) (unowned): ReadToFd, WriteFromFd */
 };
 
 static void ood_memory_iface_init (OodDbusMemoryIface *iface);
@@ -64,7 +64,8 @@ typedef struct {
   GInputStream  *in;         /* WriteFromFd */
   guint          chunk;      /* bytes in the chunk in flight */
   char          *sender;     /* ReadToFd, WriteFromFd: the caller */
-  GCancellable  *left;       /* ReadToFd, WriteFromFd: cancelled when the caller leaves */
+  gboolean       holds_fd;   /* ReadToFd, WriteFromFd */
+  GCancellable  *left;       /* the caller's (ood-call.h): cancelled when it leaves the bus */
 } Transfer;
 
 static void
@@ -264,8 +265,8 @@ read_chunk (GTask *task)
       script = ood_tcl_script_mem_read (self->target_name, t->address - skip, 32,
                                         (skip + t->chunk + 3) / 4);
     }
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_read_chunk,
-                          task);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
+                          on_read_chunk, task);
 }
 
 /* ---- writes ------------------------------------------------------------- */
@@ -318,8 +319,8 @@ write_bytes_chunk (GTask *task, const guint8 *data, guint n)
                                             values + head + n_words };
   t->chunk = n;
   script = ood_tcl_script_mem_write (self->target_name, writes, n_writes);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_write_chunk,
-                          task);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
+                          on_write_chunk, task);
 }
 
 static void
@@ -374,8 +375,8 @@ write_chunk (GTask *task)
       write.count = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK) / per_word;
       t->chunk = write.count * per_word;
       script = ood_tcl_script_mem_write (self->target_name, &write, 1);
-      ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, NULL, on_write_chunk,
-                              task);
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
+                              on_write_chunk, task);
     }
 }
 
@@ -390,7 +391,7 @@ next_chunk (GTask *task)
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
     }
-  else if (t->left != NULL && g_cancellable_is_cancelled (t->left))
+  else if (g_cancellable_is_cancelled (t->left))
     {
       g_task_return_error (task, left_error ());
       g_object_unref (task);
@@ -410,9 +411,8 @@ close_fd (OodMemory *self, GTask *task)
 {
   Transfer *t = g_task_get_task_data (task);
 
-  if (t->left == NULL)
+  if (!t->holds_fd)
     return;
-  self->fd_transfers = g_list_remove (self->fd_transfers, task);
   g_clear_object (&t->out);
   g_clear_object (&t->in);
   ood_callers_release_fd (callers_of (self), t->sender);
@@ -511,8 +511,8 @@ start (OodMemory *self, GDBusMethodInvocation *invocation, Transfer *t)
 
   g_task_set_source_tag (task, start);
   g_task_set_task_data (task, t, (GDestroyNotify) transfer_free);
-  if (t->left != NULL)
-    self->fd_transfers = g_list_prepend (self->fd_transfers, task);
+  t->left = ood_call_cancellable_of (invocation) != NULL
+            ? g_object_ref (ood_call_cancellable_of (invocation)) : g_cancellable_new ();
   g_debug ("%s: %s of %" G_GUINT64_FORMAT " bytes at 0x%" G_GINT64_MODIFIER "x",
            self->target_name, g_dbus_method_invocation_get_method_name (invocation),
            t->remaining, t->address);
@@ -673,7 +673,7 @@ fd_transfer_new (GDBusMethodInvocation *invocation, Op op, guint64 address, guin
   Transfer *t = transfer_new (op, address, size);
 
   t->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
-  t->left = g_cancellable_new ();
+  t->holds_fd = TRUE;
   return t;
 }
 
@@ -707,22 +707,6 @@ handle_write_from_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation,
   t = fd_transfer_new (invocation, OP_WRITE_FROM_FD, address, size);
   t->in = ood_fd_input_new (fd);
   return start (self, invocation, t);
-}
-
-/* A caller left the bus: its fd transfers stop before their next chunk,
- * or at once if they wait for the fd. */
-static void
-on_caller_vanished (OodCallers *callers, const char *sender, gpointer user_data)
-{
-  OodMemory *self = user_data;
-
-  (void) callers;
-  for (GList *l = self->fd_transfers; l != NULL; l = l->next)
-    {
-      Transfer *t = g_task_get_task_data (l->data);
-      if (g_strcmp0 (t->sender, sender) == 0)
-        g_cancellable_cancel (t->left);
-    }
 }
 
 /* ---- learning ----------------------------------------------------------- */
@@ -786,6 +770,7 @@ ood_memory_iface_init (OodDbusMemoryIface *iface)
 static void
 ood_memory_class_init (OodMemoryClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->finalize = ood_memory_finalize;
 }
 
@@ -807,9 +792,6 @@ ood_memory_new (OodSession *session, const char *target_name)
 
   self->session = g_object_ref (session);
   self->target_name = g_strdup (target_name);
-  if (callers_of (self) != NULL)
-    g_signal_connect_object (callers_of (self), "vanished", G_CALLBACK (on_caller_vanished), self,
-                             G_CONNECT_DEFAULT);
   ood_dbus_memory_set_max_message_bytes (OOD_DBUS_MEMORY (self), MAX_MESSAGE_BYTES);
   return self;
 }

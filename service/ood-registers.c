@@ -3,6 +3,7 @@
 
 #include "ood-registers.h"
 
+#include "ood-call.h"
 #include "ood-error.h"
 #include "ood-reply.h"
 #include "ood-tcl-memory.h"
@@ -314,8 +315,8 @@ start_read (OodRegisters *self, Call *call)
                                                      (const char *const *) call->names->pdata,
                                                      call->names->len);
 
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_read_done,
-                          call);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                          ood_call_cancellable_of (call->invocation), on_read_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -442,8 +443,8 @@ handle_read_all (OodDbusRegisters *iface, GDBusMethodInvocation *invocation)
     }
   script = ood_tcl_script_reg_read_all (self->target_name, (const char *const *) call->names->pdata,
                                         call->names->len);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL,
-                          on_read_all_done, call);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                          ood_call_cancellable_of (call->invocation), on_read_all_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -506,7 +507,8 @@ handle_write (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const 
   call = call_new (self, invocation);
   g_ptr_array_add (call->names, g_strdup (name));
   script = ood_tcl_script_reg_write (self->target_name, name, value, writes_pc (call));
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_write_done, call);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE,
+                          ood_call_cancellable_of (invocation), on_write_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -546,6 +548,7 @@ ood_registers_iface_init (OodDbusRegistersIface *iface)
 static void
 ood_registers_class_init (OodRegistersClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_registers_dispose;
   G_OBJECT_CLASS (klass)->finalize = ood_registers_finalize;
 }

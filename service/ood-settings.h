@@ -6,6 +6,7 @@
 G_BEGIN_DECLS
 
 struct _OodCallers;
+struct _OodDoor;
 
 /* The daemon's tunables, from its command line; shared by every session. */
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
   guint poll_interval_ms;     /* only for an OpenOCD refusing notifications */
   guint probe_interval_ms;    /* reachability of targets OpenOCD does not report; 0: never */
   struct _OodCallers *callers; /* (nullable) (not owned): each caller's share, or no limits */
+  struct _OodDoor *door;       /* (not owned): what every method call passes (ood-call.h) */
   guint backoff_min_ms;
   guint backoff_max_ms;
   guint job_linger_ms;        /* how long an ended job stays exported */

@@ -3,6 +3,7 @@
 
 #include "ood-target.h"
 
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-reply.h"
@@ -45,7 +46,6 @@ typedef struct {
   OodTarget            *target;
   GDBusMethodInvocation *invocation;
   gboolean               returns_state;
-  char                  *sender;
 } Call;
 
 static OodCallers *
@@ -341,10 +341,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
-  ood_callers_release (callers_of (call->target), call->sender, FALSE);
   g_object_unref (call->invocation);
   g_object_unref (call->target);
-  g_free (call->sender);
   g_free (call);
 }
 
@@ -362,16 +360,14 @@ run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
   if (!(flags & OOD_SESSION_CALL_SHAREABLE) &&
       !ood_session_check_unclaimed (self->session, ood_target_get_name (self), &busy))
     return ood_reply_error (invocation, busy), G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (!ood_callers_admit (callers_of (self), invocation, FALSE))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
   call = g_new0 (Call, 1);
-  call->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   call->target = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->returns_state = returns_state;
   g_debug ("%s: %s", ood_target_get_name (self),
            g_dbus_method_invocation_get_method_name (invocation));
-  ood_session_run_async (self->session, owned, flags, NULL, on_run_done, call);
+  ood_session_run_async (self->session, owned, flags, ood_call_cancellable_of (invocation),
+                         on_run_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -588,8 +584,8 @@ handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint
   start->target = g_object_ref (self);
   start->invocation = g_object_ref (invocation);
   start->timeout_ms = timeout_ms != 0 ? timeout_ms : DEFAULT_WAIT_HALT_MS;
-  ood_session_run_async (self->session, script, OOD_SESSION_CALL_SHAREABLE, NULL, on_wait_state,
-                         start);
+  ood_session_run_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                         ood_call_cancellable_of (invocation), on_wait_state, start);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -619,6 +615,7 @@ ood_target_iface_init (OodDbusTargetIface *iface)
 static void
 ood_target_class_init (OodTargetClass *klass)
 {
+  ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_target_dispose;
 }
 

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "ood-generated.h"
+#include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-manager.h"
@@ -34,6 +35,7 @@ typedef struct {
   char            *config;
   OodManager      *manager;
   OodCallers      *callers;
+  OodDoor         *door;
 } Fixture;
 
 /* Weak pointers to the objects that make up one exported target. */
@@ -58,6 +60,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
+  g_autoptr(OodAuthority) authority = NULL;
   OodSettings settings;
 
   (void) data;
@@ -81,6 +84,9 @@ fixture_set_up (Fixture *fx, gconstpointer data)
   fx->callers = ood_callers_new (fx->bus, OOD_CALLERS_MAX_CALLS, OOD_CALLERS_MAX_WAITERS,
                                  OOD_CALLERS_MAX_FDS);
   settings.callers = fx->callers;
+  authority = ood_authority_new (FALSE, OOD_AUTHORITY_DEFAULT_TIMEOUT_MS);
+  fx->door = ood_door_new (fx->callers, authority, NULL);
+  settings.door = fx->door;
   fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL, NULL);
   g_assert_true (ood_manager_load (fx->manager, &error));
   g_assert_no_error (error);
@@ -91,6 +97,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
 {
   (void) data;
   g_clear_object (&fx->manager);
+  g_clear_object (&fx->door);
   g_clear_object (&fx->callers);
   g_dbus_connection_close_sync (fx->bus, NULL, NULL);
   g_clear_object (&fx->bus);
@@ -575,7 +582,8 @@ flood_and_leave (Fixture *fx, const char *path)
   g_autofree char *sender = g_strdup (g_dbus_connection_get_unique_name (flooder));
   const char *service = g_dbus_connection_get_unique_name (fx->bus);
   OodTestPending state = { 0 }, too_long = { 0 };
-  Parked p = { fx, sender, OOD_CALLERS_MAX_WAITERS };
+  /* each parked WaitHalt holds one of the caller's waiters and one of its calls */
+  Parked p = { fx, sender, 2 * OOD_CALLERS_MAX_WAITERS };
   Flood flood = { 0 };
 
   /* a WaitHalt beyond an hour is refused outright */
