@@ -106,6 +106,11 @@ dispatch (Passage *passage)
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&passage->invocation);
 
+  if (passage->call != NULL)
+    g_debug ("%s.%s on %s by uid %u (%s)", g_dbus_method_invocation_get_interface_name (invocation),
+             g_dbus_method_invocation_get_method_name (invocation),
+             g_dbus_method_invocation_get_object_path (invocation), passage->call->caller.uid,
+             passage->call->sender != NULL ? passage->call->sender : "peer");
   passage->inner (g_dbus_method_invocation_get_connection (invocation),
                   g_dbus_method_invocation_get_sender (invocation),
                   g_dbus_method_invocation_get_object_path (invocation),
