@@ -1,42 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Usage: check-policy.sh DBUS-DAEMON POLICY-FILE [PROBE DBUS-USER]
+# Usage: check-policy.sh DBUS-DAEMON POLICY-FILE [PROBE DBUS-USER [INTERFACE-XML...]]
 #
 # Starts a private dbus-daemon whose configuration is the system bus's
 # default policy plus POLICY-FILE, and fails unless the daemon accepts
 # the file. dbus-daemon refuses malformed XML and invalid rules, but only
 # warns about a <policy user=…> or <policy group=…> naming nobody on this
 # machine and then ignores that section: that is a failure here too, as
-# the policy would then grant nothing.
+# the policy would then grant nothing (run it under with-sysusers.sh).
 #
-# Given PROBE (policy-probe), and when run as root, it then lets PROBE own
-# org.openocd as DBUS-USER and checks with gdbus which calls the user
-# "nobody" and root may make.
+# Given PROBE (policy-probe), and when run as root, it then checks that
+# only DBUS-USER may own org.openocd, and with gdbus that the user
+# "nobody" and root may call every method of every interface described
+# by the INTERFACE-XML files (polkit decides in the service), and the
+# standard interfaces' methods, but not Properties.Set.
 set -eu
 
 daemon=$1
 policy=$2
 probe=${3:-}
 dbus_user=${4:-root}
+[ $# -gt 4 ] && shift 4 || set --
 dir=$(mktemp -d)
 chmod 755 "$dir"    # the socket goes here, and "nobody" must reach it
-pid=
+bus_pid=
 probe_pid=
 cleanup () {
-    for p in $probe_pid $pid; do kill "$p" 2>/dev/null || true; done
+    for p in $probe_pid $bus_pid; do kill "$p" 2>/dev/null || true; done
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-# wait_for FILE PID: until FILE is not empty or PID is gone, 5 s at most.
-wait_for () {
-    tries=0
-    while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ $tries -lt 50 ]; do
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    [ -s "$1" ]
-}
+. "$(dirname "$0")/system-bus.sh"
 
 as_user () {
     user=$1
@@ -64,7 +59,27 @@ expect () {
     fi
 }
 
+# The methods of the interfaces in the XML files, as INTERFACE.MEMBER.
+methods () {
+    python3 - "$@" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+for path in sys.argv[1:]:
+    for iface in ET.parse(path).getroot().iter('interface'):
+        for method in iface.iter('method'):
+            print(iface.get('name') + '.' + method.get('name'))
+PY
+}
+
 access_checks () {
+    # the probe prints "ready" once it owns the name, and then stays
+    (as_user nobody timeout 5 "$probe" "$address") > "$dir/probe-nobody" 2>&1 || true
+    if grep -q AccessDenied "$dir/probe-nobody"; then
+        echo "ok: nobody may not own org.openocd"
+    else
+        echo "FAIL: nobody: owning org.openocd was not denied: $(cat "$dir/probe-nobody")" >&2
+        failures=$((failures + 1))
+    fi
     as_user "$dbus_user" "$probe" "$address" > "$dir/probe" &
     probe_pid=$!
     if ! wait_for "$dir/probe" "$probe_pid"; then
@@ -72,69 +87,36 @@ access_checks () {
         failures=$((failures + 1))
         return
     fi
+    echo "ok: $dbus_user owns org.openocd"
+    calls=$(methods "$@")
+    if [ -z "$calls" ]; then
+        echo "FAIL: no methods in $*" >&2
+        failures=$((failures + 1))
+    fi
     for call in org.freedesktop.DBus.Introspectable.Introspect \
                 org.freedesktop.DBus.Peer.Ping \
                 org.freedesktop.DBus.Properties.Get \
                 org.freedesktop.DBus.Properties.GetAll \
                 org.freedesktop.DBus.ObjectManager.GetManagedObjects \
-                org.openocd.Target.State org.openocd.Target.WaitHalt \
-                org.openocd.Flash.Sectors org.openocd.Manager.FindTarget; do
-        expect nobody allow $call
-    done
-    for call in Target.Halt Target.Resume Target.ResumeAt Target.Step \
-                Target.StepAt Target.Reset Breakpoints.Add Breakpoints.Remove \
-                Registers.Read Registers.ReadWide Registers.ReadMany Registers.ReadAll \
-                Registers.Write Memory.ReadBytes Memory.WriteBytes Memory.ReadWords \
-                Memory.WriteWords Memory.ReadToFd Memory.WriteFromFd \
-                Flash.Program Flash.Load Flash.Erase Flash.Verify Job.Cancel \
-                Endpoint.Restart Endpoint.GetLog \
-                Manager.AddEndpoint Manager.RemoveEndpoint; do
-        expect nobody deny org.openocd.$call
-        expect root allow org.openocd.$call
+                $calls; do
+        expect nobody allow "$call"
+        expect root allow "$call"
     done
     expect nobody deny org.freedesktop.DBus.Properties.Set
     expect root deny org.freedesktop.DBus.Properties.Set
 }
 
-cat > "$dir/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:tmpdir=$dir</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-  </policy>
-  <include>$policy</include>
-</busconfig>
-CONF
-
-"$daemon" --config-file="$dir/bus.conf" --nofork --print-address=1 \
-    > "$dir/address" 2> "$dir/log" &
-pid=$!
-
-if ! wait_for "$dir/address" "$pid"; then
+if ! start_system_bus "$daemon" "$dir" "$policy"; then
     echo "FAIL: dbus-daemon did not start with $policy:" >&2
     failures=$((failures + 1))
 fi
 # Unprivileged containers cannot raise the fd limit; that is harmless.
-if grep -v 'Failed to set fd limit' "$dir/log" >&2; then
+if grep -v 'Failed to set fd limit' "$dir/bus.log" >&2; then
     echo "FAIL: dbus-daemon complained about $policy (see above)" >&2
     failures=$((failures + 1))
 fi
 [ $failures -eq 0 ] || exit 1
-address=$(head -n 1 "$dir/address")
+address=$bus_address
 echo "dbus-daemon accepted $policy"
 
 if [ -z "$probe" ]; then
@@ -144,5 +126,5 @@ elif [ "$(id -u)" != 0 ] || ! command -v setpriv > /dev/null ||
     echo "skipping the access checks: they need root, setpriv, gdbus and a user nobody"
     exit 0
 fi
-access_checks
+access_checks "$@"
 [ $failures -eq 0 ]
