@@ -146,17 +146,22 @@ on_call_reply (GObject *source, GAsyncResult *result, gpointer user_data)
                                                            &error);
   char *text = reply != NULL ? unwrap (reply, &error) : NULL;
 
-  if (text == NULL)
-    g_task_return_error (task, ood_error_normalize (error));
-  else
+  if (text != NULL)
     g_task_return_pointer (task, text, g_free);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_error (task, ood_error_normalize (error));
 }
 
 /**
  * ood_session_call_async:
  * @script: a wrapped script (ood-tcl-script.h) answering any text
- * @cancellable: (nullable): the caller then hears of %G_IO_ERROR_CANCELLED;
- *   a script already sent still runs in OpenOCD
+ * @cancellable: (nullable): the caller's: calls that pass the same
+ *   cancellable are one caller's, and callers are served in turn (NULL:
+ *   the service's own work, a caller of its own). Cancelling it fails the
+ *   caller's queued calls at once with %G_IO_ERROR_CANCELLED, unsent; a
+ *   script already sent still runs in OpenOCD
  *
  * Runs @script on the command connection; the result is its text. Fails
  * with %OOD_ERROR_DISCONNECTED while OpenOCD is not connected.
@@ -176,7 +181,7 @@ ood_session_call_async (OodSession *self, const char *script, OodSessionCallFlag
       return;
     }
   ood_tcl_connection_call_async (self->command, script, connection_flags (flags),
-                                 self->settings.command_timeout_ms, on_call_reply,
+                                 self->settings.command_timeout_ms, cancellable, on_call_reply,
                                  g_steal_pointer (&task));
 }
 
@@ -473,7 +478,7 @@ connect_now (OodSession *self)
   g_signal_connect (self->notify, "notification", G_CALLBACK (on_notification), self);
   ood_timer_replace (&self->deadline, self->settings.connect_timeout_ms, on_connect_deadline, self);
   ood_tcl_connection_call_async (self->notify, notifications, OOD_TCL_CALL_NONE,
-                                 self->settings.command_timeout_ms, on_notifications_on,
+                                 self->settings.command_timeout_ms, NULL, on_notifications_on,
                                  g_object_ref (self));
   g_signal_emit (self, signals[SIGNAL_OPENED], 0);
 }

@@ -21,6 +21,17 @@ G_BEGIN_DECLS
  * unwrapped here, and every error a call gives is already in the public
  * domain (OOD_ERROR or G_IO_ERROR_CANCELLED).
  *
+ * Calls that pass the same cancellable are one caller's; callers are
+ * served in turn (NULL: the service's own work, a caller of its own). A
+ * call waits for at most one command of each other caller with calls
+ * queued, plus the one in flight, however many that caller queued; within
+ * one caller, a call that acts goes ahead of its shareable reads, and
+ * chunks keep their order. When a caller's cancellable is cancelled (its
+ * caller left), every call it has queued fails at once with
+ * G_IO_ERROR_CANCELLED and is not sent (a read it shared with another
+ * caller still is, for that one); the one in flight runs to its end in
+ * OpenOCD. Cancel on the main context's thread.
+ *
  * Signals, all on the thread-default main context of ood_session_start():
  * - "opened": new connections are being made; commands may be queued.
  * - "closed" (GError *reason): both connections are gone; calls in flight
@@ -46,8 +57,9 @@ typedef enum {
    * count against the callers' limit, so callers cannot starve it. */
   OOD_SESSION_CALL_HOUSEKEEPING = 1 << 1,
   /* One piece of long work (a memory transfer's chunk, a flash job's
-   * step): queued in turn, never ahead of the reads that came in while the
-   * piece before it ran, so they wait for one piece at most. */
+   * step): queued behind everything its caller queued, never ahead of the
+   * caller's reads that came in while the piece before it ran, so they
+   * wait for one piece at most. */
   OOD_SESSION_CALL_CHUNK = 1 << 2,
 } OodSessionCallFlags;
 

@@ -14,16 +14,34 @@
 #define READ_CHUNK 4096   /* per connection, and an endpoint has two */
 #define DEFAULT_TCL_PORT 6666
 
+/* One caller of a command: its task, whose cancellable is the caller's
+ * turn key (ood-tcl-connection.h). */
+typedef struct {
+  GTask   *task;
+  gboolean counted;  /* against max_waiting */
+} Waiter;
+
 /* One command on the wire, and every caller waiting for its reply. */
 typedef struct {
   char      *wire;     /* script followed by the terminator */
   gsize      wire_len;
   guint      timeout_ms;
   gboolean   shareable;
-  gboolean   acts;     /* a caller's command that is no read: goes ahead of queued reads */
-  GPtrArray *tasks;    /* (element-type GTask) */
-  guint      counted;  /* of @tasks, those counted against max_waiting */
+  gboolean   acts;     /* a caller's command that is no read: goes ahead of its queued reads */
+  GArray    *waiters;  /* (element-type Waiter) */
 } Request;
+
+/* One caller's place in the rotation: the requests not yet sent that it
+ * waits for, each once (a shared read is in the queues of all its
+ * callers). A turn is in the rotation exactly while its queue is not
+ * empty. The handler on its key owns it, or else the connection. */
+typedef struct {
+  OodTclConnection *connection;  /* NULL once released */
+  GCancellable     *key;         /* (owned) (nullable): NULL is the owner's own work */
+  GQueue            requests;    /* (element-type Request) */
+  GList             link;        /* in the rotation; data: the turn */
+  gulong            handler;     /* on key's "cancelled" */
+} Turn;
 
 struct _OodTclConnection {
   GObject            parent_instance;
@@ -33,7 +51,8 @@ struct _OodTclConnection {
   OodTclFramer       framer;
   guint8            *read_buffer;
 
-  GQueue             queue;         /* (element-type Request) not yet sent */
+  GQueue             rotation;      /* (element-type Turn) the one whose turn it is first */
+  GHashTable        *turns;         /* turn key → Turn in the rotation */
   Request           *in_flight;
   gsize              written;       /* bytes of in_flight->wire sent */
   GSource           *read_source;   /* attached for the connection's life */
@@ -52,11 +71,23 @@ G_DEFINE_FINAL_TYPE (OodTclConnection, ood_tcl_connection, G_TYPE_OBJECT)
 static void send_next (OodTclConnection *self);
 
 static void
+waiter_clear (gpointer data)
+{
+  g_object_unref (((Waiter *) data)->task);
+}
+
+static void
 request_free (Request *request)
 {
   g_free (request->wire);
-  g_ptr_array_unref (request->tasks);
+  g_array_unref (request->waiters);
   g_free (request);
+}
+
+static GCancellable *
+waiter_key (Request *request, guint i)
+{
+  return g_task_get_cancellable (g_array_index (request->waiters, Waiter, i).task);
 }
 
 /* Completes every caller of @request, with @reply or else @error. */
@@ -64,16 +95,146 @@ static void
 request_complete (OodTclConnection *self, Request *request, const char *reply,
                   const GError *error)
 {
-  self->waiting -= request->counted;
-  for (guint i = 0; i < request->tasks->len; i++)
+  for (guint i = 0; i < request->waiters->len; i++)
     {
-      GTask *task = g_ptr_array_index (request->tasks, i);
+      Waiter *waiter = &g_array_index (request->waiters, Waiter, i);
+
+      self->waiting -= waiter->counted;
       if (error != NULL)
-        g_task_return_error (task, g_error_copy (error));
+        g_task_return_error (waiter->task, g_error_copy (error));
       else
-        g_task_return_pointer (task, g_strdup (reply), g_free);
+        g_task_return_pointer (waiter->task, g_strdup (reply), g_free);
     }
   request_free (request);
+}
+
+/* ---- turns ---------------------------------------------------------------- */
+
+static void
+turn_free (gpointer data)
+{
+  Turn *turn = data;
+
+  g_queue_clear (&turn->requests);
+  g_clear_object (&turn->key);
+  g_free (turn);
+}
+
+static gboolean
+disconnect_turn (gpointer data)
+{
+  Turn *turn = data;
+
+  /* frees @turn (the handler's destroy notify) */
+  g_cancellable_disconnect (turn->key, turn->handler);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes @turn, whose queue is empty, out of the rotation. Its "cancelled"
+ * handler is disconnected at once, unless the key is cancelled: the
+ * handler may be running then, and g_cancellable_disconnect() would wait
+ * for it for ever, so an idle disconnects it. */
+static void
+turn_release (OodTclConnection *self, Turn *turn)
+{
+  g_queue_unlink (&self->rotation, &turn->link);
+  g_hash_table_remove (self->turns, turn->key);
+  turn->connection = NULL;
+  if (turn->key == NULL)
+    turn_free (turn);
+  else if (!g_cancellable_is_cancelled (turn->key))
+    g_cancellable_disconnect (turn->key, turn->handler);
+  else
+    {
+      g_autoptr(GSource) idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, disconnect_turn, turn, NULL);
+      g_source_attach (idle, g_main_context_get_thread_default ());
+    }
+}
+
+/* Takes @request out of the queue of every caller waiting for it (it is
+ * being sent, or failed); callers left with nothing queued leave the
+ * rotation. */
+static void
+request_unqueue (OodTclConnection *self, Request *request)
+{
+  for (guint i = 0; i < request->waiters->len; i++)
+    {
+      Turn *turn = g_hash_table_lookup (self->turns, waiter_key (request, i));
+
+      /* a caller waiting twice for a shared read is queued once */
+      if (turn != NULL && g_queue_remove (&turn->requests, request) &&
+          g_queue_is_empty (&turn->requests))
+        turn_release (self, turn);
+    }
+}
+
+/* Moves the tasks of the callers of @key out of @request into @tasks. */
+static void
+request_take_waiters (OodTclConnection *self, Request *request, GCancellable *key,
+                      GPtrArray *tasks)
+{
+  for (guint i = request->waiters->len; i-- > 0;)
+    {
+      Waiter *waiter = &g_array_index (request->waiters, Waiter, i);
+
+      if (waiter_key (request, i) != key)
+        continue;
+      self->waiting -= waiter->counted;
+      g_ptr_array_add (tasks, g_object_ref (waiter->task));
+      g_array_remove_index (request->waiters, i);
+    }
+}
+
+/* A caller's key was cancelled: everything it has queued fails at once,
+ * and a request that no other caller waits for is dropped unsent. The
+ * queues are set right before any task completes, since a completion may
+ * call back in. */
+static void
+on_key_cancelled (GCancellable *key, gpointer user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(OodTclConnection) self = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  Request *request;
+
+  if (turn->connection == NULL)
+    return;
+  self = g_object_ref (turn->connection);
+  tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  while ((request = g_queue_pop_head (&turn->requests)) != NULL)
+    {
+      request_take_waiters (self, request, key, tasks);
+      /* in no other queue: a turn queues only requests it waits for */
+      if (request->waiters->len == 0)
+        request_free (request);
+    }
+  turn_release (self, turn);
+  g_debug ("a cancelled caller's %u queued commands failed", tasks->len);
+  for (guint i = 0; i < tasks->len; i++)
+    g_task_return_error_if_cancelled (g_ptr_array_index (tasks, i));
+}
+
+/* The turn of @key, which is not cancelled; a new one comes last in the
+ * rotation. */
+static Turn *
+turn_get (OodTclConnection *self, GCancellable *key)
+{
+  Turn *turn = g_hash_table_lookup (self->turns, key);
+
+  if (turn != NULL)
+    return turn;
+  turn = g_new0 (Turn, 1);
+  turn->connection = self;
+  turn->key = key != NULL ? g_object_ref (key) : NULL;
+  g_queue_init (&turn->requests);
+  turn->link.data = turn;
+  if (key != NULL)
+    turn->handler = g_cancellable_connect (key, G_CALLBACK (on_key_cancelled), turn, turn_free);
+  g_hash_table_insert (self->turns, key, turn);
+  g_queue_push_tail_link (&self->rotation, &turn->link);
+  return turn;
 }
 
 static void
@@ -100,13 +261,18 @@ fail_all (OodTclConnection *self, const GError *error)
   g_autoptr(GError) disconnected = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
                                                 "connection to OpenOCD lost: %s",
                                                 error->message);
-  Request *request;
+  Turn *turn;
 
   clear_timeout (self);
   if (self->in_flight != NULL)
     request_complete (self, g_steal_pointer (&self->in_flight), NULL, error);
-  while ((request = g_queue_pop_head (&self->queue)) != NULL)
-    request_complete (self, request, NULL, disconnected);
+  while ((turn = g_queue_peek_head (&self->rotation)) != NULL)
+    {
+      Request *request = g_queue_peek_head (&turn->requests);
+
+      request_unqueue (self, request);
+      request_complete (self, request, NULL, disconnected);
+    }
 }
 
 /**
@@ -206,13 +372,25 @@ flush_output (OodTclConnection *self)
     }
 }
 
+/* Sends the first request of the caller whose turn it is; if it has more
+ * queued, it goes to the end of the rotation. */
 static void
 send_next (OodTclConnection *self)
 {
+  Turn *turn;
+
   if (self->closed || self->socket == NULL || self->in_flight != NULL ||
-      g_queue_is_empty (&self->queue))
+      g_queue_is_empty (&self->rotation))
     return;
-  self->in_flight = g_queue_pop_head (&self->queue);
+  turn = g_queue_peek_head (&self->rotation);
+  self->in_flight = g_queue_peek_head (&turn->requests);
+  if (g_queue_get_length (&turn->requests) > 1)
+    {
+      g_queue_unlink (&self->rotation, &turn->link);
+      g_queue_push_tail_link (&self->rotation, &turn->link);
+    }
+  /* the turn leaves the rotation if that was its last */
+  request_unqueue (self, self->in_flight);
   self->written = 0;
   self->timeout_source = g_timeout_source_new (self->in_flight->timeout_ms);
   g_source_set_callback (self->timeout_source, on_timeout, self, NULL);
@@ -359,34 +537,34 @@ ood_tcl_connection_connect_finish (OodTclConnection *self, GAsyncResult *result,
 static Request *
 find_shareable (OodTclConnection *self, const char *script, gsize length)
 {
-  for (GList *l = self->queue.head; l != NULL; l = l->next)
-    {
-      Request *request = l->data;
-      if (request->shareable && request->wire_len == length + 1 &&
-          memcmp (request->wire, script, length) == 0)
-        return request;
-    }
+  for (GList *t = self->rotation.head; t != NULL; t = t->next)
+    for (GList *l = ((Turn *) t->data)->requests.head; l != NULL; l = l->next)
+      {
+        Request *request = l->data;
+        if (request->shareable && request->wire_len == length + 1 &&
+            memcmp (request->wire, script, length) == 0)
+          return request;
+      }
   return NULL;
 }
 
-/* A caller's command that acts (neither a shareable read, nor the owner's
- * own work, nor a piece of long work) goes ahead of the reads still
- * waiting to be sent: reads from any number of callers share round trips,
- * and so can never hold up a Halt by more than the command in flight.
- * Everything else is FIFO. */
+/* Within one caller's queue, a command that acts (neither a shareable
+ * read, nor the owner's own work, nor a piece of long work) goes ahead of
+ * the caller's reads still waiting: reads share round trips, and so never
+ * hold up the caller's own Halt. Everything else is FIFO. */
 static void
-queue_request (OodTclConnection *self, Request *request)
+queue_request (Turn *turn, Request *request)
 {
   GList *first_read = NULL;
 
   if (request->acts)
-    for (GList *l = self->queue.head; l != NULL && first_read == NULL; l = l->next)
+    for (GList *l = turn->requests.head; l != NULL && first_read == NULL; l = l->next)
       if (((Request *) l->data)->shareable)
         first_read = l;
   if (first_read != NULL)
-    g_queue_insert_before (&self->queue, first_read, request);
+    g_queue_insert_before (&turn->requests, first_read, request);
   else
-    g_queue_push_tail (&self->queue, request);
+    g_queue_push_tail (&turn->requests, request);
 }
 
 static Request *
@@ -402,29 +580,60 @@ request_new (const char *script, gsize length, OodTclCallFlags flags, guint time
   request->shareable = (flags & OOD_TCL_CALL_SHAREABLE) != 0;
   request->acts =
     (flags & (OOD_TCL_CALL_SHAREABLE | OOD_TCL_CALL_UNCOUNTED | OOD_TCL_CALL_IN_TURN)) == 0;
-  request->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  request->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+  g_array_set_clear_func (request->waiters, waiter_clear);
   return request;
+}
+
+/* Queues @task for @script in its caller's turn: a shareable read joins an
+ * identical one still waiting, and is then queued in this caller's turn
+ * as well, so that whichever turn comes first sends it for all. */
+static void
+enqueue (OodTclConnection *self, GTask *task, const char *script, OodTclCallFlags flags,
+         guint timeout_ms)
+{
+  Turn *turn = turn_get (self, g_task_get_cancellable (task));
+  gsize length = strlen (script);
+  Request *request = NULL;
+  Waiter waiter = { task, (flags & OOD_TCL_CALL_UNCOUNTED) == 0 };
+
+  if ((flags & OOD_TCL_CALL_SHAREABLE) != 0)
+    request = find_shareable (self, script, length);
+  if (request == NULL)
+    {
+      request = request_new (script, length, flags, timeout_ms);
+      queue_request (turn, request);
+    }
+  else if (g_queue_find (&turn->requests, request) == NULL)
+    queue_request (turn, request);
+  g_array_append_val (request->waiters, waiter);
+  self->waiting += waiter.counted;
 }
 
 /**
  * ood_tcl_connection_call_async:
  * @script: a Tcl script without terminator; it must not contain 0x1a
  * @timeout_ms: how long OpenOCD may take to answer once the script is sent
+ * @cancellable: (nullable): the caller's turn key (see the top of
+ *   ood-tcl-connection.h); cancelling it fails the call with
+ *   %G_IO_ERROR_CANCELLED, at once unless the script was already sent
  *
- * Queues @script. Fails at once with %OOD_ERROR_BUSY when the connection
- * already has its maximum of callers waiting, and with
+ * Queues @script. Fails at once with %G_IO_ERROR_CANCELLED when
+ * @cancellable is cancelled already, with %OOD_ERROR_BUSY when the
+ * connection already has its maximum of callers waiting, and with
  * %OOD_ERROR_DISCONNECTED when it is closed.
  */
 void
 ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTclCallFlags flags,
-                               guint timeout_ms, GAsyncReadyCallback callback, gpointer user_data)
+                               guint timeout_ms, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
-  gsize length = strlen (script);
-  Request *request = NULL;
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, ood_tcl_connection_call_async);
-  g_return_if_fail (memchr (script, OOD_TCL_TERMINATOR, length) == NULL);
+  g_return_if_fail (strchr (script, OOD_TCL_TERMINATOR) == NULL);
+  if (g_task_return_error_if_cancelled (task))
+    return;
   if (self->closed)
     {
       g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
@@ -437,19 +646,7 @@ ood_tcl_connection_call_async (OodTclConnection *self, const char *script, OodTc
                                "%u commands are already waiting for OpenOCD", self->waiting);
       return;
     }
-  if ((flags & OOD_TCL_CALL_SHAREABLE) != 0)
-    request = find_shareable (self, script, length);
-  if (request == NULL)
-    {
-      request = request_new (script, length, flags, timeout_ms);
-      queue_request (self, request);
-    }
-  g_ptr_array_add (request->tasks, g_steal_pointer (&task));
-  if ((flags & OOD_TCL_CALL_UNCOUNTED) == 0)
-    {
-      request->counted++;
-      self->waiting++;
-    }
+  enqueue (self, g_steal_pointer (&task), script, flags, timeout_ms);
   send_next (self);
 }
 
@@ -483,6 +680,7 @@ ood_tcl_connection_finalize (GObject *object)
   OodTclConnection *self = OOD_TCL_CONNECTION (object);
 
   g_clear_object (&self->cancellable);
+  g_hash_table_unref (self->turns);
   ood_tcl_framer_clear (&self->framer);
   g_free (self->read_buffer);
   G_OBJECT_CLASS (ood_tcl_connection_parent_class)->finalize (object);
@@ -512,7 +710,8 @@ ood_tcl_connection_init (OodTclConnection *self)
   self->cancellable = g_cancellable_new ();
   self->read_buffer = g_malloc (READ_CHUNK);
   ood_tcl_framer_init (&self->framer, MAX_REPLY_BYTES);
-  g_queue_init (&self->queue);
+  g_queue_init (&self->rotation);
+  self->turns = g_hash_table_new (g_direct_hash, g_direct_equal);
 }
 
 /**
