@@ -115,7 +115,7 @@ static int
 run_command (char **argv, const char *lease, GError **error)
 {
   static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
   Forward forwards[G_N_ELEMENTS (forwarded)];
   guint sources[G_N_ELEMENTS (forwarded)];
   Child child = { 0 };
