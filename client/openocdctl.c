@@ -95,8 +95,8 @@ static const char description[] =
   "lease ends with its connection. The targets are left as they are. lease\n"
   "--json prints {\"action\":\"lease\",\"endpoint\",\"lease\",\"status\",\n"
   "\"released\"} after COMMAND's output; leases --json an array of every\n"
-  "lease's properties with \"endpoint\" (the name) and \"queue\" (the callers\n"
-  "waiting), SINCE being microseconds since the epoch.\n"
+  "lease's properties with \"endpoint\" (the name), \"queue\" (the callers\n"
+  "waiting) and \"since\" in microseconds since the epoch.\n"
   "\n"
   "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage;\n"
   "lease: COMMAND's.\n";
