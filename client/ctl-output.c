@@ -226,6 +226,8 @@ ctl_build_endpoint (JsonBuilder *builder, OodDbusEndpoint *endpoint)
   ctl_build_uint (builder, "pid", ood_dbus_endpoint_get_pid (endpoint));
   ctl_build_uint (builder, "restarts", ood_dbus_endpoint_get_restarts (endpoint));
   ctl_build_string (builder, "last_exit", ood_dbus_endpoint_get_last_exit (endpoint));
+  ctl_build_string (builder, "lease", ood_dbus_endpoint_get_lease (endpoint));
+  ctl_build_uint (builder, "lease_queue", ood_dbus_endpoint_get_lease_queue (endpoint));
   ctl_build_string (builder, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (endpoint)));
 }
 
@@ -330,6 +332,16 @@ member_is_set (JsonObject *object, const char *member)
     }
 }
 
+/* @us microseconds since the epoch as local time, to the second. */
+static char *
+local_time (gint64 us)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+
+  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+}
+
 /* @field's value in @object as text, or NULL when it is absent. */
 static char *
 field_text (const CtlField *field, JsonObject *object)
@@ -353,6 +365,8 @@ field_text (const CtlField *field, JsonObject *object)
       return g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) json_node_get_int (node));
     case CTL_FORMAT_BOOL:
       return g_strdup (json_node_get_boolean (node) ? field->yes : field->no);
+    case CTL_FORMAT_REALTIME_US:
+      return local_time (json_node_get_int (node));
     default:
       g_return_val_if_reached (NULL);
     }

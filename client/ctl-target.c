@@ -2,7 +2,6 @@
 /* Connecting to the service and finding targets and endpoints. */
 #include "openocdctl.h"
 
-#define OOD_BUS_NAME "org.openocd"
 #define OOD_MANAGER_PATH "/org/openocd"
 
 static GDBusConnection *
@@ -27,11 +26,48 @@ set_not_running (GError **error)
 {
   g_set_error (error, CTL_ERROR, CTL_ERROR_NOT_RUNNING,
                "the openocd-dbus service is not running (nobody owns %s on this bus)",
-               OOD_BUS_NAME);
+               CTL_BUS_NAME);
 }
 
 /*
- * Creates ctx->manager. Unless @wait_for_service, the service is activated
+ * Inside "openocdctl lease" (or anything given its $OPENOCDCTL_LEASE,
+ * "LEASE-PATH TOKEN"): joins that lease on this connection, so that its
+ * calls pass as the holder's do.
+ */
+static gboolean
+join_lease (GDBusConnection *bus, GError **error)
+{
+  const char *lease = g_getenv ("OPENOCDCTL_LEASE");
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (lease == NULL || *lease == '\0')
+    return TRUE;
+  words = g_strsplit (lease, " ", 2);
+  if (g_strv_length (words) != 2 || !g_variant_is_object_path (words[0]))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "OPENOCDCTL_LEASE is not \"LEASE-PATH TOKEN\" (as openocdctl lease sets it)");
+      return FALSE;
+    }
+  reply = g_dbus_connection_call_sync (bus, CTL_BUS_NAME, words[0], CTL_IFACE_LEASE, "Join",
+                                       g_variant_new ("(s)", words[1]), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, CTL_CALL_TIMEOUT_MS, NULL, &local);
+  if (reply != NULL)
+    return TRUE;
+  if (g_error_matches (local, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
+      g_error_matches (local, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
+    g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                 "the lease of OPENOCDCTL_LEASE (%s) has ended", words[0]);
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+/*
+ * Creates ctx->manager, and joins the lease of $OPENOCDCTL_LEASE if set
+ * (once the service runs). Unless @wait_for_service, the service is activated
  * if need be and its absence is an error.
  */
 gboolean
@@ -46,7 +82,7 @@ ctl_connect (CtlContext *ctx, gboolean wait_for_service, GError **error)
 
   if (bus == NULL)
     return FALSE;
-  ctx->manager = ood_dbus_object_manager_client_new_sync (bus, flags, OOD_BUS_NAME,
+  ctx->manager = ood_dbus_object_manager_client_new_sync (bus, flags, CTL_BUS_NAME,
                                                      OOD_MANAGER_PATH, NULL, &local);
   if (ctx->manager == NULL)
     {
@@ -58,6 +94,11 @@ ctl_connect (CtlContext *ctx, gboolean wait_for_service, GError **error)
       return FALSE;
     }
   owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
+  if (owner != NULL && !join_lease (bus, error))
+    {
+      g_clear_object (&ctx->manager);
+      return FALSE;
+    }
   if (owner != NULL || wait_for_service)
     return TRUE;
   set_not_running (error);
@@ -251,7 +292,7 @@ ctl_open_manager (CtlContext *ctx, gint timeout_ms, GError **error)
   bus = g_dbus_object_manager_client_get_connection (G_DBUS_OBJECT_MANAGER_CLIENT (ctx->manager));
   manager = ood_dbus_manager_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
                                                   G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                             OOD_BUS_NAME, OOD_MANAGER_PATH, NULL, error);
+                                             CTL_BUS_NAME, OOD_MANAGER_PATH, NULL, error);
   if (manager != NULL)
     set_timeout (G_DBUS_INTERFACE (manager), timeout_ms);
   return manager;

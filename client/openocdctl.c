@@ -33,6 +33,9 @@ static const CtlCommand commands[] = {
   { "load", "FILE ADDR [--format F] [--no-verify]", "Load an image into RAM and verify it", 2, 2, ctl_cmd_load },
   { "flash", "banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE",
     "List flash banks or a bank's sectors (BANK default 0); erase sectors (all without FIRST); verify an image", 1, 4, ctl_cmd_flash },
+  { "lease", "[--wait SECONDS] [--reason TEXT] ENDPOINT -- COMMAND [ARG…]",
+    "Run COMMAND holding the endpoint's lease (exclusive use); exit with its status", 1, 1, ctl_cmd_lease },
+  { "leases", "", "List the leases held: endpoint, holder's uid and bus name, since, queue, reason", 0, 0, ctl_cmd_leases },
 };
 
 static const char description[] =
@@ -80,7 +83,23 @@ static const char description[] =
   "splits them into calls of about 1 % each (16 KiB to 1 MiB) and shows a bar\n"
   "on a terminal, nothing otherwise.\n"
   "\n"
-  "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage.\n";
+  "Leases: lease acquires the endpoint's lease, waiting up to --wait seconds\n"
+  "(default 0: fail at once with org.openocd.Error.Leased, which names the\n"
+  "holder, while someone else holds it), runs COMMAND with\n"
+  "OPENOCDCTL_LEASE=\"LEASE-PATH TOKEN\" in its environment, releases the lease\n"
+  "when COMMAND ends and exits with COMMAND's status (128+N if signal N ended\n"
+  "it). While it is held, other callers' control, program and manage calls\n"
+  "on the endpoint fail with org.openocd.Error.Leased; every openocdctl run\n"
+  "with OPENOCDCTL_LEASE set joins the lease first and acts as its holder.\n"
+  "SIGTERM and SIGHUP go on to COMMAND; if openocdctl itself is killed the\n"
+  "lease ends with its connection. The targets are left as they are. lease\n"
+  "--json prints {\"action\":\"lease\",\"endpoint\",\"lease\",\"status\",\n"
+  "\"released\"} after COMMAND's output; leases --json an array of every\n"
+  "lease's properties with \"endpoint\" (the name), \"queue\" (the callers\n"
+  "waiting) and \"since\" in microseconds since the epoch.\n"
+  "\n"
+  "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage;\n"
+  "lease: COMMAND's.\n";
 
 /* Sets a usage error (exit status 2); returns FALSE. */
 gboolean
@@ -288,7 +307,10 @@ main (int argc, char **argv)
   if (parse_globals (&ctx, &argc, &argv, &error))
     record = run_command (&ctx, argc, argv, &error);
   if (record != NULL)
-    ctl_render (&ctx, record);
+    {
+      ctl_render (&ctx, record);
+      status = ctx.exit_status;
+    }
   else
     status = ctl_render_error (&ctx, error);
   ctl_context_clear (&ctx);

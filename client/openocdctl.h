@@ -55,6 +55,8 @@ typedef enum {
   CTL_FORMAT_HEX,      /* an integer member as 0x… */
   CTL_FORMAT_DECIMAL,  /* an integer member in decimal */
   CTL_FORMAT_BOOL,     /* a boolean member as @yes or @no */
+  CTL_FORMAT_REALTIME_US, /* an integer member of microseconds since the
+                           * epoch as local time, "2024-05-01 14:03:59" */
 } CtlFormat;
 
 /* One value in a text line, or one column of a table. */
@@ -124,6 +126,8 @@ struct _CtlContext {
   gboolean            json_hint;  /* --json is on the command line, for errors
                                    * found before the options are parsed */
   GDBusObjectManager *manager;
+  int                 exit_status; /* what main() exits with after rendering a
+                                    * record (lease: its command's status) */
 };
 
 /* openocdctl.c */
@@ -141,9 +145,11 @@ gboolean  ctl_parse_number (const char *text,
                             GError    **error);
 
 /* ctl-target.c */
+#define CTL_BUS_NAME       "org.openocd"
 #define CTL_IFACE_TARGET   "org.openocd.Target"
 #define CTL_IFACE_ENDPOINT "org.openocd.Endpoint"
 #define CTL_IFACE_PROBE    "org.openocd.Probe"
+#define CTL_IFACE_LEASE    "org.openocd.Lease"
 
 gboolean   ctl_connect (CtlContext *ctx,
                         gboolean    wait_for_service,
@@ -264,5 +270,7 @@ CtlRecord *ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_program (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_lease (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_leases (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -13,7 +13,6 @@ struct _OodDoor {
 
   OodCallers        *callers;
   OodAuthority      *authority;
-  OodDoorLeaseCheck  lease_check;
 };
 
 G_DEFINE_FINAL_TYPE (OodDoor, ood_door, G_TYPE_OBJECT)
@@ -21,7 +20,7 @@ G_DEFINE_FINAL_TYPE (OodDoor, ood_door, G_TYPE_OBJECT)
 /* Per instance: which door, and which endpoint's lease applies. */
 typedef struct {
   OodDoor *door;    /* owned */
-  GObject *lease;   /* (nullable) owned */
+  OodLock *lock;    /* (nullable) owned: the lease of the endpoint */
 } Attachment;
 
 /* Per class: the generated vtable, and ours that puts the door before it. */
@@ -56,7 +55,7 @@ static void
 attachment_free (Attachment *attachment)
 {
   g_object_unref (attachment->door);
-  g_clear_object (&attachment->lease);
+  g_clear_object (&attachment->lock);
   g_free (attachment);
 }
 
@@ -132,7 +131,6 @@ static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Passage *passage = user_data;
-  OodDoor *door = passage->attachment->door;
   g_autoptr(GError) error = NULL;
 
   if (!ood_authority_check_finish (OOD_AUTHORITY (source), result, &error))
@@ -144,9 +142,8 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
       refuse (passage, error);
       return;
     }
-  if (passage->attachment->lease != NULL && door->lease_check != NULL &&
-      lease_applies (passage->call->action) &&
-      !door->lease_check (passage->attachment->lease, passage->call->sender, &error))
+  if (passage->attachment->lock != NULL && lease_applies (passage->call->action) &&
+      !ood_lock_check (passage->attachment->lock, passage->call->sender, &error))
     {
       refuse (passage, error);
       return;
@@ -291,10 +288,10 @@ ood_call_install (GDBusInterfaceSkeletonClass *klass)
 /**
  * ood_call_attach:
  * @door: the daemon's door
- * @lease: (nullable): the lease of the endpoint @skeleton belongs to
+ * @lock: (nullable): the lease of the endpoint @skeleton belongs to
  */
 void
-ood_call_attach (GDBusInterfaceSkeleton *skeleton, OodDoor *door, GObject *lease)
+ood_call_attach (GDBusInterfaceSkeleton *skeleton, OodDoor *door, OodLock *lock)
 {
   Attachment *attachment;
 
@@ -302,7 +299,7 @@ ood_call_attach (GDBusInterfaceSkeleton *skeleton, OodDoor *door, GObject *lease
   init_quarks ();
   attachment = g_new0 (Attachment, 1);
   attachment->door = g_object_ref (door);
-  attachment->lease = lease != NULL ? g_object_ref (lease) : NULL;
+  attachment->lock = lock != NULL ? g_object_ref (lock) : NULL;
   g_object_set_qdata_full (G_OBJECT (skeleton), attachment_quark, attachment,
                            (GDestroyNotify) attachment_free);
 }
@@ -316,7 +313,7 @@ ood_call_attach_like (GDBusInterfaceSkeleton *skeleton, GDBusInterfaceSkeleton *
   init_quarks ();
   attachment = g_object_get_qdata (G_OBJECT (model), attachment_quark);
   if (attachment != NULL)
-    ood_call_attach (skeleton, attachment->door, attachment->lease);
+    ood_call_attach (skeleton, attachment->door, attachment->lock);
 }
 
 /**
@@ -434,16 +431,15 @@ ood_door_init (OodDoor *self)
 
 /**
  * ood_door_new:
- * @lease_check: (nullable): asked for actions of control, program and
- *   manage on objects attached with a lease
+ * @callers: every caller's identity and share
+ * @authority: who may do what
  */
 OodDoor *
-ood_door_new (OodCallers *callers, OodAuthority *authority, OodDoorLeaseCheck lease_check)
+ood_door_new (OodCallers *callers, OodAuthority *authority)
 {
   OodDoor *self = g_object_new (OOD_TYPE_DOOR, NULL);
 
   self->callers = g_object_ref (callers);
   self->authority = g_object_ref (authority);
-  self->lease_check = lease_check;
   return self;
 }

@@ -5,6 +5,7 @@
 
 #include "ood-authority.h"
 #include "ood-callers.h"
+#include "ood-lock.h"
 
 G_BEGIN_DECLS
 
@@ -43,22 +44,16 @@ G_BEGIN_DECLS
 #define OOD_ACTION_MANAGE  "org.openocd.manage"
 #define OOD_ACTION_LEASE   "org.openocd.lease"
 
-/* What a lease refuses to other callers; see OodDoorLeaseCheck. */
-typedef gboolean (*OodDoorLeaseCheck) (gpointer    lease,
-                                       const char *sender,
-                                       GError    **error);
-
 #define OOD_TYPE_DOOR (ood_door_get_type ())
 G_DECLARE_FINAL_TYPE (OodDoor, ood_door, OOD, DOOR, GObject)
 
-OodDoor *ood_door_new (OodCallers        *callers,
-                       OodAuthority      *authority,
-                       OodDoorLeaseCheck  lease_check);
+OodDoor *ood_door_new (OodCallers   *callers,
+                       OodAuthority *authority);
 
 void ood_call_install (GDBusInterfaceSkeletonClass *klass);
 void ood_call_attach  (GDBusInterfaceSkeleton *skeleton,
                        OodDoor                *door,
-                       GObject                *lease);
+                       OodLock                *lock);
 void ood_call_attach_like (GDBusInterfaceSkeleton *skeleton,
                            GDBusInterfaceSkeleton *model);
 

@@ -10,6 +10,8 @@
 #include "ood-config.h"
 #include "ood-error.h"
 #include "ood-flash.h"
+#include "ood-lease.h"
+#include "ood-lock.h"
 #include "ood-memory.h"
 #include "ood-reachability.h"
 #include "ood-refresh.h"
@@ -34,7 +36,9 @@
  * refresh and reachability units and, in @targets, the object skeleton of
  * each target; each skeleton owns its interfaces, which hold the session
  * they were handed and nothing above them. A supervised endpoint holds its
- * supervisor too, which knows nothing of D-Bus. The object manager server is
+ * supervisor too, which knows nothing of D-Bus, and every endpoint its
+ * lock (ood-lock.h), the lease object of the lock's current grant, and a
+ * watch on each bus name the lock knows. The object manager server is
  * not held: it outlives every endpoint (the manager stops them all before
  * it lets the server go), and a weak pointer says when it is gone.
  */
@@ -49,6 +53,9 @@ struct _OodEndpoint {
   OodRefresh               *refresh;
   OodReachability          *reachability;
   OodSupervisor            *supervisor;  /* (nullable): with Exec= */
+  OodLock                  *lock;
+  OodLease                 *lease;       /* (nullable): of the lock's current grant */
+  GHashTable               *watches;     /* bus name → its watcher id, while the lock knows it */
 
   GHashTable               *targets;     /* name → OodDbusObjectSkeleton */
   GPtrArray                *banks;       /* (element-type OodTclFlashBank) learnt at connect */
@@ -225,7 +232,7 @@ static void
 through_door (OodEndpoint *self, gpointer skeleton)
 {
   ood_call_attach (G_DBUS_INTERFACE_SKELETON (skeleton),
-                   ood_session_get_settings (self->session)->door, NULL);
+                   ood_session_get_settings (self->session)->door, self->lock);
 }
 
 /* org.openocd.Flash, for a target OpenOCD listed flash banks of. */
@@ -689,11 +696,251 @@ handle_get_log (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, guint
   return TRUE;
 }
 
+/* ---- the lease ---------------------------------------------------------- */
+
+/* The longest reason Acquire() takes, in bytes, and its longest wait. */
+#define MAX_REASON_BYTES  256
+#define MAX_ACQUIRE_WAIT_MS 3600000
+
+/**
+ * ood_endpoint_get_lock:
+ *
+ * Returns: (transfer none): the lock of the endpoint's lease, which the
+ *   door asks before control, program and manage calls (ood_lock_check())
+ */
+OodLock *
+ood_endpoint_get_lock (OodEndpoint *self)
+{
+  return self->lock;
+}
+
+static void
+unwatch (gpointer id)
+{
+  g_bus_unwatch_name (GPOINTER_TO_UINT (id));
+}
+
+static void watch_update (OodEndpoint *self, GDBusConnection *bus, const char *name);
+
+/* A name the lock knows left the bus (or had left before it was watched). */
+static void
+on_name_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+
+  g_debug ("%s: %s left the bus: forgetting it in the lease", self->config->name, name);
+  ood_lock_forget (self->lock, name);
+  watch_update (self, bus, name);
+}
+
+/* Watches @name while the lock knows it (holder, waiting or member), so
+ * that the lease follows its connection's life; stops watching it after.
+ * @bus: (nullable): where to watch; NULL only stops a watch. */
+static void
+watch_update (OodEndpoint *self, GDBusConnection *bus, const char *name)
+{
+  gboolean involved = ood_lock_involves (self->lock, name);
+  gboolean watched = g_hash_table_contains (self->watches, name);
+  guint id;
+
+  if (involved && !watched && bus != NULL)
+    {
+      id = g_bus_watch_name_on_connection (bus, name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                           on_name_vanished, self, NULL);
+      g_hash_table_insert (self->watches, g_strdup (name), GUINT_TO_POINTER (id));
+    }
+  else if (!involved && watched)
+    g_hash_table_remove (self->watches, name);
+}
+
+/* Stops watching the names the lock no longer knows. */
+static void
+watches_prune (OodEndpoint *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!ood_lock_involves (self->lock, key))
+      g_hash_table_iter_remove (&iter);
+}
+
+static void
+on_joined (OodLease *lease, const char *sender, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+  GDBusConnection *bus = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (lease));
+
+  watch_update (self, bus, sender);
+}
+
+static void
+end_lease (OodEndpoint *self)
+{
+  g_signal_handlers_disconnect_by_data (self->lease, self);
+  ood_lease_end (self->lease);
+  g_clear_object (&self->lease);
+}
+
+/* The holder or the queue changed: the lease object follows the grant,
+ * and Lease and LeaseQueue go out in one PropertiesChanged. */
+static void
+on_lock_changed (OodLock *lock, gpointer user_data)
+{
+  OodEndpoint *self = user_data;
+  OodDbusEndpoint *iface = iface_of (self);
+
+  if (self->lease != NULL && !ood_lease_is_current (self->lease))
+    end_lease (self);
+  if (ood_lock_is_held (lock) && self->lease == NULL && self->server != NULL && !self->stopped)
+    {
+      self->lease = ood_lease_new (self->server, lock, self->path);
+      through_door (self, self->lease);
+      g_signal_connect (self->lease, "joined", G_CALLBACK (on_joined), self);
+      g_message ("%s: leased by uid %u (%s)%s%s", self->config->name,
+                 ood_lock_get_holder_uid (lock), ood_lock_get_holder (lock),
+                 *ood_lock_get_reason (lock) != '\0' ? ": " : "", ood_lock_get_reason (lock));
+    }
+  g_object_freeze_notify (G_OBJECT (self));
+  ood_dbus_endpoint_set_lease (iface, self->lease != NULL ? ood_lease_get_path (self->lease) : "/");
+  ood_dbus_endpoint_set_lease_queue (iface, ood_lock_get_queue_length (lock));
+  g_object_thaw_notify (G_OBJECT (self));
+  flush (self);
+  watches_prune (self);
+}
+
+/* A reason others can read: short, and no control characters. */
+static gboolean
+check_reason (const char *reason, GError **error)
+{
+  if (strlen (reason) > MAX_REASON_BYTES)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "the reason is %zu bytes; at most %u are allowed", strlen (reason),
+                   MAX_REASON_BYTES);
+      return FALSE;
+    }
+  for (const char *p = reason; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      {
+        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                             "the reason must not hold control characters");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* One Acquire() call, from the caller's uid to the reply. */
+typedef struct {
+  OodEndpoint           *endpoint;
+  GDBusMethodInvocation *invocation;  /* to answer: the answer takes it */
+  char                  *reason;
+  guint                  timeout_ms;
+} Acquiring;
+
+static void
+acquiring_free (Acquiring *acquiring)
+{
+  g_object_unref (acquiring->endpoint);
+  g_free (acquiring->reason);
+  g_free (acquiring);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Acquiring, acquiring_free)
+
+static void
+on_acquired (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Acquiring) acquiring = user_data;
+  OodEndpoint *self = acquiring->endpoint;
+  GDBusMethodInvocation *invocation = acquiring->invocation;
+  g_autofree char *sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  g_autoptr(GError) error = NULL;
+
+  if (ood_lock_acquire_finish (OOD_LOCK (source), result, &error) &&
+      (self->lease == NULL || !g_str_equal (sender, ood_lock_get_holder (self->lock))))
+    error = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED, "the lease of endpoint %s ended "
+                         "before it could be handed over", self->config->name);
+  if (error != NULL)
+    ood_reply_error (invocation, error);
+  else
+    ood_dbus_endpoint_complete_acquire (iface_of (self), invocation,
+                                        ood_lease_get_path (self->lease));
+  watch_update (self, NULL, sender);
+}
+
+static void
+acquire (Acquiring *acquiring, guint uid)
+{
+  OodEndpoint *self = acquiring->endpoint;
+  GDBusMethodInvocation *invocation = acquiring->invocation;
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (self->stopped)
+    {
+      error = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED, "endpoint %s was removed",
+                           self->config->name);
+      ood_reply_error (invocation, error);
+      acquiring_free (acquiring);
+      return;
+    }
+  ood_lock_acquire_async (self->lock, sender, uid, acquiring->reason, acquiring->timeout_ms,
+                          NULL, on_acquired, acquiring);
+  watch_update (self, g_dbus_method_invocation_get_connection (invocation), sender);
+}
+
+static gboolean
+handle_acquire (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, const char *reason,
+                guint timeout_ms)
+{
+  OodEndpoint *self = OOD_ENDPOINT (iface);
+  g_autoptr(GError) error = NULL;
+  Acquiring *acquiring;
+
+  if (timeout_ms > MAX_ACQUIRE_WAIT_MS)
+    g_set_error (&error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                 "timeout_ms is %u; at most %u (an hour) is allowed", timeout_ms,
+                 MAX_ACQUIRE_WAIT_MS);
+  else if (check_reason (reason, &error) &&
+           g_dbus_method_invocation_get_sender (invocation) == NULL)
+    g_set_error_literal (&error, OOD_ERROR, OOD_ERROR_NOT_SUPPORTED,
+                         "a lease is held by a bus connection; this is none");
+  if (error != NULL)
+    {
+      ood_reply_error (invocation, error);
+      return TRUE;
+    }
+  acquiring = g_new0 (Acquiring, 1);
+  acquiring->endpoint = g_object_ref (self);
+  acquiring->invocation = invocation;
+  acquiring->reason = g_strdup (reason);
+  acquiring->timeout_ms = timeout_ms;
+  acquire (acquiring, ood_call_get_caller (ood_call_get (invocation))->uid);
+  return TRUE;
+}
+
+/* The endpoint goes: its lease ends and every waiting Acquire() fails. */
+static void
+lease_stop (OodEndpoint *self)
+{
+  g_autoptr(GError) gone = g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                                        "endpoint %s was removed", self->config->name);
+
+  ood_lock_close (self->lock, gone);
+  g_signal_handlers_disconnect_by_data (self->lock, self);
+  if (self->lease != NULL)
+    end_lease (self);
+  g_hash_table_remove_all (self->watches);
+}
+
 static void
 ood_endpoint_iface_init (OodDbusEndpointIface *iface)
 {
   iface->handle_restart = handle_restart;
   iface->handle_get_log = handle_get_log;
+  iface->handle_acquire = handle_acquire;
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -735,6 +982,7 @@ ood_endpoint_stop (OodEndpoint *self)
     return;
   ood_session_stop (self->session);
   self->stopped = TRUE;
+  lease_stop (self);
   g_signal_handlers_disconnect_by_data (self->session, self);
   ood_refresh_stop (self->refresh);
   ood_reachability_stop (self->reachability);
@@ -762,6 +1010,7 @@ ood_endpoint_dispose (GObject *object)
   g_clear_object (&self->reachability);
   g_clear_object (&self->supervisor);
   g_clear_object (&self->session);
+  g_clear_object (&self->lock);
   g_clear_weak_pointer (&self->server);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->dispose (object);
 }
@@ -772,6 +1021,7 @@ ood_endpoint_finalize (GObject *object)
   OodEndpoint *self = OOD_ENDPOINT (object);
 
   g_hash_table_unref (self->targets);
+  g_hash_table_unref (self->watches);
   ood_endpoint_config_free (self->config);
   g_free (self->path);
   G_OBJECT_CLASS (ood_endpoint_parent_class)->finalize (object);
@@ -789,6 +1039,7 @@ static void
 ood_endpoint_init (OodEndpoint *self)
 {
   self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->watches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unwatch);
 }
 
 static OodEndpointConfig *
@@ -853,6 +1104,8 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const OodEndpointConfig *co
   g_signal_connect (self->session, "closed", G_CALLBACK (on_closed), self);
   g_signal_connect (self->refresh, "refreshed", G_CALLBACK (on_refreshed), self);
   g_signal_connect (self->reachability, "changed", G_CALLBACK (on_reachability), self);
+  self->lock = ood_lock_new (name);
+  g_signal_connect (self->lock, "changed", G_CALLBACK (on_lock_changed), self);
   if (config->exec_argv != NULL)
     supervise (self, settings);
   through_door (self, self);
@@ -866,5 +1119,6 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const OodEndpointConfig *co
   ood_dbus_endpoint_set_last_error (iface, "");
   ood_dbus_endpoint_set_targets (iface, no_targets);
   ood_dbus_endpoint_set_unreachable (iface, no_targets);
+  ood_dbus_endpoint_set_lease (iface, "/");
   return self;
 }

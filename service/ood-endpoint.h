@@ -5,6 +5,7 @@
 
 #include "ood-config.h"
 #include "ood-generated.h"
+#include "ood-lock.h"
 #include "ood-settings.h"
 
 G_BEGIN_DECLS
@@ -38,5 +39,6 @@ gboolean    ood_endpoint_is_configured_as (OodEndpoint             *self,
                                            const OodEndpointConfig *config);
 const char *ood_endpoint_lookup_target (OodEndpoint *self,
                                         const char  *target);
+OodLock    *ood_endpoint_get_lock    (OodEndpoint *self);
 
 G_END_DECLS

@@ -122,7 +122,7 @@ door_new (Daemon *daemon)
     g_message ("not on the system bus: calls from root and uid %u (the bus's and this service's "
                "user) are trusted without polkit; other users are asked of polkit on the "
                "system bus, and refused if it does not answer", (guint) getuid ());
-  return ood_door_new (daemon->callers, authority, NULL);
+  return ood_door_new (daemon->callers, authority);
 }
 
 /* Objects are exported before the name is requested, so a client that

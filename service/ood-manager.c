@@ -115,7 +115,7 @@ find_config (GPtrArray *configs, const char *name)
 static gboolean
 is_reserved (const char *name)
 {
-  return g_str_equal (name, "probes") || g_str_equal (name, "jobs");
+  return g_str_equal (name, "probes") || g_str_equal (name, "jobs") || g_str_equal (name, "leases");
 }
 
 /* Whether the configuration file (or the command line) made @endpoint. */
@@ -485,6 +485,10 @@ handle_remove_endpoint (OodDbusManager *iface, GDBusMethodInvocation *invocation
     g_set_error (&error, OOD_ERROR, OOD_ERROR_NOT_SUPPORTED,
                  "endpoint %s was not added with AddEndpoint (its origin is %s)", name,
                  ood_endpoint_get_origin (endpoint));
+  else
+    /* another caller's lease keeps the endpoint */
+    ood_lock_check (ood_endpoint_get_lock (endpoint),
+                    g_dbus_method_invocation_get_sender (invocation), &error);
   if (error != NULL)
     {
       ood_reply_error (invocation, error);

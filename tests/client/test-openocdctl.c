@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ood-service-fixture.h"
 #include "ood-state.h"
@@ -2448,6 +2449,9 @@ test_json_usage (void)
     { "endpoint", "remove", "x", "--exec", "openocd", "--json" },
     { "endpoint", "log", "x", "-n", "many", "--json" },
     { "endpoint", "restart", "x", "-n", "1", "--json" },
+    { "lease", "default", "true", "--json", NULL },                 /* no -- */
+    { "lease", "--wait", "x", "default", "--json", "--", "true" },
+    { "leases", "extra", "--json", NULL },
   };
 
   ctl_state_json (fixture, "halt", "halted");
@@ -2504,6 +2508,10 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "list's GDB column"));
   g_assert_nonnull (strstr (run->out, "endpoints' PID"));
   g_assert_nonnull (strstr (run->out, ".NoSuchEndpoint"));
+  /* leases */
+  g_assert_nonnull (strstr (run->out, "\n  lease [--wait SECONDS] [--reason TEXT] ENDPOINT -- COMMAND [ARG…]\n"));
+  g_assert_nonnull (strstr (run->out, "\n  leases "));
+  g_assert_nonnull (strstr (run->out, "OPENOCDCTL_LEASE"));
 
   /* and a command's own --help, with its options */
   {
@@ -2516,6 +2524,217 @@ test_help (void)
     g_assert_nonnull (strstr (endpoint->out, "--shared-dir=DIR"));
     g_assert_nonnull (strstr (endpoint->out, "-n, --lines=N"));
   }
+}
+
+/* ------------------------------------------------------------------ */
+/* Leases                                                              */
+
+/* The shell word that runs openocdctl on @fixture's bus. */
+static char *
+ctl_command_line (OodServiceFixture *fixture)
+{
+  g_autofree char *ctl = g_shell_quote (ctl_path ());
+  g_autofree char *address = g_shell_quote (ood_service_fixture_get_bus_address (fixture));
+
+  return g_strdup_printf ("%s --address %s", ctl, address);
+}
+
+/* "openocdctl lease … -- sh -c @script", with ctl, a shell function, the
+ * openocdctl of the bus. */
+static CtlRun *
+ctl_lease_sh (OodServiceFixture *fixture, const char *reason, const char *script)
+{
+  g_autofree char *ctl = ctl_command_line (fixture);
+  g_autofree char *full = g_strdup_printf ("ctl () { %s \"$@\"; }; %s", ctl, script);
+
+  return ctl_run (fixture, "lease", "--reason", reason, "default", "--", "sh", "-c", full);
+}
+
+/* lease runs its command with the lease in OPENOCDCTL_LEASE, exits with
+ * the command's status, and releases; the openocdctl the command runs
+ * acts as the holder; another caller is refused, naming the holder. */
+static void
+test_lease (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(CtlRun) env = NULL, halt = NULL, nested = NULL, signalled = NULL, json = NULL;
+  g_autoptr(CtlRun) ended = NULL, wrong = NULL, free_again = NULL;
+  g_autoptr(JsonNode) done = NULL, halted = NULL;
+  g_autofree char *holder_text = NULL;
+  g_auto(GStrv) words = NULL;
+  JsonObject *object;
+
+  env = ctl_lease_sh (fixture, "env", "echo \"$OPENOCDCTL_LEASE\"; exit 3");
+  g_assert_cmpint (env->status, ==, 3);
+  g_assert_cmpstr (env->err, ==, "");
+  words = g_strsplit (g_strstrip (env->out), " ", -1);
+  g_assert_cmpuint (g_strv_length (words), ==, 2);
+  g_assert_true (g_str_has_prefix (words[0], "/org/openocd/leases/"));
+  g_assert_cmpuint (strlen (words[1]), ==, 32);
+
+  /* the command's openocdctl joins the lease and acts on the target */
+  halt = ctl_lease_sh (fixture, "halt", "ctl halt --json");
+  g_assert_cmpint (halt->status, ==, 0);
+  halted = parse_json_line (halt->out);
+  assert_state (json_node_get_object (halted), "halted");
+
+  /* a member is no holder: its own lease is refused, naming the holder */
+  nested = ctl_lease_sh (fixture, "outer", "ctl lease default -- true");
+  g_assert_cmpint (nested->status, ==, 1);
+  holder_text = g_strdup_printf ("openocdctl: Leased: endpoint default is leased by uid %u (:1.",
+                                 getuid ());
+  g_assert_true (g_str_has_prefix (nested->err, holder_text));
+  g_assert_true (g_str_has_suffix (nested->err, "): outer\n"));
+
+  signalled = ctl_lease_sh (fixture, "signal", "kill -TERM $$");
+  g_assert_cmpint (signalled->status, ==, 128 + SIGTERM);
+
+  json = ctl_run (fixture, "lease", "--json", "default", "--", "true");
+  g_assert_cmpint (json->status, ==, 0);
+  done = parse_json_line (json->out);
+  object = json_node_get_object (done);
+  g_assert_cmpstr (get_string (object, "action"), ==, "lease");
+  g_assert_cmpstr (get_string (object, "endpoint"), ==, "default");
+  g_assert_true (g_str_has_prefix (get_string (object, "lease"), "/org/openocd/leases/"));
+  g_assert_cmpint (get_int (object, "status"), ==, 0);
+  g_assert_true (get_bool (object, "released"));
+
+  /* a lease that ended, a wrong token: the command's openocdctl fails */
+  ended = ctl_lease_sh (fixture, "ended",
+                        "OPENOCDCTL_LEASE=\"/org/openocd/leases/999 00\" ctl state");
+  g_assert_cmpint (ended->status, ==, 1);
+  g_assert_nonnull (strstr (ended->err, "openocdctl: the lease of OPENOCDCTL_LEASE "
+                                        "(/org/openocd/leases/999) has ended"));
+  wrong = ctl_lease_sh (fixture, "wrong",
+                        "OPENOCDCTL_LEASE=\"${OPENOCDCTL_LEASE% *} 00\" ctl state");
+  g_assert_cmpint (wrong->status, ==, 1);
+  g_assert_nonnull (strstr (wrong->err, "openocdctl: AccessDenied: wrong token"));
+
+  /* every lease was released */
+  free_again = ctl_run (fixture, "lease", "default", "--", "true");
+  g_assert_cmpint (free_again->status, ==, 0);
+  {
+    g_autoptr(CtlRun) usage = ctl_run (fixture, "lease", "default", "true");
+    g_autoptr(CtlRun) wait = ctl_run (fixture, "lease", "--wait", "3601", "default", "--", "true");
+    g_autoptr(CtlRun) nosuch = ctl_run (fixture, "lease", "nosuch", "--", "true");
+
+    assert_failed (usage, 2, "usage: openocdctl lease ");
+    assert_failed (wait, 2, "--wait: ");
+    assert_failed (nosuch, 1, "no endpoint 'nosuch'");
+  }
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+static GSubprocess *
+ctl_spawn (OodServiceFixture *fixture, GSubprocessFlags flags, const char *const *args)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_strv_builder_add_many (builder, ctl_path (), "--address",
+                           ood_service_fixture_get_bus_address (fixture), NULL);
+  g_strv_builder_addv (builder, (const char **) args);
+  argv = g_strv_builder_end (builder);
+  process = g_subprocess_newv ((const char *const *) argv, flags, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+typedef struct {
+  OodServiceFixture *fixture;
+  guint              queue;
+} LeaseQueue;
+
+static gboolean
+lease_queue_is (gpointer data)
+{
+  LeaseQueue *want = data;
+  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (want->fixture, 0);
+
+  return ood_dbus_endpoint_get_lease_queue (endpoint) == want->queue;
+}
+
+static gboolean
+leased (gpointer data)
+{
+  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (data, 0);
+
+  return g_strcmp0 (ood_dbus_endpoint_get_lease (endpoint), "/") != 0;
+}
+
+static char *
+communicate (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+/* leases lists the lease held and the caller waiting for it, as text and
+ * JSON; lease --wait waits for it. */
+static void
+test_leases (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autoptr(GSubprocess) holder = NULL, waiter = NULL;
+  g_autoptr(JsonArray) listed = NULL;
+  g_autofree char *none = NULL, *none_json = NULL, *text = NULL, *json = NULL;
+  g_autofree char *waited = NULL;
+  LeaseQueue one = { fixture, 1 };
+  JsonObject *lease;
+
+  none = ctl_ok (fixture, "leases");
+  g_assert_cmpstr (none, ==, "ENDPOINT     UID    NAME       SINCE               QUEUE REASON\n");
+  none_json = ctl_ok (fixture, "leases", "--json");
+  g_assert_cmpstr (none_json, ==, "[]\n");
+
+  /* cat holds the lease until the test closes its stdin */
+  holder = ctl_spawn (fixture, G_SUBPROCESS_FLAGS_STDIN_PIPE,
+                      (const char *const[]) { "lease", "--reason", "nightly test run",
+                                              "default", "--", "cat", NULL });
+  g_assert_true (ood_test_wait_for (leased, fixture, WAIT_MS));
+  waiter = ctl_spawn (fixture, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                      (const char *const[]) { "lease", "--wait", "60", "default", "--", "echo",
+                                              "got it", NULL });
+  g_assert_true (ood_test_wait_for (lease_queue_is, &one, WAIT_MS));
+
+  json = ctl_ok (fixture, "leases", "--json");
+  listed = parse_array (json);
+  g_assert_cmpuint (json_array_get_length (listed), ==, 1);
+  lease = json_array_get_object_element (listed, 0);
+  g_assert_cmpstr (get_string (lease, "endpoint"), ==, "default");
+  g_assert_cmpstr (get_string (lease, "endpoint_path"), ==, "/org/openocd/default");
+  g_assert_cmpint (get_int (lease, "holder_uid"), ==, getuid ());
+  g_assert_true (g_str_has_prefix (get_string (lease, "holder_name"), ":1."));
+  g_assert_cmpstr (get_string (lease, "reason"), ==, "nightly test run");
+  g_assert_cmpint (get_int (lease, "since"), >, 0);
+  g_assert_cmpint (get_int (lease, "queue"), ==, 1);
+  g_assert_true (g_str_has_prefix (get_string (lease, "path"), "/org/openocd/leases/"));
+
+  text = ctl_ok (fixture, "leases");
+  {
+    g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+    g_autofree char *uid = g_strdup_printf ("%-6u", getuid ());
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+    g_assert_true (g_str_has_prefix (lines[1], "default      "));
+    g_assert_nonnull (strstr (lines[1], uid));
+    g_assert_nonnull (strstr (lines[1], get_string (lease, "holder_name")));
+    g_assert_true (g_str_has_suffix (lines[1], " 1     nightly test run"));
+  }
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (holder), NULL, NULL);
+  g_assert_true (g_subprocess_wait (holder, NULL, NULL));
+  g_assert_cmpint (exit_status_of (holder), ==, 0);
+  waited = communicate (waiter);
+  g_assert_cmpint (exit_status_of (waiter), ==, 0);
+  g_assert_cmpstr (waited, ==, "got it\n");
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 int
@@ -2558,5 +2777,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/list-gdb", test_list_gdb);
   g_test_add_func ("/client/monitor-endpoints", test_monitor_endpoints);
   g_test_add_func ("/client/probes-plugged", test_probes_plugged);
+  g_test_add_func ("/client/lease", test_lease);
+  g_test_add_func ("/client/leases", test_leases);
   return g_test_run ();
 }

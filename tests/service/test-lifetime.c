@@ -85,7 +85,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
                                  OOD_CALLERS_MAX_FDS);
   settings.callers = fx->callers;
   authority = ood_authority_new (FALSE, OOD_AUTHORITY_DEFAULT_TIMEOUT_MS);
-  fx->door = ood_door_new (fx->callers, authority, NULL);
+  fx->door = ood_door_new (fx->callers, authority);
   settings.door = fx->door;
   fx->manager = ood_manager_new (fx->bus, &settings, fx->config, TRUE, NULL, NULL);
   g_assert_true (ood_manager_load (fx->manager, &error));
