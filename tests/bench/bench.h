@@ -183,4 +183,7 @@ void figure_9 (void);
 void figure_10 (void);
 void figure_11 (void);
 
+/* bench-door.c: figures 12 and 13 */
+void run_door_figures (gboolean twelve, gboolean thirteen);
+
 G_END_DECLS
