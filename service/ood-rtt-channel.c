@@ -176,6 +176,15 @@ read_input (Reader *reader)
   return TRUE;
 }
 
+/* A handler may drop the last reference to the channel. */
+static void
+emit_readers_changed (OodRttChannel *self)
+{
+  g_object_ref (self);
+  g_signal_emit (self, signals[SIGNAL_READERS_CHANGED], 0);
+  g_object_unref (self);
+}
+
 static void rearm_writers (OodRttChannel *self);
 static void remove_reader (OodRttChannel *self, Reader *reader);
 
@@ -196,10 +205,8 @@ on_reader_ready (Reader *reader, GIOCondition revents)
     alive = FALSE;
   if (!alive)
     {
-      g_object_ref (self);
       remove_reader (self, reader);
-      g_signal_emit (self, signals[SIGNAL_READERS_CHANGED], 0);
-      g_object_unref (self);
+      emit_readers_changed (self);
       return G_SOURCE_CONTINUE;   /* destroyed already */
     }
   if (input_full (self) != was_full)
@@ -343,7 +350,7 @@ ood_rtt_channel_push (OodRttChannel *self, const guint8 *data, gsize size)
         }
     }
   if (changed)
-    g_signal_emit (self, signals[SIGNAL_READERS_CHANGED], 0);
+    emit_readers_changed (self);
 }
 
 /**
@@ -389,7 +396,7 @@ ood_rtt_channel_close (OodRttChannel *self)
   g_ptr_array_set_size (self->readers, 0);
   g_byte_array_set_size (self->input, 0);
   if (had)
-    g_signal_emit (self, signals[SIGNAL_READERS_CHANGED], 0);
+    emit_readers_changed (self);
 }
 
 static void

@@ -30,8 +30,9 @@ ood_tcl_rtt_words_to_bytes (const guint64 *words, guint count, gboolean big_endi
  * @id: 1 to OOD_TCL_RTT_ID_MAX bytes
  * @offset: (out): where the first copy of @id starts in @bytes
  *
- * Returns: whether @bytes hold @id (as OpenOCD searches: the id's bytes
- *   without its NUL)
+ * Returns: whether @bytes hold @id (the id's bytes without its NUL, as
+ *   OpenOCD searches) at an offset that is a multiple of 4: the block is
+ *   a structure of 32-bit words
  */
 gboolean
 ood_tcl_rtt_find_id (const guint8 *bytes, gsize size, const char *id, gsize *offset)
@@ -39,7 +40,7 @@ ood_tcl_rtt_find_id (const guint8 *bytes, gsize size, const char *id, gsize *off
   gsize length = strlen (id);
 
   g_return_val_if_fail (length > 0, FALSE);
-  for (gsize at = 0; at + length <= size; at++)
+  for (gsize at = 0; at + length <= size; at += 4)
     if (memcmp (bytes + at, id, length) == 0)
       {
         *offset = at;

@@ -33,8 +33,10 @@ test_layout (void)
   g_assert_cmpmem (big, 4, "GGES", 4);
   g_assert_true (ood_tcl_rtt_find_id (bytes, sizeof bytes, "SEGGER RTT", &offset));
   g_assert_cmpuint (offset, ==, 0);
-  g_assert_true (ood_tcl_rtt_find_id (bytes, sizeof bytes, "RTT", &offset));
-  g_assert_cmpuint (offset, ==, 7);
+  g_assert_true (ood_tcl_rtt_find_id (bytes, sizeof bytes, "ER RTT", &offset));
+  g_assert_cmpuint (offset, ==, 4);
+  /* only at word boundaries */
+  g_assert_false (ood_tcl_rtt_find_id (bytes, sizeof bytes, "RTT", &offset));
   g_assert_false (ood_tcl_rtt_find_id (bytes, 9, "SEGGER RTT", &offset));
 
   g_assert_true (ood_tcl_rtt_parse_header (words, &n_up, &n_down, &error));
