@@ -33,6 +33,8 @@ static const CtlCommand commands[] = {
   { "load", "FILE ADDR [--format F] [--no-verify]", "Load an image into RAM and verify it", 2, 2, ctl_cmd_load },
   { "flash", "banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE",
     "List flash banks or a bank's sectors (BANK default 0); erase sectors (all without FIRST); verify an image", 1, 4, ctl_cmd_flash },
+  { "rtt", "[CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]",
+    "Print RTT channel CHANNEL (0) live and send stdin to it; starts RTT first if needed", 0, 1, ctl_cmd_rtt },
 };
 
 static const char description[] =
@@ -79,6 +81,16 @@ static const char description[] =
   "The service reports no progress for mem dump and mem load: openocdctl\n"
   "splits them into calls of about 1 % each (16 KiB to 1 MiB) and shows a bar\n"
   "on a terminal, nothing otherwise.\n"
+  "\n"
+  "rtt prints what the target writes to RTT channel CHANNEL as it comes, and\n"
+  "sends stdin to the channel's down-buffer when the target has one (unless\n"
+  "--read-only, which needs only the right to inspect). If RTT is not running\n"
+  "it is started, after --address and --size (and --id) set where the service\n"
+  "looks for the control block. With --json it prints JSON lines, one per line\n"
+  "of the channel: {\"channel\":0,\"text\":\"tick 5\\n\"}, or {\"channel\":1,\"hex\":…}\n"
+  "for bytes that are not UTF-8. Ctrl-C ends it (status 0); status 1 when the\n"
+  "service ends the channel: RTT stopped, or this reader fell more than\n"
+  "64 KiB behind and was cut off.\n"
   "\n"
   "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage.\n";
 

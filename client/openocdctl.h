@@ -264,5 +264,6 @@ CtlRecord *ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_program (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_rtt (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS
