@@ -20,6 +20,7 @@ struct _OodTestbed {
   guint16 tcl_port;
   guint16 gdb_port;
   gboolean gdb;
+  gboolean rtt_commands;
   char *target_name;
   char *bind_address;
   char *tmpdir;
@@ -36,6 +37,12 @@ ood_test_env_or (const char *name, const char *fallback)
   const char *v = g_getenv (name);
 
   return (v && *v) ? v : fallback;
+}
+
+const char *
+ood_test_rtt_firmware_path (void)
+{
+  return ood_test_env_or ("OOD_RTT_FIRMWARE", OOD_RTT_FIRMWARE_DEFAULT);
 }
 
 char *
@@ -198,8 +205,11 @@ ood_testbed_dup_openocd_argv (OodTestbed *tb)
   g_autofree char *name = g_strdup_printf ("set _TARGETNAME %s", quoted);
 
   g_strv_builder_add_many (argv, ood_test_env_or ("OOD_OPENOCD", OOD_OPENOCD_DEFAULT),
-                           "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", name,
-                           "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT), NULL);
+                           "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", name, NULL);
+  if (tb->rtt_commands)
+    g_strv_builder_add_many (argv, "-c", "set _SIM_RTT 1", NULL);
+  g_strv_builder_add_many (argv, "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT),
+                           NULL);
   return g_strv_builder_end (argv);
 }
 
@@ -313,6 +323,7 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
   tb->target_name = g_strdup (name);
   tb->bind_address = g_strdup (opts != NULL ? opts->bind_address : NULL);
   tb->gdb = opts != NULL && opts->gdb;
+  tb->rtt_commands = opts != NULL && opts->rtt_commands;
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))

@@ -2,10 +2,10 @@
  * board (tests/sim/riscv-rbb-sim) with a real OpenOCD 0.12 attached, plus a
  * tiny synchronous client for OpenOCD's Tcl RPC port.
  *
- * Paths come from $OOD_SIM, $OOD_SIM_CFG and $OOD_OPENOCD, defaulting to the
- * build tree's.  Logs go to a temporary directory, kept when
- * $OOD_TEST_KEEP_LOGS is set or startup fails; with $OOD_TEST_VERBOSE
- * OpenOCD's output is inherited instead. */
+ * Paths come from $OOD_SIM, $OOD_SIM_CFG, $OOD_OPENOCD and
+ * $OOD_RTT_FIRMWARE, defaulting to the build tree's.  Logs go to a temporary
+ * directory, kept when $OOD_TEST_KEEP_LOGS is set or startup fails; with
+ * $OOD_TEST_VERBOSE OpenOCD's output is inherited instead. */
 #pragma once
 
 #include <gio/gio.h>
@@ -20,6 +20,9 @@ typedef struct {
   gboolean no_openocd;      /* only start the simulator */
   const char *bind_address; /* NULL = OpenOCD listens on 127.0.0.1 only (bindto) */
   gboolean gdb;             /* OpenOCD serves GDB too, on ood_testbed_get_gdb_port() */
+  gboolean rtt_commands;    /* OpenOCD gets its rtt commands (tests/sim/riscv-sim.cfg,
+                               _SIM_RTT); for the RTT firmware, image_path =
+                               ood_test_rtt_firmware_path () */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);
@@ -67,6 +70,10 @@ char *ood_test_tcl_quote (const char *s);
 
 /* Small helpers shared by the tests and the benchmark. */
 const char *ood_test_env_or (const char *name, const char *fallback);
+/* The simulated board's RTT firmware, a raw image for 0x80000000
+ * (tests/sim/firmware/rtt-firmware.h): $OOD_RTT_FIRMWARE or the build
+ * tree's. */
+const char *ood_test_rtt_firmware_path (void);
 /* @bytes as file @name in @dir (asserting it worked); the file's path. */
 char *ood_test_save_bytes (const char *dir, const char *name, GBytes *bytes);
 /* The whole file at @path (asserting it could be read). */

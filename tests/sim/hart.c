@@ -189,12 +189,31 @@ ram_range_ok (uint32_t addr, unsigned size)
   return addr - SIM_RAM_BASE <= SIM_RAM_SIZE - size;
 }
 
-/* RAM, then the flash and its registers (flash.c); anything else is a bus
- * error.  The hart's loads, stores and fetches and the Debug Module all come
- * through here. */
+static bool
+clock_claims (uint32_t addr)
+{
+  return addr - SIM_CLOCK_ADDR < 8;
+}
+
+static bool
+clock_read (uint32_t addr, unsigned size, uint32_t *value)
+{
+  uint64_t now = (uint64_t) g_get_monotonic_time ();
+
+  if (size != 4 || addr % 4 != 0)
+    return false;
+  *value = addr == SIM_CLOCK_ADDR ? (uint32_t) now : (uint32_t) (now >> 32);
+  return true;
+}
+
+/* RAM, the flash and its registers (flash.c) and the clock (read only,
+ * hart.h); anything else is a bus error.  The hart's loads, stores and
+ * fetches and the Debug Module all come through here. */
 bool
 sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
 {
+  if (clock_claims (addr))
+    return clock_read (addr, size, value);
   if (!ram_range_ok (addr, size))
     return sim_flash_claims (addr) && sim_flash_read (&h->flash, addr, size, value);
   const uint8_t *p = &h->ram[addr - SIM_RAM_BASE];

@@ -14,6 +14,14 @@
 #define SIM_NUM_TRIGGERS  4u
 /* The built-in program stores its loop counter here on every iteration. */
 #define SIM_COUNTER_ADDR  0x80008000u
+/* A read-only clock, like a CLINT's mtime: the 64-bit CLOCK_MONOTONIC time
+ * in microseconds (g_get_monotonic_time(), so a test on the same machine
+ * can compare it with its own clock), as two little-endian 32-bit words,
+ * the low one at SIM_CLOCK_ADDR and the high one at SIM_CLOCK_ADDR + 4.
+ * Only aligned 32-bit reads work (by the hart or over System Bus Access);
+ * writes and other sizes are bus errors.  The two halves are read
+ * separately: read high, low, high again to get a consistent value. */
+#define SIM_CLOCK_ADDR    0x0200bff8u
 
 /* dcsr.cause values (debug spec 0.13) */
 typedef enum {

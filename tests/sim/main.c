@@ -76,6 +76,8 @@ parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError *
     "page (see --flash-wrp, or OpenOCD's \"flash protect\" and a reset) sets\n"
     "WRPRTERR; a wrong FLASH_KEYR key is a bus error and locks the controller\n"
     "until the next reset.\n"
+    "A read-only clock at 0x0200bff8 (low word) and 0x0200bffc (high word)\n"
+    "counts CLOCK_MONOTONIC microseconds, like a CLINT's mtime.\n"
     "SIGUSR1 breaks the board's debug link (TDO then reads 1, as when the target\n"
     "loses power) while the adapter connection stays up; SIGUSR2 mends it.");
   if (!g_option_context_parse (ctx, &argc, &argv, error))

@@ -16,6 +16,7 @@
 #define COUNTER    0x80008000u  /* the loop stores its counter here */
 #define SBA_SCRATCH 0x80008400u /* RAM the built-in program leaves alone */
 #define UNMAPPED   0x10000000u  /* nothing answers here */
+#define CLOCK      0x0200bff8u  /* the board's clock (hart.h), low word first */
 #define DM_SBCS    0x38
 
 typedef struct {
@@ -505,6 +506,37 @@ test_sba_bad_address (Fixture *f, gconstpointer data)
   assert_running (f);
 }
 
+/* The board's clock reads over the system bus as the host's monotonic
+ * time in microseconds, the high word after the low one; it cannot be
+ * written, nor read a byte at a time. */
+static void
+test_clock (Fixture *f, gconstpointer data)
+{
+  g_autofree char *write_cmd = g_strdup_printf ("write_memory 0x%08x 32 {0}", CLOCK);
+  g_autofree char *byte_cmd = g_strdup_printf ("read_memory 0x%08x 8 1", CLOCK);
+  g_autofree char *r1 = NULL, *r2 = NULL;
+  guint32 words[2];
+  gint64 before, after;
+  guint64 t;
+
+  (void) data;
+  set_mem_access (f, "sysbus");
+  do
+    {
+      before = g_get_monotonic_time ();
+      read_mem (f, CLOCK, 32, 2, words);
+      after = g_get_monotonic_time ();
+    }
+  while (read_mem_one (f, CLOCK + 4, 32) != words[1]);  /* the low word wrapped */
+  t = (guint64) words[1] << 32 | words[0];
+  g_assert_cmpuint (t, >=, (guint64) before);
+  g_assert_cmpuint (t, <=, (guint64) after);
+  g_assert_cmpint (eval_catch (f, write_cmd, &r1), !=, 0);
+  g_assert_cmpint (eval_catch (f, byte_cmd, &r2), !=, 0);
+  g_assert_cmphex ((read_sbcs (f) >> 12) & 7u, ==, 0);
+  assert_running (f);
+}
+
 /* OpenOCD 0.12's own System Bus Access self-test, on a running hart
  * (without its sbbusyerror case: this bus is never busy). */
 static void
@@ -692,6 +724,7 @@ static const struct {
   { "sba-write-read", test_sba_write_read, FALSE },
   { "sba-bad-address", test_sba_bad_address, FALSE },
   { "sba-selftest", test_sba_selftest, FALSE },
+  { "clock", test_clock, FALSE },
 };
 
 int
