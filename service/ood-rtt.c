@@ -32,6 +32,7 @@ struct _OodRtt {
   GHashTable            *channels;    /* index → OodRttChannel, while running */
   GSource               *poll_timer;
   gboolean               polling;     /* a poll is in flight */
+  gint64                 poll_start;  /* monotonic µs the last poll went out */
 };
 
 static void ood_rtt_iface_init (OodDbusRttIface *iface);
@@ -106,6 +107,17 @@ channel_idle (OodRttChannel *channel)
 }
 
 /* Drops the idle channels; whether any other is left. */
+/* Milliseconds from now to PollingInterval after the last poll started
+ * (0 if that is past). */
+static guint
+until_next_poll (OodRtt *self)
+{
+  gint64 due = self->poll_start + (gint64) polling_interval (self) * G_TIME_SPAN_MILLISECOND;
+  gint64 now = g_get_monotonic_time ();
+
+  return due > now ? (guint) ((due - now + 999) / 1000) : 0;
+}
+
 static gboolean
 has_work (OodRtt *self)
 {
@@ -270,7 +282,7 @@ on_polled (GObject *source, GAsyncResult *result, gpointer user_data)
       more |= deliver (self, poll, data);
       for (guint i = 0; i < poll->up->len; i++)
         g_bytes_unref (data[i]);
-      schedule_poll (self, more ? 0 : polling_interval (self));
+      schedule_poll (self, more ? 0 : until_next_poll (self));
     }
   poll_free (poll);
 }
@@ -303,6 +315,7 @@ poll_now (OodRtt *self)
   memcpy (request.id_words, self->block->id_words, sizeof request.id_words);
   script = ood_tcl_script_rtt_poll (self->target_name, &request);
   self->polling = TRUE;
+  self->poll_start = g_get_monotonic_time ();
   ood_session_call_async (self->session, script,
                           OOD_SESSION_CALL_HOUSEKEEPING | OOD_SESSION_CALL_CHUNK, NULL,
                           on_polled, poll);
@@ -324,7 +337,7 @@ static void
 on_readers_changed (OodRttChannel *channel, gpointer user_data)
 {
   (void) channel;
-  schedule_poll (user_data, polling_interval (user_data));
+  schedule_poll (user_data, until_next_poll (user_data));
 }
 
 static void
