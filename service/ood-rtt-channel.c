@@ -20,6 +20,8 @@ typedef struct {
   gsize          head;      /* of them, already sent */
   gboolean       writer;
   gboolean       sent_all;  /* a writer that shut its sending side */
+  GDestroyNotify gone;      /* (nullable): called with gone_data when it leaves */
+  gpointer       gone_data;
 } Reader;
 
 struct _OodRttChannel {
@@ -108,6 +110,8 @@ reader_free (Reader *reader)
   g_source_unref (reader->watch);
   close (reader->fd);
   g_byte_array_unref (reader->pending);
+  if (reader->gone != NULL)
+    reader->gone (reader->gone_data);
   g_free (reader);
 }
 
@@ -232,12 +236,15 @@ rearm_writers (OodRttChannel *self)
 /**
  * ood_rtt_channel_add_reader:
  * @writer: whether the reader may send to the down-channel
+ * @gone: (nullable): called with @gone_data once the reader has left
+ *   (not if this fails)
  *
  * Returns: the client's end of a new reader's socketpair (the caller owns
  *   it), or -1 with @error set (no more file descriptors, or closed)
  */
 gint
-ood_rtt_channel_add_reader (OodRttChannel *self, gboolean writer, GError **error)
+ood_rtt_channel_add_reader (OodRttChannel *self, gboolean writer, GDestroyNotify gone,
+                            gpointer gone_data, GError **error)
 {
   Reader *reader;
   gint fds[2];
@@ -262,6 +269,8 @@ ood_rtt_channel_add_reader (OodRttChannel *self, gboolean writer, GError **error
   reader->channel = self;
   reader->fd = fds[0];
   reader->writer = writer;
+  reader->gone = gone;
+  reader->gone_data = gone_data;
   reader->pending = g_byte_array_new ();
   reader->watch = watch_new (self->context, reader->fd, on_reader_ready, reader);
   g_ptr_array_add (self->readers, reader);

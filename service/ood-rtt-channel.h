@@ -35,7 +35,8 @@ G_BEGIN_DECLS
  * receiving side shut down: its sends fail with EPIPE.
  *
  * A reader leaves when the client closes its end, when a send to it
- * fails, or when it is cut off. What a writer sent before it closed is
+ * fails, when it is cut off, or when the channel is closed or finalized
+ * (its @gone is called then). What a writer sent before it closed is
  * queued as far as the queue has room; a writer that only shuts its
  * sending side (shutdown (fd, SHUT_WR)) stays a reader and loses nothing. ood_rtt_channel_close() ends every reader: each reads what its
  * socket holds, then EOF.
@@ -56,6 +57,8 @@ OodRttChannel *ood_rtt_channel_new (gsize reader_buffer);
 
 gint     ood_rtt_channel_add_reader    (OodRttChannel *self,
                                         gboolean       writer,
+                                        GDestroyNotify gone,
+                                        gpointer       gone_data,
                                         GError       **error);
 guint    ood_rtt_channel_get_n_readers (OodRttChannel *self);
 guint    ood_rtt_channel_get_n_writers (OodRttChannel *self);

@@ -7,6 +7,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "ood-call.h"
+#include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-idle.h"
 #include "ood-reply.h"
@@ -380,18 +381,47 @@ check_channel (OodRtt *self, GDBusMethodInvocation *invocation, guint index, gbo
   return FALSE;
 }
 
+static OodCallers *
+callers_of (OodRtt *self)
+{
+  return ood_session_get_settings (self->session)->callers;
+}
+
+/* A reader's share of its caller's fds, given back when it leaves. */
+typedef struct {
+  OodCallers *callers;   /* (nullable) (not owned): the daemon's, outlives every reader */
+  char       *sender;
+} Share;
+
+static void
+share_release (gpointer data)
+{
+  Share *share = data;
+
+  ood_callers_release_fd (share->callers, share->sender);
+  g_free (share->sender);
+  g_free (share);
+}
+
+/* A socket for @invocation's caller, counted as one of its fds. */
 static void
 open_channel (OodRtt *self, GDBusMethodInvocation *invocation, guint index, gboolean write)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GUnixFDList) fds = NULL;
+  Share *share;
   gint fd;
 
-  if (!check_channel (self, invocation, index, write))
+  if (!check_channel (self, invocation, index, write) ||
+      !ood_callers_admit_fd (callers_of (self), invocation))
     return;
-  fd = ood_rtt_channel_add_reader (channel_of (self, index), write, &error);
+  share = g_new0 (Share, 1);
+  share->callers = callers_of (self);
+  share->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  fd = ood_rtt_channel_add_reader (channel_of (self, index), write, share_release, share, &error);
   if (fd < 0)
     {
+      share_release (share);
       g_autoptr(GError) limit = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED,
                                              "cannot open channel %u: %s", index, error->message);
       ood_reply_error (invocation, limit);

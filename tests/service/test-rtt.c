@@ -337,8 +337,9 @@ test_halt_resume (Fixture *fx, gconstpointer data)
 static void
 flood (Fixture *fx)
 {
-  g_autofree char *command = g_strdup_printf ("write_memory 0x%x 32 {0}",
-                                              RTT_FW_STATUS_ADDR + 8);
+  g_autofree char *command = g_strdup_printf (
+      "write_memory 0x%x 32 {0}",
+      RTT_FW_STATUS_ADDR + (guint) G_STRUCT_OFFSET (RttFwStatus, record_period_us));
   g_autofree char *reply = ood_test_tcl_eval_on (fx->testbed, command);
 }
 
@@ -487,6 +488,46 @@ test_start_before_firmware (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (ood_dbus_rtt_get_control_block (fx->rtt), ==, RTT_FW_CB_ADDR);
 }
 
+/* Open channels count against the caller's 16 fds: the 17th is Busy; one
+ * closed gives its share back. */
+static void
+test_fd_share (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  gint open_fds[16];
+  gint fd = -1;
+  gint64 give_up;
+
+  (void) data;
+  start_rtt (fx);
+  for (guint i = 0; i < G_N_ELEMENTS (open_fds); i++)
+    open_fds[i] = open_channel (fx, RTT_FW_UP_TERMINAL, FALSE);
+  g_assert_false (ood_dbus_rtt_call_open_channel_sync (fx->rtt, RTT_FW_UP_TERMINAL, FALSE, NULL,
+                                                       &handle, &fds, NULL, &error));
+  ood_test_assert_dbus_error (error, "org.openocd.Error.Busy", OOD_ERROR, OOD_ERROR_BUSY);
+  g_clear_error (&error);
+  close (open_fds[0]);
+  /* the service sees the close when it polls the socket */
+  give_up = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  while (fd < 0 && g_get_monotonic_time () < give_up)
+    {
+      g_clear_pointer (&handle, g_variant_unref);
+      g_clear_object (&fds);
+      if (ood_dbus_rtt_call_open_channel_sync (fx->rtt, RTT_FW_UP_TERMINAL, FALSE, NULL, &handle,
+                                               &fds, NULL, &error))
+        fd = g_unix_fd_list_get (fds, 0, NULL);
+      else
+        g_assert_error (error, OOD_ERROR, OOD_ERROR_BUSY);
+      g_clear_error (&error);
+    }
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  for (guint i = 1; i < G_N_ELEMENTS (open_fds); i++)
+    close (open_fds[i]);
+}
+
 /* Each documented refusal. */
 static void
 test_errors (Fixture *fx, gconstpointer data)
@@ -549,6 +590,7 @@ main (int argc, char **argv)
   ADD ("stalled-reader", test_stalled_reader, NULL);
   ADD ("openocd-restart", test_openocd_restart, NULL);
   ADD ("stop", test_stop, NULL);
+  ADD ("fd-share", test_fd_share, NULL);
   ADD ("start-before-firmware", test_start_before_firmware, "built-in program");
   ADD ("errors", test_errors, NULL);
 #undef ADD

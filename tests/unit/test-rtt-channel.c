@@ -53,6 +53,12 @@ push_text (OodRttChannel *channel, const char *text)
 }
 
 static void
+count_gone (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
 on_changed (OodRttChannel *channel, gpointer user_data)
 {
   (void) channel;
@@ -63,8 +69,8 @@ static void
 test_fan_out (void)
 {
   g_autoptr(OodRttChannel) channel = ood_rtt_channel_new (OOD_RTT_CHANNEL_READER_BUFFER);
-  gint a = ood_rtt_channel_add_reader (channel, FALSE, NULL);
-  gint b = ood_rtt_channel_add_reader (channel, FALSE, NULL);
+  gint a = ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, NULL);
+  gint b = ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, NULL);
   gint late;
 
   g_assert_cmpint (a, >=, 0);
@@ -72,7 +78,7 @@ test_fan_out (void)
   g_assert_cmpuint (ood_rtt_channel_get_n_readers (channel), ==, 2);
   push_text (channel, "tick 1\n");
   push_text (channel, "tick 2\n");
-  late = ood_rtt_channel_add_reader (channel, FALSE, NULL);
+  late = ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, NULL);
   push_text (channel, "tick 3\n");
   iterate ();
   assert_reads (a, "tick 1\ntick 2\ntick 3\n");
@@ -96,8 +102,9 @@ test_slow_reader (void)
   g_autoptr(GByteArray) stream = g_byte_array_new ();
   g_autoptr(GByteArray) fast_got = g_byte_array_new ();
   g_autoptr(GByteArray) slow_got = NULL;
-  gint fast = ood_rtt_channel_add_reader (channel, FALSE, NULL);
-  gint slow = ood_rtt_channel_add_reader (channel, FALSE, NULL);
+  guint gone = 0;
+  gint fast = ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, NULL);
+  gint slow = ood_rtt_channel_add_reader (channel, FALSE, count_gone, &gone, NULL);
   guint changes = 0;
   gsize most_held = 0;
   gboolean eof;
@@ -127,6 +134,7 @@ test_slow_reader (void)
   g_assert_cmpuint (ood_rtt_channel_get_cut_off (channel), ==, 1);
   g_assert_cmpuint (ood_rtt_channel_get_n_readers (channel), ==, 1);
   g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (gone, ==, 1);
   g_assert_cmpuint (most_held, <=, OOD_RTT_CHANNEL_READER_BUFFER);
 
   slow_got = read_available (slow, &eof);
@@ -151,8 +159,8 @@ static void
 test_writer (void)
 {
   g_autoptr(OodRttChannel) channel = ood_rtt_channel_new (OOD_RTT_CHANNEL_READER_BUFFER);
-  gint writer = ood_rtt_channel_add_reader (channel, TRUE, NULL);
-  gint reader = ood_rtt_channel_add_reader (channel, FALSE, NULL);
+  gint writer = ood_rtt_channel_add_reader (channel, TRUE, NULL, NULL, NULL);
+  gint reader = ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, NULL);
   g_autoptr(GBytes) input = NULL;
   guint inputs = 0;
 
@@ -188,7 +196,7 @@ static void
 test_back_pressure (void)
 {
   g_autoptr(OodRttChannel) channel = ood_rtt_channel_new (OOD_RTT_CHANNEL_READER_BUFFER);
-  gint writer = ood_rtt_channel_add_reader (channel, TRUE, NULL);
+  gint writer = ood_rtt_channel_add_reader (channel, TRUE, NULL, NULL, NULL);
   g_autoptr(GByteArray) sent = g_byte_array_new ();
   g_autoptr(GByteArray) taken = g_byte_array_new ();
   guint full = 0;
@@ -225,13 +233,15 @@ test_back_pressure (void)
   close (writer);
 }
 
-/* A client that closes its end leaves; close() ends the others with EOF. */
+/* A client that closes its end leaves; close() ends the others with EOF;
+ * each reader's gone is called once it left. */
 static void
 test_leave_and_close (void)
 {
   g_autoptr(OodRttChannel) channel = ood_rtt_channel_new (OOD_RTT_CHANNEL_READER_BUFFER);
-  gint leaving = ood_rtt_channel_add_reader (channel, FALSE, NULL);
-  gint staying = ood_rtt_channel_add_reader (channel, TRUE, NULL);
+  guint gone_leaving = 0, gone_staying = 0;
+  gint leaving = ood_rtt_channel_add_reader (channel, FALSE, count_gone, &gone_leaving, NULL);
+  gint staying = ood_rtt_channel_add_reader (channel, TRUE, count_gone, &gone_staying, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) got = NULL;
   guint changes = 0;
@@ -242,15 +252,18 @@ test_leave_and_close (void)
   while (changes == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (ood_rtt_channel_get_n_readers (channel), ==, 1);
+  g_assert_cmpuint (gone_leaving, ==, 1);
+  g_assert_cmpuint (gone_staying, ==, 0);
 
   push_text (channel, "last\n");
   ood_rtt_channel_close (channel);
   g_assert_cmpuint (changes, ==, 2);
+  g_assert_cmpuint (gone_staying, ==, 1);
   g_assert_cmpuint (ood_rtt_channel_get_n_readers (channel), ==, 0);
   got = read_available (staying, &eof);
   g_assert_true (eof);
   g_assert_cmpmem (got->data, got->len, "last\n", 5);
-  g_assert_cmpint (ood_rtt_channel_add_reader (channel, FALSE, &error), ==, -1);
+  g_assert_cmpint (ood_rtt_channel_add_reader (channel, FALSE, NULL, NULL, &error), ==, -1);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   close (staying);
 }
