@@ -362,6 +362,13 @@ ood_rtt_channel_push (OodRttChannel *self, const guint8 *data, gsize size)
     emit_readers_changed (self);
 }
 
+/* How many bytes writers sent that were not consumed yet. */
+gsize
+ood_rtt_channel_get_input_size (OodRttChannel *self)
+{
+  return self->input->len;
+}
+
 /**
  * ood_rtt_channel_peek_input:
  *

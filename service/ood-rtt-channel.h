@@ -67,6 +67,7 @@ gsize    ood_rtt_channel_get_held      (OodRttChannel *self);
 void     ood_rtt_channel_push          (OodRttChannel *self,
                                         const guint8  *data,
                                         gsize          size);
+gsize    ood_rtt_channel_get_input_size (OodRttChannel *self);
 GBytes  *ood_rtt_channel_peek_input    (OodRttChannel *self);
 void     ood_rtt_channel_consume_input (OodRttChannel *self,
                                         gsize          size);

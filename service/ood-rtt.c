@@ -102,12 +102,10 @@ polling_interval (OodRtt *self)
 static gboolean
 channel_idle (OodRttChannel *channel)
 {
-  g_autoptr(GBytes) input = ood_rtt_channel_peek_input (channel);
-
-  return ood_rtt_channel_get_n_readers (channel) == 0 && g_bytes_get_size (input) == 0;
+  return ood_rtt_channel_get_n_readers (channel) == 0 &&
+         ood_rtt_channel_get_input_size (channel) == 0;
 }
 
-/* Drops the idle channels; whether any other is left. */
 /* Milliseconds from now to PollingInterval after the last poll started
  * (0 if that is past). */
 static guint
@@ -119,6 +117,7 @@ until_next_poll (OodRtt *self)
   return due > now ? (guint) ((due - now + 999) / 1000) : 0;
 }
 
+/* Drops the idle channels; whether any other is left. */
 static gboolean
 has_work (OodRtt *self)
 {
@@ -149,11 +148,11 @@ schedule_poll (OodRtt *self, guint ms)
 
 /* What one poll asked for: the channels it reads and writes. */
 typedef struct {
-  OodRtt *self;
-  guint   generation;
-  GArray *up;       /* (element-type guint) */
-  GArray *writes;   /* (element-type OodTclRttWrite), data in @inputs */
-  GPtrArray *inputs;
+  OodRtt    *self;
+  guint      generation;
+  GArray    *up;       /* (element-type guint) */
+  GArray    *writes;   /* (element-type OodTclRttWrite), data in @inputs */
+  GPtrArray *inputs;   /* (element-type GBytes) */
 } Poll;
 
 static void
@@ -171,17 +170,17 @@ poll_free (Poll *poll)
 static void
 add_to_poll (OodRtt *self, Poll *poll, guint index, OodRttChannel *channel)
 {
-  g_autoptr(GBytes) input = ood_rtt_channel_peek_input (channel);
-  gsize size = g_bytes_get_size (input);
-
   if (ood_rtt_channel_get_n_readers (channel) > 0 && ood_rtt_block_lookup (self->block, index, TRUE))
     g_array_append_val (poll->up, index);
-  if (size > 0 && ood_rtt_block_lookup (self->block, index, FALSE))
+  if (ood_rtt_channel_get_input_size (channel) > 0 &&
+      ood_rtt_block_lookup (self->block, index, FALSE))
     {
+      GBytes *input = ood_rtt_channel_peek_input (channel);
       OodTclRttWrite write = { index, g_bytes_get_data (input, NULL),
-                               MIN (size, OOD_TCL_RTT_POLL_MAX) };
+                               MIN (g_bytes_get_size (input), OOD_TCL_RTT_POLL_MAX) };
+
       g_array_append_val (poll->writes, write);
-      g_ptr_array_add (poll->inputs, g_steal_pointer (&input));
+      g_ptr_array_add (poll->inputs, input);
     }
 }
 
@@ -236,13 +235,13 @@ consume (OodRtt *self, Poll *poll, const gsize *written)
       OodTclRttWrite *write = &g_array_index (poll->writes, OodTclRttWrite, i);
       OodRttChannel *channel = g_hash_table_lookup (self->channels,
                                                     GUINT_TO_POINTER (write->index));
-      g_autoptr(GBytes) input = NULL;
+      gsize queued;
 
       if (channel == NULL)
         continue;
-      input = ood_rtt_channel_peek_input (channel);
-      ood_rtt_channel_consume_input (channel, MIN (written[i], g_bytes_get_size (input)));
-      more |= written[i] > 0 && g_bytes_get_size (input) > written[i];
+      queued = ood_rtt_channel_get_input_size (channel);
+      ood_rtt_channel_consume_input (channel, MIN (written[i], queued));
+      more |= written[i] > 0 && queued > written[i];
     }
   return more;
 }
