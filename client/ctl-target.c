@@ -225,6 +225,7 @@ ctl_open_object (CtlContext *ctx, gint timeout_ms, GError **error)
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_registers (object)), timeout_ms);
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_memory (object)), timeout_ms);
   set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_flash (object)), timeout_ms);
+  set_timeout (G_DBUS_INTERFACE (ood_dbus_object_peek_rtt (object)), timeout_ms);
   return object;
 }
 

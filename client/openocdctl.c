@@ -36,6 +36,8 @@ static const CtlCommand commands[] = {
   { "lease", "[--wait SECONDS] [--reason TEXT] ENDPOINT -- COMMAND [ARG…]",
     "Run COMMAND holding the endpoint's lease (exclusive use); exit with its status", 1, 1, ctl_cmd_lease },
   { "leases", "", "List the leases held: endpoint, holder's uid and bus name, since, queue, reason", 0, 0, ctl_cmd_leases },
+  { "rtt", "[CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]",
+    "Print RTT channel CHANNEL (0) live and send stdin to it; starts RTT first if needed", 0, 1, ctl_cmd_rtt },
 };
 
 static const char description[] =
@@ -97,6 +99,16 @@ static const char description[] =
   "\"released\"} after COMMAND's output; leases --json an array of every\n"
   "lease's properties with \"endpoint\" (the name), \"queue\" (the callers\n"
   "waiting) and \"since\" in microseconds since the epoch.\n"
+  "\n"
+  "rtt prints what the target writes to RTT channel CHANNEL as it comes, and\n"
+  "sends stdin to the channel's down-buffer when the target has one (unless\n"
+  "--read-only, which needs only the right to inspect). If RTT is not running\n"
+  "it is started, after --address and --size (and --id) set where the service\n"
+  "looks for the control block. With --json it prints JSON lines, one per line\n"
+  "of the channel: {\"channel\":0,\"text\":\"tick 5\\n\"}, or {\"channel\":1,\"hex\":…}\n"
+  "for bytes that are not UTF-8. Ctrl-C ends it (status 0); status 1 when the\n"
+  "service ends the channel: RTT stopped, or this reader fell more than\n"
+  "64 KiB behind and was cut off.\n"
   "\n"
   "Exit status: 0 on success, 1 when the operation failed, 2 on bad usage;\n"
   "lease: COMMAND's.\n";

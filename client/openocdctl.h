@@ -272,5 +272,6 @@ CtlRecord *ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error)
 CtlRecord *ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_lease (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_leases (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_rtt (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "ood-refresh.h"
 #include "ood-registers.h"
 #include "ood-reply.h"
+#include "ood-rtt.h"
 #include "ood-session.h"
 #include "ood-state.h"
 #include "ood-supervisor.h"
@@ -266,18 +267,21 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   g_autoptr(OodTarget) target = ood_target_new (self->session, self->config->name, record);
   g_autoptr(OodRegisters) registers = ood_registers_new (self->session, record->name, target);
   g_autoptr(OodMemory) memory = ood_memory_new (self->session, record->name);
+  g_autoptr(OodRtt) rtt = ood_rtt_new (self->session, record->name);
   OodDbusObjectSkeleton *object = ood_dbus_object_skeleton_new (path);
 
   through_door (self, target);
   through_door (self, breakpoints);
   through_door (self, registers);
   through_door (self, memory);
+  through_door (self, rtt);
   if (record->breakpoints != NULL)
     ood_breakpoints_update (breakpoints, record->breakpoints);
   ood_dbus_object_skeleton_set_target (object, OOD_DBUS_TARGET (target));
   ood_dbus_object_skeleton_set_breakpoints (object, OOD_DBUS_BREAKPOINTS (breakpoints));
   ood_dbus_object_skeleton_set_registers (object, OOD_DBUS_REGISTERS (registers));
   ood_dbus_object_skeleton_set_memory (object, OOD_DBUS_MEMORY (memory));
+  ood_dbus_object_skeleton_set_rtt (object, OOD_DBUS_RTT (rtt));
   add_flash (self, object, record->name, path);
   return object;
 }

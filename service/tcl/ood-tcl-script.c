@@ -119,6 +119,22 @@ wrap_target (const char *target, const char *body)
   return wrap (prologue, body);
 }
 
+/**
+ * ood_tcl_wrap_target:
+ * @target: a target's name, quoted here into $ood_t
+ * @body: the script, which may use $ood_t
+ *
+ * The envelope of every script, for the builders in other files: the
+ * reply is "<catch code> <result>".
+ *
+ * Returns: (transfer full): the script to send
+ */
+char *
+ood_tcl_wrap_target (const char *target, const char *body)
+{
+  return wrap_target (target, body);
+}
+
 char *
 ood_tcl_script_version (void)
 {

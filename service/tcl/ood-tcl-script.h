@@ -27,6 +27,8 @@ G_BEGIN_DECLS
 #define OOD_TCL_GDB_HALTED_MARK "ood-dbus: GDB holds the target halted"
 
 char *ood_tcl_quote (const char *text);
+char *ood_tcl_wrap_target (const char *target,
+                           const char *body);
 
 char *ood_tcl_script_version     (void);
 char *ood_tcl_script_notifications_on (void);

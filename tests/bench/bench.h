@@ -4,7 +4,7 @@
  * figures with one daemon in front of an OpenOCD the bench runs (1 to 6)
  * and prints the results; bench-supervised.c those where the daemon runs
  * its OpenOCDs itself (7, 9 to 11); bench-hotplug.c the probe plugged in
- * (8). See README.md. */
+ * (8); bench-rtt.c RTT (12). See README.md. */
 #pragma once
 
 #include <gio/gio.h>
@@ -182,6 +182,7 @@ void figure_8_in_umockdev (void);
 void figure_9 (void);
 void figure_10 (void);
 void figure_11 (void);
+void figure_14 (void);
 
 /* bench-door.c: figures 12 and 13 */
 void run_door_figures (gboolean twelve, gboolean thirteen);

@@ -646,20 +646,35 @@ monitor_reader (gpointer user_data)
   return NULL;
 }
 
-/* Starts "monitor --json", or "monitor" in text unless @json. */
+/* Starts "openocdctl --address … ARGS…" (NULL-terminated), its stdout
+ * read line by line (and its stdin a pipe with @flags
+ * G_SUBPROCESS_FLAGS_STDIN_PIPE). */
 static void
-monitor_start_full (Monitor *monitor, OodServiceFixture *fixture, gboolean json)
+monitor_start_args (Monitor *monitor, OodServiceFixture *fixture, GSubprocessFlags flags,
+                    const char *const *args)
 {
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
   g_autoptr(GError) error = NULL;
 
-  monitor->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                       ctl_path (), "--address",
-                                       ood_service_fixture_get_bus_address (fixture),
-                                       "monitor", json ? "--json" : NULL, NULL);
+  g_strv_builder_add_many (builder, ctl_path (), "--address",
+                           ood_service_fixture_get_bus_address (fixture), NULL);
+  g_strv_builder_addv (builder, (const char **) args);
+  argv = g_strv_builder_end (builder);
+  monitor->process = g_subprocess_newv ((const char *const *) argv,
+                                        flags | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   monitor->lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (monitor->process));
   monitor->queue = g_async_queue_new_full (g_free);
   monitor->thread = g_thread_new ("monitor-reader", monitor_reader, monitor);
+}
+
+/* Starts "monitor --json", or "monitor" in text unless @json. */
+static void
+monitor_start_full (Monitor *monitor, OodServiceFixture *fixture, gboolean json)
+{
+  monitor_start_args (monitor, fixture, G_SUBPROCESS_FLAGS_NONE,
+                      (const char *const[]) { "monitor", json ? "--json" : NULL, NULL });
 }
 
 static void
@@ -2512,6 +2527,9 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "\n  lease [--wait SECONDS] [--reason TEXT] ENDPOINT -- COMMAND [ARG…]\n"));
   g_assert_nonnull (strstr (run->out, "\n  leases "));
   g_assert_nonnull (strstr (run->out, "OPENOCDCTL_LEASE"));
+  /* rtt, and what it prints with --json */
+  g_assert_nonnull (strstr (run->out, "\n  rtt [CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]\n"));
+  g_assert_nonnull (strstr (run->out, "{\"channel\":0,\"text\":\"tick 5\\n\"}"));
 
   /* and a command's own --help, with its options */
   {
@@ -2737,6 +2755,124 @@ test_leases (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* rtt                                                                 */
+
+static OodServiceFixture *
+rtt_fixture_new (void)
+{
+  OodServiceOptions options = {
+    .image_path = ood_test_rtt_firmware_path (),
+  };
+  g_autoptr(GError) error = NULL;
+  OodServiceFixture *fixture = ood_service_fixture_new (&options, &error);
+
+  g_assert_no_error (error);
+  return fixture;
+}
+
+/* Skips lines until one that has @needle; returns it. */
+static char *
+monitor_wait_line (Monitor *monitor, const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + MONITOR_WAIT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      char *line = monitor_next_line (monitor);
+
+      if (strstr (line, needle) != NULL)
+        return line;
+      g_free (line);
+    }
+  g_error ("no line with '%s' within the deadline", needle);
+  return NULL;
+}
+
+/* rtt starts RTT where told, prints the ticks as the firmware writes them,
+ * and sends stdin to the firmware, which echoes it; SIGTERM ends it with
+ * status 0. */
+static void
+test_rtt (void)
+{
+  g_autoptr(OodServiceFixture) fixture = rtt_fixture_new ();
+  Monitor rtt = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint previous = 0;
+  GOutputStream *in;
+
+  monitor_start_args (&rtt, fixture, G_SUBPROCESS_FLAGS_STDIN_PIPE,
+                      (const char *const[]) { "rtt", "--address", "0x80010000", "--size", "64",
+                                              NULL });
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *line = monitor_wait_line (&rtt, "tick ");
+      guint n;
+
+      g_assert_cmpint (sscanf (line, "tick %u", &n), ==, 1);
+      g_assert_true (i == 0 || n == previous + 1);
+      previous = n;
+    }
+  in = g_subprocess_get_stdin_pipe (rtt.process);
+  g_assert_true (g_output_stream_write_all (in, "echo me\n", 8, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_free (monitor_wait_line (&rtt, "echo me"));
+  g_assert_cmpint (monitor_stop (&rtt), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* rtt --json: a JSON line per line of text on channel 0; channel 1's
+ * binary records as hex; RTT already runs, so no --address is needed. */
+static void
+test_rtt_json (void)
+{
+  g_autoptr(OodServiceFixture) fixture = rtt_fixture_new ();
+  Monitor text = { 0 }, binary = { 0 };
+  g_autoptr(JsonObject) tick = NULL;
+  g_autoptr(JsonObject) records = NULL;
+  guint n;
+  char end;
+
+  monitor_start_args (&text, fixture, G_SUBPROCESS_FLAGS_NONE,
+                      (const char *const[]) { "rtt", "--json", "--read-only", "--address",
+                                              "0x80010000", "--size", "64", NULL });
+  /* the first line may be the end of one written before */
+  g_free (monitor_wait_line (&text, "\\n\"}"));
+  tick = monitor_next (&text);
+  g_assert_cmpint (get_int (tick, "channel"), ==, 0);
+  g_assert_cmpint (sscanf (get_string (tick, "text"), "tick %u%c", &n, &end), ==, 2);
+  g_assert_cmpint (end, ==, '\n');
+  g_assert_cmpint (monitor_stop (&text), ==, 0);
+
+  monitor_start_args (&binary, fixture, G_SUBPROCESS_FLAGS_NONE,
+                      (const char *const[]) { "rtt", "1", "--json", NULL });
+  records = monitor_next (&binary);
+  g_assert_cmpint (get_int (records, "channel"), ==, 1);
+  g_assert_false (json_object_has_member (records, "text"));
+  /* the records' magic, "RTTB" */
+  g_assert_nonnull (strstr (get_string (records, "hex"), "52545442"));
+  g_assert_cmpint (monitor_stop (&binary), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* rtt without RTT running and no --address says what to give; --address
+ * without --size is bad usage; a channel the target lacks is NotFound. */
+static void
+test_rtt_errors (void)
+{
+  g_autoptr(OodServiceFixture) fixture = rtt_fixture_new ();
+  g_autoptr(CtlRun) unset = ctl_run (fixture, "rtt");
+  g_autoptr(CtlRun) half = ctl_run (fixture, "rtt", "--address", "0x80010000");
+  g_autoptr(CtlRun) none = ctl_run (fixture, "rtt", "5", "--json", "--address", "0x80010000",
+                                    "--size", "64");
+
+  assert_failed (unset, 1, "give --address and --size");
+  assert_failed (half, 2, "--address and --size go together");
+  assert_failed (none, 1, "\"org.openocd.Error.NotFound\"");
+  g_assert_nonnull (strstr (none->err, "no RTT up-buffer 5"));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2779,5 +2915,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/probes-plugged", test_probes_plugged);
   g_test_add_func ("/client/lease", test_lease);
   g_test_add_func ("/client/leases", test_leases);
+  g_test_add_func ("/client/rtt", test_rtt);
+  g_test_add_func ("/client/rtt-json", test_rtt_json);
+  g_test_add_func ("/client/rtt-errors", test_rtt_errors);
   return g_test_run ();
 }

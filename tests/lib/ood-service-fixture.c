@@ -323,7 +323,9 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
   OodTestbedOptions testbed_options = { .target_name = options->target_name,
                                         .bind_address = options->bind_address,
                                         .gdb = options->gdb,
-                                        .no_openocd = options->supervised };
+                                        .no_openocd = options->supervised,
+                                        .image_path = options->image_path,
+                                        .rtt_commands = options->rtt_commands };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

@@ -21,6 +21,8 @@ typedef struct {
   const char        *bind_address; /* NULL: OpenOCD listens on 127.0.0.1 only */
   gboolean           gdb;          /* OpenOCD serves GDB too (ood_testbed_get_gdb_port) */
   gboolean           supervised;   /* the service runs each board's OpenOCD (Exec=) */
+  const char        *image_path;   /* NULL: the simulator's built-in program */
+  gboolean           rtt_commands; /* OpenOCD gets its own rtt commands (OodTestbedOptions) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,

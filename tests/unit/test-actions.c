@@ -93,6 +93,7 @@ test_generated (void)
     ood_dbus_flash_interface_info (), ood_dbus_job_interface_info (),
     ood_dbus_endpoint_interface_info (), ood_dbus_manager_interface_info (),
     ood_dbus_probe_interface_info (), ood_dbus_lease_interface_info (),
+    ood_dbus_rtt_interface_info (),
   };
   guint methods = 0;
 
