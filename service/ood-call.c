@@ -359,23 +359,34 @@ ood_call_cancellable_of (GDBusMethodInvocation *invocation)
   return call != NULL ? call->cancellable : NULL;
 }
 
+/* A further action is checked as the door checks a method's: polkit,
+ * then the endpoint's lease. */
 static void
 on_authorize_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
+  GDBusMethodInvocation *invocation = g_task_get_task_data (task);
+  OodCall *call = ood_call_get (invocation);
+  Attachment *attachment = g_object_get_qdata (
+      G_OBJECT (g_dbus_method_invocation_get_user_data (invocation)), attachment_quark);
+  const char *action = g_object_get_data (G_OBJECT (task), "action");
   GError *error = NULL;
 
-  if (ood_authority_check_finish (OOD_AUTHORITY (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
+  if (!ood_authority_check_finish (OOD_AUTHORITY (source), result, &error))
     g_task_return_error (task, error);
+  else if (attachment->lock != NULL && lease_applies (action) &&
+           !ood_lock_check (attachment->lock, call->sender, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 /**
  * ood_call_authorize_async:
  * @invocation: a call that passed the door
  * @action: a further action the call needs, e.g. org.openocd.manage to
- *   cancel another user's job
+ *   cancel another user's job; checked with polkit and, for control,
+ *   program and manage, against the endpoint's lease
  */
 void
 ood_call_authorize_async (GDBusMethodInvocation *invocation, const char *action,
@@ -397,6 +408,8 @@ ood_call_authorize_async (GDBusMethodInvocation *invocation, const char *action,
       g_object_unref (task);
       return;
     }
+  g_task_set_task_data (task, g_object_ref (invocation), g_object_unref);
+  g_object_set_data_full (G_OBJECT (task), "action", g_strdup (action), g_free);
   ood_authority_check_async (attachment->door->authority, &call->caller, action,
                              interactive (invocation), on_authorize_checked, task);
 }

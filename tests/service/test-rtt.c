@@ -528,6 +528,41 @@ test_fd_share (Fixture *fx, gconstpointer data)
     close (open_fds[i]);
 }
 
+/* Another caller's lease: writing to a down-channel needs control, which
+ * the lease keeps for its holder; reading stays open. */
+static void
+test_leased_writer (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) holder = NULL;
+  g_autoptr(GVariant) lease = NULL, handle = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  gint fd;
+
+  (void) data;
+  start_rtt (fx);
+  holder = g_dbus_connection_new_for_address_sync (
+      ood_service_fixture_get_bus_address (fx->fixture),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+  g_assert_no_error (error);
+  lease = g_dbus_connection_call_sync (holder, "org.openocd", "/org/openocd/default",
+                                       "org.openocd.Endpoint", "Acquire",
+                                       g_variant_new ("(su)", "rtt test", 0),
+                                       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (ood_dbus_rtt_call_open_channel_sync (fx->rtt, RTT_FW_DOWN_TERMINAL, TRUE, NULL,
+                                                       &handle, &fds, NULL, &error));
+  ood_test_assert_dbus_error (error, "org.openocd.Error.Leased", OOD_ERROR, OOD_ERROR_LEASED);
+  g_assert_nonnull (strstr (error->message, "rtt test"));
+  g_clear_error (&error);
+  fd = open_channel (fx, RTT_FW_UP_TERMINAL, FALSE);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  g_dbus_connection_close_sync (holder, NULL, NULL);
+}
+
 /* Each documented refusal. */
 static void
 test_errors (Fixture *fx, gconstpointer data)
@@ -592,6 +627,7 @@ main (int argc, char **argv)
   ADD ("stop", test_stop, NULL);
   ADD ("fd-share", test_fd_share, NULL);
   ADD ("start-before-firmware", test_start_before_firmware, "built-in program");
+  ADD ("leased-writer", test_leased_writer, NULL);
   ADD ("errors", test_errors, NULL);
 #undef ADD
   return g_test_run ();
