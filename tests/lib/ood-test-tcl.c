@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define TCL_TERMINATOR '\x1a'
-#define TCL_TIMEOUT_S  10
+#define TCL_TIMEOUT_S  30
 
 struct _OodTestTcl {
   GSocketConnection *conn;

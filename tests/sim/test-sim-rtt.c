@@ -495,7 +495,7 @@ test_start_before_firmware (Fixture *f, gconstpointer data)
   g_autofree char *state = tcl (f, "riscv.cpu curstate");
   g_assert_cmpstr (state, ==, "halted");
 
-  g_free (tcl (f, "%s", SETUP_WIDE));
+  g_free (tcl (f, "%s", SETUP_EXACT));
   g_assert_cmpint (tcl_capture (f, "rtt start", &out), ==, 0);
   g_assert_nonnull (strstr (out, "rtt: Searching for control block 'SEGGER RTT'"));
   g_assert_nonnull (strstr (out, "rtt: No control block found"));
