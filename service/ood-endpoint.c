@@ -613,10 +613,12 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
   flush (self);
   for (guint i = 0; i < objects->len; i++)
     {
-      /* a new connection finds out afresh what OpenOCD reaches */
+      /* a new connection finds out afresh what OpenOCD reaches; the
+       * breakpoints go before the waiters hear of it, so a client that
+       * heard sees them gone */
       ood_target_set_reachable (target_of (objects->pdata[i]), TRUE);
-      ood_target_disconnected (target_of (objects->pdata[i]), reason);
       ood_breakpoints_forget (breakpoints_of (objects->pdata[i]));
+      ood_target_disconnected (target_of (objects->pdata[i]), reason);
     }
   publish_unreachable (self);
 }
