@@ -41,3 +41,32 @@ ood_timer_replace (GSource **slot, guint ms, GSourceFunc func, gpointer data)
   g_source_set_callback (*slot, func, data, NULL);
   g_source_attach (*slot, g_main_context_get_thread_default ());
 }
+
+static gboolean
+deadline_dispatch (GSource *source, GSourceFunc func, gpointer data)
+{
+  (void) source;
+  return func (data);
+}
+
+static GSourceFuncs deadline_funcs = { .dispatch = deadline_dispatch };
+
+/**
+ * ood_timer_replace_at:
+ * @ready_time: monotonic µs at which @func is called (0 or past: at once)
+ *
+ * Like ood_timer_replace(), for a time to the microsecond rather than a
+ * delay in milliseconds (which a caller would round, late by half a
+ * millisecond on average).
+ */
+void
+ood_timer_replace_at (GSource **slot, gint64 ready_time, GSourceFunc func, gpointer data)
+{
+  ood_timer_replace (slot, 0, NULL, NULL);
+  if (func == NULL)
+    return;
+  *slot = g_source_new (&deadline_funcs, sizeof (GSource));
+  g_source_set_ready_time (*slot, MAX (ready_time, 0));
+  g_source_set_callback (*slot, func, data, NULL);
+  g_source_attach (*slot, g_main_context_get_thread_default ());
+}

@@ -12,5 +12,9 @@ void ood_timer_replace      (GSource     **slot,
                              guint         ms,
                              GSourceFunc   func,
                              gpointer      data);
+void ood_timer_replace_at   (GSource     **slot,
+                             gint64        ready_time,
+                             GSourceFunc   func,
+                             gpointer      data);
 
 G_END_DECLS

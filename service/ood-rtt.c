@@ -34,7 +34,12 @@ struct _OodRtt {
   GSource               *poll_timer;
   gboolean               polling;     /* a poll is in flight */
   gint64                 poll_start;  /* monotonic µs the last poll went out */
+  gint64                 checked;     /* monotonic µs the block was last read whole */
 };
+
+/* How often a poll reads the whole block to check it is still there (the
+ * others read only the offsets they use: see OodTclRttPoll). */
+#define CHECK_INTERVAL_US (1 * G_TIME_SPAN_SECOND)
 
 static void ood_rtt_iface_init (OodDbusRttIface *iface);
 
@@ -106,15 +111,12 @@ channel_idle (OodRttChannel *channel)
          ood_rtt_channel_get_input_size (channel) == 0;
 }
 
-/* Milliseconds from now to PollingInterval after the last poll started
- * (0 if that is past). */
-static guint
-until_next_poll (OodRtt *self)
+/* Monotonic µs at which PollingInterval has passed since the last poll
+ * started. */
+static gint64
+next_poll_time (OodRtt *self)
 {
-  gint64 due = self->poll_start + (gint64) polling_interval (self) * G_TIME_SPAN_MILLISECOND;
-  gint64 now = g_get_monotonic_time ();
-
-  return due > now ? (guint) ((due - now + 999) / 1000) : 0;
+  return self->poll_start + (gint64) polling_interval (self) * G_TIME_SPAN_MILLISECOND;
 }
 
 /* Drops the idle channels; whether any other is left. */
@@ -133,24 +135,24 @@ has_work (OodRtt *self)
 
 static gboolean on_poll_timer (gpointer user_data);
 
-/* The next poll in @ms (an earlier one already due stays), or none if no
- * channel has readers or input. */
+/* The next poll at monotonic µs @when, 0 for now (an earlier one already
+ * due stays), or none if no channel has readers or input. */
 static void
-schedule_poll (OodRtt *self, guint ms)
+schedule_poll (OodRtt *self, gint64 when)
 {
   if (self->block == NULL || self->polling)
     return;
   if (!has_work (self))
     ood_timer_replace (&self->poll_timer, 0, NULL, NULL);
-  else if (self->poll_timer == NULL || ms == 0)
-    ood_timer_replace (&self->poll_timer, ms, on_poll_timer, self);
+  else if (self->poll_timer == NULL || when == 0)
+    ood_timer_replace_at (&self->poll_timer, when, on_poll_timer, self);
 }
 
 /* What one poll asked for: the channels it reads and writes. */
 typedef struct {
   OodRtt    *self;
   guint      generation;
-  GArray    *up;       /* (element-type guint) */
+  GArray    *up;       /* (element-type OodTclRttBuffer) */
   GArray    *writes;   /* (element-type OodTclRttWrite), data in @inputs */
   GPtrArray *inputs;   /* (element-type GBytes) */
 } Poll;
@@ -170,13 +172,15 @@ poll_free (Poll *poll)
 static void
 add_to_poll (OodRtt *self, Poll *poll, guint index, OodRttChannel *channel)
 {
-  if (ood_rtt_channel_get_n_readers (channel) > 0 && ood_rtt_block_lookup (self->block, index, TRUE))
-    g_array_append_val (poll->up, index);
-  if (ood_rtt_channel_get_input_size (channel) > 0 &&
-      ood_rtt_block_lookup (self->block, index, FALSE))
+  const OodRttBuffer *up = ood_rtt_block_lookup (self->block, index, TRUE);
+  const OodRttBuffer *down = ood_rtt_block_lookup (self->block, index, FALSE);
+
+  if (ood_rtt_channel_get_n_readers (channel) > 0 && up != NULL)
+    g_array_append_val (poll->up, up->buffer);
+  if (ood_rtt_channel_get_input_size (channel) > 0 && down != NULL)
     {
       GBytes *input = ood_rtt_channel_peek_input (channel);
-      OodTclRttWrite write = { index, g_bytes_get_data (input, NULL),
+      OodTclRttWrite write = { down->buffer, g_bytes_get_data (input, NULL),
                                MIN (g_bytes_get_size (input), OOD_TCL_RTT_POLL_MAX) };
 
       g_array_append_val (poll->writes, write);
@@ -193,7 +197,7 @@ poll_new (OodRtt *self)
 
   poll->self = g_object_ref (self);
   poll->generation = self->generation;
-  poll->up = g_array_new (FALSE, FALSE, sizeof (guint));
+  poll->up = g_array_new (FALSE, FALSE, sizeof (OodTclRttBuffer));
   poll->writes = g_array_new (FALSE, FALSE, sizeof (OodTclRttWrite));
   poll->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_hash_table_iter_init (&iter, self->channels);
@@ -211,7 +215,7 @@ deliver (OodRtt *self, Poll *poll, GBytes **data)
 
   for (guint i = 0; i < poll->up->len; i++)
     {
-      guint index = g_array_index (poll->up, guint, i);
+      guint index = g_array_index (poll->up, OodTclRttBuffer, i).index;
       OodRttChannel *channel = g_hash_table_lookup (self->channels, GUINT_TO_POINTER (index));
       gsize size;
       const guint8 *bytes = g_bytes_get_data (data[i], &size);
@@ -234,7 +238,7 @@ consume (OodRtt *self, Poll *poll, const gsize *written)
     {
       OodTclRttWrite *write = &g_array_index (poll->writes, OodTclRttWrite, i);
       OodRttChannel *channel = g_hash_table_lookup (self->channels,
-                                                    GUINT_TO_POINTER (write->index));
+                                                    GUINT_TO_POINTER (write->buffer.index));
       gsize queued;
 
       if (channel == NULL)
@@ -282,7 +286,7 @@ on_polled (GObject *source, GAsyncResult *result, gpointer user_data)
       more |= deliver (self, poll, data);
       for (guint i = 0; i < poll->up->len; i++)
         g_bytes_unref (data[i]);
-      schedule_poll (self, more ? 0 : until_next_poll (self));
+      schedule_poll (self, more ? 0 : next_poll_time (self));
     }
   poll_free (poll);
 }
@@ -307,7 +311,8 @@ poll_now (OodRtt *self)
     .address = self->block->address,
     .n_up = self->block->n_up,
     .n_down = self->block->n_down,
-    .up = (const guint *) poll->up->data,
+    .check = g_get_monotonic_time () - self->checked >= CHECK_INTERVAL_US,
+    .up = (const OodTclRttBuffer *) poll->up->data,
     .n_up_read = poll->up->len,
     .writes = (const OodTclRttWrite *) poll->writes->data,
     .n_writes = poll->writes->len,
@@ -316,6 +321,8 @@ poll_now (OodRtt *self)
   script = ood_tcl_script_rtt_poll (self->target_name, &request);
   self->polling = TRUE;
   self->poll_start = g_get_monotonic_time ();
+  if (request.check)
+    self->checked = self->poll_start;
   ood_session_call_async (self->session, script,
                           OOD_SESSION_CALL_HOUSEKEEPING | OOD_SESSION_CALL_CHUNK, NULL,
                           on_polled, poll);
@@ -337,7 +344,7 @@ static void
 on_readers_changed (OodRttChannel *channel, gpointer user_data)
 {
   (void) channel;
-  schedule_poll (user_data, until_next_poll (user_data));
+  schedule_poll (user_data, next_poll_time (user_data));
 }
 
 static void
@@ -530,6 +537,7 @@ on_found (GObject *source, GAsyncResult *result, gpointer user_data)
                      "down-buffers", self->target_name, self->id, block->address, block->n_up,
                      block->n_down);
           self->block = g_steal_pointer (&block);
+          self->checked = g_get_monotonic_time ();
           publish (self);
           ood_dbus_rtt_complete_start (iface_of (self), invocation);
         }

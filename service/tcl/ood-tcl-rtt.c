@@ -123,20 +123,45 @@ ood_tcl_rtt_parse_name (const guint64 *words, guint count)
 
 /* ---- the poll ----------------------------------------------------------- */
 
-/* Reads what waits in up-buffer @index, in at most two runs (the second
+/* The first word of @buffer's descriptor in the block. */
+static guint
+descriptor_word (const OodTclRttPoll *poll, const OodTclRttBuffer *buffer)
+{
+  return OOD_TCL_RTT_HEADER_WORDS +
+         (buffer->up ? buffer->index : poll->n_up + buffer->index) * OOD_TCL_RTT_BUFFER_WORDS;
+}
+
+/* Sets ood_b, ood_z, ood_w and ood_r to @buffer's address, size and
+ * offsets (these from ood_cb, read from word @first of the block), failing
+ * the poll if an offset is out of bounds; @lower is 0 for an up-buffer, 1
+ * for a down-buffer (which holds at most size - 1 bytes). */
+static void
+append_offsets (GString *body, const OodTclRttPoll *poll, const OodTclRttBuffer *buffer,
+                guint first)
+{
+  guint word = descriptor_word (poll, buffer);
+
+  g_string_append_printf (body,
+                          "set ood_b %" G_GUINT32_FORMAT "; set ood_z %" G_GUINT32_FORMAT "; "
+                          "set ood_w [lindex $ood_cb %u]; set ood_r [lindex $ood_cb %u]; "
+                          "if {$ood_w >= $ood_z || $ood_r >= $ood_z} {set ood_g 1; error g}; ",
+                          buffer->buffer, buffer->size, word + 3 - first, word + 4 - first);
+}
+
+/* Reads what waits in up-buffer @buffer, in at most two runs (the second
  * after the end wraps), OOD_TCL_RTT_POLL_MAX bytes together, each as
  * aligned words; advances the read offset; appends {run ...} to ood_up,
  * a run being {skip length words}. */
 static void
-append_read (GString *body, const OodTclRttPoll *poll, guint index)
+append_read (GString *body, const OodTclRttPoll *poll, const OodTclRttBuffer *buffer,
+             guint first)
 {
-  guint word = OOD_TCL_RTT_HEADER_WORDS + index * OOD_TCL_RTT_BUFFER_WORDS;
-  guint64 read_offset = poll->address + (guint64) word * 4 + 16;
+  guint64 read_offset = poll->address + (guint64) descriptor_word (poll, buffer) * 4 + 16;
 
+  append_offsets (body, poll, buffer, first);
   g_string_append_printf (
       body,
-      "lassign [lrange $ood_cb %u %u] ood_b ood_z ood_w ood_r; set ood_d {}; set ood_q %u; "
-      "if {$ood_z > 0 && $ood_w < $ood_z && $ood_r < $ood_z} {"
+      "set ood_d {}; set ood_q %u; "
       "while {$ood_w != $ood_r && $ood_q > 0} {"
       "set ood_e [expr {$ood_w > $ood_r ? $ood_w : $ood_z}]; "
       "if {$ood_e - $ood_r > $ood_q} {set ood_e [expr {$ood_r + $ood_q}]}; "
@@ -145,26 +170,27 @@ append_read (GString *body, const OodTclRttPoll *poll, guint index)
       "lappend ood_d [list [expr {$ood_b + $ood_r - $ood_a}] [expr {$ood_e - $ood_r}] "
       "[$ood_t read_memory $ood_a 32 [expr {$ood_n / 4}]]]; "
       "incr ood_q [expr {$ood_r - $ood_e}]; set ood_r [expr {$ood_e %% $ood_z}]}; "
-      "if {$ood_d ne {}} {$ood_t write_memory 0x%" G_GINT64_MODIFIER "x 32 $ood_r}}; "
+      "if {$ood_d ne {}} {$ood_t write_memory 0x%" G_GINT64_MODIFIER "x 32 $ood_r}; "
       "lappend ood_up $ood_d; ",
-      word + 1, word + 4, OOD_TCL_RTT_POLL_MAX, read_offset);
+      OOD_TCL_RTT_POLL_MAX, read_offset);
 }
 
 /* Puts what fits of @write in its down-buffer, in at most two runs,
  * advances the write offset; appends how many bytes went in to ood_dn. */
 static void
-append_write (GString *body, const OodTclRttPoll *poll, const OodTclRttWrite *write)
+append_write (GString *body, const OodTclRttPoll *poll, const OodTclRttWrite *write,
+              guint first)
 {
-  guint word = OOD_TCL_RTT_HEADER_WORDS + (poll->n_up + write->index) * OOD_TCL_RTT_BUFFER_WORDS;
-  guint64 write_offset = poll->address + (guint64) word * 4 + 12;
+  guint64 write_offset = poll->address + (guint64) descriptor_word (poll, &write->buffer) * 4 + 12;
 
   g_string_append (body, "set ood_v {");
   for (gsize i = 0; i < write->size; i++)
     g_string_append_printf (body, i > 0 ? " 0x%02x" : "0x%02x", write->data[i]);
+  g_string_append (body, "}; ");
+  append_offsets (body, poll, &write->buffer, first);
   g_string_append_printf (
       body,
-      "}; lassign [lrange $ood_cb %u %u] ood_b ood_z ood_w ood_r; set ood_m 0; "
-      "if {$ood_z > 1 && $ood_w < $ood_z && $ood_r < $ood_z} {"
+      "set ood_m 0; "
       "while {$ood_m < %" G_GSIZE_FORMAT "} {"
       "set ood_c [expr {($ood_r + $ood_z - $ood_w - 1) %% $ood_z}]; "
       "if {$ood_c == 0} break; "
@@ -174,45 +200,88 @@ append_write (GString *body, const OodTclRttPoll *poll, const OodTclRttWrite *wr
       "$ood_t write_memory [expr {$ood_b + $ood_w}] 8 "
       "[lrange $ood_v $ood_m [expr {$ood_m + $ood_c - 1}]]; "
       "incr ood_m $ood_c; set ood_w [expr {($ood_w + $ood_c) %% $ood_z}]}; "
-      "if {$ood_m > 0} {$ood_t write_memory 0x%" G_GINT64_MODIFIER "x 32 $ood_w}}; "
+      "if {$ood_m > 0} {$ood_t write_memory 0x%" G_GINT64_MODIFIER "x 32 $ood_w}; "
       "lappend ood_dn $ood_m; ",
-      word + 1, word + 4, write->size, write->size, write->size, write_offset);
+      write->size, write->size, write->size, write_offset);
+}
+
+/* The block's words a poll reads, [@first, @last]: from the block's start
+ * if @poll checks it, else from the first offset it uses; to the last. */
+static void
+words_read (const OodTclRttPoll *poll, guint *first, guint *last)
+{
+  *first = G_MAXUINT;
+  *last = OOD_TCL_RTT_HEADER_WORDS - 1;
+  for (guint i = 0; i < poll->n_up_read + poll->n_writes; i++)
+    {
+      const OodTclRttBuffer *buffer = i < poll->n_up_read ? &poll->up[i]
+                                      : &poll->writes[i - poll->n_up_read].buffer;
+      guint word = descriptor_word (poll, buffer);
+
+      *first = MIN (*first, word + 3);
+      *last = MAX (*last, word + 4);
+    }
+  if (poll->check || *first == G_MAXUINT)
+    *first = 0;
+}
+
+/* Fails the poll unless the header and the used buffers' addresses and
+ * sizes are as @poll knows them (ood_cb read from the block's start). */
+static void
+append_check (GString *body, const OodTclRttPoll *poll)
+{
+  g_string_append (body, "if {");
+  for (guint i = 0; i < 4; i++)
+    g_string_append_printf (body, "[lindex $ood_cb %u] != 0x%" G_GINT32_MODIFIER "x || ", i,
+                            poll->id_words[i]);
+  g_string_append_printf (body, "[lindex $ood_cb 4] != %u || [lindex $ood_cb 5] != %u", poll->n_up,
+                          poll->n_down);
+  for (guint i = 0; i < poll->n_up_read + poll->n_writes; i++)
+    {
+      const OodTclRttBuffer *buffer = i < poll->n_up_read ? &poll->up[i]
+                                      : &poll->writes[i - poll->n_up_read].buffer;
+      guint word = descriptor_word (poll, buffer);
+
+      g_string_append_printf (body,
+                              " || [lindex $ood_cb %u] != %" G_GUINT32_FORMAT
+                              " || [lindex $ood_cb %u] != %" G_GUINT32_FORMAT,
+                              word + 1, buffer->buffer, word + 2, buffer->size);
+    }
+  g_string_append (body, "} {set ood_g 1; error g}; ");
 }
 
 /**
  * ood_tcl_script_rtt_poll:
  *
- * One poll: reads the control block (its header and every descriptor,
- * one read_memory), fails with OOD_TCL_RTT_GONE_MARK if its id or buffer
- * counts are not those of @poll, then reads the up-buffers @poll names
- * and fills the down-buffers it has bytes for, as far as they have room
- * (the rest is for a later poll). Answers {UP DOWN} (see
- * ood_tcl_parse_rtt_poll()). A failing command fails the script with
- * OpenOCD's logged text.
+ * One poll, in one capture (so OpenOCD polls its targets once, before
+ * it): reads, in one read_memory, the offsets of the buffers @poll uses
+ * (and, if it checks the block, the block from its start: see
+ * OodTclRttPoll), then reads the up-buffers @poll names and fills the
+ * down-buffers it has bytes for, as far as they have room (the rest is
+ * for a later poll). Answers {UP DOWN} (see ood_tcl_parse_rtt_poll()). A
+ * failing command fails the script with OpenOCD's logged text (what a
+ * capture answers), a block found gone with OOD_TCL_RTT_GONE_MARK, whatever
+ * was logged.
  */
 char *
 ood_tcl_script_rtt_poll (const char *target, const OodTclRttPoll *poll)
 {
   g_autoptr(GString) body = g_string_new (NULL);
-  guint words = OOD_TCL_RTT_HEADER_WORDS + (poll->n_up + poll->n_down) * OOD_TCL_RTT_BUFFER_WORDS;
+  guint first, last;
 
+  words_read (poll, &first, &last);
   g_string_append_printf (body,
-                          "if {[catch {capture {set ood_cb [$ood_t read_memory 0x%"
-                          G_GINT64_MODIFIER "x 32 %u]}} ood_e]} {error $ood_e}; if {",
-                          poll->address, words);
-  for (guint i = 0; i < 4; i++)
-    g_string_append_printf (body, "[lindex $ood_cb %u] != 0x%" G_GINT32_MODIFIER "x || ", i,
-                            poll->id_words[i]);
-  g_string_append_printf (body,
-                          "[lindex $ood_cb 4] != %u || [lindex $ood_cb 5] != %u} "
-                          "{error {" OOD_TCL_RTT_GONE_MARK "}}; "
-                          "set ood_up {}; set ood_dn {}; if {[catch {capture {",
-                          poll->n_up, poll->n_down);
+                          "set ood_up {}; set ood_dn {}; set ood_g 0; if {[catch {capture {"
+                          "set ood_cb [$ood_t read_memory 0x%" G_GINT64_MODIFIER "x 32 %u]; ",
+                          poll->address + (guint64) first * 4, last - first + 1);
+  if (first == 0)
+    append_check (body, poll);
   for (guint i = 0; i < poll->n_up_read; i++)
-    append_read (body, poll, poll->up[i]);
+    append_read (body, poll, &poll->up[i], first);
   for (guint i = 0; i < poll->n_writes; i++)
-    append_write (body, poll, &poll->writes[i]);
-  g_string_append (body, "}} ood_e]} {error $ood_e}; list $ood_up $ood_dn");
+    append_write (body, poll, &poll->writes[i], first);
+  g_string_append (body, "}} ood_e]} {if {$ood_g} {error {" OOD_TCL_RTT_GONE_MARK "}}; "
+                        "error $ood_e}; list $ood_up $ood_dn");
   return ood_tcl_wrap_target (target, body->str);
 }
 

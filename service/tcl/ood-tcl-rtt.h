@@ -46,23 +46,29 @@ typedef struct {
   guint32  size;
 } OodTclRttBuffer;
 
-/* Bytes for down-buffer @index (at most OOD_TCL_RTT_POLL_MAX). */
+/* Bytes for a down-buffer (at most OOD_TCL_RTT_POLL_MAX). */
 typedef struct {
-  guint         index;
-  const guint8 *data;
-  gsize         size;
+  OodTclRttBuffer buffer;   /* as the block described it when found */
+  const guint8   *data;
+  gsize           size;
 } OodTclRttWrite;
 
-/* One poll: read what waits in up-buffers @up, put @writes in theirs. */
+/* One poll: read what waits in up-buffers @up, put @writes in theirs.
+ * The buffers' addresses and sizes are those found when RTT started; a
+ * poll reads only the offsets of the buffers it uses, unless @check: then
+ * it reads the block from its start and fails with OOD_TCL_RTT_GONE_MARK
+ * if the id, the buffer counts or a used buffer's address or size
+ * differ. Offsets out of a buffer's bounds fail with the mark too. */
 typedef struct {
-  guint64               address;     /* of the control block */
-  guint32               id_words[4]; /* its first 16 bytes, as 32-bit words */
-  guint                 n_up;
-  guint                 n_down;
-  const guint          *up;          /* up-buffer indices to read */
-  guint                 n_up_read;
-  const OodTclRttWrite *writes;
-  guint                 n_writes;
+  guint64                address;     /* of the control block */
+  guint32                id_words[4]; /* its first 16 bytes, as 32-bit words */
+  guint                  n_up;
+  guint                  n_down;
+  gboolean               check;
+  const OodTclRttBuffer *up;          /* up-buffers to read */
+  guint                  n_up_read;
+  const OodTclRttWrite  *writes;
+  guint                  n_writes;
 } OodTclRttPoll;
 
 void      ood_tcl_rtt_words_to_bytes (const guint64 *words,

@@ -173,26 +173,51 @@ connect_openocd_rtt (Board *board)
 
 /* ---- the raw client ----------------------------------------------------- */
 
+/* Up-buffer @index of the firmware's block, as its descriptor says. */
+static OodTclRttBuffer
+raw_buffer (Board *board, guint index)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = g_strdup_printf (
+      "%s read_memory 0x%x 32 3", ood_testbed_get_target_name (board->testbed),
+      RTT_FW_CB_ADDR + (OOD_TCL_RTT_HEADER_WORDS + index * OOD_TCL_RTT_BUFFER_WORDS) * 4);
+  g_autofree char *reply = ood_test_tcl_eval (board->tcl, command, &error);
+  g_auto(GStrv) words = reply != NULL ? g_strsplit (g_strstrip (reply), " ", 0) : NULL;
+
+  if (words == NULL || g_strv_length (words) != 3)
+    die ("reading the firmware's RTT buffer descriptor", error);
+  return (OodTclRttBuffer) { index, TRUE, (guint32) g_ascii_strtoull (words[0], NULL, 16),
+                             (guint32) g_ascii_strtoull (words[1], NULL, 16),
+                             (guint32) g_ascii_strtoull (words[2], NULL, 16) };
+}
+
 /* Polls up-channel 1 as the service does (same script, one poll every
  * interval from start to start, at once again after a full read) for
  * @seconds, into @sink. */
 static void
 raw_poll (Board *board, double seconds, Sink *sink)
 {
-  const guint up[] = { RTT_FW_UP_BINARY };
   const guint64 id[] = { 0x47474553, 0x52205245, 0x00005454, 0 };
-  OodTclRttPoll poll = { RTT_FW_CB_ADDR, { 0 }, RTT_FW_NUM_UP, RTT_FW_NUM_DOWN, up, 1, NULL, 0 };
-  g_autofree char *script = NULL;
+  const char *target = ood_testbed_get_target_name (board->testbed);
+  OodTclRttBuffer up = raw_buffer (board, RTT_FW_UP_BINARY);
+  OodTclRttPoll poll = { .address = RTT_FW_CB_ADDR, .n_up = RTT_FW_NUM_UP,
+                         .n_down = RTT_FW_NUM_DOWN, .up = &up, .n_up_read = 1 };
+  g_autofree char *offsets = NULL;
+  g_autofree char *check = NULL;
   gint64 end = now_ns () + (gint64) (seconds * 1e9);
+  gint64 checked = now_ns ();
 
   for (guint i = 0; i < 4; i++)
     poll.id_words[i] = (guint32) id[i];
-  script = ood_tcl_script_rtt_poll (ood_testbed_get_target_name (board->testbed), &poll);
+  offsets = ood_tcl_script_rtt_poll (target, &poll);
+  poll.check = TRUE;
+  check = ood_tcl_script_rtt_poll (target, &poll);
   while (now_ns () < end)
     {
       g_autoptr(GError) error = NULL;
       gint64 started = now_ns ();
-      g_autofree char *reply = ood_test_tcl_eval (board->tcl, script, &error);
+      gboolean checking = started - checked >= 1000000000;
+      g_autofree char *reply = ood_test_tcl_eval (board->tcl, checking ? check : offsets, &error);
       gint64 left;
       GBytes *data[1] = { NULL };
       const char *text;
@@ -204,6 +229,8 @@ raw_poll (Board *board, double seconds, Sink *sink)
       if (!ood_tcl_parse_wrapped (reply, &code, &text) || code != 0 ||
           !ood_tcl_parse_rtt_poll (text, 1, 0, FALSE, data, NULL, &error))
         die ("the raw RTT poll's answer", error);
+      if (checking)
+        checked = started;
       size = g_bytes_get_size (data[0]);
       sink_take (sink, g_bytes_get_data (data[0], NULL), size, now_ns ());
       g_bytes_unref (data[0]);

@@ -119,9 +119,11 @@ test_parse_poll (void)
 static void
 test_script_quotes (void)
 {
-  const guint up[] = { 0 };
-  const OodTclRttWrite writes[] = { { 0, (const guint8 *) "[x]", 3 } };
-  OodTclRttPoll poll = { 0x80020000, { 1, 2, 3, 4 }, 1, 1, up, 1, writes, 1 };
+  const OodTclRttBuffer up[] = { { 0, TRUE, 0, 0x80021000, 64 } };
+  const OodTclRttWrite writes[] = { { { 0, FALSE, 0, 0x80021200, 16 }, (const guint8 *) "[x]", 3 } };
+  OodTclRttPoll poll = { .address = 0x80020000, .id_words = { 1, 2, 3, 4 }, .n_up = 1,
+                         .n_down = 1, .check = TRUE, .up = up, .n_up_read = 1, .writes = writes,
+                         .n_writes = 1 };
   g_autofree char *script = ood_tcl_script_rtt_poll (HOSTILE, &poll);
 
   g_assert_null (strstr (script, HOSTILE));
@@ -139,6 +141,10 @@ test_script_quotes (void)
 #define UP_SIZE  64u
 #define DOWN_BUF 0x80021200u
 #define DOWN_SIZE 16u
+
+/* The buffers as the block below describes them. */
+static const OodTclRttBuffer up0 = { 0, TRUE, NAMES, UP_BUF, UP_SIZE };
+static const OodTclRttBuffer down0 = { 0, FALSE, NAMES + 16, DOWN_BUF, DOWN_SIZE };
 
 static void
 tcl (OodTestbed *tb, const char *format, ...) G_GNUC_PRINTF (2, 3);
@@ -193,10 +199,12 @@ board_with_block (void)
 }
 
 static OodTclRttPoll
-poll_of (const guint *up, guint n_up_read, const OodTclRttWrite *writes, guint n_writes)
+poll_of (const OodTclRttBuffer *up, guint n_up_read, const OodTclRttWrite *writes,
+         guint n_writes, gboolean check)
 {
   const guint64 id[] = { 0x47474553, 0x52205245, 0x00005454, 0 };
-  OodTclRttPoll poll = { CB, { 0 }, 2, 1, up, n_up_read, writes, n_writes };
+  OodTclRttPoll poll = { .address = CB, .n_up = 2, .n_down = 1, .check = check, .up = up,
+                         .n_up_read = n_up_read, .writes = writes, .n_writes = n_writes };
 
   for (guint i = 0; i < 4; i++)
     poll.id_words[i] = (guint32) id[i];
@@ -223,8 +231,7 @@ static void
 test_openocd_read_wraps (void)
 {
   g_autoptr(OodTestbed) tb = board_with_block ();
-  const guint up[] = { 0 };
-  OodTclRttPoll poll = poll_of (up, 1, NULL, 0);
+  OodTclRttPoll poll = poll_of (&up0, 1, NULL, 0, FALSE);
   g_autofree char *text = NULL;
   g_autofree char *again = NULL;
   GBytes *data[1] = { NULL };
@@ -254,8 +261,8 @@ static void
 test_openocd_write_wraps (void)
 {
   g_autoptr(OodTestbed) tb = board_with_block ();
-  const OodTclRttWrite writes[] = { { 0, (const guint8 *) "hello", 5 } };
-  OodTclRttPoll poll = poll_of (NULL, 0, writes, 1);
+  const OodTclRttWrite writes[] = { { down0, (const guint8 *) "hello", 5 } };
+  OodTclRttPoll poll = poll_of (NULL, 0, writes, 1, TRUE);
   guint32 down = CB + 24 + 2 * 24;
   g_autofree char *text = NULL;
   gsize written = 0;
@@ -272,21 +279,36 @@ test_openocd_write_wraps (void)
   g_assert_cmpuint (read_word (tb, DOWN_BUF) & 0xffff, ==, 'l' | 'l' << 8);
 }
 
-/* A block whose id changed is gone; memory OpenOCD cannot read fails with
- * its own words. */
+/* A checking poll finds a block whose id or buffer changed gone; one
+ * that reads only the offsets does not look, but finds offsets out of
+ * bounds gone; memory OpenOCD cannot read fails with its own words. */
 static void
 test_openocd_errors (void)
 {
   g_autoptr(OodTestbed) tb = board_with_block ();
-  const guint up[] = { 0 };
-  OodTclRttPoll poll = poll_of (up, 1, NULL, 0);
+  const OodTclRttBuffer unreadable_up = { 0, TRUE, NAMES, 0x10, UP_SIZE };
+  OodTclRttPoll poll = poll_of (&up0, 1, NULL, 0, TRUE);
+  OodTclRttPoll offsets_only = poll_of (&up0, 1, NULL, 0, FALSE);
+  OodTclRttPoll unreadable = poll_of (&unreadable_up, 1, NULL, 0, TRUE);
+  g_autofree char *moved = NULL;
+  g_autofree char *unchecked = NULL;
+  g_autofree char *out_of_bounds = NULL;
   g_autofree char *gone = NULL;
-  g_autofree char *unreadable = NULL;
+  g_autofree char *failed = NULL;
 
+  /* the buffer moved: the check sees it, a poll of the offsets does not */
   tcl (tb, "write_memory 0x%x 32 {0x%x 64 5 0}", CB + 24 + 4, 0x10u);
-  g_assert_cmpint (run_poll (tb, &poll, &unreadable), ==, 1);
-  g_assert_cmpstr (unreadable, !=, "");
-  g_assert_null (strstr (unreadable, OOD_TCL_RTT_GONE_MARK));
+  g_assert_cmpint (run_poll (tb, &poll, &moved), ==, 1);
+  g_assert_cmpstr (moved, ==, OOD_TCL_RTT_GONE_MARK);
+  /* OpenOCD's own words when it cannot read the buffer */
+  g_assert_cmpint (run_poll (tb, &unreadable, &failed), ==, 1);
+  g_assert_cmpstr (failed, !=, "");
+  g_assert_null (strstr (failed, OOD_TCL_RTT_GONE_MARK));
+  g_assert_cmpint (run_poll (tb, &offsets_only, &unchecked), ==, 0);
+  tcl (tb, "write_memory 0x%x 32 {0x%x %u 0 %u}", CB + 24 + 4, UP_BUF, UP_SIZE, UP_SIZE);
+  g_assert_cmpint (run_poll (tb, &offsets_only, &out_of_bounds), ==, 1);
+  g_assert_cmpstr (out_of_bounds, ==, OOD_TCL_RTT_GONE_MARK);
+  tcl (tb, "write_memory 0x%x 32 {0 0}", CB + 24 + 12);
   write_bytes (tb, CB, "SEGGER RTX");
   g_assert_cmpint (run_poll (tb, &poll, &gone), ==, 1);
   g_assert_cmpstr (gone, ==, OOD_TCL_RTT_GONE_MARK);
