@@ -15,17 +15,6 @@
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
 
-/* The wrapping of ood-tcl-script.c (whose helper is private to it): the
- * reply is "<catch code> <result>", the target's quoted name in $ood_t. */
-static char *
-wrap_target (const char *target, const char *body)
-{
-  g_autofree char *quoted = ood_tcl_quote (target);
-
-  return g_strdup_printf ("set ood_t %s; set ood_rc [catch {%s} ood_r]; "
-                          "format {%%d %%s} $ood_rc $ood_r", quoted, body);
-}
-
 /* "[list Q1 Q2 …]" of the quoted names: `list` is a Tcl built-in, and
  * each name stays one word whatever it contains. */
 static void
@@ -52,7 +41,7 @@ append_name_list (GString *out, const char *const *names, guint n_names)
 char *
 ood_tcl_script_reg_learn (const char *target)
 {
-  return wrap_target (target, "targets $ood_t; string map [list \\n \\x1e] [reg]");
+  return ood_tcl_wrap_target (target, "targets $ood_t; string map [list \\n \\x1e] [reg]");
 }
 
 /**
@@ -68,7 +57,7 @@ ood_tcl_script_reg_read (const char *target, const char *const *names, guint n_n
   g_autoptr(GString) body = g_string_new (NEED_HALTED "$ood_t get_reg -force ");
 
   append_name_list (body, names, n_names);
-  return wrap_target (target, body->str);
+  return ood_tcl_wrap_target (target, body->str);
 }
 
 /**
@@ -97,7 +86,7 @@ ood_tcl_script_reg_read_all (const char *target, const char *const *names, guint
                    "{lappend ood_bad $ood_x} else {set ood_v [concat $ood_v $ood_y]}}}; "
                    "targets $ood_t; list $ood_v $ood_bad "
                    "[join [lsearch -all -inline -glob [split [reg] \\n] {*(dirty)}] \\n]");
-  return wrap_target (target, body->str);
+  return ood_tcl_wrap_target (target, body->str);
 }
 
 /**
@@ -119,7 +108,7 @@ ood_tcl_script_reg_write (const char *target, const char *name, guint64 value,
                     "{set ood_e $ood_p; set ood_p {}}; "
                     "list $ood_t {} halted $ood_p $ood_e"
                   : "; list");
-  return wrap_target (target, body);
+  return ood_tcl_wrap_target (target, body);
 }
 
 /**
@@ -132,7 +121,8 @@ ood_tcl_script_reg_write (const char *target, const char *name, guint64 value,
 char *
 ood_tcl_script_mem_learn (const char *target)
 {
-  return wrap_target (target, "set ood_p {}; catch {set ood_p [lindex [$ood_t get_reg {pc}] 1]}; "
+  return ood_tcl_wrap_target (target,
+                              "set ood_p {}; catch {set ood_p [lindex [$ood_t get_reg {pc}] 1]}; "
                               "list [$ood_t cget -endian] $ood_p");
 }
 
@@ -145,7 +135,7 @@ captured (const char *target, const char *command, const char *result)
 {
   g_autofree char *body = g_strdup_printf ("if {[catch {capture {%s}} ood_e]} {error $ood_e}; %s",
                                            command, result);
-  return wrap_target (target, body);
+  return ood_tcl_wrap_target (target, body);
 }
 
 /**
