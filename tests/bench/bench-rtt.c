@@ -402,14 +402,21 @@ measure (Board *board, const Source *sources, const guint *readers, Figures *fig
 }
 
 /* The daemon's memory while the firmware floods channel 1 to a reader
- * that reads and one that never does (cut off after 64 KiB). */
+ * that reads and one that never does (cut off after 64 KiB), for
+ * RSS_FLOOD_S seconds (the issue's 60; 5 with --quick): the largest growth
+ * seen in a reading each second, and the growth at the end. */
+#define RSS_FLOOD_S 60u
+
 static void
 memory (Board *board)
 {
   GPid pid = ood_service_fixture_get_service_pid (board->fixture);
+  guint seconds = opt_quick ? 5 : RSS_FLOOD_S;
   gint fds[2];
   Sink sink;
-  guint64 before, after;
+  guint64 before, now = 0, most = 0;
+  g_autofree char *most_name = NULL;
+  g_autofree char *end_name = NULL;
 
   set_record_period (board, 0);
   fds[0] = open_channel (board, RTT_FW_UP_BINARY);
@@ -417,10 +424,17 @@ memory (Board *board)
   sink_init (&sink, 0);
   read_fds (fds, &sink, 1, 2);
   before = ood_test_proc_status_field (pid, "VmRSS");
-  read_fds (fds, &sink, 1, plan.idle_s);
-  after = ood_test_proc_status_field (pid, "VmRSS");
-  add_row ("14", "daemon VmRSS growth, flood, 1 reader + 1 never reading", "KiB",
-           (double) after - (double) before, NAN, 1, CMP_NONE, 0);
+  for (guint i = 0; i < seconds; i++)
+    {
+      read_fds (fds, &sink, 1, 1);
+      now = ood_test_proc_status_field (pid, "VmRSS");
+      most = MAX (most, now);
+    }
+  most_name = g_strdup_printf ("daemon VmRSS growth, most in %u s of flood, 1 reader + 1 never "
+                               "reading", seconds);
+  end_name = g_strdup_printf ("daemon VmRSS growth, after %u s of the same", seconds);
+  add_row ("14", most_name, "KiB", (double) most - (double) before, NAN, 1, CMP_NONE, 0);
+  add_row ("14", end_name, "KiB", (double) now - (double) before, NAN, 1, CMP_NONE, 0);
   close (fds[0]);
   close (fds[1]);
   sink_clear (&sink);
