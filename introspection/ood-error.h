@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * @OOD_ERROR_NOT_SUPPORTED: the endpoint cannot do this, e.g. hand an image to an OpenOCD on another host (org.openocd.Error.NotSupported)
  * @OOD_ERROR_CANCELLED: a job was cancelled (org.openocd.Error.Cancelled)
  * @OOD_ERROR_EXISTS: what is to be added exists already (org.openocd.Error.Exists)
- * @OOD_ERROR_NOT_FOUND: no endpoint or target of that name (org.openocd.Error.NotFound)
+ * @OOD_ERROR_NOT_FOUND: no endpoint or target of that name, or no RTT control block or channel
+ *   of that id or index (org.openocd.Error.NotFound)
  * @OOD_ERROR_DEBUGGER_ATTACHED: a debugger (GDB) is attached to the target and could not be told of the action (org.openocd.Error.DebuggerAttached)
  * @OOD_ERROR_STALLED: a file descriptor the client handed over moved no byte for the stall timeout (org.openocd.Error.Stalled)
  * @OOD_ERROR_NOT_AUTHORIZED: polkit (or, without polkit, the service) did not authorize the method's action; the message names the action (org.openocd.Error.NotAuthorized)

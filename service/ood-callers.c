@@ -13,7 +13,7 @@
 typedef enum {
   SHARE_CALL,     /* calls waiting for OpenOCD */
   SHARE_WAITER,   /* WaitHalt, waiting for a halt */
-  SHARE_FD,       /* transfers and jobs holding an fd it handed over */
+  SHARE_FD,       /* transfers, jobs and RTT channels holding its fds */
   N_SHARES,
 } Share;
 
@@ -33,7 +33,7 @@ typedef struct {
 static const char *const share_text[] = {
   [SHARE_CALL] = "calls waiting",
   [SHARE_WAITER] = "WaitHalt calls waiting",
-  [SHARE_FD] = "transfers or jobs holding its fds",
+  [SHARE_FD] = "transfers, jobs or RTT channels holding its fds",
 };
 
 struct _OodCallers {

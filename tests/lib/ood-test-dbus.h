@@ -60,5 +60,12 @@ int          ood_test_temp_fd    (void);
 /* @error is the D-Bus error @name, whatever it maps to locally. */
 #define OOD_TEST_ASSERT_DBUS_ERROR_NAME(error, name) \
   ood_test_assert_dbus_error ((error), (name), 0, 0)
+/* @error is org.openocd.Error.@name, which is OOD_ERROR @code here (the
+ * includer has ood-error.h). */
+#define ASSERT_OOD_ERROR(error, code, name) \
+  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
+#define ASSERT_INVALID_ARGS(error) \
+  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
+                              G_DBUS_ERROR_INVALID_ARGS)
 
 G_END_DECLS

@@ -28,12 +28,6 @@
 #define CHUNK       4096u
 #define MIB         (1024u * 1024u)
 
-#define ASSERT_OOD_ERROR(error, code, name) \
-  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
-#define ASSERT_INVALID_ARGS(error) \
-  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
-                              G_DBUS_ERROR_INVALID_ARGS)
-
 typedef struct {
   OodServiceFixture *fixture;
   OodTestbed        *testbed;

@@ -181,12 +181,6 @@ call_wait_halt (Fx *fx, guint timeout_ms)
 }
 
 /* @error is the D-Bus error NAME, mapped to OOD_ERROR/@code. */
-#define ASSERT_OOD_ERROR(error, code, name) \
-  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
-#define ASSERT_INVALID_ARGS(error) \
-  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
-                              G_DBUS_ERROR_INVALID_ARGS)
-
 /* Makes sure the target is running. */
 static void
 ensure_running (Fx *fx)

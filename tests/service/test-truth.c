@@ -70,12 +70,6 @@ raw_tcl (Fx *fx, const char *script)
   return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
 }
 
-#define ASSERT_OOD_ERROR(error, code, name) \
-  ood_test_assert_dbus_error ((error), "org.openocd.Error." name, OOD_ERROR, (code))
-#define ASSERT_INVALID_ARGS(error) \
-  ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
-                              G_DBUS_ERROR_INVALID_ARGS)
-
 static guint64
 pc_of (GVariant *dict)
 {
