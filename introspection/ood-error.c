@@ -15,9 +15,10 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_STALLED, "org.openocd.Error.Stalled" },
   { OOD_ERROR_NOT_AUTHORIZED, "org.openocd.Error.NotAuthorized" },
   { OOD_ERROR_LEASED, "org.openocd.Error.Leased" },
+  { OOD_ERROR_NO_REPLY, "org.openocd.Error.NoReply" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_LEASED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_REPLY + 1);
 
 GQuark
 ood_error_quark (void)
@@ -54,7 +55,7 @@ is_disconnect (const GError *error)
  *
  * Maps an error onto the public domain before it crosses the bus: errors
  * of %OOD_ERROR and %G_DBUS_ERROR pass unchanged, socket and resolver
- * errors become %OOD_ERROR_DISCONNECTED, timeouts %OOD_ERROR_TIMEOUT and
+ * errors become %OOD_ERROR_DISCONNECTED, timeouts %OOD_ERROR_NO_REPLY and
  * anything else %OOD_ERROR_TARGET.
  *
  * Returns: (transfer full): a new error
@@ -65,7 +66,7 @@ ood_error_normalize (const GError *error)
   if (error->domain == OOD_ERROR || error->domain == G_DBUS_ERROR)
     return g_error_copy (error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    return g_error_new (OOD_ERROR, OOD_ERROR_TIMEOUT, "OpenOCD did not answer in time: %s",
+    return g_error_new (OOD_ERROR, OOD_ERROR_NO_REPLY, "OpenOCD did not answer in time: %s",
                         error->message);
   if (is_disconnect (error))
     return g_error_new (OOD_ERROR, OOD_ERROR_DISCONNECTED, "OpenOCD is not reachable: %s",

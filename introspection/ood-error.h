@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 /**
  * OodError:
  * @OOD_ERROR_TARGET: OpenOCD refused or failed the command (org.openocd.Error.Target)
- * @OOD_ERROR_TIMEOUT: a deadline passed (org.openocd.Error.Timeout)
+ * @OOD_ERROR_TIMEOUT: a deadline the caller set (or polkit's answer) passed; nothing changed (org.openocd.Error.Timeout)
  * @OOD_ERROR_NOT_HALTED: the operation needs a halted target (org.openocd.Error.NotHalted)
  * @OOD_ERROR_DISCONNECTED: OpenOCD is not reachable (org.openocd.Error.Disconnected)
  * @OOD_ERROR_BUSY: too many commands are queued, or a job holds the target (org.openocd.Error.Busy)
@@ -21,6 +21,7 @@ G_BEGIN_DECLS
  * @OOD_ERROR_STALLED: a file descriptor the client handed over moved no byte for the stall timeout (org.openocd.Error.Stalled)
  * @OOD_ERROR_NOT_AUTHORIZED: polkit (or, without polkit, the service) did not authorize the method's action; the message names the action (org.openocd.Error.NotAuthorized)
  * @OOD_ERROR_LEASED: another caller holds the endpoint's lease; the message names the holder (org.openocd.Error.Leased)
+ * @OOD_ERROR_NO_REPLY: OpenOCD did not answer a command sent to it within the command timeout: the outcome is unknown (org.openocd.Error.NoReply)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
  * client linking this library gets these codes back from a remote call.
@@ -39,6 +40,7 @@ typedef enum {
   OOD_ERROR_STALLED,
   OOD_ERROR_NOT_AUTHORIZED,
   OOD_ERROR_LEASED,
+  OOD_ERROR_NO_REPLY,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

@@ -318,7 +318,7 @@ on_timeout (gpointer user_data)
                                               self->in_flight->timeout_ms);
 
   g_warning ("%s; reconnecting", message);
-  close_with (self, OOD_ERROR, OOD_ERROR_TIMEOUT, message);
+  close_with (self, OOD_ERROR, OOD_ERROR_NO_REPLY, message);
   return G_SOURCE_REMOVE;
 }
 

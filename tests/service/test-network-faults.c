@@ -17,11 +17,11 @@
  *   fault-injection/trickle         one byte every 50 ms, both directions
  *   fault-injection/blackhole       accepted, read, never answered
  *                                   (in the three stalls every call fails
- *                                   with Timeout, of the command timeout,
+ *                                   with NoReply, of the command timeout,
  *                                   or Disconnected; none hangs, and the
  *                                   service answers again once healed)
  *   timeout-took-effect             OpenOCD SIGSTOPped under a Halt(): the
- *                                   Halt gets Timeout yet happens once
+ *                                   Halt gets NoReply yet happens once
  *                                   OpenOCD runs again, and the properties
  *                                   show it without any client call
  */
@@ -46,7 +46,7 @@
 /* timeout-took-effect: how often OpenOCD is stopped under a Halt, at most */
 #define MAX_STOP_ATTEMPTS 5
 #define DRAIN_STATES 4
-/* timeout-took-effect: how long OpenOCD stays stopped after the Timeout */
+/* timeout-took-effect: how long OpenOCD stays stopped after the NoReply */
 #define STOPPED_MORE_MS 3000
 
 #define TARGET_IFACE "org.openocd.Target"
@@ -388,7 +388,7 @@ serving (gpointer user_data)
 
 /* Under @fault, rounds of State, Halt and Step at once, some while the
  * service is connected (through the proxy) and some while it reconnects:
- * every call fails with Timeout (of the daemon's command timeout, as it
+ * every call fails with NoReply (of the daemon's command timeout, as it
  * says) or Disconnected, and none hangs. Then heals the proxy and waits
  * for State() to answer. */
 static void
@@ -406,7 +406,7 @@ run_stall (const char *fault, const char *label)
   g_assert_cmpstr (state_call (bus, path, "Halt"), ==, OOD_STATE_HALTED);
   /* the refresh and breakpoint listing the halt's notification causes
    * are done, so round 0's State() goes out at once and meets the fault
-   * itself (Timeout); calls queued behind it fail with Disconnected */
+   * itself (NoReply); calls queued behind it fail with Disconnected */
   run_for (500);
   proxy_command (proxy, fault);
   for (guint r = 0; r < N_ROUNDS; r++)
@@ -429,18 +429,18 @@ run_stall (const char *fault, const char *label)
                         p->error != NULL ? "failed" : "ANSWERED",
                         p->error != NULL ? p->error->message : "");
         g_assert_nonnull (p->error);
-        g_assert_true (g_strcmp0 (name, "org.openocd.Error.Timeout") == 0 ||
+        g_assert_true (g_strcmp0 (name, "org.openocd.Error.NoReply") == 0 ||
                        g_strcmp0 (name, "org.openocd.Error.Disconnected") == 0);
-        if (g_str_equal (name, "org.openocd.Error.Timeout"))
+        if (g_str_equal (name, "org.openocd.Error.NoReply"))
           g_assert_nonnull (strstr (p->error->message, of_timeout));
-        timeouts += g_str_equal (name, "org.openocd.Error.Timeout");
+        timeouts += g_str_equal (name, "org.openocd.Error.NoReply");
         disconnects += g_str_equal (name, "org.openocd.Error.Disconnected");
         ood_test_pending_clear (p);
       }
   /* the call that was sent into the stalled link timed out; those queued
    * behind a stalled command, never sent, failed with Disconnected */
   g_assert_cmpuint (timeouts, >, 0);
-  g_test_message ("%s: %u calls failed (%u Timeout, %u Disconnected)", label,
+  g_test_message ("%s: %u calls failed (%u NoReply, %u Disconnected)", label,
                   timeouts + disconnects, timeouts, disconnects);
 
   /* heal half-way through the service's next timeout/reconnect cycle,
@@ -473,7 +473,7 @@ test_blackhole (void)
   run_stall ("blackhole", "blackhole");
 }
 
-/* ---- a Timeout that took effect ------------------------------------------- */
+/* ---- a NoReply that took effect -------------------------------------------- */
 
 typedef struct {
   OodDbusTarget   *target;
@@ -554,7 +554,7 @@ test_timeout_took_effect (void)
       g_assert_true (ood_test_wait_for (answers_state, truth.target, BACK_WAIT_MS));
       g_assert_cmpstr (state_call (bus, path, "State"), ==, OOD_STATE_RUNNING);
     }
-  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Timeout");
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.NoReply");
   g_assert_nonnull (strstr (error->message, "did not answer within "
                                             G_STRINGIFY (COMMAND_TIMEOUT_MS) " ms"));
   g_clear_error (&error);

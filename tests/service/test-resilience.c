@@ -1152,7 +1152,7 @@ test_stalled_openocd (void)
                   "which never answers a halt");
   reply = target_call (fake->bus, path, "Halt", NULL, &error);
   g_test_message ("Halt failed: %s", error != NULL ? error->message : "(no error)");
-  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Timeout");
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.NoReply");
   /* the daemon's own command timeout (--timeout 500) ended it */
   g_assert_nonnull (strstr (error->message, "did not answer within 500 ms"));
   assert_serving_again (fake, path);
