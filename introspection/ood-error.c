@@ -16,9 +16,10 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_NOT_AUTHORIZED, "org.openocd.Error.NotAuthorized" },
   { OOD_ERROR_LEASED, "org.openocd.Error.Leased" },
   { OOD_ERROR_NO_REPLY, "org.openocd.Error.NoReply" },
+  { OOD_ERROR_NO_SUCH_REGISTER, "org.openocd.Error.NoSuchRegister" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_REPLY + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_SUCH_REGISTER + 1);
 
 GQuark
 ood_error_quark (void)

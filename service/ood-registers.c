@@ -221,16 +221,20 @@ ood_registers_learn (OodRegisters *self)
 }
 
 /* The register @name, if it may be asked for as a "t" (or any, @wide);
- * otherwise answers @invocation with InvalidArgs. */
+ * otherwise answers @invocation with NoSuchRegister or InvalidArgs. */
 static const Reg *
 check_name (OodRegisters *self, GDBusMethodInvocation *invocation, const char *name,
             gboolean wide)
 {
   const Reg *reg = find (self, name);
 
-  if (reg == NULL)
-    ood_reply_invalid_args (invocation, "target %s has no register '%s'%s", self->target_name,
-                            name, self->set->registers->len == 0 ? " (registers not learnt yet)" : "");
+  if (*name == '\0')
+    ood_reply_invalid_args (invocation, "a register name is not empty");
+  else if (reg == NULL)
+    g_dbus_method_invocation_return_error (invocation, OOD_ERROR, OOD_ERROR_NO_SUCH_REGISTER,
+                                           "target %s has no register '%s'%s", self->target_name,
+                                           name, self->set->registers->len == 0
+                                                   ? " (registers not learnt yet)" : "");
   else if (!wide && reg->bits > 64)
     ood_reply_invalid_args (invocation, "register '%s' is %u bits wide; use ReadWide", name,
                             reg->bits);

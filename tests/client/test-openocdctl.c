@@ -968,7 +968,7 @@ test_reg (void)
   }
 
   unknown = ctl_run (fixture, "reg", "nosuch", "--json");
-  assert_json_error (unknown, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+  assert_json_error (unknown, 1, "org.openocd.Error.NoSuchRegister");
   usage = ctl_run (fixture, "reg", "set", "a0");
   assert_failed (usage, 2, "reg set NAME VALUE");
   g_free (ctl_ok (fixture, "resume"));

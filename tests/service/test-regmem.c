@@ -372,11 +372,11 @@ test_write (void)
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
   g_assert_false (ood_dbus_registers_call_write_sync (fx->registers, "nosuch", 1, NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_REGISTER, "NoSuchRegister");
   g_clear_error (&error);
   g_assert_false (ood_dbus_registers_call_write_sync (fx->registers, "a1] [set ::ood_pwned 1", 1,
                                                       NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_REGISTER, "NoSuchRegister");
   g_clear_error (&error);
   g_assert_cmphex (raw_reg (fx, "a1"), ==, value);
   fx_free (fx);
@@ -398,7 +398,7 @@ test_bad_names (void)
   g_clear_error (&error);
   g_assert_false (ood_dbus_registers_call_read_many_sync (fx->registers, some_bad, &values, NULL,
                                                           &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_REGISTER, "NoSuchRegister");
   g_clear_error (&error);
   for (guint i = 0; i < 4097; i++)
     many[i] = (char *) "pc";
