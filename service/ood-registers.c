@@ -57,6 +57,7 @@ typedef struct {
   GPtrArray             *names;   /* (element-type utf8) what was asked for */
   gboolean               wide;    /* ReadWide: answer bytes */
   gboolean               many;    /* ReadMany: answer a dict */
+  guint64                value;   /* Write's */
 } Call;
 
 static void
@@ -460,6 +461,9 @@ writes_pc (Call *call)
   return g_str_equal (call->names->pdata[0], "pc");
 }
 
+/* A PC write that OpenOCD failed may have written part of the value (a
+ * misaligned PC on RISC-V): the script read the PC back either way, and
+ * it is published before the reply, which says what the PC now is. */
 static void
 on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -467,15 +471,26 @@ on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   g_autoptr(OodTclTargetRecord) record = NULL;
+  g_autofree char *failure = NULL;
 
   if (text != NULL && writes_pc (call))
     {
-      record = ood_tcl_parse_record (text, &error);
+      record = ood_tcl_parse_pc_write (text, &failure, &error);
       if (record != NULL)
         ood_target_apply (call->self->target, record);
     }
   if (text == NULL || (writes_pc (call) && record == NULL))
     ood_reply_error (call->invocation, error);
+  else if (failure != NULL && record->pc_valid)
+    g_dbus_method_invocation_return_error (
+        call->invocation, OOD_ERROR, OOD_ERROR_TARGET,
+        "OpenOCD failed to write 0x%" G_GINT64_MODIFIER "x to the PC (%s); the PC now reads 0x%"
+        G_GINT64_MODIFIER "x", call->value, failure, record->pc);
+  else if (failure != NULL)
+    g_dbus_method_invocation_return_error (
+        call->invocation, OOD_ERROR, OOD_ERROR_TARGET,
+        "OpenOCD failed to write 0x%" G_GINT64_MODIFIER "x to the PC (%s); the PC cannot be "
+        "read now: %s", call->value, failure, record->pc_error != NULL ? record->pc_error : "");
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
   call_free (call);
@@ -509,6 +524,7 @@ handle_write (OodDbusRegisters *iface, GDBusMethodInvocation *invocation, const 
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = call_new (self, invocation);
+  call->value = value;
   g_ptr_array_add (call->names, g_strdup (name));
   script = ood_tcl_script_reg_write (self->target_name, name, value, writes_pc (call));
   ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE,

@@ -93,8 +93,11 @@ ood_tcl_script_reg_read_all (const char *target, const char *const *names, guint
  * ood_tcl_script_reg_write:
  * @name: a register OpenOCD listed, checked by the caller
  * @value: fits the register (checked by the caller: set_reg truncates)
- * @with_record: answer the target's record (ood_tcl_parse_record()) with
- *   its PC read back, for a write of the PC; otherwise answer nothing
+ * @with_record: for a write of the PC: the PC is read back whether
+ *   set_reg failed or not (OpenOCD may have written part of it: a
+ *   misaligned PC on RISC-V), and the answer is {RECORD FAILURE} (see
+ *   ood_tcl_parse_pc_write()); otherwise a failure fails the script and
+ *   the answer is empty
  */
 char *
 ood_tcl_script_reg_write (const char *target, const char *name, guint64 value,
@@ -102,12 +105,13 @@ ood_tcl_script_reg_write (const char *target, const char *name, guint64 value,
 {
   g_autofree char *quoted = ood_tcl_quote (name);
   g_autofree char *body = g_strdup_printf (
-      NEED_HALTED "$ood_t set_reg [list %s 0x%" G_GINT64_MODIFIER "x]%s", quoted, value,
-      with_record ? "; set ood_e {}; "
+      NEED_HALTED "set ood_w [catch {$ood_t set_reg [list %s 0x%" G_GINT64_MODIFIER "x]} ood_we]%s",
+      quoted, value,
+      with_record ? "; if {!$ood_w} {set ood_we {}}; set ood_e {}; "
                     "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} "
                     "{set ood_e $ood_p; set ood_p {}}; "
-                    "list $ood_t {} halted $ood_p $ood_e"
-                  : "; list");
+                    "list [list $ood_t {} halted $ood_p $ood_e] $ood_we"
+                  : "; if {$ood_w} {error $ood_we}; list");
   return ood_tcl_wrap_target (target, body);
 }
 
@@ -384,6 +388,35 @@ ood_tcl_parse_mem_learn (const char *text, gboolean *big_endian, guint *address_
   *big_endian = g_str_equal (parts[0], "big");
   *address_bits = parts[1][0] != '\0' ? (guint) (strlen (parts[1]) - 2) * 4 : 64;
   return TRUE;
+}
+
+/**
+ * ood_tcl_parse_pc_write:
+ * @text: what ood_tcl_script_reg_write() answered for the PC
+ * @failure: (out) (transfer full): set_reg's error text, or %NULL if it
+ *   succeeded
+ *
+ * Returns: (transfer full): the target's record, its PC as read back
+ *   after the write; %NULL if @text is malformed
+ */
+OodTclTargetRecord *
+ood_tcl_parse_pc_write (const char *text, char **failure, GError **error)
+{
+  g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
+  OodTclTargetRecord *record;
+
+  if (parts == NULL)
+    return NULL;
+  if (g_strv_length (parts) != 2)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "malformed answer to a PC write '%.80s'", text);
+      return NULL;
+    }
+  record = ood_tcl_parse_record (parts[0], error);
+  if (record != NULL)
+    *failure = parts[1][0] != '\0' ? g_strdup (g_strstrip (parts[1])) : NULL;
+  return record;
 }
 
 static gboolean

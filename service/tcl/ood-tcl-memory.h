@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ood-tcl-parse.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -70,6 +72,9 @@ GHashTable *ood_tcl_parse_reg_values   (const char *text,
 OodTclRegReadAll *ood_tcl_parse_reg_read_all (const char *text,
                                               GError    **error);
 void        ood_tcl_reg_read_all_free  (OodTclRegReadAll *result);
+OodTclTargetRecord *ood_tcl_parse_pc_write (const char *text,
+                                           char      **failure,
+                                           GError    **error);
 gboolean    ood_tcl_parse_mem_learn    (const char *text,
                                         gboolean   *big_endian,
                                         guint      *address_bits,

@@ -363,6 +363,30 @@ test_write (void)
   g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP, NULL, &error));
   g_assert_no_error (error);
 
+  /* a PC the hart cannot hold (misaligned): OpenOCD fails the write but
+   * writes part of it; the reply says what the PC now reads, and
+   * CurrentPc shows it, before the reply */
+  drain ();
+  watch = (PcWatch) { 0 };
+  id = g_signal_connect (fx->target, "g-properties-changed", G_CALLBACK (on_properties_changed),
+                         &watch);
+  g_assert_false (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP + 0x9, NULL,
+                                                      &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  drain ();
+  new_pc = raw_reg (fx, "pc");
+  g_assert_cmphex (new_pc, !=, PC_LOOP);
+  {
+    g_autofree char *now = g_strdup_printf ("the PC now reads 0x%" G_GINT64_MODIFIER "x", new_pc);
+    g_assert_nonnull (strstr (error->message, now));
+  }
+  g_clear_error (&error);
+  g_assert_cmpuint (watch.changes, ==, 1);
+  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==, new_pc);
+  g_signal_handler_disconnect (fx->target, id);
+  g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP, NULL, &error));
+  g_assert_no_error (error);
+
   /* bad arguments change nothing */
   g_assert_false (ood_dbus_registers_call_write_sync (fx->registers, "a1", G_GUINT64_CONSTANT (1)
                                                       << 32, NULL, &error));
