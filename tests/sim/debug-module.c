@@ -20,6 +20,8 @@
 #define DMCONTROL_HALTREQ       (1u << 31)
 #define DMCONTROL_RESUMEREQ     (1u << 30)
 #define DMCONTROL_ACKHAVERESET  (1u << 28)
+#define DMCONTROL_SETRESETHALTREQ (1u << 3)
+#define DMCONTROL_CLRRESETHALTREQ (1u << 2)
 #define DMCONTROL_NDMRESET      (1u << 1)
 #define DMCONTROL_DMACTIVE      (1u << 0)
 
@@ -92,7 +94,8 @@ dmstatus (const SimDm *dm)
 {
   const SimHart *h = dm->hart;
   bool unavail = in_reset (dm);
-  uint32_t v = 2u | (1u << 7);  /* version 0.13, authenticated */
+  /* version 0.13, hasresethaltreq, authenticated */
+  uint32_t v = 2u | (1u << 5) | (1u << 7);
 
   v |= all_any (!unavail && h->halted, 8);
   v |= all_any (!unavail && !h->halted, 10);
@@ -222,8 +225,11 @@ static void
 release_reset (SimDm *dm)
 {
   sim_hart_reset (dm->hart);
-  sim_trace ("hart leaves reset%s", dm->haltreq ? ", halting" : "");
-  if (dm->haltreq)
+  sim_trace ("hart leaves reset%s", dm->haltreq || dm->resethaltreq ? ", halting" : "");
+  /* resethaltreq has the higher priority (hart.h) */
+  if (dm->resethaltreq)
+    sim_hart_enter_debug (dm->hart, SIM_CAUSE_RESETHALTREQ);
+  else if (dm->haltreq)
     sim_hart_enter_debug (dm->hart, SIM_CAUSE_HALTREQ);
 }
 
@@ -251,6 +257,7 @@ deactivate (SimDm *dm)
   dm->dmactive = false;
   dm->ndmreset = false;
   dm->haltreq = false;
+  dm->resethaltreq = false;
   dm->cmderr = CMDERR_NONE;
   dm->data[0] = dm->data[1] = 0;
   sba_reset (dm);
@@ -271,6 +278,10 @@ write_dmcontrol (SimDm *dm, uint32_t v)
   dm->haltreq = (v & DMCONTROL_HALTREQ) != 0;
   if (v & DMCONTROL_ACKHAVERESET)
     dm->hart->havereset = false;
+  if (v & DMCONTROL_SETRESETHALTREQ)
+    dm->resethaltreq = true;
+  else if (v & DMCONTROL_CLRRESETHALTREQ)
+    dm->resethaltreq = false;
   apply_reset_lines (dm, was);
   if (in_reset (dm))
     return;

@@ -1,4 +1,5 @@
 /* RISC-V Debug Module (spec 0.13) for one hart: no program buffer;
+ * halt-on-reset (hasresethaltreq, setresethaltreq, clrresethaltreq);
  * abstract register and memory commands; System Bus Access (sbversion 1,
  * 32-bit addresses, 8/16/32-bit accesses, sbautoincrement, sbreadonaddr,
  * sbreadondata) that reads and writes memory through sim_mem_read() and
@@ -13,6 +14,7 @@ typedef struct {
   bool dmactive;
   bool ndmreset;
   bool haltreq;
+  bool resethaltreq; /* the hart's halt-on-reset bit */
   bool resumeack;
   bool sys_reset;   /* srst from the adapter */
   uint32_t data[2];

@@ -23,12 +23,20 @@
  * separately: read high, low, high again to get a consistent value. */
 #define SIM_CLOCK_ADDR    0x0200bff8u
 
-/* dcsr.cause values (debug spec 0.13) */
+/* dcsr.cause values (debug spec 0.13.2, table 4.2), and where the board
+ * sets each: ebreak (an ebreak with dcsr.ebreakm set), trigger (an mcontrol
+ * trigger with action 1), haltreq (dmcontrol.haltreq, also a hart that
+ * leaves reset with haltreq set), step (a resume with dcsr.step set, after
+ * its one instruction), resethaltreq (a hart that leaves reset with its
+ * halt-on-reset bit set, dmcontrol.setresethaltreq).  When two apply at
+ * once the higher priority wins: trigger, ebreak, resethaltreq, haltreq,
+ * step (lowest). */
 typedef enum {
   SIM_CAUSE_EBREAK = 1,
   SIM_CAUSE_TRIGGER = 2,
   SIM_CAUSE_HALTREQ = 3,
   SIM_CAUSE_STEP = 4,
+  SIM_CAUSE_RESETHALTREQ = 5,
 } SimDebugCause;
 
 typedef struct {

@@ -18,6 +18,9 @@
 #define UNMAPPED   0x10000000u  /* nothing answers here */
 #define CLOCK      0x0200bff8u  /* the board's clock (hart.h), low word first */
 #define DM_SBCS    0x38
+#define DM_DMCONTROL 0x10
+#define DMCONTROL_SETRESETHALTREQ_ACTIVE 0x9u  /* setresethaltreq, dmactive */
+#define DMCONTROL_CLRRESETHALTREQ_ACTIVE 0x5u  /* clrresethaltreq, dmactive */
 
 typedef struct {
   OodTestbed *tb;
@@ -97,6 +100,19 @@ read_pc (Fixture *f)
   return (guint32) strtoull (value + 1, NULL, 16);
 }
 
+/* dcsr.cause (debug spec 0.13.2): why the hart entered debug mode. */
+enum { CAUSE_EBREAK = 1, CAUSE_TRIGGER, CAUSE_HALTREQ, CAUSE_STEP, CAUSE_RESETHALTREQ };
+
+static guint
+read_cause (Fixture *f)
+{
+  g_autofree char *reply = eval (f, "get_reg -force {dcsr}");
+  const char *value = strrchr (reply, ' ');
+
+  g_assert_true (g_str_has_prefix (reply, "dcsr 0x"));
+  return (guint) (strtoull (value + 1, NULL, 16) >> 6) & 7u;
+}
+
 static guint32
 read_word (Fixture *f, guint32 addr)
 {
@@ -141,6 +157,7 @@ test_halt (Fixture *f, gconstpointer data)
   (void) data;
   halt (f);
   assert_pc_in_ram (read_pc (f));
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
 }
 
 /* The built-in program's control flow: the only successor of each pc. */
@@ -171,6 +188,7 @@ test_step (Fixture *f, gconstpointer data)
 
       assert_pc_in_ram (now);
       g_assert_cmphex (now, ==, next_pc (pc));
+      g_assert_cmpuint (read_cause (f), ==, CAUSE_STEP);
       pc = now;
     }
 }
@@ -194,13 +212,32 @@ test_resume (Fixture *f, gconstpointer data)
 }
 
 static void
-test_reset_halt (Fixture *f, gconstpointer data)
+reset_halt_with_cause (Fixture *f, guint cause)
 {
-  (void) data;
   g_autofree char *r = eval (f, "reset halt");
   g_autofree char *state = curstate (f);
+
   g_assert_cmpstr (state, ==, "halted");
   g_assert_cmphex (read_pc (f), ==, RAM_BASE);
+  g_assert_cmpuint (read_cause (f), ==, cause);
+}
+
+/* OpenOCD 0.12 halts out of reset with haltreq; a hart whose halt-on-reset
+ * bit is set (written here by hand) reports the higher-priority cause. */
+static void
+test_reset_halt (Fixture *f, gconstpointer data)
+{
+  g_autofree char *set = g_strdup_printf ("riscv dmi_write 0x%x 0x%x", DM_DMCONTROL,
+                                          DMCONTROL_SETRESETHALTREQ_ACTIVE);
+  g_autofree char *clr = g_strdup_printf ("riscv dmi_write 0x%x 0x%x", DM_DMCONTROL,
+                                          DMCONTROL_CLRRESETHALTREQ_ACTIVE);
+
+  (void) data;
+  reset_halt_with_cause (f, CAUSE_HALTREQ);
+  g_free (eval (f, set));
+  reset_halt_with_cause (f, CAUSE_RESETHALTREQ);
+  g_free (eval (f, clr));
+  reset_halt_with_cause (f, CAUSE_HALTREQ);
 }
 
 static void
@@ -214,7 +251,7 @@ test_reset_run (Fixture *f, gconstpointer data)
 }
 
 static void
-check_breakpoint (Fixture *f, guint32 addr, const char *kind)
+check_breakpoint (Fixture *f, guint32 addr, const char *kind, guint cause)
 {
   g_autofree char *bp = g_strdup_printf ("bp 0x%08x 4%s", addr, kind);
   g_autofree char *rbp = g_strdup_printf ("rbp 0x%08x", addr);
@@ -229,6 +266,7 @@ check_breakpoint (Fixture *f, guint32 addr, const char *kind)
 
       g_assert_cmpstr (state, ==, "halted");
       g_assert_cmphex (read_pc (f), ==, addr);
+      g_assert_cmpuint (read_cause (f), ==, cause);
       /* step off the breakpoint: OpenOCD's resume does not */
       g_free (eval (f, rbp));
       g_free (eval (f, "step"));
@@ -241,14 +279,14 @@ static void
 test_bp_hw (Fixture *f, gconstpointer data)
 {
   (void) data;
-  check_breakpoint (f, LOOP_ADDR, " hw");
+  check_breakpoint (f, LOOP_ADDR, " hw", CAUSE_TRIGGER);
 }
 
 static void
 test_bp_sw (Fixture *f, gconstpointer data)
 {
   (void) data;
-  check_breakpoint (f, FUNC_ADDR, "");
+  check_breakpoint (f, FUNC_ADDR, "", CAUSE_EBREAK);
   /* the original instruction is back */
   g_assert_cmphex (read_word (f, FUNC_ADDR), ==, 0x00150513);
 }
