@@ -17,6 +17,13 @@
 
 #define TDATA1_TYPE_MCONTROL (2u << 28)
 #define TINFO_MCONTROL       (1u << 2)
+#define MC_MASKMAX_31        (31u << 21)
+#define MC_DMODE             (1u << 27)
+#define MC_HIT               (1u << 20)
+#define MC_ACTION_SHIFT      12
+#define MC_MATCH_SHIFT       7
+#define MC_M                 (1u << 6)
+#define MC_KINDS             (SIM_TRIGGER_LOAD | SIM_TRIGGER_STORE | SIM_TRIGGER_EXECUTE)
 
 void
 sim_hart_init (SimHart *h)
@@ -40,9 +47,10 @@ sim_hart_reset (SimHart *h)
   h->tselect = 0;
   for (unsigned i = 0; i < SIM_NUM_TRIGGERS; i++)
     {
-      h->tdata1[i] = TDATA1_TYPE_MCONTROL;
+      h->tdata1[i] = TDATA1_TYPE_MCONTROL | MC_MASKMAX_31;
       h->tdata2[i] = 0;
     }
+  h->triggers_armed = 0;
   h->halted = false;
   h->havereset = true;
   sim_flash_reset (&h->flash);  /* a system reset: the flash controller too */
@@ -87,6 +95,27 @@ trigger_csr (SimHart *h, uint32_t csr)
   unsigned t = h->tselect % SIM_NUM_TRIGGERS;
 
   return csr == 0x7a1 ? &h->tdata1[t] : &h->tdata2[t];
+}
+
+/* tdata1 as written, with what hart.h does not support cleared. */
+static uint32_t
+mcontrol_legalize (uint32_t value)
+{
+  uint32_t action = (value >> MC_ACTION_SHIFT) & 0xfu;
+  uint32_t match = (value >> MC_MATCH_SHIFT) & 0xfu;
+
+  return TDATA1_TYPE_MCONTROL | MC_MASKMAX_31 | (value & (MC_DMODE | MC_HIT | MC_M | MC_KINDS)) |
+         (action <= 1 ? action << MC_ACTION_SHIFT : 0) |
+         (match <= 3 ? match << MC_MATCH_SHIFT : 0);
+}
+
+static void
+update_triggers_armed (SimHart *h)
+{
+  h->triggers_armed = 0;
+  for (unsigned i = 0; i < SIM_NUM_TRIGGERS; i++)
+    if (h->tdata1[i] & MC_M)
+      h->triggers_armed |= h->tdata1[i] & MC_KINDS;
 }
 
 static uint32_t *
@@ -157,8 +186,8 @@ sim_hart_csr_write (SimHart *h, uint32_t csr, uint32_t value)
       h->tselect = value < SIM_NUM_TRIGGERS ? value : 0;
       return true;
     case 0x7a1:
-      /* Only mcontrol (type 2) triggers; everything else is kept. */
-      *trigger_csr (h, csr) = (value & 0x0fffffffu) | TDATA1_TYPE_MCONTROL;
+      *trigger_csr (h, csr) = mcontrol_legalize (value);
+      update_triggers_armed (h);
       return true;
     case 0x7b0:
       h->dcsr = (h->dcsr & ~DCSR_WRITABLE) | (value & DCSR_WRITABLE);

@@ -23,6 +23,26 @@
  * separately: read high, low, high again to get a consistent value. */
 #define SIM_CLOCK_ADDR    0x0200bff8u
 
+/* The triggers are mcontrol (type 2) address triggers, debug spec 0.13.2
+ * section 5.2.9, on instruction fetches (execute), loads and stores:
+ *   match   0 (equal), 1 (NAPOT: tdata2's trailing ones mask the low
+ *           address bits, maskmax 31), 2 (address >= tdata2), 3 (<)
+ *   sizelo  0 only (any access size): a load or store matches on the
+ *           address of its lowest byte
+ *   action  0 (breakpoint exception, mtval the address) and 1 (enter
+ *           debug mode, dcsr.cause trigger)
+ *   timing  0 only: the hart stops BEFORE the instruction that fires the
+ *           trigger, which has no effect yet (a store has not written,
+ *           a load has not written rd), so dpc or mepc is that instruction
+ *   select 0, chain 0, s 0 and u 0 only (M-mode only, no data match).
+ * A tdata1 write keeps what is supported and stores 0 for any other value
+ * of a field (WARL), so the debugger reads back what the trigger does.
+ * Only the m bit, execute/store/load, action, match, dmode and hit are
+ * writable; hit is set when the trigger fires. */
+#define SIM_TRIGGER_LOAD     (1u << 0)
+#define SIM_TRIGGER_STORE    (1u << 1)
+#define SIM_TRIGGER_EXECUTE  (1u << 2)
+
 /* dcsr.cause values (debug spec 0.13.2, table 4.2), and where the board
  * sets each: ebreak (an ebreak with dcsr.ebreakm set), trigger (an mcontrol
  * trigger with action 1), haltreq (dmcontrol.haltreq, also a hart that
@@ -47,6 +67,7 @@ typedef struct {
   uint32_t tselect;
   uint32_t tdata1[SIM_NUM_TRIGGERS];
   uint32_t tdata2[SIM_NUM_TRIGGERS];
+  uint32_t triggers_armed;  /* SIM_TRIGGER_* of any trigger that can fire */
   uint64_t cycle, instret;
   bool halted;     /* in debug mode */
   bool havereset;
@@ -65,6 +86,11 @@ bool sim_hart_csr_write (SimHart *h, uint32_t csr, uint32_t value);
 
 bool sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value);
 bool sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value);
+
+/* The first trigger of @kind (SIM_TRIGGER_*) that matches @addr fires:
+ * the hart enters debug mode (dpc = pc) or takes a breakpoint exception,
+ * as the trigger's action says.  True if one fired (hart-exec.c). */
+bool sim_hart_trigger (SimHart *h, uint32_t kind, uint32_t addr);
 
 /* Executes one instruction (hart-exec.c); true if it entered debug mode. */
 bool sim_hart_exec_one (SimHart *h);

@@ -291,6 +291,75 @@ test_bp_sw (Fixture *f, gconstpointer data)
   g_assert_cmphex (read_word (f, FUNC_ADDR), ==, 0x00150513);
 }
 
+static guint32
+read_reg (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("get_reg -force {%s}", name);
+  g_autofree char *reply = eval (f, cmd);
+  const char *value = strrchr (reply, ' ');
+
+  g_assert_nonnull (value);
+  return (guint32) strtoull (value + 1, NULL, 16);
+}
+
+static void
+resume_to_halt (Fixture *f)
+{
+  g_free (eval (f, "resume"));
+  g_free (eval (f, "wait_halt 2000"));
+  g_autofree char *state = curstate (f);
+  g_assert_cmpstr (state, ==, "halted");
+}
+
+#define LOAD_PROGRAM 0x80008400u  /* lw t1, 0(t0); j . - 4 */
+#define STORE_INSN   0x80000018u  /* the built-in program's sw s0, 0(t0) */
+
+/* OpenOCD's wp on the trigger module: a store or a load halts before it
+ * happens (dpc the instruction, dcsr.cause trigger, memory or rd not yet
+ * written), a read watchpoint ignores stores, and resuming runs on to the
+ * next hit.  tdata1 reads back what the trigger supports (hart.h). */
+static void
+test_watchpoint (Fixture *f, gconstpointer data)
+{
+  g_autofree char *wp_w = g_strdup_printf ("wp 0x%08x 4 w", COUNTER);
+  g_autofree char *wp_r = g_strdup_printf ("wp 0x%08x 4 r", COUNTER);
+  g_autofree char *rwp = g_strdup_printf ("rwp 0x%08x", COUNTER);
+  guint32 count;
+
+  (void) data;
+  halt (f);
+  g_free (eval (f, wp_w));
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, STORE_INSN);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  count = read_word (f, COUNTER);
+  g_assert_cmphex (read_reg (f, "fp"), ==, count + 1);  /* s0, not stored yet */
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, STORE_INSN);
+  g_assert_cmphex (read_word (f, COUNTER), ==, count + 1);
+  g_free (eval (f, rwp));
+
+  g_free (eval (f, wp_r));
+  g_free (eval (f, "resume"));
+  g_usleep (50 * 1000);
+  halt (f);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
+  g_assert_cmphex (read_word (f, COUNTER), >, count + 1);
+  g_free (eval (f, "mww 0x80008400 0x0002a303"));
+  g_free (eval (f, "mww 0x80008404 0xffdff06f"));
+  g_free (eval (f, "set_reg {t0 0x80008000 t1 0x1234 pc 0x80008400}"));
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, LOAD_PROGRAM);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  g_assert_cmphex (read_reg (f, "t1"), ==, 0x1234);
+  g_free (eval (f, rwp));
+
+  /* timing 1, select, sizelo 1, action 3, match 5, s and u are not kept */
+  g_free (eval (f, "set_reg {tselect 0 tdata1 0x200d32da}"));
+  g_assert_cmphex (read_reg (f, "tdata1"), ==, 0x23e00042);
+  g_free (eval (f, "set_reg {tdata1 0x23e00000}"));
+}
+
 static void
 test_memory (Fixture *f, gconstpointer data)
 {
@@ -753,6 +822,7 @@ static const struct {
   { "reset-run", test_reset_run, FALSE },
   { "bp-hw", test_bp_hw, FALSE },
   { "bp-sw", test_bp_sw, FALSE },
+  { "watchpoint", test_watchpoint, FALSE },
   { "memory", test_memory, FALSE },
   { "reconnect", test_reconnect, FALSE },
   { "odd-target-name", test_odd_target_name, TRUE },
