@@ -1,4 +1,4 @@
-/* RV32IM instruction execution for the simulated hart. */
+/* RV32IM instruction execution for a simulated hart. */
 #include "hart.h"
 
 #define OP_LOAD     0x03
@@ -249,7 +249,7 @@ exec_load (SimHart *h, const Insn *in)
     return EXC_ILLEGAL;
   if (data_trigger (h, SIM_TRIGGER_LOAD, addr))
     return -2;
-  if (!sim_mem_read (h, addr, size, &v))
+  if (!sim_mem_read (h->mem, addr, size, &v))
     {
       h->mtval = addr;
       return EXC_LOAD_FAULT;
@@ -269,7 +269,7 @@ exec_store (SimHart *h, const Insn *in)
     return EXC_ILLEGAL;
   if (data_trigger (h, SIM_TRIGGER_STORE, addr))
     return -2;
-  if (!sim_mem_write (h, addr, 1u << in->f3, in->b))
+  if (!sim_mem_write (h->mem, addr, 1u << in->f3, in->b))
     {
       h->mtval = addr;
       return EXC_STORE_FAULT;
@@ -372,7 +372,7 @@ fetch (SimHart *h, uint32_t *raw)
       sim_hart_trap (h, EXC_INSN_MISALIGNED, h->pc);
       return false;
     }
-  if (!sim_mem_read (h, h->pc, 4, raw))
+  if (!sim_mem_read (h->mem, h->pc, 4, raw))
     {
       sim_hart_trap (h, EXC_INSN_FAULT, h->pc);
       return false;

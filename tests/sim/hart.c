@@ -26,10 +26,24 @@
 #define MC_KINDS             (SIM_TRIGGER_LOAD | SIM_TRIGGER_STORE | SIM_TRIGGER_EXECUTE)
 
 void
-sim_hart_init (SimHart *h)
+sim_mem_init (SimMem *mem)
+{
+  memset (mem->ram, 0, sizeof mem->ram);
+  sim_flash_init (&mem->flash);
+}
+
+void
+sim_mem_reset (SimMem *mem)
+{
+  sim_flash_reset (&mem->flash);
+}
+
+void
+sim_hart_init (SimHart *h, uint32_t id, SimMem *mem)
 {
   memset (h, 0, sizeof *h);
-  sim_flash_init (&h->flash);
+  h->id = id;
+  h->mem = mem;
   sim_hart_reset (h);
 }
 
@@ -37,6 +51,7 @@ void
 sim_hart_reset (SimHart *h)
 {
   memset (h->x, 0, sizeof h->x);
+  h->x[10] = h->id;  /* a0 */
   h->pc = SIM_RESET_VECTOR;
   h->mstatus = 0;
   h->mtvec = 0;
@@ -53,7 +68,6 @@ sim_hart_reset (SimHart *h)
   h->triggers_armed = 0;
   h->halted = false;
   h->havereset = true;
-  sim_flash_reset (&h->flash);  /* a system reset: the flash controller too */
 }
 
 void
@@ -62,7 +76,7 @@ sim_hart_enter_debug (SimHart *h, SimDebugCause cause)
   h->dpc = h->pc;
   h->dcsr = (h->dcsr & ~DCSR_CAUSE_MASK) | ((uint32_t) cause << DCSR_CAUSE_SHIFT);
   h->halted = true;
-  sim_trace ("hart halted at 0x%08x (cause %d)", h->pc, cause);
+  sim_trace ("hart %u halted at 0x%08x (cause %d)", h->id, h->pc, cause);
 }
 
 void
@@ -70,7 +84,7 @@ sim_hart_resume (SimHart *h)
 {
   h->pc = h->dpc;
   h->halted = false;
-  sim_trace ("hart resumed at 0x%08x%s", h->pc,
+  sim_trace ("hart %u resumed at 0x%08x%s", h->id, h->pc,
              (h->dcsr & DCSR_STEP) ? " (step)" : "");
   if ((h->dcsr & DCSR_STEP) && !sim_hart_exec_one (h))
     sim_hart_enter_debug (h, SIM_CAUSE_STEP);
@@ -165,7 +179,8 @@ sim_hart_csr_read (SimHart *h, uint32_t csr, uint32_t *value)
   switch (csr)
     {
     case 0x301: *value = MISA_RV32IM; return true;
-    case 0xf11: case 0xf12: case 0xf13: case 0xf14: *value = 0; return true;
+    case 0xf11: case 0xf12: case 0xf13: *value = 0; return true;
+    case 0xf14: *value = h->id; return true;
     case 0x7a0: *value = h->tselect; return true;
     case 0x7a3: *value = 0; return true;
     case 0x7a4: *value = TINFO_MCONTROL; return true;
@@ -239,13 +254,13 @@ clock_read (uint32_t addr, unsigned size, uint32_t *value)
  * hart.h); anything else is a bus error.  The hart's loads, stores and
  * fetches and the Debug Module all come through here. */
 bool
-sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
+sim_mem_read (SimMem *mem, uint32_t addr, unsigned size, uint32_t *value)
 {
   if (clock_claims (addr))
     return clock_read (addr, size, value);
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_read (&h->flash, addr, size, value);
-  const uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
+    return sim_flash_claims (addr) && sim_flash_read (&mem->flash, addr, size, value);
+  const uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   uint32_t v = 0;
   for (unsigned i = 0; i < size; i++)
     v |= (uint32_t) p[i] << (8 * i);
@@ -254,11 +269,11 @@ sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
 }
 
 bool
-sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value)
+sim_mem_write (SimMem *mem, uint32_t addr, unsigned size, uint32_t value)
 {
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_write (&h->flash, addr, size, value);
-  uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
+    return sim_flash_claims (addr) && sim_flash_write (&mem->flash, addr, size, value);
+  uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   for (unsigned i = 0; i < size; i++)
     p[i] = (uint8_t) (value >> (8 * i));
   return true;

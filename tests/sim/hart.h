@@ -1,5 +1,6 @@
-/* One RV32IM hart with 1 MiB of RAM and the debug-mode state the Debug
- * Module needs (dcsr, dpc, triggers). */
+/* RV32IM harts, each with its own registers, CSRs (mhartid its index),
+ * triggers and the debug-mode state the Debug Module needs (dcsr, dpc),
+ * sharing one memory: 1 MiB of RAM, the flash and the clock. */
 #pragma once
 
 #include <glib.h>
@@ -12,7 +13,9 @@
 #define SIM_RAM_SIZE      0x100000u
 #define SIM_RESET_VECTOR  SIM_RAM_BASE
 #define SIM_NUM_TRIGGERS  4u
-/* The built-in program stores its loop counter here on every iteration. */
+#define SIM_MAX_HARTS     8u
+/* The built-in program stores each hart's loop counter on every iteration
+ * at SIM_COUNTER_ADDR + 4 * mhartid (default-program.c). */
 #define SIM_COUNTER_ADDR  0x80008000u
 /* A read-only clock, like a CLINT's mtime: the 64-bit CLOCK_MONOTONIC time
  * in microseconds (g_get_monotonic_time(), so a test on the same machine
@@ -59,7 +62,15 @@ typedef enum {
   SIM_CAUSE_RESETHALTREQ = 5,
 } SimDebugCause;
 
+/* What the harts share. */
 typedef struct {
+  uint8_t ram[SIM_RAM_SIZE];
+  SimFlash flash;  /* also reached through sim_mem_read/write */
+} SimMem;
+
+typedef struct {
+  uint32_t id;     /* mhartid */
+  SimMem *mem;
   uint32_t x[32];
   uint32_t pc;
   uint32_t mstatus, mtvec, mie, mip, mscratch, mepc, mcause, mtval;
@@ -71,11 +82,15 @@ typedef struct {
   uint64_t cycle, instret;
   bool halted;     /* in debug mode */
   bool havereset;
-  uint8_t ram[SIM_RAM_SIZE];
-  SimFlash flash;  /* also reached through sim_mem_read/write */
 } SimHart;
 
-void sim_hart_init (SimHart *h);
+void sim_mem_init (SimMem *mem);
+/* A system reset of the memory: the flash controller's registers. */
+void sim_mem_reset (SimMem *mem);
+
+void sim_hart_init (SimHart *h, uint32_t id, SimMem *mem);
+/* Resets the hart's registers (a0 = mhartid, the others 0, as a boot ROM
+ * would leave them) and its debug state; not the memory. */
 void sim_hart_reset (SimHart *h);
 void sim_hart_enter_debug (SimHart *h, SimDebugCause cause);
 void sim_hart_resume (SimHart *h);
@@ -84,8 +99,8 @@ unsigned sim_hart_run (SimHart *h, unsigned max_insns);
 bool sim_hart_csr_read (SimHart *h, uint32_t csr, uint32_t *value);
 bool sim_hart_csr_write (SimHart *h, uint32_t csr, uint32_t value);
 
-bool sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value);
-bool sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value);
+bool sim_mem_read (SimMem *mem, uint32_t addr, unsigned size, uint32_t *value);
+bool sim_mem_write (SimMem *mem, uint32_t addr, unsigned size, uint32_t value);
 
 /* The first trigger of @kind (SIM_TRIGGER_*) that matches @addr fires:
  * the hart enters debug mode (dpc = pc) or takes a breakpoint exception,
@@ -97,5 +112,5 @@ bool sim_hart_exec_one (SimHart *h);
 void sim_hart_trap (SimHart *h, uint32_t cause, uint32_t tval);
 
 /* default-program.c */
-void sim_hart_load_default_program (SimHart *h);
-gboolean sim_hart_load_image (SimHart *h, const char *path, GError **error);
+void sim_mem_load_default_program (SimMem *mem);
+gboolean sim_mem_load_image (SimMem *mem, const char *path, GError **error);

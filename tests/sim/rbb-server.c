@@ -165,6 +165,21 @@ read_client (SimServer *srv)
     serve_chunk (srv, buf, (size_t) n);
 }
 
+/* Runs each running hart for a batch; true if any ran. */
+static bool
+run_harts (SimDm *dm)
+{
+  bool any = false;
+
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (sim_dm_hart_runs (dm, i))
+      {
+        sim_hart_run (&dm->harts[i], BATCH_INSNS);
+        any = true;
+      }
+  return any;
+}
+
 void
 sim_server_run (SimServer *srv, volatile sig_atomic_t *stop)
 {
@@ -175,11 +190,9 @@ sim_server_run (SimServer *srv, volatile sig_atomic_t *stop)
   while (!*stop)
     {
       bool connected = srv->client_fd >= 0;
-      bool running = connected && sim_dm_hart_runs (srv->dm);
+      bool running = connected && run_harts (srv->dm);
       struct pollfd pfd = { connected ? srv->client_fd : srv->listen_fd, POLLIN, 0 };
 
-      if (running)
-        sim_hart_run (srv->dm->hart, BATCH_INSNS);
       int n = ppoll (&pfd, 1, running ? &run_timeout : NULL, &unblocked);
       if (n <= 0)
         continue;

@@ -809,6 +809,133 @@ test_bad_bytes (Fixture *f, gconstpointer data)
   assert_pc_in_ram (read_pc (f));
 }
 
+static void
+start_harts (Fixture *f, guint harts, gboolean smp)
+{
+  g_autoptr(GError) error = NULL;
+  OodTestbedOptions opts = { .harts = harts, .smp = smp };
+
+  f->tb = ood_testbed_new (&opts, &error);
+  g_assert_no_error (error);
+  f->target = ood_test_tcl_quote (ood_testbed_get_target_name (f->tb));
+  fixture_connect (f);
+}
+
+/* Makes @name OpenOCD's current target (for halt, step, resume, reg...)
+ * and the fixture's. */
+static void
+use_target (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("targets %s", name);
+
+  g_free (eval (f, cmd));
+  g_free (f->target);
+  f->target = ood_test_tcl_quote (name);
+}
+
+static char *
+state_of (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("%s curstate", name);
+
+  return eval (f, cmd);
+}
+
+static void
+assert_state (Fixture *f, const char *name, const char *expected)
+{
+  g_autofree char *state = state_of (f, name);
+
+  g_assert_cmpstr (state, ==, expected);
+}
+
+/* Whether hart @id's loop counter moves (over the system bus). */
+static gboolean
+counter_moves (Fixture *f, guint id)
+{
+  guint32 first = read_mem_one (f, COUNTER + 4 * id, 32);
+
+  g_usleep (50 * 1000);
+  return read_mem_one (f, COUNTER + 4 * id, 32) != first;
+}
+
+/* Two harts as two independent targets: each halts, steps and resumes
+ * alone, with its own registers, counter and triggers. */
+static void
+test_harts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *targets = NULL;
+  guint32 pc0, pc1;
+
+  (void) data;
+  start_harts (f, 2, FALSE);
+  targets = eval (f, "targets");
+  g_assert_true (g_regex_match_simple ("0\\* riscv\\.cpu .* running\n.*1  riscv\\.cpu1 .* running",
+                                       targets, G_REGEX_DOTALL, 0));
+  set_mem_access (f, "sysbus");
+  g_assert_true (counter_moves (f, 0));
+  g_assert_true (counter_moves (f, 1));
+
+  use_target (f, "riscv.cpu1");
+  halt (f);
+  assert_state (f, "riscv.cpu1", "halted");
+  assert_state (f, "riscv.cpu", "running");
+  g_assert_cmpuint (read_reg (f, "mhartid"), ==, 1);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
+  g_assert_false (counter_moves (f, 1));
+  g_assert_true (counter_moves (f, 0));
+
+  use_target (f, "riscv.cpu");
+  halt (f);
+  g_assert_cmpuint (read_reg (f, "mhartid"), ==, 0);
+  pc0 = read_pc (f);
+  use_target (f, "riscv.cpu1");
+  pc1 = read_pc (f);
+  for (int i = 0; i < 3; i++)
+    {
+      g_free (eval (f, "step"));
+      g_assert_cmphex (read_pc (f), ==, next_pc (pc1));
+      pc1 = next_pc (pc1);
+    }
+  use_target (f, "riscv.cpu");
+  g_assert_cmphex (read_pc (f), ==, pc0);
+
+  /* a breakpoint on hart 1 stops hart 1 only */
+  use_target (f, "riscv.cpu1");
+  g_free (eval (f, "bp 0x80000010 4 hw"));
+  use_target (f, "riscv.cpu");
+  g_free (eval (f, "resume"));
+  use_target (f, "riscv.cpu1");
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, LOOP_ADDR);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  assert_state (f, "riscv.cpu", "running");
+  g_assert_true (counter_moves (f, 0));
+  g_free (eval (f, "rbp 0x80000010"));
+  g_free (eval (f, "resume"));
+  assert_state (f, "riscv.cpu1", "running");
+  g_assert_true (counter_moves (f, 1));
+}
+
+/* The same two harts in one SMP group halt and resume together. */
+static void
+test_harts_smp (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  start_harts (f, 2, TRUE);
+  set_mem_access (f, "sysbus");
+  use_target (f, "riscv.cpu1");
+  halt (f);
+  assert_state (f, "riscv.cpu", "halted");
+  g_assert_false (counter_moves (f, 0));
+  g_assert_false (counter_moves (f, 1));
+  g_free (eval (f, "resume"));
+  assert_state (f, "riscv.cpu", "running");
+  assert_state (f, "riscv.cpu1", "running");
+  g_assert_true (counter_moves (f, 0));
+  g_assert_true (counter_moves (f, 1));
+}
+
 static const struct {
   const char *name;
   void (*fn) (Fixture *, gconstpointer);
@@ -833,6 +960,8 @@ static const struct {
   { "sba-bad-address", test_sba_bad_address, FALSE },
   { "sba-selftest", test_sba_selftest, FALSE },
   { "clock", test_clock, FALSE },
+  { "harts", test_harts, TRUE },
+  { "harts-smp", test_harts_smp, TRUE },
 };
 
 int
