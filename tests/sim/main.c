@@ -117,8 +117,9 @@ parse_args (int argc, char **argv, SimArgs *args, GError **error)
     "until the next reset.\n"
     "A read-only clock at 0x0200bff8 (low word) and 0x0200bffc (high word)\n"
     "counts CLOCK_MONOTONIC microseconds, like a CLINT's mtime.\n"
-    "SIGUSR1 breaks the board's debug link (TDO then reads 1, as when the target\n"
-    "loses power) while the adapter connection stays up; SIGUSR2 mends it.");
+    "SIGUSR1 breaks the board's debug link (every DMI access fails, as when the\n"
+    "Debug Module loses power; the TAP still answers, the harts go on) while the\n"
+    "adapter connection stays up; SIGUSR2 mends it.");
   return g_option_context_parse (ctx, &argc, &argv, error) && check_args (args, error);
 }
 

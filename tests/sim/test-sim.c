@@ -936,6 +936,73 @@ test_harts_smp (Fixture *f, gconstpointer data)
   g_assert_true (counter_moves (f, 1));
 }
 
+/* Evaluates @command until it answers @expected; FALSE if it never does
+ * within @give_up_s seconds (a give-up timeout, no bound asserted). */
+static gboolean
+wait_for_answer (Fixture *f, const char *command, const char *expected, guint give_up_s)
+{
+  gint64 deadline = g_get_monotonic_time () + give_up_s * G_USEC_PER_SEC;
+
+  do
+    {
+      g_autofree char *answer = NULL;
+
+      if (eval_catch (f, command, &answer) == 0 && g_str_equal (answer, expected))
+        return TRUE;
+      g_usleep (100 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}
+
+/* Breaks the debug link (SIGUSR1), checks OpenOCD cannot read the hart
+ * and has polled it, mends the link (SIGUSR2) and waits until OpenOCD
+ * reports @state again. */
+static void
+break_and_mend (Fixture *f, const char *state)
+{
+  int pid = ood_testbed_get_sim_pid (f->tb);
+  g_autofree char *cmd = g_strdup_printf ("%s curstate", f->target);
+  g_autofree char *r1 = NULL, *r2 = NULL;
+  gint64 mended_at;
+
+  kill (pid, SIGUSR1);
+  g_assert_true (wait_for_log (f->tb, "debug link broken"));
+  g_assert_cmpint (eval_catch (f, "get_reg -force {pc}", &r1), !=, 0);
+  g_assert_cmpint (eval_catch (f, "riscv dmi_read 0x11", &r2), !=, 0);
+  /* OpenOCD 0.12 takes a hart whose dmstatus it cannot read for running,
+   * and says so without an event */
+  g_assert_true (wait_for_answer (f, cmd, "running", 30));
+  kill (pid, SIGUSR2);
+  mended_at = g_get_monotonic_time ();
+  g_assert_true (wait_for_answer (f, cmd, state, 30));
+  g_test_message ("%s again %" G_GINT64_FORMAT " ms after the mend", state,
+                  (g_get_monotonic_time () - mended_at) / 1000);
+}
+
+/* OpenOCD, unchanged, reaches the board again once its broken debug link
+ * is mended: the halted hart is halted at the same pc, the running one
+ * runs, and both answer commands. */
+static void
+test_link_mended (Fixture *f, gconstpointer data)
+{
+  guint32 pc;
+
+  (void) data;
+  halt (f);
+  pc = read_pc (f);
+  break_and_mend (f, "halted");
+  g_assert_cmphex (read_pc (f), ==, pc);
+  g_free (eval (f, "step"));
+  g_assert_cmphex (read_pc (f), ==, next_pc (pc));
+  g_free (eval (f, "resume"));
+  break_and_mend (f, "running");
+  set_mem_access (f, "sysbus");
+  g_assert_true (counter_moves (f, 0));
+  halt (f);
+  assert_pc_in_ram (read_pc (f));
+}
+
 static const struct {
   const char *name;
   void (*fn) (Fixture *, gconstpointer);
@@ -962,6 +1029,7 @@ static const struct {
   { "clock", test_clock, FALSE },
   { "harts", test_harts, TRUE },
   { "harts-smp", test_harts_smp, TRUE },
+  { "link-mended", test_link_mended, FALSE },
 };
 
 int
