@@ -347,6 +347,24 @@ deactivate (SimDm *dm)
   apply_reset_lines (dm, was);
 }
 
+/* The per-hart bits dmcontrol value @v writes for the selected harts @sel:
+ * halt request, halt-on-reset, havereset (acknowledged). */
+static void
+set_hart_bits (SimDm *dm, uint32_t sel, uint32_t v)
+{
+  if (v & DMCONTROL_HALTREQ)
+    dm->haltreq |= sel;
+  else
+    dm->haltreq &= ~sel;
+  if (v & DMCONTROL_SETRESETHALTREQ)
+    dm->resethaltreq |= sel;
+  else if (v & DMCONTROL_CLRRESETHALTREQ)
+    dm->resethaltreq &= ~sel;
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (((sel >> i) & 1u) && (v & DMCONTROL_ACKHAVERESET))
+      dm->harts[i].havereset = false;
+}
+
 /* What dmcontrol value @v asks of selected hart @i. */
 static void
 halt_or_resume (SimDm *dm, unsigned i, uint32_t v)
@@ -379,17 +397,7 @@ write_dmcontrol (SimDm *dm, uint32_t v)
   dm->hartsel = (v >> DMCONTROL_HARTSELLO_SHIFT) & hartsel_mask (dm);
   dm->hasel = dm->n_harts > 1 && (v & DMCONTROL_HASEL);
   uint32_t sel = selected (dm, &nonexistent);
-  if (v & DMCONTROL_HALTREQ)
-    dm->haltreq |= sel;
-  else
-    dm->haltreq &= ~sel;
-  if (v & DMCONTROL_SETRESETHALTREQ)
-    dm->resethaltreq |= sel;
-  else if (v & DMCONTROL_CLRRESETHALTREQ)
-    dm->resethaltreq &= ~sel;
-  for (unsigned i = 0; i < dm->n_harts; i++)
-    if (((sel >> i) & 1u) && (v & DMCONTROL_ACKHAVERESET))
-      dm->harts[i].havereset = false;
+  set_hart_bits (dm, sel, v);
   apply_reset_lines (dm, was);
   if (in_reset (dm))
     return;
