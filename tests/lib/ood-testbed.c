@@ -21,6 +21,8 @@ struct _OodTestbed {
   guint16 gdb_port;
   gboolean gdb;
   gboolean rtt_commands;
+  guint harts;
+  gboolean smp;
   char *target_name;
   char *bind_address;
   char *tmpdir;
@@ -179,6 +181,7 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
 {
   g_autoptr(GSubprocessLauncher) l = new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *harts = g_strdup_printf ("%u", tb->harts);
 
   g_ptr_array_add (argv, (gpointer) ood_test_env_or ("OOD_SIM", OOD_SIM_DEFAULT));
   g_ptr_array_add (argv, (gpointer) "--port");
@@ -187,6 +190,11 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
     {
       g_ptr_array_add (argv, (gpointer) "--image");
       g_ptr_array_add (argv, (gpointer) image);
+    }
+  if (tb->harts > 1)
+    {
+      g_ptr_array_add (argv, (gpointer) "--harts");
+      g_ptr_array_add (argv, harts);
     }
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_stderr_file_path (l, tb->sim_log);
@@ -208,6 +216,13 @@ ood_testbed_dup_openocd_argv (OodTestbed *tb)
                            "-c", "adapter driver remote_bitbang", "-c", rbb, "-c", name, NULL);
   if (tb->rtt_commands)
     g_strv_builder_add_many (argv, "-c", "set _SIM_RTT 1", NULL);
+  if (tb->harts > 1)
+    {
+      g_autofree char *harts = g_strdup_printf ("set _SIM_HARTS %u", tb->harts);
+      g_strv_builder_add_many (argv, "-c", harts, NULL);
+    }
+  if (tb->harts > 1 && tb->smp)
+    g_strv_builder_add_many (argv, "-c", "set _SIM_SMP 1", NULL);
   g_strv_builder_add_many (argv, "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT),
                            NULL);
   return g_strv_builder_end (argv);
@@ -324,6 +339,8 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
   tb->bind_address = g_strdup (opts != NULL ? opts->bind_address : NULL);
   tb->gdb = opts != NULL && opts->gdb;
   tb->rtt_commands = opts != NULL && opts->rtt_commands;
+  tb->harts = opts != NULL ? opts->harts : 0;
+  tb->smp = opts != NULL && opts->smp;
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))

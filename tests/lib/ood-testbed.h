@@ -23,6 +23,10 @@ typedef struct {
   gboolean rtt_commands;    /* OpenOCD gets its rtt commands (tests/sim/riscv-sim.cfg,
                                _SIM_RTT); for the RTT firmware, image_path =
                                ood_test_rtt_firmware_path () */
+  guint harts;              /* 0 or 1 = one hart; N (up to 8) = the simulator's --harts N
+                               and OpenOCD's _SIM_HARTS N: targets NAME, NAME1...
+                               (tests/sim/riscv-sim.cfg), NAME current */
+  gboolean smp;             /* with harts > 1: those targets in one SMP group (_SIM_SMP) */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);

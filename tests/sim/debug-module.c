@@ -10,6 +10,8 @@
 #define DM_DMSTATUS     0x11
 #define DM_HARTINFO     0x12
 #define DM_HALTSUM1     0x13
+#define DM_HAWINDOWSEL  0x14
+#define DM_HAWINDOW     0x15
 #define DM_ABSTRACTCS   0x16
 #define DM_COMMAND      0x17
 #define DM_SBCS         0x38
@@ -20,6 +22,10 @@
 #define DMCONTROL_HALTREQ       (1u << 31)
 #define DMCONTROL_RESUMEREQ     (1u << 30)
 #define DMCONTROL_ACKHAVERESET  (1u << 28)
+#define DMCONTROL_HASEL         (1u << 26)
+#define DMCONTROL_HARTSELLO_SHIFT 16
+#define DMCONTROL_SETRESETHALTREQ (1u << 3)
+#define DMCONTROL_CLRRESETHALTREQ (1u << 2)
 #define DMCONTROL_NDMRESET      (1u << 1)
 #define DMCONTROL_DMACTIVE      (1u << 0)
 
@@ -62,11 +68,62 @@ sba_reset (SimDm *dm)
 }
 
 void
-sim_dm_init (SimDm *dm, SimHart *hart)
+sim_dm_init (SimDm *dm, SimHart *harts, unsigned n_harts, SimMem *mem)
 {
+  g_assert (n_harts >= 1 && n_harts <= SIM_MAX_HARTS);
   memset (dm, 0, sizeof *dm);
-  dm->hart = hart;
+  dm->harts = harts;
+  dm->n_harts = n_harts;
+  dm->mem = mem;
   sba_reset (dm);
+}
+
+static uint32_t
+all_harts (const SimDm *dm)
+{
+  return (1u << dm->n_harts) - 1;
+}
+
+/* hartsello's writable bits: just enough for the highest hart index. */
+static uint32_t
+hartsel_mask (const SimDm *dm)
+{
+  uint32_t mask = 0;
+
+  while (mask < dm->n_harts - 1)
+    mask = (mask << 1) | 1u;
+  return mask;
+}
+
+/* The selected harts that exist, bit i for hart i; *nonexistent is set if
+ * hartsel names a hart that does not. */
+static uint32_t
+selected (const SimDm *dm, bool *nonexistent)
+{
+  uint32_t sel = dm->hasel ? dm->hawindow : 0;
+
+  *nonexistent = dm->hartsel >= dm->n_harts;
+  if (!*nonexistent)
+    sel |= 1u << dm->hartsel;
+  return sel;
+}
+
+/* The hart hartsel names, or NULL. */
+static SimHart *
+current_hart (SimDm *dm)
+{
+  return dm->hartsel < dm->n_harts ? &dm->harts[dm->hartsel] : NULL;
+}
+
+static uint32_t
+halted_harts (const SimDm *dm)
+{
+  uint32_t set = 0;
+
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (dm->harts[i].halted)
+      set |= 1u << i;
+  return set;
 }
 
 static bool
@@ -76,29 +133,45 @@ in_reset (const SimDm *dm)
 }
 
 bool
-sim_dm_hart_runs (SimDm *dm)
+sim_dm_hart_runs (SimDm *dm, unsigned i)
 {
-  return !in_reset (dm) && !dm->hart->halted;
+  return !in_reset (dm) && !dm->harts[i].halted;
 }
 
+/* dmstatus' any bit (@any_bit) and all bit (the next one) of the
+ * selected harts @sel for the harts in @set. */
 static uint32_t
-all_any (bool cond, unsigned any_bit)
+any_all (uint32_t sel, bool nonexistent, uint32_t set, unsigned any_bit)
 {
-  return cond ? (3u << any_bit) : 0;
+  uint32_t v = 0;
+
+  if (sel & set)
+    v |= 1u << any_bit;
+  if (sel != 0 && !nonexistent && (sel & set) == sel)
+    v |= 2u << any_bit;
+  return v;
 }
 
 static uint32_t
 dmstatus (const SimDm *dm)
 {
-  const SimHart *h = dm->hart;
-  bool unavail = in_reset (dm);
-  uint32_t v = 2u | (1u << 7);  /* version 0.13, authenticated */
+  bool nonexistent;
+  uint32_t sel = selected (dm, &nonexistent);
+  uint32_t halted = halted_harts (dm), havereset = 0;
+  uint32_t live = in_reset (dm) ? 0 : all_harts (dm);
+  /* version 0.13, hasresethaltreq, authenticated */
+  uint32_t v = 2u | (1u << 5) | (1u << 7);
 
-  v |= all_any (!unavail && h->halted, 8);
-  v |= all_any (!unavail && !h->halted, 10);
-  v |= all_any (unavail, 12);
-  v |= all_any (dm->resumeack, 16);
-  v |= all_any (h->havereset, 18);
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (dm->harts[i].havereset)
+      havereset |= 1u << i;
+  v |= any_all (sel, nonexistent, live & halted, 8);
+  v |= any_all (sel, nonexistent, live & ~halted, 10);
+  v |= any_all (sel, nonexistent, all_harts (dm) & ~live, 12);
+  if (nonexistent)
+    v |= sel == 0 ? 3u << 14 : 1u << 14;
+  v |= any_all (sel, nonexistent, dm->resumeack, 16);
+  v |= any_all (sel, nonexistent, havereset, 18);
   return v;
 }
 
@@ -143,10 +216,10 @@ sba_access (SimDm *dm, bool write)
       return;
     }
   if (write)
-    ok = sim_mem_write (dm->hart, addr, size,
+    ok = sim_mem_write (dm->mem, addr, size,
                         dm->sb.data & (0xffffffffu >> (32 - 8 * size)));
   else
-    ok = sim_mem_read (dm->hart, addr, size, &dm->sb.data);
+    ok = sim_mem_read (dm->mem, addr, size, &dm->sb.data);
   if (!ok)
     {
       sim_trace ("sysbus %s of %u bytes at 0x%08x: bad address",
@@ -205,7 +278,9 @@ sim_dm_read (SimDm *dm, uint32_t addr)
     case DM_DATA0: return dm->data[0];
     case DM_DATA1: return dm->data[1];
     case DM_DMCONTROL:
-      return (dm->haltreq ? DMCONTROL_HALTREQ : 0) |
+      return ((dm->haltreq >> dm->hartsel) & 1u ? DMCONTROL_HALTREQ : 0) |
+             (dm->hasel ? DMCONTROL_HASEL : 0) |
+             (dm->hartsel << DMCONTROL_HARTSELLO_SHIFT) |
              (dm->ndmreset ? DMCONTROL_NDMRESET : 0) |
              (dm->dmactive ? DMCONTROL_DMACTIVE : 0);
     case DM_DMSTATUS: return dmstatus (dm);
@@ -213,18 +288,29 @@ sim_dm_read (SimDm *dm, uint32_t addr)
     case DM_SBCS: return sbcs (dm);
     case DM_SBADDRESS0: return dm->sb.address;
     case DM_SBDATA0: return read_sbdata0 (dm);
-    case DM_HALTSUM0: return dm->hart->halted ? 1u : 0u;
-    default: return 0;  /* hartinfo, haltsum1, progbuf, sbaddress1... all zero */
+    case DM_HALTSUM0: return halted_harts (dm);
+    case DM_HALTSUM1: return halted_harts (dm) ? 1u : 0u;
+    case DM_HAWINDOW: return dm->hawindow;
+    default: return 0;  /* hartinfo, hawindowsel, progbuf, sbaddress1... all zero */
     }
 }
 
 static void
 release_reset (SimDm *dm)
 {
-  sim_hart_reset (dm->hart);
-  sim_trace ("hart leaves reset%s", dm->haltreq ? ", halting" : "");
-  if (dm->haltreq)
-    sim_hart_enter_debug (dm->hart, SIM_CAUSE_HALTREQ);
+  sim_mem_reset (dm->mem);
+  sim_trace ("harts leave reset");
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    {
+      SimHart *h = &dm->harts[i];
+
+      sim_hart_reset (h);
+      /* resethaltreq has the higher priority (hart.h) */
+      if ((dm->resethaltreq >> i) & 1u)
+        sim_hart_enter_debug (h, SIM_CAUSE_RESETHALTREQ);
+      else if ((dm->haltreq >> i) & 1u)
+        sim_hart_enter_debug (h, SIM_CAUSE_HALTREQ);
+    }
 }
 
 static void
@@ -250,11 +336,50 @@ deactivate (SimDm *dm)
 
   dm->dmactive = false;
   dm->ndmreset = false;
-  dm->haltreq = false;
+  dm->haltreq = 0;
+  dm->resethaltreq = 0;
+  dm->hartsel = 0;
+  dm->hasel = false;
+  dm->hawindow = 0;
   dm->cmderr = CMDERR_NONE;
   dm->data[0] = dm->data[1] = 0;
   sba_reset (dm);
   apply_reset_lines (dm, was);
+}
+
+/* The per-hart bits dmcontrol value @v writes for the selected harts @sel:
+ * halt request, halt-on-reset, havereset (acknowledged). */
+static void
+set_hart_bits (SimDm *dm, uint32_t sel, uint32_t v)
+{
+  if (v & DMCONTROL_HALTREQ)
+    dm->haltreq |= sel;
+  else
+    dm->haltreq &= ~sel;
+  if (v & DMCONTROL_SETRESETHALTREQ)
+    dm->resethaltreq |= sel;
+  else if (v & DMCONTROL_CLRRESETHALTREQ)
+    dm->resethaltreq &= ~sel;
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (((sel >> i) & 1u) && (v & DMCONTROL_ACKHAVERESET))
+      dm->harts[i].havereset = false;
+}
+
+/* What dmcontrol value @v asks of selected hart @i. */
+static void
+halt_or_resume (SimDm *dm, unsigned i, uint32_t v)
+{
+  SimHart *h = &dm->harts[i];
+
+  if ((v & DMCONTROL_HALTREQ) && !h->halted)
+    sim_hart_enter_debug (h, SIM_CAUSE_HALTREQ);
+  else if (!(v & DMCONTROL_HALTREQ) && (v & DMCONTROL_RESUMEREQ))
+    {
+      dm->resumeack &= ~(1u << i);
+      if (h->halted)
+        sim_hart_resume (h);
+      dm->resumeack |= 1u << i;
+    }
 }
 
 static void
@@ -266,30 +391,24 @@ write_dmcontrol (SimDm *dm, uint32_t v)
       return;
     }
   bool was = in_reset (dm);
+  bool nonexistent;
   dm->dmactive = true;
   dm->ndmreset = (v & DMCONTROL_NDMRESET) != 0;
-  dm->haltreq = (v & DMCONTROL_HALTREQ) != 0;
-  if (v & DMCONTROL_ACKHAVERESET)
-    dm->hart->havereset = false;
+  dm->hartsel = (v >> DMCONTROL_HARTSELLO_SHIFT) & hartsel_mask (dm);
+  dm->hasel = dm->n_harts > 1 && (v & DMCONTROL_HASEL);
+  uint32_t sel = selected (dm, &nonexistent);
+  set_hart_bits (dm, sel, v);
   apply_reset_lines (dm, was);
   if (in_reset (dm))
     return;
-  if (dm->haltreq && !dm->hart->halted)
-    sim_hart_enter_debug (dm->hart, SIM_CAUSE_HALTREQ);
-  else if (!dm->haltreq && (v & DMCONTROL_RESUMEREQ))
-    {
-      dm->resumeack = false;
-      if (dm->hart->halted)
-        sim_hart_resume (dm->hart);
-      dm->resumeack = true;
-    }
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if ((sel >> i) & 1u)
+      halt_or_resume (dm, i, v);
 }
 
 static uint32_t
-access_gpr_or_csr (SimDm *dm, uint32_t regno, bool write)
+access_gpr_or_csr (SimDm *dm, SimHart *h, uint32_t regno, bool write)
 {
-  SimHart *h = dm->hart;
-
   if (regno >= 0x1000 && regno < 0x1020)
     {
       if (write && regno != 0x1000)
@@ -308,15 +427,17 @@ access_gpr_or_csr (SimDm *dm, uint32_t regno, bool write)
 static uint32_t
 access_register (SimDm *dm, uint32_t cmd)
 {
+  SimHart *h = current_hart (dm);
+
   if (cmd & AC_POSTEXEC)
     return CMDERR_NOT_SUPPORTED;
-  if (!dm->hart->halted)
+  if (!h || !h->halted)
     return CMDERR_HALT_RESUME;
   if (!(cmd & AC_TRANSFER))
     return CMDERR_NONE;
   if (AC_AARSIZE (cmd) != 2)
     return CMDERR_NOT_SUPPORTED;
-  return access_gpr_or_csr (dm, AC_REGNO (cmd), (cmd & AC_WRITE) != 0);
+  return access_gpr_or_csr (dm, h, AC_REGNO (cmd), (cmd & AC_WRITE) != 0);
 }
 
 static uint32_t
@@ -330,9 +451,9 @@ access_memory (SimDm *dm, uint32_t cmd)
   if (size_log2 > 2 || (cmd & (1u << 23)) || (cmd & AC_POSTEXEC))
     return CMDERR_NOT_SUPPORTED;
   if (cmd & AC_WRITE)
-    ok = sim_mem_write (dm->hart, addr, size, dm->data[0]);
+    ok = sim_mem_write (dm->mem, addr, size, dm->data[0]);
   else
-    ok = sim_mem_read (dm->hart, addr, size, &dm->data[0]);
+    ok = sim_mem_read (dm->mem, addr, size, &dm->data[0]);
   if (!ok)
     return CMDERR_BUS;
   if (cmd & AC_POSTINCREMENT)
@@ -373,6 +494,7 @@ sim_dm_write (SimDm *dm, uint32_t addr, uint32_t value)
     case DM_DATA1: dm->data[1] = value; break;
     case DM_ABSTRACTCS: dm->cmderr &= ~((value >> 8) & 7u); break;
     case DM_COMMAND: run_command (dm, value); break;
+    case DM_HAWINDOW: dm->hawindow = dm->n_harts > 1 ? value & all_harts (dm) : 0; break;
     case DM_SBCS: write_sbcs (dm, value); break;
     case DM_SBADDRESS0: write_sbaddress0 (dm, value); break;
     case DM_SBDATA0: write_sbdata0 (dm, value); break;

@@ -12,6 +12,8 @@
 #define DMI_STATUS_FAILED   2u
 #define DMI_LENGTH          (SIM_DTM_ABITS + 34u)
 
+volatile sig_atomic_t sim_link_broken = 0;
+
 void
 sim_dtm_init (SimDtm *dtm, SimDm *dm)
 {
@@ -54,7 +56,7 @@ sim_dtm_capture (SimDtm *dtm, uint32_t ir)
       return dtmcs (dtm);
     case SIM_IR_DMI:
       return ((uint64_t) dtm->dmi_addr << 34) | ((uint64_t) dtm->dmi_data << 2) |
-             dtm->dmi_status;
+             (sim_link_broken ? DMI_STATUS_FAILED : dtm->dmi_status);
     default:
       return 0;
     }
@@ -69,8 +71,8 @@ dmi_update (SimDtm *dtm, uint64_t value)
 
   if (op != DMI_OP_READ && op != DMI_OP_WRITE)
     return;  /* nop, or the reserved op 3 */
-  if (dtm->dmi_status != 0)
-    return;  /* sticky error: ignored until dmireset */
+  if (dtm->dmi_status != 0 || sim_link_broken)
+    return;  /* sticky error: ignored until dmireset; or no DM to reach */
   dtm->dmi_addr = addr;
   if (op == DMI_OP_READ)
     dtm->dmi_data = sim_dm_read (dtm->dm, addr);

@@ -1,4 +1,4 @@
-/* RV32IM instruction execution for the simulated hart. */
+/* RV32IM instruction execution for a simulated hart. */
 #include "hart.h"
 
 #define OP_LOAD     0x03
@@ -29,10 +29,10 @@
 #define MSTATUS_MPP    (3u << 11)
 
 /* mcontrol fields (XLEN 32) */
+#define MC_HIT         (1u << 20)
 #define MC_ACTION(t)   (((t) >> 12) & 0xfu)
 #define MC_MATCH(t)    (((t) >> 7) & 0xfu)
 #define MC_M           (1u << 6)
-#define MC_EXECUTE     (1u << 2)
 
 typedef struct {
   uint32_t raw, rd, rs1, rs2, f3, f7;
@@ -85,16 +85,46 @@ sim_hart_trap (SimHart *h, uint32_t cause, uint32_t tval)
 }
 
 static bool
-trigger_fires (SimHart *h)
+address_matches (uint32_t tdata1, uint32_t tdata2, uint32_t addr)
+{
+  switch (MC_MATCH (tdata1))
+    {
+    case 0: return addr == tdata2;
+    case 1:
+      {
+        uint32_t low = ~tdata2 & (tdata2 + 1);  /* the lowest clear bit */
+        uint32_t mask = low ? ~((low << 1) - 1) : 0;
+        return (addr & mask) == (tdata2 & mask);
+      }
+    case 2: return addr >= tdata2;
+    default: return addr < tdata2;
+    }
+}
+
+bool
+sim_hart_trigger (SimHart *h, uint32_t kind, uint32_t addr)
 {
   for (unsigned i = 0; i < SIM_NUM_TRIGGERS; i++)
     {
       uint32_t t = h->tdata1[i];
-      if ((t & MC_EXECUTE) && (t & MC_M) && MC_ACTION (t) == 1 &&
-          MC_MATCH (t) == 0 && h->tdata2[i] == h->pc)
-        return true;
+
+      if (!(t & kind) || !(t & MC_M) || !address_matches (t, h->tdata2[i], addr))
+        continue;
+      h->tdata1[i] |= MC_HIT;
+      if (MC_ACTION (t) == 1)
+        sim_hart_enter_debug (h, SIM_CAUSE_TRIGGER);
+      else
+        sim_hart_trap (h, EXC_BREAKPOINT, addr);
+      return true;
     }
   return false;
+}
+
+/* Before a load or store at @addr: true if a trigger fired. */
+static bool
+data_trigger (SimHart *h, uint32_t kind, uint32_t addr)
+{
+  return (h->triggers_armed & kind) && sim_hart_trigger (h, kind, addr);
 }
 
 static uint32_t
@@ -217,7 +247,9 @@ exec_load (SimHart *h, const Insn *in)
 
   if (size == 0)
     return EXC_ILLEGAL;
-  if (!sim_mem_read (h, addr, size, &v))
+  if (data_trigger (h, SIM_TRIGGER_LOAD, addr))
+    return -2;
+  if (!sim_mem_read (h->mem, addr, size, &v))
     {
       h->mtval = addr;
       return EXC_LOAD_FAULT;
@@ -235,7 +267,9 @@ exec_store (SimHart *h, const Insn *in)
 
   if (in->f3 > 2)
     return EXC_ILLEGAL;
-  if (!sim_mem_write (h, addr, 1u << in->f3, in->b))
+  if (data_trigger (h, SIM_TRIGGER_STORE, addr))
+    return -2;
+  if (!sim_mem_write (h->mem, addr, 1u << in->f3, in->b))
     {
       h->mtval = addr;
       return EXC_STORE_FAULT;
@@ -266,7 +300,8 @@ exec_csr (SimHart *h, const Insn *in)
 }
 
 /* ebreak, ecall, mret, wfi and the CSR instructions.  Returns an exception
- * code, -1 for "done, pc += 4", or -2 for "entered debug mode / pc set". */
+ * code, -1 for "done, pc += 4", or -2 for "entered debug mode / pc set"
+ * (as do loads and stores that fire a trigger). */
 static int
 exec_system (SimHart *h, const Insn *in)
 {
@@ -337,7 +372,7 @@ fetch (SimHart *h, uint32_t *raw)
       sim_hart_trap (h, EXC_INSN_MISALIGNED, h->pc);
       return false;
     }
-  if (!sim_mem_read (h, h->pc, 4, raw))
+  if (!sim_mem_read (h->mem, h->pc, 4, raw))
     {
       sim_hart_trap (h, EXC_INSN_FAULT, h->pc);
       return false;
@@ -352,11 +387,9 @@ sim_hart_exec_one (SimHart *h)
   Insn in;
 
   h->cycle++;
-  if (trigger_fires (h))
-    {
-      sim_hart_enter_debug (h, SIM_CAUSE_TRIGGER);
-      return true;
-    }
+  if ((h->triggers_armed & SIM_TRIGGER_EXECUTE) &&
+      sim_hart_trigger (h, SIM_TRIGGER_EXECUTE, h->pc))
+    return h->halted;
   if (!fetch (h, &raw))
     return false;
   if ((raw & 0xffff) == INSN_C_EBREAK && (h->dcsr & DCSR_EBREAKM))

@@ -17,12 +17,33 @@
 
 #define TDATA1_TYPE_MCONTROL (2u << 28)
 #define TINFO_MCONTROL       (1u << 2)
+#define MC_MASKMAX_31        (31u << 21)
+#define MC_DMODE             (1u << 27)
+#define MC_HIT               (1u << 20)
+#define MC_ACTION_SHIFT      12
+#define MC_MATCH_SHIFT       7
+#define MC_M                 (1u << 6)
+#define MC_KINDS             (SIM_TRIGGER_LOAD | SIM_TRIGGER_STORE | SIM_TRIGGER_EXECUTE)
 
 void
-sim_hart_init (SimHart *h)
+sim_mem_init (SimMem *mem)
+{
+  memset (mem->ram, 0, sizeof mem->ram);
+  sim_flash_init (&mem->flash);
+}
+
+void
+sim_mem_reset (SimMem *mem)
+{
+  sim_flash_reset (&mem->flash);
+}
+
+void
+sim_hart_init (SimHart *h, uint32_t id, SimMem *mem)
 {
   memset (h, 0, sizeof *h);
-  sim_flash_init (&h->flash);
+  h->id = id;
+  h->mem = mem;
   sim_hart_reset (h);
 }
 
@@ -30,6 +51,7 @@ void
 sim_hart_reset (SimHart *h)
 {
   memset (h->x, 0, sizeof h->x);
+  h->x[10] = h->id;  /* a0 */
   h->pc = SIM_RESET_VECTOR;
   h->mstatus = 0;
   h->mtvec = 0;
@@ -40,12 +62,12 @@ sim_hart_reset (SimHart *h)
   h->tselect = 0;
   for (unsigned i = 0; i < SIM_NUM_TRIGGERS; i++)
     {
-      h->tdata1[i] = TDATA1_TYPE_MCONTROL;
+      h->tdata1[i] = TDATA1_TYPE_MCONTROL | MC_MASKMAX_31;
       h->tdata2[i] = 0;
     }
+  h->triggers_armed = 0;
   h->halted = false;
   h->havereset = true;
-  sim_flash_reset (&h->flash);  /* a system reset: the flash controller too */
 }
 
 void
@@ -54,7 +76,7 @@ sim_hart_enter_debug (SimHart *h, SimDebugCause cause)
   h->dpc = h->pc;
   h->dcsr = (h->dcsr & ~DCSR_CAUSE_MASK) | ((uint32_t) cause << DCSR_CAUSE_SHIFT);
   h->halted = true;
-  sim_trace ("hart halted at 0x%08x (cause %d)", h->pc, cause);
+  sim_trace ("hart %u halted at 0x%08x (cause %d)", h->id, h->pc, cause);
 }
 
 void
@@ -62,7 +84,7 @@ sim_hart_resume (SimHart *h)
 {
   h->pc = h->dpc;
   h->halted = false;
-  sim_trace ("hart resumed at 0x%08x%s", h->pc,
+  sim_trace ("hart %u resumed at 0x%08x%s", h->id, h->pc,
              (h->dcsr & DCSR_STEP) ? " (step)" : "");
   if ((h->dcsr & DCSR_STEP) && !sim_hart_exec_one (h))
     sim_hart_enter_debug (h, SIM_CAUSE_STEP);
@@ -87,6 +109,27 @@ trigger_csr (SimHart *h, uint32_t csr)
   unsigned t = h->tselect % SIM_NUM_TRIGGERS;
 
   return csr == 0x7a1 ? &h->tdata1[t] : &h->tdata2[t];
+}
+
+/* tdata1 as written, with what hart.h does not support cleared. */
+static uint32_t
+mcontrol_legalize (uint32_t value)
+{
+  uint32_t action = (value >> MC_ACTION_SHIFT) & 0xfu;
+  uint32_t match = (value >> MC_MATCH_SHIFT) & 0xfu;
+
+  return TDATA1_TYPE_MCONTROL | MC_MASKMAX_31 | (value & (MC_DMODE | MC_HIT | MC_M | MC_KINDS)) |
+         (action <= 1 ? action << MC_ACTION_SHIFT : 0) |
+         (match <= 3 ? match << MC_MATCH_SHIFT : 0);
+}
+
+static void
+update_triggers_armed (SimHart *h)
+{
+  h->triggers_armed = 0;
+  for (unsigned i = 0; i < SIM_NUM_TRIGGERS; i++)
+    if (h->tdata1[i] & MC_M)
+      h->triggers_armed |= h->tdata1[i] & MC_KINDS;
 }
 
 static uint32_t *
@@ -136,7 +179,8 @@ sim_hart_csr_read (SimHart *h, uint32_t csr, uint32_t *value)
   switch (csr)
     {
     case 0x301: *value = MISA_RV32IM; return true;
-    case 0xf11: case 0xf12: case 0xf13: case 0xf14: *value = 0; return true;
+    case 0xf11: case 0xf12: case 0xf13: *value = 0; return true;
+    case 0xf14: *value = h->id; return true;
     case 0x7a0: *value = h->tselect; return true;
     case 0x7a3: *value = 0; return true;
     case 0x7a4: *value = TINFO_MCONTROL; return true;
@@ -157,8 +201,8 @@ sim_hart_csr_write (SimHart *h, uint32_t csr, uint32_t value)
       h->tselect = value < SIM_NUM_TRIGGERS ? value : 0;
       return true;
     case 0x7a1:
-      /* Only mcontrol (type 2) triggers; everything else is kept. */
-      *trigger_csr (h, csr) = (value & 0x0fffffffu) | TDATA1_TYPE_MCONTROL;
+      *trigger_csr (h, csr) = mcontrol_legalize (value);
+      update_triggers_armed (h);
       return true;
     case 0x7b0:
       h->dcsr = (h->dcsr & ~DCSR_WRITABLE) | (value & DCSR_WRITABLE);
@@ -210,13 +254,13 @@ clock_read (uint32_t addr, unsigned size, uint32_t *value)
  * hart.h); anything else is a bus error.  The hart's loads, stores and
  * fetches and the Debug Module all come through here. */
 bool
-sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
+sim_mem_read (SimMem *mem, uint32_t addr, unsigned size, uint32_t *value)
 {
   if (clock_claims (addr))
     return clock_read (addr, size, value);
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_read (&h->flash, addr, size, value);
-  const uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
+    return sim_flash_claims (addr) && sim_flash_read (&mem->flash, addr, size, value);
+  const uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   uint32_t v = 0;
   for (unsigned i = 0; i < size; i++)
     v |= (uint32_t) p[i] << (8 * i);
@@ -225,11 +269,11 @@ sim_mem_read (SimHart *h, uint32_t addr, unsigned size, uint32_t *value)
 }
 
 bool
-sim_mem_write (SimHart *h, uint32_t addr, unsigned size, uint32_t value)
+sim_mem_write (SimMem *mem, uint32_t addr, unsigned size, uint32_t value)
 {
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_write (&h->flash, addr, size, value);
-  uint8_t *p = &h->ram[addr - SIM_RAM_BASE];
+    return sim_flash_claims (addr) && sim_flash_write (&mem->flash, addr, size, value);
+  uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   for (unsigned i = 0; i < size; i++)
     p[i] = (uint8_t) (value >> (8 * i));
   return true;

@@ -9,7 +9,8 @@
 #include "sim-log.h"
 
 typedef struct {
-  SimHart hart;
+  SimMem mem;
+  SimHart harts[SIM_MAX_HARTS];
   SimDm dm;
   SimDtm dtm;
   SimTap tap;
@@ -53,14 +54,50 @@ setup_signals (void)
   sigprocmask (SIG_BLOCK, &set, NULL);
 }
 
+typedef struct {
+  int port;
+  int harts;
+  char *image;
+  char *wrp;
+} SimArgs;
+
 static gboolean
-parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError **error)
+check_args (const SimArgs *args, GError **error)
+{
+  if (args->port < 0 || args->port > 65535)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad port %d", args->port);
+      return FALSE;
+    }
+  if (args->harts < 1 || args->harts > (int) SIM_MAX_HARTS)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "bad hart count %d (1 to %u)", args->harts, SIM_MAX_HARTS);
+      return FALSE;
+    }
+  if (args->wrp)
+    {
+      char *end = NULL;
+      guint64 v = g_ascii_strtoull (args->wrp, &end, 0);
+      if (*end != '\0' || end == args->wrp || v > G_MAXUINT32)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "bad --flash-wrp mask %s", args->wrp);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_args (int argc, char **argv, SimArgs *args, GError **error)
 {
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, port, "TCP port on 127.0.0.1 (0: any free port)", "N" },
-    { "image", 'i', 0, G_OPTION_ARG_FILENAME, image, "Raw binary loaded at 0x80000000", "FILE" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &args->port, "TCP port on 127.0.0.1 (0: any free port)", "N" },
+    { "harts", 0, 0, G_OPTION_ARG_INT, &args->harts, "Number of harts, 1 to 8 (default 1)", "N" },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &args->image, "Raw binary loaded at 0x80000000", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &sim_verbose, "Trace DMI accesses and hart events", NULL },
-    { "flash-wrp", 0, 0, G_OPTION_ARG_STRING, wrp,
+    { "flash-wrp", 0, 0, G_OPTION_ARG_STRING, &args->wrp,
       "Start with these 4 KiB flash blocks write-protected (bit n: pages 4n..4n+3; e.g. 0x1)", "MASK" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
@@ -68,7 +105,9 @@ parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError *
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
-    "The board is a RISC-V hart with 1 MiB of RAM at 0x80000000 and, like a\n"
+    "The board has RISC-V harts (one, or --harts N in one Debug Module, each\n"
+    "with mhartid N-1 at most; the built-in program keeps hart i's loop counter at\n"
+    "0x80008000 + 4 * i) sharing 1 MiB of RAM at 0x80000000 and, like a\n"
     "GD32VF103, 64 KiB of flash at 0x08000000 (1 KiB pages) behind an STM32F1-style\n"
     "flash controller at 0x40022000, programmed by OpenOCD's stm32f1x driver.\n"
     "Flash errors as on the real part: programming a half-word that is not erased\n"
@@ -78,63 +117,47 @@ parse_args (int argc, char **argv, int *port, char **image, char **wrp, GError *
     "until the next reset.\n"
     "A read-only clock at 0x0200bff8 (low word) and 0x0200bffc (high word)\n"
     "counts CLOCK_MONOTONIC microseconds, like a CLINT's mtime.\n"
-    "SIGUSR1 breaks the board's debug link (TDO then reads 1, as when the target\n"
-    "loses power) while the adapter connection stays up; SIGUSR2 mends it.");
-  if (!g_option_context_parse (ctx, &argc, &argv, error))
-    return FALSE;
-  if (*port < 0 || *port > 65535)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad port %d", *port);
-      return FALSE;
-    }
-  if (*wrp)
-    {
-      char *end = NULL;
-      guint64 v = g_ascii_strtoull (*wrp, &end, 0);
-      if (*end != '\0' || end == *wrp || v > G_MAXUINT32)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "bad --flash-wrp mask %s", *wrp);
-          return FALSE;
-        }
-    }
-  return TRUE;
+    "SIGUSR1 breaks the board's debug link (every DMI access fails, as when the\n"
+    "Debug Module loses power; the TAP still answers, the harts go on) while the\n"
+    "adapter connection stays up; SIGUSR2 mends it.");
+  return g_option_context_parse (ctx, &argc, &argv, error) && check_args (args, error);
 }
 
 static gboolean
-board_init (SimBoard *b, const char *image, const char *wrp, guint16 port,
-            GError **error)
+board_init (SimBoard *b, const SimArgs *args, GError **error)
 {
-  sim_hart_init (&b->hart);
-  if (wrp)
-    sim_flash_set_write_protection (&b->hart.flash,
-                                    (uint32_t) g_ascii_strtoull (wrp, NULL, 0));
-  if (image)
+  sim_mem_init (&b->mem);
+  for (int i = 0; i < args->harts; i++)
+    sim_hart_init (&b->harts[i], (uint32_t) i, &b->mem);
+  if (args->wrp)
+    sim_flash_set_write_protection (&b->mem.flash,
+                                    (uint32_t) g_ascii_strtoull (args->wrp, NULL, 0));
+  if (args->image)
     {
-      if (!sim_hart_load_image (&b->hart, image, error))
+      if (!sim_mem_load_image (&b->mem, args->image, error))
         return FALSE;
     }
   else
-    sim_hart_load_default_program (&b->hart);
-  sim_dm_init (&b->dm, &b->hart);
+    sim_mem_load_default_program (&b->mem);
+  sim_dm_init (&b->dm, b->harts, (unsigned) args->harts, &b->mem);
   sim_dtm_init (&b->dtm, &b->dm);
   sim_tap_init (&b->tap, &b->dtm);
   b->server.tap = &b->tap;
   b->server.dm = &b->dm;
-  return sim_server_listen (&b->server, port, error);
+  return sim_server_listen (&b->server, (guint16) args->port, error);
 }
 
 int
 main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *image = NULL;
-  g_autofree char *wrp = NULL;
   g_autofree SimBoard *board = g_new0 (SimBoard, 1);
-  int port = 0;
+  SimArgs args = { .port = 0, .harts = 1 };
+  gboolean ok = parse_args (argc, argv, &args, &error) && board_init (board, &args, &error);
 
-  if (!parse_args (argc, argv, &port, &image, &wrp, &error) ||
-      !board_init (board, image, wrp, (guint16) port, &error))
+  g_free (args.image);
+  g_free (args.wrp);
+  if (!ok)
     {
       sim_log ("%s", error->message);
       return EXIT_FAILURE;

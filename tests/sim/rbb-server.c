@@ -14,8 +14,6 @@
 
 #include "sim-log.h"
 
-volatile sig_atomic_t sim_link_broken = 0;
-
 #define CHUNK_SIZE      4096
 #define BATCH_INSNS     1000u
 #define RUN_TIMEOUT_NS  1000000L
@@ -98,7 +96,7 @@ process_byte (SimServer *srv, char c, char *answers, size_t *n_answers)
       sim_tap_set_pins (srv->tap, v & 4, v & 2, v & 1);
     }
   else if (c == 'R')
-    answers[(*n_answers)++] = sim_link_broken || sim_tap_get_tdo (srv->tap) ? '1' : '0';
+    answers[(*n_answers)++] = sim_tap_get_tdo (srv->tap) ? '1' : '0';
   else if (c >= 'r' && c <= 'u')
     reset_lines (srv, c);
   else if (c == 'Q')
@@ -165,21 +163,40 @@ read_client (SimServer *srv)
     serve_chunk (srv, buf, (size_t) n);
 }
 
+/* Runs each running hart for a batch; true if any ran. */
+static bool
+run_harts (SimDm *dm)
+{
+  bool any = false;
+
+  for (unsigned i = 0; i < dm->n_harts; i++)
+    if (sim_dm_hart_runs (dm, i))
+      {
+        sim_hart_run (&dm->harts[i], BATCH_INSNS);
+        any = true;
+      }
+  return any;
+}
+
 void
 sim_server_run (SimServer *srv, volatile sig_atomic_t *stop)
 {
   const struct timespec run_timeout = { 0, RUN_TIMEOUT_NS };
   sigset_t unblocked;
+  bool broken = false;
 
   sigemptyset (&unblocked);
   while (!*stop)
     {
+      if (broken != (sim_link_broken != 0))
+        {
+          broken = !broken;
+          sim_log ("debug link %s", broken ? "broken" : "mended");
+        }
       bool connected = srv->client_fd >= 0;
-      bool running = connected && sim_dm_hart_runs (srv->dm);
+      bool running = connected && run_harts (srv->dm);
       struct pollfd pfd = { connected ? srv->client_fd : srv->listen_fd, POLLIN, 0 };
 
-      if (running)
-        sim_hart_run (srv->dm->hart, BATCH_INSNS);
       int n = ppoll (&pfd, 1, running ? &run_timeout : NULL, &unblocked);
       if (n <= 0)
         continue;

@@ -19,9 +19,3 @@ gboolean sim_server_listen (SimServer *srv, guint16 port, GError **error);
  * caller keeps those signals blocked outside the wait). */
 void sim_server_run (SimServer *srv, volatile sig_atomic_t *stop);
 void sim_server_close (SimServer *srv);
-
-/* Non-zero while the board's debug link is broken (SIGUSR1 breaks it,
- * SIGUSR2 mends it): TDO then reads 1 whatever the TAP drives, as a
- * pulled-up TDO does when the target loses power, while the adapter and
- * its connection stay up. */
-extern volatile sig_atomic_t sim_link_broken;

@@ -18,6 +18,9 @@
 #define UNMAPPED   0x10000000u  /* nothing answers here */
 #define CLOCK      0x0200bff8u  /* the board's clock (hart.h), low word first */
 #define DM_SBCS    0x38
+#define DM_DMCONTROL 0x10
+#define DMCONTROL_SETRESETHALTREQ_ACTIVE 0x9u  /* setresethaltreq, dmactive */
+#define DMCONTROL_CLRRESETHALTREQ_ACTIVE 0x5u  /* clrresethaltreq, dmactive */
 
 typedef struct {
   OodTestbed *tb;
@@ -97,6 +100,19 @@ read_pc (Fixture *f)
   return (guint32) strtoull (value + 1, NULL, 16);
 }
 
+/* dcsr.cause (debug spec 0.13.2): why the hart entered debug mode. */
+enum { CAUSE_EBREAK = 1, CAUSE_TRIGGER, CAUSE_HALTREQ, CAUSE_STEP, CAUSE_RESETHALTREQ };
+
+static guint
+read_cause (Fixture *f)
+{
+  g_autofree char *reply = eval (f, "get_reg -force {dcsr}");
+  const char *value = strrchr (reply, ' ');
+
+  g_assert_true (g_str_has_prefix (reply, "dcsr 0x"));
+  return (guint) (strtoull (value + 1, NULL, 16) >> 6) & 7u;
+}
+
 static guint32
 read_word (Fixture *f, guint32 addr)
 {
@@ -141,6 +157,7 @@ test_halt (Fixture *f, gconstpointer data)
   (void) data;
   halt (f);
   assert_pc_in_ram (read_pc (f));
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
 }
 
 /* The built-in program's control flow: the only successor of each pc. */
@@ -171,6 +188,7 @@ test_step (Fixture *f, gconstpointer data)
 
       assert_pc_in_ram (now);
       g_assert_cmphex (now, ==, next_pc (pc));
+      g_assert_cmpuint (read_cause (f), ==, CAUSE_STEP);
       pc = now;
     }
 }
@@ -194,13 +212,32 @@ test_resume (Fixture *f, gconstpointer data)
 }
 
 static void
-test_reset_halt (Fixture *f, gconstpointer data)
+reset_halt_with_cause (Fixture *f, guint cause)
 {
-  (void) data;
   g_autofree char *r = eval (f, "reset halt");
   g_autofree char *state = curstate (f);
+
   g_assert_cmpstr (state, ==, "halted");
   g_assert_cmphex (read_pc (f), ==, RAM_BASE);
+  g_assert_cmpuint (read_cause (f), ==, cause);
+}
+
+/* OpenOCD 0.12 halts out of reset with haltreq; a hart whose halt-on-reset
+ * bit is set (written here by hand) reports the higher-priority cause. */
+static void
+test_reset_halt (Fixture *f, gconstpointer data)
+{
+  g_autofree char *set = g_strdup_printf ("riscv dmi_write 0x%x 0x%x", DM_DMCONTROL,
+                                          DMCONTROL_SETRESETHALTREQ_ACTIVE);
+  g_autofree char *clr = g_strdup_printf ("riscv dmi_write 0x%x 0x%x", DM_DMCONTROL,
+                                          DMCONTROL_CLRRESETHALTREQ_ACTIVE);
+
+  (void) data;
+  reset_halt_with_cause (f, CAUSE_HALTREQ);
+  g_free (eval (f, set));
+  reset_halt_with_cause (f, CAUSE_RESETHALTREQ);
+  g_free (eval (f, clr));
+  reset_halt_with_cause (f, CAUSE_HALTREQ);
 }
 
 static void
@@ -214,7 +251,7 @@ test_reset_run (Fixture *f, gconstpointer data)
 }
 
 static void
-check_breakpoint (Fixture *f, guint32 addr, const char *kind)
+check_breakpoint (Fixture *f, guint32 addr, const char *kind, guint cause)
 {
   g_autofree char *bp = g_strdup_printf ("bp 0x%08x 4%s", addr, kind);
   g_autofree char *rbp = g_strdup_printf ("rbp 0x%08x", addr);
@@ -229,6 +266,7 @@ check_breakpoint (Fixture *f, guint32 addr, const char *kind)
 
       g_assert_cmpstr (state, ==, "halted");
       g_assert_cmphex (read_pc (f), ==, addr);
+      g_assert_cmpuint (read_cause (f), ==, cause);
       /* step off the breakpoint: OpenOCD's resume does not */
       g_free (eval (f, rbp));
       g_free (eval (f, "step"));
@@ -241,16 +279,85 @@ static void
 test_bp_hw (Fixture *f, gconstpointer data)
 {
   (void) data;
-  check_breakpoint (f, LOOP_ADDR, " hw");
+  check_breakpoint (f, LOOP_ADDR, " hw", CAUSE_TRIGGER);
 }
 
 static void
 test_bp_sw (Fixture *f, gconstpointer data)
 {
   (void) data;
-  check_breakpoint (f, FUNC_ADDR, "");
+  check_breakpoint (f, FUNC_ADDR, "", CAUSE_EBREAK);
   /* the original instruction is back */
   g_assert_cmphex (read_word (f, FUNC_ADDR), ==, 0x00150513);
+}
+
+static guint32
+read_reg (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("get_reg -force {%s}", name);
+  g_autofree char *reply = eval (f, cmd);
+  const char *value = strrchr (reply, ' ');
+
+  g_assert_nonnull (value);
+  return (guint32) strtoull (value + 1, NULL, 16);
+}
+
+static void
+resume_to_halt (Fixture *f)
+{
+  g_free (eval (f, "resume"));
+  g_free (eval (f, "wait_halt 2000"));
+  g_autofree char *state = curstate (f);
+  g_assert_cmpstr (state, ==, "halted");
+}
+
+#define LOAD_PROGRAM 0x80008400u  /* lw t1, 0(t0); j . - 4 */
+#define STORE_INSN   0x80000018u  /* the built-in program's sw s0, 0(t0) */
+
+/* OpenOCD's wp on the trigger module: a store or a load halts before it
+ * happens (dpc the instruction, dcsr.cause trigger, memory or rd not yet
+ * written), a read watchpoint ignores stores, and resuming runs on to the
+ * next hit.  tdata1 reads back what the trigger supports (hart.h). */
+static void
+test_watchpoint (Fixture *f, gconstpointer data)
+{
+  g_autofree char *wp_w = g_strdup_printf ("wp 0x%08x 4 w", COUNTER);
+  g_autofree char *wp_r = g_strdup_printf ("wp 0x%08x 4 r", COUNTER);
+  g_autofree char *rwp = g_strdup_printf ("rwp 0x%08x", COUNTER);
+  guint32 count;
+
+  (void) data;
+  halt (f);
+  g_free (eval (f, wp_w));
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, STORE_INSN);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  count = read_word (f, COUNTER);
+  g_assert_cmphex (read_reg (f, "fp"), ==, count + 1);  /* s0, not stored yet */
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, STORE_INSN);
+  g_assert_cmphex (read_word (f, COUNTER), ==, count + 1);
+  g_free (eval (f, rwp));
+
+  g_free (eval (f, wp_r));
+  g_free (eval (f, "resume"));
+  g_usleep (50 * 1000);
+  halt (f);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
+  g_assert_cmphex (read_word (f, COUNTER), >, count + 1);
+  g_free (eval (f, "mww 0x80008400 0x0002a303"));
+  g_free (eval (f, "mww 0x80008404 0xffdff06f"));
+  g_free (eval (f, "set_reg {t0 0x80008000 t1 0x1234 pc 0x80008400}"));
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, LOAD_PROGRAM);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  g_assert_cmphex (read_reg (f, "t1"), ==, 0x1234);
+  g_free (eval (f, rwp));
+
+  /* timing 1, select, sizelo 1, action 3, match 5, s and u are not kept */
+  g_free (eval (f, "set_reg {tselect 0 tdata1 0x200d32da}"));
+  g_assert_cmphex (read_reg (f, "tdata1"), ==, 0x23e00042);
+  g_free (eval (f, "set_reg {tdata1 0x23e00000}"));
 }
 
 static void
@@ -702,6 +809,200 @@ test_bad_bytes (Fixture *f, gconstpointer data)
   assert_pc_in_ram (read_pc (f));
 }
 
+static void
+start_harts (Fixture *f, guint harts, gboolean smp)
+{
+  g_autoptr(GError) error = NULL;
+  OodTestbedOptions opts = { .harts = harts, .smp = smp };
+
+  f->tb = ood_testbed_new (&opts, &error);
+  g_assert_no_error (error);
+  f->target = ood_test_tcl_quote (ood_testbed_get_target_name (f->tb));
+  fixture_connect (f);
+}
+
+/* Makes @name OpenOCD's current target (for halt, step, resume, reg...)
+ * and the fixture's. */
+static void
+use_target (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("targets %s", name);
+
+  g_free (eval (f, cmd));
+  g_free (f->target);
+  f->target = ood_test_tcl_quote (name);
+}
+
+static char *
+state_of (Fixture *f, const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("%s curstate", name);
+
+  return eval (f, cmd);
+}
+
+static void
+assert_state (Fixture *f, const char *name, const char *expected)
+{
+  g_autofree char *state = state_of (f, name);
+
+  g_assert_cmpstr (state, ==, expected);
+}
+
+/* Whether hart @id's loop counter moves (over the system bus). */
+static gboolean
+counter_moves (Fixture *f, guint id)
+{
+  guint32 first = read_mem_one (f, COUNTER + 4 * id, 32);
+
+  g_usleep (50 * 1000);
+  return read_mem_one (f, COUNTER + 4 * id, 32) != first;
+}
+
+/* Two harts as two independent targets: each halts, steps and resumes
+ * alone, with its own registers, counter and triggers. */
+static void
+test_harts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *targets = NULL;
+  guint32 pc0, pc1;
+
+  (void) data;
+  start_harts (f, 2, FALSE);
+  targets = eval (f, "targets");
+  g_assert_true (g_regex_match_simple ("0\\* riscv\\.cpu .* running\n.*1  riscv\\.cpu1 .* running",
+                                       targets, G_REGEX_DOTALL, 0));
+  set_mem_access (f, "sysbus");
+  g_assert_true (counter_moves (f, 0));
+  g_assert_true (counter_moves (f, 1));
+
+  use_target (f, "riscv.cpu1");
+  halt (f);
+  assert_state (f, "riscv.cpu1", "halted");
+  assert_state (f, "riscv.cpu", "running");
+  g_assert_cmpuint (read_reg (f, "mhartid"), ==, 1);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_HALTREQ);
+  g_assert_false (counter_moves (f, 1));
+  g_assert_true (counter_moves (f, 0));
+
+  use_target (f, "riscv.cpu");
+  halt (f);
+  g_assert_cmpuint (read_reg (f, "mhartid"), ==, 0);
+  pc0 = read_pc (f);
+  use_target (f, "riscv.cpu1");
+  pc1 = read_pc (f);
+  for (int i = 0; i < 3; i++)
+    {
+      g_free (eval (f, "step"));
+      g_assert_cmphex (read_pc (f), ==, next_pc (pc1));
+      pc1 = next_pc (pc1);
+    }
+  use_target (f, "riscv.cpu");
+  g_assert_cmphex (read_pc (f), ==, pc0);
+
+  /* a breakpoint on hart 1 stops hart 1 only */
+  use_target (f, "riscv.cpu1");
+  g_free (eval (f, "bp 0x80000010 4 hw"));
+  use_target (f, "riscv.cpu");
+  g_free (eval (f, "resume"));
+  use_target (f, "riscv.cpu1");
+  resume_to_halt (f);
+  g_assert_cmphex (read_pc (f), ==, LOOP_ADDR);
+  g_assert_cmpuint (read_cause (f), ==, CAUSE_TRIGGER);
+  assert_state (f, "riscv.cpu", "running");
+  g_assert_true (counter_moves (f, 0));
+  g_free (eval (f, "rbp 0x80000010"));
+  g_free (eval (f, "resume"));
+  assert_state (f, "riscv.cpu1", "running");
+  g_assert_true (counter_moves (f, 1));
+}
+
+/* The same two harts in one SMP group halt and resume together. */
+static void
+test_harts_smp (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  start_harts (f, 2, TRUE);
+  set_mem_access (f, "sysbus");
+  use_target (f, "riscv.cpu1");
+  halt (f);
+  assert_state (f, "riscv.cpu", "halted");
+  g_assert_false (counter_moves (f, 0));
+  g_assert_false (counter_moves (f, 1));
+  g_free (eval (f, "resume"));
+  assert_state (f, "riscv.cpu", "running");
+  assert_state (f, "riscv.cpu1", "running");
+  g_assert_true (counter_moves (f, 0));
+  g_assert_true (counter_moves (f, 1));
+}
+
+/* Evaluates @command until it answers @expected; FALSE if it never does
+ * within @give_up_s seconds (a give-up timeout, no bound asserted). */
+static gboolean
+wait_for_answer (Fixture *f, const char *command, const char *expected, guint give_up_s)
+{
+  gint64 deadline = g_get_monotonic_time () + give_up_s * G_USEC_PER_SEC;
+
+  do
+    {
+      g_autofree char *answer = NULL;
+
+      if (eval_catch (f, command, &answer) == 0 && g_str_equal (answer, expected))
+        return TRUE;
+      g_usleep (100 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}
+
+/* Breaks the debug link (SIGUSR1), checks OpenOCD cannot read the hart
+ * and has polled it, mends the link (SIGUSR2) and waits until OpenOCD
+ * reports @state again. */
+static void
+break_and_mend (Fixture *f, const char *state)
+{
+  int pid = ood_testbed_get_sim_pid (f->tb);
+  g_autofree char *cmd = g_strdup_printf ("%s curstate", f->target);
+  g_autofree char *r1 = NULL, *r2 = NULL;
+  gint64 mended_at;
+
+  kill (pid, SIGUSR1);
+  g_assert_true (wait_for_log (f->tb, "debug link broken"));
+  g_assert_cmpint (eval_catch (f, "get_reg -force {pc}", &r1), !=, 0);
+  g_assert_cmpint (eval_catch (f, "riscv dmi_read 0x11", &r2), !=, 0);
+  /* OpenOCD 0.12 takes a hart whose dmstatus it cannot read for running,
+   * and says so without an event */
+  g_assert_true (wait_for_answer (f, cmd, "running", 30));
+  kill (pid, SIGUSR2);
+  mended_at = g_get_monotonic_time ();
+  g_assert_true (wait_for_answer (f, cmd, state, 30));
+  g_test_message ("%s again %" G_GINT64_FORMAT " ms after the mend", state,
+                  (g_get_monotonic_time () - mended_at) / 1000);
+}
+
+/* OpenOCD, unchanged, reaches the board again once its broken debug link
+ * is mended: the halted hart is halted at the same pc, the running one
+ * runs, and both answer commands. */
+static void
+test_link_mended (Fixture *f, gconstpointer data)
+{
+  guint32 pc;
+
+  (void) data;
+  halt (f);
+  pc = read_pc (f);
+  break_and_mend (f, "halted");
+  g_assert_cmphex (read_pc (f), ==, pc);
+  g_free (eval (f, "step"));
+  g_assert_cmphex (read_pc (f), ==, next_pc (pc));
+  g_free (eval (f, "resume"));
+  break_and_mend (f, "running");
+  set_mem_access (f, "sysbus");
+  g_assert_true (counter_moves (f, 0));
+  halt (f);
+  assert_pc_in_ram (read_pc (f));
+}
+
 static const struct {
   const char *name;
   void (*fn) (Fixture *, gconstpointer);
@@ -715,6 +1016,7 @@ static const struct {
   { "reset-run", test_reset_run, FALSE },
   { "bp-hw", test_bp_hw, FALSE },
   { "bp-sw", test_bp_sw, FALSE },
+  { "watchpoint", test_watchpoint, FALSE },
   { "memory", test_memory, FALSE },
   { "reconnect", test_reconnect, FALSE },
   { "odd-target-name", test_odd_target_name, TRUE },
@@ -725,6 +1027,9 @@ static const struct {
   { "sba-bad-address", test_sba_bad_address, FALSE },
   { "sba-selftest", test_sba_selftest, FALSE },
   { "clock", test_clock, FALSE },
+  { "harts", test_harts, TRUE },
+  { "harts-smp", test_harts_smp, TRUE },
+  { "link-mended", test_link_mended, FALSE },
 };
 
 int
