@@ -6,7 +6,7 @@
  *
  * The simulated board's default program (tests/sim/default-program.c):
  *   0x80000000 lui sp        0x80000010 addi s0, a0, 0
- *   0x80000004 addi s0       0x80000014 lui t0
+ *   0x80000004 slli t1, a0   0x80000014 add t0, sp, t1
  *   0x80000008 loop: addi a0 0x80000018 sw s0, 0(t0)
  *   0x8000000c jal ra, inc   0x8000001c jal zero, loop
  *   0x80000020 inc: addi a0  0x80000024 jalr zero, 0(ra)

@@ -16,7 +16,7 @@
 #define IN_RAM(pc) ((pc) >= RAM_START && (pc) < RAM_END)
 
 /* The built-in program (tests/sim/default-program.c). */
-#define PC_RESET    0x80000000u   /* lui  sp, 0x80010 */
+#define PC_RESET    0x80000000u   /* lui  sp, 0x80008 */
 #define PC_LOOP     0x80000008u   /* loop: addi a0, s0, 0 */
 #define PC_CALL     0x8000000cu   /* jal  ra, inc */
 #define PC_AFTER    0x80000010u   /* addi s0, a0, 0 */

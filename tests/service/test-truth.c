@@ -335,9 +335,10 @@ pc_published (gpointer user_data)
 }
 
 /* The board's debug link breaks under a live OpenOCD (the simulator's
- * SIGUSR1: TDO reads 1, as when the target loses power, while the adapter
- * connection stays up): OpenOCD keeps answering, but cannot reach the
- * target, and announces nothing (RISC-V, 0.12). The service's probe finds
+ * SIGUSR1: every DMI access fails, as when the Debug Module loses power,
+ * while the TAP and the adapter connection stay up): OpenOCD keeps
+ * answering, but cannot reach the target, calls it running and announces
+ * nothing (RISC-V, 0.12). The service's probe finds
  * out; the target is then unknown with no PC, the endpoint lists it as
  * unreachable, and a failed call's text, OpenOCD's log lines repeated,
  * comes folded and capped. (Killing the simulator instead can crash
@@ -346,9 +347,9 @@ pc_published (gpointer user_data)
 static void
 test_adapter_lost (void)
 {
-  /* with the link broken, every OpenOCD command first spends OpenOCD's own
-   * DMI timeout (2 s) in its poll: a script of a few commands takes longer
-   * than the default command timeout, which would end in a reconnect */
+  /* a long command timeout: with the link broken, OpenOCD's poll before
+   * each command fails and logs, and a slow machine must not turn that
+   * into a reconnect */
   static const char *const probe[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
   Fx *fx = fx_new_with (probe);
   g_autoptr(GError) error = NULL;

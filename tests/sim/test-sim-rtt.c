@@ -346,7 +346,10 @@ assert_all_accounted (Fixture *f, Records *r, Stream *s)
                   " read so far", st.records, st.records_dropped, r->seen);
   records_read_until (r, s, (guint64) st.records - st.records_dropped, NULL, NULL);
   g_assert_cmpuint (r->seen + st.records_dropped, ==, st.records);
-  g_assert_cmpint (r->last_seq, ==, (gint64) st.records - 1);
+  /* the last record read is the last one, unless the firmware dropped
+   * the last few (its buffer full): then one of the few before them */
+  g_assert_cmpint (r->last_seq, <=, (gint64) st.records - 1);
+  g_assert_cmpint (r->last_seq, >=, (gint64) st.records - 1 - st.records_dropped);
   g_assert_cmpuint (s->pending->len, ==, 0);
 }
 
