@@ -670,7 +670,7 @@ ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error)
   g_autoptr(OodDbusObject) object = NULL;
   const char *sub;
   guint64 numbers[3] = { 0 };
-  int count = argc - 2;
+  int count;
   OodDbusFlash *flash;
 
   if (!ctl_parse_command (ctx, &argc, &argv, entries, error))

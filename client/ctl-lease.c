@@ -240,8 +240,12 @@ ctl_cmd_lease (CtlContext *ctx, int argc, char **argv, GError **error)
   command = split_command (argc, argv, &options);
   if (command == NULL)
     {
-      ctl_usage_error (error, "usage: %s lease [--wait SECONDS] [--reason TEXT] ENDPOINT -- "
-                       "COMMAND [ARG…]", g_get_prgname ());
+      /* still parsed, so that --help prints the options */
+      if (ctl_parse_command (ctx, &argc, &argv, entries, error))
+        ctl_usage_error (error,
+                         "usage: %s lease [--wait SECONDS] [--reason TEXT] ENDPOINT -- "
+                         "COMMAND [ARG…]",
+                         g_get_prgname ());
       return NULL;
     }
   n_options = (int) g_strv_length (options);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Usage: check-polkitd.sh POLICY RULES
+# Usage: check-polkitd.sh POLICY RULES SERVICE-USER
 #
 # Runs the real polkitd on a private system bus, in a mount namespace in
 # which its only actions are POLICY's (and polkit's own, to compare) and
@@ -11,7 +11,10 @@
 #    member of the rules' group, and asks an administrator (exit 2) for
 #    polkit's own org.freedesktop.policykit.exec;
 #  - pkcheck asks an administrator for every one of them for "ood-guest",
-#    who is in no group and, like ood-lab, in no active session here.
+#    who is in no group and, like ood-lab, in no active session here;
+#  - the same answers when SERVICE-USER asks about their processes, as the
+#    service does for each caller: polkitd answers only root and an
+#    action's owner about another user's process.
 # Needs root, unshare, dbus-daemon, polkitd and the users of
 # polkit-test-users.conf: run it under with-sysusers.sh. Without polkitd
 # it exits 77 (skipped).
@@ -19,6 +22,7 @@ set -eu
 
 policy=$1
 rules=$2
+service_user=$3
 polkitd=
 for p in /usr/lib/polkit-1/polkitd /usr/libexec/polkitd /usr/libexec/polkit-1/polkitd; do
     [ -x "$p" ] && polkitd=$p && break
@@ -98,21 +102,47 @@ for id in inspect control program lease; do
 done
 expect_defaults org.openocd.manage auth_admin_keep auth_admin_keep auth_admin_keep
 
+# expect_status WHAT STATUS EXPECTED OUTPUT: pkcheck exited with STATUS
+expect_status () {
+    if [ "$2" = "$3" ]; then
+        echo "ok: $1: pkcheck exit $2"
+    else
+        fail "$1: pkcheck exit $2, expected $3: $4"
+    fi
+}
+
 # expect_check USER ACTION STATUS: pkcheck's exit status, run by USER
 # about its own process (the process is USER's from the start)
 expect_check () {
     status=0
     out=$(setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups \
               sh -c 'exec pkcheck --action-id "$1" --process $$' sh "$2" 2>&1) || status=$?
-    if [ "$status" = "$3" ]; then
-        echo "ok: $1: $2: pkcheck exit $status"
-    else
-        fail "$1: $2: pkcheck exit $status, expected $3: $out"
-    fi
+    expect_status "$1: $2" "$status" "$3" "$out"
 }
 for id in $ids; do
     expect_check ood-lab "$id" 0
     expect_check ood-guest "$id" 2
+done
+
+# expect_service_check USER ACTION STATUS: pkcheck's exit status, run by
+# the service's user about a process of USER
+expect_service_check () {
+    setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups sleep 60 &
+    subject=$!
+    tries=0
+    until [ "$(stat -c %u "/proc/$subject")" = "$(id -u "$1")" ] || [ $tries -ge 100 ]; do
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    status=0
+    out=$(setpriv --reuid="$service_user" --regid="$(id -g "$service_user")" --init-groups \
+              pkcheck --action-id "$2" --process "$subject" 2>&1) || status=$?
+    kill "$subject"
+    expect_status "$service_user about $1: $2" "$status" "$3" "$out"
+}
+for id in $ids; do
+    expect_service_check ood-lab "$id" 0
+    expect_service_check ood-guest "$id" 2
 done
 if grep -q '^org\.freedesktop\.policykit\.exec$' "$dir/actions.txt"; then
     expect_check ood-lab org.freedesktop.policykit.exec 2

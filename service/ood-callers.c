@@ -270,7 +270,7 @@ on_credentials (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
                                                              &error);
   g_autoptr(GVariant) credentials = NULL;
-  guint32 uid, pid = 0;
+  guint32 uid = 0, pid = 0;
 
   if (outstanding == NULL || outstanding->identifying == NULL)
     return;   /* it left the bus meanwhile: its tasks were answered then */

@@ -141,8 +141,10 @@ check_host (const char *host, gsize length)
   if (strchr (copy, ':') != NULL)
     return "an IPv6 address goes in brackets, as [::1]:6666";
   if (strspn (copy, "0123456789.") == length)
-    return (inet = g_inet_address_new_from_string (copy)) != NULL ? NULL
-                                                                  : "the host is not an IPv4 address";
+    {
+      inet = g_inet_address_new_from_string (copy);
+      return inet != NULL ? NULL : "the host is not an IPv4 address";
+    }
   if (!is_host_name (copy))
     return "the host is not a host name (letters, digits, '-' and '.')";
   return NULL;

@@ -252,6 +252,7 @@ plan_image (Work *work)
   gboolean flash = request->op == OOD_FLASH_PROGRAM;
   gsize verify_chunk = request->op == OOD_FLASH_VERIFY ? OOD_FLASH_CHUNK : G_MAXSIZE;
 
+  g_assert (work->segments != NULL); /* parsed before the plan is made */
   if (flash)
     {
       Step halt = { .kind = STEP_HALT,

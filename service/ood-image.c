@@ -200,7 +200,7 @@ parse_ihex (const guint8 *data, gsize size, guint64 address, GError **error)
 {
   g_autoptr(GArray) raw = segments_new ();
   HexState state = { 0, address, FALSE };
-  guint8 bytes[(2 * 260 + 1) / 2 + 1];
+  guint8 bytes[(2 * 260 + 1) / 2 + 1] = { 0 };
   gsize pos = 0;
 
   while (pos < size && !state.ended)

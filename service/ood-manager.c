@@ -465,6 +465,7 @@ handle_add_endpoint (OodDbusManager *iface, GDBusMethodInvocation *invocation, c
       ood_reply_error (invocation, error);
       return TRUE;
     }
+  g_assert (config != NULL); /* no config came with an error */
   start_endpoint (self, config, OOD_ORIGIN_BUS);
   endpoint = g_hash_table_lookup (self->endpoints, name);
   ood_dbus_manager_complete_add_endpoint (iface, invocation, ood_endpoint_get_path (endpoint));

@@ -145,7 +145,7 @@ reg_set_get (GArray *parsed)
   set->names = g_steal_pointer (&names);
   set->registers = g_array_sized_new (FALSE, FALSE, sizeof (Reg), n);
   g_variant_iter_init (&iter, set->names);
-  while (g_variant_iter_next (&iter, "(&su)", &reg.name, &reg.bits))
+  while (i < n && g_variant_iter_next (&iter, "(&su)", &reg.name, &reg.bits))
     {
       reg.number = g_array_index (parsed, OodTclRegister, i++).number;
       g_array_append_val (set->registers, reg);
