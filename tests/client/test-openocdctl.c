@@ -1186,7 +1186,8 @@ assert_erased (OodServiceFixture *fixture, guint32 address, gsize size)
     g_assert_cmphex (data[i], ==, 0xff);
 }
 
-static const char *const program_phases[] = { "erasing", "writing", "verifying", "resetting", NULL };
+static const char *const program_phases[] = { "comparing", "erasing", "writing", "verifying",
+                                              "resetting", NULL };
 
 static void
 test_program (void)
