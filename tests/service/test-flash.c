@@ -1102,6 +1102,31 @@ assert_commands (Fx *fx, const char *expected)
   g_assert_cmpstr (commands, ==, expected);
 }
 
+static gboolean
+program_started (gpointer user_data)
+{
+  void **args = user_data;
+  g_autoptr(GError) error = NULL;
+
+  args[2] = start_image (args[0], FALSE, args[1], "bin", FLASH_BASE, NULL, &error);
+  if (args[2] == NULL && !g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+    g_error ("Program: %s", error->message);
+  return args[2] != NULL;
+}
+
+/* Program of @bytes at the flash's base, once the service has connected
+ * to the OpenOCD just started. */
+static JobLog *
+program_when_connected (Fx *fx, GBytes *bytes)
+{
+  void *args[] = { fx, bytes, NULL };
+  g_autofree char *job = NULL;
+
+  g_assert_true (ood_test_wait_for (program_started, args, JOB_WAIT_MS));
+  job = args[2];
+  return wait_job (fx, job);
+}
+
 /* Smart programming: sectors that already hold the image are neither
  * erased nor written (OpenOCD receives no erase and no write for them),
  * the one sector that differs is erased and written alone, also when
@@ -1150,6 +1175,15 @@ test_smart (void)
     g_variant_dict_insert (dumb, "smart", "b", FALSE);
     assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, g_variant_dict_end (dumb)));
     assert_commands (fx, "erase_sector 0 0 20\nwrite_bank 0 * 0x0\nwrite_bank 0 * 0x2804");
+    assert_flash_holds (fx, FLASH_BASE, bytes);
+
+    /* a new OpenOCD (the board keeps its flash): the listing is asked
+     * again, once, and the flash found to hold the image */
+    ood_testbed_kill_openocd (fx->testbed, SIGKILL);
+    g_assert_true (ood_testbed_start_openocd (fx->testbed, NULL));
+    count_flash_commands (fx);
+    assert_succeeded (program_when_connected (fx, bytes));
+    assert_commands (fx, "info 0 sectors\ninfo 0");
     assert_flash_holds (fx, FLASH_BASE, bytes);
   }
   fx_free (fx);
