@@ -886,6 +886,9 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
       finish (work, error);
       return;
     }
+  g_debug ("%s: step %u: %s 0x%" G_GINT64_MODIFIER "x, %zu bytes%s",
+           ood_job_get_path (work->job), work->next, step.phase, step.address, step.length,
+           step.kind != STEP_COMPARE ? "" : equal ? ": equal" : ": differs");
   ood_job_advance (work->job, step.bytes, step.work);
   if (step.kind == STEP_COMPARE)
     judged (work, &step, equal);
