@@ -65,15 +65,16 @@ typedef struct {
 /* A run of pieces being judged (smart programming), innermost last. */
 typedef enum {
   JUDGE_FIRST,      /* the segment: its first piece to check */
-  JUDGE_LAST,       /* the segment: its last piece to check */
-  JUDGE_WHOLE,      /* the run to check as a whole */
-  JUDGE_LEFT,       /* the run differs: its left half to check */
-  JUDGE_RIGHT,      /* it differs, its left half too: the right half to check */
+  JUDGE_LAST,       /* the segment, whose first piece differs: its last to check */
+  JUDGE_LEFT,       /* the run: its left half to check */
+  JUDGE_RIGHT,      /* the run: its right half to check, the left one judged */
 } JudgeStage;
 
 typedef struct {
   guint      from, to;
   JudgeStage stage;
+  gboolean   differs;      /* the run is known to differ somewhere */
+  gboolean   left_equal;   /* JUDGE_RIGHT: what its left half was found */
 } Judge;
 
 typedef struct {
@@ -509,7 +510,7 @@ top_judge (Work *work)
 static void
 push_judge (Work *work, guint from, guint to, JudgeStage stage)
 {
-  Judge judge = { from, to, stage };
+  Judge judge = { from, to, stage, FALSE, FALSE };
 
   if (from < to)
     g_array_append_val (work->judges, judge);
@@ -538,17 +539,17 @@ plan_judging (Work *work)
         case JUDGE_LAST:
           add_compare (work, judge->to - 1, judge->to);
           return;
-        case JUDGE_WHOLE:
-          add_compare (work, judge->from, judge->to);
-          return;
         case JUDGE_LEFT:
-          if (judge->to - judge->from == 1)
+          if (judge->to - judge->from > 1)
+            add_compare (work, judge->from, mid);
+          else if (!judge->differs)
+            add_compare (work, judge->from, judge->to);
+          else
             {
               mark (work, judge->from, judge->to, PIECE_DIFFERS);
               pop_judge (work);
               continue;
             }
-          add_compare (work, judge->from, mid);
           return;
         case JUDGE_RIGHT:
         default:
@@ -557,6 +558,43 @@ plan_judging (Work *work)
         }
     }
   plan_flash (work);
+}
+
+/* A run's left half was found @equal (or not). */
+static void
+judged_left (Work *work, Judge *judge, guint mid, gboolean equal)
+{
+  if (judge->to - judge->from == 1)
+    pop_judge (work);                  /* a single piece, compared */
+  else if (equal && judge->differs)
+    judge->from = mid;                 /* so the right half differs */
+  else
+    {
+      judge->stage = JUDGE_RIGHT;
+      judge->left_equal = equal;
+    }
+}
+
+/* Its right half was found @equal (or not). */
+static void
+judged_right (Work *work, Judge *judge, guint mid, gboolean equal)
+{
+  if (equal && judge->left_equal)
+    pop_judge (work);                  /* all of it equal */
+  else if (!equal && !judge->left_equal)
+    {
+      mark (work, judge->from, judge->to, PIECE_DIFFERS);   /* both halves differ */
+      pop_judge (work);
+    }
+  else
+    {
+      if (equal)
+        judge->to = mid;               /* the left half differs */
+      else
+        judge->from = mid;             /* the right half does */
+      judge->stage = JUDGE_LEFT;
+      judge->differs = TRUE;
+    }
 }
 
 /* What a compare step found: the judging goes on (see ood-flash-work.h). */
@@ -570,44 +608,29 @@ judged (Work *work, const Step *step, gboolean equal)
   switch (judge->stage)
     {
     case JUDGE_FIRST:
-      judge->stage = to - from > 1 ? JUDGE_LAST : JUDGE_FIRST;
       if (to - from == 1)
         pop_judge (work);
+      else if (equal)
+        {
+          judge->from = from + 1;      /* the rest, the last piece with it */
+          judge->stage = JUDGE_LEFT;
+        }
+      else
+        judge->stage = JUDGE_LAST;
       break;
     case JUDGE_LAST:
       pop_judge (work);
-      if (piece_at (work, from)->state == PIECE_DIFFERS && !equal)
+      if (!equal)
         mark (work, from, to, PIECE_DIFFERS);   /* a new image, or erased flash */
       else
-        push_judge (work, from + 1, to - 1, JUDGE_WHOLE);
-      break;
-    case JUDGE_WHOLE:
-      if (equal)
-        pop_judge (work);
-      else
-        judge->stage = JUDGE_LEFT;
+        push_judge (work, from + 1, to - 1, JUDGE_LEFT);
       break;
     case JUDGE_LEFT:
-      if (equal)
-        {
-          judge->from = mid;   /* the right half differs */
-          judge->stage = JUDGE_LEFT;
-        }
-      else
-        judge->stage = JUDGE_RIGHT;
+      judged_left (work, judge, mid, equal);
       break;
     case JUDGE_RIGHT:
     default:
-      if (equal)
-        {
-          judge->to = mid;     /* the left half differs */
-          judge->stage = JUDGE_LEFT;
-        }
-      else
-        {
-          mark (work, from, to, PIECE_DIFFERS);   /* both halves differ */
-          pop_judge (work);
-        }
+      judged_right (work, judge, mid, equal);
       break;
     }
 }

@@ -28,12 +28,15 @@ G_BEGIN_DECLS
  * the work judges which sectors already hold the image, on the target,
  * with OpenOCD's verify_image_checksum (the checksum runs on the target:
  * no flash is read back over the link) of the image's bytes in a run of
- * sectors. Per segment of the image: its first and its last sector
- * first; both differing, the whole segment is programmed (a new image,
- * or erased flash: two small checks). Otherwise the rest is judged by
- * halves: a run that matches is left alone, a run that differs is split
- * in two and its halves judged, until single sectors, unless both halves
- * differ, when the whole run is programmed. Sectors that match are
+ * sectors. Per segment of the image: its first sector first, and if it
+ * differs its last one: both differing, the whole segment is programmed
+ * (a new image, or erased flash: two small checks). Otherwise the rest
+ * is judged by halves, both halves checked: a run whose halves both
+ * match is left alone, one whose halves both differ is programmed, and
+ * the half that differs beside one that matches is split likewise (its
+ * second half is then known to differ when its first matches), down to
+ * single sectors. An unchanged image costs three checks; one changed
+ * sector about one and a half per halving. Sectors that match are
  * neither erased nor written nor verified again.
  *
  * The image is read from the client's descriptor without
