@@ -42,7 +42,18 @@ typedef struct {
   gsize         length;
   guint64       bytes;         /* for BytesDone */
   guint64       work;          /* for Progress */
+  /* STEP_COMPARE of two runs at once: the second (length2 0: none) */
+  guint         first2, last2;
+  guint64       address2;
+  const guint8 *data2;
+  gsize         length2;
 } Step;
+
+/* A private file OpenOCD reads. */
+typedef struct {
+  char *path;
+  int   fd;
+} Private;
 
 typedef enum {
   PIECE_UNKNOWN,
@@ -93,14 +104,26 @@ typedef struct {
   GArray           *judges;       /* (element-type Judge): smart programming's stack */
   guint64           compare_work; /* what comparing counts for in Progress, left */
 
-  char             *chunk_path;   /* the private file OpenOCD reads */
-  int               chunk_fd;
+  Private           chunk;        /* a step's bytes */
+  Private           pair;         /* a compare's second run (smart programming) */
   GArray           *steps;        /* (element-type Step) */
   guint             next;
 } Work;
 
 static void run_next (Work *work);
 static void publish_step (Work *work);
+
+/* The file is removed. */
+static void
+private_close (Private *file)
+{
+  if (file->fd >= 0)
+    close (file->fd);
+  file->fd = -1;
+  if (file->path != NULL && g_unlink (file->path) != 0)
+    g_warning ("cannot remove %s: %s", file->path, g_strerror (errno));
+  g_clear_pointer (&file->path, g_free);
+}
 
 /* The client's descriptor is closed and its share given back. */
 static void
@@ -116,11 +139,8 @@ static void
 work_free (Work *work)
 {
   close_image (work);
-  if (work->chunk_fd >= 0)
-    close (work->chunk_fd);
-  if (work->chunk_path != NULL && g_unlink (work->chunk_path) != 0)
-    g_warning ("cannot remove %s: %s", work->chunk_path, g_strerror (errno));
-  g_free (work->chunk_path);
+  private_close (&work->chunk);
+  private_close (&work->pair);
   g_clear_pointer (&work->steps, g_array_unref);
   g_clear_pointer (&work->judges, g_array_unref);
   g_clear_pointer (&work->pieces, g_array_unref);
@@ -437,6 +457,7 @@ plan_flash (Work *work)
   const OodFlashRequest *request = &work->request;
   guint64 bytes, work_done;
 
+  private_close (&work->pair);   /* the judging is over */
   for (guint i = 0; i < work->pieces->len; i++)
     if (piece_at (work, i)->state == PIECE_EQUAL && request->erase && sector_differs (work, i))
       piece_at (work, i)->state = PIECE_DIFFERS;   /* its sector is erased: write it again */
@@ -485,18 +506,27 @@ mark (Work *work, guint from, guint to, PieceState state)
     piece_at (work, i)->state = state;
 }
 
-/* A compare step over the pieces @from..@to (exclusive, adjacent). */
+/* A compare step over the pieces @from..@to (exclusive, adjacent), and
+ * @to..@end as well unless @end is @to: two checksums in one command. */
 static void
-add_compare (Work *work, guint from, guint to)
+add_compare (Work *work, guint from, guint to, guint end)
 {
   Step step = {
     .kind = STEP_COMPARE, .phase = OOD_JOB_PHASE_COMPARING, .first = from, .last = to,
     .address = piece_at (work, from)->address, .data = piece_at (work, from)->data,
+    .first2 = to, .last2 = end,
   };
 
   for (guint i = from; i < to; i++)
     step.length += piece_at (work, i)->length;
-  step.work = MIN (MAX (step.length / VERIFY_WEIGHT, 1), work->compare_work);
+  for (guint i = to; i < end; i++)
+    step.length2 += piece_at (work, i)->length;
+  if (end > to)
+    {
+      step.address2 = piece_at (work, to)->address;
+      step.data2 = piece_at (work, to)->data;
+    }
+  step.work = MIN (MAX ((step.length + step.length2) / VERIFY_WEIGHT, 1), work->compare_work);
   work->compare_work -= step.work;
   add_step (work, &step);
 }
@@ -534,16 +564,18 @@ plan_judging (Work *work)
       switch (judge->stage)
         {
         case JUDGE_FIRST:
-          add_compare (work, judge->from, judge->from + 1);
+          add_compare (work, judge->from, judge->from + 1, judge->from + 1);
           return;
         case JUDGE_LAST:
-          add_compare (work, judge->to - 1, judge->to);
+          add_compare (work, judge->to - 1, judge->to, judge->to);
           return;
         case JUDGE_LEFT:
-          if (judge->to - judge->from > 1)
-            add_compare (work, judge->from, mid);
+          if (judge->to - judge->from > 1 && judge->differs)
+            add_compare (work, judge->from, mid, mid);
+          else if (judge->to - judge->from > 1)
+            add_compare (work, judge->from, mid, judge->to);   /* both halves */
           else if (!judge->differs)
-            add_compare (work, judge->from, judge->to);
+            add_compare (work, judge->from, judge->to, judge->to);
           else
             {
               mark (work, judge->from, judge->to, PIECE_DIFFERS);
@@ -553,7 +585,7 @@ plan_judging (Work *work)
           return;
         case JUDGE_RIGHT:
         default:
-          add_compare (work, mid, judge->to);
+          add_compare (work, mid, judge->to, judge->to);
           return;
         }
     }
@@ -597,14 +629,23 @@ judged_right (Work *work, Judge *judge, guint mid, gboolean equal)
     }
 }
 
-/* What a compare step found: the judging goes on (see ood-flash-work.h). */
+/* What a compare step found (@equal: of its first run, then of its
+ * second): the judging goes on (see ood-flash-work.h). */
 static void
-judged (Work *work, const Step *step, gboolean equal)
+judged (Work *work, const Step *step, const gboolean *equal_runs)
 {
   Judge *judge = top_judge (work);
   guint from = judge->from, to = judge->to, mid = from + (to - from) / 2;
+  gboolean equal = equal_runs[0];
 
   mark (work, step->first, step->last, equal ? PIECE_EQUAL : PIECE_DIFFERS);
+  if (step->length2 > 0)
+    {
+      mark (work, step->first2, step->last2, equal_runs[1] ? PIECE_EQUAL : PIECE_DIFFERS);
+      judge->left_equal = equal;       /* both halves of the run at once */
+      judged_right (work, judge, mid, equal_runs[1]);
+      return;
+    }
   switch (judge->stage)
     {
     case JUDGE_FIRST:
@@ -794,17 +835,17 @@ on_image_bytes (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* ---- steps -------------------------------------------------------------- */
 
-/* Puts @step's bytes into the private file OpenOCD reads. */
+/* Puts @length bytes at @data into @file, for OpenOCD to read. */
 static gboolean
-write_chunk (Work *work, const Step *step, GError **error)
+write_private (Private *file, const guint8 *data, gsize length, GError **error)
 {
   gsize done = 0;
 
-  if (ftruncate (work->chunk_fd, 0) != 0)
+  if (ftruncate (file->fd, 0) != 0)
     goto failed;
-  while (done < step->length)
+  while (done < length)
     {
-      ssize_t n = pwrite (work->chunk_fd, step->data + done, step->length - done, (off_t) done);
+      ssize_t n = pwrite (file->fd, data + done, length - done, (off_t) done);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
@@ -814,9 +855,26 @@ write_chunk (Work *work, const Step *step, GError **error)
   return TRUE;
 
 failed:
-  g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "cannot write %s: %s", work->chunk_path,
+  g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "cannot write %s: %s", file->path,
                g_strerror (errno));
   return FALSE;
+}
+
+/* Puts @step's bytes into the private files OpenOCD reads. */
+static gboolean
+write_chunk (Work *work, const Step *step, GError **error)
+{
+  return write_private (&work->chunk, step->data, step->length, error) &&
+         (step->length2 == 0 || write_private (&work->pair, step->data2, step->length2, error));
+}
+
+static char *
+compare_script (Work *work, const Step *step)
+{
+  const char *paths[] = { work->chunk.path, work->pair.path };
+  const guint64 addresses[] = { step->address, step->address2 };
+
+  return ood_tcl_script_images_equal (work->target, paths, addresses, step->length2 > 0 ? 2 : 1);
 }
 
 static char *
@@ -827,15 +885,15 @@ step_script (Work *work, const Step *step)
     case STEP_HALT:
       return ood_tcl_script_flash_halt (work->target);
     case STEP_COMPARE:
-      return ood_tcl_script_image_equal (work->target, work->chunk_path, step->address);
+      return compare_script (work, step);
     case STEP_ERASE:
       return ood_tcl_script_flash_erase (work->target, step->bank, step->first, step->last);
     case STEP_WRITE:
-      return ood_tcl_script_flash_write (work->target, step->bank, work->chunk_path, step->offset);
+      return ood_tcl_script_flash_write (work->target, step->bank, work->chunk.path, step->offset);
     case STEP_LOAD:
-      return ood_tcl_script_load_image (work->target, work->chunk_path, step->address);
+      return ood_tcl_script_load_image (work->target, work->chunk.path, step->address);
     case STEP_VERIFY:
-      return ood_tcl_script_verify_image (work->target, work->chunk_path, step->address);
+      return ood_tcl_script_verify_image (work->target, work->chunk.path, step->address);
     case STEP_RESET:
     default:
       return ood_tcl_script_reset (work->target, work->request.reset_mode);
@@ -898,10 +956,10 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Step step = g_array_index (work->steps, Step, work->next);   /* judging adds steps */
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  gboolean equal = FALSE;
+  gboolean equal[2] = { FALSE, FALSE };
 
   if (text != NULL && step.kind == STEP_COMPARE)
-    ood_tcl_parse_image_equal (text, &equal, &error);
+    ood_tcl_parse_images_equal (text, step.length2 > 0 ? 2 : 1, equal, &error);
   if (error != NULL)
     {
       g_autofree char *context = step_context (&step);
@@ -909,9 +967,10 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
       finish (work, error);
       return;
     }
-  g_debug ("%s: step %u: %s 0x%" G_GINT64_MODIFIER "x, %zu bytes%s",
+  g_debug ("%s: step %u: %s 0x%" G_GINT64_MODIFIER "x, %zu bytes%s%s",
            ood_job_get_path (work->job), work->next, step.phase, step.address, step.length,
-           step.kind != STEP_COMPARE ? "" : equal ? ": equal" : ": differs");
+           step.kind != STEP_COMPARE ? "" : equal[0] ? ": equal" : ": differs",
+           step.length2 == 0 ? "" : equal[1] ? ", the next half equal" : ", the next half differs");
   ood_job_advance (work->job, step.bytes, step.work);
   if (step.kind == STEP_COMPARE)
     judged (work, &step, equal);
@@ -959,7 +1018,7 @@ run_next (Work *work)
 /* ---- start -------------------------------------------------------------- */
 
 static gboolean
-open_chunk_file (Work *work, const char *work_dir, gboolean shared, GError **error)
+open_private (Private *file, const char *work_dir, gboolean shared, GError **error)
 {
   g_autofree char *template = g_build_filename (work_dir, "openocd-dbus-XXXXXX", NULL);
   int fd = g_mkstemp_full (template, O_RDWR | O_CLOEXEC, shared ? 0644 : 0600);
@@ -972,8 +1031,8 @@ open_chunk_file (Work *work, const char *work_dir, gboolean shared, GError **err
     }
   if (shared)
     (void) fchmod (fd, 0644);   /* mkstemp's mode is under the umask */
-  work->chunk_fd = fd;
-  work->chunk_path = g_steal_pointer (&template);
+  file->fd = fd;
+  file->path = g_steal_pointer (&template);
   return TRUE;
 }
 
@@ -996,8 +1055,9 @@ open_chunk_file (Work *work, const char *work_dir, gboolean shared, GError **err
  */
 void
 ood_flash_work_start (OodSession *session, OodJob *job, const char *target, GPtrArray *banks,
-                      OodFlashGeometry *geometry, const char *work_dir, gboolean shared_dir, GInputStream *image,
-                      const char *image_owner, const OodFlashRequest *request)
+                      OodFlashGeometry *geometry, const char *work_dir, gboolean shared_dir,
+                      GInputStream *image, const char *image_owner,
+                      const OodFlashRequest *request)
 {
   Work *work = g_new0 (Work, 1);
   g_autoptr(GError) error = NULL;
@@ -1007,7 +1067,8 @@ ood_flash_work_start (OodSession *session, OodJob *job, const char *target, GPtr
   work->target = g_strdup (target);
   work->banks = g_ptr_array_ref (banks);
   work->request = *request;
-  work->chunk_fd = -1;
+  work->chunk.fd = -1;
+  work->pair.fd = -1;
   work->geometry = ood_flash_geometry_ref (geometry);
   work->steps = g_array_new (FALSE, FALSE, sizeof (Step));
   work->pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
@@ -1020,7 +1081,9 @@ ood_flash_work_start (OodSession *session, OodJob *job, const char *target, GPtr
   work->input = g_object_ref (image);
   work->image_owner = g_strdup (image_owner);
   work->image = g_byte_array_new ();
-  if (!open_chunk_file (work, work_dir, shared_dir, &error))
+  if (!open_private (&work->chunk, work_dir, shared_dir, &error) ||
+      (request->op == OOD_FLASH_PROGRAM && request->smart &&
+       !open_private (&work->pair, work_dir, shared_dir, &error)))
     {
       finish (work, error);
       return;

@@ -31,12 +31,14 @@ G_BEGIN_DECLS
  * sectors. Per segment of the image: its first sector first, and if it
  * differs its last one: both differing, the whole segment is programmed
  * (a new image, or erased flash: two small checks). Otherwise the rest
- * is judged by halves, both halves checked: a run whose halves both
- * match is left alone, one whose halves both differ is programmed, and
- * the half that differs beside one that matches is split likewise (its
- * second half is then known to differ when its first matches), down to
- * single sectors. An unchanged image costs three checks; one changed
- * sector about one and a half per halving. Sectors that match are
+ * is judged by halves, both halves checked in one command (a second
+ * private file holds the second half until the judging ends): a run
+ * whose halves both match is left alone, one whose halves both differ
+ * is programmed, and the half that differs beside one that matches is
+ * split likewise (its second half is then known to differ when its
+ * first matches), down to single sectors. An unchanged image costs
+ * three checks in two commands; one changed sector about one and a
+ * half checks per halving. Sectors that match are
  * neither erased nor written nor verified again.
  *
  * The image is read from the client's descriptor without

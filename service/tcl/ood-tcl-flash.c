@@ -155,43 +155,58 @@ ood_tcl_script_verify_image (const char *target, const char *path, guint64 addre
 }
 
 /**
- * ood_tcl_script_image_equal:
+ * ood_tcl_script_images_equal:
+ * @paths: (array length=n): bin files
+ * @addresses: (array length=n): where each should be
  *
- * Answers 1 if the memory at @address holds the bin file @path, 0 if it
- * does not: OpenOCD's verify_image_checksum, which runs its checksum
- * on the target (the target must be halted) and reads no memory back.
- * Any other failure is an error, with OpenOCD's text.
+ * Answers a list of @n: 1 where the memory at the address holds the
+ * file, 0 where it does not: OpenOCD's verify_image_checksum, which runs
+ * its checksum on the target (the target must be halted) and reads no
+ * memory back. Any other failure is an error, with OpenOCD's text.
  */
 char *
-ood_tcl_script_image_equal (const char *target, const char *path, guint64 address)
+ood_tcl_script_images_equal (const char *target, const char *const *paths,
+                             const guint64 *addresses, guint n)
 {
-  g_autofree char *quoted = ood_tcl_quote (path);
   g_autofree char *target_quoted = ood_tcl_quote (target);
   g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", target_quoted);
-  g_autofree char *body =
-    g_strdup_printf ("targets $ood_t; "
-                     "if {[catch {capture {verify_image_checksum %s 0x%" G_GINT64_MODIFIER
-                     "x bin}} ood_m]} {"
-                     "if {[string first {checksum mismatch} $ood_m] < 0} {error $ood_m}; "
-                     "set ood_m 0} else {set ood_m 1}", quoted, address);
-  return wrap (prologue, body);
+  g_autoptr(GString) body = g_string_new ("targets $ood_t; set ood_l {}; foreach {ood_f ood_a} {");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *quoted = ood_tcl_quote (paths[i]);
+      g_string_append_printf (body, "%s%s 0x%" G_GINT64_MODIFIER "x", i > 0 ? " " : "", quoted,
+                              addresses[i]);
+    }
+  g_string_append (body, "} {if {[catch {capture {verify_image_checksum $ood_f $ood_a bin}} "
+                         "ood_m]} {if {[string first {checksum mismatch} $ood_m] < 0} "
+                         "{error $ood_m}; lappend ood_l 0} else {lappend ood_l 1}}; set ood_l");
+  return wrap (prologue, body->str);
 }
 
 /**
- * ood_tcl_parse_image_equal:
- * @text: what ood_tcl_script_image_equal() answered
+ * ood_tcl_parse_images_equal:
+ * @text: what ood_tcl_script_images_equal() answered for @n files
+ * @equal: (array length=n) (out caller-allocates): whether each matched
  */
 gboolean
-ood_tcl_parse_image_equal (const char *text, gboolean *equal, GError **error)
+ood_tcl_parse_images_equal (const char *text, guint n, gboolean *equal, GError **error)
 {
-  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  g_auto(GStrv) items = ood_tcl_parse_list (text, error);
 
-  if (!g_str_equal (trimmed, "0") && !g_str_equal (trimmed, "1"))
+  if (items == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
     {
-      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed checksum answer '%s'", text);
-      return FALSE;
+      if (i >= g_strv_length (items) || (!g_str_equal (items[i], "0") &&
+                                         !g_str_equal (items[i], "1")))
+        {
+          g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed checksum answer '%s'",
+                       text);
+          return FALSE;
+        }
+      equal[i] = g_str_equal (items[i], "1");
     }
-  *equal = g_str_equal (trimmed, "1");
   return TRUE;
 }
 

@@ -55,9 +55,10 @@ char      *ood_tcl_script_load_image    (const char *target,
 char      *ood_tcl_script_verify_image  (const char *target,
                                          const char *path,
                                          guint64     address);
-char      *ood_tcl_script_image_equal   (const char *target,
-                                         const char *path,
-                                         guint64     address);
+char      *ood_tcl_script_images_equal  (const char         *target,
+                                         const char *const  *paths,
+                                         const guint64      *addresses,
+                                         guint               n);
 
 GPtrArray *ood_tcl_parse_flash_banks    (const char *text,
                                          GError    **error);
@@ -67,7 +68,8 @@ GPtrArray *ood_tcl_parse_flash_geometry (const char *text,
                                          guint       n_banks,
                                          guint64    *work_area,
                                          GError    **error);
-gboolean   ood_tcl_parse_image_equal    (const char *text,
+gboolean   ood_tcl_parse_images_equal   (const char *text,
+                                         guint       n,
                                          gboolean   *equal,
                                          GError    **error);
 

@@ -1555,8 +1555,10 @@ raw_replica (Bench *b, OodTestTcl *tcl, const char *file, double *longest_us)
   for (guint i = 0; i < 2; i++)
     {
       gsize off = i == 0 ? 0 : (gsize) last_sector * SECTOR_SIZE;
-      g_autofree char *compare = ood_tcl_script_image_equal (b->target_name, chunk,
-                                                             FLASH_BASE + off);
+      const char *paths[] = { chunk };
+      const guint64 addresses[] = { FLASH_BASE + off };
+      g_autofree char *compare = ood_tcl_script_images_equal (b->target_name, paths, addresses,
+                                                              1);
 
       if (!g_file_set_contents (chunk, data + off, (gssize) MIN (SECTOR_SIZE, size - off),
                                 &error))
