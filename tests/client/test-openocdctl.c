@@ -1226,6 +1226,7 @@ test_program (void)
   g_assert_cmpint (human->status, ==, 0);
   g_assert_cmpstr (human->out, ==, "program: succeeded bytes=8192\n");
   g_assert_cmpstr (human->err, ==,
+                   "openocdctl: program: comparing\n"
                    "openocdctl: program: erasing\n"
                    "openocdctl: program: writing\n"
                    "openocdctl: program: verifying\n"
