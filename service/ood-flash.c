@@ -26,7 +26,19 @@ struct _OodFlash {
   GPtrArray                *banks;       /* (element-type OodTclFlashBank) */
   char                     *work_dir;    /* NULL: OpenOCD cannot read our files */
   gboolean                  shared_dir;
+  OodFlashGeometry         *geometry;    /* NULL until learnt on this connection */
+  guint                     connection;  /* counts the session's openings */
+  gulong                    opened_id;
 };
+
+/* A job's call, while the geometry is learnt. */
+typedef struct {
+  OodFlash              *self;
+  GDBusMethodInvocation *invocation;
+  GVariant              *handle;
+  OodFlashRequest        request;
+  guint                  connection;
+} Start;
 
 static void ood_flash_iface_init (OodDbusFlashIface *iface);
 
@@ -57,20 +69,45 @@ started_by (GDBusMethodInvocation *invocation)
   return call != NULL ? ood_call_get_caller (call)->uid : getuid ();
 }
 
+/* What Sectors() learnt (after a `flash probe` by another client,
+ * say) replaces the listing the jobs use. */
+static void
+remember_sectors (OodFlash *self, guint bank, GArray *sectors)
+{
+  g_autoptr(OodFlashGeometry) geometry = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (self->geometry == NULL)
+    return;
+  geometry = ood_flash_geometry_new ();
+  geometry->work_area = self->geometry->work_area;
+  g_hash_table_iter_init (&iter, self->geometry->sectors);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (geometry->sectors, key, g_array_ref (value));
+  g_hash_table_insert (geometry->sectors, GUINT_TO_POINTER (bank), g_array_ref (sectors));
+  g_clear_pointer (&self->geometry, ood_flash_geometry_unref);
+  self->geometry = g_steal_pointer (&geometry);
+}
+
 static void
 on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  OodFlash *self = OOD_FLASH (g_dbus_method_invocation_get_user_data (invocation));
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   g_autoptr(GArray) sectors = text != NULL ? ood_tcl_parse_flash_sectors (text, &error) : NULL;
   GVariantBuilder builder;
+  guint bank;
 
   if (sectors == NULL)
     {
       ood_reply_error (invocation, error);
       return;
     }
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &bank);
+  remember_sectors (self, bank, sectors);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(uttb)"));
   for (guint i = 0; i < sectors->len; i++)
     {
@@ -174,8 +211,8 @@ check_debugger (OodFlash *self, const OodFlashRequest *request, GError **error)
 }
 
 /* Claims the target, starts the job and answers its path. */
-static gboolean
-start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+static void
+start_job (OodFlash *self, OodFlashGeometry *geometry, GDBusMethodInvocation *invocation,
            GVariant *handle, const OodFlashRequest *request)
 {
   g_autoptr(GError) error = NULL;
@@ -183,6 +220,8 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
   g_autoptr(OodJob) job = NULL;
   const OodSettings *settings = ood_session_get_settings (self->session);
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  GUnixFDList *fd_list = g_dbus_message_get_unix_fd_list (
+    g_dbus_method_invocation_get_message (invocation));
 
   if (!ood_session_is_open (self->session))
     g_set_error (&error, OOD_ERROR, OOD_ERROR_DISCONNECTED, "not connected to OpenOCD at %s",
@@ -190,21 +229,106 @@ start_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
   else if (!check_debugger (self, request, &error))
     ;
   else if (handle != NULL && (image = take_image (self, invocation, fd_list, handle)) == NULL)
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return;
   else if (!ood_session_claim (self->session, self->target_name, &error) && image != NULL)
     ood_callers_release_fd (callers_of (self), sender);   /* the image closes with the call */
   if (error != NULL)
     {
       ood_reply_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      return;
     }
   job = ood_job_new (self->server, settings->job_linger_ms, operations[request->op],
                      self->target_path, started_by (invocation), G_DBUS_INTERFACE_SKELETON (self));
   g_message ("%s: %s on %s", ood_job_get_path (job), operations[request->op], self->target_name);
-  ood_flash_work_start (self->session, job, self->target_name, self->banks, self->work_dir,
-                        self->shared_dir, image, image != NULL ? sender : NULL, request);
+  ood_flash_work_start (self->session, job, self->target_name, self->banks, geometry,
+                        self->work_dir, self->shared_dir, image, image != NULL ? sender : NULL,
+                        request);
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new ("(o)", ood_job_get_path (job)));
+}
+
+/* The checks that need the sector listing: then the job starts. */
+static void
+check_and_start (OodFlash *self, OodFlashGeometry *geometry, GDBusMethodInvocation *invocation,
+                 GVariant *handle, const OodFlashRequest *request)
+{
+  GArray *sectors = NULL;
+
+  if (request->op == OOD_FLASH_ERASE)
+    sectors = g_hash_table_lookup (geometry->sectors, GUINT_TO_POINTER (request->bank));
+  if (sectors != NULL && request->last >= sectors->len)
+    ood_reply_invalid_args (invocation, "bank %u has sectors 0 to %u, not %u", request->bank,
+                            sectors->len - 1, request->last);
+  else
+    start_job (self, geometry, invocation, handle, request);
+}
+
+static void
+start_free (Start *start)
+{
+  g_object_unref (start->self);
+  g_object_unref (start->invocation);
+  g_clear_pointer (&start->handle, g_variant_unref);
+  g_free (start);
+}
+
+static void
+on_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Start *start = user_data;
+  OodFlash *self = start->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GPtrArray) sectors = NULL;
+  g_autoptr(OodFlashGeometry) geometry = ood_flash_geometry_new ();
+
+  if (text != NULL)
+    sectors = ood_tcl_parse_flash_geometry (text, self->banks->len, &geometry->work_area,
+                                            &error);
+  if (sectors == NULL)
+    {
+      g_prefix_error (&error, "cannot list the sectors of %s: ", self->target_name);
+      ood_reply_error (start->invocation, error);
+      start_free (start);
+      return;
+    }
+  for (guint i = 0; i < self->banks->len; i++)
+    g_hash_table_insert (geometry->sectors,
+                         GUINT_TO_POINTER (((OodTclFlashBank *) self->banks->pdata[i])->index),
+                         g_array_ref (sectors->pdata[i]));
+  g_debug ("%s: work area %" G_GUINT64_FORMAT " bytes", self->target_name, geometry->work_area);
+  if (self->geometry == NULL && start->connection == self->connection)
+    self->geometry = ood_flash_geometry_ref (geometry);
+  check_and_start (self, geometry, start->invocation, start->handle, &start->request);
+  start_free (start);
+}
+
+/* Starts the job once the sectors of the banks and the work area are
+ * known: learnt once per connection, in one command. */
+static gboolean
+start_when_known (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *handle,
+                  const OodFlashRequest *request)
+{
+  g_autofree guint *indexes = g_new (guint, self->banks->len);
+  g_autofree char *script = NULL;
+  Start *start;
+
+  if (self->geometry != NULL)
+    {
+      check_and_start (self, self->geometry, invocation, handle, request);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (guint i = 0; i < self->banks->len; i++)
+    indexes[i] = ((OodTclFlashBank *) self->banks->pdata[i])->index;
+  script = ood_tcl_script_flash_geometry (self->target_name, indexes, self->banks->len);
+  start = g_new0 (Start, 1);
+  start->self = g_object_ref (self);
+  start->invocation = g_object_ref (invocation);
+  start->handle = handle != NULL ? g_variant_ref (handle) : NULL;
+  start->request = *request;
+  start->connection = self->connection;
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                          ood_call_cancellable_of (invocation), on_geometry, start);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -222,7 +346,7 @@ parse_reset (const char *text, OodFlashRequest *request)
 }
 
 /* Reads @options into @request; Program's options are "verify",
- * "erase" and "reset", Load's only "verify". */
+ * "erase", "smart" and "reset", Load's only "verify". */
 static gboolean
 parse_options (GVariant *options, gboolean program, OodFlashRequest *request, GError **error)
 {
@@ -234,8 +358,9 @@ parse_options (GVariant *options, gboolean program, OodFlashRequest *request, GE
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       g_autoptr(GVariant) owned = value;
-      gboolean known = g_str_equal (key, "verify") || (program && (g_str_equal (key, "erase") ||
-                                                                   g_str_equal (key, "reset")));
+      gboolean known = g_str_equal (key, "verify") ||
+                       (program && (g_str_equal (key, "erase") || g_str_equal (key, "smart") ||
+                                    g_str_equal (key, "reset")));
       gboolean is_bool = g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN);
 
       if (!known)
@@ -252,20 +377,36 @@ parse_options (GVariant *options, gboolean program, OodFlashRequest *request, GE
         request->verify = g_variant_get_boolean (value);
       else if (g_str_equal (key, "erase"))
         request->erase = g_variant_get_boolean (value);
+      else if (g_str_equal (key, "smart"))
+        request->smart = g_variant_get_boolean (value);
       if (*error != NULL)
         return FALSE;
     }
   return TRUE;
 }
 
-/* Program and Load: an image, a format, an address and options. */
+/* Whether @address is in a bank of this target. */
 static gboolean
-image_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
-           GVariant *handle, const char *format, guint64 address, GVariant *options,
-           OodFlashOp op)
+in_flash (OodFlash *self, guint64 address)
+{
+  for (guint i = 0; i < self->banks->len; i++)
+    {
+      const OodTclFlashBank *bank = self->banks->pdata[i];
+      if (address >= bank->base && address - bank->base < bank->size)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Program and Load: an image, a format, an address and options. Every
+ * argument is checked before a job exists; a job fails only with what
+ * the image turns out to hold. */
+static gboolean
+image_job (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *handle,
+           const char *format, guint64 address, GVariant *options, OodFlashOp op)
 {
   OodFlashRequest request = {
-    .op = op, .address = address, .verify = TRUE, .erase = TRUE,
+    .op = op, .address = address, .verify = TRUE, .erase = TRUE, .smart = TRUE,
     .reset = TRUE, .reset_mode = OOD_RESET_RUN,
   };
   g_autoptr(GError) error = NULL;
@@ -275,8 +416,16 @@ image_job (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_li
                             format);
   else if (options != NULL && !parse_options (options, op == OOD_FLASH_PROGRAM, &request, &error))
     ood_reply_error (invocation, error);
+  else if (op == OOD_FLASH_PROGRAM && request.format == OOD_IMAGE_BIN && !in_flash (self, address))
+    ood_reply_invalid_args (invocation, "0x%" G_GINT64_MODIFIER "x is in no flash bank of %s",
+                            address, self->target_name);
+  else if (op == OOD_FLASH_LOAD)
+    {
+      g_autoptr(OodFlashGeometry) none = ood_flash_geometry_new ();   /* RAM: no sectors */
+      start_job (self, none, invocation, handle, &request);
+    }
   else
-    return start_job (self, invocation, fd_list, handle, &request);
+    return start_when_known (self, invocation, handle, &request);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -284,23 +433,24 @@ static gboolean
 handle_program (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
                 GVariant *handle, const char *format, guint64 address, GVariant *options)
 {
-  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, options,
-                    OOD_FLASH_PROGRAM);
+  (void) fd_list;   /* the invocation's */
+  return image_job (OOD_FLASH (iface), invocation, handle, format, address, options, OOD_FLASH_PROGRAM);
 }
 
 static gboolean
 handle_load (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
              GVariant *handle, const char *format, guint64 address, GVariant *options)
 {
-  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, options,
-                    OOD_FLASH_LOAD);
+  (void) fd_list;   /* the invocation's */
+  return image_job (OOD_FLASH (iface), invocation, handle, format, address, options, OOD_FLASH_LOAD);
 }
 
 static gboolean
 handle_verify (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
                GVariant *handle, const char *format, guint64 address)
 {
-  return image_job (OOD_FLASH (iface), invocation, fd_list, handle, format, address, NULL,
+  (void) fd_list;   /* the invocation's */
+  return image_job (OOD_FLASH (iface), invocation, handle, format, address, NULL,
                     OOD_FLASH_VERIFY);
 }
 
@@ -318,11 +468,20 @@ handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank
     ood_reply_invalid_args (invocation, "the first sector (%u) is after the last (%u)", first,
                             last);
   else
-    return start_job (self, invocation, NULL, NULL, &request);
+    return start_when_known (self, invocation, NULL, &request);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- life cycle --------------------------------------------------------- */
+
+/* A new connection: the flash may have been probed anew, or be another
+ * board's. */
+static void
+forget_geometry (OodFlash *self)
+{
+  g_clear_pointer (&self->geometry, ood_flash_geometry_unref);
+  self->connection++;
+}
 
 static void
 publish_banks (OodFlash *self)
@@ -344,7 +503,9 @@ ood_flash_finalize (GObject *object)
 {
   OodFlash *self = OOD_FLASH (object);
 
+  g_clear_signal_handler (&self->opened_id, self->session);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->geometry, ood_flash_geometry_unref);
   g_clear_object (&self->server);
   g_clear_pointer (&self->banks, g_ptr_array_unref);
   g_free (self->target_name);
@@ -403,6 +564,8 @@ ood_flash_new (OodSession *session, GDBusObjectManagerServer *server, const char
   self->banks = g_ptr_array_ref (banks);
   self->work_dir = g_strdup (work_dir);
   self->shared_dir = shared_dir;
+  self->opened_id = g_signal_connect_swapped (session, "opened", G_CALLBACK (forget_geometry),
+                                              self);
   publish_banks (self);
   return self;
 }

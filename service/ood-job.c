@@ -14,6 +14,9 @@
 #define STATE_FAILED    "failed"
 #define STATE_CANCELLED "cancelled"
 
+/* The most Progress says while the job runs: 1 comes with the end. */
+#define PROGRESS_BEFORE_END 0.999
+
 /*
  * Ownership: the ObjectManager holds the job's object skeleton, which
  * holds the job. The job holds the manager (to remove itself) until it
@@ -65,46 +68,56 @@ flush (OodJob *self)
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
+/* Sends the changes made since the last one in one PropertiesChanged:
+ * the worker calls it once per step. */
+void
+ood_job_flush (OodJob *self)
+{
+  flush (self);
+}
+
+/* Takes effect with the next ood_job_flush(). */
 void
 ood_job_set_phase (OodJob *self, const char *phase)
 {
   if (g_strcmp0 (ood_dbus_job_get_phase (OOD_DBUS_JOB (self)), phase) == 0)
     return;
   ood_dbus_job_set_phase (OOD_DBUS_JOB (self), phase);
-  flush (self);
 }
 
 /**
  * ood_job_set_totals:
  * @bytes_total: what BytesTotal says
  * @work_total: the units ood_job_advance() counts Progress in
+ *
+ * Takes effect with the next ood_job_flush().
  */
 void
 ood_job_set_totals (OodJob *self, guint64 bytes_total, guint64 work_total)
 {
   self->work_total = work_total;
   ood_dbus_job_set_bytes_total (OOD_DBUS_JOB (self), bytes_total);
-  flush (self);
 }
 
-/* Publishes BytesDone and Progress (never decreasing) in one change. */
+/* Publishes BytesDone and Progress (never decreasing, below 1: only
+ * success makes it 1). */
 static void
 publish_progress (OodJob *self, gdouble progress)
 {
   OodDbusJob *iface = OOD_DBUS_JOB (self);
 
-  g_object_freeze_notify (G_OBJECT (self));
   ood_dbus_job_set_bytes_done (iface, self->bytes_done);
+  progress = MIN (progress, PROGRESS_BEFORE_END);
   if (progress > ood_dbus_job_get_progress (iface))
-    ood_dbus_job_set_progress (iface, MIN (progress, 1.0));
-  g_object_thaw_notify (G_OBJECT (self));
-  flush (self);
+    ood_dbus_job_set_progress (iface, progress);
 }
 
 /**
  * ood_job_advance:
  * @bytes: more bytes for BytesDone
  * @work: more units of the work total done
+ *
+ * Takes effect with the next ood_job_flush().
  */
 void
 ood_job_advance (OodJob *self, guint64 bytes, guint64 work)
@@ -143,8 +156,9 @@ end_state (const GError *error)
  * @error: (nullable): why the job failed; %G_IO_ERROR_CANCELLED or
  *   %OOD_ERROR_CANCELLED for a cancelled one; %NULL on success
  *
- * Publishes the end (State, and Progress 1 on success), then emits
- * Completed, and removes the object after the linger time.
+ * Publishes the end (State, ErrorName and ErrorMessage, and Progress 1
+ * on success, with the changes not flushed yet) in one change, then
+ * emits Completed, and removes the object after the linger time.
  */
 void
 ood_job_finish (OodJob *self, const GError *error)
@@ -165,11 +179,11 @@ ood_job_finish (OodJob *self, const GError *error)
   g_message ("%s: %s %s%s%s", self->path, ood_dbus_job_get_operation (iface), state,
              normalized != NULL ? ": " : "", normalized != NULL ? normalized->message : "");
 
-  g_object_freeze_notify (G_OBJECT (self));
   ood_dbus_job_set_state (iface, state);
+  ood_dbus_job_set_error_name (iface, name != NULL ? name : "");
+  ood_dbus_job_set_error_message (iface, normalized != NULL ? normalized->message : "");
   if (normalized == NULL)
     ood_dbus_job_set_progress (iface, 1.0);
-  g_object_thaw_notify (G_OBJECT (self));
   flush (self);
   ood_dbus_job_emit_completed (iface, normalized == NULL, name != NULL ? name : "",
                                normalized != NULL ? normalized->message : "");
@@ -290,6 +304,8 @@ ood_job_new (GDBusObjectManagerServer *server, guint linger_ms, const char *oper
   ood_dbus_job_set_started_by_uid (iface, started_by_uid);
   ood_dbus_job_set_phase (iface, "");
   ood_dbus_job_set_state (iface, STATE_RUNNING);
+  ood_dbus_job_set_error_name (iface, "");
+  ood_dbus_job_set_error_message (iface, "");
   ood_call_attach_like (G_DBUS_INTERFACE_SKELETON (self), attached_like);
   object = ood_dbus_object_skeleton_new (self->path);
   ood_dbus_object_skeleton_set_job (object, iface);

@@ -9,10 +9,13 @@ G_BEGIN_DECLS
  * org.openocd.Job: one long operation, exported at /org/openocd/jobs/N on
  * the ObjectManager it was handed. Whoever does the work reports through
  * it (phase, progress, the end) and watches its cancellable; the job
- * knows nothing of the work. After ood_job_finish() the object stays
- * exported for the linger time, then removes itself.
+ * knows nothing of the work. Phase, totals and progress are published
+ * together by ood_job_flush() (one PropertiesChanged per step), the end
+ * by ood_job_finish(). After ood_job_finish() the object stays exported
+ * for the linger time, then removes itself.
  */
 
+#define OOD_JOB_PHASE_COMPARING "comparing"
 #define OOD_JOB_PHASE_ERASING   "erasing"
 #define OOD_JOB_PHASE_WRITING   "writing"
 #define OOD_JOB_PHASE_VERIFYING "verifying"
@@ -38,6 +41,7 @@ void          ood_job_set_totals      (OodJob  *self,
 void          ood_job_advance         (OodJob  *self,
                                        guint64  bytes,
                                        guint64  work);
+void          ood_job_flush           (OodJob  *self);
 void          ood_job_finish          (OodJob       *self,
                                        const GError *error);
 

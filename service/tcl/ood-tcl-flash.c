@@ -85,6 +85,28 @@ ood_tcl_script_flash_sectors (guint bank)
   return wrap ("", body);
 }
 
+/**
+ * ood_tcl_script_flash_geometry:
+ * @target: the target whose work area is asked
+ * @banks: (array length=n_banks): bank numbers
+ *
+ * Answers {WORK_AREA {SECTORS BLOCKS}...}: the target's work area size
+ * ("cget -work-area-size", 0 without one), then per bank what
+ * ood_tcl_script_flash_sectors() answers, in one command.
+ */
+char *
+ood_tcl_script_flash_geometry (const char *target, const guint *banks, guint n_banks)
+{
+  g_autofree char *quoted = ood_tcl_quote (target);
+  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
+  g_autoptr(GString) body = g_string_new ("list [$ood_t cget -work-area-size]");
+
+  for (guint i = 0; i < n_banks; i++)
+    g_string_append_printf (body, " [list [flash info %u sectors] [flash info %u]]", banks[i],
+                            banks[i]);
+  return wrap (prologue, body->str);
+}
+
 /* Halts the target unless it is halted: flash drivers need that. */
 char *
 ood_tcl_script_flash_halt (const char *target)
@@ -130,6 +152,62 @@ ood_tcl_script_verify_image (const char *target, const char *path, guint64 addre
   g_autofree char *command = g_strdup_printf ("verify_image %s 0x%" G_GINT64_MODIFIER "x bin",
                                               quoted, address);
   return on_target (target, command);
+}
+
+/**
+ * ood_tcl_script_images_equal:
+ * @paths: (array length=n): bin files
+ * @addresses: (array length=n): where each should be
+ *
+ * Answers a list of @n: 1 where the memory at the address holds the
+ * file, 0 where it does not: OpenOCD's verify_image_checksum, which runs
+ * its checksum on the target (the target must be halted) and reads no
+ * memory back. Any other failure is an error, with OpenOCD's text.
+ */
+char *
+ood_tcl_script_images_equal (const char *target, const char *const *paths,
+                             const guint64 *addresses, guint n)
+{
+  g_autofree char *target_quoted = ood_tcl_quote (target);
+  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", target_quoted);
+  g_autoptr(GString) body = g_string_new ("targets $ood_t; set ood_l {}; foreach {ood_f ood_a} {");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *quoted = ood_tcl_quote (paths[i]);
+      g_string_append_printf (body, "%s%s 0x%" G_GINT64_MODIFIER "x", i > 0 ? " " : "", quoted,
+                              addresses[i]);
+    }
+  g_string_append (body, "} {if {[catch {capture {verify_image_checksum $ood_f $ood_a bin}} "
+                         "ood_m]} {if {[string first {checksum mismatch} $ood_m] < 0} "
+                         "{error $ood_m}; lappend ood_l 0} else {lappend ood_l 1}}; set ood_l");
+  return wrap (prologue, body->str);
+}
+
+/**
+ * ood_tcl_parse_images_equal:
+ * @text: what ood_tcl_script_images_equal() answered for @n files
+ * @equal: (array length=n) (out caller-allocates): whether each matched
+ */
+gboolean
+ood_tcl_parse_images_equal (const char *text, guint n, gboolean *equal, GError **error)
+{
+  g_auto(GStrv) items = ood_tcl_parse_list (text, error);
+
+  if (items == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      if (i >= g_strv_length (items) || (!g_str_equal (items[i], "0") &&
+                                         !g_str_equal (items[i], "1")))
+        {
+          g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed checksum answer '%s'",
+                       text);
+          return FALSE;
+        }
+      equal[i] = g_str_equal (items[i], "1");
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -287,4 +365,38 @@ ood_tcl_parse_flash_sectors (const char *text, GError **error)
         sector->protection = block_protection (blocks, sector);
     }
   return g_steal_pointer (&sectors);
+}
+
+/**
+ * ood_tcl_parse_flash_geometry:
+ * @text: what ood_tcl_script_flash_geometry() answered for @n_banks banks
+ * @work_area: (out): the work area's size
+ *
+ * Returns: (transfer full) (element-type GArray): per bank, in the
+ *   order asked, its sectors (as ood_tcl_parse_flash_sectors()), or
+ *   %NULL with an error
+ */
+GPtrArray *
+ood_tcl_parse_flash_geometry (const char *text, guint n_banks, guint64 *work_area,
+                              GError **error)
+{
+  g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
+  g_autoptr(GPtrArray) banks = NULL;
+
+  if (parts == NULL)
+    return NULL;
+  if (g_strv_length (parts) != n_banks + 1 || !parse_number (parts[0], G_MAXUINT64, work_area))
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash geometry");
+      return NULL;
+    }
+  banks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  for (guint i = 0; i < n_banks; i++)
+    {
+      GArray *sectors = ood_tcl_parse_flash_sectors (parts[i + 1], error);
+      if (sectors == NULL)
+        return NULL;
+      g_ptr_array_add (banks, sectors);
+    }
+  return g_steal_pointer (&banks);
 }

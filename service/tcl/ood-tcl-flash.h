@@ -37,6 +37,9 @@ void       ood_tcl_flash_bank_free (OodTclFlashBank *bank);
 
 char      *ood_tcl_script_flash_banks   (void);
 char      *ood_tcl_script_flash_sectors (guint bank);
+char      *ood_tcl_script_flash_geometry (const char *target,
+                                          const guint *banks,
+                                          guint        n_banks);
 char      *ood_tcl_script_flash_halt    (const char *target);
 char      *ood_tcl_script_flash_erase   (const char *target,
                                          guint       bank,
@@ -52,10 +55,22 @@ char      *ood_tcl_script_load_image    (const char *target,
 char      *ood_tcl_script_verify_image  (const char *target,
                                          const char *path,
                                          guint64     address);
+char      *ood_tcl_script_images_equal  (const char         *target,
+                                         const char *const  *paths,
+                                         const guint64      *addresses,
+                                         guint               n);
 
 GPtrArray *ood_tcl_parse_flash_banks    (const char *text,
                                          GError    **error);
 GArray    *ood_tcl_parse_flash_sectors  (const char *text,
+                                         GError    **error);
+GPtrArray *ood_tcl_parse_flash_geometry (const char *text,
+                                         guint       n_banks,
+                                         guint64    *work_area,
+                                         GError    **error);
+gboolean   ood_tcl_parse_images_equal   (const char *text,
+                                         guint       n,
+                                         gboolean   *equal,
                                          GError    **error);
 
 G_END_DECLS

@@ -1186,7 +1186,8 @@ assert_erased (OodServiceFixture *fixture, guint32 address, gsize size)
     g_assert_cmphex (data[i], ==, 0xff);
 }
 
-static const char *const program_phases[] = { "erasing", "writing", "verifying", "resetting", NULL };
+static const char *const program_phases[] = { "comparing", "erasing", "writing", "verifying",
+                                              "resetting", NULL };
 
 static void
 test_program (void)
@@ -1225,6 +1226,7 @@ test_program (void)
   g_assert_cmpint (human->status, ==, 0);
   g_assert_cmpstr (human->out, ==, "program: succeeded bytes=8192\n");
   g_assert_cmpstr (human->err, ==,
+                   "openocdctl: program: comparing\n"
                    "openocdctl: program: erasing\n"
                    "openocdctl: program: writing\n"
                    "openocdctl: program: verifying\n"
