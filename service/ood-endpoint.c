@@ -256,6 +256,16 @@ add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, c
   ood_dbus_object_skeleton_set_flash (object, OOD_DBUS_FLASH (flash));
 }
 
+/* The breakpoint and watchpoint listings @record carries, if any. */
+static void
+update_lists (OodBreakpoints *breakpoints, const OodTclTargetRecord *record)
+{
+  if (record->breakpoints != NULL)
+    ood_breakpoints_update (breakpoints, record->breakpoints);
+  if (record->watchpoints != NULL)
+    ood_breakpoints_update_watchpoints (breakpoints, record->watchpoints);
+}
+
 /* The object of a new target, with every interface a target has, each
  * handed the session. */
 static OodDbusObjectSkeleton *
@@ -264,7 +274,8 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   g_autofree char *escaped = g_dbus_escape_object_path (record->name);
   g_autofree char *path = g_strdup_printf ("%s/%s", self->path, escaped);
   g_autoptr(OodBreakpoints) breakpoints = ood_breakpoints_new (self->session, record->name);
-  g_autoptr(OodTarget) target = ood_target_new (self->session, self->config->name, record);
+  g_autoptr(OodTarget) target = ood_target_new (self->session, self->refresh, breakpoints,
+                                                self->config->name, record);
   g_autoptr(OodRegisters) registers = ood_registers_new (self->session, record->name, target);
   g_autoptr(OodMemory) memory = ood_memory_new (self->session, record->name);
   g_autoptr(OodRtt) rtt = ood_rtt_new (self->session, record->name);
@@ -275,8 +286,7 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   through_door (self, registers);
   through_door (self, memory);
   through_door (self, rtt);
-  if (record->breakpoints != NULL)
-    ood_breakpoints_update (breakpoints, record->breakpoints);
+  update_lists (breakpoints, record);
   ood_dbus_object_skeleton_set_target (object, OOD_DBUS_TARGET (target));
   ood_dbus_object_skeleton_set_breakpoints (object, OOD_DBUS_BREAKPOINTS (breakpoints));
   ood_dbus_object_skeleton_set_registers (object, OOD_DBUS_REGISTERS (registers));
@@ -349,8 +359,7 @@ apply_records (OodEndpoint *self, GPtrArray *records)
         continue;
       if (ood_target_apply (target_of (object), record))
         g_ptr_array_add (changed, g_object_ref (target_of (object)));
-      if (record->breakpoints != NULL)
-        ood_breakpoints_update (breakpoints_of (object), record->breakpoints);
+      update_lists (breakpoints_of (object), record);
     }
   return g_steal_pointer (&changed);
 }
@@ -491,9 +500,15 @@ on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(OodDbusObjectSkeleton) object = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_auto(GStrv) lists = listing != NULL ? ood_tcl_parse_list (listing, &error) : NULL;
 
-  if (listing != NULL)
-    ood_breakpoints_update (breakpoints_of (object), listing);
+  if (lists != NULL && g_strv_length (lists) == 2)
+    {
+      ood_breakpoints_update (breakpoints_of (object), lists[0]);
+      ood_breakpoints_update_watchpoints (breakpoints_of (object), lists[1]);
+    }
+  else if (lists != NULL)
+    g_debug ("cannot list breakpoints: malformed listing");
   else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
     g_debug ("cannot list breakpoints: %s", error->message);
 }

@@ -22,6 +22,13 @@ G_BEGIN_DECLS
  *   reads only the PC: one OpenOCD command where a full refresh costs
  *   three or four.
  * - An OpenOCD that refuses notifications is polled instead.
+ * - Halts: the events OpenOCD announced are counted as halts a user would
+ *   call one (ood-tcl-halts.h) and, when a refresh is read, given to its
+ *   records' targets (their halts and reset_halt; see attribute_halts()
+ *   in ood-refresh.c for how, as notifications name no target). An
+ *   OpenOCD that is polled counts a halt where a target was seen running.
+ * - ood_refresh_sync_async() waits for a refresh sent after it: what a
+ *   caller's command made OpenOCD announce is then published.
  * - The first refresh of a connection (ood_refresh_first()) also reads
  *   the targets' types and breakpoints; if it fails other than by
  *   disconnecting, it is tried again every OOD_REFRESH_FIRST_RETRY_MS.
@@ -48,5 +55,12 @@ OodRefresh *ood_refresh_new     (OodSession *session,
 void        ood_refresh_first   (OodRefresh *self);
 void        ood_refresh_request (OodRefresh *self);
 void        ood_refresh_stop    (OodRefresh *self);
+void        ood_refresh_sync_async  (OodRefresh         *self,
+                                     const char         *target,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data);
+gboolean    ood_refresh_sync_finish (OodRefresh   *self,
+                                     GAsyncResult *result,
+                                     GError      **error);
 
 G_END_DECLS

@@ -92,6 +92,31 @@ ood_session_is_open (OodSession *self)
 /* ---- calls -------------------------------------------------------------- */
 
 /* Turns a wrapped reply into its result text, or an error. */
+/* The marks of a script's refusal of its caller's arguments, and what
+ * the caller is told. */
+static const struct {
+  const char *mark;
+  const char *message;
+} invalid_args[] = {
+  { OOD_TCL_DUPLICATE_MARK, "OpenOCD already has a breakpoint at that address" },
+  { OOD_TCL_NO_BREAKPOINT_MARK, "OpenOCD has no breakpoint at that address" },
+  { OOD_TCL_DUPLICATE_WP_MARK, "OpenOCD already has a watchpoint at that address" },
+  { OOD_TCL_NO_WATCHPOINT_MARK, "OpenOCD has no watchpoint at that address" },
+};
+
+static gboolean
+is_invalid_args (const char *text, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (invalid_args); i++)
+    if (g_str_equal (text, invalid_args[i].mark))
+      {
+        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                             invalid_args[i].message);
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static char *
 unwrap (const char *reply, GError **error)
 {
@@ -109,12 +134,8 @@ unwrap (const char *reply, GError **error)
   valid = g_strstrip (g_utf8_make_valid (text, -1));
   if (g_str_equal (valid, OOD_TCL_NOT_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_NOT_HALTED, "target is not halted");
-  else if (g_str_equal (valid, OOD_TCL_DUPLICATE_MARK))
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                         "OpenOCD already has a breakpoint at that address");
-  else if (g_str_equal (valid, OOD_TCL_NO_BREAKPOINT_MARK))
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                         "OpenOCD has no breakpoint at that address");
+  else if (is_invalid_args (valid, error))
+    ;
   else if (g_str_equal (valid, OOD_TCL_GDB_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED,
                          "a debugger (GDB) holds the target halted");
