@@ -343,12 +343,39 @@ reconcile_membership (OodEndpoint *self, GPtrArray *records)
   return changed;
 }
 
+/* A Halt through the service halts an SMP group: the halts of the other
+ * members that the same refresh reads count as the service's request.
+ * (With independent targets, a halt another client made in the same
+ * burst would count so too.) */
+static void
+share_halt_request (OodEndpoint *self, GPtrArray *records)
+{
+  gboolean asked = FALSE;
+
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < records->len; i++)
+      {
+        OodTclTargetRecord *record = records->pdata[i];
+        OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, record->name);
+
+        if (object == NULL)
+          continue;
+        if (pass == 0)
+          asked |= ood_target_get_halt_asked (target_of (object));
+        else if (asked && record->halts > 0)
+          ood_target_share_halt_asked (target_of (object));
+      }
+}
+
 /* Applies @records to their targets (all exported by now); returns the
- * targets whose state or PC changed. */
+ * targets whose state or PC changed, or that halted. */
 static GPtrArray *
 apply_records (OodEndpoint *self, GPtrArray *records)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (records->len > 1)
+    share_halt_request (self, records);
 
   for (guint i = 0; i < records->len; i++)
     {

@@ -319,6 +319,30 @@ ood_target_set_reachable (OodTarget *self, gboolean reachable)
     ood_target_apply (self, &unknown);
 }
 
+/**
+ * ood_target_get_halt_asked:
+ *
+ * Returns: whether a Halt through the service is under way on the target
+ */
+gboolean
+ood_target_get_halt_asked (OodTarget *self)
+{
+  return self->asked == ASKED_HALT;
+}
+
+/**
+ * ood_target_share_halt_asked:
+ *
+ * A Halt through the service on another target halted this one too (an
+ * SMP group): a halt request the hart reports is then "request".
+ */
+void
+ood_target_share_halt_asked (OodTarget *self)
+{
+  if (self->asked == ASKED_NOTHING)
+    self->asked = ASKED_HALT;
+}
+
 gboolean
 ood_target_get_reachable (OodTarget *self)
 {

@@ -32,6 +32,8 @@ void        ood_target_disconnected (OodTarget    *self,
 void        ood_target_set_reachable (OodTarget *self,
                                       gboolean   reachable);
 gboolean    ood_target_get_reachable (OodTarget *self);
+gboolean    ood_target_get_halt_asked (OodTarget *self);
+void        ood_target_share_halt_asked (OodTarget *self);
 void        ood_target_emit_event   (OodTarget  *self,
                                      const char *event);
 gboolean    ood_target_check_no_debugger (OodTarget *self,

@@ -164,26 +164,60 @@ ood_tcl_script_notifications_on (void)
   return wrap ("", "tcl_notifications on");
 }
 
+/* The Tcl dict {NAME PC ...} of @known (target name -> its PC, a
+ * guint64 pointer), names quoted. */
+static char *
+known_dict (GHashTable *known)
+{
+  GString *dict = g_string_new ("{}");
+  GHashTableIter iter;
+  gpointer name, pc;
+
+  if (known == NULL || g_hash_table_size (known) == 0)
+    return g_string_free (dict, FALSE);
+  g_string_assign (dict, "[list");
+  g_hash_table_iter_init (&iter, known);
+  while (g_hash_table_iter_next (&iter, &name, &pc))
+    {
+      g_autofree char *quoted = ood_tcl_quote (name);
+      g_string_append_printf (dict, " %s 0x%" G_GINT64_MODIFIER "x", quoted, *(guint64 *) pc);
+    }
+  g_string_append_c (dict, ']');
+  return g_string_free (dict, FALSE);
+}
+
 /**
  * ood_tcl_script_refresh_all:
  * @with_types: whether the records carry each target's type and GDB
  *   port (two more OpenOCD commands per target), and every target's
- *   breakpoint listing
+ *   breakpoint and watchpoint listings
+ * @known: (nullable): the targets last read halted, name -> PC (a
+ *   guint64 pointer)
  *
- * A script answering the list of every target's record. A halted
- * target's record carries OpenOCD's breakpoint listing: OpenOCD announces
- * no breakpoint changes, and others (GDB) mostly change them while the
- * target is halted.
+ * A script answering the list of every target's record, in one round
+ * trip. A target that halted since it was last read (not in @known, or
+ * at another PC) carries OpenOCD's breakpoint and watchpoint listings:
+ * OpenOCD announces no changes of them, and others (GDB) mostly make
+ * them while the target is halted.
+ *
+ * OpenOCD commands, with N targets of which H are halted and H' newly
+ * so: 1 (target names) + N (curstate) + H (pc and dcsr; twice that on a
+ * target without dcsr) + 3 H' (targets, bp, wp).
  */
 char *
-ood_tcl_script_refresh_all (gboolean with_types)
+ood_tcl_script_refresh_all (gboolean with_types, GHashTable *known)
 {
-  g_autofree char *body = g_strdup_printf ("set ood_l {}; foreach ood_t [target names] {%s"
-                                           STATE_OF_OOD_T "if {%s$ood_s eq {halted}} {"
-                                           LISTING_OF_OOD_T "}; " RECORD_FROM_OOD_S
+  g_autofree char *dict = known_dict (known);
+  g_autofree char *body = g_strdup_printf ("set ood_k %s; set ood_l {}; "
+                                           "foreach ood_t [target names] {%s" STATE_OF_OOD_T
+                                           "set ood_p {}; set ood_e {}; set ood_d -; "
+                                           "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T
+                                           "if {![dict exists $ood_k $ood_t] || "
+                                           "[dict get $ood_k $ood_t] != $ood_p} {"
+                                           LISTING_OF_OOD_T "}}%s; " LIST_RECORD
                                            "; lappend ood_l $ood_rec}; set ood_l",
-                                           with_types ? WITH_TYPE : WITHOUT_TYPE,
-                                           with_types ? "1 || " : "");
+                                           dict, with_types ? WITH_TYPE : WITHOUT_TYPE,
+                                           with_types ? " elseif {1} {" LISTING_OF_OOD_T "}" : "");
   return wrap ("", body);
 }
 
