@@ -651,6 +651,48 @@ test_wp (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* Two harts, two targets on one OpenOCD: list shows both, -t picks one,
+ * and acting on one leaves the other as it was. */
+static void
+test_harts (void)
+{
+  OodServiceOptions options = { .harts = 2 };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autofree char *json = NULL, *human = NULL;
+  g_autoptr(JsonArray) array = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  json = ctl_ok (fixture, "list", "--json");
+  array = parse_array (json);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  g_assert_cmpstr (get_string (json_array_get_object_element (array, 0), "name"), ==, "riscv.cpu");
+  g_assert_cmpstr (get_string (json_array_get_object_element (array, 1), "name"), ==,
+                   "riscv.cpu1");
+
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu1", "halt"));
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu", "halt"));
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu", "resume"));
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "riscv.cpu1", "state", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+    g_assert_cmpstr (get_string (state, "name"), ==, "riscv.cpu1");
+    g_assert_cmpstr (get_string (state, "state"), ==, "halted");
+  }
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "riscv.cpu", "state", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+    assert_state (state, "running");
+  }
+  human = ctl_ok (fixture, "list");
+  lines = g_strsplit (human, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +running +- +-$", lines[1],
+                                       0, 0));
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu1 +riscv +halted +0x8[0-9a-f]+ +-$",
+                                       lines[2], 0, 0));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 /* The reference workflow: reset halt, five steps, run to an address,
  * halt, resume. */
 static void
@@ -2937,6 +2979,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/step-running", test_step_running);
   g_test_add_func ("/client/bp", test_bp);
   g_test_add_func ("/client/wp", test_wp);
+  g_test_add_func ("/client/harts", test_harts);
   g_test_add_func ("/client/workflow", test_workflow);
   g_test_add_func ("/client/monitor", test_monitor);
   g_test_add_func ("/client/no-such-target", test_no_such_target);
