@@ -200,16 +200,27 @@ known_dict (GHashTable *known)
  * OpenOCD announces no changes of them, and others (GDB) mostly make
  * them while the target is halted.
  *
- * OpenOCD commands, with N targets of which H are halted and H' newly
- * so: 1 (target names) + N (curstate) + H (pc and dcsr; twice that on a
- * target without dcsr) + 3 H' (targets, bp, wp).
+ * Every target's state comes from one command, OpenOCD's `targets`
+ * table, whose rows follow `target names` and end in the state (the
+ * state `curstate` says): so OpenOCD commands, with N targets of which H
+ * are halted and H' newly so: 2 (target names, targets) + H (pc and dcsr;
+ * twice that on a target without dcsr) + 3 H' (targets, bp, wp). Should
+ * the table not have one row per target (a name with a line break), each
+ * target's curstate is asked for instead (N commands more).
  */
 char *
 ood_tcl_script_refresh_all (gboolean with_types, GHashTable *known)
 {
   g_autofree char *dict = known_dict (known);
-  g_autofree char *body = g_strdup_printf ("set ood_k %s; set ood_l {}; "
-                                           "foreach ood_t [target names] {%s" STATE_OF_OOD_T
+  g_autofree char *body = g_strdup_printf ("set ood_k %s; set ood_l {}; set ood_n [target names]; "
+                                           "set ood_rows [lrange [split [string trim [targets] "
+                                           "\\n] \\n] 2 end]; "
+                                           "if {[llength $ood_rows] != [llength $ood_n]} "
+                                           "{set ood_rows {}}; set ood_i -1; "
+                                           "foreach ood_t $ood_n {incr ood_i; %s"
+                                           "if {$ood_rows eq {}} {" STATE_OF_OOD_T "} else "
+                                           "{set ood_s [lindex [split [lindex $ood_rows $ood_i] "
+                                           "{ }] end]}; "
                                            "set ood_p {}; set ood_e {}; set ood_d -; "
                                            "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T
                                            "if {![dict exists $ood_k $ood_t] || "
