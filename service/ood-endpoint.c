@@ -540,26 +540,28 @@ on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
     g_debug ("cannot list breakpoints: %s", error->message);
 }
 
-/* After a refresh that read only the PC of a halted target, its
- * breakpoints are listed (OpenOCD announces no breakpoint changes; those
- * others make, they mostly make while the target is halted). The listing
- * is a round trip of its own so that the state and PC go out one OpenOCD
- * command after the notification. */
+/* After a refresh, the breakpoints and watchpoints of each target in
+ * @changed that is halted (it halted, or moved) are listed: OpenOCD
+ * announces no changes of them, and those others make, they mostly make
+ * while the target is halted. The listing is a round trip of its own so
+ * that the state and PC go out first. */
 static void
-list_breakpoints (OodEndpoint *self, GPtrArray *records)
+list_breakpoints (OodEndpoint *self, GPtrArray *changed)
 {
-  OodTclTargetRecord *record = records->len == 1 ? records->pdata[0] : NULL;
-  OodDbusObjectSkeleton *object = record != NULL ? g_hash_table_lookup (self->targets, record->name)
-                                                 : NULL;
-  g_autofree char *script = NULL;
+  for (guint i = 0; i < changed->len; i++)
+    {
+      OodTarget *target = changed->pdata[i];
+      const char *name = ood_target_get_name (target);
+      OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, name);
+      g_autofree char *script = NULL;
 
-  if (object == NULL ||
-      g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target_of (object))),
-                 OOD_STATE_HALTED) != 0)
-    return;
-  script = ood_tcl_script_bp_list (record->name);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                          on_listing, g_object_ref (object));
+      if (object == NULL ||
+          g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target)), OOD_STATE_HALTED) != 0)
+        continue;
+      script = ood_tcl_script_bp_list (name);
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                              on_listing, g_object_ref (object));
+    }
 }
 
 static void
@@ -581,8 +583,8 @@ on_refreshed (OodRefresh *refresh, GPtrArray *records, GPtrArray *events, guint 
   deliver_events (self, events, changed);
   if (flags & OOD_REFRESH_FIRST)
     learn_targets (self);
-  if (flags & OOD_REFRESH_KNOWN)
-    list_breakpoints (self, records);
+  if (!(flags & OOD_REFRESH_FIRST))
+    list_breakpoints (self, changed);
 }
 
 /* ---- the session's signals ---------------------------------------------- */

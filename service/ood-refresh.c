@@ -3,8 +3,6 @@
 
 #include "ood-refresh.h"
 
-#include <string.h>
-
 #include "ood-error.h"
 #include "ood-idle.h"
 #include "ood-state.h"
@@ -229,21 +227,8 @@ send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
 static void
 refresh_all (OodRefresh *self, GPtrArray *events, guint flags)
 {
-  g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autofree char *script = NULL;
-  GHashTableIter iter;
-  gpointer name, seen;
+  g_autofree char *script = ood_tcl_script_refresh_all (flags & OOD_REFRESH_FIRST);
 
-  /* the targets last read halted, at which PC: their lists were read then */
-  g_hash_table_iter_init (&iter, self->seen);
-  while (g_hash_table_iter_next (&iter, &name, &seen))
-    if (g_str_has_prefix (seen, OOD_STATE_HALTED " "))
-      {
-        guint64 *pc = g_new (guint64, 1);
-        *pc = g_ascii_strtoull ((const char *) seen + strlen (OOD_STATE_HALTED " "), NULL, 16);
-        g_hash_table_insert (known, name, pc);
-      }
-  script = ood_tcl_script_refresh_all (flags & OOD_REFRESH_FIRST, known);
   send (self, script, events, flags);
 }
 

@@ -164,55 +164,27 @@ ood_tcl_script_notifications_on (void)
   return wrap ("", "tcl_notifications on");
 }
 
-/* The Tcl dict {NAME PC ...} of @known (target name -> its PC, a
- * guint64 pointer), names quoted. */
-static char *
-known_dict (GHashTable *known)
-{
-  GString *dict = g_string_new ("{}");
-  GHashTableIter iter;
-  gpointer name, pc;
-
-  if (known == NULL || g_hash_table_size (known) == 0)
-    return g_string_free (dict, FALSE);
-  g_string_assign (dict, "[list");
-  g_hash_table_iter_init (&iter, known);
-  while (g_hash_table_iter_next (&iter, &name, &pc))
-    {
-      g_autofree char *quoted = ood_tcl_quote (name);
-      g_string_append_printf (dict, " %s 0x%" G_GINT64_MODIFIER "x", quoted, *(guint64 *) pc);
-    }
-  g_string_append_c (dict, ']');
-  return g_string_free (dict, FALSE);
-}
-
 /**
  * ood_tcl_script_refresh_all:
  * @with_types: whether the records carry each target's type and GDB
  *   port (two more OpenOCD commands per target), and every target's
- *   breakpoint and watchpoint listings
- * @known: (nullable): the targets last read halted, name -> PC (a
- *   guint64 pointer)
+ *   breakpoint and watchpoint listings (three more)
  *
  * A script answering the list of every target's record, in one round
- * trip. A target that halted since it was last read (not in @known, or
- * at another PC) carries OpenOCD's breakpoint and watchpoint listings:
- * OpenOCD announces no changes of them, and others (GDB) mostly make
- * them while the target is halted.
- *
- * Every target's state comes from one command, OpenOCD's `targets`
+ * trip. Every target's state comes from one command, OpenOCD's `targets`
  * table, whose rows follow `target names` and end in the state (the
- * state `curstate` says): so OpenOCD commands, with N targets of which H
- * are halted and H' newly so: 2 (target names, targets) + H (pc and dcsr;
- * twice that on a target without dcsr) + 3 H' (targets, bp, wp). Should
- * the table not have one row per target (a name with a line break), each
- * target's curstate is asked for instead (N commands more).
+ * state `curstate` says): so without types, with N targets of which H are
+ * halted, OpenOCD commands: 2 (target names, targets) + H (pc and dcsr;
+ * twice that on a target without dcsr), whatever N. Should the table not
+ * have one row per target (a name with a line break), each target's
+ * curstate is asked for instead (N commands more). Breakpoints and
+ * watchpoints of a target that halted are listed by the caller afterwards
+ * (ood_tcl_script_bp_list()), so that the state goes out first.
  */
 char *
-ood_tcl_script_refresh_all (gboolean with_types, GHashTable *known)
+ood_tcl_script_refresh_all (gboolean with_types)
 {
-  g_autofree char *dict = known_dict (known);
-  g_autofree char *body = g_strdup_printf ("set ood_k %s; set ood_l {}; set ood_n [target names]; "
+  g_autofree char *body = g_strdup_printf ("set ood_l {}; set ood_n [target names]; "
                                            "set ood_rows [lrange [split [string trim [targets] "
                                            "\\n] \\n] 2 end]; "
                                            "if {[llength $ood_rows] != [llength $ood_n]} "
@@ -222,13 +194,10 @@ ood_tcl_script_refresh_all (gboolean with_types, GHashTable *known)
                                            "{set ood_s [lindex [split [lindex $ood_rows $ood_i] "
                                            "{ }] end]}; "
                                            "set ood_p {}; set ood_e {}; set ood_d -; "
-                                           "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T
-                                           "if {![dict exists $ood_k $ood_t] || "
-                                           "[dict get $ood_k $ood_t] != $ood_p} {"
-                                           LISTING_OF_OOD_T "}}%s; " LIST_RECORD
-                                           "; lappend ood_l $ood_rec}; set ood_l",
-                                           dict, with_types ? WITH_TYPE : WITHOUT_TYPE,
-                                           with_types ? " elseif {1} {" LISTING_OF_OOD_T "}" : "");
+                                           "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T "}; "
+                                           "%s" LIST_RECORD "; lappend ood_l $ood_rec}; set ood_l",
+                                           with_types ? WITH_TYPE : WITHOUT_TYPE,
+                                           with_types ? LISTING_OF_OOD_T : "");
   return wrap ("", body);
 }
 

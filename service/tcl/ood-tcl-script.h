@@ -35,8 +35,7 @@ char *ood_tcl_wrap_target (const char *target,
 
 char *ood_tcl_script_version     (void);
 char *ood_tcl_script_notifications_on (void);
-char *ood_tcl_script_refresh_all (gboolean    with_types,
-                                  GHashTable *known);
+char *ood_tcl_script_refresh_all (gboolean with_types);
 char *ood_tcl_script_state       (const char *target);
 char *ood_tcl_script_refresh_halted (const char *target);
 char *ood_tcl_script_halt        (const char *target);

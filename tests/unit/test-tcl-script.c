@@ -207,8 +207,8 @@ test_scripts_plain (void)
   g_autoptr(GPtrArray) scripts = all_scripts ("cpu0");
   g_autofree char *v = ood_tcl_script_version ();
   g_autofree char *n = ood_tcl_script_notifications_on ();
-  g_autofree char *r = ood_tcl_script_refresh_all (FALSE, NULL);
-  g_autofree char *rt = ood_tcl_script_refresh_all (TRUE, NULL);
+  g_autofree char *r = ood_tcl_script_refresh_all (FALSE);
+  g_autofree char *rt = ood_tcl_script_refresh_all (TRUE);
   const char *const globals[] = { v, n, r, rt };
 
   for (guint j = 0; j < scripts->len; j++)
