@@ -183,8 +183,10 @@ ood_breakpoints_update_watchpoints (OodBreakpoints *self, const char *listing)
   g_autoptr(GArray) list = ood_tcl_parse_watchpoints (listing);
 
   g_array_sort (list, compare_watch_address);
+  /* an empty GArray may have no data at all */
   if (list->len == self->watches->len &&
-      memcmp (list->data, self->watches->data, list->len * sizeof (OodTclWatchpoint)) == 0)
+      (list->len == 0 ||
+       memcmp (list->data, self->watches->data, list->len * sizeof (OodTclWatchpoint)) == 0))
     return;
   g_debug ("%s: OpenOCD lists %u watchpoints", self->target_name, list->len);
   g_array_unref (self->watches);
