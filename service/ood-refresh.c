@@ -180,6 +180,22 @@ failed (OodRefresh *self, const Pending *pending, const GError *error)
     g_warning ("%s: cannot refresh targets: %s", self->log_name, error->message);
 }
 
+/* The events that came while @pending was on its way: OpenOCD wrote them
+ * before its reply (on the other connection), so they go out with it, one
+ * burst (a step's step-start to step-end) with the refresh that shows
+ * its effect, not split over two. While a job holds a target they wait
+ * for the refresh after it. */
+static void
+take_later_events (OodRefresh *self, Pending *pending)
+{
+  if (self->events == NULL || ood_session_has_claims (self->session))
+    return;
+  if (pending->events == NULL)
+    pending->events = g_steal_pointer (&self->events);
+  else
+    g_ptr_array_extend_and_steal (pending->events, g_steal_pointer (&self->events));
+}
+
 static void
 on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -197,6 +213,7 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!(pending->flags & OOD_REFRESH_KNOWN))
         note_membership (self, records);
+      take_later_events (self, pending);
       attribute_halts (self, pending, records);
       g_signal_emit (self, signals[SIGNAL_REFRESHED], 0, records, pending->events, pending->flags);
     }

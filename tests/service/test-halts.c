@@ -131,12 +131,15 @@ halt_changes (Fx *fx, GVariant **last)
   guint n = 0;
 
   for (guint i = fx->seen; i < fx->changes->len; i++)
-    if (g_variant_lookup_value (fx->changes->pdata[i], "HaltCount", NULL) != NULL)
-      {
-        g_autoptr(GVariant) v = g_variant_lookup_value (fx->changes->pdata[i], "HaltCount", NULL);
-        n++;
-        *last = fx->changes->pdata[i];
-      }
+    {
+      guint64 count;
+
+      if (g_variant_lookup (fx->changes->pdata[i], "HaltCount", "t", &count))
+        {
+          n++;
+          *last = fx->changes->pdata[i];
+        }
+    }
   return n;
 }
 
