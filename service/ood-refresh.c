@@ -152,7 +152,7 @@ note_membership (OodRefresh *self, GPtrArray *records)
     self->only_target = g_strdup (((OodTclTargetRecord *) records->pdata[0])->name);
 }
 
-static void refresh_all (OodRefresh *self, GPtrArray *events, guint flags);
+static void refresh_all (OodRefresh *self, guint flags);
 
 static gboolean
 on_retry (gpointer user_data)
@@ -161,7 +161,7 @@ on_retry (gpointer user_data)
 
   ood_timer_replace (&self->retry, 0, NULL, NULL);
   if (ood_session_is_open (self->session))
-    refresh_all (self, NULL, OOD_REFRESH_FIRST);
+    refresh_all (self, OOD_REFRESH_FIRST);
   return G_SOURCE_REMOVE;
 }
 
@@ -180,20 +180,17 @@ failed (OodRefresh *self, const Pending *pending, const GError *error)
     g_warning ("%s: cannot refresh targets: %s", self->log_name, error->message);
 }
 
-/* The events that came while @pending was on its way: OpenOCD wrote them
- * before its reply (on the other connection), so they go out with it, one
- * burst (a step's step-start to step-end) with the refresh that shows
- * its effect, not split over two. While a job holds a target they wait
- * for the refresh after it. */
+/* The events a refresh answers are those read when its reply is: OpenOCD
+ * wrote them before that reply (on the other connection, read first), so
+ * a burst (a step's step-start to step-end) goes out whole with the
+ * refresh that shows its effect, also when a refresh was sent while the
+ * burst came in. While a job holds a target they wait for the refresh
+ * after it. */
 static void
-take_later_events (OodRefresh *self, Pending *pending)
+take_events (OodRefresh *self, Pending *pending)
 {
-  if (self->events == NULL || ood_session_has_claims (self->session))
-    return;
-  if (pending->events == NULL)
+  if (!ood_session_has_claims (self->session))
     pending->events = g_steal_pointer (&self->events);
-  else
-    g_ptr_array_extend_and_steal (pending->events, g_steal_pointer (&self->events));
 }
 
 static void
@@ -213,7 +210,7 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!(pending->flags & OOD_REFRESH_KNOWN))
         note_membership (self, records);
-      take_later_events (self, pending);
+      take_events (self, pending);
       attribute_halts (self, pending, records);
       g_signal_emit (self, signals[SIGNAL_REFRESHED], 0, records, pending->events, pending->flags);
     }
@@ -222,12 +219,11 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
+send (OodRefresh *self, const char *script, guint flags)
 {
   Pending *pending = g_new0 (Pending, 1);
 
   pending->self = g_object_ref (self);
-  pending->events = events;
   pending->syncs = g_steal_pointer (&self->syncs);
   pending->flags = flags;
   /* a read like any other: it must not go ahead of one still queued, or
@@ -242,25 +238,25 @@ send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
  * refresh that completes a connect: OpenOCD 0.12 cannot create targets
  * once initialised, so no target appears later without its type. */
 static void
-refresh_all (OodRefresh *self, GPtrArray *events, guint flags)
+refresh_all (OodRefresh *self, guint flags)
 {
   g_autofree char *script = ood_tcl_script_refresh_all (flags & OOD_REFRESH_FIRST);
 
-  send (self, script, events, flags);
+  send (self, script, flags);
 }
 
 /* With one target, a burst whose last notified state is "halted" needs
  * only the PC. Other states are read afresh (a "running" may be older
  * than a halt a method's reply already published). */
 static gboolean
-refresh_known (OodRefresh *self, GPtrArray *events, const char *state)
+refresh_known (OodRefresh *self, const char *state)
 {
   g_autofree char *script = NULL;
 
   if (g_strcmp0 (state, OOD_STATE_HALTED) != 0 || self->only_target == NULL)
     return FALSE;
   script = ood_tcl_script_refresh_halted (self->only_target);
-  send (self, script, events, OOD_REFRESH_KNOWN);
+  send (self, script, OOD_REFRESH_KNOWN);
   return TRUE;
 }
 
@@ -268,7 +264,6 @@ static gboolean
 on_idle (gpointer user_data)
 {
   OodRefresh *self = user_data;
-  GPtrArray *events;
   const char *state;
 
   g_clear_pointer (&self->idle, g_source_unref);
@@ -277,15 +272,14 @@ on_idle (gpointer user_data)
   if (ood_session_has_claims (self->session))
     {
       if (self->syncs != NULL && ood_session_is_open (self->session))
-        refresh_all (self, NULL, 0);
+        refresh_all (self, 0);
       return G_SOURCE_REMOVE;
     }
-  events = g_steal_pointer (&self->events);
   state = g_steal_pointer (&self->notified);
   if (!ood_session_is_open (self->session))
-    g_clear_pointer (&events, g_ptr_array_unref);
-  else if (!refresh_known (self, events, state))
-    refresh_all (self, events, 0);
+    g_clear_pointer (&self->events, g_ptr_array_unref);
+  else if (!refresh_known (self, state))
+    refresh_all (self, 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -314,7 +308,7 @@ ood_refresh_request (OodRefresh *self)
 void
 ood_refresh_first (OodRefresh *self)
 {
-  refresh_all (self, NULL, OOD_REFRESH_FIRST);
+  refresh_all (self, OOD_REFRESH_FIRST);
 }
 
 /* The events OpenOCD announces for every run of a flash loader (as for any
@@ -376,7 +370,7 @@ on_poll (gpointer user_data)
   OodRefresh *self = user_data;
 
   if (ood_session_is_open (self->session))
-    refresh_all (self, NULL, 0);
+    refresh_all (self, 0);
   return G_SOURCE_CONTINUE;
 }
 

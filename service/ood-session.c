@@ -474,10 +474,11 @@ on_connect_deadline (gpointer user_data)
 }
 
 static OodTclConnection *
-open_connection (OodSession *self, guint max_waiting)
+open_connection (OodSession *self, guint max_waiting, gint read_priority)
 {
   OodTclConnection *connection = ood_tcl_connection_new (max_waiting);
 
+  ood_tcl_connection_set_read_priority (connection, read_priority);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), self);
   ood_tcl_connection_connect_async (connection, self->address, self->attempt, on_connected,
                                     g_object_ref (self));
@@ -494,8 +495,10 @@ connect_now (OodSession *self)
   g_debug ("%s: connecting to %s", self->name, self->address);
   g_clear_pointer (&self->failure, g_free);
   self->attempt = g_cancellable_new ();
-  self->command = open_connection (self, self->settings.max_waiting);
-  self->notify = open_connection (self, NOTIFY_MAX_WAITING);
+  self->command = open_connection (self, self->settings.max_waiting, G_PRIORITY_DEFAULT);
+  /* OpenOCD writes a command's notifications before its reply: read first
+   * when both are in, they are taken in that order (ood-tcl-halts.h) */
+  self->notify = open_connection (self, NOTIFY_MAX_WAITING, G_PRIORITY_HIGH);
   g_signal_connect (self->notify, "notification", G_CALLBACK (on_notification), self);
   ood_timer_replace (&self->deadline, self->settings.connect_timeout_ms, on_connect_deadline, self);
   ood_tcl_connection_call_async (self->notify, notifications, OOD_TCL_CALL_NONE,

@@ -263,6 +263,13 @@ has_event (Hart *h, const char *event)
   return FALSE;
 }
 
+static gboolean
+never (gpointer data)
+{
+  (void) data;
+  return FALSE;
+}
+
 /* Two independent targets (-coreid 0 and 1): each object shows its own
  * hart whatever the other does; registers, memory, breakpoints and
  * WaitHalt are per hart. */
@@ -298,11 +305,17 @@ test_independent (void)
       g_assert_cmpuint (read_word (fx, halted, COUNTER + 4 * halted), ==,
                         g_ascii_strtoull (counter_raw, NULL, 0));
 
-      /* a step of the halted hart leaves the running one's object alone */
+      /* a step of the halted hart leaves the running one's object alone,
+       * and its events go to the stepped one */
       drain ();
       changes0 = fx->harts[running].changes;
+      g_ptr_array_set_size (fx->harts[running].events, 0);
+      g_ptr_array_set_size (fx->harts[halted].events, 0);
       pc0 = step (fx, halted);
+      ood_test_wait_for (never, NULL, 200);
       drain ();
+      g_assert_true (has_event (&fx->harts[halted], "step-end"));
+      g_assert_cmpuint (fx->harts[running].events->len, ==, 0);
       g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[halted].target), ==, pc0);
       g_assert_cmpuint (pc0, ==, raw_reg (fx, halted, "pc"));
       g_assert_cmpuint (fx->harts[running].changes, ==, changes0);
