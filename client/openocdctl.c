@@ -26,6 +26,7 @@ static const CtlCommand commands[] = {
   { "wait-halt", "", "Wait until the target is halted", 0, 0, ctl_cmd_wait_halt },
   { "monitor", "", "Print every state change, target event, target, endpoint and probe (dis)appearance, and supervised OpenOCD exit and start", 0, 0, ctl_cmd_monitor },
   { "bp", "add ADDR | remove ADDR | list", "Manage breakpoints", 1, 2, ctl_cmd_bp },
+  { "wp", "add ADDR LEN r|w|a | remove ADDR | list", "Manage watchpoints (data triggers)", 1, 4, ctl_cmd_wp },
   { "reg", "[NAME…] | set NAME VALUE", "Read registers (all of them without NAME), or write one", 0, G_MAXUINT, ctl_cmd_reg },
   { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR",
     "Read memory as a hexdump (LEN default 64), write bytes, copy memory to or from a file", 2, G_MAXUINT, ctl_cmd_mem },
@@ -48,8 +49,8 @@ static const char description[] =
   "\n"
   "With --json every command prints one JSON document on stdout: an object\n"
   "for state, halt, step, wait-halt (the state), and for resume, reset,\n"
-  "bp add|remove and endpoint add|remove|restart (what was done, e.g.\n"
-  "{\"action\":\"resume\",…}); an array for list, endpoints, probes and bp list.\n"
+  "bp and wp add|remove and endpoint add|remove|restart (what was done, e.g.\n"
+  "{\"action\":\"resume\",…}); an array for list, endpoints, probes, bp list and wp list.\n"
   "monitor --json prints one object per line (JSON lines). An error prints\n"
   "{\"error\":{\"name\":…,\"message\":…}} on stderr instead: name is the\n"
   "service's D-Bus error name (e.g. org.openocd.Error.NotHalted) or openocdctl's\n"

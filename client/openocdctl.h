@@ -265,6 +265,7 @@ CtlRecord *ctl_cmd_reset (CtlContext *ctx, int argc, char **argv, GError **error
 CtlRecord *ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_monitor (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_bp (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_wp (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_reg (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_program (CtlContext *ctx, int argc, char **argv, GError **error);

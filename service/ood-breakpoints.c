@@ -3,6 +3,8 @@
 
 #include "ood-breakpoints.h"
 
+#include <string.h>
+
 #include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
@@ -17,6 +19,7 @@ struct _OodBreakpoints {
   OodSession   *session;
   char         *target_name;
   GArray       *list;       /* (element-type OodTclBreakpoint) by address */
+  GArray       *watches;    /* (element-type OodTclWatchpoint) by address */
 };
 
 static void ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface);
@@ -29,14 +32,39 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OodBreakpoints, ood_breakpoints, OOD_DBUS_TYPE_BR
 typedef struct {
   OodBreakpoints       *self;
   GDBusMethodInvocation *invocation;
-  OodTclBreakpoint       breakpoint;
-  gboolean               adding;
+  gboolean               watch;   /* a watchpoint's: the reply lists watchpoints */
 } Change;
 
 static const char *
 kind_name (OodBreakpointKind kind)
 {
   return kind == OOD_BP_HARDWARE ? "hw" : "sw";
+}
+
+static const char *
+access_name (OodWatchAccess access)
+{
+  static const char *const names[] = { [OOD_WATCH_READ] = "r", [OOD_WATCH_WRITE] = "w",
+                                       [OOD_WATCH_ACCESS] = "a" };
+
+  return access <= OOD_WATCH_ACCESS ? names[access] : "a";
+}
+
+static GVariant *
+watchpoints_value (OodBreakpoints *self)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tuss)"));
+  for (guint i = 0; i < self->watches->len; i++)
+    {
+      OodTclWatchpoint *wp = &g_array_index (self->watches, OodTclWatchpoint, i);
+      g_autofree char *condition = g_strdup_printf ("0x%08x/0x%08x", wp->value, wp->mask);
+
+      g_variant_builder_add (&builder, "(tuss)", wp->address, wp->length,
+                             access_name (wp->access), condition);
+    }
+  return g_variant_builder_end (&builder);
 }
 
 static void
@@ -50,7 +78,10 @@ publish (OodBreakpoints *self)
       OodTclBreakpoint *bp = &g_array_index (self->list, OodTclBreakpoint, i);
       g_variant_builder_add (&builder, "(tus)", bp->address, bp->length, kind_name (bp->kind));
     }
+  g_object_freeze_notify (G_OBJECT (self));
   ood_dbus_breakpoints_set_breakpoints (OOD_DBUS_BREAKPOINTS (self), g_variant_builder_end (&builder));
+  ood_dbus_breakpoints_set_watchpoints (OOD_DBUS_BREAKPOINTS (self), watchpoints_value (self));
+  g_object_thaw_notify (G_OBJECT (self));
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
@@ -68,11 +99,12 @@ compare_address (gconstpointer a, gconstpointer b)
 void
 ood_breakpoints_forget (OodBreakpoints *self)
 {
-  if (self->list->len == 0)
+  if (self->list->len == 0 && self->watches->len == 0)
     return;
-  g_message ("%s: forgetting %u breakpoints until OpenOCD is back", self->target_name,
-             self->list->len);
+  g_message ("%s: forgetting %u breakpoints and %u watchpoints until OpenOCD is back",
+             self->target_name, self->list->len, self->watches->len);
   g_array_set_size (self->list, 0);
+  g_array_set_size (self->watches, 0);
   publish (self);
 }
 
@@ -112,6 +144,56 @@ ood_breakpoints_update (OodBreakpoints *self, const char *listing)
   publish (self);
 }
 
+/**
+ * ood_breakpoints_has_hardware_at:
+ *
+ * Returns: whether OpenOCD, as last read, has a hardware breakpoint at
+ *   @address
+ */
+gboolean
+ood_breakpoints_has_hardware_at (OodBreakpoints *self, guint64 address)
+{
+  for (guint i = 0; i < self->list->len; i++)
+    {
+      const OodTclBreakpoint *bp = &g_array_index (self->list, OodTclBreakpoint, i);
+      if (bp->address == address && bp->kind == OOD_BP_HARDWARE)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gint
+compare_watch_address (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const OodTclWatchpoint *) a)->address;
+  guint64 y = ((const OodTclWatchpoint *) b)->address;
+
+  return x < y ? -1 : x > y;
+}
+
+/**
+ * ood_breakpoints_update_watchpoints:
+ * @listing: OpenOCD's watchpoint listing of the target (`wp`)
+ *
+ * As ood_breakpoints_update(), for the watchpoints.
+ */
+void
+ood_breakpoints_update_watchpoints (OodBreakpoints *self, const char *listing)
+{
+  g_autoptr(GArray) list = ood_tcl_parse_watchpoints (listing);
+
+  g_array_sort (list, compare_watch_address);
+  /* an empty GArray may have no data at all */
+  if (list->len == self->watches->len &&
+      (list->len == 0 ||
+       memcmp (list->data, self->watches->data, list->len * sizeof (OodTclWatchpoint)) == 0))
+    return;
+  g_debug ("%s: OpenOCD lists %u watchpoints", self->target_name, list->len);
+  g_array_unref (self->watches);
+  self->watches = g_steal_pointer (&list);
+  publish (self);
+}
+
 static void
 on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -124,7 +206,10 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ood_reply_error (change->invocation, error);
   else
     {
-      ood_breakpoints_update (self, listing);
+      if (change->watch)
+        ood_breakpoints_update_watchpoints (self, listing);
+      else
+        ood_breakpoints_update (self, listing);
       g_dbus_method_invocation_return_value (change->invocation, NULL);
     }
   g_object_unref (change->invocation);
@@ -132,22 +217,20 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (change);
 }
 
+/* Runs @script (taken), a change that answers the new listing of
+ * watchpoints (@watch) or breakpoints. */
 static void
-start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation,
-              const OodTclBreakpoint *breakpoint, gboolean adding)
+start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation, char *script,
+              gboolean watch)
 {
+  g_autofree char *owned = script;
   Change *change;
-  g_autofree char *script = NULL;
 
   change = g_new0 (Change, 1);
   change->self = g_object_ref (self);
   change->invocation = g_object_ref (invocation);
-  change->breakpoint = *breakpoint;
-  change->adding = adding;
-  script = adding ? ood_tcl_script_bp_add (self->target_name, breakpoint->address,
-                                           breakpoint->length, breakpoint->kind)
-                  : ood_tcl_script_bp_remove (self->target_name, breakpoint->address);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE,
+  change->watch = watch;
+  ood_session_call_async (self->session, owned, OOD_SESSION_CALL_NONE,
                           ood_call_cancellable_of (invocation), on_change_done, change);
 }
 
@@ -177,7 +260,8 @@ handle_add (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint6
     ood_reply_invalid_args (invocation, "breakpoint length must be 1 to %d bytes, not %u",
                             MAX_BREAKPOINT_LENGTH, length);
   else
-    start_change (self, invocation, &bp, TRUE);
+    start_change (self, invocation,
+                  ood_tcl_script_bp_add (self->target_name, address, length, bp.kind), FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -185,9 +269,51 @@ static gboolean
 handle_remove (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, guint64 address)
 {
   OodBreakpoints *self = OOD_BREAKPOINTS (iface);
-  OodTclBreakpoint bp = { address, 0, OOD_BP_DEFAULT };
 
-  start_change (self, invocation, &bp, FALSE);
+  start_change (self, invocation, ood_tcl_script_bp_remove (self->target_name, address), FALSE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+parse_access (const char *text, OodWatchAccess *access)
+{
+  if (g_str_equal (text, "r"))
+    *access = OOD_WATCH_READ;
+  else if (g_str_equal (text, "w"))
+    *access = OOD_WATCH_WRITE;
+  else if (g_str_equal (text, "a"))
+    *access = OOD_WATCH_ACCESS;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+handle_add_watchpoint (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation,
+                       guint64 address, guint length, const char *access_text)
+{
+  OodBreakpoints *self = OOD_BREAKPOINTS (iface);
+  OodWatchAccess access;
+
+  if (!parse_access (access_text, &access))
+    ood_reply_invalid_args (invocation, "unknown watchpoint access '%s' (use r, w or a)",
+                            access_text);
+  else if (length == 0 || length > MAX_BREAKPOINT_LENGTH)
+    ood_reply_invalid_args (invocation, "watchpoint length must be 1 to %d bytes, not %u",
+                            MAX_BREAKPOINT_LENGTH, length);
+  else
+    start_change (self, invocation,
+                  ood_tcl_script_wp_add (self->target_name, address, length, access), TRUE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_remove_watchpoint (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation,
+                          guint64 address)
+{
+  OodBreakpoints *self = OOD_BREAKPOINTS (iface);
+
+  start_change (self, invocation, ood_tcl_script_wp_remove (self->target_name, address), TRUE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -197,6 +323,7 @@ ood_breakpoints_finalize (GObject *object)
   OodBreakpoints *self = OOD_BREAKPOINTS (object);
 
   g_array_unref (self->list);
+  g_array_unref (self->watches);
   g_free (self->target_name);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (ood_breakpoints_parent_class)->finalize (object);
@@ -207,6 +334,8 @@ ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface)
 {
   iface->handle_add = handle_add;
   iface->handle_remove = handle_remove;
+  iface->handle_add_watchpoint = handle_add_watchpoint;
+  iface->handle_remove_watchpoint = handle_remove_watchpoint;
 }
 
 static void
@@ -220,6 +349,7 @@ static void
 ood_breakpoints_init (OodBreakpoints *self)
 {
   self->list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
+  self->watches = g_array_new (FALSE, FALSE, sizeof (OodTclWatchpoint));
 }
 
 /**

@@ -256,6 +256,16 @@ add_flash (OodEndpoint *self, OodDbusObjectSkeleton *object, const char *name, c
   ood_dbus_object_skeleton_set_flash (object, OOD_DBUS_FLASH (flash));
 }
 
+/* The breakpoint and watchpoint listings @record carries, if any. */
+static void
+update_lists (OodBreakpoints *breakpoints, const OodTclTargetRecord *record)
+{
+  if (record->breakpoints != NULL)
+    ood_breakpoints_update (breakpoints, record->breakpoints);
+  if (record->watchpoints != NULL)
+    ood_breakpoints_update_watchpoints (breakpoints, record->watchpoints);
+}
+
 /* The object of a new target, with every interface a target has, each
  * handed the session. */
 static OodDbusObjectSkeleton *
@@ -264,7 +274,8 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   g_autofree char *escaped = g_dbus_escape_object_path (record->name);
   g_autofree char *path = g_strdup_printf ("%s/%s", self->path, escaped);
   g_autoptr(OodBreakpoints) breakpoints = ood_breakpoints_new (self->session, record->name);
-  g_autoptr(OodTarget) target = ood_target_new (self->session, self->config->name, record);
+  g_autoptr(OodTarget) target = ood_target_new (self->session, self->refresh, breakpoints,
+                                                self->config->name, record);
   g_autoptr(OodRegisters) registers = ood_registers_new (self->session, record->name, target);
   g_autoptr(OodMemory) memory = ood_memory_new (self->session, record->name);
   g_autoptr(OodRtt) rtt = ood_rtt_new (self->session, record->name);
@@ -275,8 +286,7 @@ target_object_new (OodEndpoint *self, const OodTclTargetRecord *record)
   through_door (self, registers);
   through_door (self, memory);
   through_door (self, rtt);
-  if (record->breakpoints != NULL)
-    ood_breakpoints_update (breakpoints, record->breakpoints);
+  update_lists (breakpoints, record);
   ood_dbus_object_skeleton_set_target (object, OOD_DBUS_TARGET (target));
   ood_dbus_object_skeleton_set_breakpoints (object, OOD_DBUS_BREAKPOINTS (breakpoints));
   ood_dbus_object_skeleton_set_registers (object, OOD_DBUS_REGISTERS (registers));
@@ -333,12 +343,39 @@ reconcile_membership (OodEndpoint *self, GPtrArray *records)
   return changed;
 }
 
+/* A Halt through the service halts an SMP group: the halts of the other
+ * members that the same refresh reads count as the service's request.
+ * (With independent targets, a halt another client made in the same
+ * burst would count so too.) */
+static void
+share_halt_request (OodEndpoint *self, GPtrArray *records)
+{
+  gboolean asked = FALSE;
+
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < records->len; i++)
+      {
+        OodTclTargetRecord *record = records->pdata[i];
+        OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, record->name);
+
+        if (object == NULL)
+          continue;
+        if (pass == 0)
+          asked |= ood_target_get_halt_asked (target_of (object));
+        else if (asked && record->halts > 0)
+          ood_target_share_halt_asked (target_of (object));
+      }
+}
+
 /* Applies @records to their targets (all exported by now); returns the
- * targets whose state or PC changed. */
+ * targets whose state or PC changed, or that halted. */
 static GPtrArray *
 apply_records (OodEndpoint *self, GPtrArray *records)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (records->len > 1)
+    share_halt_request (self, records);
 
   for (guint i = 0; i < records->len; i++)
     {
@@ -349,8 +386,7 @@ apply_records (OodEndpoint *self, GPtrArray *records)
         continue;
       if (ood_target_apply (target_of (object), record))
         g_ptr_array_add (changed, g_object_ref (target_of (object)));
-      if (record->breakpoints != NULL)
-        ood_breakpoints_update (breakpoints_of (object), record->breakpoints);
+      update_lists (breakpoints_of (object), record);
     }
   return g_steal_pointer (&changed);
 }
@@ -491,33 +527,41 @@ on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(OodDbusObjectSkeleton) object = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_auto(GStrv) lists = listing != NULL ? ood_tcl_parse_list (listing, &error) : NULL;
 
-  if (listing != NULL)
-    ood_breakpoints_update (breakpoints_of (object), listing);
+  if (lists != NULL && g_strv_length (lists) == 2)
+    {
+      ood_breakpoints_update (breakpoints_of (object), lists[0]);
+      ood_breakpoints_update_watchpoints (breakpoints_of (object), lists[1]);
+    }
+  else if (lists != NULL)
+    g_debug ("cannot list breakpoints: malformed listing");
   else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
     g_debug ("cannot list breakpoints: %s", error->message);
 }
 
-/* After a refresh that read only the PC of a halted target, its
- * breakpoints are listed (OpenOCD announces no breakpoint changes; those
- * others make, they mostly make while the target is halted). The listing
- * is a round trip of its own so that the state and PC go out one OpenOCD
- * command after the notification. */
+/* After a refresh, the breakpoints and watchpoints of each target in
+ * @changed that is halted (it halted, or moved) are listed: OpenOCD
+ * announces no changes of them, and those others make, they mostly make
+ * while the target is halted. The listing is a round trip of its own so
+ * that the state and PC go out first. */
 static void
-list_breakpoints (OodEndpoint *self, GPtrArray *records)
+list_breakpoints (OodEndpoint *self, GPtrArray *changed)
 {
-  OodTclTargetRecord *record = records->len == 1 ? records->pdata[0] : NULL;
-  OodDbusObjectSkeleton *object = record != NULL ? g_hash_table_lookup (self->targets, record->name)
-                                                 : NULL;
-  g_autofree char *script = NULL;
+  for (guint i = 0; i < changed->len; i++)
+    {
+      OodTarget *target = changed->pdata[i];
+      const char *name = ood_target_get_name (target);
+      OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, name);
+      g_autofree char *script = NULL;
 
-  if (object == NULL ||
-      g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target_of (object))),
-                 OOD_STATE_HALTED) != 0)
-    return;
-  script = ood_tcl_script_bp_list (record->name);
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
-                          on_listing, g_object_ref (object));
+      if (object == NULL ||
+          g_strcmp0 (ood_dbus_target_get_state (OOD_DBUS_TARGET (target)), OOD_STATE_HALTED) != 0)
+        continue;
+      script = ood_tcl_script_bp_list (name);
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_HOUSEKEEPING, NULL,
+                              on_listing, g_object_ref (object));
+    }
 }
 
 static void
@@ -539,8 +583,8 @@ on_refreshed (OodRefresh *refresh, GPtrArray *records, GPtrArray *events, guint 
   deliver_events (self, events, changed);
   if (flags & OOD_REFRESH_FIRST)
     learn_targets (self);
-  if (flags & OOD_REFRESH_KNOWN)
-    list_breakpoints (self, records);
+  if (!(flags & OOD_REFRESH_FIRST))
+    list_breakpoints (self, changed);
 }
 
 /* ---- the session's signals ---------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "ood-error.h"
 #include "ood-idle.h"
 #include "ood-state.h"
+#include "ood-tcl-halts.h"
 #include "ood-tcl-script.h"
 
 /* See ood-refresh.h. The refresh holds its session (below it) and nothing
@@ -22,6 +23,10 @@ struct _OodRefresh {
   GSource     *idle;
   GSource     *poll;         /* only while OpenOCD refuses notifications */
   GSource     *retry;        /* of a first refresh that failed */
+  OodTclHalts  halts;        /* the halts in the events so far */
+  GHashTable  *seen;         /* target name -> "STATE PC" as last read */
+  GPtrArray   *syncs;        /* (element-type GTask) for the next refresh sent */
+  gboolean     polling;      /* OpenOCD refused notifications */
   gboolean     stopped;
 };
 
@@ -33,15 +38,109 @@ static guint signals[N_SIGNALS];
 typedef struct {
   OodRefresh *self;
   GPtrArray  *events;
+  GPtrArray  *syncs;   /* (element-type GTask) answered by this refresh, or NULL */
   guint       flags;
 } Pending;
+
+/* Answers the sync callers in @syncs (taken), with @error or success. */
+static void
+finish_syncs (GPtrArray *syncs, const GError *error)
+{
+  for (guint i = 0; syncs != NULL && i < syncs->len; i++)
+    {
+      if (error != NULL)
+        g_task_return_error (syncs->pdata[i], g_error_copy (error));
+      else
+        g_task_return_boolean (syncs->pdata[i], TRUE);
+    }
+  g_clear_pointer (&syncs, g_ptr_array_unref);
+}
 
 static void
 pending_free (Pending *pending)
 {
   g_clear_pointer (&pending->events, g_ptr_array_unref);
+  g_clear_pointer (&pending->syncs, g_ptr_array_unref);
   g_object_unref (pending->self);
   g_free (pending);
+}
+
+/* Whether @name is the target of one of the sync callers of @pending. */
+static gboolean
+synced_target (const Pending *pending, const char *name)
+{
+  for (guint i = 0; pending->syncs != NULL && i < pending->syncs->len; i++)
+    if (g_strcmp0 (g_task_get_task_data (pending->syncs->pdata[i]), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the last record read of @record's target said otherwise: its
+ * state, or its PC. */
+static gboolean
+is_news (OodRefresh *self, const OodTclTargetRecord *record)
+{
+  g_autofree char *now = g_strdup_printf ("%s %" G_GINT64_MODIFIER "x", record->state,
+                                          record->pc_valid ? record->pc : 0);
+  const char *before = g_hash_table_lookup (self->seen, record->name);
+  gboolean news = g_strcmp0 (before, now) != 0;
+
+  g_hash_table_replace (self->seen, g_strdup (record->name), g_steal_pointer (&now));
+  return news;
+}
+
+/* Polled, a target counts one halt where it was seen running before. */
+static void
+count_polled (OodRefresh *self, GPtrArray *records)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      OodTclTargetRecord *record = records->pdata[i];
+      const char *before = g_hash_table_lookup (self->seen, record->name);
+
+      record->halts = before != NULL && !g_str_has_prefix (before, OOD_STATE_HALTED " ") &&
+                      g_strcmp0 (record->state, OOD_STATE_HALTED) == 0;
+      (void) is_news (self, record);
+    }
+}
+
+/*
+ * Gives the halts OpenOCD announced since the last refresh to the targets
+ * of @records. A notification names no target: a reset's halt goes to
+ * every halted target (OpenOCD's reset resets them all); with one target
+ * it gets every halt; with several, each halted target whose state or PC
+ * changed since the last read gets one, and halts that changed nothing
+ * (a resume onto the breakpoint it started from) go to the halted targets
+ * the service itself just ran (the sync callers of @pending).
+ */
+static void
+attribute_halts (OodRefresh *self, const Pending *pending, GPtrArray *records)
+{
+  gboolean reset = FALSE;
+  guint halts, given = 0;
+
+  if (self->polling)
+    return count_polled (self, records);
+  halts = ood_tcl_halts_take (&self->halts, &reset);
+  for (guint i = 0; i < records->len; i++)
+    {
+      OodTclTargetRecord *record = records->pdata[i];
+      gboolean halted = g_strcmp0 (record->state, OOD_STATE_HALTED) == 0;
+      gboolean news = is_news (self, record);
+
+      if (halts == 0 || !halted)
+        continue;
+      record->reset_halt = reset;
+      record->halts = reset ? 1 : records->len == 1 ? halts : (guint) news;
+      given += record->halts;
+    }
+  for (guint i = 0; i < records->len && given == 0 && halts > 0; i++)
+    {
+      OodTclTargetRecord *record = records->pdata[i];
+
+      if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0 && synced_target (pending, record->name))
+        record->halts = 1;
+    }
 }
 
 /* Remembers the target of a full refresh that found exactly one. */
@@ -53,7 +152,7 @@ note_membership (OodRefresh *self, GPtrArray *records)
     self->only_target = g_strdup (((OodTclTargetRecord *) records->pdata[0])->name);
 }
 
-static void refresh_all (OodRefresh *self, GPtrArray *events, guint flags);
+static void refresh_all (OodRefresh *self, guint flags);
 
 static gboolean
 on_retry (gpointer user_data)
@@ -62,7 +161,7 @@ on_retry (gpointer user_data)
 
   ood_timer_replace (&self->retry, 0, NULL, NULL);
   if (ood_session_is_open (self->session))
-    refresh_all (self, NULL, OOD_REFRESH_FIRST);
+    refresh_all (self, OOD_REFRESH_FIRST);
   return G_SOURCE_REMOVE;
 }
 
@@ -79,6 +178,19 @@ failed (OodRefresh *self, const Pending *pending, const GError *error)
     }
   else
     g_warning ("%s: cannot refresh targets: %s", self->log_name, error->message);
+}
+
+/* The events a refresh answers are those read when its reply is: OpenOCD
+ * wrote them before that reply (on the other connection, read first), so
+ * a burst (a step's step-start to step-end) goes out whole with the
+ * refresh that shows its effect, also when a refresh was sent while the
+ * burst came in. While a job holds a target they wait for the refresh
+ * after it. */
+static void
+take_events (OodRefresh *self, Pending *pending)
+{
+  if (!ood_session_has_claims (self->session))
+    pending->events = g_steal_pointer (&self->events);
 }
 
 static void
@@ -98,18 +210,21 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!(pending->flags & OOD_REFRESH_KNOWN))
         note_membership (self, records);
+      take_events (self, pending);
+      attribute_halts (self, pending, records);
       g_signal_emit (self, signals[SIGNAL_REFRESHED], 0, records, pending->events, pending->flags);
     }
+  finish_syncs (g_steal_pointer (&pending->syncs), records != NULL ? NULL : error);
   pending_free (pending);
 }
 
 static void
-send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
+send (OodRefresh *self, const char *script, guint flags)
 {
   Pending *pending = g_new0 (Pending, 1);
 
   pending->self = g_object_ref (self);
-  pending->events = events;
+  pending->syncs = g_steal_pointer (&self->syncs);
   pending->flags = flags;
   /* a read like any other: it must not go ahead of one still queued, or
    * the events of a burst would come out of order */
@@ -123,25 +238,25 @@ send (OodRefresh *self, const char *script, GPtrArray *events, guint flags)
  * refresh that completes a connect: OpenOCD 0.12 cannot create targets
  * once initialised, so no target appears later without its type. */
 static void
-refresh_all (OodRefresh *self, GPtrArray *events, guint flags)
+refresh_all (OodRefresh *self, guint flags)
 {
   g_autofree char *script = ood_tcl_script_refresh_all (flags & OOD_REFRESH_FIRST);
 
-  send (self, script, events, flags);
+  send (self, script, flags);
 }
 
 /* With one target, a burst whose last notified state is "halted" needs
  * only the PC. Other states are read afresh (a "running" may be older
  * than a halt a method's reply already published). */
 static gboolean
-refresh_known (OodRefresh *self, GPtrArray *events, const char *state)
+refresh_known (OodRefresh *self, const char *state)
 {
   g_autofree char *script = NULL;
 
   if (g_strcmp0 (state, OOD_STATE_HALTED) != 0 || self->only_target == NULL)
     return FALSE;
   script = ood_tcl_script_refresh_halted (self->only_target);
-  send (self, script, events, OOD_REFRESH_KNOWN);
+  send (self, script, OOD_REFRESH_KNOWN);
   return TRUE;
 }
 
@@ -149,19 +264,22 @@ static gboolean
 on_idle (gpointer user_data)
 {
   OodRefresh *self = user_data;
-  GPtrArray *events;
   const char *state;
 
   g_clear_pointer (&self->idle, g_source_unref);
-  /* held back until the job ends (on_released) */
+  /* held back until the job ends (on_released); a sync caller gets its
+   * refresh, and the events stay for the one after the job */
   if (ood_session_has_claims (self->session))
-    return G_SOURCE_REMOVE;
-  events = g_steal_pointer (&self->events);
+    {
+      if (self->syncs != NULL && ood_session_is_open (self->session))
+        refresh_all (self, 0);
+      return G_SOURCE_REMOVE;
+    }
   state = g_steal_pointer (&self->notified);
   if (!ood_session_is_open (self->session))
-    g_clear_pointer (&events, g_ptr_array_unref);
-  else if (!refresh_known (self, events, state))
-    refresh_all (self, events, 0);
+    g_clear_pointer (&self->events, g_ptr_array_unref);
+  else if (!refresh_known (self, state))
+    refresh_all (self, 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -190,7 +308,7 @@ ood_refresh_request (OodRefresh *self)
 void
 ood_refresh_first (OodRefresh *self)
 {
-  refresh_all (self, NULL, OOD_REFRESH_FIRST);
+  refresh_all (self, OOD_REFRESH_FIRST);
 }
 
 /* The events OpenOCD announces for every run of a flash loader (as for any
@@ -217,6 +335,7 @@ queue_event (OodRefresh *self, char *event)
     }
   if (self->events == NULL)
     self->events = g_ptr_array_new_with_free_func (g_free);
+  ood_tcl_halts_event (&self->halts, event);
   g_ptr_array_add (self->events, event);
 }
 
@@ -251,7 +370,7 @@ on_poll (gpointer user_data)
   OodRefresh *self = user_data;
 
   if (ood_session_is_open (self->session))
-    refresh_all (self, NULL, 0);
+    refresh_all (self, 0);
   return G_SOURCE_CONTINUE;
 }
 
@@ -263,6 +382,7 @@ on_notifications_refused (OodSession *session, const GError *reason, gpointer us
 
   g_warning ("%s: OpenOCD refused notifications (%s); polling every %u ms instead",
              self->log_name, reason->message, interval);
+  self->polling = TRUE;
   ood_timer_replace (&self->poll, interval, on_poll, self);
 }
 
@@ -279,6 +399,56 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
   g_clear_pointer (&self->events, g_ptr_array_unref);
   g_clear_pointer (&self->only_target, g_free);
   self->notified = NULL;
+  self->polling = FALSE;
+  ood_tcl_halts_clear (&self->halts);
+  g_hash_table_remove_all (self->seen);
+  finish_syncs (g_steal_pointer (&self->syncs), reason);
+}
+
+static const GError *
+stopped_error (void)
+{
+  static GError stopped = { 0, OOD_ERROR_DISCONNECTED, (char *) "the endpoint is stopping" };
+
+  stopped.domain = OOD_ERROR;
+  return &stopped;
+}
+
+/**
+ * ood_refresh_sync_async:
+ * @target: (nullable): the target the caller just acted on
+ *
+ * Completes once a refresh sent after this call has been read and
+ * "refreshed" emitted for it: what OpenOCD announced of the caller's
+ * action is then published. Fails with %OOD_ERROR_DISCONNECTED if the
+ * connection is lost first, or with the refresh's error.
+ */
+void
+ood_refresh_sync_async (OodRefresh *self, const char *target, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, ood_refresh_sync_async);
+  g_task_set_task_data (task, g_strdup (target), g_free);
+  if (self->stopped || !ood_session_is_open (self->session))
+    {
+      g_task_return_new_error (task, OOD_ERROR, OOD_ERROR_DISCONNECTED,
+                               "not connected to OpenOCD");
+      g_object_unref (task);
+      return;
+    }
+  if (self->syncs == NULL)
+    self->syncs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->syncs, task);
+  ood_refresh_request (self);
+}
+
+gboolean
+ood_refresh_sync_finish (OodRefresh *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -297,6 +467,7 @@ ood_refresh_stop (OodRefresh *self)
   ood_timer_replace (&self->poll, 0, NULL, NULL);
   ood_timer_replace (&self->retry, 0, NULL, NULL);
   g_clear_pointer (&self->events, g_ptr_array_unref);
+  finish_syncs (g_steal_pointer (&self->syncs), stopped_error ());
 }
 
 static void
@@ -317,6 +488,7 @@ ood_refresh_finalize (GObject *object)
 
   g_free (self->only_target);
   g_free (self->log_name);
+  g_hash_table_unref (self->seen);
   G_OBJECT_CLASS (ood_refresh_parent_class)->finalize (object);
 }
 
@@ -333,7 +505,7 @@ ood_refresh_class_init (OodRefreshClass *klass)
 static void
 ood_refresh_init (OodRefresh *self)
 {
-  (void) self;
+  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**

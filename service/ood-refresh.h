@@ -19,11 +19,22 @@ G_BEGIN_DECLS
  *   only see the loader's runs, whose events are dropped); when the last
  *   claim is released, one refresh publishes what the jobs left.
  * - With one target whose last notified state is "halted", a refresh
- *   reads only the PC: one OpenOCD command where a full refresh costs
- *   three or four.
+ *   reads only the PC (and dcsr): one OpenOCD command; a full refresh
+ *   costs 2 + one per halted target whatever the number of targets
+ *   (ood_tcl_script_refresh_all()).
+ * - The events a refresh answers are those read by the time its reply is
+ *   (OpenOCD writes a command's notifications before its reply, and the
+ *   notification connection is read first): a burst goes out whole.
  * - An OpenOCD that refuses notifications is polled instead.
+ * - Halts: the events OpenOCD announced are counted as halts a user would
+ *   call one (ood-tcl-halts.h) and, when a refresh is read, given to its
+ *   records' targets (their halts and reset_halt; see attribute_halts()
+ *   in ood-refresh.c for how, as notifications name no target). An
+ *   OpenOCD that is polled counts a halt where a target was seen running.
+ * - ood_refresh_sync_async() waits for a refresh sent after it: what a
+ *   caller's command made OpenOCD announce is then published.
  * - The first refresh of a connection (ood_refresh_first()) also reads
- *   the targets' types and breakpoints; if it fails other than by
+ *   the targets' types, breakpoints and watchpoints; if it fails other than by
  *   disconnecting, it is tried again every OOD_REFRESH_FIRST_RETRY_MS.
  *
  * Signal "refreshed" (GPtrArray *records, GPtrArray *events, guint flags):
@@ -48,5 +59,12 @@ OodRefresh *ood_refresh_new     (OodSession *session,
 void        ood_refresh_first   (OodRefresh *self);
 void        ood_refresh_request (OodRefresh *self);
 void        ood_refresh_stop    (OodRefresh *self);
+void        ood_refresh_sync_async  (OodRefresh         *self,
+                                     const char         *target,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data);
+gboolean    ood_refresh_sync_finish (OodRefresh   *self,
+                                     GAsyncResult *result,
+                                     GError      **error);
 
 G_END_DECLS

@@ -92,6 +92,31 @@ ood_session_is_open (OodSession *self)
 /* ---- calls -------------------------------------------------------------- */
 
 /* Turns a wrapped reply into its result text, or an error. */
+/* The marks of a script's refusal of its caller's arguments, and what
+ * the caller is told. */
+static const struct {
+  const char *mark;
+  const char *message;
+} invalid_args[] = {
+  { OOD_TCL_DUPLICATE_MARK, "OpenOCD already has a breakpoint at that address" },
+  { OOD_TCL_NO_BREAKPOINT_MARK, "OpenOCD has no breakpoint at that address" },
+  { OOD_TCL_DUPLICATE_WP_MARK, "OpenOCD already has a watchpoint at that address" },
+  { OOD_TCL_NO_WATCHPOINT_MARK, "OpenOCD has no watchpoint at that address" },
+};
+
+static gboolean
+is_invalid_args (const char *text, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (invalid_args); i++)
+    if (g_str_equal (text, invalid_args[i].mark))
+      {
+        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                             invalid_args[i].message);
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static char *
 unwrap (const char *reply, GError **error)
 {
@@ -109,12 +134,8 @@ unwrap (const char *reply, GError **error)
   valid = g_strstrip (g_utf8_make_valid (text, -1));
   if (g_str_equal (valid, OOD_TCL_NOT_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_NOT_HALTED, "target is not halted");
-  else if (g_str_equal (valid, OOD_TCL_DUPLICATE_MARK))
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                         "OpenOCD already has a breakpoint at that address");
-  else if (g_str_equal (valid, OOD_TCL_NO_BREAKPOINT_MARK))
-    g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                         "OpenOCD has no breakpoint at that address");
+  else if (is_invalid_args (valid, error))
+    ;
   else if (g_str_equal (valid, OOD_TCL_GDB_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED,
                          "a debugger (GDB) holds the target halted");
@@ -453,10 +474,11 @@ on_connect_deadline (gpointer user_data)
 }
 
 static OodTclConnection *
-open_connection (OodSession *self, guint max_waiting)
+open_connection (OodSession *self, guint max_waiting, gint read_priority)
 {
   OodTclConnection *connection = ood_tcl_connection_new (max_waiting);
 
+  ood_tcl_connection_set_read_priority (connection, read_priority);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), self);
   ood_tcl_connection_connect_async (connection, self->address, self->attempt, on_connected,
                                     g_object_ref (self));
@@ -473,8 +495,10 @@ connect_now (OodSession *self)
   g_debug ("%s: connecting to %s", self->name, self->address);
   g_clear_pointer (&self->failure, g_free);
   self->attempt = g_cancellable_new ();
-  self->command = open_connection (self, self->settings.max_waiting);
-  self->notify = open_connection (self, NOTIFY_MAX_WAITING);
+  self->command = open_connection (self, self->settings.max_waiting, G_PRIORITY_DEFAULT);
+  /* OpenOCD writes a command's notifications before its reply: read first
+   * when both are in, they are taken in that order (ood-tcl-halts.h) */
+  self->notify = open_connection (self, NOTIFY_MAX_WAITING, G_PRIORITY_HIGH);
   g_signal_connect (self->notify, "notification", G_CALLBACK (on_notification), self);
   ood_timer_replace (&self->deadline, self->settings.connect_timeout_ms, on_connect_deadline, self);
   ood_tcl_connection_call_async (self->notify, notifications, OOD_TCL_CALL_NONE,

@@ -3,6 +3,7 @@
 
 #include "ood-target.h"
 
+#include "ood-breakpoints.h"
 #include "ood-call.h"
 #include "ood-callers.h"
 #include "ood-error.h"
@@ -14,10 +15,22 @@
 /* The longest WaitHalt: a waiter holds its caller's share while it waits. */
 #define MAX_WAIT_HALT_MS (3600u * 1000)
 
+/* What the service itself last asked of the target, for the reason of
+ * the halt that follows where the hart does not tell. */
+typedef enum {
+  ASKED_NOTHING,
+  ASKED_HALT,
+  ASKED_STEP,
+  ASKED_RESET,
+} Asked;
+
 struct _OodTarget {
   OodDbusTargetSkeleton  parent_instance;
 
   OodSession       *session;
+  OodRefresh       *refresh;
+  OodBreakpoints   *breakpoints;  /* the sibling org.openocd.Breakpoints */
+  Asked             asked;
   guint             address_bits; /* the PC's width, once OpenOCD showed it */
   gboolean          unreachable;  /* OpenOCD cannot reach it: state unknown */
   guint             gdb_connections; /* gdb-attach events less gdb-detach ones */
@@ -46,6 +59,8 @@ typedef struct {
   OodTarget            *target;
   GDBusMethodInvocation *invocation;
   gboolean               returns_state;
+  gboolean               acts;      /* answered once a refresh published what it did */
+  OodTclTargetRecord    *record;    /* what its script read, while it waits for that */
 } Call;
 
 static OodCallers *
@@ -139,15 +154,56 @@ wake_waiters (OodTarget *self)
     waiter_finish (self->waiters->data, NULL);
 }
 
+/* Why the target halted: from the hart's dcsr.cause where the record has
+ * it (RISC-V Debug Specification 0.13, 4.8.1), else from what the service
+ * asked. A reset that halts leaves the cause of the halt request OpenOCD
+ * made during it, so the reset is told first. */
+static const char *
+halt_reason (OodTarget *self, const OodTclTargetRecord *record)
+{
+  if (record->reset_halt || self->asked == ASKED_RESET)
+    return "reset";
+  switch (record->cause)
+    {
+    case 1: /* ebreak */
+      return "breakpoint";
+    case 2: /* a trigger: OpenOCD's hardware breakpoints are triggers too */
+      return record->pc_valid && ood_breakpoints_has_hardware_at (self->breakpoints, record->pc)
+             ? "breakpoint" : "watchpoint";
+    case 4: /* step */
+      return "step";
+    case 5: /* resethaltreq */
+      return "reset";
+    case 3: /* haltreq */
+    case 6: /* a halt group's */
+      return self->asked == ASKED_HALT ? "request" : "external";
+    default:
+      break;
+    }
+  return self->asked == ASKED_HALT ? "request" : self->asked == ASKED_STEP ? "step" : "unknown";
+}
+
+/* Whether @record says other than the properties: state or PC. */
+static gboolean
+differs (OodTarget *self, const OodTclTargetRecord *record)
+{
+  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
+
+  return g_strcmp0 (ood_dbus_target_get_state (iface), record->state) != 0 ||
+         ood_dbus_target_get_current_pc_valid (iface) != record->pc_valid ||
+         ood_dbus_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
+}
+
 /**
  * ood_target_apply:
  * @record: what OpenOCD just said about this target
  *
  * Publishes @record: all changed properties go out in one
- * PropertiesChanged, sent at once; WaitHalt callers are answered if the
- * target is halted.
+ * PropertiesChanged, sent at once, HaltCount and HaltReason with State and
+ * CurrentPc where the record brings halts; WaitHalt callers are answered
+ * if the target is halted.
  *
- * Returns: whether the state or PC changed
+ * Returns: whether the state or PC changed, or a halt was counted
  */
 gboolean
 ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
@@ -166,9 +222,7 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
       record = &unreachable;
     }
   self->address_bits = MAX (self->address_bits, record->pc_bits);
-  changed = g_strcmp0 (ood_dbus_target_get_state (iface), record->state) != 0 ||
-            ood_dbus_target_get_current_pc_valid (iface) != record->pc_valid ||
-            ood_dbus_target_get_current_pc (iface) != (record->pc_valid ? record->pc : 0);
+  changed = differs (self, record) || record->halts > 0;
   if (record->pc_error != NULL)
     g_debug ("%s: halted, but its PC could not be read: %s", record->name, record->pc_error);
 
@@ -185,6 +239,13 @@ ood_target_apply (OodTarget *self, const OodTclTargetRecord *record)
       ood_dbus_target_set_state (iface, record->state);
       ood_dbus_target_set_current_pc (iface, record->pc_valid ? record->pc : 0);
       ood_dbus_target_set_current_pc_valid (iface, record->pc_valid);
+      if (record->halts > 0)
+        {
+          ood_dbus_target_set_halt_reason (iface, halt_reason (self, record));
+          ood_dbus_target_set_halt_count (iface,
+                                          ood_dbus_target_get_halt_count (iface) + record->halts);
+          self->asked = ASKED_NOTHING;
+        }
       g_object_thaw_notify (G_OBJECT (self));
       g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
     }
@@ -258,6 +319,30 @@ ood_target_set_reachable (OodTarget *self, gboolean reachable)
     ood_target_apply (self, &unknown);
 }
 
+/**
+ * ood_target_get_halt_asked:
+ *
+ * Returns: whether a Halt through the service is under way on the target
+ */
+gboolean
+ood_target_get_halt_asked (OodTarget *self)
+{
+  return self->asked == ASKED_HALT;
+}
+
+/**
+ * ood_target_share_halt_asked:
+ *
+ * A Halt through the service on another target halted this one too (an
+ * SMP group): a halt request the hart reports is then "request".
+ */
+void
+ood_target_share_halt_asked (OodTarget *self)
+{
+  if (self->asked == ASKED_NOTHING)
+    self->asked = ASKED_HALT;
+}
+
 gboolean
 ood_target_get_reachable (OodTarget *self)
 {
@@ -319,6 +404,58 @@ no_debugger (OodTarget *self, GDBusMethodInvocation *invocation)
 }
 
 static void
+call_free (Call *call)
+{
+  g_clear_pointer (&call->record, ood_tcl_target_record_free);
+  g_object_unref (call->invocation);
+  g_object_unref (call->target);
+  g_free (call);
+}
+
+/* A refresh published what the call did (or could not be read): the
+ * call is answered from the properties, or from its own record. */
+static void
+on_synced (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  OodTarget *self = call->target;
+  g_autoptr(GError) error = NULL;
+
+  if (!ood_refresh_sync_finish (OOD_REFRESH (source), result, &error) &&
+      g_error_matches (error, OOD_ERROR, OOD_ERROR_DISCONNECTED))
+    ood_reply_error (call->invocation, error);
+  else if (self->gone)
+    ood_reply_error (call->invocation, gone_error ());
+  else if (!call->returns_state)
+    g_dbus_method_invocation_return_value (call->invocation, NULL);
+  else if (error != NULL)
+    g_dbus_method_invocation_return_value (call->invocation, state_reply (call->record));
+  else
+    {
+      GVariant *state = ood_target_dup_state_dict (self);
+      g_dbus_method_invocation_return_value (call->invocation, g_variant_new_tuple (&state, 1));
+      g_variant_unref (state);
+    }
+  self->asked = ASKED_NOTHING;
+  call_free (call);
+}
+
+/* What the target did is published by the refresh that reads what OpenOCD
+ * announced of it (ood_refresh_sync_async()), never from the call's own
+ * record: so State, CurrentPc and HaltCount change together, and a halt
+ * is counted once. So also a read that finds the target changed. */
+static gboolean
+publish_then_answer (Call *call, OodTclTargetRecord *record)
+{
+  if (!call->acts && !differs (call->target, record))
+    return FALSE;
+  call->record = record;
+  ood_refresh_sync_async (call->target->refresh, ood_target_get_name (call->target), on_synced,
+                          call);
+  return TRUE;
+}
+
+static void
 on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
@@ -337,20 +474,26 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ood_reply_error (call->invocation, error);
   else if (call->target->gone)
     ood_reply_error (call->invocation, gone_error ());
+  else if (publish_then_answer (call, record))
+    {
+      g_steal_pointer (&record);
+      return;
+    }
   else if ((void) ood_target_apply (call->target, record), call->returns_state)
     g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
-  g_object_unref (call->invocation);
-  g_object_unref (call->target);
-  g_free (call);
+  if (error != NULL || call->acts)
+    call->target->asked = ASKED_NOTHING;
+  call_free (call);
 }
 
 /* Takes @script; answers @invocation with the target's new state or with
- * nothing, as @returns_state says. */
+ * nothing, as @returns_state says. A script that acts (@asked, or any
+ * flags but SHAREABLE) is answered once its effect is published. */
 static gboolean
-run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
-     OodSessionCallFlags flags, gboolean returns_state)
+run_asked (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
+           OodSessionCallFlags flags, gboolean returns_state, Asked asked)
 {
   g_autofree char *owned = script;
   g_autoptr(GError) busy = NULL;
@@ -364,11 +507,21 @@ run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
   call->target = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->returns_state = returns_state;
+  call->acts = !(flags & OOD_SESSION_CALL_SHAREABLE);
+  if (call->acts)
+    self->asked = asked;
   g_debug ("%s: %s", ood_target_get_name (self),
            g_dbus_method_invocation_get_method_name (invocation));
   ood_session_run_async (self->session, owned, flags, ood_call_cancellable_of (invocation),
                          on_run_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+run (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
+     OodSessionCallFlags flags, gboolean returns_state)
+{
+  return run_asked (self, invocation, script, flags, returns_state, ASKED_NOTHING);
 }
 
 static gboolean
@@ -388,10 +541,10 @@ handle_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
   OodTarget *self = OOD_TARGET (iface);
   const char *name = ood_target_get_name (self);
 
-  return run (self, invocation,
-              ood_dbus_target_get_gdb_attached (iface) ? ood_tcl_script_halt_for_gdb (name)
-                                                       : ood_tcl_script_halt (name),
-              OOD_SESSION_CALL_NONE, TRUE);
+  return run_asked (self, invocation,
+                    ood_dbus_target_get_gdb_attached (iface) ? ood_tcl_script_halt_for_gdb (name)
+                                                             : ood_tcl_script_halt (name),
+                    OOD_SESSION_CALL_NONE, TRUE, ASKED_HALT);
 }
 
 /* An address the PC cannot hold is refused before OpenOCD sees it (once
@@ -427,9 +580,9 @@ step (OodTarget *self, GDBusMethodInvocation *invocation, gboolean at_address, g
 {
   if (!address_fits (self, invocation, at_address, address) || !no_debugger (self, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  return run (self, invocation,
-              ood_tcl_script_step (ood_target_get_name (self), at_address, address),
-              OOD_SESSION_CALL_NONE, TRUE);
+  return run_asked (self, invocation,
+                    ood_tcl_script_step (ood_target_get_name (self), at_address, address),
+                    OOD_SESSION_CALL_NONE, TRUE, ASKED_STEP);
 }
 
 static gboolean
@@ -495,7 +648,8 @@ handle_reset (OodDbusTarget *iface, GDBusMethodInvocation *invocation, const cha
     script = ood_tcl_script_reset_for_gdb (name, mode);
   else
     return no_debugger (self, invocation), G_DBUS_METHOD_INVOCATION_HANDLED;
-  return run (self, invocation, script, OOD_SESSION_CALL_NONE, FALSE);
+  return run_asked (self, invocation, script, OOD_SESSION_CALL_NONE, FALSE,
+                    mode == OOD_RESET_RUN ? ASKED_NOTHING : ASKED_RESET);
 }
 
 static gboolean
@@ -544,14 +698,17 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
     ood_reply_error (start->invocation, error);
   else if (start->target->gone)
     ood_reply_error (start->invocation, gone_error ());
-  else if ((void) ood_target_apply (start->target, record),
-           g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
+  else if (!differs (start->target, record) && g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
     g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
   else
     {
+      /* a change goes out with the refresh that counts its halt, which
+       * then answers the waiter */
       add_waiter (start->target, start->invocation, start->timeout_ms,
                   g_steal_pointer (&start->sender));
       start->invocation = NULL;
+      if (differs (start->target, record))
+        ood_refresh_request (start->target->refresh);
     }
   if (start->invocation != NULL)
     {
@@ -596,6 +753,8 @@ ood_target_dispose (GObject *object)
   self->gone = TRUE;
   fail_waiters (self, gone_error ());
   g_clear_object (&self->session);
+  g_clear_object (&self->refresh);
+  g_clear_object (&self->breakpoints);
   G_OBJECT_CLASS (ood_target_parent_class)->dispose (object);
 }
 
@@ -628,17 +787,24 @@ ood_target_init (OodTarget *self)
 /**
  * ood_target_new:
  * @session: the OpenOCD the target belongs to
+ * @refresh: the refresh of @session's targets, which publishes what the
+ *   target's methods did
+ * @breakpoints: the target's org.openocd.Breakpoints, for why it halted
  * @endpoint_name: the endpoint's name, for the Endpoint property
  * @record: the target as OpenOCD first reported it
  *
  * Returns: (transfer full): the interface, to be added to an object
  */
 OodTarget *
-ood_target_new (OodSession *session, const char *endpoint_name, const OodTclTargetRecord *record)
+ood_target_new (OodSession *session, OodRefresh *refresh, OodBreakpoints *breakpoints,
+                const char *endpoint_name, const OodTclTargetRecord *record)
 {
   OodTarget *self = g_object_new (OOD_TYPE_TARGET, NULL);
 
   self->session = g_object_ref (session);
+  self->refresh = g_object_ref (refresh);
+  self->breakpoints = g_object_ref (breakpoints);
+  ood_dbus_target_set_halt_reason (OOD_DBUS_TARGET (self), "unknown");
   if (callers_of (self) != NULL)
     g_signal_connect_object (callers_of (self), "vanished", G_CALLBACK (on_caller_vanished), self,
                              G_CONNECT_DEFAULT);

@@ -60,6 +60,7 @@ struct _OodTclConnection {
   GSource           *timeout_source;
   guint              waiting;       /* counted callers in queue and in flight */
   guint              max_waiting;
+  gint               read_priority; /* of read_source */
   gboolean           closed;
 };
 
@@ -453,6 +454,7 @@ start_reading (OodTclConnection *self)
   g_socket_set_blocking (socket, FALSE);
   self->read_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
+  g_source_set_priority (self->read_source, self->read_priority);
   /* on_readable never iterates the main context, so the source need not be
    * blocked while it runs; blocking it would take its fd out of the poll
    * set and put it back, and GLib 2.74 wakes its own context for each. */
@@ -718,6 +720,17 @@ ood_tcl_connection_init (OodTclConnection *self)
  * ood_tcl_connection_new:
  * @max_waiting: how many callers may wait at once before %OOD_ERROR_BUSY
  */
+/**
+ * ood_tcl_connection_set_read_priority:
+ * @priority: the main loop priority at which what OpenOCD sends is read
+ *   (G_PRIORITY_DEFAULT unless set), from the next connect on
+ */
+void
+ood_tcl_connection_set_read_priority (OodTclConnection *self, gint priority)
+{
+  self->read_priority = priority;
+}
+
 OodTclConnection *
 ood_tcl_connection_new (guint max_waiting)
 {

@@ -55,6 +55,8 @@ typedef enum {
 } OodTclCallFlags;
 
 OodTclConnection *ood_tcl_connection_new (guint max_waiting);
+void              ood_tcl_connection_set_read_priority (OodTclConnection *self,
+                                                        gint              priority);
 
 void     ood_tcl_connection_connect_async  (OodTclConnection   *self,
                                             const char         *address,

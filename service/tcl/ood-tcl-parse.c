@@ -293,6 +293,7 @@ ood_tcl_target_record_free (OodTclTargetRecord *record)
   g_free (record->type);
   g_free (record->pc_error);
   g_free (record->breakpoints);
+  g_free (record->watchpoints);
   g_free (record);
 }
 
@@ -322,12 +323,29 @@ parse_gdb_port (const char *text)
   return *end == '\0' && port <= G_MAXUINT16 ? (guint16) port : 0;
 }
 
+/* The cause field (bits 8:6) of a RISC-V dcsr as OpenOCD prints it, or -1:
+ * not a dcsr, or a cause of 0, which the Debug Specification 0.13 does
+ * not define. */
+static gint
+parse_cause (const char *text)
+{
+  guint64 dcsr;
+  gint cause;
+
+  if (!ood_tcl_parse_address (text, &dcsr))
+    return -1;
+  cause = (gint) ((dcsr >> 6) & 7);
+  return cause != 0 ? cause : -1;
+}
+
 /**
  * ood_tcl_parse_record:
- * @text: a list {name type state pc pc-error [breakpoints [gdb-port]]}; an
- *   empty type (not asked for) leaves the record's type %NULL, breakpoints
- *   "-" (not read), or absent, leaves the listing %NULL, and gdb-port "-",
- *   or absent, leaves the port unknown
+ * @text: a list {name type state pc pc-error [breakpoints [gdb-port
+ *   [dcsr [watchpoints]]]]}; an empty type (not asked for) leaves the
+ *   record's type %NULL, breakpoints or watchpoints "-" (not read), or
+ *   absent, leave the listing %NULL,
+ *   gdb-port "-", or absent, leaves the port unknown, and a dcsr that is
+ *   not a number (or a halt cause of 0) leaves the cause -1
  *
  * Returns: (transfer full): the record, or %NULL on malformed input
  */
@@ -341,7 +359,7 @@ ood_tcl_parse_record (const char *text, GError **error)
 
   if (fields == NULL)
     return NULL;
-  if (n_fields < 5 || n_fields > 7 || fields[0][0] == '\0')
+  if (n_fields < 5 || n_fields > 9 || fields[0][0] == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "malformed target record '%s'", text);
@@ -362,9 +380,12 @@ ood_tcl_parse_record (const char *text, GError **error)
     record->pc_error = g_utf8_make_valid (fields[4], -1);
   if (n_fields >= 6 && !g_str_equal (fields[5], "-"))
     record->breakpoints = g_utf8_make_valid (fields[5], -1);
-  record->gdb_port_known = n_fields == 7 && !g_str_equal (fields[6], "-");
+  record->gdb_port_known = n_fields >= 7 && !g_str_equal (fields[6], "-");
   if (record->gdb_port_known)
     record->gdb_port = parse_gdb_port (fields[6]);
+  record->cause = n_fields >= 8 && record->pc_valid ? parse_cause (fields[7]) : -1;
+  if (n_fields >= 9 && !g_str_equal (fields[8], "-"))
+    record->watchpoints = g_utf8_make_valid (fields[8], -1);
   return g_steal_pointer (&record);
 }
 
@@ -393,13 +414,36 @@ ood_tcl_parse_records (const char *text, GError **error)
   return g_steal_pointer (&records);
 }
 
+/* The elements of @element_size that @parse_line makes of the lines of
+ * @text it takes; lines it does not take are skipped. */
+static GArray *
+parse_lines (const char *text, gsize element_size,
+             gboolean (*parse_line) (const char *line, gpointer element))
+{
+  GArray *list = g_array_new (FALSE, TRUE, (guint) element_size);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_array_set_size (list, list->len + 1);
+      g_strchomp (lines[i]);
+      if (!parse_line (lines[i], list->data + (list->len - 1) * element_size))
+        {
+          g_array_set_size (list, list->len - 1);
+          if (lines[i][0] != '\0')
+            g_debug ("not a listing line of ours: %s", lines[i]);
+        }
+    }
+  return list;
+}
+
 /* One line of OpenOCD 0.12's breakpoint listing (`bp` without arguments):
  *   "Breakpoint(IVA): 0x80000020, 0x4, 1"     hardware, then its number
  *   "IVA breakpoint: 0x80000010, 0x4, 0x13"   software, then the saved code
  * Context and hybrid breakpoints (by ASID) cannot be set through the
  * service and are not read. */
 static gboolean
-parse_breakpoint_line (const char *line, OodTclBreakpoint *breakpoint)
+parse_breakpoint_line (const char *line, gpointer element)
 {
   static const struct {
     const char       *prefix;
@@ -420,7 +464,8 @@ parse_breakpoint_line (const char *line, OodTclBreakpoint *breakpoint)
       if (g_strv_length (fields) < 2 || !ood_tcl_parse_address (fields[0], &address) ||
           !ood_tcl_parse_address (fields[1], &length) || length == 0 || length > G_MAXUINT)
         return FALSE;
-      *breakpoint = (OodTclBreakpoint) { address, (guint) length, forms[i].kind };
+      *(OodTclBreakpoint *) element = (OodTclBreakpoint) { address, (guint) length,
+                                                           forms[i].kind };
       return TRUE;
     }
   return FALSE;
@@ -437,20 +482,53 @@ parse_breakpoint_line (const char *line, OodTclBreakpoint *breakpoint)
 GArray *
 ood_tcl_parse_breakpoints (const char *text)
 {
-  GArray *list = g_array_new (FALSE, FALSE, sizeof (OodTclBreakpoint));
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  return parse_lines (text, sizeof (OodTclBreakpoint), parse_breakpoint_line);
+}
 
-  for (guint i = 0; lines[i] != NULL; i++)
+/* One line of OpenOCD 0.12's watchpoint listing (`wp` without arguments):
+ *   "address: 0x80008000, len: 0x00000004, r/w/a: 1, value: 0x00000000,
+ *    mask: 0xffffffff"
+ * r/w/a is OpenOCD's enum watchpoint_rw: 0 read, 1 write, 2 access. */
+static gboolean
+parse_watchpoint_line (const char *line, gpointer element)
+{
+  static const char *const keys[] = { "address: ", "len: ", "r/w/a: ", "value: ", "mask: " };
+  g_auto(GStrv) fields = g_strsplit (line, ", ", -1);
+  guint64 numbers[G_N_ELEMENTS (keys)];
+
+  if (g_strv_length (fields) != G_N_ELEMENTS (keys))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     {
-      OodTclBreakpoint breakpoint;
+      const char *text = fields[i] + strlen (keys[i]);
 
-      g_strchomp (lines[i]);
-      if (parse_breakpoint_line (lines[i], &breakpoint))
-        g_array_append_val (list, breakpoint);
-      else if (lines[i][0] != '\0')
-        g_debug ("not a breakpoint of ours: %s", lines[i]);
+      if (!g_str_has_prefix (fields[i], keys[i]))
+        return FALSE;
+      if (i == 2 ? !g_ascii_string_to_unsigned (text, 10, 0, 2, &numbers[i], NULL)
+                 : !ood_tcl_parse_address (text, &numbers[i]))
+        return FALSE;
     }
-  return list;
+  if (numbers[1] == 0 || numbers[1] > G_MAXUINT || numbers[3] > G_MAXUINT32 ||
+      numbers[4] > G_MAXUINT32)
+    return FALSE;
+  *(OodTclWatchpoint *) element = (OodTclWatchpoint) {
+    numbers[0], (guint) numbers[1], (OodWatchAccess) numbers[2], (guint32) numbers[3],
+    (guint32) numbers[4] };
+  return TRUE;
+}
+
+/**
+ * ood_tcl_parse_watchpoints:
+ * @text: what OpenOCD's `wp` without arguments printed
+ *
+ * Returns: (transfer full) (element-type OodTclWatchpoint): the
+ *   watchpoints listed, in OpenOCD's order; lines of any other form are
+ *   skipped
+ */
+GArray *
+ood_tcl_parse_watchpoints (const char *text)
+{
+  return parse_lines (text, sizeof (OodTclWatchpoint), parse_watchpoint_line);
 }
 
 /**

@@ -32,6 +32,11 @@ typedef struct {
   char    *breakpoints; /* OpenOCD's breakpoint listing, or NULL where not read */
   gboolean gdb_port_known; /* whether the record says the GDB port */
   guint16  gdb_port;  /* the TCP port of OpenOCD's GDB server for the target; 0: none */
+  gint     cause;     /* a halted RISC-V hart's dcsr.cause (1-7), or -1: not read */
+  char    *watchpoints; /* OpenOCD's watchpoint listing, or NULL where not read */
+  /* Not parsed: the refresh that read the record says these (ood-refresh.h). */
+  guint    halts;     /* halts OpenOCD announced for the target since the last record */
+  gboolean reset_halt; /* one of them was a reset's */
 } OodTclTargetRecord;
 
 gboolean  ood_tcl_parse_wrapped      (const char  *reply,
@@ -50,6 +55,7 @@ GPtrArray          *ood_tcl_parse_records (const char *text,
                                            GError    **error);
 void ood_tcl_target_record_free (OodTclTargetRecord *record);
 GArray             *ood_tcl_parse_breakpoints (const char *text);
+GArray             *ood_tcl_parse_watchpoints (const char *text);
 char               *ood_tcl_fold_message      (const char *text,
                                                gsize       max_bytes);
 

@@ -19,23 +19,40 @@
 /* Leaves the state of target $ood_t in ood_s. */
 #define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
 
-/* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
- * type $ood_ty: {name type state pc pc-error breakpoints gdb-port}; pc
- * only when halted, read with -force so that OpenOCD reads the hart rather
- * than its cache; breakpoints is OpenOCD's listing, or "-" where it was not
- * read ($ood_b, "-" unless the script set it); gdb-port likewise ($ood_g). */
-#define RECORD_FROM_OOD_S \
-  "set ood_p {}; set ood_e {}; " \
-  "if {$ood_s eq {halted}} {" \
-  "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
-  "elseif {![string match 0x* $ood_p]} {set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}}; " \
-  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]"
+/* Reads the PC of halted target $ood_t into ood_p, with -force so that
+ * OpenOCD reads the hart rather than its cache, and with it, in the same
+ * command, the RISC-V dcsr into ood_d (whose cause field says why the
+ * hart halted); a target without dcsr costs a second command, for the PC
+ * alone, and leaves ood_d "-". Why the PC could not be read goes to ood_e;
+ * ood_e is empty when it was. */
+#define PC_AND_DCSR_OF_OOD_T \
+  "set ood_e {}; set ood_d -; " \
+  "if {![catch {$ood_t get_reg -force {pc dcsr}} ood_v]} " \
+  "{set ood_p [dict get $ood_v pc]; set ood_d [dict get $ood_v dcsr]} " \
+  "elseif {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}}; " \
+  "if {$ood_e eq {} && ![string match 0x* $ood_p]} " \
+  "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
 
-/* Leaves OpenOCD's breakpoint listing of target $ood_t in ood_b: `bp`
- * lists the connection's current target (which `targets` sets for this
- * connection alone: OpenOCD gives each connection its own command
- * context). */
-#define LISTING_OF_OOD_T "targets $ood_t; set ood_b [bp]; "
+/* The record of target $ood_t from what the script left: see
+ * RECORD_FROM_OOD_S. */
+#define LIST_RECORD \
+  "set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g $ood_d $ood_w]"
+
+/* Leaves in ood_rec the record of target $ood_t, in state $ood_s and of
+ * type $ood_ty: {name type state pc pc-error breakpoints gdb-port dcsr
+ * watchpoints}; pc and dcsr only when halted (PC_AND_DCSR_OF_OOD_T);
+ * breakpoints is OpenOCD's listing, or "-" where it was not read ($ood_b,
+ * "-" unless the script set it); gdb-port and watchpoints likewise ($ood_g,
+ * $ood_w). */
+#define RECORD_FROM_OOD_S \
+  "set ood_p {}; set ood_e {}; set ood_d -; " \
+  "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T "}; " LIST_RECORD
+
+/* Leaves OpenOCD's breakpoint listing of target $ood_t in ood_b and its
+ * watchpoint listing in ood_w: `bp` and `wp` list the connection's current
+ * target (which `targets` sets for this connection alone: OpenOCD gives
+ * each connection its own command context). */
+#define LISTING_OF_OOD_T "targets $ood_t; set ood_b [bp]; set ood_w [wp]; "
 
 #define RECORD_OF_OOD_T STATE_OF_OOD_T RECORD_FROM_OOD_S
 
@@ -44,8 +61,8 @@
  * "undefined" where it serves none. */
 #define GDB_PORT_OF_OOD_T "if {[catch {$ood_t cget -gdb-port} ood_g]} {set ood_g {}}; "
 
-#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; " GDB_PORT_OF_OOD_T
-#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; set ood_g -; "
+#define WITH_TYPE "set ood_ty [$ood_t cget -type]; set ood_b -; set ood_w -; " GDB_PORT_OF_OOD_T
+#define WITHOUT_TYPE "set ood_ty {}; set ood_b -; set ood_w -; set ood_g -; "
 
 #define NEED_HALTED \
   "if {[$ood_t curstate] ne {halted}} {error {" OOD_TCL_NOT_HALTED_MARK "}}; "
@@ -151,22 +168,36 @@ ood_tcl_script_notifications_on (void)
  * ood_tcl_script_refresh_all:
  * @with_types: whether the records carry each target's type and GDB
  *   port (two more OpenOCD commands per target), and every target's
- *   breakpoint listing
+ *   breakpoint and watchpoint listings (three more)
  *
- * A script answering the list of every target's record. A halted
- * target's record carries OpenOCD's breakpoint listing: OpenOCD announces
- * no breakpoint changes, and others (GDB) mostly change them while the
- * target is halted.
+ * A script answering the list of every target's record, in one round
+ * trip. Every target's state comes from one command, OpenOCD's `targets`
+ * table, whose rows follow `target names` and end in the state (the
+ * state `curstate` says): so without types, with N targets of which H are
+ * halted, OpenOCD commands: 2 (target names, targets) + H (pc and dcsr;
+ * twice that on a target without dcsr), whatever N. Should the table not
+ * have one row per target (a name with a line break), each target's
+ * curstate is asked for instead (N commands more). Breakpoints and
+ * watchpoints of a target that halted are listed by the caller afterwards
+ * (ood_tcl_script_bp_list()), so that the state goes out first.
  */
 char *
 ood_tcl_script_refresh_all (gboolean with_types)
 {
-  g_autofree char *body = g_strdup_printf ("set ood_l {}; foreach ood_t [target names] {%s"
-                                           STATE_OF_OOD_T "if {%s$ood_s eq {halted}} {"
-                                           LISTING_OF_OOD_T "}; " RECORD_FROM_OOD_S
-                                           "; lappend ood_l $ood_rec}; set ood_l",
+  g_autofree char *body = g_strdup_printf ("set ood_l {}; set ood_n [target names]; "
+                                           "set ood_rows [lrange [split [string trim [targets] "
+                                           "\\n] \\n] 2 end]; "
+                                           "if {[llength $ood_rows] != [llength $ood_n]} "
+                                           "{set ood_rows {}}; set ood_i -1; "
+                                           "foreach ood_t $ood_n {incr ood_i; %s"
+                                           "if {$ood_rows eq {}} {" STATE_OF_OOD_T "} else "
+                                           "{set ood_s [lindex [split [lindex $ood_rows $ood_i] "
+                                           "{ }] end]}; "
+                                           "set ood_p {}; set ood_e {}; set ood_d -; "
+                                           "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T "}; "
+                                           "%s" LIST_RECORD "; lappend ood_l $ood_rec}; set ood_l",
                                            with_types ? WITH_TYPE : WITHOUT_TYPE,
-                                           with_types ? "1 || " : "");
+                                           with_types ? LISTING_OF_OOD_T : "");
   return wrap ("", body);
 }
 
@@ -182,19 +213,17 @@ ood_tcl_script_state (const char *target)
  * As ood_tcl_script_refresh_all() for an OpenOCD with the one target
  * @target, which OpenOCD's notification just said halted: the PC read
  * alone (one OpenOCD command) proves it, since a halted-only register read
- * fails on a running core. If it fails, the target's state is asked for
- * after all: the notification may be older than what happened since.
+ * fails on a running core (the dcsr comes in the same command). If it
+ * fails, the target's state is asked for after all: the notification may be older than what happened since.
  * No breakpoint listing.
  */
 char *
 ood_tcl_script_refresh_halted (const char *target)
 {
   return wrap_target (target, WITHOUT_TYPE
-                      "set ood_s halted; set ood_e {}; "
-                      "if {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p] || "
-                      "![string match 0x* $ood_p]} {" STATE_OF_OOD_T RECORD_FROM_OOD_S "} "
-                      "else {set ood_rec [list $ood_t $ood_ty $ood_s $ood_p $ood_e $ood_b $ood_g]}; "
-                      "list $ood_rec");
+                      "set ood_s halted; " PC_AND_DCSR_OF_OOD_T
+                      "if {$ood_e ne {}} {" STATE_OF_OOD_T RECORD_FROM_OOD_S "} "
+                      "else {" LIST_RECORD "}; list $ood_rec");
 }
 
 /* @command runs under capture so that a failure yields OpenOCD's log text
@@ -335,29 +364,50 @@ ood_tcl_script_reset_for_gdb (const char *target, OodResetMode mode)
                   reset_commands[mode], TELL_GDB);
 }
 
-/* Whether OpenOCD lists a breakpoint at @address, into ood_has. */
+/* What a breakpoint or watchpoint change checks and lists: OpenOCD's
+ * listing command, the regexp whose last group is a listed address, and
+ * the marks of a duplicate and of a missing one. */
+typedef struct {
+  const char *list;
+  const char *pattern;
+  const char *duplicate;
+  const char *missing;
+} PointKind;
+
+static const PointKind breakpoint_kind = {
+  "bp", "^(Breakpoint\\(IVA\\)|IVA breakpoint): (0x[0-9a-f]+),",
+  OOD_TCL_DUPLICATE_MARK, OOD_TCL_NO_BREAKPOINT_MARK,
+};
+
+static const PointKind watchpoint_kind = {
+  "wp", "^address: ()(0x[0-9a-f]+),",
+  OOD_TCL_DUPLICATE_WP_MARK, OOD_TCL_NO_WATCHPOINT_MARK,
+};
+
+/* A breakpoint or watchpoint change on a halted target, checked against
+ * OpenOCD's own list as the script runs (whoever set what is there):
+ * whether it lists one at @address goes into ood_has. Answers the new
+ * listing. */
 static char *
-listed (guint64 address)
+change_of (const PointKind *kind, const char *target, guint64 address, gboolean adding,
+           const char *command)
 {
-  return g_strdup_printf ("set ood_has 0; foreach ood_ln [split [bp] \\n] {"
-                          "if {[regexp {^(Breakpoint\\(IVA\\)|IVA breakpoint): (0x[0-9a-f]+),} "
-                          "$ood_ln -> ood_k ood_a] && $ood_a == 0x%" G_GINT64_MODIFIER "x} "
-                          "{set ood_has 1}}; ", address);
+  g_autofree char *body = g_strdup_printf (
+      "targets $ood_t; " NEED_HALTED
+      "set ood_has 0; foreach ood_ln [split [%s] \\n] {"
+      "if {[regexp {%s} $ood_ln -> ood_k ood_a] && $ood_a == 0x%" G_GINT64_MODIFIER "x} "
+      "{set ood_has 1}}; "
+      "if {%s$ood_has} {error {%s}}; capture {%s}; %s",
+      kind->list, kind->pattern, address, adding ? "" : "!",
+      adding ? kind->duplicate : kind->missing, command, kind->list);
+
+  return wrap_target (target, body);
 }
 
-/* A breakpoint change on a halted target, checked against OpenOCD's own
- * list (whoever set what is there); answers the new listing. */
 static char *
 change (const char *target, guint64 address, gboolean adding, const char *command)
 {
-  g_autofree char *check = listed (address);
-  g_autofree char *body = g_strdup_printf (
-      "targets $ood_t; " NEED_HALTED "%s"
-      "if {%s$ood_has} {error {%s}}; capture {%s}; bp",
-      check, adding ? "" : "!", adding ? OOD_TCL_DUPLICATE_MARK : OOD_TCL_NO_BREAKPOINT_MARK,
-      command);
-
-  return wrap_target (target, body);
+  return change_of (&breakpoint_kind, target, address, adding, command);
 }
 
 char *
@@ -375,12 +425,35 @@ ood_tcl_script_bp_remove (const char *target, guint64 address)
   return change (target, address, FALSE, command);
 }
 
-/* Answers OpenOCD's own listing of the target's breakpoints (see
- * ood_tcl_parse_breakpoints()). */
+/* Answers OpenOCD's own listings of the target's breakpoints and
+ * watchpoints, as the list {breakpoints watchpoints} (see
+ * ood_tcl_parse_breakpoints() and ood_tcl_parse_watchpoints()). */
 char *
 ood_tcl_script_bp_list (const char *target)
 {
-  return wrap_target (target, "targets $ood_t; bp");
+  return wrap_target (target, "targets $ood_t; list [bp] [wp]");
+}
+
+
+char *
+ood_tcl_script_wp_add (const char *target, guint64 address, guint length, OodWatchAccess access)
+{
+  static const char modes[] = { [OOD_WATCH_READ] = 'r', [OOD_WATCH_WRITE] = 'w',
+                                [OOD_WATCH_ACCESS] = 'a' };
+  g_autofree char *command = NULL;
+
+  g_return_val_if_fail (access <= OOD_WATCH_ACCESS, NULL);
+  command = g_strdup_printf ("wp 0x%" G_GINT64_MODIFIER "x %u %c", address, length,
+                             modes[access]);
+  return change_of (&watchpoint_kind, target, address, TRUE, command);
+}
+
+char *
+ood_tcl_script_wp_remove (const char *target, guint64 address)
+{
+  g_autofree char *command = g_strdup_printf ("rwp 0x%" G_GINT64_MODIFIER "x", address);
+
+  return change_of (&watchpoint_kind, target, address, FALSE, command);
 }
 
 /**

@@ -22,6 +22,9 @@ G_BEGIN_DECLS
  * where it has none. */
 #define OOD_TCL_DUPLICATE_MARK "ood-dbus: duplicate breakpoint"
 #define OOD_TCL_NO_BREAKPOINT_MARK "ood-dbus: no breakpoint"
+/* ... and the same for watchpoints. */
+#define OOD_TCL_DUPLICATE_WP_MARK "ood-dbus: duplicate watchpoint"
+#define OOD_TCL_NO_WATCHPOINT_MARK "ood-dbus: no watchpoint"
 /* ... for a reset refused because the GDB attached holds the target
  * halted at its prompt (see ood_tcl_script_reset_for_gdb()). */
 #define OOD_TCL_GDB_HALTED_MARK "ood-dbus: GDB holds the target halted"
@@ -54,6 +57,12 @@ char *ood_tcl_script_bp_add      (const char       *target,
 char *ood_tcl_script_bp_remove   (const char *target,
                                   guint64     address);
 char *ood_tcl_script_bp_list     (const char *target);
+char *ood_tcl_script_wp_add      (const char    *target,
+                                  guint64        address,
+                                  guint          length,
+                                  OodWatchAccess access);
+char *ood_tcl_script_wp_remove   (const char *target,
+                                  guint64     address);
 char *ood_tcl_script_probe_riscv (const char *const *targets);
 
 G_END_DECLS

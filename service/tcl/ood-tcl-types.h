@@ -19,6 +19,22 @@ typedef enum {
   OOD_BP_SOFTWARE,
 } OodBreakpointKind;
 
+/* What a watchpoint watches: OpenOCD's wp r, w or a. */
+typedef enum {
+  OOD_WATCH_READ,
+  OOD_WATCH_WRITE,
+  OOD_WATCH_ACCESS,
+} OodWatchAccess;
+
+/* A watchpoint in OpenOCD, as `wp` lists it. */
+typedef struct {
+  guint64        address;
+  guint          length;
+  OodWatchAccess access;
+  guint32        value;  /* the data value and mask OpenOCD keeps with it */
+  guint32        mask;
+} OodTclWatchpoint;
+
 /* A breakpoint in OpenOCD. */
 typedef struct {
   guint64           address;

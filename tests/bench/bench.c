@@ -2075,6 +2075,8 @@ main (int argc, char **argv)
         run_door_figures (wanted ("12"), wanted ("13"));
       if (wanted ("14"))
         figure_14 ();
+      if (wanted ("15"))
+        figure_15 ();
     }
 
   if (opt_json)

@@ -183,6 +183,8 @@ void figure_9 (void);
 void figure_10 (void);
 void figure_11 (void);
 void figure_14 (void);
+/* bench-harts.c: several targets on one OpenOCD */
+void figure_15 (void);
 
 /* bench-door.c: figures 12 and 13 */
 void run_door_figures (gboolean twelve, gboolean thirteen);

@@ -601,6 +601,98 @@ test_bp (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* wp add, list (text and JSON), a hit at the counter's store, usage
+ * errors, wp remove. */
+static void
+test_wp (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *human = NULL, *empty = NULL, *added = NULL, *listed = NULL;
+  g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
+  g_autoptr(JsonArray) list = NULL;
+  g_autoptr(JsonObject) done = NULL;
+  g_autoptr(CtlRun) bad = NULL, dup = NULL;
+  JsonObject *wp;
+
+  ctl_state_json (fixture, "halt", "halted");
+  added = ctl_ok (fixture, "wp", "add", "0x80008000", "4", "w", "--json");
+  done = parse_object (added);
+  g_assert_cmpstr (get_string (done, "action"), ==, "wp-add");
+  g_assert_cmpint (get_int (done, "address"), ==, 0x80008000);
+  g_assert_cmpstr (get_string (done, "access"), ==, "w");
+  human = ctl_ok (fixture, "wp", "list");
+  g_assert_cmpstr (human, ==, "0x80008000 length=4 w 0x00000000/0xffffffff\n");
+  listed = ctl_ok (fixture, "wp", "list", "--json");
+  list = parse_array (listed);
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  wp = json_array_get_object_element (list, 0);
+  g_assert_cmpint (get_int (wp, "length"), ==, 4);
+  g_assert_cmpstr (get_string (wp, "access"), ==, "w");
+  g_assert_cmpstr (get_string (wp, "condition"), ==, "0x00000000/0xffffffff");
+
+  /* the store to the counter halts the hart before it (sw at 0x80000018) */
+  g_free (ctl_ok (fixture, "resume"));
+  {
+    g_autofree char *out = ctl_ok (fixture, "wait-halt", "--timeout", timeout, "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+
+    assert_state (state, "halted");
+    g_assert_cmpint (get_int (state, "current_pc"), ==, 0x80000018);
+  }
+
+  bad = ctl_run (fixture, "wp", "add", "0x80008010", "4", "x");
+  assert_failed (bad, 2, "access");
+  dup = ctl_run (fixture, "wp", "add", "0x80008000", "4", "w");
+  assert_failed (dup, 1, "InvalidArgs");
+  g_free (ctl_ok (fixture, "wp", "remove", "0x80008000"));
+  empty = ctl_ok (fixture, "wp", "list");
+  g_assert_cmpstr (empty, ==, "");
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Two harts, two targets on one OpenOCD: list shows both, -t picks one,
+ * and acting on one leaves the other as it was. */
+static void
+test_harts (void)
+{
+  OodServiceOptions options = { .harts = 2 };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autofree char *json = NULL, *human = NULL;
+  g_autoptr(JsonArray) array = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  json = ctl_ok (fixture, "list", "--json");
+  array = parse_array (json);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  g_assert_cmpstr (get_string (json_array_get_object_element (array, 0), "name"), ==, "riscv.cpu");
+  g_assert_cmpstr (get_string (json_array_get_object_element (array, 1), "name"), ==,
+                   "riscv.cpu1");
+
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu1", "halt"));
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu", "halt"));
+  g_free (ctl_ok (fixture, "-t", "riscv.cpu", "resume"));
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "riscv.cpu1", "state", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+    g_assert_cmpstr (get_string (state, "name"), ==, "riscv.cpu1");
+    g_assert_cmpstr (get_string (state, "state"), ==, "halted");
+  }
+  {
+    g_autofree char *out = ctl_ok (fixture, "-t", "riscv.cpu", "state", "--json");
+    g_autoptr(JsonObject) state = parse_object (out);
+    assert_state (state, "running");
+  }
+  human = ctl_ok (fixture, "list");
+  lines = g_strsplit (human, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu +riscv +running +- +-$", lines[1],
+                                       0, 0));
+  g_assert_true (g_regex_match_simple ("^default +riscv\\.cpu1 +riscv +halted +0x8[0-9a-f]+ +-$",
+                                       lines[2], 0, 0));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 /* The reference workflow: reset halt, five steps, run to an address,
  * halt, resume. */
 static void
@@ -2888,6 +2980,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/wait-halt", test_wait_halt);
   g_test_add_func ("/client/step-running", test_step_running);
   g_test_add_func ("/client/bp", test_bp);
+  g_test_add_func ("/client/wp", test_wp);
+  g_test_add_func ("/client/harts", test_harts);
   g_test_add_func ("/client/workflow", test_workflow);
   g_test_add_func ("/client/monitor", test_monitor);
   g_test_add_func ("/client/no-such-target", test_no_such_target);

@@ -325,7 +325,9 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
                                         .gdb = options->gdb,
                                         .no_openocd = options->supervised,
                                         .image_path = options->image_path,
-                                        .rtt_commands = options->rtt_commands };
+                                        .rtt_commands = options->rtt_commands,
+                                        .harts = options->harts,
+                                        .smp = options->smp };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

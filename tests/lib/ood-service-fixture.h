@@ -23,6 +23,8 @@ typedef struct {
   gboolean           supervised;   /* the service runs each board's OpenOCD (Exec=) */
   const char        *image_path;   /* NULL: the simulator's built-in program */
   gboolean           rtt_commands; /* OpenOCD gets its own rtt commands (OodTestbedOptions) */
+  guint              harts;        /* harts per board, each a target (OodTestbedOptions) */
+  gboolean           smp;          /* those targets in one SMP group (OodTestbedOptions) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,

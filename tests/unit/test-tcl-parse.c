@@ -5,6 +5,7 @@
 
 #include "ood-state.h"
 #include "ood-tcl-framer.h"
+#include "ood-tcl-halts.h"
 #include "ood-tcl-parse.h"
 
 /* ---- ood_tcl_parse_wrapped ---------------------------------------------- */
@@ -467,6 +468,153 @@ test_fold_message (void)
   g_assert_true (g_str_has_suffix (cut, "…"));
 }
 
+/* The dcsr after the GDB port gives the halt cause (bits 8:6). */
+static void
+test_record_cause (void)
+{
+  static const struct {
+    const char *text;
+    gint        cause;
+  } cases[] = {
+    { "riscv.cpu {} halted 0x80000010 {} - - 0x4000b043", 1 },
+    { "riscv.cpu {} halted 0x80000010 {} - - 0x4000b083", 2 },
+    { "riscv.cpu {} halted 0x80000018 {} - - 0x400000c3", 3 },
+    { "riscv.cpu {} halted 0x8000001c {} - - 0x4000b107", 4 },
+    { "riscv.cpu {} halted 0x8000001c {} - - 0x4000b003", -1 },  /* no cause */
+    { "riscv.cpu {} halted 0x8000001c {} - - -", -1 },           /* no dcsr */
+    { "riscv.cpu {} halted 0x8000001c {} - -", -1 },
+    { "riscv.cpu {} running {} {} - - 0x4000b043", -1 },         /* stale */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OodTclTargetRecord) r = ood_tcl_parse_record (cases[i].text, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (r->cause, ==, cases[i].cause);
+      g_assert_cmpuint (r->halts, ==, 0);
+    }
+}
+
+/* OpenOCD 0.12's `wp` listing (handle_wp_command), and a watchpoint
+ * listing carried by a record. */
+static void
+test_watchpoints (void)
+{
+  g_autoptr(GArray) list = ood_tcl_parse_watchpoints (
+      "address: 0x80008000, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff\n"
+      "address: 0x80008010, len: 0x00000002, r/w/a: 0, value: 0x00001234, mask: 0x0000ffff\r\n"
+      "address: 0x80008020, len: 0x00000001, r/w/a: 2, value: 0x00000000, mask: 0xffffffff\n"
+      "address: 0x80008030, len: 0x00000000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff\n"
+      "address: 0x80008040, len: 0x00000004, r/w/a: 3, value: 0x00000000, mask: 0xffffffff\n"
+      "address: 0x80008050, len: 0x00000004, r/w/a: 1\n"
+      "IVA breakpoint: 0x80000010, 0x4, 0x13\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclTargetRecord) r = ood_tcl_parse_record (
+      "riscv.cpu {} halted 0x80000018 {} - - 0x4000b083 "
+      "{address: 0x80008000, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff}",
+      &error);
+  const OodTclWatchpoint *w;
+
+  g_assert_cmpuint (list->len, ==, 3);
+  w = &g_array_index (list, OodTclWatchpoint, 0);
+  g_assert_cmpuint (w->address, ==, 0x80008000);
+  g_assert_cmpuint (w->length, ==, 4);
+  g_assert_cmpint (w->access, ==, OOD_WATCH_WRITE);
+  g_assert_cmpuint (w->mask, ==, 0xffffffff);
+  w = &g_array_index (list, OodTclWatchpoint, 1);
+  g_assert_cmpint (w->access, ==, OOD_WATCH_READ);
+  g_assert_cmpuint (w->value, ==, 0x1234);
+  g_assert_cmpuint (w->mask, ==, 0xffff);
+  w = &g_array_index (list, OodTclWatchpoint, 2);
+  g_assert_cmpint (w->access, ==, OOD_WATCH_ACCESS);
+  g_assert_cmpuint (w->length, ==, 1);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (r->cause, ==, 2);
+  g_assert_nonnull (r->watchpoints);
+  g_assert_true (g_str_has_prefix (r->watchpoints, "address: 0x80008000"));
+}
+
+/* ---- halts in the event stream ------------------------------------------- */
+
+static guint
+tally (const char *events, gboolean *reset)
+{
+  g_auto(GStrv) names = g_strsplit (events, " ", -1);
+  OodTclHalts halts = { 0 };
+
+  for (guint i = 0; names[i] != NULL; i++)
+    if (names[i][0] != '\0')
+      ood_tcl_halts_event (&halts, names[i]);
+  return ood_tcl_halts_take (&halts, reset);
+}
+
+/* As OpenOCD 0.12 sends them on the simulated board (raw Tcl, traced). */
+static void
+test_halts_stream (void)
+{
+  static const struct {
+    const char *events;
+    guint       halts;
+    gboolean    reset;
+  } cases[] = {
+    { "", 0, FALSE },
+    { "gdb-halt halted", 1, FALSE },                                 /* halt */
+    { "step-start resumed gdb-halt halted step-end", 1, FALSE },     /* step */
+    { "resume-start resumed resume-end", 0, FALSE },                 /* resume */
+    /* a resume from a breakpoint: the step first is not a halt, ... */
+    { "step-start resumed gdb-halt halted step-end resume-start resumed resume-end", 0, FALSE },
+    /* ... the breakpoint hit after it is */
+    { "step-start resumed gdb-halt halted step-end resume-start resumed resume-end "
+      "gdb-halt halted", 1, FALSE },
+    /* two steps */
+    { "step-start resumed gdb-halt halted step-end step-start resumed gdb-halt halted step-end",
+      2, FALSE },
+    /* OpenOCD's resume from a watchpoint steps off it within */
+    { "resume-start resumed halted resumed resume-end", 0, FALSE },
+    { "resume-start resumed halted resumed resume-end gdb-halt halted", 1, FALSE },
+    { "reset-halt", 1, TRUE },
+    { "reset-init", 1, TRUE },
+    { "reset-run", 0, FALSE },
+    { "reset-run gdb-halt halted", 1, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gboolean reset = -1;
+      guint halts = tally (cases[i].events, &reset);
+
+      if (halts != cases[i].halts || reset != cases[i].reset)
+        g_error ("'%s': %u halts (reset %d), not %u", cases[i].events, halts, reset,
+                 cases[i].halts);
+    }
+}
+
+/* A step's halt is told from a resume's first step by the event after it,
+ * or counts when taken before any came. */
+static void
+test_halts_pending (void)
+{
+  OodTclHalts halts = { 0 };
+  const char *step[] = { "step-start", "resumed", "gdb-halt", "halted" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (step); i++)
+    ood_tcl_halts_event (&halts, step[i]);
+  /* inside the step: not yet */
+  g_assert_cmpuint (ood_tcl_halts_take (&halts, NULL), ==, 0);
+  ood_tcl_halts_event (&halts, "step-end");
+  g_assert_cmpuint (ood_tcl_halts_take (&halts, NULL), ==, 1);
+  g_assert_cmpuint (ood_tcl_halts_take (&halts, NULL), ==, 0);
+  /* the resume-start comes after the take: nothing to take back */
+  ood_tcl_halts_event (&halts, "resume-start");
+  g_assert_cmpuint (ood_tcl_halts_take (&halts, NULL), ==, 0);
+  ood_tcl_halts_event (&halts, "halted");
+  ood_tcl_halts_clear (&halts);
+  g_assert_cmpuint (ood_tcl_halts_take (&halts, NULL), ==, 0);
+}
+
 static void
 test_record_malformed (void)
 {
@@ -474,7 +622,7 @@ test_record_malformed (void)
     "",
     "riscv.cpu",
     "riscv.cpu riscv halted 0x80000000",
-    "riscv.cpu riscv halted 0x80000000 {} - 3333 extra",
+    "riscv.cpu riscv halted 0x80000000 {} - 3333 0x43 - extra",
     "{} riscv halted 0x80000000 {}",
     "riscv.cpu riscv halted 0x80000000 {",
     "riscv.cpu riscv {halted}x 0x80000000 {}",
@@ -913,6 +1061,10 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/tcl-parse/wrapped/ok", test_wrapped_ok);
+  g_test_add_func ("/tcl-parse/record/cause", test_record_cause);
+  g_test_add_func ("/tcl-parse/watchpoints", test_watchpoints);
+  g_test_add_func ("/tcl-parse/halts/stream", test_halts_stream);
+  g_test_add_func ("/tcl-parse/halts/pending", test_halts_pending);
   g_test_add_func ("/tcl-parse/wrapped/bad", test_wrapped_bad);
   g_test_add_func ("/tcl-parse/list/bare", test_list_bare);
   g_test_add_func ("/tcl-parse/list/braces", test_list_braces);

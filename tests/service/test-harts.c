@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/* Two targets on one OpenOCD: the simulated board with two harts
+ * (tests/sim --harts 2), as two independent targets and as one SMP group.
+ * OpenOCD's notifications name no target, yet each object must show its
+ * own target's state, always: every step is cross-checked against raw
+ * Tcl on the same target, with the other target in the opposite state. */
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-service-fixture.h"
+#include "ood-state.h"
+#include "ood-test-dbus.h"
+
+#define PC_RESET 0x80000000u
+#define PC_AFTER 0x80000010u   /* addi s0, a0, 0 */
+#define COUNTER  0x80008000u   /* hart i's counter at COUNTER + 4 * i */
+#define WAIT_MS  5000
+
+static const char *const names[] = { "riscv.cpu", "riscv.cpu1" };
+
+typedef struct {
+  OodDbusTarget      *target;
+  OodDbusBreakpoints *breakpoints;
+  OodDbusRegisters   *registers;
+  OodDbusMemory      *memory;
+  guint               changes;  /* PropertiesChanged of its Target */
+  GPtrArray          *events;   /* its TargetEvents */
+} Hart;
+
+typedef struct {
+  OodServiceFixture *fixture;
+  Hart               harts[2];
+  guint              id;
+} Fx;
+
+static void
+on_signal (GDBusConnection *connection, const char *sender, const char *path,
+           const char *interface, const char *member, GVariant *parameters, gpointer user_data)
+{
+  Fx *fx = user_data;
+  const char *changed_iface = NULL;
+
+  (void) connection;
+  (void) sender;
+  for (guint i = 0; i < G_N_ELEMENTS (fx->harts); i++)
+    {
+      Hart *h = &fx->harts[i];
+      if (!g_str_equal (path, g_dbus_proxy_get_object_path (G_DBUS_PROXY (h->target))))
+        continue;
+      if (g_str_equal (member, "TargetEvent"))
+        {
+          const char *event = NULL;
+          g_variant_get (parameters, "(&s)", &event);
+          g_ptr_array_add (h->events, g_strdup (event));
+        }
+      else if (g_str_equal (member, "PropertiesChanged") &&
+               (g_variant_get (parameters, "(&sa{sv}as)", &changed_iface, NULL, NULL),
+                g_str_equal (changed_iface, "org.openocd.Target")))
+        h->changes++;
+      (void) interface;
+    }
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static Fx *
+fx_new (gboolean smp)
+{
+  OodServiceOptions options = { .harts = 2, .smp = smp };
+  g_autoptr(GError) error = NULL;
+  Fx *fx = g_new0 (Fx, 1);
+  GDBusConnection *bus;
+
+  fx->fixture = ood_service_fixture_new (&options, &error);
+  g_assert_no_error (error);
+  bus = ood_service_fixture_get_bus (fx->fixture);
+  for (guint i = 0; i < G_N_ELEMENTS (fx->harts); i++)
+    {
+      g_autofree char *escaped = g_dbus_escape_object_path (names[i]);
+      g_autofree char *path = g_strdup_printf ("/org/openocd/default/%s", escaped);
+      Hart *h = &fx->harts[i];
+
+      h->target = ood_dbus_target_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                                  path, NULL, &error);
+      g_assert_no_error (error);
+      h->breakpoints = ood_dbus_breakpoints_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE,
+                                                            "org.openocd", path, NULL, &error);
+      g_assert_no_error (error);
+      h->registers = ood_dbus_registers_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE,
+                                                        "org.openocd", path, NULL, &error);
+      g_assert_no_error (error);
+      h->memory = ood_dbus_memory_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                                  path, NULL, &error);
+      g_assert_no_error (error);
+      h->events = g_ptr_array_new_with_free_func (g_free);
+      /* both objects exist: the property says which target it is */
+      g_assert_cmpstr (ood_dbus_target_get_name (h->target), ==, names[i]);
+    }
+  fx->id = g_dbus_connection_signal_subscribe (bus, "org.openocd", NULL, NULL, NULL, NULL,
+                                               G_DBUS_SIGNAL_FLAGS_NONE, on_signal, fx, NULL);
+  g_assert_true (ood_dbus_target_call_state_sync (fx->harts[0].target, NULL, NULL, &error));
+  g_assert_no_error (error);
+  drain ();
+  return fx;
+}
+
+static void
+fx_free (Fx *fx)
+{
+  g_dbus_connection_signal_unsubscribe (ood_service_fixture_get_bus (fx->fixture), fx->id);
+  for (guint i = 0; i < G_N_ELEMENTS (fx->harts); i++)
+    {
+      g_object_unref (fx->harts[i].target);
+      g_object_unref (fx->harts[i].breakpoints);
+      g_object_unref (fx->harts[i].registers);
+      g_object_unref (fx->harts[i].memory);
+      g_ptr_array_unref (fx->harts[i].events);
+    }
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  ood_service_fixture_free (fx->fixture);
+  g_free (fx);
+}
+
+static char *
+raw_tcl (Fx *fx, const char *script)
+{
+  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+}
+
+static char *
+raw_state (Fx *fx, guint i)
+{
+  g_autofree char *script = g_strdup_printf ("%s curstate", names[i]);
+
+  return raw_tcl (fx, script);
+}
+
+static guint64
+raw_reg (Fx *fx, guint i, const char *reg)
+{
+  g_autofree char *script = g_strdup_printf ("lindex [%s get_reg -force {%s}] 1", names[i], reg);
+  g_autofree char *reply = raw_tcl (fx, script);
+
+  return g_ascii_strtoull (reply, NULL, 16);
+}
+
+typedef struct {
+  Hart       *hart;
+  const char *state;
+} StateWait;
+
+static gboolean
+state_is (gpointer user_data)
+{
+  StateWait *w = user_data;
+
+  return g_strcmp0 (ood_dbus_target_get_state (w->hart->target), w->state) == 0;
+}
+
+/* Hart @i's object and OpenOCD agree: state @state, and when halted the
+ * PC OpenOCD reads from that hart. */
+static void
+assert_hart (Fx *fx, guint i, const char *state)
+{
+  StateWait w = { &fx->harts[i], state };
+  g_autofree char *raw = NULL;
+
+  /* what came before the last reply first */
+  drain ();
+  if (!ood_test_wait_for (state_is, &w, WAIT_MS))
+    g_error ("%s stayed %s, not %s", names[i], ood_dbus_target_get_state (fx->harts[i].target),
+             state);
+  raw = raw_state (fx, i);
+  g_assert_cmpstr (raw, ==, state);
+  if (g_str_equal (state, OOD_STATE_HALTED))
+    g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[i].target), ==,
+                      raw_reg (fx, i, "pc"));
+  else
+    g_assert_false (ood_dbus_target_get_current_pc_valid (fx->harts[i].target));
+}
+
+static void
+halt (Fx *fx, guint i)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_halt_sync (fx->harts[i].target, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+resume (Fx *fx, guint i)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_resume_sync (fx->harts[i].target, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+step (Fx *fx, guint i)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  guint64 pc = 0;
+
+  g_assert_true (ood_dbus_target_call_step_sync (fx->harts[i].target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
+  return pc;
+}
+
+static guint64
+read_reg (Fx *fx, guint i, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 value = 0;
+
+  g_assert_true (ood_dbus_registers_call_read_sync (fx->harts[i].registers, name, &value, NULL,
+                                                    &error));
+  g_assert_no_error (error);
+  return value;
+}
+
+static guint64
+read_word (Fx *fx, guint i, guint64 address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) values = NULL;
+  guint64 value = 0;
+
+  g_assert_true (ood_dbus_memory_call_read_words_sync (fx->harts[i].memory, address, 1, 32,
+                                                       &values, NULL, &error));
+  g_assert_no_error (error);
+  g_variant_get_child (values, 0, "t", &value);
+  return value;
+}
+
+/* Hart 0 halted, hart 1 running; then the other way round. */
+static void
+make_opposite (Fx *fx, guint halted)
+{
+  guint running = 1 - halted;
+
+  halt (fx, halted);
+  if (g_strcmp0 (ood_dbus_target_get_state (fx->harts[running].target), OOD_STATE_RUNNING) != 0)
+    resume (fx, running);
+  assert_hart (fx, halted, OOD_STATE_HALTED);
+  assert_hart (fx, running, OOD_STATE_RUNNING);
+}
+
+static gboolean
+has_event (Hart *h, const char *event)
+{
+  for (guint i = 0; i < h->events->len; i++)
+    if (g_str_equal (h->events->pdata[i], event))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+never (gpointer data)
+{
+  (void) data;
+  return FALSE;
+}
+
+/* Two independent targets (-coreid 0 and 1): each object shows its own
+ * hart whatever the other does; registers, memory, breakpoints and
+ * WaitHalt are per hart. */
+static void
+test_independent (void)
+{
+  Fx *fx = fx_new (FALSE);
+  g_autoptr(GError) error = NULL;
+  OodTestPending waiting = { 0 };
+  guint64 count0, count1, pc0;
+  guint changes0;
+
+  /* the endpoint lists both */
+  {
+    OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+    const char *const *paths = ood_dbus_endpoint_get_targets (endpoint);
+
+    g_assert_cmpuint (g_strv_length ((char **) paths), ==, 2);
+  }
+
+  for (guint halted = 0; halted < 2; halted++)
+    {
+      guint running = 1 - halted;
+      g_autofree char *counter_raw = NULL;
+      g_autofree char *script = NULL;
+
+      make_opposite (fx, halted);
+      /* registers and memory of the halted hart, against raw Tcl */
+      g_assert_cmpuint (read_reg (fx, halted, "mhartid"), ==, halted);
+      g_assert_cmpuint (read_reg (fx, halted, "pc"), ==, raw_reg (fx, halted, "pc"));
+      script = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER + 4 * halted);
+      counter_raw = raw_tcl (fx, script);
+      g_assert_cmpuint (read_word (fx, halted, COUNTER + 4 * halted), ==,
+                        g_ascii_strtoull (counter_raw, NULL, 0));
+
+      /* a step of the halted hart leaves the running one's object alone,
+       * and its events go to the stepped one */
+      drain ();
+      changes0 = fx->harts[running].changes;
+      g_ptr_array_set_size (fx->harts[running].events, 0);
+      g_ptr_array_set_size (fx->harts[halted].events, 0);
+      pc0 = step (fx, halted);
+      ood_test_wait_for (never, NULL, 200);
+      drain ();
+      g_assert_true (has_event (&fx->harts[halted], "step-end"));
+      g_assert_cmpuint (fx->harts[running].events->len, ==, 0);
+      g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[halted].target), ==, pc0);
+      g_assert_cmpuint (pc0, ==, raw_reg (fx, halted, "pc"));
+      g_assert_cmpuint (fx->harts[running].changes, ==, changes0);
+      assert_hart (fx, running, OOD_STATE_RUNNING);
+    }
+
+  /* hart 1 halted from raw Tcl: its object only */
+  make_opposite (fx, 0);
+  drain ();
+  changes0 = fx->harts[0].changes;
+  count1 = ood_dbus_target_get_halt_count (fx->harts[1].target);
+  g_free (raw_tcl (fx, "targets riscv.cpu1; halt; targets riscv.cpu"));
+  assert_hart (fx, 1, OOD_STATE_HALTED);
+  drain ();
+  g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1 + 1);
+  g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[1].target), ==, "external");
+  g_assert_cmpuint (fx->harts[0].changes, ==, changes0);
+  assert_hart (fx, 0, OOD_STATE_HALTED);
+
+  /* WaitHalt on hart 1 is not woken by hart 0's halt */
+  resume (fx, 0);
+  resume (fx, 1);
+  ood_dbus_target_call_wait_halt (fx->harts[1].target, 600000, NULL, ood_test_pending_done,
+                                  &waiting);
+  halt (fx, 0);
+  assert_hart (fx, 0, OOD_STATE_HALTED);
+  g_assert_true (ood_dbus_target_call_state_sync (fx->harts[1].target, NULL, NULL, &error));
+  drain ();
+  g_assert_false (waiting.done);
+  assert_hart (fx, 1, OOD_STATE_RUNNING);
+  halt (fx, 1);
+  g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &waiting, WAIT_MS));
+  g_assert_no_error (waiting.error);
+  ood_test_pending_clear (&waiting);
+
+  /* a breakpoint on hart 1 stops hart 1, while hart 0 runs */
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->harts[1].breakpoints, PC_AFTER, 4, "hw",
+                                                     NULL, &error));
+  g_assert_no_error (error);
+  resume (fx, 0);
+  resume (fx, 1);
+  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->harts[1].target, WAIT_MS, NULL, NULL,
+                                                      &error));
+  g_assert_no_error (error);
+  assert_hart (fx, 1, OOD_STATE_HALTED);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[1].target), ==, PC_AFTER);
+  g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[1].target), ==, "breakpoint");
+  assert_hart (fx, 0, OOD_STATE_RUNNING);
+  drain ();
+  g_assert_cmpuint (g_variant_n_children (
+                        ood_dbus_breakpoints_get_breakpoints (fx->harts[1].breakpoints)), ==, 1);
+  g_assert_cmpuint (g_variant_n_children (
+                        ood_dbus_breakpoints_get_breakpoints (fx->harts[0].breakpoints)), ==, 0);
+  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->harts[1].breakpoints, PC_AFTER, NULL,
+                                                        &error));
+  g_assert_no_error (error);
+
+  /* OpenOCD's reset resets both: each halts at the reset vector, once */
+  count0 = ood_dbus_target_get_halt_count (fx->harts[0].target);
+  count1 = ood_dbus_target_get_halt_count (fx->harts[1].target);
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->harts[1].target, "halt", NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      assert_hart (fx, i, OOD_STATE_HALTED);
+      g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[i].target), ==, PC_RESET);
+      g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[i].target), ==, "reset");
+    }
+  g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[0].target), ==, count0 + 1);
+  g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1 + 1);
+  fx_free (fx);
+}
+
+/* The same two harts as one SMP group: halting one halts both, every
+ * member's object shows it, with a TargetEvent on each; a WaitHalt on one
+ * is answered by the other's halt. */
+static void
+test_smp (void)
+{
+  Fx *fx = fx_new (TRUE);
+  g_autoptr(GError) error = NULL;
+  OodTestPending waiting = { 0 };
+
+  for (guint by = 0; by < 2; by++)
+    {
+      guint other = 1 - by;
+
+      resume (fx, by);
+      assert_hart (fx, 0, OOD_STATE_RUNNING);
+      assert_hart (fx, 1, OOD_STATE_RUNNING);
+      g_ptr_array_set_size (fx->harts[0].events, 0);
+      g_ptr_array_set_size (fx->harts[1].events, 0);
+      ood_dbus_target_call_wait_halt (fx->harts[other].target, 600000, NULL,
+                                      ood_test_pending_done, &waiting);
+      halt (fx, by);
+      assert_hart (fx, 0, OOD_STATE_HALTED);
+      assert_hart (fx, 1, OOD_STATE_HALTED);
+      g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &waiting, WAIT_MS));
+      g_assert_no_error (waiting.error);
+      ood_test_pending_clear (&waiting);
+      drain ();
+      g_assert_true (has_event (&fx->harts[0], "halted"));
+      g_assert_true (has_event (&fx->harts[1], "halted"));
+      g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[by].target), ==, "request");
+      /* the group's halt was asked for through the service */
+      g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[other].target), ==, "request");
+      /* registers per hart, the group halted */
+      g_assert_cmpuint (read_reg (fx, 0, "mhartid"), ==, 0);
+      g_assert_cmpuint (read_reg (fx, 1, "mhartid"), ==, 1);
+      g_assert_cmpuint (read_reg (fx, other, "pc"), ==, raw_reg (fx, other, "pc"));
+      g_assert_cmpuint (read_word (fx, other, COUNTER + 4 * other), <, G_MAXUINT32);
+    }
+  (void) error;
+  fx_free (fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/harts/independent", test_independent);
+  g_test_add_func ("/harts/smp", test_smp);
+  return g_test_run ();
+}
