@@ -159,6 +159,12 @@ test_command (void)
   g_assert_no_error (error);
   g_assert_cmpstr (out, ==, "a\\x1ab");
   g_clear_pointer (&out, g_free);
+  /* a result over 1 MiB is cut, saying so */
+  out = command (fx, "string repeat x 1048600", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (out), ==, 1048576 + strlen ("\n[output cut]"));
+  g_assert_true (g_str_has_suffix (out, "x\n[output cut]"));
+  g_clear_pointer (&out, g_free);
   out = command (fx, "version", &error);
   g_assert_no_error (error);
   ref = tcl (fx, "version");
