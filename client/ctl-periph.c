@@ -172,6 +172,12 @@ ctl_cmd_periph (CtlContext *ctx, int argc, char **argv, GError **error)
   if (object == NULL)
     return NULL;
   memory = ood_dbus_object_peek_memory (object);
+  if (memory == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "the target has no org.openocd.Memory interface");
+      return NULL;
+    }
   json_builder_begin_array (builder);
   for (guint i = 0; i < peripheral->registers->len; i++)
     {

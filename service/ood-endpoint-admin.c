@@ -10,6 +10,9 @@
 #include "ood-reply.h"
 #include "ood-tcl-endpoint.h"
 
+/* The most of a raw command the log line holds. */
+#define MAX_LOGGED_BYTES 1024
+
 /*
  * One piece of work on the endpoint's OpenOCD: a raw command or a speed
  * to set (@invocation to answer), then the adapter learnt again; or the
@@ -180,6 +183,7 @@ ood_endpoint_admin_command (OodDbusEndpoint *iface, OodSession *session, OodRefr
   const char *name = ood_dbus_endpoint_get_name (iface);
   g_autoptr(GError) error = NULL;
   g_autofree char *script = NULL;
+  g_autofree char *logged = NULL;
   Work *work;
 
   if (!ood_dbus_endpoint_get_raw_commands (iface))
@@ -195,8 +199,11 @@ ood_endpoint_admin_command (OodDbusEndpoint *iface, OodSession *session, OodRefr
                               strlen (command), OOD_TCL_RAW_MAX_COMMAND);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
+  logged = g_strescape (command, NULL);
+  if (strlen (logged) > MAX_LOGGED_BYTES)
+    strcpy (g_utf8_find_prev_char (logged, logged + MAX_LOGGED_BYTES - 3), "...");
   g_message ("%s: uid %u (%s) runs the raw command: %s", name, caller->uid,
-             caller->sender != NULL ? caller->sender : "peer", command);
+             caller->sender != NULL ? caller->sender : "peer", logged);
   script = ood_tcl_script_raw (command);
   work = work_new (iface, session, invocation);
   work->refresh = g_object_ref (refresh);

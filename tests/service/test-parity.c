@@ -74,15 +74,21 @@ tcl (Fx *fx, const char *command)
   return reply;
 }
 
-/* Endpoint.Command(@command): its output, or NULL with @error. */
+/* @endpoint's Command(@text): its output, or NULL with @error. */
 static char *
-command (Fx *fx, const char *text, GError **error)
+command_on (OodDbusEndpoint *endpoint, const char *text, GError **error)
 {
   char *output = NULL;
 
-  if (!ood_dbus_endpoint_call_command_sync (fx->endpoint, text, &output, NULL, error))
+  if (!ood_dbus_endpoint_call_command_sync (endpoint, text, &output, NULL, error))
     return NULL;
   return output;
+}
+
+static char *
+command (Fx *fx, const char *text, GError **error)
+{
+  return command_on (fx->endpoint, text, error);
 }
 
 static gboolean
@@ -170,6 +176,32 @@ test_command (void)
   ref = tcl (fx, "version");
   g_assert_cmpstr (out, ==, ref);
   g_clear_pointer (&ref, g_free);
+
+  /* under another caller's lease, refused like a control method */
+  {
+    g_autoptr(GDBusConnection) other = g_dbus_connection_new_for_address_sync (
+        ood_service_fixture_get_bus_address (fx->fixture),
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+    g_autoptr(OodDbusEndpoint) holder = NULL;
+    g_autofree char *lease = NULL;
+
+    g_assert_no_error (error);
+    holder = ood_dbus_endpoint_proxy_new_sync (other, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                               g_dbus_proxy_get_object_path (
+                                                 G_DBUS_PROXY (fx->endpoint)), NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (ood_dbus_endpoint_call_acquire_sync (holder, "raw test", 0, &lease, NULL,
+                                                        &error));
+    g_assert_no_error (error);
+    g_assert_null (command (fx, "version", &error));
+    ASSERT_OOD_ERROR (error, OOD_ERROR_LEASED, "Leased");
+    g_clear_error (&error);
+    out = command_on (holder, "version", &error);
+    g_assert_no_error (error);
+    g_clear_pointer (&out, g_free);
+    g_dbus_connection_close_sync (other, NULL, NULL);
+  }
 
   /* every use is logged with the caller's uid */
   g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log,
