@@ -171,6 +171,13 @@ test_command (void)
   g_assert_cmpuint (strlen (out), ==, 1048576 + strlen ("\n[output cut]"));
   g_assert_true (g_str_has_suffix (out, "x\n[output cut]"));
   g_clear_pointer (&out, g_free);
+  /* bytes, not characters: an "é" cut in two is made valid (its first
+   * byte becomes U+FFFD, two bytes more) */
+  out = command (fx, "set y x[string repeat \u00e9 600000]", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (out), ==, 1048576 + 2 + strlen ("\n[output cut]"));
+  g_assert_true (g_str_has_suffix (out, "\xc3\xa9\xef\xbf\xbd\n[output cut]"));
+  g_clear_pointer (&out, g_free);
   out = command (fx, "version", &error);
   g_assert_no_error (error);
   ref = tcl (fx, "version");
