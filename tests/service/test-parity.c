@@ -183,6 +183,7 @@ test_command (void)
   ref = tcl (fx, "version");
   g_assert_cmpstr (out, ==, ref);
   g_clear_pointer (&ref, g_free);
+  g_clear_pointer (&out, g_free);
 
   /* under another caller's lease, refused like a control method */
   {
