@@ -2509,7 +2509,7 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
   /* the commands of registers, memory and flash, and how their progress shows */
   g_assert_nonnull (strstr (run->out, "\n  reg [NAME…] | set NAME VALUE "));
-  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR\n"));
+  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
   g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
   g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE\n"));
@@ -2530,6 +2530,11 @@ test_help (void)
   /* rtt, and what it prints with --json */
   g_assert_nonnull (strstr (run->out, "\n  rtt [CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]\n"));
   g_assert_nonnull (strstr (run->out, "{\"channel\":0,\"text\":\"tick 5\\n\"}"));
+  /* OpenOCD itself: raw commands, the adapter, the scan chain, SVD */
+  g_assert_nonnull (strstr (run->out, "\n  raw [-e ENDPOINT] [--] COMMAND [ARG…]\n"));
+  g_assert_nonnull (strstr (run->out, "\n  adapter [-e ENDPOINT] [speed KHZ] "));
+  g_assert_nonnull (strstr (run->out, "\n  taps [-e ENDPOINT] "));
+  g_assert_nonnull (strstr (run->out, "\n  periph --svd FILE [PERIPHERAL[.REGISTER]]\n"));
 
   /* and a command's own --help, with its options */
   {
