@@ -16,6 +16,7 @@ typedef struct {
   gboolean      big_endian;
   guint64       address;    /* of the next chunk */
   guint64       remaining;  /* bytes still to read */
+  guint64       size;       /* of the whole range */
   GBytes       *pattern;
   guint         max_hits;
   GCancellable *left;       /* the caller's: cancelled when it leaves the bus */
@@ -87,6 +88,9 @@ on_chunk (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (text == NULL || !ood_tcl_parse_mem_words (text, 32, count, words, &error))
     {
+      if (g_cancellable_is_cancelled (s->left))
+        g_debug ("%s: Search stopped after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                 " bytes: its caller left", s->target, s->size - s->remaining, s->size);
       g_task_return_error (task, ood_error_normalize (error));
       g_object_unref (task);
       return;
@@ -152,6 +156,7 @@ ood_memory_search_async (OodSession *session, const char *target, gboolean big_e
   s->big_endian = big_endian;
   s->address = address;
   s->remaining = size;
+  s->size = size;
   s->pattern = g_bytes_ref (pattern);
   s->max_hits = max_hits;
   s->left = left != NULL ? g_object_ref (left) : g_cancellable_new ();

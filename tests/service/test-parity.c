@@ -5,6 +5,7 @@
  * private bus in front of a real OpenOCD and the simulated board. Every
  * answer is compared with what raw Tcl on a connection of the test's own
  * answers in the same state. */
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -320,13 +321,63 @@ address_bits_learnt (gpointer user_data)
   return ood_dbus_memory_get_address_bits (user_data) != 0;
 }
 
+/* A call the service refuses as soon as its handler runs: calls one
+ * caller sent before it have reached their handlers when it is answered
+ * (the door serves a caller's calls in order). */
+static void
+barrier (GDBusConnection *connection, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+      connection, "org.openocd", path, "org.openocd.Memory", "Search",
+      g_variant_new ("(tt@ayu)", SCRATCH, (guint64) 16, bytes_variant (NULL, 0), 1), NULL,
+      G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+
+  ASSERT_INVALID_ARGS (error);
+}
+
+static gboolean
+log_has_stopped_search (gpointer user_data)
+{
+  Fx *fx = user_data;
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log, NULL, NULL) &&
+         strstr (log, "Search stopped after 0 of 65536 bytes: its caller left") != NULL;
+}
+
+/* A caller that leaves has its search stopped at the chunk in flight:
+ * OpenOCD is held still while it queues and leaves, so none was read. */
+static void
+search_of_caller_who_left (Fx *fx, const char *path)
+{
+  int openocd = ood_testbed_get_openocd_pid (ood_service_fixture_get_testbed (fx->fixture, 0));
+  static const guint8 byte = 0x5a;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) other = g_dbus_connection_new_for_address_sync (
+      ood_service_fixture_get_bus_address (fx->fixture),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  kill (openocd, SIGSTOP);
+  g_dbus_connection_call (other, "org.openocd", path, "org.openocd.Memory", "Search",
+                          g_variant_new ("(tt@ayu)", SCRATCH, (guint64) 65536,
+                                         bytes_variant (&byte, 1), 100),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+  barrier (other, path);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+  kill (openocd, SIGCONT);
+  g_assert_true (ood_test_wait_for (log_has_stopped_search, fx, 10000));
+}
+
 /* Search() finds what raw Tcl wrote, across a chunk border too, respects
  * max_hits and counts overlapping matches; refuses bad arguments. */
 static void
 test_search (void)
 {
-  Fx *fx = fx_new (FALSE);
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  Fx *fx;
+  g_autofree char *path = NULL;
   g_autoptr(OodDbusMemory) memory = NULL;
   g_autoptr(GError) error = NULL;
   static const guint8 pattern[] = { 0xde, 0xad, 0xbe, 0xef, 0x5a };
@@ -337,6 +388,10 @@ test_search (void)
   g_autofree char *border = NULL;
   GVariant *hits;
 
+  /* the daemon logs the search's debug lines (search_of_caller_who_left) */
+  g_setenv ("G_MESSAGES_DEBUG", "ood-memory-search", TRUE);
+  fx = fx_new (FALSE);
+  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
   memory = ood_dbus_memory_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
                                            G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path, NULL,
                                            &error);
@@ -393,6 +448,14 @@ test_search (void)
   g_clear_error (&error);
   g_assert_null (search (memory, UNMAPPED, 16, pattern, 1, 1, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  g_clear_error (&error);
+
+  search_of_caller_who_left (fx, path);
+  /* and the service searches on for those still there */
+  hits = search (memory, SCRATCH, 2 * CHUNK, pattern, sizeof pattern, 100, &error);
+  g_assert_no_error (error);
+  assert_hits (hits, all, G_N_ELEMENTS (all));
+  g_variant_unref (hits);
   fx_free (fx);
 }
 
