@@ -20,6 +20,8 @@
  *
  * Runs @command under `capture` and answers what it logged, or its result
  * where it logged nothing; a failure answers the same text as its error.
+ * A failure is any code but 0 and 2 (`return`): OpenOCD's commands fail
+ * with codes of their own (ERROR_FAIL is -4), not only Tcl's 1.
  * Answers at most %OOD_TCL_RAW_MAX_OUTPUT bytes of it (bytes, not
  * characters: a cut may split one, which the caller makes valid UTF-8).
  */
@@ -30,7 +32,7 @@ ood_tcl_script_raw (const char *command)
   g_autofree char *body = g_strdup_printf (
       "set ood_x %s; set ood_c [catch {capture $ood_x} ood_o]; " NO_TERMINATOR_IN_OOD_O
       "if {[string bytelength $ood_o] > %u} {set ood_o \"[string byterange $ood_o 0 %u]"
-      "\\n\\[output cut\\]\"}; if {$ood_c == 1} {error $ood_o}; set ood_o",
+      "\\n\\[output cut\\]\"}; if {$ood_c != 0 && $ood_c != 2} {error $ood_o}; set ood_o",
       quoted, OOD_TCL_RAW_MAX_OUTPUT, OOD_TCL_RAW_MAX_OUTPUT - 1);
 
   return ood_tcl_wrap (body);

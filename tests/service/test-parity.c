@@ -136,6 +136,15 @@ test_command (void)
   g_assert_nonnull (strstr (error->message, g_strstrip (ref)));
   g_clear_error (&error);
   g_clear_pointer (&ref, g_free);
+  /* OpenOCD's own failures return codes of their own (ERROR_FAIL, -4):
+   * failures all the same */
+  ref = tcl (fx, "catch {adapter speed 500}");
+  g_assert_cmpstr (ref, ==, "-4");
+  g_clear_pointer (&ref, g_free);
+  g_assert_null (command (fx, "adapter speed 500", &error));
+  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  g_assert_nonnull (strstr (error->message, "Translation from khz to adapter speed not implemented"));
+  g_clear_error (&error);
 
   /* a raw halt is seen as GDB's would be, and so is a raw resume */
   out = command (fx, "halt", &error);
