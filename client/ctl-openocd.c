@@ -57,8 +57,11 @@ open_endpoint (CtlContext *ctx, const char *name, GError **error)
                                 ood_dbus_object_peek_endpoint (all->pdata[0])),
                               CTL_CALL_TIMEOUT_MS, error);
   for (guint i = 0; i < all->len; i++)
-    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
-                            ood_dbus_endpoint_get_name (ood_dbus_object_peek_endpoint (all->pdata[i])));
+    {
+      OodDbusEndpoint *endpoint = ood_dbus_object_peek_endpoint (all->pdata[i]);
+      g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                              ood_dbus_endpoint_get_name (endpoint));
+    }
   g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_ENDPOINT, all->len == 0
                ? "there is no endpoint" : "there are several endpoints (%s): give --endpoint NAME",
                names->str);
@@ -125,7 +128,8 @@ ctl_cmd_adapter (CtlContext *ctx, int argc, char **argv, GError **error)
     }
   if (argc == 3 && (!ctl_parse_number (argv[2], G_MAXUINT32, &khz, &local) || khz == 0))
     {
-      ctl_usage_error (error, "%s", local != NULL ? local->message : "the speed must be 1 kHz or more");
+      ctl_usage_error (error, "%s", local != NULL ? local->message
+                                                  : "the speed must be 1 kHz or more");
       return NULL;
     }
   endpoint = open_endpoint (ctx, name, error);
@@ -144,7 +148,8 @@ ctl_cmd_adapter (CtlContext *ctx, int argc, char **argv, GError **error)
   return ctl_record_new_from_builder (&adapter_line, builder);
 }
 
-/* Text: a table. JSON: [{"endpoint":…,"name":…,"enabled":B,"idcode":N,"expected":N,"ir_length":N}] */
+/* Text: a table. JSON: [{"endpoint":…,"name":…,"enabled":B,"idcode":N,"expected":N,
+ * "ir_length":N}] */
 CtlRecord *
 ctl_cmd_taps (CtlContext *ctx, int argc, char **argv, GError **error)
 {

@@ -133,7 +133,8 @@ on_start (GMarkupParseContext *context, const char *element, const char **names,
   if (g_str_equal (element, "peripheral"))
     {
       parser->peripheral = g_new0 (CtlSvdPeripheral, 1);
-      parser->peripheral->registers = g_ptr_array_new_with_free_func ((GDestroyNotify) register_free);
+      parser->peripheral->registers =
+          g_ptr_array_new_with_free_func ((GDestroyNotify) register_free);
       parser->sizes[1] = 0;
       parser->access_set[1] = FALSE;
       for (guint i = 0; names[i] != NULL; i++)
