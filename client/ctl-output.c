@@ -445,6 +445,41 @@ append_lines (GString *out, const CtlField *fields, JsonObject *object)
     g_string_append_printf (out, "%s\n", json_array_get_string_element (lines, i));
 }
 
+/* "FLASH.CR @ 0x40022010 = 0x00000080", then "  [7]      LOCK  1" or
+ * "  [17:10]  DATA0  0xff (NAME)" per field */
+static void
+append_registers (GString *out, JsonArray *registers)
+{
+  for (guint i = 0; i < json_array_get_length (registers); i++)
+    {
+      JsonObject *reg = json_array_get_object_element (registers, i);
+      JsonArray *fields = json_object_get_array_member (reg, "fields");
+      guint digits = (guint) json_object_get_int_member (reg, "size") / 4;
+
+      g_string_append_printf (out, "%s.%s @ 0x%08" G_GINT64_MODIFIER "x = 0x%0*" G_GINT64_MODIFIER
+                              "x\n", json_object_get_string_member (reg, "peripheral"),
+                              json_object_get_string_member (reg, "register"),
+                              (guint64) json_object_get_int_member (reg, "address"), (int) digits,
+                              (guint64) json_object_get_int_member (reg, "value"));
+      for (guint j = 0; fields != NULL && j < json_array_get_length (fields); j++)
+        {
+          JsonObject *f = json_array_get_object_element (fields, j);
+          gint64 msb = json_object_get_int_member (f, "msb"), lsb = json_object_get_int_member (f, "lsb");
+          guint64 value = (guint64) json_object_get_int_member (f, "value");
+          const char *name = json_object_get_string_member_with_default (f, "enum", NULL);
+          g_autofree char *bits = msb == lsb ? g_strdup_printf ("[%" G_GINT64_FORMAT "]", lsb)
+                                             : g_strdup_printf ("[%" G_GINT64_FORMAT ":%"
+                                                                G_GINT64_FORMAT "]", msb, lsb);
+          g_autofree char *shown = msb == lsb ? g_strdup_printf ("%" G_GUINT64_FORMAT, value)
+                                              : g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", value);
+
+          g_string_append_printf (out, "  %-8s %-12s %s%s%s%s\n", bits,
+                                  json_object_get_string_member (f, "name"), shown,
+                                  name ? " (" : "", name ? name : "", name ? ")" : "");
+        }
+    }
+}
+
 static void
 render_text (const CtlLayout *layout, JsonNode *node)
 {
@@ -474,6 +509,10 @@ render_text (const CtlLayout *layout, JsonNode *node)
     case CTL_LAYOUT_LINES:
       g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
       append_lines (out, layout->fields, json_node_get_object (node));
+      break;
+    case CTL_LAYOUT_REGISTERS:
+      g_return_if_fail (JSON_NODE_HOLDS_ARRAY (node));
+      append_registers (out, json_node_get_array (node));
       break;
     default:
       g_return_if_reached ();

@@ -191,7 +191,8 @@ static gboolean
 mem_usage (GError **error)
 {
   return ctl_usage_error (error, "usage: %s mem read ADDR [LEN] | write ADDR BYTE… | "
-                          "dump ADDR LEN FILE | load FILE ADDR", g_get_prgname ());
+                          "dump ADDR LEN FILE | load FILE ADDR | "
+                          "search ADDR SIZE HEXPATTERN [--max N]", g_get_prgname ());
 }
 
 /* Checks the arguments of "mem SUBCOMMAND …" before anything is sent. */
@@ -228,8 +229,12 @@ mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GErro
                   : mem_usage (error);
   if (g_str_equal (sub, "load"))
     return n == 2 ? parse_arg (argv[3], G_MAXUINT64, address, error) : mem_usage (error);
-  return ctl_usage_error (error, "unknown mem command '%s': expected read, write, dump or load",
-                          sub);
+  if (g_str_equal (sub, "search"))
+    return n == 3 ? parse_arg (argv[2], G_MAXUINT64, address, error) &&
+                    parse_arg (argv[3], G_MAXUINT64, length, error)
+                  : mem_usage (error);
+  return ctl_usage_error (error, "unknown mem command '%s': expected read, write, dump, load or "
+                          "search", sub);
 }
 
 /* {"address":N,"length":N,"data":"0011…"}: the bytes as hex digits */
@@ -381,8 +386,71 @@ open_file (const char *file, gboolean dump, guint64 *size, GError **error)
   return fd;
 }
 
+/* One address a line, 0x… */
+static const CtlField hit_fields[] = {
+  { .member = "address", .format = CTL_FORMAT_HEX },
+  { NULL }
+};
+
+static const CtlLayout hit_table = { CTL_LAYOUT_TABLE, hit_fields };
+
+/* The bytes of @hex, an even number of hex digits ("deadbeef"), or NULL. */
+static GBytes *
+parse_hex_pattern (const char *hex, GError **error)
+{
+  gsize n = strlen (hex);
+  g_autofree guint8 *bytes = NULL;
+
+  if (n == 0 || n % 2 != 0)
+    {
+      ctl_usage_error (error, "the pattern '%s' is not whole bytes of hex digits (\"deadbeef\")",
+                       hex);
+      return NULL;
+    }
+  bytes = g_malloc (n / 2);
+  for (gsize i = 0; i < n / 2; i++)
+    {
+      gint hi = g_ascii_xdigit_value (hex[2 * i]), lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+      if (hi < 0 || lo < 0)
+        {
+          ctl_usage_error (error, "the pattern '%s' holds a character that is no hex digit", hex);
+          return NULL;
+        }
+      bytes[i] = (guint8) (hi << 4 | lo);
+    }
+  return g_bytes_new_take (g_steal_pointer (&bytes), n / 2);
+}
+
+/* Text: the addresses, one a line. JSON: [{"address":N},…] */
+static CtlRecord *
+mem_search (OodDbusMemory *memory, guint64 address, guint64 size, GBytes *pattern, guint max,
+            GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GVariant) hits = NULL;
+  const guint64 *values;
+  gsize n = 0;
+
+  if (!ood_dbus_memory_call_search_sync (memory, address, size,
+                                         g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
+                                                                   pattern, TRUE),
+                                         max, &hits, NULL, error))
+    return NULL;
+  values = g_variant_get_fixed_array (hits, &n, sizeof (guint64));
+  json_builder_begin_array (builder);
+  for (gsize i = 0; i < n; i++)
+    {
+      json_builder_begin_object (builder);
+      ctl_build_uint (builder, "address", values[i]);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  return ctl_record_new_from_builder (&hit_table, builder);
+}
+
 /*
- * mem read: a hexdump. mem write, dump, load: nothing in text; JSON:
+ * mem read: a hexdump. mem search: the addresses found. mem write, dump,
+ * load: nothing in text; JSON:
  * {"action":"mem-write"|"mem-dump"|"mem-load","endpoint":…,"name":…,
  * "address":N,"length":N[,"file":…]}
  */
@@ -397,11 +465,24 @@ ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
   const char *sub, *file = NULL;
   gboolean ok = TRUE;
   int fd;
+  gint max = -1;
+  g_autoptr(GBytes) pattern = NULL;
+  const GOptionEntry entries[] = {
+    { "max", 0, 0, G_OPTION_ARG_INT, &max, "search: stop at N matches (default 100)", "N" },
+    G_OPTION_ENTRY_NULL
+  };
 
-  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+  if (!ctl_parse_command (ctx, &argc, &argv, entries, error) ||
       !mem_check_usage (argc, argv, &address, &length, error))
     return NULL;
   sub = argv[1];
+  if (max != -1 && !g_str_equal (sub, "search"))
+    {
+      ctl_usage_error (error, "--max only goes with 'mem search'");
+      return NULL;
+    }
+  if (g_str_equal (sub, "search") && (pattern = parse_hex_pattern (argv[4], error)) == NULL)
+    return NULL;
   object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
   if (object == NULL)
     return NULL;
@@ -414,6 +495,9 @@ ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
     }
   if (g_str_equal (sub, "read"))
     return mem_read (memory, address, length, error);
+  if (g_str_equal (sub, "search"))
+    return mem_search (memory, address, length, pattern, max == -1 ? 100 : (guint) MAX (max, 0),
+                       error);
   if (g_str_equal (sub, "write"))
     {
       length = (guint64) argc - 3;

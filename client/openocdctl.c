@@ -28,8 +28,8 @@ static const CtlCommand commands[] = {
   { "bp", "add ADDR | remove ADDR | list", "Manage breakpoints", 1, 2, ctl_cmd_bp },
   { "wp", "add ADDR LEN r|w|a | remove ADDR | list", "Manage watchpoints (data triggers)", 1, 4, ctl_cmd_wp },
   { "reg", "[NAME…] | set NAME VALUE", "Read registers (all of them without NAME), or write one", 0, G_MAXUINT, ctl_cmd_reg },
-  { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR",
-    "Read memory as a hexdump (LEN default 64), write bytes, copy memory to or from a file", 2, G_MAXUINT, ctl_cmd_mem },
+  { "mem", "read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]",
+    "Read memory as a hexdump (LEN default 64), write bytes, copy memory to or from a file, find bytes", 2, G_MAXUINT, ctl_cmd_mem },
   { "program", "FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]", "Program flash with an image: erase, write, verify, reset", 1, 1, ctl_cmd_program },
   { "load", "FILE ADDR [--format F] [--no-verify]", "Load an image into RAM and verify it", 2, 2, ctl_cmd_load },
   { "flash", "banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE",
@@ -39,6 +39,12 @@ static const CtlCommand commands[] = {
   { "leases", "", "List the leases held: endpoint, holder's uid and bus name, since, queue, reason", 0, 0, ctl_cmd_leases },
   { "rtt", "[CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]",
     "Print RTT channel CHANNEL (0) live and send stdin to it; starts RTT first if needed", 0, 1, ctl_cmd_rtt },
+  { "raw", "[-e ENDPOINT] [--] COMMAND [ARG…]",
+    "Run an OpenOCD command (administrators, where the endpoint allows raw commands) and print what it printed", 1, G_MAXUINT, ctl_cmd_raw },
+  { "adapter", "[-e ENDPOINT] [speed KHZ]", "Show OpenOCD's adapter, transport and speed, or set the speed", 0, 2, ctl_cmd_adapter },
+  { "periph", "--svd FILE [PERIPHERAL[.REGISTER]]",
+    "Read a peripheral's registers (or one) and decode their bit fields by the SVD file; without PERIPHERAL, list the peripherals", 0, 1, ctl_cmd_periph },
+  { "taps", "[-e ENDPOINT]", "List the JTAG scan chain: name, enabled, IDCODE, expected IDCODE, IR length", 0, 0, ctl_cmd_taps },
 };
 
 static const char description[] =

@@ -85,6 +85,9 @@ typedef enum {
                        * xxd prints them: 16 bytes a line */
   CTL_LAYOUT_LINES,   /* an object whose fields[0] member is an array of
                        * strings, one a line as they are */
+  CTL_LAYOUT_REGISTERS, /* an array of registers as `periph` builds them:
+                         * "PERIPH.REG @ 0xADDR = 0xVALUE", then a line
+                         * per bit field: bits, name, value, enum name */
 } CtlLayoutKind;
 
 typedef struct {
@@ -274,5 +277,9 @@ CtlRecord *ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error
 CtlRecord *ctl_cmd_lease (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_leases (CtlContext *ctx, int argc, char **argv, GError **error);
 CtlRecord *ctl_cmd_rtt (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_raw (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_adapter (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_taps (CtlContext *ctx, int argc, char **argv, GError **error);
+CtlRecord *ctl_cmd_periph (CtlContext *ctx, int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -5,11 +5,11 @@
 # Runs the real polkitd on a private system bus, in a mount namespace in
 # which its only actions are POLICY's (and polkit's own, to compare) and
 # its only rules are RULES, and checks what it decides:
-#  - pkaction lists exactly org.openocd.inspect, control, program, manage
-#    and lease, with the defaults the policy promises;
-#  - pkcheck authorizes every one of them for the user "ood-lab", a
+#  - pkaction lists exactly org.openocd.inspect, control, program, manage,
+#    lease and raw, with the defaults the policy promises;
+#  - pkcheck authorizes every one of them but raw for the user "ood-lab", a
 #    member of the rules' group, and asks an administrator (exit 2) for
-#    polkit's own org.freedesktop.policykit.exec;
+#    raw and polkit's own org.freedesktop.policykit.exec;
 #  - pkcheck asks an administrator for every one of them for "ood-guest",
 #    who is in no group and, like ood-lab, in no active session here;
 #  - the same answers when SERVICE-USER asks about their processes, as the
@@ -84,7 +84,7 @@ fail () {
     failures=$((failures + 1))
 }
 
-ids="org.openocd.control org.openocd.inspect org.openocd.lease org.openocd.manage org.openocd.program"
+ids="org.openocd.control org.openocd.inspect org.openocd.lease org.openocd.manage org.openocd.program org.openocd.raw"
 got=$(grep '^org\.openocd\.' "$dir/actions.txt" | sort | tr '\n' ' ' | sed 's/ $//')
 [ "$got" = "$ids" ] || fail "polkitd's org.openocd actions: '$got', expected '$ids' (its log: $(cat "$dir/polkitd.log"))"
 
@@ -101,6 +101,7 @@ for id in inspect control program lease; do
     expect_defaults org.openocd.$id auth_admin_keep auth_admin_keep yes
 done
 expect_defaults org.openocd.manage auth_admin_keep auth_admin_keep auth_admin_keep
+expect_defaults org.openocd.raw auth_admin auth_admin auth_admin
 
 # expect_status WHAT STATUS EXPECTED OUTPUT: pkcheck exited with STATUS
 expect_status () {
@@ -120,7 +121,9 @@ expect_check () {
     expect_status "$1: $2" "$status" "$3" "$out"
 }
 for id in $ids; do
-    expect_check ood-lab "$id" 0
+    # the group's rule leaves org.openocd.raw to the defaults (auth_admin)
+    [ "$id" = org.openocd.raw ] && lab=2 || lab=0
+    expect_check ood-lab "$id" $lab
     expect_check ood-guest "$id" 2
 done
 

@@ -124,7 +124,7 @@ static gboolean
 lease_applies (const char *action)
 {
   return g_str_equal (action, OOD_ACTION_CONTROL) || g_str_equal (action, OOD_ACTION_PROGRAM) ||
-         g_str_equal (action, OOD_ACTION_MANAGE);
+         g_str_equal (action, OOD_ACTION_MANAGE) || g_str_equal (action, OOD_ACTION_RAW);
 }
 
 static void

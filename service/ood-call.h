@@ -22,7 +22,7 @@ G_BEGIN_DECLS
  *     file of introspection/ (a test walks them). "none" marks the few
  *     methods that only tell what the properties already publish;
  *     anything else is asked of OodAuthority (NotAuthorized, Timeout);
- *  4. the endpoint's lease: an action of control, program or manage on an
+ *  4. the endpoint's lease: an action of control, program, manage or raw on an
  *     object of an endpoint another caller holds the lease of is refused
  *     with org.openocd.Error.Leased;
  *  5. then the generated code dispatches to the handler, which finds the
@@ -43,6 +43,7 @@ G_BEGIN_DECLS
 #define OOD_ACTION_PROGRAM "org.openocd.program"
 #define OOD_ACTION_MANAGE  "org.openocd.manage"
 #define OOD_ACTION_LEASE   "org.openocd.lease"
+#define OOD_ACTION_RAW     "org.openocd.raw"
 
 #define OOD_TYPE_DOOR (ood_door_get_type ())
 G_DECLARE_FINAL_TYPE (OodDoor, ood_door, OOD, DOOR, GObject)

@@ -417,6 +417,21 @@ replace_words (char ***field, char **value)
   *field = value;
 }
 
+/* Sets *@field from boolean @value: true, yes or 1; false, no or 0. */
+static void
+parse_bool (Parser *parser, const char *key, const char *value, gboolean *field)
+{
+  static const char *const yes[] = { "true", "yes", "1", NULL };
+  static const char *const no[] = { "false", "no", "0", NULL };
+
+  if (g_strv_contains (yes, value))
+    *field = TRUE;
+  else if (g_strv_contains (no, value))
+    *field = FALSE;
+  else
+    warn (parser, "%s must be true or false, not '%s'", key, value);
+}
+
 static void
 set_endpoint_key (Parser *parser, const char *key, const char *value)
 {
@@ -435,6 +450,8 @@ set_endpoint_key (Parser *parser, const char *key, const char *value)
     }
   else if (g_str_equal (key, "Exec"))
     replace_words (&config->exec_argv, parse_exec (parser, value, FALSE));
+  else if (g_str_equal (key, "AllowRawCommands"))
+    parse_bool (parser, key, value, &config->allow_raw);
   else if (!g_str_equal (key, "Address"))
     warn (parser, "unknown key '%s'", key);
   else if (!ood_config_check_address (value, &error))

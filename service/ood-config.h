@@ -14,7 +14,10 @@ G_BEGIN_DECLS
  *   [Endpoint NAME]     an OpenOCD the service talks to, with exactly one of
  *     Address=HOST:PORT   its Tcl RPC server, run by someone else, or
  *     Exec=COMMAND LINE   an OpenOCD the service runs itself;
- *     SharedDirectory=/PATH  optional.
+ *     SharedDirectory=/PATH  optional;
+ *     AllowRawCommands=BOOL  optional, false unless "true" (or "yes", "1"):
+ *                         whether Endpoint.Command() runs administrators'
+ *                         raw OpenOCD commands.
  *
  *   [Probe NAME]        USB debug probes the service publishes, and the
  *                       OpenOCD it runs for each:
@@ -60,6 +63,7 @@ typedef struct {
   char  *address;     /* Address=: HOST:PORT, or NULL if exec_argv is set */
   char **exec_argv;   /* Exec=: the OpenOCD to run, or NULL if address is set */
   char  *shared_dir;  /* SharedDirectory=: an absolute path, or NULL */
+  gboolean allow_raw; /* AllowRawCommands= */
 } OodEndpointConfig;
 
 typedef struct {

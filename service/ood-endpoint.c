@@ -8,6 +8,7 @@
 #include "ood-breakpoints.h"
 #include "ood-call.h"
 #include "ood-config.h"
+#include "ood-endpoint-admin.h"
 #include "ood-error.h"
 #include "ood-flash.h"
 #include "ood-lease.h"
@@ -112,7 +113,8 @@ ood_endpoint_is_configured_as (OodEndpoint *self, const OodEndpointConfig *confi
   return g_str_equal (config->name, self->config->name) &&
          g_strcmp0 (config->address, self->config->address) == 0 &&
          strv_equal0 (config->exec_argv, self->config->exec_argv) &&
-         g_strcmp0 (config->shared_dir, self->config->shared_dir) == 0;
+         g_strcmp0 (config->shared_dir, self->config->shared_dir) == 0 &&
+         config->allow_raw == self->config->allow_raw;
 }
 
 /* The object path of target @target, or NULL if there is none now. */
@@ -615,8 +617,8 @@ on_banks (GObject *source, GAsyncResult *result, gpointer user_data)
   self->banks = banks;
 }
 
-/* A new connection: learn the version and the flash banks, then export
- * the targets (the replies come in this order). */
+/* A new connection: learn the version, the flash banks and the adapter,
+ * then export the targets (the replies come in this order). */
 static void
 on_opened (OodSession *session, gpointer user_data)
 {
@@ -628,6 +630,7 @@ on_opened (OodSession *session, gpointer user_data)
                           g_object_ref (self));
   ood_session_call_async (session, banks, OOD_SESSION_CALL_HOUSEKEEPING, NULL, on_banks,
                           g_object_ref (self));
+  ood_endpoint_admin_learn (iface_of (self), session);
   ood_refresh_first (self->refresh);
 }
 
@@ -756,7 +759,7 @@ handle_get_log (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, guint
  * ood_endpoint_get_lock:
  *
  * Returns: (transfer none): the lock of the endpoint's lease, which the
- *   door asks before control, program and manage calls (ood_lock_check())
+ *   door asks before control, program, manage and raw calls (ood_lock_check())
  */
 OodLock *
 ood_endpoint_get_lock (OodEndpoint *self)
@@ -985,9 +988,27 @@ lease_stop (OodEndpoint *self)
   g_hash_table_remove_all (self->watches);
 }
 
+/* ---- OpenOCD itself ----------------------------------------------------- */
+
+static gboolean
+handle_command (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, const char *command)
+{
+  OodEndpoint *self = OOD_ENDPOINT (iface);
+
+  return ood_endpoint_admin_command (iface, self->session, self->refresh, invocation, command);
+}
+
+static gboolean
+handle_set_adapter_speed (OodDbusEndpoint *iface, GDBusMethodInvocation *invocation, guint khz)
+{
+  return ood_endpoint_admin_set_speed (iface, OOD_ENDPOINT (iface)->session, invocation, khz);
+}
+
 static void
 ood_endpoint_iface_init (OodDbusEndpointIface *iface)
 {
+  iface->handle_command = handle_command;
+  iface->handle_set_adapter_speed = handle_set_adapter_speed;
   iface->handle_restart = handle_restart;
   iface->handle_get_log = handle_get_log;
   iface->handle_acquire = handle_acquire;
@@ -1101,6 +1122,7 @@ config_copy (const OodEndpointConfig *config)
   copy->address = g_strdup (config->address);
   copy->exec_argv = g_strdupv (config->exec_argv);
   copy->shared_dir = g_strdup (config->shared_dir);
+  copy->allow_raw = config->allow_raw;
   return copy;
 }
 
@@ -1170,5 +1192,9 @@ ood_endpoint_new (GDBusObjectManagerServer *manager, const OodEndpointConfig *co
   ood_dbus_endpoint_set_targets (iface, no_targets);
   ood_dbus_endpoint_set_unreachable (iface, no_targets);
   ood_dbus_endpoint_set_lease (iface, "/");
+  ood_dbus_endpoint_set_adapter (iface, "");
+  ood_dbus_endpoint_set_transport (iface, "");
+  ood_dbus_endpoint_set_taps (iface, g_variant_new_array (G_VARIANT_TYPE ("(sbuuu)"), NULL, 0));
+  ood_dbus_endpoint_set_raw_commands (iface, config->allow_raw || settings->allow_raw_commands);
   return self;
 }

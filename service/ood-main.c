@@ -255,6 +255,7 @@ parse_options (Daemon *daemon, int *argc, char ***argv, GError **error)
     { "start-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->start_timeout_ms, "How long a supervised OpenOCD (Exec=) may take to open its Tcl port before it is killed and started again, 100 to 3600000 (default 30000)", "MS" },
     { "fd-stall-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->fd_stall_ms, "How long an fd a client handed over (ReadToFd, WriteFromFd, a flash image) may move no byte before its call or job fails with Stalled, 100 to 3600000 (default 5000)", "MS" },
     { "polkit-timeout", 0, 0, G_OPTION_ARG_INT, &daemon->polkit_timeout_ms, "How long polkit may take to answer whether a call is authorized before the call fails with Timeout, 100 to 3600000 (default 25000; 300000 where the caller allows interactive authorization)", "MS" },
+    { "allow-raw-commands", 0, 0, G_OPTION_ARG_NONE, &daemon->settings.allow_raw_commands, "Let administrators run any OpenOCD command (Endpoint.Command, polkit action org.openocd.raw) on every endpoint, not only those with AllowRawCommands=true", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &daemon->verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &daemon->version, "Print the version and exit", NULL },
     { NULL }

@@ -12,6 +12,7 @@
 #include "ood-error.h"
 #include "ood-fd.h"
 #include "ood-idle.h"
+#include "ood-memory-search.h"
 #include "ood-reply.h"
 #include "ood-tcl-memory.h"
 
@@ -709,6 +710,52 @@ handle_write_from_fd (OodDbusMemory *iface, GDBusMethodInvocation *invocation,
   return start (self, invocation, t);
 }
 
+/* ---- Search() ----------------------------------------------------------- */
+
+static void
+on_searched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) hits = ood_memory_search_finish (result, &error);
+
+  (void) source;
+  if (hits == NULL)
+    ood_reply_error (g_steal_pointer (&invocation), error);
+  else
+    g_dbus_method_invocation_return_value (
+        g_steal_pointer (&invocation),
+        g_variant_new ("(@at)", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, hits->data,
+                                                           hits->len, sizeof (guint64))));
+}
+
+static gboolean
+handle_search (OodDbusMemory *iface, GDBusMethodInvocation *invocation, guint64 address,
+               guint64 size, GVariant *pattern, guint max_hits)
+{
+  OodMemory *self = OOD_MEMORY (iface);
+  gsize length = g_variant_n_children (pattern);
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (length == 0 || length > OOD_MEMORY_SEARCH_MAX_PATTERN)
+    ood_reply_invalid_args (invocation, "the pattern must be 1 to %u bytes, not %" G_GSIZE_FORMAT,
+                            OOD_MEMORY_SEARCH_MAX_PATTERN, length);
+  else if (max_hits == 0 || max_hits > OOD_MEMORY_SEARCH_MAX_HITS)
+    ood_reply_invalid_args (invocation, "max_hits must be 1 to %u, not %u",
+                            OOD_MEMORY_SEARCH_MAX_HITS, max_hits);
+  else if (check_range (self, invocation, address, size))
+    {
+      bytes = g_variant_get_data_as_bytes (pattern);
+      g_debug ("%s: Search of %" G_GUINT64_FORMAT " bytes at 0x%" G_GINT64_MODIFIER "x",
+               self->target_name, size, address);
+      /* the search takes the handler's reference to @invocation */
+      ood_memory_search_async (self->session, self->target_name, self->big_endian, address, size,
+                               bytes, max_hits, ood_call_cancellable_of (invocation),
+                               on_searched, invocation);
+    }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- learning ----------------------------------------------------------- */
 
 static void
@@ -765,6 +812,7 @@ ood_memory_iface_init (OodDbusMemoryIface *iface)
   iface->handle_write_words = handle_write_words;
   iface->handle_read_to_fd = handle_read_to_fd;
   iface->handle_write_from_fd = handle_write_from_fd;
+  iface->handle_search = handle_search;
 }
 
 static void

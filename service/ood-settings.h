@@ -22,6 +22,7 @@ typedef struct {
   guint job_linger_ms;        /* how long an ended job stays exported */
   guint start_timeout_ms;     /* how long a supervised OpenOCD may take to open its Tcl port */
   guint fd_stall_timeout_ms;  /* how long a client's fd may move no byte (ood-fd.h) */
+  gboolean allow_raw_commands; /* Endpoint.Command() on every endpoint, whatever its config */
 } OodSettings;
 
 void ood_settings_init_defaults (OodSettings *settings);

@@ -152,6 +152,20 @@ ood_tcl_wrap_target (const char *target, const char *body)
   return wrap_target (target, body);
 }
 
+/**
+ * ood_tcl_wrap:
+ * @body: a script that concerns no one target
+ *
+ * As ood_tcl_wrap_target(), without $ood_t.
+ *
+ * Returns: (transfer full): the script to send
+ */
+char *
+ood_tcl_wrap (const char *body)
+{
+  return wrap ("", body);
+}
+
 char *
 ood_tcl_script_version (void)
 {

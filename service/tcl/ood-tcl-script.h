@@ -32,6 +32,7 @@ G_BEGIN_DECLS
 char *ood_tcl_quote (const char *text);
 char *ood_tcl_wrap_target (const char *target,
                            const char *body);
+char *ood_tcl_wrap (const char *body);
 
 char *ood_tcl_script_version     (void);
 char *ood_tcl_script_notifications_on (void);

@@ -2603,7 +2603,7 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
   /* the commands of registers, memory and flash, and how their progress shows */
   g_assert_nonnull (strstr (run->out, "\n  reg [NAME…] | set NAME VALUE "));
-  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR\n"));
+  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
   g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
   g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE\n"));
@@ -2624,6 +2624,11 @@ test_help (void)
   /* rtt, and what it prints with --json */
   g_assert_nonnull (strstr (run->out, "\n  rtt [CHANNEL] [--address ADDR --size SIZE [--id ID]] [--read-only]\n"));
   g_assert_nonnull (strstr (run->out, "{\"channel\":0,\"text\":\"tick 5\\n\"}"));
+  /* OpenOCD itself: raw commands, the adapter, the scan chain, SVD */
+  g_assert_nonnull (strstr (run->out, "\n  raw [-e ENDPOINT] [--] COMMAND [ARG…]\n"));
+  g_assert_nonnull (strstr (run->out, "\n  adapter [-e ENDPOINT] [speed KHZ] "));
+  g_assert_nonnull (strstr (run->out, "\n  taps [-e ENDPOINT] "));
+  g_assert_nonnull (strstr (run->out, "\n  periph --svd FILE [PERIPHERAL[.REGISTER]]\n"));
 
   /* and a command's own --help, with its options */
   {
@@ -2967,6 +2972,128 @@ test_rtt_errors (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* raw, adapter, taps, mem search, periph                              */
+
+/* raw word of @register at @offset of the flash controller, as raw Tcl reads it */
+static guint64
+raw_word (OodServiceFixture *fixture, guint64 address)
+{
+  g_autofree char *command = g_strdup_printf ("read_memory 0x%" G_GINT64_MODIFIER "x 32 1",
+                                              address);
+  g_autofree char *value = raw_tcl (fixture, command);
+
+  return g_ascii_strtoull (value, NULL, 16);
+}
+
+/* The object of @array whose @member is @value. */
+static JsonObject *
+find_object (JsonArray *array, const char *member, const char *value)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, member, NULL), value) == 0)
+        return object;
+    }
+  g_error ("no object with %s '%s'", member, value);
+}
+
+/* periph FLASH: every readable register, as raw Tcl reads it, decoded */
+static void
+check_periph (OodServiceFixture *fixture)
+{
+  g_autoptr(JsonNode) node = ctl_json_ok (fixture, "periph", "--svd", OOD_SIM_SVD, "FLASH");
+  g_autoptr(JsonNode) idcode = ctl_json_ok (fixture, "periph", "--svd", OOD_SIM_SVD,
+                                            "dbgmcu.idcode");
+  g_autoptr(JsonNode) list = ctl_json_ok (fixture, "periph", "--svd", OOD_SIM_SVD);
+  g_autofree char *text = ctl_ok (fixture, "periph", "--svd", OOD_SIM_SVD, "FLASH.CR");
+  g_autoptr(CtlRun) unknown = ctl_run (fixture, "periph", "--svd", OOD_SIM_SVD, "FLASH.NOPE");
+  g_autoptr(CtlRun) write_only = ctl_run (fixture, "periph", "--svd", OOD_SIM_SVD, "FLASH.KEYR");
+  static const char *const readable[] = { "ACR", "SR", "CR", "OBR", "WRPR" };
+  static const guint offsets[] = { 0x00, 0x0c, 0x10, 0x1c, 0x20 };
+  JsonArray *registers = json_node_get_array (node);
+  JsonObject *cr, *lock, *id;
+  guint64 cr_value;
+  g_autofree char *head = NULL;
+
+  g_assert_cmpuint (json_array_get_length (registers), ==, G_N_ELEMENTS (readable));
+  for (gsize i = 0; i < G_N_ELEMENTS (readable); i++)
+    {
+      JsonObject *reg = json_array_get_object_element (registers, (guint) i);
+      g_assert_cmpstr (get_string (reg, "register"), ==, readable[i]);
+      g_assert_cmpint (get_int (reg, "address"), ==, 0x40022000 + offsets[i]);
+      g_assert_cmpuint ((guint64) get_int (reg, "value"), ==, raw_word (fixture, 0x40022000 + offsets[i]));
+    }
+  cr = json_array_get_object_element (registers, 2);
+  cr_value = (guint64) get_int (cr, "value");
+  lock = find_object (json_object_get_array_member (cr, "fields"), "name", "LOCK");
+  g_assert_cmpint (get_int (lock, "lsb"), ==, 7);
+  g_assert_cmpuint ((guint64) get_int (lock, "value"), ==, (cr_value >> 7) & 1);
+  g_assert_cmpstr (get_string (lock, "enum"), ==, (cr_value >> 7) & 1 ? "Locked" : "Unlocked");
+  /* the board's identity, field by field */
+  id = json_array_get_object_element (json_node_get_array (idcode), 0);
+  g_assert_cmpint (get_int (id, "value"), ==, 0x19060410);
+  g_assert_cmpint (get_int (find_object (json_object_get_array_member (id, "fields"), "name",
+                                         "DEV_ID"), "value"), ==, 0x410);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 2);
+  head = g_strdup_printf ("FLASH.CR @ 0x40022010 = 0x%08" G_GINT64_MODIFIER "x\n", cr_value);
+  g_assert_true (g_str_has_prefix (text, head));
+  g_assert_nonnull (strstr (text, (cr_value >> 7) & 1 ? "  [7]      LOCK         1 (Locked)\n"
+                                                      : "  [7]      LOCK         0 (Unlocked)\n"));
+  assert_failed (unknown, 2, "NOPE");
+  assert_failed (write_only, 2, "write-only");
+}
+
+/* raw, adapter, taps and mem search against raw Tcl; periph by the
+ * board's SVD */
+static void
+test_parity (void)
+{
+  const char *const raw_args[] = { "--allow-raw-commands", NULL };
+  OodServiceOptions options = { .extra_args = raw_args };
+  g_autoptr(OodServiceFixture) fixture = fixture_new_full (&options);
+  g_autofree char *targets = NULL, *ref = NULL, *adapter = NULL, *taps = NULL, *hits = NULL;
+  g_autoptr(JsonNode) raw = NULL, info = NULL, tap_list = NULL, found = NULL;
+  g_autoptr(CtlRun) failed = NULL, speed = NULL;
+  JsonObject *tap;
+
+  targets = ctl_ok (fixture, "raw", "targets");
+  ref = raw_tcl (fixture, "capture targets");
+  g_assert_true (g_str_has_suffix (targets, "\n"));
+  g_assert_cmpstr (g_strstrip (targets), ==, ref);   /* the helper strips its answers */
+  raw = ctl_json_ok_impl (ctl_run (fixture, "raw", "--json", "--", "set", "x", "[expr {6 * 7}]"));
+  g_assert_cmpstr (get_string (json_node_get_object (raw), "output"), ==, "42");
+  g_assert_cmpstr (get_string (json_node_get_object (raw), "command"), ==, "set x [expr {6 * 7}]");
+  failed = ctl_run (fixture, "raw", "no_such_command", "--json");
+  assert_json_error (failed, 1, "org.openocd.Error.Target");
+
+  adapter = ctl_ok (fixture, "adapter");
+  g_assert_cmpstr (adapter, ==, "adapter: remote_bitbang, transport: jtag, speed (kHz): unknown\n");
+  info = ctl_json_ok (fixture, "adapter");
+  g_assert_cmpstr (get_string (json_node_get_object (info), "transport"), ==, "jtag");
+  g_assert_cmpint (get_int (json_node_get_object (info), "speed_khz"), ==, 0);
+  speed = ctl_run (fixture, "adapter", "speed", "500", "--json");
+  assert_json_error (speed, 1, "org.openocd.Error.Target");
+
+  taps = ctl_ok (fixture, "taps");
+  g_assert_nonnull (strstr (taps, "riscvsim.cpu             yes      0x10e31913 0x10e31913 5"));
+  tap_list = ctl_json_ok (fixture, "taps");
+  tap = json_array_get_object_element (json_node_get_array (tap_list), 0);
+  g_assert_cmpint (get_int (tap, "idcode"), ==, 0x10e31913);
+  g_assert_true (get_bool (tap, "enabled"));
+
+  g_free (raw_tcl (fixture, "write_memory 0x80020ffe 8 {0xde 0xad 0xbe 0xef 0x5a}"));
+  hits = ctl_ok (fixture, "mem", "search", SCRATCH_STR, "8192", "deadbeef5a");
+  g_assert_cmpstr (hits, ==, "0x80020ffe\n");
+  found = ctl_json_ok (fixture, "mem", "search", SCRATCH_STR, "8192", "DEADBEEF5A", "--max", "1");
+  g_assert_cmpint (get_int (json_array_get_object_element (json_node_get_array (found), 0),
+                            "address"), ==, SCRATCH + 4094);
+
+  check_periph (fixture);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3014,5 +3141,6 @@ main (int argc, char **argv)
   g_test_add_func ("/client/rtt", test_rtt);
   g_test_add_func ("/client/rtt-json", test_rtt_json);
   g_test_add_func ("/client/rtt-errors", test_rtt_errors);
+  g_test_add_func ("/client/parity", test_parity);
   return g_test_run ();
 }

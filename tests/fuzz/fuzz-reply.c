@@ -3,7 +3,7 @@
  * libFuzzer target: bytes as OpenOCD's Tcl RPC server might send them.
  * They go through OodTclFramer in chunks of sizes taken from the input,
  * and every framed message through each parser the service applies to
- * replies and notifications. Everything is freed, so LeakSanitizer finds
+ * replies and notifications (the adapter and scan chain's too). Everything is freed, so LeakSanitizer finds
  * leaks on error paths.
  *
  * Input layout: the first byte seeds the chunk sizes; the rest is the stream.
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ood-tcl-endpoint.h"
 #include "ood-tcl-framer.h"
 #include "ood-tcl-parse.h"
 
@@ -47,6 +48,17 @@ parse_all (const char *text)
     g_autoptr(GArray) breakpoints = ood_tcl_parse_breakpoints (text);
     for (guint i = 0; i < breakpoints->len; i++)
       g_assert (g_array_index (breakpoints, OodTclBreakpoint, i).length > 0);
+  }
+  {
+    g_autoptr(OodTclAdapterInfo) info = ood_tcl_parse_adapter_info (text, &error);
+    g_autoptr(GArray) taps = ood_tcl_parse_scan_chain (text);
+    guint khz = 0;
+
+    g_assert ((info == NULL) == (error != NULL));
+    g_clear_error (&error);
+    for (guint i = 0; i < taps->len; i++)
+      g_assert_nonnull (g_array_index (taps, OodTclTap, i).name);
+    (void) ood_tcl_parse_adapter_speed (text, &khz);
   }
   if (ood_tcl_parse_notification (text, &notification))
     g_assert_nonnull (notification.value);

@@ -19,7 +19,9 @@
  *   - a polkit that hangs: Timeout after --polkit-timeout, while trusted
  *     callers are served; identical questions in flight share one call;
  *   - no polkit on the system bus: every untrusted call is refused;
- *   - cancelling another user's job needs org.openocd.manage.
+ *   - cancelling another user's job needs org.openocd.manage;
+ *   - Endpoint.Command() needs org.openocd.raw, which no other action
+ *     stands in for.
  * Must run as root (it does in CI); anything missing is a failure.
  */
 #include <signal.h>
@@ -174,7 +176,9 @@ start_service (Fx *fx)
                              "--regid", dbus_user, NULL);
   g_strv_builder_add_many (builder, ood_test_env_or ("OOD_DAEMON", OOD_DAEMON_DEFAULT),
                            "--system", "--polkit-timeout", G_STRINGIFY (POLKIT_TIMEOUT_MS),
-                           "--openocd", openocd, "--config", empty, NULL);
+                           "--openocd", openocd, "--config", empty,
+                           /* Command() on: polkit alone decides */
+                           "--allow-raw-commands", NULL);
   argv = g_strv_builder_end (builder);
   fx->service = spawn_on (fx->address, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, log,
                           (const char *const *) argv);
@@ -589,6 +593,20 @@ test_each_action (void)
                        NULL);
   expect_call_at_path (fx, "/org/openocd", ALLOW, "org.openocd.Manager.FindTarget",
                        "'default'", "'riscv.cpu'", NULL);
+  /* a raw command needs org.openocd.raw, whatever else is allowed */
+  {
+    const char *const all_but_raw[] = { OOD_ACTION_INSPECT, OOD_ACTION_CONTROL,
+                                        OOD_ACTION_PROGRAM, OOD_ACTION_MANAGE, OOD_ACTION_LEASE,
+                                        NULL };
+    const char *const raw[] = { OOD_ACTION_RAW, NULL };
+
+    polkit_allow (fx, all_but_raw);
+    expect_call_at_path (fx, "/org/openocd/default", (Expect) { "org.openocd.Error.NotAuthorized",
+                         OOD_ACTION_RAW }, "org.openocd.Endpoint.Command", "'version'", NULL);
+    polkit_allow (fx, raw);
+    expect_call_at_path (fx, "/org/openocd/default", ALLOW, "org.openocd.Endpoint.Command",
+                         "'version'", NULL);
+  }
   fx_free (fx);
 }
 

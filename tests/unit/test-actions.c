@@ -23,7 +23,7 @@ static const char *const public_methods[] = {
 
 static const char *const actions[] = {
   OOD_ACTION_INSPECT, OOD_ACTION_CONTROL, OOD_ACTION_PROGRAM, OOD_ACTION_MANAGE,
-  OOD_ACTION_LEASE, NULL,
+  OOD_ACTION_LEASE, OOD_ACTION_RAW, NULL,
 };
 
 static void

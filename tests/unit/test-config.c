@@ -412,6 +412,35 @@ test_exec (void)
   assert_argv (endpoint_at (endpoints, 2)->exec_argv, "second", "-d3", NULL);
 }
 
+/* AllowRawCommands= is off unless set; true, yes and 1 turn it on, false,
+ * no and 0 off; anything else is a warning that leaves the value before. */
+static void
+test_allow_raw (void)
+{
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) endpoints = parse (
+      "[Endpoint off]\n"                   /* 1 */
+      "Address=127.0.0.1:6666\n"           /* 2 */
+      "[Endpoint on]\n"                    /* 3 */
+      "Address=127.0.0.1:6667\n"           /* 4 */
+      "AllowRawCommands=true\n"            /* 5 */
+      "AllowRawCommands=maybe\n"           /* 6: a warning; true stays */
+      "[Endpoint again-off]\n"             /* 7 */
+      "Address=127.0.0.1:6668\n"           /* 8 */
+      "AllowRawCommands = yes\n"           /* 9 */
+      "AllowRawCommands=0\n",              /* 10 */
+      "r.conf", warnings);
+
+  dump (warnings);
+  g_assert_cmpuint (endpoints->len, ==, 3);
+  g_assert_false (endpoint_at (endpoints, 0)->allow_raw);
+  g_assert_true (endpoint_at (endpoints, 1)->allow_raw);
+  g_assert_false (endpoint_at (endpoints, 2)->allow_raw);
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_cmpstr (warnings->pdata[0], ==,
+                   "r.conf:6: AllowRawCommands must be true or false, not 'maybe'");
+}
+
 /* Exactly one of Address and Exec; a bad Exec is a warning on its line
  * and leaves an earlier good one. */
 static void
@@ -915,5 +944,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/probe-endpoint", test_probe_endpoint);
   g_test_add_func ("/config/probe-hostile-serial", test_probe_hostile_serial);
   g_test_add_func ("/config/probe-no-exec", test_probe_no_exec);
+  g_test_add_func ("/config/allow-raw", test_allow_raw);
   return g_test_run ();
 }

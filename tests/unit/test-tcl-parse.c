@@ -5,6 +5,7 @@
 
 #include "ood-state.h"
 #include "ood-tcl-framer.h"
+#include "ood-tcl-endpoint.h"
 #include "ood-tcl-halts.h"
 #include "ood-tcl-parse.h"
 
@@ -1055,6 +1056,70 @@ test_breakpoints_hostile (void)
     }
 }
 
+/* scan_chain as OpenOCD 0.12 prints it: TAP lines, a further expected id
+ * on a line of its own, an ignored version nibble, a disabled TAP. */
+static void
+test_scan_chain (void)
+{
+  static const char text[] =
+      "   TapName             Enabled  IdCode     Expected   IrLen IrCap IrMask\n"
+      "-- ------------------- -------- ---------- ---------- ----- ----- ------\n"
+      " 0 riscvsim.cpu           Y     0x10e31913 0x10e31913     5 0x01  0x03\n"
+      " 1 stm32f1x.bs            n     0x00000000 0x*6414041     5 0x01  0x03\n"
+      "                                           0x06410041\n"
+      " 2 a.very.long.dotted.tap.name     Y     0x4ba00477 0x00000000     4 0x01  0x0f\n";
+  g_autoptr(GArray) taps = ood_tcl_parse_scan_chain (text);
+  OodTclTap *tap;
+
+  g_assert_cmpuint (taps->len, ==, 3);
+  tap = &g_array_index (taps, OodTclTap, 0);
+  g_assert_cmpstr (tap->name, ==, "riscvsim.cpu");
+  g_assert_true (tap->enabled);
+  g_assert_cmphex (tap->idcode, ==, 0x10e31913);
+  g_assert_cmphex (tap->expected, ==, 0x10e31913);
+  g_assert_cmpuint (tap->ir_length, ==, 5);
+  tap = &g_array_index (taps, OodTclTap, 1);
+  g_assert_false (tap->enabled);
+  g_assert_cmphex (tap->expected, ==, 0x06414041);
+  tap = &g_array_index (taps, OodTclTap, 2);
+  g_assert_cmpstr (tap->name, ==, "a.very.long.dotted.tap.name");
+  g_assert_cmpuint (tap->ir_length, ==, 4);
+  g_clear_pointer (&taps, g_array_unref);
+  taps = ood_tcl_parse_scan_chain ("");
+  g_assert_cmpuint (taps->len, ==, 0);
+}
+
+/* What `adapter speed` prints, and the learning script's list of four. */
+static void
+test_adapter_info (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTclAdapterInfo) info = NULL;
+  guint khz = 1;
+
+  g_assert_true (ood_tcl_parse_adapter_speed ("adapter speed: 4000 kHz\n", &khz));
+  g_assert_cmpuint (khz, ==, 4000);
+  g_assert_true (ood_tcl_parse_adapter_speed ("adapter speed: RCLK - adaptive", &khz));
+  g_assert_cmpuint (khz, ==, 0);
+  g_assert_false (ood_tcl_parse_adapter_speed ("", &khz));
+  g_assert_false (ood_tcl_parse_adapter_speed ("adapter speed: 99999999999 kHz", &khz));
+  g_assert_false (ood_tcl_parse_adapter_speed ("adapter speed: -1 kHz", &khz));
+  info = ood_tcl_parse_adapter_info ("cmsis-dap swd {adapter speed: 1000 kHz\n} {}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->adapter, ==, "cmsis-dap");
+  g_assert_cmpstr (info->transport, ==, "swd");
+  g_assert_cmpuint (info->speed_khz, ==, 1000);
+  g_assert_cmpuint (info->taps->len, ==, 0);
+  g_clear_pointer (&info, ood_tcl_adapter_info_free);
+  /* a speed OpenOCD could not say is 0 */
+  info = ood_tcl_parse_adapter_info ("remote_bitbang jtag {} {}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (info->speed_khz, ==, 0);
+  g_clear_pointer (&info, ood_tcl_adapter_info_free);
+  g_assert_null (ood_tcl_parse_adapter_info ("a b c", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1089,6 +1154,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-parse/hostile/nesting", test_hostile_nesting);
   g_test_add_func ("/tcl-parse/breakpoints", test_breakpoints);
   g_test_add_func ("/tcl-parse/breakpoints/hostile", test_breakpoints_hostile);
+  g_test_add_func ("/tcl-parse/scan-chain", test_scan_chain);
+  g_test_add_func ("/tcl-parse/adapter-info", test_adapter_info);
   g_test_add_func ("/tcl-framer/split", test_framer_split);
   g_test_add_func ("/tcl-framer/several-and-empty", test_framer_several_and_empty);
   g_test_add_func ("/tcl-framer/nul", test_framer_nul);
