@@ -10,23 +10,13 @@
 #include "ood-tcl-parse.h"
 #include "ood-tcl-script.h"
 
-/* Same wrapping as ood-tcl-script.c: "<catch code> <result>". */
-static char *
-wrap (const char *prologue, const char *body)
-{
-  return g_strdup_printf ("%sset ood_rc [catch {%s} ood_r]; format {%%d %%s} $ood_rc $ood_r",
-                          prologue, body);
-}
-
 /* @command (already formatted, any path in it quoted) on target @target. */
 static char *
 on_target (const char *target, const char *command)
 {
-  g_autofree char *quoted = ood_tcl_quote (target);
-  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
   g_autofree char *body = g_strdup_printf ("targets $ood_t; capture {%s}", command);
 
-  return wrap (prologue, body);
+  return ood_tcl_wrap_target (target, body);
 }
 
 OodTclFlashBank *
@@ -60,7 +50,7 @@ ood_tcl_flash_bank_free (OodTclFlashBank *bank)
 char *
 ood_tcl_script_flash_banks (void)
 {
-  return wrap ("", "if {[catch {flash list} ood_fl]} {set ood_fl {}}; "
+  return ood_tcl_wrap ("if {[catch {flash list} ood_fl]} {set ood_fl {}}; "
                    "set ood_i 0; foreach ood_b $ood_fl {"
                    "if {[dict get $ood_b size] == 0} {catch {flash probe $ood_i}}; incr ood_i}; "
                    "if {[catch {flash list} ood_fl]} {set ood_fl {}}; "
@@ -82,7 +72,7 @@ ood_tcl_script_flash_sectors (guint bank)
 {
   g_autofree char *body = g_strdup_printf ("list [flash info %u sectors] [flash info %u]",
                                            bank, bank);
-  return wrap ("", body);
+  return ood_tcl_wrap (body);
 }
 
 /**
@@ -97,26 +87,22 @@ ood_tcl_script_flash_sectors (guint bank)
 char *
 ood_tcl_script_flash_geometry (const char *target, const guint *banks, guint n_banks)
 {
-  g_autofree char *quoted = ood_tcl_quote (target);
-  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
   g_autoptr(GString) body = g_string_new ("list [$ood_t cget -work-area-size]");
 
   for (guint i = 0; i < n_banks; i++)
     g_string_append_printf (body, " [list [flash info %u sectors] [flash info %u]]", banks[i],
                             banks[i]);
-  return wrap (prologue, body->str);
+  return ood_tcl_wrap_target (target, body->str);
 }
 
 /* Halts the target unless it is halted: flash drivers need that. */
 char *
 ood_tcl_script_flash_halt (const char *target)
 {
-  g_autofree char *quoted = ood_tcl_quote (target);
-  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", quoted);
-
-  return wrap (prologue, "targets $ood_t; "
-                         "if {[$ood_t curstate] ne {halted}} {capture {halt}}; "
-                         "if {[$ood_t curstate] ne {halted}} {error {the target did not halt}}");
+  return ood_tcl_wrap_target (target,
+                              "targets $ood_t; "
+                              "if {[$ood_t curstate] ne {halted}} {capture {halt}}; "
+                              "if {[$ood_t curstate] ne {halted}} {error {the target did not halt}}");
 }
 
 char *
@@ -168,8 +154,6 @@ char *
 ood_tcl_script_images_equal (const char *target, const char *const *paths,
                              const guint64 *addresses, guint n)
 {
-  g_autofree char *target_quoted = ood_tcl_quote (target);
-  g_autofree char *prologue = g_strdup_printf ("set ood_t %s; ", target_quoted);
   g_autoptr(GString) body = g_string_new ("targets $ood_t; set ood_l {}; foreach {ood_f ood_a} {");
 
   for (guint i = 0; i < n; i++)
@@ -181,7 +165,7 @@ ood_tcl_script_images_equal (const char *target, const char *const *paths,
   g_string_append (body, "} {if {[catch {capture {verify_image_checksum $ood_f $ood_a bin}} "
                          "ood_m]} {if {[string first {checksum mismatch} $ood_m] < 0} "
                          "{error $ood_m}; lappend ood_l 0} else {lappend ood_l 1}}; set ood_l");
-  return wrap (prologue, body->str);
+  return ood_tcl_wrap_target (target, body->str);
 }
 
 /**
