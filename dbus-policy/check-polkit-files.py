@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Usage: check-polkit-files.py POLICY RULES GROUP
+"""Usage: check-polkit-files.py POLICY RULES GROUP USER
 
 Checks the polkit files without polkitd (check-polkitd.sh asks the real
 one): POLICY is well-formed XML whose vendor is openocd-dbus and whose
 actions are exactly org.openocd.inspect, control, program, manage, lease
-and raw, each with a description, a message and the promised defaults.
+and raw, each with a description, a message, the promised defaults and
+USER (the service's) as its owner, without whom polkitd answers the
+service about no other user's process.
 RULES names GROUP and org.openocd.; when Duktape's duk (the JavaScript
 engine of Debian's polkit) is installed, RULES also runs in it against a
 stand-in of polkit's addRule, which must say YES to every org.openocd.*
@@ -40,7 +42,7 @@ def check(condition, message):
         failures.append(message)
 
 
-def check_policy(path):
+def check_policy(path, user):
     root = ET.parse(path).getroot()
     check(root.tag == 'policyconfig', f'{path}: the root is <policyconfig>')
     check(root.findtext('vendor') == 'openocd-dbus', f'{path}: the vendor is openocd-dbus')
@@ -54,6 +56,9 @@ def check_policy(path):
         got = tuple((action.findtext('defaults/' + tag) or '').strip()
                     for tag in ('allow_any', 'allow_inactive', 'allow_active'))
         check(got == DEFAULTS.get(name), f'{name}: defaults any/inactive/active {got}')
+        owners = [a.text for a in action.findall('annotate')
+                  if a.get('key') == 'org.freedesktop.policykit.owner']
+        check(owners == [f'unix-user:{user}'], f'{name}: owned by unix-user:{user} (got {owners})')
 
 
 # Stand-ins for what polkitd gives a rule: polkit.addRule, polkit.Result,
@@ -113,9 +118,9 @@ def check_rules(path, group):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         sys.exit(__doc__)
-    check_policy(sys.argv[1])
+    check_policy(sys.argv[1], sys.argv[4])
     check_rules(sys.argv[2], sys.argv[3])
     return 1 if failures else 0
 
