@@ -189,7 +189,10 @@ ood_tcl_script_notifications_on (void)
  * table, whose rows follow `target names` and end in the state (the
  * state `curstate` says): so without types, with N targets of which H are
  * halted, OpenOCD commands: 2 (target names, targets) + H (pc and dcsr;
- * twice that on a target without dcsr), whatever N. Should the table not
+ * twice that on a target without dcsr), whatever N. They run in one
+ * capture, so OpenOCD polls its targets once, before it (as before every
+ * command it dispatches), not before each of them: the refresh costs one
+ * poll of every target whatever N and H. Should the table not
  * have one row per target (a name with a line break), each target's
  * curstate is asked for instead (N commands more). Breakpoints and
  * watchpoints of a target that halted are listed by the caller afterwards
@@ -198,7 +201,7 @@ ood_tcl_script_notifications_on (void)
 char *
 ood_tcl_script_refresh_all (gboolean with_types)
 {
-  g_autofree char *body = g_strdup_printf ("set ood_l {}; set ood_n [target names]; "
+  g_autofree char *body = g_strdup_printf ("set ood_l {}; capture {set ood_n [target names]; "
                                            "set ood_rows [lrange [split [string trim [targets] "
                                            "\\n] \\n] 2 end]; "
                                            "if {[llength $ood_rows] != [llength $ood_n]} "
@@ -209,16 +212,23 @@ ood_tcl_script_refresh_all (gboolean with_types)
                                            "{ }] end]}; "
                                            "set ood_p {}; set ood_e {}; set ood_d -; "
                                            "if {$ood_s eq {halted}} {" PC_AND_DCSR_OF_OOD_T "}; "
-                                           "%s" LIST_RECORD "; lappend ood_l $ood_rec}; set ood_l",
+                                           "%s" LIST_RECORD "; lappend ood_l $ood_rec}}; set ood_l",
                                            with_types ? WITH_TYPE : WITHOUT_TYPE,
                                            with_types ? LISTING_OF_OOD_T : "");
   return wrap ("", body);
 }
 
+/**
+ * ood_tcl_script_state:
+ *
+ * The record of @target: its state, and its PC and dcsr if halted, read
+ * in one capture, so that OpenOCD polls its targets once (before the
+ * capture), not before each command.
+ */
 char *
 ood_tcl_script_state (const char *target)
 {
-  return wrap_target (target, WITHOUT_TYPE RECORD_OF_OOD_T);
+  return wrap_target (target, "capture {" WITHOUT_TYPE RECORD_OF_OOD_T "}; set ood_rec");
 }
 
 /**
