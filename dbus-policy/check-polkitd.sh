@@ -144,7 +144,8 @@ expect_service_check () {
     expect_status "$service_user about $1: $2" "$status" "$3" "$out"
 }
 for id in $ids; do
-    expect_service_check ood-lab "$id" 0
+    [ "$id" = org.openocd.raw ] && lab=2 || lab=0
+    expect_service_check ood-lab "$id" $lab
     expect_service_check ood-guest "$id" 2
 done
 if grep -q '^org\.freedesktop\.policykit\.exec$' "$dir/actions.txt"; then
