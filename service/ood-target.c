@@ -499,6 +499,25 @@ run_asked (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
   g_autoptr(GError) busy = NULL;
   Call *call;
 
+  /* OpenOCD cannot reach the target: what it would say of it is stale (a
+   * RISC-V target whose Debug Module it cannot read is "running" to
+   * OpenOCD 0.12, and a resume of it succeeds doing nothing); State()
+   * answers what the properties say, and an action fails */
+  if (self->unreachable && !(flags & OOD_SESSION_CALL_SHAREABLE))
+    {
+      g_dbus_method_invocation_return_error (invocation, OOD_ERROR, OOD_ERROR_TARGET,
+                                             "%s is unreachable: OpenOCD cannot reach it",
+                                             ood_target_get_name (self));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (self->unreachable && returns_state)
+    {
+      GVariant *state = ood_target_dup_state_dict (self);
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new_tuple (&state, 1));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
   /* while a job holds the target only reads go between its chunks */
   if (!(flags & OOD_SESSION_CALL_SHAREABLE) &&
       !ood_session_check_unclaimed (self->session, ood_target_get_name (self), &busy))

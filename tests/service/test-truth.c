@@ -327,6 +327,17 @@ is_unreachable (gpointer user_data)
 }
 
 static gboolean
+is_reachable_halted (gpointer user_data)
+{
+  Unreachable *u = user_data;
+  const char *const *paths = ood_dbus_endpoint_get_unreachable (u->fx->endpoint);
+
+  return (paths == NULL || !g_strv_contains (paths, u->path)) &&
+         g_strcmp0 (ood_dbus_target_get_state (u->fx->target), OOD_STATE_HALTED) == 0 &&
+         ood_dbus_target_get_current_pc_valid (u->fx->target);
+}
+
+static gboolean
 pc_published (gpointer user_data)
 {
   Fx *fx = user_data;
@@ -387,9 +398,36 @@ test_adapter_lost (void)
   g_assert_false (ood_dbus_target_call_halt_sync (fx->target, NULL, NULL, &error));
   g_assert_nonnull (error);
   g_assert_cmpuint (strlen (error->message), <=, 1024 + 64);
-  /* the state stays unknown: what OpenOCD says of it is stale */
+  g_clear_error (&error);
+  g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* the state stays unknown: what OpenOCD says of it is stale; State()
+   * answers what the property says */
   drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_UNKNOWN);
+  {
+    g_autoptr(GVariant) state = NULL;
+    const char *name = NULL;
+
+    g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_variant_lookup (state, "state", "&s", &name));
+    g_assert_cmpstr (name, ==, OOD_STATE_UNKNOWN);
+  }
+
+  /* the link mended: the true state and PC are back, as raw Tcl says */
+  kill (ood_testbed_get_sim_pid (testbed), SIGUSR2);
+  killed_at = g_get_monotonic_time ();
+  g_assert_true (ood_test_wait_for (is_reachable_halted, &u, 30000));
+  g_test_message ("halted again %" G_GINT64_FORMAT " ms after the mend",
+                  (g_get_monotonic_time () - killed_at) / 1000);
+  {
+    g_autofree char *raw = raw_tcl (fx, "lindex [get_reg -force {pc}] 1");
+
+    g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==,
+                     g_ascii_strtoull (raw, NULL, 16));
+  }
   fx_free (fx);
 }
 
