@@ -428,7 +428,34 @@ test_smp (void)
       g_assert_cmpuint (read_reg (fx, other, "pc"), ==, raw_reg (fx, other, "pc"));
       g_assert_cmpuint (read_word (fx, other, COUNTER + 4 * other), <, G_MAXUINT32);
     }
-  (void) error;
+
+  /* the group halted: memory through each hart as raw Tcl reads it */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *command = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER + 4 * i);
+      g_autofree char *raw = raw_tcl (fx, command);
+
+      g_assert_cmphex (read_word (fx, i, COUNTER + 4 * i), ==, g_ascii_strtoull (raw, NULL, 16));
+    }
+  /* a step of one: its PC as raw Tcl reads it, each hart's state as
+   * `targets` says */
+  g_assert_cmphex (step (fx, 0), ==, raw_reg (fx, 0, "pc"));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *raw = raw_state (fx, i);
+
+      assert_hart (fx, i, raw);
+    }
+  /* a reset through one resets the group: both halt at the reset vector */
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->harts[1].target, "halt", NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      assert_hart (fx, i, OOD_STATE_HALTED);
+      g_assert_cmphex (ood_dbus_target_get_current_pc (fx->harts[i].target), ==,
+                       raw_reg (fx, i, "pc"));
+      g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[i].target), ==, "reset");
+    }
   fx_free (fx);
 }
 
