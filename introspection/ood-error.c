@@ -17,9 +17,11 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_LEASED, "org.openocd.Error.Leased" },
   { OOD_ERROR_NO_REPLY, "org.openocd.Error.NoReply" },
   { OOD_ERROR_NO_SUCH_REGISTER, "org.openocd.Error.NoSuchRegister" },
+  { OOD_ERROR_BREAKPOINT_EXISTS, "org.openocd.Error.BreakpointExists" },
+  { OOD_ERROR_NO_SUCH_BREAKPOINT, "org.openocd.Error.NoSuchBreakpoint" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_SUCH_REGISTER + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_SUCH_BREAKPOINT + 1);
 
 GQuark
 ood_error_quark (void)

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  * @OOD_ERROR_NOT_AUTHORIZED: polkit (or, without polkit, the service) did not authorize the method's action; the message names the action (org.openocd.Error.NotAuthorized)
  * @OOD_ERROR_LEASED: another caller holds the endpoint's lease; the message names the holder (org.openocd.Error.Leased)
  * @OOD_ERROR_NO_SUCH_REGISTER: the target has no register of that name (org.openocd.Error.NoSuchRegister)
+ * @OOD_ERROR_BREAKPOINT_EXISTS: OpenOCD already has a breakpoint (or watchpoint) at that address (org.openocd.Error.BreakpointExists)
+ * @OOD_ERROR_NO_SUCH_BREAKPOINT: OpenOCD has no breakpoint (or watchpoint) at that address (org.openocd.Error.NoSuchBreakpoint)
  * @OOD_ERROR_NO_REPLY: OpenOCD did not answer a command sent to it within the command timeout: the outcome is unknown (org.openocd.Error.NoReply)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
@@ -43,6 +45,8 @@ typedef enum {
   OOD_ERROR_LEASED,
   OOD_ERROR_NO_REPLY,
   OOD_ERROR_NO_SUCH_REGISTER,
+  OOD_ERROR_BREAKPOINT_EXISTS,
+  OOD_ERROR_NO_SUCH_BREAKPOINT,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

@@ -237,9 +237,9 @@ start_change (OodBreakpoints *self, GDBusMethodInvocation *invocation, char *scr
 static gboolean
 parse_kind (const char *text, OodBreakpointKind *kind)
 {
-  if (text[0] == '\0' || g_str_equal (text, "sw"))
+  if (text[0] == '\0' || g_ascii_strcasecmp (text, "sw") == 0)
     *kind = text[0] == '\0' ? OOD_BP_DEFAULT : OOD_BP_SOFTWARE;
-  else if (g_str_equal (text, "hw"))
+  else if (g_ascii_strcasecmp (text, "hw") == 0)
     *kind = OOD_BP_HARDWARE;
   else
     return FALSE;
@@ -275,13 +275,22 @@ handle_remove (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation, gui
 }
 
 static gboolean
+handle_remove_all (OodDbusBreakpoints *iface, GDBusMethodInvocation *invocation)
+{
+  OodBreakpoints *self = OOD_BREAKPOINTS (iface);
+
+  start_change (self, invocation, ood_tcl_script_bp_remove_all (self->target_name), FALSE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 parse_access (const char *text, OodWatchAccess *access)
 {
-  if (g_str_equal (text, "r"))
+  if (g_ascii_strcasecmp (text, "r") == 0)
     *access = OOD_WATCH_READ;
-  else if (g_str_equal (text, "w"))
+  else if (g_ascii_strcasecmp (text, "w") == 0)
     *access = OOD_WATCH_WRITE;
-  else if (g_str_equal (text, "a"))
+  else if (g_ascii_strcasecmp (text, "a") == 0)
     *access = OOD_WATCH_ACCESS;
   else
     return FALSE;
@@ -334,6 +343,7 @@ ood_breakpoints_iface_init (OodDbusBreakpointsIface *iface)
 {
   iface->handle_add = handle_add;
   iface->handle_remove = handle_remove;
+  iface->handle_remove_all = handle_remove_all;
   iface->handle_add_watchpoint = handle_add_watchpoint;
   iface->handle_remove_watchpoint = handle_remove_watchpoint;
 }

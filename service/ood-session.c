@@ -96,22 +96,26 @@ ood_session_is_open (OodSession *self)
  * the caller is told. */
 static const struct {
   const char *mark;
+  OodError    code;
   const char *message;
-} invalid_args[] = {
-  { OOD_TCL_DUPLICATE_MARK, "OpenOCD already has a breakpoint at that address" },
-  { OOD_TCL_NO_BREAKPOINT_MARK, "OpenOCD has no breakpoint at that address" },
-  { OOD_TCL_DUPLICATE_WP_MARK, "OpenOCD already has a watchpoint at that address" },
-  { OOD_TCL_NO_WATCHPOINT_MARK, "OpenOCD has no watchpoint at that address" },
+} refusals[] = {
+  { OOD_TCL_DUPLICATE_MARK, OOD_ERROR_BREAKPOINT_EXISTS,
+    "OpenOCD already has a breakpoint at that address" },
+  { OOD_TCL_NO_BREAKPOINT_MARK, OOD_ERROR_NO_SUCH_BREAKPOINT,
+    "OpenOCD has no breakpoint at that address" },
+  { OOD_TCL_DUPLICATE_WP_MARK, OOD_ERROR_BREAKPOINT_EXISTS,
+    "OpenOCD already has a watchpoint at that address" },
+  { OOD_TCL_NO_WATCHPOINT_MARK, OOD_ERROR_NO_SUCH_BREAKPOINT,
+    "OpenOCD has no watchpoint at that address" },
 };
 
 static gboolean
-is_invalid_args (const char *text, GError **error)
+is_refusal (const char *text, GError **error)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (invalid_args); i++)
-    if (g_str_equal (text, invalid_args[i].mark))
+  for (gsize i = 0; i < G_N_ELEMENTS (refusals); i++)
+    if (g_str_equal (text, refusals[i].mark))
       {
-        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                             invalid_args[i].message);
+        g_set_error_literal (error, OOD_ERROR, refusals[i].code, refusals[i].message);
         return TRUE;
       }
   return FALSE;
@@ -134,7 +138,7 @@ unwrap (const char *reply, GError **error)
   valid = g_strstrip (g_utf8_make_valid (text, -1));
   if (g_str_equal (valid, OOD_TCL_NOT_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_NOT_HALTED, "target is not halted");
-  else if (is_invalid_args (valid, error))
+  else if (is_refusal (valid, error))
     ;
   else if (g_str_equal (valid, OOD_TCL_GDB_HALTED_MARK))
     g_set_error_literal (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED,

@@ -449,6 +449,13 @@ ood_tcl_script_bp_remove (const char *target, guint64 address)
   return change (target, address, FALSE, command);
 }
 
+/* Removes every breakpoint of a halted target; answers the new listing. */
+char *
+ood_tcl_script_bp_remove_all (const char *target)
+{
+  return wrap_target (target, "targets $ood_t; " NEED_HALTED "capture {rbp all}; bp");
+}
+
 /* Answers OpenOCD's own listings of the target's breakpoints and
  * watchpoints, as the list {breakpoints watchpoints} (see
  * ood_tcl_parse_breakpoints() and ood_tcl_parse_watchpoints()). */

@@ -55,6 +55,7 @@ char *ood_tcl_script_bp_add      (const char       *target,
                                   guint64           address,
                                   guint             length,
                                   OodBreakpointKind kind);
+char *ood_tcl_script_bp_remove_all (const char *target);
 char *ood_tcl_script_bp_remove   (const char *target,
                                   guint64     address);
 char *ood_tcl_script_bp_list     (const char *target);

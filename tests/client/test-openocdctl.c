@@ -643,7 +643,7 @@ test_wp (void)
   bad = ctl_run (fixture, "wp", "add", "0x80008010", "4", "x");
   assert_failed (bad, 2, "access");
   dup = ctl_run (fixture, "wp", "add", "0x80008000", "4", "w");
-  assert_failed (dup, 1, "InvalidArgs");
+  assert_failed (dup, 1, "BreakpointExists");
   g_free (ctl_ok (fixture, "wp", "remove", "0x80008000"));
   empty = ctl_ok (fixture, "wp", "list");
   g_assert_cmpstr (empty, ==, "");
@@ -2523,7 +2523,7 @@ test_json_errors (void)
 
   ctl_state_json (fixture, "halt", "halted");
   remove = ctl_run (fixture, "bp", "remove", ADDR_INC_STR, "--json");
-  assert_json_error (remove, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+  assert_json_error (remove, 1, "org.openocd.Error.NoSuchBreakpoint");
 
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }

@@ -460,8 +460,7 @@ test_watchpoint (void)
   /* refused: a duplicate (in the same script as the add), bad arguments */
   g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER, 4, "w",
                                                                  NULL, &error));
-  ood_test_assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR,
-                              G_DBUS_ERROR_INVALID_ARGS);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
   g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER + 8, 4,
                                                                  "x", NULL, &error));
@@ -475,8 +474,7 @@ test_watchpoint (void)
   g_clear_error (&error);
   g_assert_false (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->breakpoints, COUNTER + 8,
                                                                     NULL, &error));
-  ood_test_assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR,
-                              G_DBUS_ERROR_INVALID_ARGS);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_BREAKPOINT, "NoSuchBreakpoint");
   g_clear_error (&error);
   assert_watchpoints (fx, COUNTER_WATCH);
 

@@ -899,13 +899,14 @@ test_breakpoints (void)
   g_clear_error (&error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
-  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
+  /* the kind in any case */
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "HW", NULL, &error));
   g_assert_no_error (error);
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
   assert_breakpoints (fx, 1, PC_LOOP, 4, "hw");
   g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
@@ -1360,10 +1361,10 @@ test_errors_typed (void)
 
   /* Target: OpenOCD refuses, and its own text comes back */
   call_halt (fx);
-  /* Remove of an address without a breakpoint of ours is a bad argument,
-   * like Add of one that has one (OpenOCD's rbp would say nothing) */
+  /* Remove of an address without a breakpoint is NoSuchBreakpoint (OpenOCD's
+   * rbp would say nothing), as Add of one that has one is BreakpointExists */
   g_assert_false (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, 0x80001234, NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_BREAKPOINT, "NoSuchBreakpoint");
   g_clear_error (&error);
   /* a breakpoint outside any memory: OpenOCD cannot set it */
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x10, 4, "sw", NULL, &error));

@@ -259,15 +259,27 @@ test_duplicate_breakpoint (void)
   reset_halt (fx);
   set = raw_tcl (fx, "bp 0x80000020 4");
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_INC, 4, "hw", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
   add_bp (fx, PC_LOOP, "hw");
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "sw", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
   /* and one nobody set cannot be removed */
   g_assert_false (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_RESET, NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_BREAKPOINT, "NoSuchBreakpoint");
+  g_clear_error (&error);
+  /* RemoveAll removes the others' and its own: OpenOCD lists none */
+  g_assert_true (ood_dbus_breakpoints_call_remove_all_sync (fx->breakpoints, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *left = raw_tcl (fx, "bp");
+
+    g_assert_null (strstr (left, "0x80000020"));
+    g_assert_null (strstr (left, "breakpoint"));
+  }
+  g_assert_cmpuint (g_variant_n_children (ood_dbus_breakpoints_get_breakpoints (fx->breakpoints)),
+                    ==, 0);
   fx_free (fx);
 }
 
