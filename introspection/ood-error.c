@@ -19,9 +19,10 @@ static const GDBusErrorEntry ood_error_entries[] = {
   { OOD_ERROR_NO_SUCH_REGISTER, "org.openocd.Error.NoSuchRegister" },
   { OOD_ERROR_BREAKPOINT_EXISTS, "org.openocd.Error.BreakpointExists" },
   { OOD_ERROR_NO_SUCH_BREAKPOINT, "org.openocd.Error.NoSuchBreakpoint" },
+  { OOD_ERROR_FLASH, "org.openocd.Error.Flash" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_NO_SUCH_BREAKPOINT + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (ood_error_entries) == OOD_ERROR_FLASH + 1);
 
 GQuark
 ood_error_quark (void)

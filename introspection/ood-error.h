@@ -24,6 +24,7 @@ G_BEGIN_DECLS
  * @OOD_ERROR_NO_SUCH_REGISTER: the target has no register of that name (org.openocd.Error.NoSuchRegister)
  * @OOD_ERROR_BREAKPOINT_EXISTS: OpenOCD already has a breakpoint (or watchpoint) at that address (org.openocd.Error.BreakpointExists)
  * @OOD_ERROR_NO_SUCH_BREAKPOINT: OpenOCD has no breakpoint (or watchpoint) at that address (org.openocd.Error.NoSuchBreakpoint)
+ * @OOD_ERROR_FLASH: OpenOCD failed a flash operation: an erase, a write, a verify or a comparison of flash; the message is OpenOCD's text (org.openocd.Error.Flash)
  * @OOD_ERROR_NO_REPLY: OpenOCD did not answer a command sent to it within the command timeout: the outcome is unknown (org.openocd.Error.NoReply)
  *
  * The one error domain of openocd-dbus. It is registered with GDBus, so a
@@ -47,6 +48,7 @@ typedef enum {
   OOD_ERROR_NO_SUCH_REGISTER,
   OOD_ERROR_BREAKPOINT_EXISTS,
   OOD_ERROR_NO_SUCH_BREAKPOINT,
+  OOD_ERROR_FLASH,
 } OodError;
 
 #define OOD_ERROR (ood_error_quark ())

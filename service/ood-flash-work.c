@@ -964,6 +964,12 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (error != NULL)
     {
       g_autofree char *context = step_context (&step);
+
+      /* what OpenOCD failed of the flash itself is a flash error */
+      if (g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
+          (step.kind == STEP_ERASE || step.kind == STEP_WRITE || step.kind == STEP_VERIFY ||
+           step.kind == STEP_COMPARE) && work->request.op != OOD_FLASH_LOAD)
+        error->code = OOD_ERROR_FLASH;
       g_prefix_error (&error, "%s: ", context);
       finish (work, error);
       return;

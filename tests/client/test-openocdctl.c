@@ -1405,7 +1405,7 @@ test_program_fail (void)
   for (guint i = 0; i < 8; i++)
     g_assert_true (get_bool (json_array_get_object_element (sectors, i), "protected") == (i < 4));
   protected = ctl_run (fixture, "program", file, "--json");
-  assert_job_error (protected, "org.openocd.Error.Target", "stm32x device protected");
+  assert_job_error (protected, "org.openocd.Error.Flash", "stm32x device protected");
   text = ctl_run (fixture, "program", file);
   g_assert_cmpint (text->status, ==, 1);
   g_assert_cmpstr (text->out, ==, "");
@@ -1487,7 +1487,7 @@ test_flash (void)
     g_assert_cmpint (get_int (record, "bytes"), ==, 8 * SECTOR);
   }
   mismatch = ctl_run (fixture, "flash", "verify", other_file, "--json");
-  assert_job_error (mismatch, "org.openocd.Error.Target", "checksum mismatch");
+  assert_job_error (mismatch, "org.openocd.Error.Flash", "checksum mismatch");
 
   /* erase sectors 2 to 5: those are erased, the others keep the image */
   erase_out = ctl_ok (fixture, "flash", "erase", "0", "2", "5", "--json");

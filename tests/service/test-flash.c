@@ -874,7 +874,7 @@ test_locked (void)
 
   g_free (tcl (fx, "halt; catch {mww 0x40022004 0x12345678}"));
   log = program (fx, image, "bin", FLASH_BASE, NULL);
-  assert_failed (log, "org.openocd.Error.Target", LOCKED_TEXT);
+  assert_failed (log, "org.openocd.Error.Flash", LOCKED_TEXT);
   g_assert_true (g_str_has_prefix (log->message, "erasing sectors 0 to 3 of flash bank 0: "));
   fx_free (fx);
 }
@@ -896,7 +896,7 @@ test_error_flags (void)
   assert_succeeded (program (fx, first, "bin", FLASH_BASE, NULL));
   g_variant_dict_insert (no_erase, "erase", "b", FALSE);
   log = program (fx, second, "bin", FLASH_BASE, g_variant_dict_end (no_erase));
-  assert_failed (log, "org.openocd.Error.Target", PGERR_TEXT);
+  assert_failed (log, "org.openocd.Error.Flash", PGERR_TEXT);
   g_assert_cmpuint (log->phases->len, ==, 2);   /* comparing, writing, no erasing */
   g_assert_cmpstr (g_ptr_array_index (log->phases, 1), ==, "writing");
   assert_flash_holds (fx, FLASH_BASE, first);
@@ -910,7 +910,7 @@ test_error_flags (void)
       g_assert_true (protected == (i < 4));   /* one 4 KiB protection block */
     }
   log = program (fx, second, "bin", FLASH_BASE, NULL);
-  assert_failed (log, "org.openocd.Error.Target", WRPRT_TEXT);
+  assert_failed (log, "org.openocd.Error.Flash", WRPRT_TEXT);
   assert_flash_holds (fx, FLASH_BASE, first);
   fx_free (fx);
 }
@@ -1017,7 +1017,7 @@ test_verify (void)
       if (i == 0)
         assert_succeeded (wait_job (fx, job));
       else
-        assert_failed (wait_job (fx, job), "org.openocd.Error.Target",
+        assert_failed (wait_job (fx, job), "org.openocd.Error.Flash",
                        "checksum mismatch");
       g_free (job);
     }
