@@ -1409,7 +1409,7 @@ test_program_fail (void)
   text = ctl_run (fixture, "program", file);
   g_assert_cmpint (text->status, ==, 1);
   g_assert_cmpstr (text->out, ==, "");
-  g_assert_nonnull (strstr (text->err, "openocdctl: Target: "));
+  g_assert_nonnull (strstr (text->err, "openocdctl: Flash: "));
   g_assert_nonnull (strstr (text->err, "stm32x device protected"));
 
   tmpdir_free (dir);
