@@ -481,18 +481,18 @@ on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (text == NULL || (writes_pc (call) && record == NULL))
     ood_reply_error (call->invocation, error);
-  else if (failure != NULL && record->pc_valid)
+  else if (failure == NULL || record == NULL)
+    g_dbus_method_invocation_return_value (call->invocation, NULL);
+  else if (record->pc_valid)
     g_dbus_method_invocation_return_error (
         call->invocation, OOD_ERROR, OOD_ERROR_TARGET,
         "OpenOCD failed to write 0x%" G_GINT64_MODIFIER "x to the PC (%s); the PC now reads 0x%"
         G_GINT64_MODIFIER "x", call->value, failure, record->pc);
-  else if (failure != NULL)
+  else
     g_dbus_method_invocation_return_error (
         call->invocation, OOD_ERROR, OOD_ERROR_TARGET,
         "OpenOCD failed to write 0x%" G_GINT64_MODIFIER "x to the PC (%s); the PC cannot be "
         "read now: %s", call->value, failure, record->pc_error != NULL ? record->pc_error : "");
-  else
-    g_dbus_method_invocation_return_value (call->invocation, NULL);
   call_free (call);
 }
 
