@@ -18,6 +18,11 @@ open_bus (CtlContext *ctx, GError **error)
                           NULL, error);
   if (bus == NULL)
     g_prefix_error (error, "cannot connect to the bus: ");
+  else
+    /* a bus that closes the connection fails the calls left; it does not
+     * end openocdctl with SIGTERM (g_bus_get's default), which would lose
+     * its exit status */
+    g_dbus_connection_set_exit_on_close (bus, FALSE);
   return bus;
 }
 
