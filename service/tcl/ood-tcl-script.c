@@ -33,6 +33,14 @@
   "if {$ood_e eq {} && ![string match 0x* $ood_p]} " \
   "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
 
+/* The PC of halted target $ood_t as OpenOCD holds it (reading it from
+ * the hart only if OpenOCD does not hold it) into ood_p, or why it could
+ * not be read into ood_e; ood_d stays "-". */
+#define PC_KNOWN_OF_OOD_T \
+  "if {[catch {lindex [$ood_t get_reg {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
+  "elseif {![string match 0x* $ood_p]} " \
+  "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
+
 /* The record of target $ood_t from what the script left: see
  * RECORD_FROM_OOD_S. */
 #define LIST_RECORD \
@@ -221,14 +229,25 @@ ood_tcl_script_refresh_all (gboolean with_types)
 /**
  * ood_tcl_script_state:
  *
- * The record of @target: its state, and its PC and dcsr if halted, read
- * in one capture, so that OpenOCD polls its targets once (before the
- * capture), not before each command.
+ * The record of @target: its state, and its PC if halted, in one
+ * capture, so that OpenOCD polls its targets once (before the capture),
+ * not before each command. That poll reads the hart's halt state over
+ * JTAG; the PC of a halted hart is OpenOCD's own (get_reg without
+ * -force): OpenOCD reads it from the hart after every halt (the
+ * service's refresh of a halt reads it with -force) and keeps it until
+ * the hart runs, and every write to it, GDB's included, goes through
+ * OpenOCD. So State() of a target that stays halted costs the poll alone.
+ * No dcsr (the dcsr field is "-"): a record that differs from the
+ * properties is published by a refresh (ood_refresh_sync_async()), which
+ * reads the dcsr of the halt it counts.
  */
 char *
 ood_tcl_script_state (const char *target)
 {
-  return wrap_target (target, "capture {" WITHOUT_TYPE RECORD_OF_OOD_T "}; set ood_rec");
+  return wrap_target (target, "capture {" WITHOUT_TYPE STATE_OF_OOD_T
+                      "set ood_p {}; set ood_e {}; set ood_d -; "
+                      "if {$ood_s eq {halted}} {" PC_KNOWN_OF_OOD_T "}; " LIST_RECORD
+                      "}; set ood_rec");
 }
 
 /**

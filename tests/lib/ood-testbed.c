@@ -29,6 +29,7 @@ struct _OodTestbed {
   char *sim_log;
   guint openocd_starts;
   gboolean verbose;
+  gboolean sim_trace;
   gboolean keep_logs;
 };
 
@@ -196,6 +197,8 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
       g_ptr_array_add (argv, (gpointer) "--harts");
       g_ptr_array_add (argv, harts);
     }
+  if (tb->sim_trace)
+    g_ptr_array_add (argv, (gpointer) "--verbose");
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_stderr_file_path (l, tb->sim_log);
   tb->sim = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
@@ -341,6 +344,7 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
   tb->rtt_commands = opts != NULL && opts->rtt_commands;
   tb->harts = opts != NULL ? opts->harts : 0;
   tb->smp = opts != NULL && opts->smp;
+  tb->sim_trace = opts != NULL && opts->sim_trace;
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))

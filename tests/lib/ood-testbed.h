@@ -27,6 +27,8 @@ typedef struct {
                                and OpenOCD's _SIM_HARTS N: targets NAME, NAME1...
                                (tests/sim/riscv-sim.cfg), NAME current */
   gboolean smp;             /* with harts > 1: those targets in one SMP group (_SIM_SMP) */
+  gboolean sim_trace;       /* the simulator logs every DMI access and abstract command
+                               (--verbose) to what ood_testbed_read_sim_log() reads */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);

@@ -306,6 +306,79 @@ test_state (void)
   fx_free (fx);
 }
 
+/* The abstract commands in @log that read register @regno (RISC-V Debug
+ * Specification 0.13, 3.6.1.1: cmdtype 0, transfer, not write), as the
+ * simulator traces them ("command 0x... -> cmderr N"). */
+static guint
+register_reads (const char *log, guint regno)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *at = strstr (lines[i], "command 0x");
+      char *end = NULL;
+      guint64 cmd;
+
+      if (at == NULL)
+        continue;
+      cmd = g_ascii_strtoull (at + strlen ("command 0x"), &end, 16);
+      if (end == at + strlen ("command 0x") || *end != ' ')
+        continue;
+      if (cmd >> 24 == 0 && (cmd & (1u << 17)) != 0 && (cmd & (1u << 16)) == 0 &&
+          (cmd & 0xffff) == regno)
+        n++;
+    }
+  return n;
+}
+
+#define REG_DCSR 0x7b0
+#define REG_DPC  0x7b1
+
+/* State() of a target that stays halted costs OpenOCD's poll alone: no
+ * register is read from the hart (OpenOCD read the PC and dcsr at the
+ * halt, and holds them while the hart is halted); a PC that another
+ * client writes through OpenOCD is what State() answers next. */
+static void
+test_state_reads_no_register (void)
+{
+  const char *const args[] = { "--probe-interval=0", NULL };
+  OodServiceOptions options = { .sim_trace = TRUE, .extra_args = args };
+  Fx *fx = fx_new_with (&options);
+  OodTestbed *tb;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *written = NULL;
+  St halted, st;
+
+  tb = ood_service_fixture_get_testbed (fx->fixture, 0);
+  ensure_running (fx);
+  halted = call_halt (fx);
+  before = ood_testbed_read_sim_log (tb);
+  /* the halt's refresh read the PC from the hart: the trace sees it */
+  g_assert_cmpuint (register_reads (before, REG_DPC), >, 0);
+  for (guint i = 0; i < 5; i++)
+    {
+      st = call_state (fx);
+      g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+      g_assert_cmpuint (st.pc, ==, halted.pc);
+    }
+  after = ood_testbed_read_sim_log (tb);
+  g_assert_cmpuint (strlen (after), >=, strlen (before));
+  g_assert_cmpuint (register_reads (after + strlen (before), REG_DPC), ==, 0);
+  g_assert_cmpuint (register_reads (after + strlen (before), REG_DCSR), ==, 0);
+
+  /* another client moves the PC through OpenOCD */
+  written = ood_test_tcl_eval_on (tb, "riscv.cpu set_reg {pc 0x80000020}; "
+                                      "lindex [riscv.cpu get_reg -force {pc}] 1");
+  g_assert_cmpstr (written, ==, "0x80000020");
+  st = call_state (fx);
+  g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (st.pc, ==, 0x80000020);
+  fx_free (fx);
+}
+
 static void
 test_halt (void)
 {
@@ -1388,6 +1461,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/target/properties", test_properties);
   g_test_add_func ("/target/state", test_state);
+  g_test_add_func ("/target/state-reads-no-register", test_state_reads_no_register);
   g_test_add_func ("/target/halt", test_halt);
   g_test_add_func ("/target/step", test_step);
   g_test_add_func ("/target/step-at", test_step_at);
