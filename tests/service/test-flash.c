@@ -673,6 +673,9 @@ test_busy (void)
   g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
   g_clear_error (&error);
+  g_assert_false (ood_dbus_flash_call_protect_sync (fx->flash, 0, 0, 3, TRUE, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
+  g_clear_error (&error);
   /* reads are answered between the chunks, while the job still runs */
   g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
   g_assert_no_error (error);
