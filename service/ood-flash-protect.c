@@ -102,8 +102,8 @@ blocks_of (const OodFlashProtectRequest *request, GArray *sectors, GArray *block
   if (first >= 0 && last >= 0 && sector_at (blocks, first)->offset == start &&
       sector_at (blocks, last)->offset + sector_at (blocks, last)->size == end)
     {
-      *first_block = (guint) first;
-      *last_block = (guint) last;
+      *first_block = sector_at (blocks, first)->index;
+      *last_block = sector_at (blocks, last)->index;
       return TRUE;
     }
   if (first < 0 || last < 0)
@@ -175,8 +175,9 @@ on_listing (GObject *source, GAsyncResult *result, gpointer user_data)
   const OodFlashProtectRequest *request = &protect->request;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  g_autoptr(GArray) sectors = text != NULL ? ood_tcl_parse_flash_sectors (text, &error) : NULL;
-  g_autoptr(GArray) blocks = sectors != NULL ? ood_tcl_parse_flash_blocks (text, &error) : NULL;
+  g_autoptr(GArray) sectors = NULL;
+  g_autoptr(GArray) blocks = text != NULL ? ood_tcl_parse_flash_blocks (text, &sectors, &error)
+                                          : NULL;
   g_autofree char *script = NULL;
   GCancellable *cancellable;
   guint first_block, last_block;

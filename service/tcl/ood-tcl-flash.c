@@ -407,20 +407,21 @@ ood_tcl_parse_flash_sectors (const char *text, GError **error)
 /**
  * ood_tcl_parse_flash_blocks:
  * @text: what ood_tcl_script_flash_sectors() answered
+ * @sectors: (out) (transfer full) (element-type OodTclFlashSector): as
+ *   ood_tcl_parse_flash_sectors() answers
  *
  * Returns: (transfer full) (element-type OodTclFlashSector): the bank's
  *   protection blocks as "flash info BANK" lists them (its sectors, on a
  *   driver without blocks), or %NULL with an error
  */
 GArray *
-ood_tcl_parse_flash_blocks (const char *text, GError **error)
+ood_tcl_parse_flash_blocks (const char *text, GArray **sectors, GError **error)
 {
   g_auto(GStrv) parts = parse_items (text, 2, error);
-  g_autoptr(GArray) sectors = NULL;
   GArray *blocks = NULL;
 
   if (parts != NULL)
-    sectors = parse_listing (parts[0], parts[1], &blocks, error);
+    *sectors = parse_listing (parts[0], parts[1], &blocks, error);
   return blocks;
 }
 

@@ -70,6 +70,7 @@ GPtrArray *ood_tcl_parse_flash_banks    (const char *text,
 GArray    *ood_tcl_parse_flash_sectors  (const char *text,
                                          GError    **error);
 GArray    *ood_tcl_parse_flash_blocks   (const char *text,
+                                         GArray    **sectors,
                                          GError    **error);
 GArray    *ood_tcl_parse_flash_protect  (const char *text,
                                          char      **failed,
