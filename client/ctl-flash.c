@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * openocdctl program, load and flash banks|sectors|erase|verify: the
- * org.openocd.Flash interface, and watching the org.openocd.Job each of
- * Program, Load, Erase and Verify starts until it ends.
+ * openocdctl program, load and flash banks|sectors|erase|verify|protect:
+ * the org.openocd.Flash interface, and watching the org.openocd.Job each
+ * of Program, Load, Erase and Verify starts until it ends.
  */
 #include "openocdctl.h"
 
@@ -484,7 +484,7 @@ ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error)
 }
 
 /* ------------------------------------------------------------------ */
-/* flash banks|sectors|erase|verify                                    */
+/* flash banks|sectors|erase|verify|protect                            */
 
 /* BANK NAME BASE SIZE */
 static const CtlField bank_fields[] = {
@@ -644,17 +644,53 @@ flash_erase (CtlContext *ctx, OodDbusObject *object, OodDbusFlash *flash, const 
   return ctl_record_new_from_builder (&job_layout, builder);
 }
 
+/* "flash-protect: bank 0 sectors 4 to 7 protected" */
+static const CtlField protect_fields[] = {
+  { .member = "action" },
+  { .member = "bank", .format = CTL_FORMAT_DECIMAL, .prefix = ": bank " },
+  { .member = "first", .format = CTL_FORMAT_DECIMAL, .prefix = " sectors " },
+  { .member = "last", .format = CTL_FORMAT_DECIMAL, .prefix = " to " },
+  { .member = "protected", .format = CTL_FORMAT_BOOL, .prefix = " ", .yes = "protected",
+    .no = "not protected" },
+  { NULL }
+};
+
+static const CtlLayout protect_layout = { CTL_LAYOUT_LINE, protect_fields };
+
+/* flash protect BANK FIRST LAST on|off: one call (the service resets the
+ * target, so the part loads its option bytes). */
+static CtlRecord *
+flash_protect (OodDbusObject *object, OodDbusFlash *flash, const guint64 *numbers, gboolean on,
+               GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint bank = (guint) numbers[0], first = (guint) numbers[1], last = (guint) numbers[2];
+
+  if (!ood_dbus_flash_call_protect_sync (flash, bank, first, last, on, NULL, error))
+    return NULL;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, ood_dbus_object_peek_target (object), "flash-protect");
+  ctl_build_uint (builder, "bank", bank);
+  ctl_build_uint (builder, "first", first);
+  ctl_build_uint (builder, "last", last);
+  json_builder_set_member_name (builder, "protected");
+  json_builder_add_boolean_value (builder, on);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&protect_layout, builder);
+}
+
 static gboolean
 flash_usage (GError **error)
 {
   return ctl_usage_error (error, "usage: %s flash banks | sectors [BANK] | "
-                          "erase BANK [FIRST [LAST]] | verify FILE", g_get_prgname ());
+                          "erase BANK [FIRST [LAST]] | verify FILE | "
+                          "protect BANK FIRST LAST on|off", g_get_prgname ());
 }
 
 /*
  * flash banks: a table (JSON: an array). flash sectors [BANK]: a table of
  * bank BANK's (default 0) sectors. flash erase and verify: jobs, reported
- * as program's.
+ * as program's. flash protect: one line (JSON: an object).
  */
 CtlRecord *
 ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error)
@@ -678,20 +714,25 @@ ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error)
   sub = argv[1];
   count = argc - 2;
   if (!g_str_equal (sub, "banks") && !g_str_equal (sub, "sectors") &&
-      !g_str_equal (sub, "erase") && !g_str_equal (sub, "verify"))
+      !g_str_equal (sub, "erase") && !g_str_equal (sub, "verify") &&
+      !g_str_equal (sub, "protect"))
     {
-      ctl_usage_error (error, "unknown flash command '%s': expected banks, sectors, erase or "
-                       "verify", sub);
+      ctl_usage_error (error, "unknown flash command '%s': expected banks, sectors, erase, "
+                       "verify or protect", sub);
       return NULL;
     }
   if ((g_str_equal (sub, "banks") && count != 0) ||
       (g_str_equal (sub, "sectors") && count > 1) ||
       (g_str_equal (sub, "erase") && (count < 1 || count > 3)) ||
-      (g_str_equal (sub, "verify") && count != 1))
+      (g_str_equal (sub, "verify") && count != 1) ||
+      (g_str_equal (sub, "protect") &&
+       (count != 4 || (!g_str_equal (argv[5], "on") && !g_str_equal (argv[5], "off")))))
     {
       flash_usage (error);
       return NULL;
     }
+  if (g_str_equal (sub, "protect"))
+    count = 3;   /* the numbers; then on|off */
   if (g_str_equal (sub, "verify"))
     return image_command (ctx, "verify", "flash-verify", argv[2], options.address, &options,
                           error);
@@ -716,5 +757,7 @@ ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error)
     return flash_banks (flash);
   if (g_str_equal (sub, "sectors"))
     return flash_sectors (flash, (guint) numbers[0], error);
+  if (g_str_equal (sub, "protect"))
+    return flash_protect (object, flash, numbers, g_str_equal (argv[5], "on"), error);
   return flash_erase (ctx, object, flash, numbers, count, error);
 }

@@ -10,6 +10,7 @@
 #include "ood-callers.h"
 #include "ood-error.h"
 #include "ood-fd.h"
+#include "ood-flash-protect.h"
 #include "ood-flash-work.h"
 #include "ood-job.h"
 #include "ood-reply.h"
@@ -196,18 +197,23 @@ take_image (OodFlash *self, GDBusMethodInvocation *invocation, GUnixFDList *fd_l
   return NULL;
 }
 
-/* Program's reset (run or halt) comes after its own halt, which OpenOCD
- * told GDB of: GDB, at its prompt then, could not be told of the reset. */
+/* A reset after the service's own halt, which OpenOCD told GDB of: GDB,
+ * at its prompt then, could not be told of the reset. */
 static gboolean
-check_debugger (OodFlash *self, const OodFlashRequest *request, GError **error)
+check_no_debugger (OodFlash *self, GError **error)
 {
   g_autoptr(GDBusInterface) target = NULL;
 
-  if (request->op != OOD_FLASH_PROGRAM || !request->reset)
-    return TRUE;
   target = g_dbus_object_manager_get_interface (G_DBUS_OBJECT_MANAGER (self->server),
                                                 self->target_path, "org.openocd.Target");
   return target == NULL || ood_target_check_no_debugger (OOD_TARGET (target), error);
+}
+
+/* Program's reset (run or halt), as check_no_debugger(). */
+static gboolean
+check_debugger (OodFlash *self, const OodFlashRequest *request, GError **error)
+{
+  return request->op != OOD_FLASH_PROGRAM || !request->reset || check_no_debugger (self, error);
 }
 
 /* Claims the target, starts the job and answers its path. */
@@ -454,13 +460,12 @@ handle_verify (OodDbusFlash *iface, GDBusMethodInvocation *invocation, GUnixFDLi
                     OOD_FLASH_VERIFY);
 }
 
+/* Erase's and Protect's bank and sector range, as far as they can be
+ * checked without the sector listing; else the call is answered. */
 static gboolean
-handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank, guint first,
-              guint last)
+check_range (OodFlash *self, GDBusMethodInvocation *invocation, guint bank, guint first,
+             guint last)
 {
-  OodFlash *self = OOD_FLASH (iface);
-  OodFlashRequest request = { .op = OOD_FLASH_ERASE, .bank = bank, .first = first, .last = last };
-
   if (find_bank (self, bank) == NULL)
     ood_reply_invalid_args (invocation, "target %s has no flash bank %u", self->target_name,
                             bank);
@@ -468,7 +473,64 @@ handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank
     ood_reply_invalid_args (invocation, "the first sector (%u) is after the last (%u)", first,
                             last);
   else
+    return TRUE;
+  return FALSE;
+}
+
+static gboolean
+handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank, guint first,
+              guint last)
+{
+  OodFlash *self = OOD_FLASH (iface);
+  OodFlashRequest request = { .op = OOD_FLASH_ERASE, .bank = bank, .first = first, .last = last };
+
+  if (check_range (self, invocation, bank, first, last))
     return start_when_known (self, invocation, NULL, &request);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- Protect ------------------------------------------------------------ */
+
+/* What OpenOCD read after acting (ood-flash-protect.h) replaces the
+ * listing, also when the call failed: then the error says it. */
+static void
+on_protect (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  OodFlash *self = OOD_FLASH (g_dbus_method_invocation_get_user_data (invocation));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) sectors = NULL;
+  gboolean ok;
+  guint bank;
+
+  ok = ood_flash_protect_finish (OOD_SESSION (source), result, &sectors, &error);
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuub)", &bank, NULL,
+                 NULL, NULL);
+  if (sectors != NULL)
+    remember_sectors (self, bank, sectors);
+  if (!ok)
+    ood_reply_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_protect (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank, guint first,
+                guint last, gboolean on)
+{
+  OodFlash *self = OOD_FLASH (iface);
+  OodFlashProtectRequest request = { .bank = bank, .first = first, .last = last, .on = on };
+  g_autoptr(GError) error = NULL;
+
+  if (!check_range (self, invocation, bank, first, last))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!check_no_debugger (self, &error) ||
+           !ood_session_check_unclaimed (self->session, self->target_name, &error))
+    ood_reply_error (invocation, error);
+  else
+    ood_flash_protect_async (self->session, self->target_name, &request,
+                             ood_call_cancellable_of (invocation), on_protect,
+                             g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -522,6 +584,7 @@ ood_flash_iface_init (OodDbusFlashIface *iface)
   iface->handle_load = handle_load;
   iface->handle_erase = handle_erase;
   iface->handle_verify = handle_verify;
+  iface->handle_protect = handle_protect;
 }
 
 static void

@@ -113,6 +113,41 @@ ood_tcl_script_flash_erase (const char *target, guint bank, guint first, guint l
   return on_target (target, command);
 }
 
+/**
+ * ood_tcl_script_flash_protect:
+ * @first_block: the first protection block, as "flash info BANK" lists them
+ * @last_block: the last one (inclusive)
+ * @on: protect (%TRUE) or unprotect
+ *
+ * Halts the target unless it is halted (the driver needs that), then
+ * "flash protect" (on the stm32f1x driver: the option bytes erased and
+ * written again), then a reset, as the part loads its option bytes only
+ * then: "reset halt" if the target was halted, "reset run" if not. Where
+ * the protect fails, no reset: a target that was running resumes. The
+ * bank's listing is read again however it went. Answers {FAILED TEXT
+ * SECTORS BLOCKS}: FAILED is "" when all worked, "protect" or "reset"
+ * where OpenOCD failed, TEXT then OpenOCD's text (logged, under
+ * capture); SECTORS and BLOCKS as ood_tcl_script_flash_sectors().
+ */
+char *
+ood_tcl_script_flash_protect (const char *target, guint bank, guint first_block,
+                              guint last_block, gboolean on)
+{
+  g_autofree char *body = g_strdup_printf (
+    "targets $ood_t; set ood_h [expr {[$ood_t curstate] eq {halted}}]; "
+    "if {!$ood_h} {capture {halt}}; "
+    "if {[$ood_t curstate] ne {halted}} {error {the target did not halt}}; "
+    "set ood_s {}; set ood_m {}; "
+    "if {[catch {capture {flash protect %u %u %u %s}} ood_m]} {set ood_s protect; "
+    "if {!$ood_h} {catch {resume}}} "
+    "elseif {[catch {capture [list reset [expr {$ood_h ? {halt} : {run}}]]} ood_m]} "
+    "{set ood_s reset} else {set ood_m {}}; "
+    "list $ood_s $ood_m [flash info %u sectors] [flash info %u]",
+    bank, first_block, last_block, on ? "on" : "off", bank, bank);
+
+  return ood_tcl_wrap_target (target, body);
+}
+
 char *
 ood_tcl_script_flash_write (const char *target, guint bank, const char *path, guint64 offset)
 {
@@ -314,6 +349,46 @@ block_protection (GArray *blocks, const OodTclFlashSector *sector)
   return -1;
 }
 
+/* The sectors of "flash info BANK sectors" (@sectors_text), each with
+ * its protection or its block's of "flash info BANK" (@blocks_text);
+ * the blocks into @blocks if not %NULL. */
+static GArray *
+parse_listing (const char *sectors_text, const char *blocks_text, GArray **blocks,
+               GError **error)
+{
+  g_autoptr(GArray) sectors = parse_info (sectors_text);
+  g_autoptr(GArray) listed = parse_info (blocks_text);
+
+  if (sectors->len == 0)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD listed no sectors");
+      return NULL;
+    }
+  for (guint i = 0; i < sectors->len; i++)
+    {
+      OodTclFlashSector *sector = &g_array_index (sectors, OodTclFlashSector, i);
+      if (sector->protection < 0)
+        sector->protection = block_protection (listed, sector);
+    }
+  if (blocks != NULL)
+    *blocks = g_steal_pointer (&listed);
+  return g_steal_pointer (&sectors);
+}
+
+/* @text as a list of @n items, or %NULL with an error. */
+static GStrv
+parse_items (const char *text, guint n, GError **error)
+{
+  g_auto(GStrv) items = ood_tcl_parse_list (text, error);
+
+  if (items != NULL && g_strv_length (items) != n)
+    {
+      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash info");
+      return NULL;
+    }
+  return g_steal_pointer (&items);
+}
+
 /**
  * ood_tcl_parse_flash_sectors:
  * @text: what ood_tcl_script_flash_sectors() answered
@@ -324,31 +399,53 @@ block_protection (GArray *blocks, const OodTclFlashSector *sector)
 GArray *
 ood_tcl_parse_flash_sectors (const char *text, GError **error)
 {
-  g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
-  g_autoptr(GArray) sectors = NULL;
-  g_autoptr(GArray) blocks = NULL;
+  g_auto(GStrv) parts = parse_items (text, 2, error);
 
-  if (parts == NULL)
+  return parts != NULL ? parse_listing (parts[0], parts[1], NULL, error) : NULL;
+}
+
+/**
+ * ood_tcl_parse_flash_blocks:
+ * @text: what ood_tcl_script_flash_sectors() answered
+ * @sectors: (out) (transfer full) (element-type OodTclFlashSector): as
+ *   ood_tcl_parse_flash_sectors() answers
+ *
+ * Returns: (transfer full) (element-type OodTclFlashSector): the bank's
+ *   protection blocks as "flash info BANK" lists them (its sectors, on a
+ *   driver without blocks), or %NULL with an error
+ */
+GArray *
+ood_tcl_parse_flash_blocks (const char *text, GArray **sectors, GError **error)
+{
+  g_auto(GStrv) parts = parse_items (text, 2, error);
+  GArray *blocks = NULL;
+
+  if (parts != NULL)
+    *sectors = parse_listing (parts[0], parts[1], &blocks, error);
+  return blocks;
+}
+
+/**
+ * ood_tcl_parse_flash_protect:
+ * @text: what ood_tcl_script_flash_protect() answered
+ * @failed: (out) (transfer full): "" when all worked, else "protect"
+ *   or "reset"
+ * @message: (out) (transfer full): OpenOCD's text where it failed
+ *
+ * Returns: (transfer full) (element-type OodTclFlashSector): the bank's
+ *   sectors as read at the end, or %NULL with an error
+ */
+GArray *
+ood_tcl_parse_flash_protect (const char *text, char **failed, char **message, GError **error)
+{
+  g_auto(GStrv) parts = parse_items (text, 4, error);
+  GArray *sectors;
+
+  if (parts == NULL || (sectors = parse_listing (parts[2], parts[3], NULL, error)) == NULL)
     return NULL;
-  if (g_strv_length (parts) != 2)
-    {
-      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash info");
-      return NULL;
-    }
-  sectors = parse_info (parts[0]);
-  blocks = parse_info (parts[1]);
-  if (sectors->len == 0)
-    {
-      g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "OpenOCD listed no sectors");
-      return NULL;
-    }
-  for (guint i = 0; i < sectors->len; i++)
-    {
-      OodTclFlashSector *sector = &g_array_index (sectors, OodTclFlashSector, i);
-      if (sector->protection < 0)
-        sector->protection = block_protection (blocks, sector);
-    }
-  return g_steal_pointer (&sectors);
+  *failed = g_strdup (parts[0]);
+  *message = g_strdup (g_strstrip (parts[1]));
+  return sectors;
 }
 
 /**

@@ -45,6 +45,11 @@ char      *ood_tcl_script_flash_erase   (const char *target,
                                          guint       bank,
                                          guint       first,
                                          guint       last);
+char      *ood_tcl_script_flash_protect (const char *target,
+                                         guint       bank,
+                                         guint       first_block,
+                                         guint       last_block,
+                                         gboolean    on);
 char      *ood_tcl_script_flash_write   (const char *target,
                                          guint       bank,
                                          const char *path,
@@ -63,6 +68,13 @@ char      *ood_tcl_script_images_equal  (const char         *target,
 GPtrArray *ood_tcl_parse_flash_banks    (const char *text,
                                          GError    **error);
 GArray    *ood_tcl_parse_flash_sectors  (const char *text,
+                                         GError    **error);
+GArray    *ood_tcl_parse_flash_blocks   (const char *text,
+                                         GArray    **sectors,
+                                         GError    **error);
+GArray    *ood_tcl_parse_flash_protect  (const char *text,
+                                         char      **failed,
+                                         char      **message,
                                          GError    **error);
 GPtrArray *ood_tcl_parse_flash_geometry (const char *text,
                                          guint       n_banks,

@@ -1527,6 +1527,52 @@ test_flash (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* flash protect: one call; flash sectors and OpenOCD's own "flash info"
+ * show it, an erase of a protected sector fails; errors in JSON. */
+static void
+test_flash_protect (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *info = NULL, *off_text = NULL;
+  g_autoptr(CtlRun) erase = NULL, partial = NULL, bad_word = NULL;
+
+  {
+    g_autoptr(JsonNode) node = ctl_json_ok (fixture, "flash", "protect", "0", "4", "7", "on");
+    JsonObject *record = json_node_get_object (node);
+
+    g_assert_cmpstr (get_string (record, "action"), ==, "flash-protect");
+    g_assert_cmpint (get_int (record, "bank"), ==, 0);
+    g_assert_cmpint (get_int (record, "first"), ==, 4);
+    g_assert_cmpint (get_int (record, "last"), ==, 7);
+    g_assert_true (get_bool (record, "protected"));
+  }
+  info = raw_tcl (fixture, "flash info 0");
+  g_assert_nonnull (strstr (info, "#  0: 0x00000000 (0x1000 4kB) not protected"));
+  g_assert_nonnull (strstr (info, "#  1: 0x00001000 (0x1000 4kB) protected"));
+  g_assert_nonnull (strstr (info, "#  2: 0x00002000 (0x1000 4kB) not protected"));
+  {
+    g_autoptr(JsonNode) sectors = ctl_json_ok (fixture, "flash", "sectors", "0");
+    JsonArray *array = json_node_get_array (sectors);
+
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      g_assert_true (get_bool (json_array_get_object_element (array, i), "protected") ==
+                     (i >= 4 && i <= 7));
+  }
+  erase = ctl_run (fixture, "flash", "erase", "0", "5", "5", "--json");
+  assert_job_error (erase, "org.openocd.Error.Flash", "stm32x device protected");
+  partial = ctl_run (fixture, "flash", "protect", "0", "5", "5", "off", "--json");
+  assert_json_error (partial, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+  bad_word = ctl_run (fixture, "flash", "protect", "0", "4", "7", "yes", "--json");
+  assert_json_error (bad_word, 2, "org.openocd.ctl.Error.Usage");
+
+  off_text = ctl_ok (fixture, "flash", "protect", "0", "4", "7", "off");
+  g_assert_cmpstr (off_text, ==, "flash-protect: bank 0 sectors 4 to 7 not protected\n");
+  g_free (info);
+  info = raw_tcl (fixture, "flash info 0");
+  g_assert_null (strstr (info, ") protected"));
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 /* lui a0, 0x80008; li a1, 42; sw a1, 0x100(a0); ebreak */
 static const guint32 ram_program[] = { 0x80008537u, 0x02a00593u, 0x10b52023u, 0x00100073u };
 
@@ -2549,6 +2595,7 @@ test_json_usage (void)
     { "program", "--json", NULL },
     { "load", "x.bin", "--json", NULL },  /* no address */
     { "flash", "erase", "--json", NULL },
+    { "flash", "protect", "0", "0", "3", "--json", NULL },   /* no on|off */
     { "flash", "banks", "--address", "0", "--json", NULL },
     { "probes", "extra", "--json", NULL },
     { "endpoint", "--json", NULL },
@@ -2606,7 +2653,7 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
   g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
-  g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE\n"));
+  g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE | protect BANK FIRST LAST on|off\n"));
   g_assert_nonnull (strstr (run->out, "{\"progress\":"));
   g_assert_nonnull (strstr (run->out, "Ctrl-C cancels the job"));
   g_assert_nonnull (strstr (run->out, "mem dump and mem load"));
@@ -3128,6 +3175,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/program-cancel", test_program_cancel);
   g_test_add_func ("/client/load", test_load);
   g_test_add_func ("/client/flash", test_flash);
+  g_test_add_func ("/client/flash-protect", test_flash_protect);
   g_test_add_func ("/client/endpoint-exec", test_endpoint_exec);
   g_test_add_func ("/client/endpoint-address", test_endpoint_address);
   g_test_add_func ("/client/endpoints-supervised", test_endpoints_supervised);

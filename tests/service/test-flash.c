@@ -11,6 +11,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -672,6 +673,9 @@ test_busy (void)
   g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
   g_clear_error (&error);
+  g_assert_false (ood_dbus_flash_call_protect_sync (fx->flash, 0, 0, 3, TRUE, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
+  g_clear_error (&error);
   /* reads are answered between the chunks, while the job still runs */
   g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
   g_assert_no_error (error);
@@ -1189,6 +1193,173 @@ test_smart (void)
   fx_free (fx);
 }
 
+/* ---- protection --------------------------------------------------------- */
+
+/* Protect, answered: %FALSE with @error if it failed. */
+static gboolean
+protect (Fx *fx, guint first, guint last, gboolean on, GError **error)
+{
+  return ood_dbus_flash_call_protect_sync (fx->flash, 0, first, last, on, NULL, error);
+}
+
+/* Whether Sectors says sectors @first to @last, and only they, are
+ * protected. */
+static void
+assert_sectors_protected (Fx *fx, guint first, guint last)
+{
+  g_autoptr(GVariant) sectors = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean protected;
+
+  g_assert_true (ood_dbus_flash_call_sectors_sync (fx->flash, 0, &sectors, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (sectors), ==, FLASH_SIZE / SECTOR);
+  for (guint i = 0; i < FLASH_SIZE / SECTOR; i++)
+    {
+      g_variant_get_child (sectors, i, "(uttb)", NULL, NULL, NULL, &protected);
+      g_assert_true (protected == (i >= first && i <= last));
+    }
+}
+
+/* The protected blocks "flash info 0" lists on the same OpenOCD, as
+ * "1 2" (each 4 KiB, four sectors). */
+static char *
+raw_protected_blocks (Fx *fx)
+{
+  g_autofree char *info = tcl (fx, "flash info 0");
+  g_auto(GStrv) lines = g_strsplit (info, "\n", -1);
+  g_autoptr(GString) blocks = g_string_new (NULL);
+  guint listed = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint block;
+
+      if (lines[i][0] != '\t' || sscanf (lines[i], " #%u:", &block) != 1)
+        continue;
+      listed++;
+      if (strstr (lines[i], "not protected") == NULL && strstr (lines[i], "protected") != NULL)
+        g_string_append_printf (blocks, "%s%u", blocks->len > 0 ? " " : "", block);
+    }
+  g_assert_cmpuint (listed, ==, FLASH_SIZE / (4 * SECTOR));
+  return g_strdup (blocks->str);
+}
+
+static char *
+curstate (Fx *fx)
+{
+  g_autofree char *command = g_strdup_printf ("%s curstate",
+                                              ood_testbed_get_target_name (fx->testbed));
+  return tcl (fx, command);
+}
+
+/* Protect on a range: OpenOCD's own "flash info" and Sectors agree;
+ * erasing or writing it fails with OpenOCD's text and leaves it as it
+ * was; off again, it can be written. The target is reset (the part loads
+ * its option bytes then) and left running or halted as it was. */
+static void
+test_protect (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GBytes) image = ood_test_random_flash_image (12 * SECTOR);
+  g_autoptr(GBytes) other = ood_test_random_flash_image (4 * SECTOR);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *blocks = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *job = NULL;
+
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));   /* left running */
+  protect (fx, 4, 7, TRUE, &error);
+  g_assert_no_error (error);
+  blocks = raw_protected_blocks (fx);
+  g_assert_cmpstr (blocks, ==, "1");
+  assert_sectors_protected (fx, 4, 7);
+  state = curstate (fx);
+  g_assert_cmpstr (state, ==, "running");
+
+  g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 0, 5, 6, &job, NULL, &error));
+  g_assert_no_error (error);
+  assert_failed (wait_job (fx, job), "org.openocd.Error.Flash", WRPRT_TEXT);
+  assert_failed (program (fx, other, "bin", FLASH_BASE + 4 * SECTOR, NULL),
+                 "org.openocd.Error.Flash", WRPRT_TEXT);
+  assert_flash_holds (fx, FLASH_BASE, image);
+
+  /* off again, from a halted target, which stays halted */
+  g_free (tcl (fx, "halt"));
+  protect (fx, 4, 7, FALSE, &error);
+  g_assert_no_error (error);
+  g_free (blocks);
+  blocks = raw_protected_blocks (fx);
+  g_assert_cmpstr (blocks, ==, "");
+  assert_sectors_protected (fx, 1, 0);
+  g_free (state);
+  state = curstate (fx);
+  g_assert_cmpstr (state, ==, "halted");
+  assert_succeeded (program (fx, other, "bin", FLASH_BASE + 4 * SECTOR, NULL));
+  assert_flash_holds (fx, FLASH_BASE + 4 * SECTOR, other);
+  assert_flash_holds_range (fx, FLASH_BASE, image, 0, 4 * SECTOR);
+  fx_free (fx);
+}
+
+/* Arguments Protect refuses, before it does anything: the option bytes
+ * OpenOCD would write stay as they were. */
+static void
+test_protect_args (void)
+{
+  Fx *fx = fx_new ();
+  static const guint8 factory_wrp[] = { 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00 };
+  const struct {
+    guint bank, first, last;
+    const char *text;
+  } bad[] = {
+    { 3, 0, 3, "no flash bank 3" },
+    { 0, 7, 4, "the first sector (7) is after the last (4)" },
+    { 0, 60, 64, "0 to 63" },
+    { 0, 5, 5, "block 1 is sectors 4 to 7" },
+    { 0, 4, 9, "block 2 is sectors 8 to 11" },
+  };
+  g_autoptr(GBytes) wrp = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (ood_dbus_flash_call_protect_sync (fx->flash, bad[i].bank, bad[i].first,
+                                                        bad[i].last, TRUE, NULL, &error));
+      OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+      if (strstr (error->message, bad[i].text) == NULL)
+        g_error ("'%s' is not in '%s'", bad[i].text, error->message);
+    }
+  wrp = ood_test_tcl_read_memory (fx->testbed, 8, 0x1FFFF808u, sizeof factory_wrp);
+  g_assert_cmpmem (g_bytes_get_data (wrp, NULL), g_bytes_get_size (wrp), factory_wrp,
+                   sizeof factory_wrp);
+  assert_sectors_protected (fx, 1, 0);
+  fx_free (fx);
+}
+
+/* A Protect OpenOCD fails (the flash controller locked by a wrong key)
+ * answers OpenOCD's text and what the bank reads now, as read from
+ * OpenOCD after the failure: here a block protected behind the
+ * service's back, which the service could learn only there. */
+static void
+test_protect_failure (void)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+
+  g_free (tcl (fx, "halt; flash protect 0 2 2 on; reset halt; catch {mww 0x40022004 0x12345678}"));
+  g_assert_false (protect (fx, 0, 3, TRUE, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Flash");
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, LOCKED_TEXT));
+  g_assert_true (g_str_has_suffix (error->message, "bank 0 reads sectors 8 to 11 protected"));
+  assert_sectors_protected (fx, 8, 11);
+  state = curstate (fx);
+  g_assert_cmpstr (state, ==, "halted");   /* no reset after a failed protect */
+  fx_free (fx);
+}
+
 static gboolean
 job_unexported (gpointer user_data)
 {
@@ -1246,5 +1417,8 @@ main (int argc, char **argv)
   g_test_add_func ("/flash/bad-images", test_bad_images);
   g_test_add_func ("/flash/job-removed", test_job_removed);
   g_test_add_func ("/flash/smart", test_smart);
+  g_test_add_func ("/flash/protect", test_protect);
+  g_test_add_func ("/flash/protect-args", test_protect_args);
+  g_test_add_func ("/flash/protect-failure", test_protect_failure);
   return g_test_run ();
 }
