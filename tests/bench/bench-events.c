@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ood-tcl-script.h"
 #include "ood-testbed.h"
 
 #include "bench.h"
@@ -46,10 +47,9 @@ typedef struct {
   GSocket      *notify_socket;
   gboolean      notify_ready;
   gint64        notified;      /* the halted state notification */
-  gboolean      replica;       /* the notifier reads the PC at once */
+  const char   *replica;       /* the notifier sends this at once, or NULL */
   OodTestTcl   *replica_tcl;   /* on which */
-  const char   *pc_script;
-  gint64        replica_done;  /* the PC read answered */
+  gint64        replica_done;  /* its reply came */
 
   const char   *bus_address;
   const char   *target_path;
@@ -193,9 +193,9 @@ note_notification (Events *ev, const char *msg, gint64 t)
   if (!is_halted_state (msg) || ev->notified != 0 || t <= ev->t0)
     return;
   ev->notified = t;
-  if (ev->replica)
+  if (ev->replica != NULL)
     {
-      g_free (tcl_eval_or_die (ev->replica_tcl, ev->pc_script));
+      g_free (tcl_eval_or_die (ev->replica_tcl, ev->replica));
       ev->replica_done = now_ns ();
     }
   g_cond_broadcast (&ev->cond);
@@ -314,9 +314,10 @@ ready_more_runs (Events *ev, gconstpointer before)
   return ev->c.runs > b[0].runs && (!python_on (ev) || ev->py.runs > b[1].runs);
 }
 
-/* A new round from now: what the listeners see before it is not its. */
+/* A new round from now: what the listeners see before it is not its;
+ * @replica: what the notifier sends on a halted notification, or NULL. */
 static void
-begin_round (Events *ev, gboolean replica)
+begin_round (Events *ev, const char *replica)
 {
   g_mutex_lock (&ev->lock);
   ev->t0 = now_ns ();
@@ -337,7 +338,7 @@ snapshot (Events *ev, Seen2 before[2])
 
 /* ---- the daemon paused ---- */
 
-/* Whether every thread of @pid is stopped. */
+/* Whether every thread of @pid is stopped (or, traced, in a tracing stop). */
 static gboolean
 all_stopped (GPid pid)
 {
@@ -354,7 +355,7 @@ all_stopped (GPid pid)
       const char *p;
 
       if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL ||
-          p[2] != 'T')
+          (p[2] != 'T' && p[2] != 't'))
         return FALSE;
     }
   return TRUE;
@@ -382,8 +383,10 @@ typedef struct {
   OodTestTcl *tcl;        /* halt and resume */
   GDBusConnection *c;     /* the floor's Emit() */
   GPid        daemon;
+  const char *pc_read;    /* the PC read alone */
+  const char *refresh;    /* the service's own command after a halt notification */
   gboolean    record;
-  Samples     dbus_c, dbus_py, notify, replica, floor_c, floor_py;
+  Samples     dbus_c, dbus_py, notify, notify_paused, replica, replica_own, floor_c, floor_py;
 } Rounds;
 
 /* Resumes the target and waits until both subscribers saw it published. */
@@ -403,7 +406,7 @@ round_dbus (Rounds *r)
 {
   Events *ev = r->ev;
 
-  begin_round (ev, FALSE);
+  begin_round (ev, NULL);
   g_free (tcl_eval_or_die (r->tcl, "halt"));
   wait_for (ev, ready_halted, NULL, "waiting for the halted event");
   if (r->record)
@@ -416,26 +419,44 @@ round_dbus (Rounds *r)
   resume_published (r);
 }
 
-/* The replica, with the daemon stopped: halt, the notification, the PC
- * read at once. Then the daemon goes on, publishes the halt (the state
- * the next round starts from is the service's, published) and the
- * resume. */
+/* A replica, with the daemon stopped: halt, the notification, @script at
+ * once. Then the daemon goes on, publishes the halt (the state the next
+ * round starts from is the service's, published) and the resume. */
 static void
-round_replica (Rounds *r)
+replica_round (Rounds *r, const char *script, Samples *samples)
 {
   Events *ev = r->ev;
   Seen2 before[2];
 
   snapshot (ev, before);
   pause_daemon (r->daemon);
-  begin_round (ev, TRUE);
+  begin_round (ev, script);
   g_free (tcl_eval_or_die (r->tcl, "halt"));
-  wait_for (ev, ready_replica, NULL, "waiting for the replica's PC read");
+  wait_for (ev, ready_replica, NULL, "waiting for the replica's read");
   if (r->record)
-    samples_add_since (&r->replica, ev->replica_done, ev->t0);
+    {
+      samples_add_since (samples, ev->replica_done, ev->t0);
+      samples_add_since (&r->notify_paused, ev->notified, ev->t0);
+    }
   kill (r->daemon, SIGCONT);
   wait_for (ev, ready_more_halts, before, "waiting for the service to publish halted");
   resume_published (r);
+}
+
+/* The replica the figure grades against: the PC read alone. */
+static void
+round_replica (Rounds *r)
+{
+  replica_round (r, r->pc_read, &r->replica);
+}
+
+/* The replica of the service's own command: the very bytes it sends after
+ * a halted notification (ood_tcl_script_refresh_halted()), which also
+ * read the dcsr for the halt's cause. */
+static void
+round_replica_own (Rounds *r)
+{
+  replica_round (r, r->refresh, &r->replica_own);
 }
 
 /* The floor's signal, from its emission. */
@@ -446,7 +467,7 @@ round_floor (Rounds *r)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
 
-  begin_round (ev, FALSE);
+  begin_round (ev, NULL);
   reply = call (r->c, FLOOR_NAME, FLOOR_PATH, FLOOR_IFACE, "Emit", NULL, &error);
   if (reply == NULL)
     die ("the floor's Emit()", error);
@@ -466,7 +487,7 @@ typedef void (*Round) (Rounds *r);
 static void
 run_rounds (Rounds *r, int warmup, int n)
 {
-  Round kinds[] = { round_dbus, round_replica, round_floor };
+  Round kinds[] = { round_dbus, round_replica, round_replica_own, round_floor };
   g_autoptr(GRand) rand = g_rand_new_with_seed (20261207);
 
   for (int i = 0; i < warmup + n; i++)
@@ -551,7 +572,7 @@ wait_published_running (GDBusConnection *c, const char *target_path)
 static void
 add_rows (Rounds *r, int n)
 {
-  double dbus_c, dbus_py, replica, floor_c, floor_py;
+  double dbus_c, dbus_py, replica, replica_own, floor_c, floor_py;
 
   add_samples_row ("2", "halt -> PropertiesChanged(halted), C subscriber", &r->dbus_c, CMP_NONE,
                    0, &dbus_c);
@@ -559,8 +580,12 @@ add_rows (Rounds *r, int n)
                    CMP_NONE, 0, &dbus_py);
   add_samples_row ("2", "halt -> raw halted notification (service on)", &r->notify, CMP_NONE, 0,
                    NULL);
+  add_samples_row ("2", "halt -> raw halted notification (service paused)", &r->notify_paused,
+                   CMP_NONE, 0, NULL);
   add_samples_row ("2", "raw replica: halt, notification, PC read at once", &r->replica,
                    CMP_NONE, 0, &replica);
+  add_samples_row ("2", "raw replica with the service's command (PC and dcsr)", &r->replica_own,
+                   CMP_NONE, 0, &replica_own);
   add_samples_row ("2", "floor signal, emission -> C subscriber", &r->floor_c, CMP_NONE, 0,
                    &floor_c);
   add_samples_row ("2", "floor signal, emission -> Python subscriber", &r->floor_py, CMP_NONE, 0,
@@ -569,6 +594,11 @@ add_rows (Rounds *r, int n)
            CMP_LE, 300);
   add_row ("2", "beyond replica + floor signal, Python", "us", dbus_py - (replica + floor_py), NAN,
            n, CMP_LE, 300);
+  /* what the service adds beyond its own OpenOCD command and the signal */
+  add_row ("2", "beyond own-command replica + floor signal, C", "us",
+           dbus_c - (replica_own + floor_c), NAN, n, CMP_NONE, 0);
+  add_row ("2", "beyond own-command replica + floor signal, Python", "us",
+           dbus_py - (replica_own + floor_py), NAN, n, CMP_NONE, 0);
 }
 
 void
@@ -580,13 +610,14 @@ figure_2 (const EventBench *b)
   g_autoptr(OodTestTcl) replica_tcl = ood_test_tcl_connect (b->tcl_port, &error);
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) notify_conn = NULL;
-  g_autofree char *pc_script = g_strdup_printf ("%s get_reg -force {pc}", b->target_name);
+  g_autofree char *pc_read = g_strdup_printf ("%s get_reg -force {pc}", b->target_name);
+  g_autofree char *refresh = ood_tcl_script_refresh_halted (b->target_name);
   g_autoptr(GSubprocess) python = NULL;
   GThread *subscriber, *notifier, *reader = NULL;
   int n = plan.event_iterations, warmup = MAX (n / 20, 3);
-  Rounds r = { &ev, tcl, new_client (b->bus_address), b->daemon_pid, FALSE,
+  Rounds r = { &ev, tcl, new_client (b->bus_address), b->daemon_pid, pc_read, refresh, FALSE,
                samples_new (), samples_new (), samples_new (), samples_new (), samples_new (),
-               samples_new () };
+               samples_new (), samples_new (), samples_new () };
   Seen2 before[2];
 
   if (!opt_json)
@@ -598,7 +629,6 @@ figure_2 (const EventBench *b)
   ev.bus_address = b->bus_address;
   ev.target_path = b->target_path;
   ev.replica_tcl = replica_tcl;
-  ev.pc_script = pc_script;
   ev.context = g_main_context_new ();
   ev.loop = g_main_loop_new (ev.context, FALSE);
   g_socket_client_set_enable_proxy (client, FALSE);
@@ -638,7 +668,9 @@ figure_2 (const EventBench *b)
   samples_free (&r.dbus_c);
   samples_free (&r.dbus_py);
   samples_free (&r.notify);
+  samples_free (&r.notify_paused);
   samples_free (&r.replica);
+  samples_free (&r.replica_own);
   samples_free (&r.floor_c);
   samples_free (&r.floor_py);
 }
