@@ -2,11 +2,10 @@
 /* Figure 2 of openocd-dbus-bench, event latency: a halt as subscribers in C
  * and in Python (Gio) see it, against the raw replica of what the service
  * does on a halt and the floor service's own signal path, in one run, the
- * three kinds of round interleaved. See README.md, "Figures". */
+ * four kinds of round interleaved. See README.md, "Figures". */
 #define G_LOG_DOMAIN "ood-bench"
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -30,7 +29,7 @@ typedef struct {
   gint64 floor_stamp;  /* its time of emission */
   guint  halts;        /* State=halted seen */
   guint  runs;         /* State=running seen */
-} Seen2;
+} Heard;
 
 typedef struct {
   GMutex        lock;
@@ -38,8 +37,8 @@ typedef struct {
   gint64        t0;            /* the round's start */
   gboolean      stop;
 
-  Seen2         c;             /* the C subscriber */
-  Seen2         py;            /* the Python subscriber */
+  Heard         c;             /* the C subscriber */
+  Heard         py;            /* the Python subscriber */
   gboolean      py_ready;
   gboolean      py_gone;       /* its output ended */
 
@@ -63,7 +62,7 @@ typedef struct {
 /* Notes the signal (or state) at @t into @seen, if it belongs to the
  * round; under the lock. */
 static void
-note_state (Events *ev, Seen2 *seen, const char *state, gint64 t)
+note_state (Events *ev, Heard *seen, const char *state, gint64 t)
 {
   if (g_str_equal (state, "halted"))
     {
@@ -77,7 +76,7 @@ note_state (Events *ev, Seen2 *seen, const char *state, gint64 t)
 }
 
 static void
-note_floor (Events *ev, Seen2 *seen, gint64 stamp, gint64 t)
+note_floor (Events *ev, Heard *seen, gint64 stamp, gint64 t)
 {
   if (seen->floor == 0 && stamp > ev->t0)
     {
@@ -185,8 +184,10 @@ is_halted_state (const char *msg)
   return strstr (msg, "type target_state state halted") != NULL;
 }
 
-/* A notification of the round; in the replica's round, reads the PC at
- * once, as the service does (on its other connection). Under the lock. */
+/* A notification of the round; in a replica's round, sends the replica's
+ * command at once, as the service does (on its other connection), and
+ * waits for its reply. Under the lock: no one else has anything to note
+ * while the daemon is stopped. */
 static void
 note_notification (Events *ev, const char *msg, gint64 t)
 {
@@ -301,7 +302,7 @@ ready_replica (Events *ev, gconstpointer data)
 static gboolean
 ready_more_halts (Events *ev, gconstpointer before)
 {
-  const Seen2 *b = before;
+  const Heard *b = before;
 
   return ev->c.halts > b[0].halts && (!python_on (ev) || ev->py.halts > b[1].halts);
 }
@@ -309,7 +310,7 @@ ready_more_halts (Events *ev, gconstpointer before)
 static gboolean
 ready_more_runs (Events *ev, gconstpointer before)
 {
-  const Seen2 *b = before;
+  const Heard *b = before;
 
   return ev->c.runs > b[0].runs && (!python_on (ev) || ev->py.runs > b[1].runs);
 }
@@ -328,7 +329,7 @@ begin_round (Events *ev, const char *replica)
 }
 
 static void
-snapshot (Events *ev, Seen2 before[2])
+snapshot (Events *ev, Heard before[2])
 {
   g_mutex_lock (&ev->lock);
   before[0] = ev->c;
@@ -393,7 +394,7 @@ typedef struct {
 static void
 resume_published (Rounds *r)
 {
-  Seen2 before[2];
+  Heard before[2];
 
   snapshot (r->ev, before);
   g_free (tcl_eval_or_die (r->tcl, "resume"));
@@ -426,7 +427,7 @@ static void
 replica_round (Rounds *r, const char *script, Samples *samples)
 {
   Events *ev = r->ev;
-  Seen2 before[2];
+  Heard before[2];
 
   snapshot (ev, before);
   pause_daemon (r->daemon);
@@ -615,10 +616,13 @@ figure_2 (const EventBench *b)
   g_autoptr(GSubprocess) python = NULL;
   GThread *subscriber, *notifier, *reader = NULL;
   int n = plan.event_iterations, warmup = MAX (n / 20, 3);
-  Rounds r = { &ev, tcl, new_client (b->bus_address), b->daemon_pid, pc_read, refresh, FALSE,
-               samples_new (), samples_new (), samples_new (), samples_new (), samples_new (),
-               samples_new (), samples_new (), samples_new () };
-  Seen2 before[2];
+  Rounds r = { .ev = &ev, .tcl = tcl, .c = new_client (b->bus_address),
+               .daemon = b->daemon_pid, .pc_read = pc_read, .refresh = refresh,
+               .dbus_c = samples_new (), .dbus_py = samples_new (), .notify = samples_new (),
+               .notify_paused = samples_new (), .replica = samples_new (),
+               .replica_own = samples_new (), .floor_c = samples_new (),
+               .floor_py = samples_new () };
+  Heard before[2];
 
   if (!opt_json)
     g_printerr ("figure 2: event latency (%d rounds of halt, replica and floor signal)\n", n);
