@@ -16,45 +16,45 @@
 
 #include "bench.h"
 
-#define FLOOR_NAME  "org.openocd.BenchFloor"
-#define FLOOR_PATH  "/org/openocd/BenchFloor"
-#define FLOOR_IFACE "org.openocd.BenchFloor"
+#define FLOOR_NAME      "org.openocd.BenchFloor"
+#define FLOOR_PATH      "/org/openocd/BenchFloor"
+#define FLOOR_IFACE     "org.openocd.BenchFloor"
 #define WAIT_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 /* What each listener saw of the round that began at t0 (ns; 0: not yet),
  * and counts of the target's published states over the whole run. */
 typedef struct {
-  gint64 halted;       /* the target's State=halted */
-  gint64 floor;        /* the floor's signal */
-  gint64 floor_stamp;  /* its time of emission */
-  guint  halts;        /* State=halted seen */
-  guint  runs;         /* State=running seen */
+  gint64 halted;      /* the target's State=halted */
+  gint64 floor;       /* the floor's signal */
+  gint64 floor_stamp; /* its time of emission */
+  guint halts;        /* State=halted seen */
+  guint runs;         /* State=running seen */
 } Heard;
 
 typedef struct {
-  GMutex        lock;
-  GCond         cond;
-  gint64        t0;            /* the round's start */
-  gboolean      stop;
+  GMutex lock;
+  GCond cond;
+  gint64 t0; /* the round's start */
+  gboolean stop;
 
-  Heard         c;             /* the C subscriber */
-  Heard         py;            /* the Python subscriber */
-  gboolean      py_ready;
-  gboolean      py_gone;       /* its output ended */
+  Heard c;  /* the C subscriber */
+  Heard py; /* the Python subscriber */
+  gboolean py_ready;
+  gboolean py_gone; /* its output ended */
 
   /* the raw notification connection */
-  GSocket      *notify_socket;
-  gboolean      notify_ready;
-  gint64        notified;      /* the halted state notification */
-  const char   *replica;       /* the notifier sends this at once, or NULL */
-  OodTestTcl   *replica_tcl;   /* on which */
-  gint64        replica_done;  /* its reply came */
+  GSocket *notify_socket;
+  gboolean notify_ready;
+  gint64 notified;         /* the halted state notification */
+  const char *replica;     /* the notifier sends this at once, or NULL */
+  OodTestTcl *replica_tcl; /* on which */
+  gint64 replica_done;     /* its reply came */
 
-  const char   *bus_address;
-  const char   *target_path;
+  const char *bus_address;
+  const char *target_path;
   GMainContext *context;
-  GMainLoop    *loop;
-  gboolean      subscribed;
+  GMainLoop *loop;
+  gboolean subscribed;
 } Events;
 
 /* ---- listeners ---- */
@@ -87,9 +87,8 @@ note_floor (Events *ev, Heard *seen, gint64 stamp, gint64 t)
 }
 
 static void
-on_properties_changed (GDBusConnection *c, const char *sender, const char *path,
-                       const char *iface, const char *signal, GVariant *params,
-                       gpointer user_data)
+on_properties_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                       const char *signal, GVariant *params, gpointer user_data)
 {
   Events *ev = user_data;
   gint64 t = now_ns (), stamp;
@@ -126,8 +125,8 @@ subscriber_thread (gpointer data)
                                            G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, ev,
                                            NULL);
   /* the bus handles AddMatch before answering this */
-  reply = call (c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                "GetId", NULL, NULL);
+  reply = call (c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
+                NULL, NULL);
   g_mutex_lock (&ev->lock);
   ev->subscribed = TRUE;
   g_cond_broadcast (&ev->cond);
@@ -234,7 +233,7 @@ notifier_thread (gpointer data)
           *end = '\0';
           g_mutex_lock (&ev->lock);
           if (first)
-            ev->notify_ready = TRUE;   /* the reply to tcl_notifications on */
+            ev->notify_ready = TRUE; /* the reply to tcl_notifications on */
           else
             note_notification (ev, pending->str, t);
           first = FALSE;
@@ -380,14 +379,14 @@ pause_daemon (GPid pid)
 /* ---- the rounds ---- */
 
 typedef struct {
-  Events     *ev;
-  OodTestTcl *tcl;        /* halt and resume */
-  GDBusConnection *c;     /* the floor's Emit() */
-  GPid        daemon;
-  const char *pc_read;    /* the PC read alone */
-  const char *refresh;    /* the service's own command after a halt notification */
-  gboolean    record;
-  Samples     dbus_c, dbus_py, notify, notify_paused, replica, replica_own, floor_c, floor_py;
+  Events *ev;
+  OodTestTcl *tcl;    /* halt and resume */
+  GDBusConnection *c; /* the floor's Emit() */
+  GPid daemon;
+  const char *pc_read; /* the PC read alone */
+  const char *refresh; /* the service's own command after a halt notification */
+  gboolean record;
+  Samples dbus_c, dbus_py, notify, notify_paused, replica, replica_own, floor_c, floor_py;
 } Rounds;
 
 /* Resumes the target and waits until both subscribers saw it published. */
@@ -503,7 +502,7 @@ run_rounds (Rounds *r, int warmup, int n)
           kinds[j] = t;
         }
       for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
-        kinds[k] (r);
+        kinds[k](r);
     }
 }
 
@@ -513,8 +512,8 @@ static GSubprocess *
 start_python (Events *ev, GThread **reader)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocessLauncher)
+                 launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   const char *script = ood_test_env_or ("OOD_BENCH_SUBSCRIBER", OOD_BENCH_SUBSCRIBER_DEFAULT);
   /* the distribution's, which python3-gi is for (not one of a PATH's
    * virtual environments) */
@@ -575,16 +574,16 @@ add_rows (Rounds *r, int n)
 {
   double dbus_c, dbus_py, replica, replica_own, floor_c, floor_py;
 
-  add_samples_row ("2", "halt -> PropertiesChanged(halted), C subscriber", &r->dbus_c, CMP_NONE,
-                   0, &dbus_c);
+  add_samples_row ("2", "halt -> PropertiesChanged(halted), C subscriber", &r->dbus_c, CMP_NONE, 0,
+                   &dbus_c);
   add_samples_row ("2", "halt -> PropertiesChanged(halted), Python subscriber", &r->dbus_py,
                    CMP_NONE, 0, &dbus_py);
   add_samples_row ("2", "halt -> raw halted notification (service on)", &r->notify, CMP_NONE, 0,
                    NULL);
   add_samples_row ("2", "halt -> raw halted notification (service paused)", &r->notify_paused,
                    CMP_NONE, 0, NULL);
-  add_samples_row ("2", "raw replica: halt, notification, PC read at once", &r->replica,
-                   CMP_NONE, 0, &replica);
+  add_samples_row ("2", "raw replica: halt, notification, PC read at once", &r->replica, CMP_NONE,
+                   0, &replica);
   add_samples_row ("2", "raw replica with the service's command (PC and dcsr)", &r->replica_own,
                    CMP_NONE, 0, &replica_own);
   add_samples_row ("2", "floor signal, emission -> C subscriber", &r->floor_c, CMP_NONE, 0,
@@ -616,11 +615,19 @@ figure_2 (const EventBench *b)
   g_autoptr(GSubprocess) python = NULL;
   GThread *subscriber, *notifier, *reader = NULL;
   int n = plan.event_iterations, warmup = MAX (n / 20, 3);
-  Rounds r = { .ev = &ev, .tcl = tcl, .c = new_client (b->bus_address),
-               .daemon = b->daemon_pid, .pc_read = pc_read, .refresh = refresh,
-               .dbus_c = samples_new (), .dbus_py = samples_new (), .notify = samples_new (),
-               .notify_paused = samples_new (), .replica = samples_new (),
-               .replica_own = samples_new (), .floor_c = samples_new (),
+  Rounds r = { .ev = &ev,
+               .tcl = tcl,
+               .c = new_client (b->bus_address),
+               .daemon = b->daemon_pid,
+               .pc_read = pc_read,
+               .refresh = refresh,
+               .dbus_c = samples_new (),
+               .dbus_py = samples_new (),
+               .notify = samples_new (),
+               .notify_paused = samples_new (),
+               .replica = samples_new (),
+               .replica_own = samples_new (),
+               .floor_c = samples_new (),
                .floor_py = samples_new () };
   Heard before[2];
 

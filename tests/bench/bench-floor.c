@@ -16,14 +16,13 @@
 #define FLOOR_NAME  "org.openocd.BenchFloor"
 #define FLOOR_PATH  "/org/openocd/BenchFloor"
 
-static const char floor_xml[] =
-  "<node>"
-  "  <interface name='org.openocd.BenchFloor'>"
-  "    <method name='Ping'/>"
-  "    <method name='Emit'/>"
-  "    <property name='State' type='s' access='read'/>"
-  "  </interface>"
-  "</node>";
+static const char floor_xml[] = "<node>"
+                                "  <interface name='org.openocd.BenchFloor'>"
+                                "    <method name='Ping'/>"
+                                "    <method name='Emit'/>"
+                                "    <property name='State' type='s' access='read'/>"
+                                "  </interface>"
+                                "</node>";
 
 static gint64
 now_ns (void)
@@ -43,8 +42,8 @@ emit_state (GDBusConnection *connection)
   g_variant_builder_init (&changed, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&changed, "{sv}", "State", g_variant_new_string ("halted"));
   g_variant_builder_add (&changed, "{sv}", "Stamp", g_variant_new_int64 (now_ns ()));
-  g_dbus_connection_emit_signal (connection, NULL, FLOOR_PATH,
-                                 "org.freedesktop.DBus.Properties", "PropertiesChanged",
+  g_dbus_connection_emit_signal (connection, NULL, FLOOR_PATH, "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
                                  g_variant_new ("(sa{sv}as)", FLOOR_NAME, &changed, NULL), NULL);
 }
 

@@ -100,7 +100,7 @@ char            *get_string_property (GDBusConnection *c, const char *dest, cons
                                       const char *iface, const char *prop, GError **error);
 
 /* A Tcl command OpenOCD must answer; dies otherwise. (transfer full) */
-char            *tcl_eval_or_die (OodTestTcl *tcl, const char *script);
+char *tcl_eval_or_die (OodTestTcl *tcl, const char *script);
 
 /* ---- the daemon ---- */
 
@@ -183,10 +183,10 @@ OodServiceFixture *supervised_boards (guint n);
 /* What figure 2 (bench-events.c) needs of the bench with one daemon. */
 typedef struct {
   const char *bus_address;
-  guint16     tcl_port;
+  guint16 tcl_port;
   const char *target_path;
   const char *target_name;
-  GPid        daemon_pid;
+  GPid daemon_pid;
 } EventBench;
 
 /* Event latency; leaves the target halted, the halt published. */
