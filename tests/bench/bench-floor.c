@@ -3,27 +3,55 @@
  * org.openocd.BenchFloor on the bus given as argv[1] and exports
  * /org/openocd/BenchFloor with one empty method Ping() and one string
  * property State = "halted", both answered at once from the main loop,
- * exactly as openocd-dbusd answers its cached properties. */
+ * exactly as openocd-dbusd answers its cached properties. Emit() makes it
+ * emit a PropertiesChanged of State like the service's on a halt, with one
+ * more property, Stamp (x), the CLOCK_MONOTONIC ns just before the
+ * emission: a subscriber's receipt minus Stamp is what the signal path
+ * costs (the emitter's GDBus, the bus daemon, the subscriber's wake-up),
+ * which figure 2 of the bench subtracts from the service's event latency. */
 #include <gio/gio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define FLOOR_NAME  "org.openocd.BenchFloor"
 #define FLOOR_PATH  "/org/openocd/BenchFloor"
 
-static const char floor_xml[] =
-  "<node>"
-  "  <interface name='org.openocd.BenchFloor'>"
-  "    <method name='Ping'/>"
-  "    <property name='State' type='s' access='read'/>"
-  "  </interface>"
-  "</node>";
+static const char floor_xml[] = "<node>"
+                                "  <interface name='org.openocd.BenchFloor'>"
+                                "    <method name='Ping'/>"
+                                "    <method name='Emit'/>"
+                                "    <property name='State' type='s' access='read'/>"
+                                "  </interface>"
+                                "</node>";
+
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* PropertiesChanged of State, stamped; the reply to Emit() follows it. */
+static void
+emit_state (GDBusConnection *connection)
+{
+  GVariantBuilder changed;
+
+  g_variant_builder_init (&changed, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&changed, "{sv}", "State", g_variant_new_string ("halted"));
+  g_variant_builder_add (&changed, "{sv}", "Stamp", g_variant_new_int64 (now_ns ()));
+  g_dbus_connection_emit_signal (connection, NULL, FLOOR_PATH, "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
+                                 g_variant_new ("(sa{sv}as)", FLOOR_NAME, &changed, NULL), NULL);
+}
 
 static void
 on_method_call (GDBusConnection *connection, const char *sender, const char *object_path,
                 const char *interface_name, const char *method_name, GVariant *parameters,
                 GDBusMethodInvocation *invocation, gpointer user_data)
 {
-  (void) connection;
   (void) sender;
   (void) object_path;
   (void) interface_name;
@@ -31,6 +59,11 @@ on_method_call (GDBusConnection *connection, const char *sender, const char *obj
   (void) user_data;
   if (g_str_equal (method_name, "Ping"))
     g_dbus_method_invocation_return_value (invocation, NULL);
+  else if (g_str_equal (method_name, "Emit"))
+    {
+      emit_state (connection);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
   else
     g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                            "no method %s", method_name);

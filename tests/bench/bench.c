@@ -323,7 +323,7 @@ wait_service_state (Bench *b, GDBusConnection *c, const char *state)
     }
 }
 
-static char *
+char *
 tcl_eval_or_die (OodTestTcl *tcl, const char *script)
 {
   g_autoptr(GError) error = NULL;
@@ -432,8 +432,6 @@ measure_interleaved (Case *cases, gsize n_cases, int iterations)
 }
 
 static double cpu_per_1000_state_ms = NAN;
-/* Figure 2's D-Bus event latency, median, for the replica comparison. */
-static double event_dbus_median_us = NAN;
 static double cpu_per_1000_ping_ms = NAN;
 static int cpu_calls;
 
@@ -524,282 +522,6 @@ figure_1 (Bench *b)
   cpu_per_1000_ping_ms = measure_cpu ((GPid) g_ascii_strtoll (g_subprocess_get_identifier (b->floor),
                                                               NULL, 10),
                                       "Ping()", op_method, &cases[FLOOR_PING].data, cpu_calls);
-}
-
-/* ---- figure 2: event latency ---- */
-
-typedef struct {
-  GMutex        lock;
-  GCond         cond;
-  gboolean      armed;          /* an iteration is waiting for halted */
-  gint64        dbus_halted;    /* ns, 0 until seen */
-  gint64        notify_halted;  /* ns, 0 until seen */
-  guint         running_seen;   /* count of State=running seen on D-Bus */
-  gboolean      stop;
-
-  /* subscriber */
-  const char   *bus_address;
-  const char   *target_path;
-  GMainContext *context;
-  GMainLoop    *loop;
-  gboolean      subscribed;
-  GThread      *subscriber;
-
-  /* raw notification connection */
-  GSocket      *notify_socket;
-  GSocketConnection *notify_conn;
-  gboolean      notify_ready;
-  GThread      *notifier;
-} Events;
-
-static void
-on_properties_changed (GDBusConnection *c, const char *sender, const char *path,
-                       const char *iface, const char *signal, GVariant *params,
-                       gpointer user_data)
-{
-  Events *ev = user_data;
-  gint64 t = now_ns ();
-  g_autoptr(GVariant) changed = NULL;
-  const char *changed_iface = NULL;
-  const char *state = NULL;
-
-  (void) c;
-  (void) sender;
-  (void) path;
-  (void) iface;
-  (void) signal;
-  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
-    return;
-  g_variant_get (params, "(&s@a{sv}^a&s)", &changed_iface, &changed, NULL);
-  if (!g_str_equal (changed_iface, TARGET_IFACE) ||
-      !g_variant_lookup (changed, "State", "&s", &state))
-    return;
-  g_mutex_lock (&ev->lock);
-  if (g_str_equal (state, "halted") && ev->armed && ev->dbus_halted == 0)
-    ev->dbus_halted = t;
-  else if (g_str_equal (state, "running"))
-    ev->running_seen++;
-  g_cond_broadcast (&ev->cond);
-  g_mutex_unlock (&ev->lock);
-}
-
-static gpointer
-subscriber_thread (gpointer data)
-{
-  Events *ev = data;
-  g_autoptr(GDBusConnection) c = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  guint id;
-
-  g_main_context_push_thread_default (ev->context);
-  c = new_client (ev->bus_address);
-  id = g_dbus_connection_signal_subscribe (c, NULL, PROPS_IFACE, "PropertiesChanged",
-                                           ev->target_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                           on_properties_changed, ev, NULL);
-  /* the bus handles AddMatch before answering this */
-  reply = call (c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                "GetId", NULL, NULL);
-  g_mutex_lock (&ev->lock);
-  ev->subscribed = TRUE;
-  g_cond_broadcast (&ev->cond);
-  g_mutex_unlock (&ev->lock);
-  g_main_loop_run (ev->loop);
-  g_dbus_connection_signal_unsubscribe (c, id);
-  g_dbus_connection_close_sync (c, NULL, NULL);
-  g_main_context_pop_thread_default (ev->context);
-  return NULL;
-}
-
-static gboolean
-is_halted_notification (const char *msg)
-{
-  return strstr (msg, "type target_state state halted") != NULL ||
-         strstr (msg, "type target_event event halted") != NULL;
-}
-
-static gpointer
-notifier_thread (gpointer data)
-{
-  Events *ev = data;
-  g_autoptr(GString) pending = g_string_new (NULL);
-  static const char on[] = "tcl_notifications on\x1a";
-  gboolean first = TRUE;
-
-  if (g_socket_send (ev->notify_socket, on, sizeof on - 1, NULL, NULL) != sizeof on - 1)
-    return NULL;
-  for (;;)
-    {
-      char buf[4096];
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (ev->notify_socket, buf, sizeof buf, NULL, &error);
-      gint64 t = now_ns ();
-      char *end;
-
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        {
-          if (g_atomic_int_get (&ev->stop))
-            return NULL;
-          continue;
-        }
-      if (n <= 0)
-        return NULL;
-      g_string_append_len (pending, buf, n);
-      while ((end = memchr (pending->str, '\x1a', pending->len)) != NULL)
-        {
-          *end = '\0';
-          g_mutex_lock (&ev->lock);
-          if (first)
-            {
-              /* the reply to tcl_notifications on */
-              first = FALSE;
-              ev->notify_ready = TRUE;
-            }
-          else if (is_halted_notification (pending->str) && ev->armed && ev->notify_halted == 0)
-            ev->notify_halted = t;
-          g_cond_broadcast (&ev->cond);
-          g_mutex_unlock (&ev->lock);
-          g_string_erase (pending, 0, end - pending->str + 1);
-        }
-    }
-}
-
-static gboolean
-wait_until (Events *ev, gboolean (*ready) (Events *ev, gpointer data), gpointer data)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_US;
-  gboolean ok = TRUE;
-
-  g_mutex_lock (&ev->lock);
-  while (!ready (ev, data))
-    if (!g_cond_wait_until (&ev->cond, &ev->lock, deadline))
-      {
-        ok = ready (ev, data);
-        break;
-      }
-  g_mutex_unlock (&ev->lock);
-  return ok;
-}
-
-static gboolean
-ready_started (Events *ev, gpointer data)
-{
-  (void) data;
-  return ev->subscribed && ev->notify_ready;
-}
-
-static gboolean
-ready_halted (Events *ev, gpointer data)
-{
-  (void) data;
-  return ev->dbus_halted != 0 && ev->notify_halted != 0;
-}
-
-static gboolean
-ready_running (Events *ev, gpointer data)
-{
-  return ev->running_seen > GPOINTER_TO_UINT (data);
-}
-
-static void
-figure_2 (Bench *b)
-{
-  Events ev = { 0 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GDBusConnection) c = new_client (b->bus_address);
-  Samples dbus = samples_new (), notify = samples_new (), pc = samples_new (),
-          overhead = samples_new ();
-  int n = plan.event_iterations, warmup = MAX (n / 20, 3);
-
-  if (!opt_json)
-    g_printerr ("figure 2: event latency (%d halts)\n", n);
-  if (tcl == NULL)
-    die ("connecting to OpenOCD", error);
-  g_mutex_init (&ev.lock);
-  g_cond_init (&ev.cond);
-  ev.bus_address = b->bus_address;
-  ev.target_path = b->target_path;
-  ev.context = g_main_context_new ();
-  ev.loop = g_main_loop_new (ev.context, FALSE);
-  ev.notify_conn = g_socket_client_connect_to_host (client, "127.0.0.1", b->tcl_port, NULL,
-                                                    &error);
-  if (ev.notify_conn == NULL)
-    die ("connecting to OpenOCD", error);
-  ev.notify_socket = g_socket_connection_get_socket (ev.notify_conn);
-  g_socket_set_timeout (ev.notify_socket, 1);
-  ev.subscriber = g_thread_new ("subscriber", subscriber_thread, &ev);
-  ev.notifier = g_thread_new ("notifier", notifier_thread, &ev);
-  if (!wait_until (&ev, ready_started, NULL))
-    die ("starting the event listeners", NULL);
-
-  /* start running */
-  g_free (tcl_eval_or_die (tcl, "resume"));
-  wait_service_state (b, c, "running");
-
-  for (int i = 0; i < warmup + n; i++)
-    {
-      guint running;
-      gint64 t0, t1, t2;
-
-      g_mutex_lock (&ev.lock);
-      ev.dbus_halted = ev.notify_halted = 0;
-      ev.armed = TRUE;
-      g_mutex_unlock (&ev.lock);
-      t0 = now_ns ();
-      g_free (tcl_eval_or_die (tcl, "halt"));
-      if (!wait_until (&ev, ready_halted, NULL))
-        die ("waiting for the halted event", NULL);
-      g_mutex_lock (&ev.lock);
-      ev.armed = FALSE;
-      running = ev.running_seen;
-      g_mutex_unlock (&ev.lock);
-      t1 = now_ns ();
-      g_free (tcl_eval_or_die (tcl, "riscv.cpu get_reg -force {pc}"));
-      t2 = now_ns ();
-      if (i >= warmup)
-        {
-          double d = (double) (ev.dbus_halted - t0) / 1000.0;
-          double nt = (double) (ev.notify_halted - t0) / 1000.0;
-          double p = (double) (t2 - t1) / 1000.0;
-
-          samples_add (&dbus, d);
-          samples_add (&notify, nt);
-          samples_add (&pc, p);
-          samples_add (&overhead, d - (nt + p));
-        }
-      g_free (tcl_eval_or_die (tcl, "resume"));
-      if (!wait_until (&ev, ready_running, GUINT_TO_POINTER (running)))
-        die ("waiting for the service to publish running", NULL);
-    }
-
-  add_samples_row ("2", "D-Bus PropertiesChanged(State=halted) latency", &dbus, CMP_NONE, 0,
-                   &event_dbus_median_us);
-  add_samples_row ("2", "raw notification (halted) latency", &notify, CMP_NONE, 0, NULL);
-  /* this read comes at another moment than the service's and may queue
-   * behind the service's own follow-up (its breakpoint listing): the
-   * replica (figure_2_replica) measures the other way round */
-  add_samples_row ("2", "raw `get_reg -force {pc}` after both arrived", &pc, CMP_NONE, 0, NULL);
-  add_samples_row ("2", "overhead D-Bus - (notification + PC read)", &overhead, CMP_LE, 500, NULL);
-
-  g_atomic_int_set (&ev.stop, TRUE);
-  g_main_loop_quit (ev.loop);
-  g_thread_join (ev.subscriber);
-  g_thread_join (ev.notifier);
-  g_io_stream_close (G_IO_STREAM (ev.notify_conn), NULL, NULL);
-  g_object_unref (ev.notify_conn);
-  g_main_loop_unref (ev.loop);
-  g_main_context_unref (ev.context);
-  g_mutex_clear (&ev.lock);
-  g_cond_clear (&ev.cond);
-  samples_free (&dbus);
-  samples_free (&notify);
-  samples_free (&pc);
-  samples_free (&overhead);
-
-  /* the rest of the bench runs on a halted target */
-  g_free (tcl_eval_or_die (tcl, "halt"));
-  wait_service_state (b, c, "halted");
 }
 
 /* ---- figure 3: throughput ---- */
@@ -1074,73 +796,6 @@ figure_4 (Bench *b)
     die ("stopping the service", NULL);
   idle_and_rss (b, 1);
   idle_and_rss (b, N_SCALE_ENDPOINTS);
-}
-
-/* Reads OpenOCD's notifications on @socket until a halted state. */
-static void
-wait_notified_halt (GSocket *socket, GString *pending)
-{
-  char buffer[4096];
-
-  while (strstr (pending->str, "type target_state state halted") == NULL)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
-
-      if (n <= 0)
-        die ("reading OpenOCD's notifications", error);
-      g_string_append_len (pending, buffer, n);
-    }
-  g_string_truncate (pending, 0);
-}
-
-/* Figure 2, second half, with no service running: a raw client doing
- * what the service does on a halt: wait for OpenOCD's notification, then
- * read the PC at once. The service's overhead is its latency beyond this
- * replica's, measured in the same way at the same moment after the halt
- * (a PC read timed later, or alongside the service's own follow-up
- * commands, costs something else: an idle OpenOCD wakes more slowly, and
- * a read queued behind the service's waits for it). */
-static void
-figure_2_replica (Bench *b)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OodTestTcl) tcl = ood_test_tcl_connect (b->tcl_port, &error);
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) notify = NULL;
-  g_autoptr(GString) pending = g_string_new (NULL);
-  g_autoptr(GString) wire = g_string_new ("tcl_notifications on\x1a");
-  Samples replica = samples_new ();
-  int n = plan.event_iterations, warmup = MAX (n / 20, 3);
-  double median;
-
-  if (tcl == NULL)
-    die ("connecting to OpenOCD", error);
-  g_socket_client_set_enable_proxy (client, FALSE);
-  notify = g_socket_client_connect_to_host (client, "127.0.0.1", b->tcl_port, NULL, &error);
-  if (notify == NULL ||
-      g_socket_send (g_socket_connection_get_socket (notify), wire->str, wire->len, NULL,
-                     &error) < 0)
-    die ("connecting to OpenOCD for notifications", error);
-  g_free (tcl_eval_or_die (tcl, "resume"));
-  for (int i = 0; i < warmup + n; i++)
-    {
-      gint64 t0 = now_ns ();
-
-      g_free (tcl_eval_or_die (tcl, "halt"));
-      wait_notified_halt (g_socket_connection_get_socket (notify), pending);
-      g_free (tcl_eval_or_die (tcl, "riscv.cpu get_reg -force {pc}"));
-      if (i >= warmup)
-        samples_add (&replica, (double) (now_ns () - t0) / 1000.0);
-      g_free (tcl_eval_or_die (tcl, "resume"));
-      g_usleep (2000);
-    }
-  add_samples_row ("2", "raw replica: notification, then PC read at once", &replica, CMP_NONE, 0,
-                   &median);
-  /* an upper bound: without the service OpenOCD also has less to do */
-  add_row ("2", "D-Bus latency - raw replica's (medians)", "us", event_dbus_median_us - median,
-           NAN, n, CMP_NONE, 0);
-  samples_free (&replica);
 }
 
 /* ---- figure 5: registers and memory ---- */
@@ -2015,7 +1670,12 @@ run_attached_figures (void)
   if (wanted ("1"))
     figure_1 (&b);
   if (wanted ("2"))
-    figure_2 (&b);
+    {
+      const EventBench eb = { b.bus_address, b.tcl_port, b.target_path, b.target_name,
+                              b.daemon_pid };
+
+      figure_2 (&eb);
+    }
   if (wanted ("3"))
     figure_3 (&b);
   if (wanted ("5"))
@@ -2024,8 +1684,6 @@ run_attached_figures (void)
     figure_6 (&b);   /* likewise */
   if (wanted ("4"))
     figure_4 (&b);
-  if (wanted ("2"))
-    figure_2_replica (&b);   /* with no service running: after figure 4 */
 
   g_subprocess_send_signal (b.floor, SIGTERM);
   g_subprocess_wait (b.floor, NULL, NULL);

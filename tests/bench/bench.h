@@ -4,13 +4,15 @@
  * figures with one daemon in front of an OpenOCD the bench runs (1 to 6)
  * and prints the results; bench-supervised.c those where the daemon runs
  * its OpenOCDs itself (7, 9 to 11); bench-hotplug.c the probe plugged in
- * (8); bench-rtt.c RTT (12). See README.md. */
+ * (8); bench-rtt.c RTT (12); bench-events.c
+ * event latency (2). See README.md. */
 #pragma once
 
 #include <gio/gio.h>
 #include <time.h>
 
 #include "ood-service-fixture.h"
+#include "ood-testbed.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +99,9 @@ GVariant        *call (GDBusConnection *c, const char *dest, const char *path,
 char            *get_string_property (GDBusConnection *c, const char *dest, const char *path,
                                       const char *iface, const char *prop, GError **error);
 
+/* A Tcl command OpenOCD must answer; dies otherwise. (transfer full) */
+char *tcl_eval_or_die (OodTestTcl *tcl, const char *script);
+
 /* ---- the daemon ---- */
 
 /* The daemon's default --probe-interval. */
@@ -174,6 +179,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Watch, watch_free)
 OodServiceFixture *supervised_boards (guint n);
 
 /* ---- the figures of the other files ---- */
+
+/* What figure 2 (bench-events.c) needs of the bench with one daemon. */
+typedef struct {
+  const char *bus_address;
+  guint16 tcl_port;
+  const char *target_path;
+  const char *target_name;
+  GPid daemon_pid;
+} EventBench;
+
+/* Event latency; leaves the target halted, the halt published. */
+void figure_2 (const EventBench *b);
 
 void figure_7 (void);
 void figure_8 (void);
