@@ -1702,7 +1702,7 @@ main (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print the results as JSON", NULL },
     { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "A short run, to check that it works", NULL },
     { "figure", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_figures,
-      "Run only this figure (1–14; repeatable)", "N" },
+      "Run only this figure (1–15; repeatable)", "N" },
     /* how figure 8 re-execs the bench under umockdev-wrapper */
     { "in-umockdev", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_in_umockdev, NULL, NULL },
     G_OPTION_ENTRY_NULL
