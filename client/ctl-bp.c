@@ -20,7 +20,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BpOptions, bp_options_clear)
 /* ADDRESS LENGTH KIND, as "%-10s %-6s %s": KIND "default" for "" */
 static const CtlField breakpoint_fields[] = {
   { .member = "address", .format = CTL_FORMAT_HEX, .width = 10, .heading = "ADDRESS" },
-  { .member = "length", .format = CTL_FORMAT_DECIMAL, .prefix = " ", .width = 6,
+  { .member = "length",
+    .format = CTL_FORMAT_DECIMAL,
+    .prefix = " ",
+    .width = 6,
     .heading = "LENGTH" },
   { .member = "kind", .prefix = " ", .absent = "default", .heading = "KIND" },
   { NULL }
@@ -31,7 +34,10 @@ static const CtlLayout breakpoint_table = { CTL_LAYOUT_TABLE, breakpoint_fields 
 /* ADDRESS LENGTH ACCESS CONDITION, as "%-10s %-6s %-6s %s" */
 static const CtlField watchpoint_fields[] = {
   { .member = "address", .format = CTL_FORMAT_HEX, .width = 10, .heading = "ADDRESS" },
-  { .member = "length", .format = CTL_FORMAT_DECIMAL, .prefix = " ", .width = 6,
+  { .member = "length",
+    .format = CTL_FORMAT_DECIMAL,
+    .prefix = " ",
+    .width = 6,
     .heading = "LENGTH" },
   { .member = "access", .prefix = " ", .width = 6, .heading = "ACCESS" },
   { .member = "condition", .prefix = " ", .heading = "CONDITION" },
@@ -204,6 +210,6 @@ ctl_cmd_wp (CtlContext *ctx, int argc, char **argv, GError **error)
                                                             NULL, error)
           : !ood_dbus_breakpoints_call_remove_watchpoint_sync (bps, address, NULL, error))
     return NULL;
-  return point_done (target, add ? "wp-add" : "wp-remove", address, length,
-                     add ? "access" : NULL, add ? argv[4] : NULL);
+  return point_done (target, add ? "wp-add" : "wp-remove", address, length, add ? "access" : NULL,
+                     add ? argv[4] : NULL);
 }

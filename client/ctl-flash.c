@@ -260,7 +260,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ImageOptions, image_options_clear)
 /* An image file, open, and what to do with it. */
 typedef struct {
   OodDbusFlash *flash;
-  const char   *operation;  /* "program", "load", "verify": the Job's Operation */
+  const char   *operation;  /* "program", "load", "verify" */
   const char   *file;
   int           fd;
   const char   *format;
@@ -376,8 +376,8 @@ first_bank_base (OodDbusFlash *flash)
  * the first bank's base, else 0.
  */
 static CtlRecord *
-image_command (CtlContext *ctx, const char *operation, const char *file,
-               const char *address_text, const ImageOptions *options, GError **error)
+image_command (CtlContext *ctx, const char *operation, const char *file, const char *address_text,
+               const ImageOptions *options, GError **error)
 {
   static const char *const resets[] = { "run", "halt", "none", NULL };
   g_autoptr(OodDbusObject) object = NULL;

@@ -79,11 +79,9 @@ parse_and_open (CtlContext *ctx, int *argc, char ***argv,
                 gpointer data, GError **error)
 {
   g_autofree char *name = NULL;
-  const GOptionEntry entries[] = {
-    { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &name, "The endpoint (default: the only one)",
-      "NAME" },
-    G_OPTION_ENTRY_NULL
-  };
+  const GOptionEntry entries[] = { { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &name,
+                                     "The endpoint (default: the only one)", "NAME" },
+                                   G_OPTION_ENTRY_NULL };
 
   if (!ctl_parse_command (ctx, argc, argv, entries, error) ||
       (check != NULL && !check (argc, argv, data, error)))
@@ -141,8 +139,8 @@ check_adapter (int *argc, char ***argv, gpointer data, GError **error)
   if (*argc > 1 && (*argc != 3 || !g_str_equal ((*argv)[1], "speed")))
     return ctl_usage_error (error, "usage: adapter [speed KHZ]");
   if (*argc == 3 && (!ctl_parse_number ((*argv)[2], G_MAXUINT32, khz, &local) || *khz == 0))
-    return ctl_usage_error (error, "%s", local != NULL ? local->message
-                                                       : "the speed must be 1 kHz or more");
+    return ctl_usage_error (error, "%s",
+                            local != NULL ? local->message : "the speed must be 1 kHz or more");
   return TRUE;
 }
 

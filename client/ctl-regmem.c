@@ -15,7 +15,7 @@
 /* mem read prints at most this much; mem dump is for more. */
 #define MEM_READ_MAX      (16u * 1024 * 1024)
 #define MEM_READ_DEFAULT  64u
-#define MEM_READ_DEFAULT_WORDS 16u   /* with --width */
+#define MEM_READ_DEFAULT_WORDS 16u /* with --width */
 /* mem dump|load: one ReadToFd/WriteFromFd call per chunk, for progress. */
 #define FD_CHUNK_MIN      (16u * 1024)
 #define FD_CHUNK_MAX      (1024u * 1024)
@@ -168,9 +168,11 @@ parse_arg (const char *text, guint64 max, guint64 *out, GError **error)
 static gboolean
 mem_usage (GError **error)
 {
-  return ctl_usage_error (error, "usage: %s mem read ADDR [LEN] [--width W] | "
+  return ctl_usage_error (error,
+                          "usage: %s mem read ADDR [LEN] [--width W] | "
                           "write ADDR VALUE… [--width W] | dump ADDR LEN FILE | load FILE ADDR | "
-                          "search ADDR SIZE HEXPATTERN [--max N]", g_get_prgname ());
+                          "search ADDR SIZE HEXPATTERN [--max N]",
+                          g_get_prgname ());
 }
 
 /* The bytes of one value: a word of @width bits, or a byte when @width is 0. */
@@ -279,11 +281,12 @@ mem_read (OodDbusMemory *memory, OodDbusTarget *target, guint64 address, guint64
   return ctl_record_new_from_builder (&hexdump_layout, builder);
 }
 
+/* The words of mem read --width: where, how wide, the values */
 static const CtlField words_fields[] = {
   { .member = "address" },
   { .member = "width" },
   { .member = "values" },
-  { NULL }
+  { NULL },
 };
 
 static const CtlLayout words_layout = { CTL_LAYOUT_WORDS, words_fields };
@@ -353,17 +356,21 @@ mem_write (OodDbusMemory *memory, guint64 address, guint width, int count, char 
     {
       gsize n = MIN ((gsize) count - done, max);
       guint64 at = address + done * unit_of (width);
+      GVariant *data; /* floating: the call sinks it */
       gboolean ok;
 
       if (width == 0)
-        ok = ood_dbus_memory_call_write_bytes_sync (
-          memory, at, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + done, n, 1),
-          NULL, error);
+        {
+          data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + done, n, 1);
+          ok = ood_dbus_memory_call_write_bytes_sync (memory, at, data, NULL, error);
+        }
       else
-        ok = ood_dbus_memory_call_write_words_sync (
-          memory, at, (guchar) width,
-          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, values + done, n, sizeof (guint64)),
-          NULL, error);
+        {
+          data = g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, values + done, n,
+                                            sizeof (guint64));
+          ok = ood_dbus_memory_call_write_words_sync (memory, at, (guchar) width, data, NULL,
+                                                      error);
+        }
       if (!ok)
         return FALSE;
       done += n;
@@ -389,8 +396,8 @@ static gboolean
 fd_transfer (CtlContext *ctx, OodDbusMemory *memory, gboolean dump, guint64 address,
              guint64 size, int fd, GError **error)
 {
-  g_autoptr(CtlProgress) progress =
-    ctl_progress_new_full (ctx, dump ? "mem-dump" : "mem-load", CTL_PROGRESS_TTY_ONLY);
+  g_autoptr(CtlProgress) progress = ctl_progress_new_full (ctx, dump ? "mem-dump" : "mem-load",
+                                                            CTL_PROGRESS_TTY_ONLY);
   const char *phase = dump ? "reading" : "writing";
   guint64 chunk = fd_chunk (size);
 
@@ -554,7 +561,8 @@ ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
     { "max", 0, 0, G_OPTION_ARG_INT, &max, "search: stop at N matches (default 100)", "N" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width,
       "read, write: words of W bits (8, 16, 32 or 64) through ReadWords and WriteWords; "
-      "LEN counts words (default 16)", "W" },
+      "LEN counts words (default 16)",
+      "W" },
     G_OPTION_ENTRY_NULL
   };
 

@@ -249,8 +249,7 @@ ctl_open_target (CtlContext *ctx, gint timeout_ms, GError **error)
  * the target's org.openocd.Target, which ctx->manager keeps (transfer none).
  */
 gpointer
-ctl_open_interface (CtlContext *ctx, const char *iface, OodDbusTarget **out_target,
-                    GError **error)
+ctl_open_interface (CtlContext *ctx, const char *iface, OodDbusTarget **out_target, GError **error)
 {
   g_autoptr(OodDbusObject) object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
   GDBusInterface *found;

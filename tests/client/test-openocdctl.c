@@ -588,8 +588,9 @@ test_bp (void)
   /* human listing, and a second hit at the same place */
   g_free (ctl_ok (fixture, "bp", "add", "0x80000010", "--hw"));
   human = ctl_ok (fixture, "bp", "list");
-  g_assert_cmpstr (human, ==, "ADDRESS    LENGTH KIND\n"
-                             "0x80000010 4      hw\n");
+  g_assert_cmpstr (human, ==,
+                   "ADDRESS    LENGTH KIND\n"
+                   "0x80000010 4      hw\n");
   g_free (ctl_ok (fixture, "bp", "remove", "0x80000010"));
   empty = ctl_ok (fixture, "bp", "list");
   g_assert_cmpstr (empty, ==, "ADDRESS    LENGTH KIND\n");
@@ -623,8 +624,9 @@ test_wp (void)
   g_assert_cmpint (get_int (done, "address"), ==, 0x80008000);
   g_assert_cmpstr (get_string (done, "access"), ==, "w");
   human = ctl_ok (fixture, "wp", "list");
-  g_assert_cmpstr (human, ==, "ADDRESS    LENGTH ACCESS CONDITION\n"
-                             "0x80008000 4      w      0x00000000/0xffffffff\n");
+  g_assert_cmpstr (human, ==,
+                   "ADDRESS    LENGTH ACCESS CONDITION\n"
+                   "0x80008000 4      w      0x00000000/0xffffffff\n");
   listed = ctl_ok (fixture, "wp", "list", "--json");
   list = parse_array (listed);
   g_assert_cmpuint (json_array_get_length (list), ==, 1);
@@ -2607,7 +2609,9 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
   /* the commands of registers, memory and flash, and how their progress shows */
   g_assert_nonnull (strstr (run->out, "\n  reg [NAME…] | set NAME VALUE "));
-  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] [--width W] | write ADDR VALUE… [--width W] | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
+  g_assert_nonnull (strstr (
+      run->out,
+      "\n  mem read ADDR [LEN] [--width W] | write ADDR VALUE… [--width W] | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
   g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
   g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE\n"));
@@ -3107,12 +3111,13 @@ job_operation (OodServiceFixture *fixture, const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) value = NULL;
-  g_autoptr(GVariant) reply =
-    g_dbus_connection_call_sync (ood_service_fixture_get_bus (fixture), "org.openocd", path,
-                                 "org.freedesktop.DBus.Properties", "Get",
-                                 g_variant_new ("(ss)", "org.openocd.Job", "Operation"),
-                                 G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, WAIT_MS, NULL,
-                                 &error);
+  g_autoptr(GVariant)
+          reply = g_dbus_connection_call_sync (ood_service_fixture_get_bus (fixture), "org.openocd",
+                                               path, "org.freedesktop.DBus.Properties", "Get",
+                                               g_variant_new ("(ss)", "org.openocd.Job",
+                                                              "Operation"),
+                                               G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                               WAIT_MS, NULL, &error);
 
   g_assert_no_error (error);
   g_variant_get (reply, "(v)", &value);
@@ -3176,18 +3181,18 @@ test_json_endpoint (void)
   g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
   g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
   const char *const *commands[] = {
-    (const char *const[]) { "halt", "--json", NULL },
-    (const char *const[]) { "state", "--json", NULL },
-    (const char *const[]) { "step", "--json", NULL },
-    (const char *const[]) { "wait-halt", "--timeout", timeout, "--json", NULL },
-    (const char *const[]) { "mem", "read", "0x80000000", "8", "--json", NULL },
-    (const char *const[]) { "mem", "read", "0x80000000", "2", "--width", "32", "--json", NULL },
+    (const char *const[]){ "halt", "--json", NULL },
+    (const char *const[]){ "state", "--json", NULL },
+    (const char *const[]){ "step", "--json", NULL },
+    (const char *const[]){ "wait-halt", "--timeout", timeout, "--json", NULL },
+    (const char *const[]){ "mem", "read", "0x80000000", "8", "--json", NULL },
+    (const char *const[]){ "mem", "read", "0x80000000", "2", "--width", "32", "--json", NULL },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
-      g_autoptr(CtlRun) run = ctl_runv (ood_service_fixture_get_bus_address (fixture),
-                                        commands[i]);
+      g_autoptr(CtlRun)
+                     run = ctl_runv (ood_service_fixture_get_bus_address (fixture), commands[i]);
       g_autoptr(JsonNode) node = ctl_json_ok_impl (g_steal_pointer (&run));
       JsonObject *object = json_node_get_object (node);
 
@@ -3276,14 +3281,13 @@ help_section_options (const char *help, const char *heading)
   g_auto(GStrv) lines = NULL;
 
   g_assert_nonnull (start);
-  lines = g_strsplit (start + 1, "\n", -1);   /* lines[0] is the heading */
+  lines = g_strsplit (start + 1, "\n", -1); /* lines[0] is the heading */
   for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
     {
       g_autoptr(GMatchInfo) match = NULL;
 
       g_assert_true (g_regex_match (option, lines[i], 0, &match));
-      g_string_append_printf (names, "%s%s", names->len ? " " : "",
-                              g_match_info_fetch (match, 1));
+      g_string_append_printf (names, "%s%s", names->len ? " " : "", g_match_info_fetch (match, 1));
     }
   return g_string_free (g_steal_pointer (&names), FALSE);
 }
@@ -3294,7 +3298,7 @@ static void
 test_help_options (void)
 {
   const char *address = "unix:path=/nonexistent";
-  g_autoptr(CtlRun) main_help = ctl_runv (address, (const char *const[]) { "--help", NULL });
+  g_autoptr(CtlRun) main_help = ctl_runv (address, (const char *const[]){ "--help", NULL });
   g_autoptr(CtlRun) refused = NULL;
   g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_free);
   const char *commands = strstr (main_help->out, "\nCommands:\n");
@@ -3310,8 +3314,8 @@ test_help_options (void)
       g_ptr_array_add (listed, g_strndup (lines[i] + 2, strcspn (lines[i] + 2, " ")));
   for (gsize i = 0; i < G_N_ELEMENTS (command_options); i++)
     {
-      g_autoptr(CtlRun) run = ctl_runv (address, (const char *const[]) {
-                                          command_options[i].command, "--help", NULL });
+      g_autoptr(CtlRun) run = ctl_runv (address, (const char *const[]){ command_options[i].command,
+                                                                         "--help", NULL });
       g_autofree char *own = NULL, *bus = NULL;
 
       g_assert_cmpint (run->status, ==, 0);
@@ -3320,8 +3324,8 @@ test_help_options (void)
       g_test_message ("%s: %s; bus: %s", command_options[i].command, own, bus);
       g_assert_cmpstr (own, ==, command_options[i].options);
       g_assert_cmpstr (bus, ==, "system session address");
-      g_assert_true (g_ptr_array_find_with_equal_func (listed, command_options[i].command,
-                                                       g_str_equal, NULL));
+      g_assert_true (
+          g_ptr_array_find_with_equal_func (listed, command_options[i].command, g_str_equal, NULL));
     }
   g_assert_cmpuint (listed->len, >=, G_N_ELEMENTS (command_options));
   for (guint i = 0; i < listed->len; i++)
@@ -3333,7 +3337,7 @@ test_help_options (void)
       if (!known)
         g_error ("command %s is not in command_options", (char *) listed->pdata[i]);
     }
-  refused = ctl_runv (address, (const char *const[]) { "-t", "riscv.cpu", "endpoints", NULL });
+  refused = ctl_runv (address, (const char *const[]){ "-t", "riscv.cpu", "endpoints", NULL });
   assert_failed (refused, 2, "-t does not go with 'endpoints'");
 }
 
@@ -3366,8 +3370,8 @@ test_mem_words (void)
   /* the program's first 6 words, in JSON and as text */
   program = raw_words (fixture, RAM_START, 32, 6);
   {
-    g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "read", "0x80000000", "6",
-                                            "--width", "32");
+    g_autoptr(JsonNode)
+                   node = ctl_json_ok (fixture, "mem", "read", "0x80000000", "6", "--width", "32");
     JsonObject *object = json_node_get_object (node);
     JsonArray *values = json_node_get_array (get_member (object, "values", JSON_TYPE_ARRAY));
 
@@ -3395,7 +3399,7 @@ test_mem_words (void)
   g_assert_cmphex (written[1], ==, 0xdeadbeef);
   {
     g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "write", "0x80020008", "0xa1b2",
-                                            "0xc3d4", "0xe5f6", "--width", "16");
+                                             "0xc3d4", "0xe5f6", "--width", "16");
     JsonObject *object = done_object (node, "mem-write");
 
     g_assert_cmpint (get_int (object, "width"), ==, 16);
