@@ -68,20 +68,24 @@ open_endpoint (CtlContext *ctx, const char *name, GError **error)
   return NULL;
 }
 
+/* Checks a command's arguments left after its options; @data is the command's. */
+typedef gboolean (*ArgsCheck) (int *argc, char ***argv, gpointer data, GError **error);
+
 /*
- * Parses the options of raw, adapter and taps: -e NAME into @name (NULL:
- * not given). Then @check, if not NULL, checks the arguments left, before
- * the endpoint is opened. Returns the endpoint, or NULL and an error.
+ * Parses the options of raw, adapter and taps (-e NAME: the endpoint, by
+ * default the only one), then runs @check (if not NULL) on the arguments
+ * left, before anything is sent. Returns the endpoint, or NULL and an error.
  */
 static OodDbusEndpoint *
-parse_and_open (CtlContext *ctx, int *argc, char ***argv,
-                gboolean (*check) (int *argc, char ***argv, gpointer data, GError **error),
-                gpointer data, GError **error)
+parse_and_open (CtlContext *ctx, int *argc, char ***argv, ArgsCheck check, gpointer data,
+                GError **error)
 {
   g_autofree char *name = NULL;
-  const GOptionEntry entries[] = { { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &name,
-                                     "The endpoint (default: the only one)", "NAME" },
-                                   G_OPTION_ENTRY_NULL };
+  const GOptionEntry entries[] = {
+    { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &name, "The endpoint (default: the only one)",
+      "NAME" },
+    G_OPTION_ENTRY_NULL,
+  };
 
   if (!ctl_parse_command (ctx, argc, argv, entries, error) ||
       (check != NULL && !check (argc, argv, data, error)))
