@@ -3285,9 +3285,11 @@ help_section_options (const char *help, const char *heading)
   for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
     {
       g_autoptr(GMatchInfo) match = NULL;
+      g_autofree char *name = NULL;
 
       g_assert_true (g_regex_match (option, lines[i], 0, &match));
-      g_string_append_printf (names, "%s%s", names->len ? " " : "", g_match_info_fetch (match, 1));
+      name = g_match_info_fetch (match, 1);
+      g_string_append_printf (names, "%s%s", names->len ? " " : "", name);
     }
   return g_string_free (g_steal_pointer (&names), FALSE);
 }
