@@ -17,55 +17,91 @@ bp_options_clear (BpOptions *options)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BpOptions, bp_options_clear)
 
-/* "0x80000020 length=4 hw", no header */
+/* ADDRESS LENGTH KIND, as "%-10s %-6s %s": KIND "default" for "" */
 static const CtlField breakpoint_fields[] = {
-  { .member = "address", .format = CTL_FORMAT_HEX },
-  { .member = "length", .format = CTL_FORMAT_DECIMAL, .prefix = " length=" },
-  { .member = "kind", .prefix = " ", .absent = "default" },
+  { .member = "address", .format = CTL_FORMAT_HEX, .width = 10, .heading = "ADDRESS" },
+  { .member = "length",
+    .format = CTL_FORMAT_DECIMAL,
+    .prefix = " ",
+    .width = 6,
+    .heading = "LENGTH" },
+  { .member = "kind", .prefix = " ", .absent = "default", .heading = "KIND" },
   { NULL }
 };
 
 static const CtlLayout breakpoint_table = { CTL_LAYOUT_TABLE, breakpoint_fields };
 
-/* The cached Breakpoints property: no round trip to OpenOCD. */
+/* ADDRESS LENGTH ACCESS CONDITION, as "%-10s %-6s %-6s %s" */
+static const CtlField watchpoint_fields[] = {
+  { .member = "address", .format = CTL_FORMAT_HEX, .width = 10, .heading = "ADDRESS" },
+  { .member = "length",
+    .format = CTL_FORMAT_DECIMAL,
+    .prefix = " ",
+    .width = 6,
+    .heading = "LENGTH" },
+  { .member = "access", .prefix = " ", .width = 6, .heading = "ACCESS" },
+  { .member = "condition", .prefix = " ", .heading = "CONDITION" },
+  { NULL }
+};
+
+static const CtlLayout watchpoint_table = { CTL_LAYOUT_TABLE, watchpoint_fields };
+
+/*
+ * The cached Breakpoints or Watchpoints property @list (no round trip to
+ * OpenOCD), tuples of an address (t), a length (u) and strings, as a
+ * table of @layout: [{"address":N,"length":N,…},…], the strings named by
+ * the layout's fields after the first two.
+ */
 static CtlRecord *
-bp_list (OodDbusBreakpoints *bps)
+point_list (GVariant *list, const CtlLayout *layout)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  GVariant *list = ood_dbus_breakpoints_get_breakpoints (bps);
-  GVariantIter iter;
-  guint64 address;
-  guint32 length;
-  const char *kind;
 
   json_builder_begin_array (builder);
-  if (list != NULL)
+  for (gsize i = 0; list != NULL && i < g_variant_n_children (list); i++)
     {
-      g_variant_iter_init (&iter, list);
-      while (g_variant_iter_next (&iter, "(tu&s)", &address, &length, &kind))
+      g_autoptr(GVariant) point = g_variant_get_child_value (list, i);
+
+      json_builder_begin_object (builder);
+      for (gsize j = 0; j < g_variant_n_children (point); j++)
         {
-          json_builder_begin_object (builder);
-          ctl_build_uint (builder, "address", address);
-          ctl_build_uint (builder, "length", length);
-          json_builder_set_member_name (builder, "kind");
-          json_builder_add_string_value (builder, kind);
-          json_builder_end_object (builder);
+          g_autoptr(GVariant) value = g_variant_get_child_value (point, j);
+          const char *member = layout->fields[j].member;
+
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+            ctl_build_uint (builder, member, g_variant_get_uint64 (value));
+          else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+            ctl_build_uint (builder, member, g_variant_get_uint32 (value));
+          else
+            ctl_build_string (builder, member, g_variant_get_string (value, NULL));
         }
+      json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
-  return ctl_record_new_from_builder (&breakpoint_table, builder);
+  return ctl_record_new_from_builder (layout, builder);
 }
 
-/* The target's org.openocd.Breakpoints, or NULL with @error. */
-static OodDbusBreakpoints *
-breakpoints_of (OodDbusObject *object, GError **error)
+/*
+ * What bp|wp add|remove did. Text: nothing. JSON: {"action":@action,
+ * "endpoint":…,"name":…,"address":N}, and for an add (@key non-NULL)
+ * "length":N and @key: @value.
+ */
+static CtlRecord *
+point_done (OodDbusTarget *target, const char *action, guint64 address, guint64 length,
+            const char *key, const char *value)
 {
-  OodDbusBreakpoints *bps = ood_dbus_object_peek_breakpoints (object);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
 
-  if (bps == NULL)
-    g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                 "the target has no org.openocd.Breakpoints interface");
-  return bps;
+  json_builder_begin_object (builder);
+  ctl_build_done (builder, target, action);
+  ctl_build_uint (builder, "address", address);
+  if (key != NULL)
+    {
+      ctl_build_uint (builder, "length", length);
+      ctl_build_string (builder, key, value);
+    }
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
 }
 
 /* Checks the arguments of "bp SUBCOMMAND [ADDR]" before anything is sent. */
@@ -106,81 +142,26 @@ ctl_cmd_bp (CtlContext *ctx, int argc, char **argv, GError **error)
     { "sw", 0, 0, G_OPTION_ARG_NONE, &options.sw, "Software breakpoint", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(OodDbusObject) object = NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  OodDbusBreakpoints *bps;
+  g_autoptr(OodDbusBreakpoints) bps = NULL;
+  OodDbusTarget *target = NULL;
   guint64 address = 0, length = 4;
   const char *kind = "";
   gboolean add;
 
   if (!ctl_parse_command (ctx, &argc, &argv, entries, error) ||
-      !bp_check_usage (argc, argv, &options, &address, &length, error))
-    return NULL;
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  bps = object != NULL ? breakpoints_of (object, error) : NULL;
-  if (bps == NULL)
+      !bp_check_usage (argc, argv, &options, &address, &length, error) ||
+      (bps = ctl_open_interface (ctx, CTL_IFACE_BREAKPOINTS, &target, error)) == NULL)
     return NULL;
   if (g_str_equal (argv[1], "list"))
-    return bp_list (bps);
+    return point_list (ood_dbus_breakpoints_get_breakpoints (bps), &breakpoint_table);
   add = g_str_equal (argv[1], "add");
   if (add)
     kind = options.hw ? "hw" : options.sw ? "sw" : "";
   if (add ? !ood_dbus_breakpoints_call_add_sync (bps, address, (guint) length, kind, NULL, error)
           : !ood_dbus_breakpoints_call_remove_sync (bps, address, NULL, error))
     return NULL;
-  json_builder_begin_object (builder);
-  ctl_build_done (builder, ood_dbus_object_peek_target (object), add ? "bp-add" : "bp-remove");
-  ctl_build_uint (builder, "address", address);
-  if (add)
-    {
-      ctl_build_uint (builder, "length", length);
-      json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, kind);
-    }
-  json_builder_end_object (builder);
-  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
-}
-
-/* "0x80008000 length=4 w 0x00000000/0xffffffff", no header */
-static const CtlField watchpoint_fields[] = {
-  { .member = "address", .format = CTL_FORMAT_HEX },
-  { .member = "length", .format = CTL_FORMAT_DECIMAL, .prefix = " length=" },
-  { .member = "access", .prefix = " " },
-  { .member = "condition", .prefix = " " },
-  { NULL }
-};
-
-static const CtlLayout watchpoint_table = { CTL_LAYOUT_TABLE, watchpoint_fields };
-
-/* The cached Watchpoints property: no round trip to OpenOCD. */
-static CtlRecord *
-wp_list (OodDbusBreakpoints *bps)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  GVariant *list = ood_dbus_breakpoints_get_watchpoints (bps);
-  GVariantIter iter;
-  guint64 address;
-  guint32 length;
-  const char *access, *condition;
-
-  json_builder_begin_array (builder);
-  if (list != NULL)
-    {
-      g_variant_iter_init (&iter, list);
-      while (g_variant_iter_next (&iter, "(tu&s&s)", &address, &length, &access, &condition))
-        {
-          json_builder_begin_object (builder);
-          ctl_build_uint (builder, "address", address);
-          ctl_build_uint (builder, "length", length);
-          json_builder_set_member_name (builder, "access");
-          json_builder_add_string_value (builder, access);
-          json_builder_set_member_name (builder, "condition");
-          json_builder_add_string_value (builder, condition);
-          json_builder_end_object (builder);
-        }
-    }
-  json_builder_end_array (builder);
-  return ctl_record_new_from_builder (&watchpoint_table, builder);
+  return point_done (target, add ? "bp-add" : "bp-remove", address, length, add ? "kind" : NULL,
+                     kind);
 }
 
 /* Checks the arguments of "wp SUBCOMMAND …" before anything is sent. */
@@ -213,36 +194,22 @@ wp_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GError
 CtlRecord *
 ctl_cmd_wp (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
-  g_autoptr(OodDbusObject) object = NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  OodDbusBreakpoints *bps;
+  g_autoptr(OodDbusBreakpoints) bps = NULL;
+  OodDbusTarget *target = NULL;
   guint64 address = 0, length = 0;
   gboolean add;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries, error) ||
-      !wp_check_usage (argc, argv, &address, &length, error))
-    return NULL;
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  bps = object != NULL ? breakpoints_of (object, error) : NULL;
-  if (bps == NULL)
+  if (!ctl_parse_command (ctx, &argc, &argv, NULL, error) ||
+      !wp_check_usage (argc, argv, &address, &length, error) ||
+      (bps = ctl_open_interface (ctx, CTL_IFACE_BREAKPOINTS, &target, error)) == NULL)
     return NULL;
   if (g_str_equal (argv[1], "list"))
-    return wp_list (bps);
+    return point_list (ood_dbus_breakpoints_get_watchpoints (bps), &watchpoint_table);
   add = g_str_equal (argv[1], "add");
   if (add ? !ood_dbus_breakpoints_call_add_watchpoint_sync (bps, address, (guint) length, argv[4],
                                                             NULL, error)
           : !ood_dbus_breakpoints_call_remove_watchpoint_sync (bps, address, NULL, error))
     return NULL;
-  json_builder_begin_object (builder);
-  ctl_build_done (builder, ood_dbus_object_peek_target (object), add ? "wp-add" : "wp-remove");
-  ctl_build_uint (builder, "address", address);
-  if (add)
-    {
-      ctl_build_uint (builder, "length", length);
-      json_builder_set_member_name (builder, "access");
-      json_builder_add_string_value (builder, argv[4]);
-    }
-  json_builder_end_object (builder);
-  return ctl_record_new_from_builder (&ctl_layout_quiet, builder);
+  return point_done (target, add ? "wp-add" : "wp-remove", address, length, add ? "access" : NULL,
+                     add ? argv[4] : NULL);
 }

@@ -125,7 +125,7 @@ state_call (CtlContext *ctx, int argc, char **argv, CtlStateCall call, GError **
   target = ctl_open_target (ctx, CTL_CALL_TIMEOUT_MS, error);
   if (target == NULL || !call (target, &state, NULL, error))
     return NULL;
-  return ctl_record_from_state_dict (state, error);
+  return ctl_record_from_state_dict (target, state, error);
 }
 
 CtlRecord *
@@ -202,7 +202,7 @@ ctl_cmd_step (CtlContext *ctx, int argc, char **argv, GError **error)
     ok = ood_dbus_target_call_step_at_sync (target, address, &state, NULL, error);
   else
     ok = ood_dbus_target_call_step_sync (target, &state, NULL, error);
-  return ok ? ctl_record_from_state_dict (state, error) : NULL;
+  return ok ? ctl_record_from_state_dict (target, state, error) : NULL;
 }
 
 /* Text: nothing. JSON: {"action":"reset","endpoint":…,"name":…[,"mode":…]} */
@@ -260,5 +260,5 @@ ctl_cmd_wait_halt (CtlContext *ctx, int argc, char **argv, GError **error)
   if (target == NULL ||
       !ood_dbus_target_call_wait_halt_sync (target, (guint) timeout_ms, &state, NULL, error))
     return NULL;
-  return ctl_record_from_state_dict (state, error);
+  return ctl_record_from_state_dict (target, state, error);
 }

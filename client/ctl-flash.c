@@ -158,7 +158,9 @@ on_interrupt (gpointer user_data)
 
 /*
  * Starts a job with @start and waits until it ends, reporting its Phase and
- * Progress through a CtlProgress named @operation. The signals are
+ * Progress through a CtlProgress named @operation: the name the service's
+ * Job gives it (its Operation property: "program", "load", "erase" or
+ * "verify"), which the final record's "action" repeats. The signals are
  * subscribed to before the job starts, so none is missed. On success fills
  * @out_path and @out_total (BytesTotal).
  */
@@ -374,8 +376,8 @@ first_bank_base (OodDbusFlash *flash)
  * the first bank's base, else 0.
  */
 static CtlRecord *
-image_command (CtlContext *ctx, const char *operation, const char *action, const char *file,
-               const char *address_text, const ImageOptions *options, GError **error)
+image_command (CtlContext *ctx, const char *operation, const char *file, const char *address_text,
+               const ImageOptions *options, GError **error)
 {
   static const char *const resets[] = { "run", "halt", "none", NULL };
   g_autoptr(OodDbusObject) object = NULL;
@@ -429,7 +431,7 @@ image_command (CtlContext *ctx, const char *operation, const char *action, const
   if (!ok)
     return NULL;
   json_builder_begin_object (builder);
-  build_job_end (builder, ood_dbus_object_peek_target (object), action, path, total);
+  build_job_end (builder, ood_dbus_object_peek_target (object), operation, path, total);
   ctl_build_string (builder, "file", file);
   ctl_build_string (builder, "format", job.format);
   ctl_build_uint (builder, "address", job.address);
@@ -462,7 +464,7 @@ ctl_cmd_program (CtlContext *ctx, int argc, char **argv, GError **error)
 
   if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
     return NULL;
-  return image_command (ctx, "program", "program", argv[1], options.address, &options, error);
+  return image_command (ctx, "program", argv[1], options.address, &options, error);
 }
 
 /* load FILE ADDR [--format F] [--no-verify]: like program, into RAM. */
@@ -480,7 +482,7 @@ ctl_cmd_load (CtlContext *ctx, int argc, char **argv, GError **error)
 
   if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
     return NULL;
-  return image_command (ctx, "load", "load", argv[1], argv[2], &options, error);
+  return image_command (ctx, "load", argv[1], argv[2], &options, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -633,10 +635,10 @@ flash_erase (CtlContext *ctx, OodDbusObject *object, OodDbusFlash *flash, const 
         }
       job.last = (guint) g_variant_n_children (sectors) - 1;
     }
-  if (!run_job (ctx, "flash erase", start_erase, &job, &path, &total, error))
+  if (!run_job (ctx, "erase", start_erase, &job, &path, &total, error))
     return NULL;
   json_builder_begin_object (builder);
-  build_job_end (builder, ood_dbus_object_peek_target (object), "flash-erase", path, total);
+  build_job_end (builder, ood_dbus_object_peek_target (object), "erase", path, total);
   ctl_build_uint (builder, "bank", job.bank);
   ctl_build_uint (builder, "first", job.first);
   ctl_build_uint (builder, "last", job.last);
@@ -734,8 +736,7 @@ ctl_cmd_flash (CtlContext *ctx, int argc, char **argv, GError **error)
   if (g_str_equal (sub, "protect"))
     count = 3;   /* the numbers; then on|off */
   if (g_str_equal (sub, "verify"))
-    return image_command (ctx, "verify", "flash-verify", argv[2], options.address, &options,
-                          error);
+    return image_command (ctx, "verify", argv[2], options.address, &options, error);
   if (options.format != NULL || options.address != NULL)
     {
       ctl_usage_error (error, "--format and --address only go with 'flash verify'");

@@ -68,79 +68,103 @@ open_endpoint (CtlContext *ctx, const char *name, GError **error)
   return NULL;
 }
 
-/* The option of each command here: --endpoint NAME into @name (a char *). */
-#define ENDPOINT_OPTION(name) \
-  { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &(name), "The endpoint (default: the only one)", \
-    "NAME" }
+/* Checks a command's arguments left after its options; @data is the command's. */
+typedef gboolean (*ArgsCheck) (int *argc, char ***argv, gpointer data, GError **error);
+
+/*
+ * Parses the options of raw, adapter and taps (-e NAME: the endpoint, by
+ * default the only one), then runs @check (if not NULL) on the arguments
+ * left, before anything is sent. Returns the endpoint, or NULL and an error.
+ */
+static OodDbusEndpoint *
+parse_and_open (CtlContext *ctx, int *argc, char ***argv, ArgsCheck check, gpointer data,
+                GError **error)
+{
+  g_autofree char *name = NULL;
+  const GOptionEntry entries[] = {
+    { "endpoint", 'e', 0, G_OPTION_ARG_STRING, &name, "The endpoint (default: the only one)",
+      "NAME" },
+    G_OPTION_ENTRY_NULL,
+  };
+
+  if (!ctl_parse_command (ctx, argc, argv, entries, error) ||
+      (check != NULL && !check (argc, argv, data, error)))
+    return NULL;
+  return open_endpoint (ctx, name, error);
+}
+
+/* Starts the object of a record about @endpoint: its "endpoint" member. */
+static void
+begin_endpoint_object (JsonBuilder *builder, OodDbusEndpoint *endpoint)
+{
+  json_builder_begin_object (builder);
+  ctl_build_string (builder, "endpoint", ood_dbus_endpoint_get_name (endpoint));
+}
+
+/* raw's arguments: COMMAND [ARG…], after the "--" that GOption leaves. */
+static gboolean
+check_raw (int *argc, char ***argv, gpointer data, GError **error)
+{
+  (void) data;
+  if (g_str_equal ((*argv)[1], "--"))
+    (*argv)++, (*argc)--;
+  return *argc >= 2 || ctl_usage_error (error, "usage: raw [-e ENDPOINT] [--] COMMAND [ARG…]");
+}
 
 /* Text: what OpenOCD printed. JSON: {"endpoint":…,"command":…,"output":…} */
 CtlRecord *
 ctl_cmd_raw (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  g_autofree char *name = NULL;
-  const GOptionEntry entries[] = { ENDPOINT_OPTION (name), G_OPTION_ENTRY_NULL };
   g_autoptr(OodDbusEndpoint) endpoint = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *command = NULL;
   g_autofree char *output = NULL;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
+  endpoint = parse_and_open (ctx, &argc, &argv, check_raw, NULL, error);
+  if (endpoint == NULL)
     return NULL;
-  /* GOption leaves the "--" that ended the options */
-  if (g_str_equal (argv[1], "--"))
-    argv++, argc--;
-  if (argc < 2)
-    {
-      ctl_usage_error (error, "usage: raw [-e ENDPOINT] [--] COMMAND [ARG…]");
-      return NULL;
-    }
   command = g_strjoinv (" ", argv + 1);
-  endpoint = open_endpoint (ctx, name, error);
-  if (endpoint == NULL ||
-      !ood_dbus_endpoint_call_command_sync (endpoint, command, &output, NULL, error))
+  if (!ood_dbus_endpoint_call_command_sync (endpoint, command, &output, NULL, error))
     return NULL;
-  json_builder_begin_object (builder);
-  ctl_build_string (builder, "endpoint", ood_dbus_endpoint_get_name (endpoint));
+  begin_endpoint_object (builder, endpoint);
   ctl_build_string (builder, "command", command);
   ctl_build_string (builder, "output", g_strchomp (output));
   json_builder_end_object (builder);
   return ctl_record_new_from_builder (&output_line, builder);
 }
 
+/* adapter's arguments: nothing, or speed KHZ into @data (a guint64, else 0). */
+static gboolean
+check_adapter (int *argc, char ***argv, gpointer data, GError **error)
+{
+  guint64 *khz = data;
+  g_autoptr(GError) local = NULL;
+
+  if (*argc > 1 && (*argc != 3 || !g_str_equal ((*argv)[1], "speed")))
+    return ctl_usage_error (error, "usage: adapter [speed KHZ]");
+  if (*argc == 3 && (!ctl_parse_number ((*argv)[2], G_MAXUINT32, khz, &local) || *khz == 0))
+    return ctl_usage_error (error, "%s",
+                            local != NULL ? local->message : "the speed must be 1 kHz or more");
+  return TRUE;
+}
+
 /* Text: one line. JSON: {"endpoint":…,"adapter":…,"transport":…,"speed_khz":N} */
 CtlRecord *
 ctl_cmd_adapter (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  g_autofree char *name = NULL;
-  const GOptionEntry entries[] = { ENDPOINT_OPTION (name), G_OPTION_ENTRY_NULL };
   g_autoptr(OodDbusEndpoint) endpoint = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GError) local = NULL;
   guint64 khz = 0;
   guint speed;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
-    return NULL;
-  if (argc > 1 && (argc != 3 || !g_str_equal (argv[1], "speed")))
-    {
-      ctl_usage_error (error, "usage: adapter [speed KHZ]");
-      return NULL;
-    }
-  if (argc == 3 && (!ctl_parse_number (argv[2], G_MAXUINT32, &khz, &local) || khz == 0))
-    {
-      ctl_usage_error (error, "%s", local != NULL ? local->message
-                                                  : "the speed must be 1 kHz or more");
-      return NULL;
-    }
-  endpoint = open_endpoint (ctx, name, error);
+  endpoint = parse_and_open (ctx, &argc, &argv, check_adapter, &khz, error);
   if (endpoint == NULL)
     return NULL;
   speed = ood_dbus_endpoint_get_adapter_speed (endpoint);
   if (khz != 0 &&
       !ood_dbus_endpoint_call_set_adapter_speed_sync (endpoint, (guint) khz, &speed, NULL, error))
     return NULL;
-  json_builder_begin_object (builder);
-  ctl_build_string (builder, "endpoint", ood_dbus_endpoint_get_name (endpoint));
+  begin_endpoint_object (builder, endpoint);
   ctl_build_string (builder, "adapter", ood_dbus_endpoint_get_adapter (endpoint));
   ctl_build_string (builder, "transport", ood_dbus_endpoint_get_transport (endpoint));
   ctl_build_uint (builder, "speed_khz", speed);
@@ -153,8 +177,6 @@ ctl_cmd_adapter (CtlContext *ctx, int argc, char **argv, GError **error)
 CtlRecord *
 ctl_cmd_taps (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  g_autofree char *name = NULL;
-  const GOptionEntry entries[] = { ENDPOINT_OPTION (name), G_OPTION_ENTRY_NULL };
   g_autoptr(OodDbusEndpoint) endpoint = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   GVariant *taps;
@@ -163,9 +185,7 @@ ctl_cmd_taps (CtlContext *ctx, int argc, char **argv, GError **error)
   gboolean enabled;
   guint32 idcode, expected, ir_length;
 
-  if (!ctl_parse_command (ctx, &argc, &argv, entries, error))
-    return NULL;
-  endpoint = open_endpoint (ctx, name, error);
+  endpoint = parse_and_open (ctx, &argc, &argv, NULL, NULL, error);
   if (endpoint == NULL)
     return NULL;
   taps = ood_dbus_endpoint_get_taps (endpoint);
@@ -176,8 +196,7 @@ ctl_cmd_taps (CtlContext *ctx, int argc, char **argv, GError **error)
       while (g_variant_iter_next (&iter, "(&sbuuu)", &tap, &enabled, &idcode, &expected,
                                   &ir_length))
         {
-          json_builder_begin_object (builder);
-          ctl_build_string (builder, "endpoint", ood_dbus_endpoint_get_name (endpoint));
+          begin_endpoint_object (builder, endpoint);
           ctl_build_string (builder, "name", tap);
           ctl_build_bool (builder, "enabled", enabled);
           ctl_build_uint (builder, "idcode", idcode);

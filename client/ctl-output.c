@@ -6,6 +6,7 @@
 #include "openocdctl.h"
 #include "ood-state.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,15 +51,88 @@ write_line (FILE *stream, const char *text)
   fflush (stream);
 }
 
+/*
+ * A double with at most 4 digits after the point, and at least one
+ * ("0.3333", "0.5", "1.0"); null if it is no finite number. JsonGenerator
+ * writes 17 significant digits ("0.33329999999999999").
+ */
+static void
+append_json_double (GString *out, double value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  gsize length;
+
+  if (!isfinite (value))
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_ascii_formatd (text, sizeof text, "%.4f", value);
+  length = strlen (text);
+  while (text[length - 1] == '0' && text[length - 2] != '.')
+    length--;
+  g_string_append_len (out, text, (gssize) length);
+}
+
+/* Appends @node as JsonGenerator writes it without pretty printing, but
+ * for doubles (append_json_double()). */
+static void
+append_json (GString *out, JsonNode *node)
+{
+  g_autoptr(GList) members = NULL;
+  g_autofree char *leaf = NULL;
+  JsonArray *array;
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      members = json_object_get_members (json_node_get_object (node));
+      g_string_append_c (out, '{');
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          g_autoptr(JsonNode) name = json_node_init_string (json_node_alloc (), l->data);
+
+          if (l != members)
+            g_string_append_c (out, ',');
+          append_json (out, name);
+          g_string_append_c (out, ':');
+          append_json (out, json_object_get_member (json_node_get_object (node), l->data));
+        }
+      g_string_append_c (out, '}');
+      return;
+    case JSON_NODE_ARRAY:
+      array = json_node_get_array (node);
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          append_json (out, json_array_get_element (array, i));
+        }
+      g_string_append_c (out, ']');
+      return;
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          append_json_double (out, json_node_get_double (node));
+          return;
+        }
+      G_GNUC_FALLTHROUGH;
+    case JSON_NODE_NULL:
+    default:
+      leaf = json_to_string (node, FALSE);
+      g_string_append (out, leaf);
+      return;
+    }
+}
+
 static void
 write_json (FILE *stream, JsonNode *node)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autofree char *text = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
 
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
-  write_line (stream, text);
+  append_json (text, node);
+  write_line (stream, text->str);
 }
 
 /*
@@ -285,9 +359,10 @@ static const CtlField state_fields[] = {
 
 static const CtlLayout state_layout = { CTL_LAYOUT_LINE, state_fields };
 
-/* A state dictionary as returned by the org.openocd.Target methods. */
+/* A state dictionary as returned by @target's org.openocd.Target methods:
+ * {"endpoint":…,"name":…,"state":…[,"current_pc":N]} */
 CtlRecord *
-ctl_record_from_state_dict (GVariant *dict, GError **error)
+ctl_record_from_state_dict (OodDbusTarget *target, GVariant *dict, GError **error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   const char *name = NULL, *state = NULL;
@@ -300,6 +375,7 @@ ctl_record_from_state_dict (GVariant *dict, GError **error)
       return NULL;
     }
   json_builder_begin_object (builder);
+  ctl_build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
   ctl_build_string (builder, "name", name);
   ctl_build_string (builder, "state", state);
   if (pc_valid)
@@ -436,6 +512,26 @@ append_hexdump (GString *out, const CtlField *fields, JsonObject *object)
     }
 }
 
+/* "80000000: 00000297 02028593 …": 16 bytes' worth of words a line */
+static void
+append_words (GString *out, const CtlField *fields, JsonObject *object)
+{
+  guint64 address = (guint64) json_object_get_int_member_with_default (object, fields[0].member, 0);
+  gint64 width = json_object_get_int_member_with_default (object, fields[1].member, 8);
+  JsonArray *values = json_object_get_array_member (object, fields[2].member);
+  guint per_line = (guint) MAX (128 / MAX (width, 8), 1);
+
+  for (guint i = 0; values != NULL && i < json_array_get_length (values); i++)
+    {
+      if (i % per_line == 0)
+        g_string_append_printf (out, "%s%08" G_GINT64_MODIFIER "x:", i > 0 ? "\n" : "",
+                                address + i * (guint64) width / 8);
+      g_string_append_printf (out, " %0*" G_GINT64_MODIFIER "x", (int) width / 4,
+                              (guint64) json_array_get_int_element (values, i));
+    }
+  g_string_append_c (out, '\n');
+}
+
 static void
 append_lines (GString *out, const CtlField *fields, JsonObject *object)
 {
@@ -505,6 +601,10 @@ render_text (const CtlLayout *layout, JsonNode *node)
     case CTL_LAYOUT_HEXDUMP:
       g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
       append_hexdump (out, layout->fields, json_node_get_object (node));
+      break;
+    case CTL_LAYOUT_WORDS:
+      g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));
+      append_words (out, layout->fields, json_node_get_object (node));
       break;
     case CTL_LAYOUT_LINES:
       g_return_if_fail (JSON_NODE_HOLDS_OBJECT (node));

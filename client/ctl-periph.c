@@ -144,11 +144,10 @@ ctl_cmd_periph (CtlContext *ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *svd = NULL;
   g_autoptr(CtlSvdDevice) device = NULL;
-  g_autoptr(OodDbusObject) object = NULL;
+  g_autoptr(OodDbusMemory) memory = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   CtlSvdPeripheral *peripheral = NULL;
   CtlSvdRegister *reg = NULL;
-  OodDbusMemory *memory;
   const GOptionEntry entries[] = {
     { "svd", 0, 0, G_OPTION_ARG_FILENAME, &svd, "The CMSIS-SVD file of the device", "FILE" },
     G_OPTION_ENTRY_NULL
@@ -168,16 +167,9 @@ ctl_cmd_periph (CtlContext *ctx, int argc, char **argv, GError **error)
     return list_peripherals (device);
   if (!find_spec (device, argv[1], &peripheral, &reg, error))
     return NULL;
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  if (object == NULL)
-    return NULL;
-  memory = ood_dbus_object_peek_memory (object);
+  memory = ctl_open_interface (ctx, CTL_IFACE_MEMORY, NULL, error);
   if (memory == NULL)
-    {
-      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                   "the target has no org.openocd.Memory interface");
-      return NULL;
-    }
+    return NULL;
   json_builder_begin_array (builder);
   for (guint i = 0; i < peripheral->registers->len; i++)
     {

@@ -15,6 +15,7 @@
 /* mem read prints at most this much; mem dump is for more. */
 #define MEM_READ_MAX      (16u * 1024 * 1024)
 #define MEM_READ_DEFAULT  64u
+#define MEM_READ_DEFAULT_WORDS 16u /* with --width */
 /* mem dump|load: one ReadToFd/WriteFromFd call per chunk, for progress. */
 #define FD_CHUNK_MIN      (16u * 1024)
 #define FD_CHUNK_MAX      (1024u * 1024)
@@ -31,21 +32,6 @@ static const CtlField register_fields[] = {
 };
 
 static const CtlLayout register_table = { CTL_LAYOUT_TABLE, register_fields };
-
-static OodDbusRegisters *
-open_registers (CtlContext *ctx, GError **error)
-{
-  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  OodDbusRegisters *registers;
-
-  if (object == NULL)
-    return NULL;
-  registers = ood_dbus_object_get_registers (object);
-  if (registers == NULL)
-    g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                 "the target has no org.openocd.Registers interface");
-  return registers;
-}
 
 /* [{"name":…,"number":N,"value":N,"bits":N,"dirty":B},…] in OpenOCD's order */
 static CtlRecord *
@@ -110,10 +96,10 @@ reg_many (OodDbusRegisters *registers, const char *const *names, GError **error)
 static CtlRecord *
 reg_set (CtlContext *ctx, const char *name, const char *text, GError **error)
 {
-  g_autoptr(OodDbusObject) object = NULL;
+  g_autoptr(OodDbusRegisters) registers = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GError) local = NULL;
-  OodDbusRegisters *registers;
+  OodDbusTarget *target = NULL;
   guint64 value;
 
   if (!ctl_parse_number (text, G_MAXUINT64, &value, &local))
@@ -121,20 +107,12 @@ reg_set (CtlContext *ctx, const char *name, const char *text, GError **error)
       ctl_usage_error (error, "%s", local->message);
       return NULL;
     }
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  if (object == NULL)
-    return NULL;
-  registers = ood_dbus_object_peek_registers (object);
-  if (registers == NULL)
-    {
-      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                   "the target has no org.openocd.Registers interface");
-      return NULL;
-    }
-  if (!ood_dbus_registers_call_write_sync (registers, name, value, NULL, error))
+  registers = ctl_open_interface (ctx, CTL_IFACE_REGISTERS, &target, error);
+  if (registers == NULL ||
+      !ood_dbus_registers_call_write_sync (registers, name, value, NULL, error))
     return NULL;
   json_builder_begin_object (builder);
-  ctl_build_done (builder, ood_dbus_object_peek_target (object), "reg-set");
+  ctl_build_done (builder, target, "reg-set");
   ctl_build_string (builder, "register", name);
   ctl_build_uint (builder, "value", value);
   json_builder_end_object (builder);
@@ -158,7 +136,7 @@ ctl_cmd_reg (CtlContext *ctx, int argc, char **argv, GError **error)
         }
       return reg_set (ctx, argv[2], argv[3], error);
     }
-  registers = open_registers (ctx, error);
+  registers = ctl_open_interface (ctx, CTL_IFACE_REGISTERS, NULL, error);
   if (registers == NULL)
     return NULL;
   if (argc == 1)
@@ -190,14 +168,25 @@ parse_arg (const char *text, guint64 max, guint64 *out, GError **error)
 static gboolean
 mem_usage (GError **error)
 {
-  return ctl_usage_error (error, "usage: %s mem read ADDR [LEN] | write ADDR BYTE… | "
-                          "dump ADDR LEN FILE | load FILE ADDR | "
-                          "search ADDR SIZE HEXPATTERN [--max N]", g_get_prgname ());
+  return ctl_usage_error (error,
+                          "usage: %s mem read ADDR [LEN] [--width W] | "
+                          "write ADDR VALUE… [--width W] | dump ADDR LEN FILE | load FILE ADDR | "
+                          "search ADDR SIZE HEXPATTERN [--max N]",
+                          g_get_prgname ());
 }
 
-/* Checks the arguments of "mem SUBCOMMAND …" before anything is sent. */
+/* The bytes of one value: a word of @width bits, or a byte when @width is 0. */
+static guint
+unit_of (guint width)
+{
+  return width ? width / 8 : 1;
+}
+
+/* Checks the arguments of "mem SUBCOMMAND …" before anything is sent.
+ * With --width (@width not 0), LEN and the VALUEs are words. */
 static gboolean
-mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GError **error)
+mem_check_usage (int argc, char **argv, guint width, guint64 *address, guint64 *length,
+                 GError **error)
 {
   const char *sub = argv[1];
   guint n = (guint) argc - 2;   /* after the subcommand */
@@ -206,11 +195,11 @@ mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GErro
     {
       if (n < 1 || n > 2)
         return mem_usage (error);
-      *length = MEM_READ_DEFAULT;
+      *length = width ? MEM_READ_DEFAULT_WORDS : MEM_READ_DEFAULT;
       if (!parse_arg (argv[2], G_MAXUINT64, address, error) ||
           (n == 2 && !parse_arg (argv[3], G_MAXUINT64, length, error)))
         return FALSE;
-      if (*length > MEM_READ_MAX)
+      if (*length > MEM_READ_MAX / unit_of (width))
         return ctl_usage_error (error, "mem read prints at most %u bytes; use mem dump for more",
                                 MEM_READ_MAX);
       return TRUE;
@@ -219,8 +208,8 @@ mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GErro
     {
       if (n < 2)
         return mem_usage (error);
-      if (n - 1 > MEM_READ_MAX)
-        return ctl_usage_error (error, "too many bytes; use mem load");
+      if (n - 1 > MEM_READ_MAX / unit_of (width))
+        return ctl_usage_error (error, "too many values; use mem load");
       return parse_arg (argv[2], G_MAXUINT64, address, error);
     }
   if (g_str_equal (sub, "dump"))
@@ -237,16 +226,32 @@ mem_check_usage (int argc, char **argv, guint64 *address, guint64 *length, GErro
                           "search", sub);
 }
 
-/* {"address":N,"length":N,"data":"0011…"}: the bytes as hex digits */
+/* How many values of @width (0: bytes) one call may move. */
+static guint
+values_per_call (OodDbusMemory *memory, guint width)
+{
+  guint max = ood_dbus_memory_get_max_message_bytes (memory);
+
+  return (max ? max : 1024 * 1024) / unit_of (width);
+}
+
+/* The target a mem record is about: "endpoint" and "name". */
+static void
+build_target_names (JsonBuilder *builder, OodDbusTarget *target)
+{
+  ctl_build_string (builder, "endpoint", ood_dbus_target_get_endpoint (target));
+  ctl_build_string (builder, "name", ood_dbus_target_get_name (target));
+}
+
+/* {"endpoint":…,"name":…,"address":N,"length":N,"data":"0011…"}: the bytes as hex digits */
 static CtlRecord *
-mem_read (OodDbusMemory *memory, guint64 address, guint64 length, GError **error)
+mem_read (OodDbusMemory *memory, OodDbusTarget *target, guint64 address, guint64 length,
+          GError **error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GString) hex = g_string_sized_new (2 * length + 1);
-  guint max = ood_dbus_memory_get_max_message_bytes (memory);
+  guint max = values_per_call (memory, 0);
 
-  if (max == 0)
-    max = 1024 * 1024;
   for (guint64 done = 0; done < length;)
     {
       g_autoptr(GVariant) data = NULL;
@@ -268,6 +273,7 @@ mem_read (OodDbusMemory *memory, guint64 address, guint64 length, GError **error
       done += n;
     }
   json_builder_begin_object (builder);
+  build_target_names (builder, target);
   ctl_build_uint (builder, "address", address);
   ctl_build_uint (builder, "length", length);
   ctl_build_string (builder, "data", hex->str);
@@ -275,27 +281,97 @@ mem_read (OodDbusMemory *memory, guint64 address, guint64 length, GError **error
   return ctl_record_new_from_builder (&hexdump_layout, builder);
 }
 
-static gboolean
-mem_write (OodDbusMemory *memory, guint64 address, int count, char **args, GError **error)
+/* The words of mem read --width: where, how wide, the values */
+static const CtlField words_fields[] = {
+  { .member = "address" },
+  { .member = "width" },
+  { .member = "values" },
+  { NULL },
+};
+
+static const CtlLayout words_layout = { CTL_LAYOUT_WORDS, words_fields };
+
+/*
+ * @count words of @width bits through ReadWords: {"endpoint":…,"name":…,
+ * "address":N,"width":N,"count":N,"values":[N,…]}
+ */
+static CtlRecord *
+mem_read_words (OodDbusMemory *memory, OodDbusTarget *target, guint64 address, guint64 count,
+                guint width, GError **error)
 {
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint max = values_per_call (memory, width);
+
+  json_builder_begin_object (builder);
+  build_target_names (builder, target);
+  ctl_build_uint (builder, "address", address);
+  ctl_build_uint (builder, "width", width);
+  ctl_build_uint (builder, "count", count);
+  json_builder_set_member_name (builder, "values");
+  json_builder_begin_array (builder);
+  for (guint64 done = 0; done < count;)
+    {
+      g_autoptr(GVariant) words = NULL;
+      guint n = (guint) MIN (count - done, max);
+      const guint64 *values;
+      gsize size = 0;
+
+      if (!ood_dbus_memory_call_read_words_sync (memory, address + done * (width / 8), n,
+                                                 (guchar) width, &words, NULL, error))
+        return NULL;
+      values = g_variant_get_fixed_array (words, &size, sizeof (guint64));
+      if (size != n)
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "the service returned %" G_GSIZE_FORMAT " words instead of %u", size, n);
+          return NULL;
+        }
+      for (gsize i = 0; i < size; i++)
+        json_builder_add_int_value (builder, (gint64) values[i]);
+      done += n;
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return ctl_record_new_from_builder (&words_layout, builder);
+}
+
+/* Writes @count values (@args), bytes through WriteBytes when @width is 0,
+ * else words of @width bits through WriteWords. */
+static gboolean
+mem_write (OodDbusMemory *memory, guint64 address, guint width, int count, char **args,
+           GError **error)
+{
+  g_autofree guint64 *values = g_new (guint64, (gsize) count);
   g_autofree guint8 *bytes = g_malloc ((gsize) count);
-  guint max = ood_dbus_memory_get_max_message_bytes (memory);
+  guint64 top = width == 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << (width ? width : 8)) - 1;
+  gsize max = values_per_call (memory, width);
 
   for (int i = 0; i < count; i++)
     {
-      guint64 value;
-      if (!parse_arg (args[i], 0xff, &value, error))
+      if (!parse_arg (args[i], top, &values[i], error))
         return FALSE;
-      bytes[i] = (guint8) value;
+      bytes[i] = (guint8) values[i];
     }
-  if (max == 0)
-    max = 1024 * 1024;
   for (gsize done = 0; done < (gsize) count;)
     {
       gsize n = MIN ((gsize) count - done, max);
-      GVariant *data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + done, n, 1);
+      guint64 at = address + done * unit_of (width);
+      GVariant *data; /* floating: the call sinks it */
+      gboolean ok;
 
-      if (!ood_dbus_memory_call_write_bytes_sync (memory, address + done, data, NULL, error))
+      if (width == 0)
+        {
+          data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + done, n, 1);
+          ok = ood_dbus_memory_call_write_bytes_sync (memory, at, data, NULL, error);
+        }
+      else
+        {
+          data = g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, values + done, n,
+                                            sizeof (guint64));
+          ok = ood_dbus_memory_call_write_words_sync (memory, at, (guchar) width, data, NULL,
+                                                      error);
+        }
+      if (!ok)
         return FALSE;
       done += n;
     }
@@ -320,8 +396,8 @@ static gboolean
 fd_transfer (CtlContext *ctx, OodDbusMemory *memory, gboolean dump, guint64 address,
              guint64 size, int fd, GError **error)
 {
-  g_autoptr(CtlProgress) progress =
-    ctl_progress_new_full (ctx, dump ? "mem dump" : "mem load", CTL_PROGRESS_TTY_ONLY);
+  g_autoptr(CtlProgress) progress = ctl_progress_new_full (ctx, dump ? "mem-dump" : "mem-load",
+                                                            CTL_PROGRESS_TTY_ONLY);
   const char *phase = dump ? "reading" : "writing";
   guint64 chunk = fd_chunk (size);
 
@@ -448,60 +524,68 @@ mem_search (OodDbusMemory *memory, guint64 address, guint64 size, GBytes *patter
   return ctl_record_new_from_builder (&hit_table, builder);
 }
 
+/* Checks --max and --width against the subcommand @sub. */
+static gboolean
+mem_check_options (const char *sub, gint max, gint width, GError **error)
+{
+  if (max != -1 && !g_str_equal (sub, "search"))
+    return ctl_usage_error (error, "--max only goes with 'mem search'");
+  if (width != 0 && !g_str_equal (sub, "read") && !g_str_equal (sub, "write"))
+    return ctl_usage_error (error, "--width only goes with 'mem read' and 'mem write'");
+  if (width != 0 && width != 8 && width != 16 && width != 32 && width != 64)
+    return ctl_usage_error (error, "invalid --width %d: expected 8, 16, 32 or 64", width);
+  return TRUE;
+}
+
 /*
- * mem read: a hexdump. mem search: the addresses found. mem write, dump,
- * load: nothing in text; JSON:
+ * mem read: a hexdump, or with --width W the words. mem search: the
+ * addresses found. mem write, dump, load: nothing in text; JSON:
  * {"action":"mem-write"|"mem-dump"|"mem-load","endpoint":…,"name":…,
- * "address":N,"length":N[,"file":…]}
+ * "address":N,"length":N[,"file":…]}, and mem write --width also
+ * "width":W,"count":N (length is in bytes).
  */
 CtlRecord *
 ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
 {
-  g_autoptr(OodDbusObject) object = NULL;
+  g_autoptr(OodDbusMemory) memory = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *action = NULL;
-  OodDbusMemory *memory;
+  OodDbusTarget *target = NULL;
   guint64 address = 0, length = 0;
   const char *sub, *file = NULL;
   gboolean ok = TRUE;
   int fd;
-  gint max = -1;
+  gint max = -1, width = 0;
   g_autoptr(GBytes) pattern = NULL;
   const GOptionEntry entries[] = {
     { "max", 0, 0, G_OPTION_ARG_INT, &max, "search: stop at N matches (default 100)", "N" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width,
+      "read, write: words of W bits (8, 16, 32 or 64) through ReadWords and WriteWords; "
+      "LEN counts words (default 16)",
+      "W" },
     G_OPTION_ENTRY_NULL
   };
 
   if (!ctl_parse_command (ctx, &argc, &argv, entries, error) ||
-      !mem_check_usage (argc, argv, &address, &length, error))
+      !mem_check_options (argv[1], max, width, error) ||
+      !mem_check_usage (argc, argv, (guint) width, &address, &length, error))
     return NULL;
   sub = argv[1];
-  if (max != -1 && !g_str_equal (sub, "search"))
-    {
-      ctl_usage_error (error, "--max only goes with 'mem search'");
-      return NULL;
-    }
   if (g_str_equal (sub, "search") && (pattern = parse_hex_pattern (argv[4], error)) == NULL)
     return NULL;
-  object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
-  if (object == NULL)
-    return NULL;
-  memory = ood_dbus_object_peek_memory (object);
+  memory = ctl_open_interface (ctx, CTL_IFACE_MEMORY, &target, error);
   if (memory == NULL)
-    {
-      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                   "the target has no org.openocd.Memory interface");
-      return NULL;
-    }
+    return NULL;
   if (g_str_equal (sub, "read"))
-    return mem_read (memory, address, length, error);
+    return width ? mem_read_words (memory, target, address, length, (guint) width, error)
+                 : mem_read (memory, target, address, length, error);
   if (g_str_equal (sub, "search"))
     return mem_search (memory, address, length, pattern, max == -1 ? 100 : (guint) MAX (max, 0),
                        error);
   if (g_str_equal (sub, "write"))
     {
-      length = (guint64) argc - 3;
-      ok = mem_write (memory, address, argc - 3, argv + 3, error);
+      length = ((guint64) argc - 3) * unit_of ((guint) width);
+      ok = mem_write (memory, address, (guint) width, argc - 3, argv + 3, error);
     }
   else
     {
@@ -524,9 +608,14 @@ ctl_cmd_mem (CtlContext *ctx, int argc, char **argv, GError **error)
     return NULL;
   json_builder_begin_object (builder);
   action = g_strconcat ("mem-", sub, NULL);
-  ctl_build_done (builder, ood_dbus_object_peek_target (object), action);
+  ctl_build_done (builder, target, action);
   ctl_build_uint (builder, "address", address);
   ctl_build_uint (builder, "length", length);
+  if (width != 0)
+    {
+      ctl_build_uint (builder, "width", (guint64) width);
+      ctl_build_uint (builder, "count", (guint64) argc - 3);
+    }
   if (file != NULL)
     ctl_build_string (builder, "file", file);
   json_builder_end_object (builder);

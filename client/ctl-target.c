@@ -242,6 +242,31 @@ ctl_open_target (CtlContext *ctx, gint timeout_ms, GError **error)
   return object ? ood_dbus_object_get_target (object) : NULL;
 }
 
+/*
+ * Connects and returns the interface @iface (CTL_IFACE_MEMORY, …) of the
+ * chosen target, a proxy whose calls time out after CTL_CALL_TIMEOUT_MS,
+ * or NULL and an error saying the target has none. @out_target: (optional)
+ * the target's org.openocd.Target, which ctx->manager keeps (transfer none).
+ */
+gpointer
+ctl_open_interface (CtlContext *ctx, const char *iface, OodDbusTarget **out_target, GError **error)
+{
+  g_autoptr(OodDbusObject) object = ctl_open_object (ctx, CTL_CALL_TIMEOUT_MS, error);
+  GDBusInterface *found;
+
+  if (object == NULL)
+    return NULL;
+  found = g_dbus_object_get_interface (G_DBUS_OBJECT (object), iface);
+  if (found == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED, "the target has no %s interface", iface);
+      return NULL;
+    }
+  if (out_target != NULL)
+    *out_target = ood_dbus_object_peek_target (object);
+  return found;
+}
+
 static char *
 join_endpoint_names (GPtrArray *objects)
 {

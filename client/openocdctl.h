@@ -76,15 +76,19 @@ typedef struct {
 } CtlField;
 
 typedef enum {
-  CTL_LAYOUT_QUIET,  /* text: nothing (the command just succeeded) */
-  CTL_LAYOUT_LINE,   /* an object on one line */
-  CTL_LAYOUT_TABLE,  /* an array of objects, one line each, under a header
-                      * line when the fields have headings */
-  CTL_LAYOUT_HEXDUMP, /* an object with an address (fields[0], an integer)
-                       * and bytes (fields[1], a string of hex digits), as
-                       * xxd prints them: 16 bytes a line */
-  CTL_LAYOUT_LINES,   /* an object whose fields[0] member is an array of
-                       * strings, one a line as they are */
+  CTL_LAYOUT_QUIET,     /* text: nothing (the command just succeeded) */
+  CTL_LAYOUT_LINE,      /* an object on one line */
+  CTL_LAYOUT_TABLE,     /* an array of objects, one line each, under a header
+                         * line when the fields have headings */
+  CTL_LAYOUT_HEXDUMP,   /* an object with an address (fields[0], an integer)
+                         * and bytes (fields[1], a string of hex digits), as
+                         * xxd prints them: 16 bytes a line */
+  CTL_LAYOUT_WORDS,     /* an object with an address (fields[0]), a width in
+                         * bits (fields[1]) and an array of integers
+                         * (fields[2]): the address as the hexdump's, then
+                         * 16 bytes' worth of words a line, in hex */
+  CTL_LAYOUT_LINES,     /* an object whose fields[0] member is an array of
+                         * strings, one a line as they are */
   CTL_LAYOUT_REGISTERS, /* an array of registers as `periph` builds them:
                          * "PERIPH.REG @ 0xADDR = 0xVALUE", then a line
                          * per bit field: bits, name, value, enum name */
@@ -118,6 +122,8 @@ typedef struct {
   guint           min_args;  /* how many positional arguments it takes */
   guint           max_args;
   CtlCommandFunc  func;
+  gboolean target; /* acts on a target (or, monitor, filters by
+                    * one): takes -t; others refuse it */
 } CtlCommand;
 
 struct _CtlContext {
@@ -153,6 +159,9 @@ gboolean  ctl_parse_number (const char *text,
 #define CTL_IFACE_ENDPOINT "org.openocd.Endpoint"
 #define CTL_IFACE_PROBE    "org.openocd.Probe"
 #define CTL_IFACE_LEASE    "org.openocd.Lease"
+#define CTL_IFACE_REGISTERS   "org.openocd.Registers"
+#define CTL_IFACE_MEMORY      "org.openocd.Memory"
+#define CTL_IFACE_BREAKPOINTS "org.openocd.Breakpoints"
 
 gboolean   ctl_connect (CtlContext *ctx,
                         gboolean    wait_for_service,
@@ -167,6 +176,8 @@ OodDbusObject *ctl_open_object (CtlContext *ctx,
 OodDbusTarget *ctl_open_target (CtlContext *ctx,
                                 gint        timeout_ms,
                                 GError    **error);
+gpointer ctl_open_interface (CtlContext *ctx, const char *iface, OodDbusTarget **out_target,
+                             GError **error);
 gboolean   ctl_target_matches (OodDbusTarget *target,
                                const char    *spec);
 char      *ctl_target_label (OodDbusTarget *target);
@@ -216,8 +227,7 @@ void       ctl_build_bool (JsonBuilder *builder,
 void       ctl_build_strv (JsonBuilder       *builder,
                            const char        *member,
                            const char *const *strv);
-CtlRecord *ctl_record_from_state_dict (GVariant *dict,
-                                       GError  **error);
+CtlRecord *ctl_record_from_state_dict (OodDbusTarget *target, GVariant *dict, GError **error);
 
 /* For commands that only succeed or fail: nothing in text, an object in JSON. */
 extern const CtlLayout ctl_layout_quiet;

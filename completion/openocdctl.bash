@@ -9,11 +9,11 @@
 # command line names; without a service there are none.
 
 # The options of "openocdctl [COMMAND] --help", as "--long=" when they
-# take a value.
+# take a value; not a command's "Bus options", which go before it.
 _openocdctl_options()
 {
     openocdctl "$@" --help 2>/dev/null |
-        sed -n -E 's/^  (-[a-zA-Z]), (--[a-z-]+)(=?).*/\1\n\2\3/p; s/^  (--[a-z-]+)(=?).*/\1\2/p'
+        sed -n -E '/^Bus options/q; s/^  (-[a-zA-Z]), (--[a-z-]+)(=?).*/\1\n\2\3/p; s/^  (--[a-z-]+)(=?).*/\1\2/p'
 }
 
 _openocdctl_commands()

@@ -50,4 +50,8 @@ expect "openocdctl bp --hw a" add
 expect "openocdctl reset " halt run init
 expect "openocdctl -t " 
 expect "openocdctl program --reset h" halt
+# a command's bus options go before it, and -t only with a target's commands
+expect "openocdctl state --s"
+expect "openocdctl endpoints --" --help --json
+expect "openocdctl mem --w" --width=
 exit $failed

@@ -174,6 +174,7 @@ get_member (JsonObject *object, const char *key, GType type)
 static void
 assert_state (JsonObject *state, const char *expected)
 {
+  g_assert_cmpstr (get_string (state, "endpoint"), !=, "");
   g_assert_cmpstr (get_string (state, "name"), ==, "riscv.cpu");
   g_assert_cmpstr (get_string (state, "state"), ==, expected);
   if (g_str_equal (expected, "halted"))
@@ -587,10 +588,12 @@ test_bp (void)
   /* human listing, and a second hit at the same place */
   g_free (ctl_ok (fixture, "bp", "add", "0x80000010", "--hw"));
   human = ctl_ok (fixture, "bp", "list");
-  g_assert_cmpstr (human, ==, "0x80000010 length=4 hw\n");
+  g_assert_cmpstr (human, ==,
+                   "ADDRESS    LENGTH KIND\n"
+                   "0x80000010 4      hw\n");
   g_free (ctl_ok (fixture, "bp", "remove", "0x80000010"));
   empty = ctl_ok (fixture, "bp", "list");
-  g_assert_cmpstr (empty, ==, "");
+  g_assert_cmpstr (empty, ==, "ADDRESS    LENGTH KIND\n");
 
   /* The removed breakpoint no longer stops the loop. */
   g_free (ctl_ok (fixture, "resume"));
@@ -621,7 +624,9 @@ test_wp (void)
   g_assert_cmpint (get_int (done, "address"), ==, 0x80008000);
   g_assert_cmpstr (get_string (done, "access"), ==, "w");
   human = ctl_ok (fixture, "wp", "list");
-  g_assert_cmpstr (human, ==, "0x80008000 length=4 w 0x00000000/0xffffffff\n");
+  g_assert_cmpstr (human, ==,
+                   "ADDRESS    LENGTH ACCESS CONDITION\n"
+                   "0x80008000 4      w      0x00000000/0xffffffff\n");
   listed = ctl_ok (fixture, "wp", "list", "--json");
   list = parse_array (listed);
   g_assert_cmpuint (json_array_get_length (list), ==, 1);
@@ -646,7 +651,7 @@ test_wp (void)
   assert_failed (dup, 1, "BreakpointExists");
   g_free (ctl_ok (fixture, "wp", "remove", "0x80008000"));
   empty = ctl_ok (fixture, "wp", "list");
-  g_assert_cmpstr (empty, ==, "");
+  g_assert_cmpstr (empty, ==, "ADDRESS    LENGTH ACCESS CONDITION\n");
 
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
@@ -1483,7 +1488,7 @@ test_flash (void)
     const char *const phases[] = { "verifying", NULL };
     g_autoptr(JsonObject) record = check_job_lines (verify_out, "verify", phases);
 
-    g_assert_cmpstr (get_string (record, "action"), ==, "flash-verify");
+    g_assert_cmpstr (get_string (record, "action"), ==, "verify");
     g_assert_cmpint (get_int (record, "bytes"), ==, 8 * SECTOR);
   }
   mismatch = ctl_run (fixture, "flash", "verify", other_file, "--json");
@@ -1493,14 +1498,14 @@ test_flash (void)
   erase_out = ctl_ok (fixture, "flash", "erase", "0", "2", "5", "--json");
   {
     const char *const phases[] = { "erasing", NULL };
-    g_autoptr(JsonObject) record = check_job_lines (erase_out, "flash erase", phases);
+    g_autoptr(JsonObject) record = check_job_lines (erase_out, "erase", phases);
     g_autoptr(GBytes) head = ood_test_tcl_read_memory (board (fixture), 32, FLASH_BASE, 2 * SECTOR);
     g_autoptr(GBytes) tail = ood_test_tcl_read_memory (board (fixture), 32,
                                                        FLASH_BASE + 6 * SECTOR, 2 * SECTOR);
     g_autoptr(GBytes) image_head = g_bytes_new_from_bytes (image, 0, 2 * SECTOR);
     g_autoptr(GBytes) image_tail = g_bytes_new_from_bytes (image, 6 * SECTOR, 2 * SECTOR);
 
-    g_assert_cmpstr (get_string (record, "action"), ==, "flash-erase");
+    g_assert_cmpstr (get_string (record, "action"), ==, "erase");
     g_assert_cmpint (get_int (record, "bank"), ==, 0);
     g_assert_cmpint (get_int (record, "first"), ==, 2);
     g_assert_cmpint (get_int (record, "last"), ==, 5);
@@ -1516,8 +1521,8 @@ test_flash (void)
     g_autoptr(CtlRun) all = ctl_run (fixture, "flash", "erase", "0");
 
     g_assert_cmpint (all->status, ==, 0);
-    g_assert_cmpstr (all->out, ==, "flash-erase: succeeded bytes=65536\n");
-    g_assert_cmpstr (all->err, ==, "openocdctl: flash erase: erasing\n");
+    g_assert_cmpstr (all->out, ==, "erase: succeeded bytes=65536\n");
+    g_assert_cmpstr (all->err, ==, "openocdctl: erase: erasing\n");
     assert_erased (fixture, FLASH_BASE, 8 * SECTOR);
   }
   usage = ctl_run (fixture, "flash", "frob", "--json");
@@ -1999,6 +2004,7 @@ test_endpoint_exec (void)
     g_autoptr(JsonObject) state = parse_object (out);
 
     assert_state (state, "halted");
+    g_assert_cmpstr (get_string (state, "endpoint"), ==, "lab-1");
   }
 
   check_log (fixture);
@@ -2650,7 +2656,9 @@ test_help (void)
   g_assert_nonnull (strstr (run->out, "org.openocd.ctl.Error.Usage"));
   /* the commands of registers, memory and flash, and how their progress shows */
   g_assert_nonnull (strstr (run->out, "\n  reg [NAME…] | set NAME VALUE "));
-  g_assert_nonnull (strstr (run->out, "\n  mem read ADDR [LEN] | write ADDR BYTE… | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
+  g_assert_nonnull (strstr (
+      run->out,
+      "\n  mem read ADDR [LEN] [--width W] | write ADDR VALUE… [--width W] | dump ADDR LEN FILE | load FILE ADDR | search ADDR SIZE HEXPATTERN [--max N]\n"));
   g_assert_nonnull (strstr (run->out, "\n  program FILE [--format F] [--address A] [--no-verify] [--reset run|halt|none]\n"));
   g_assert_nonnull (strstr (run->out, "\n  load FILE ADDR "));
   g_assert_nonnull (strstr (run->out, "\n  flash banks | sectors [BANK] | erase BANK [FIRST [LAST]] | verify FILE | protect BANK FIRST LAST on|off\n"));
@@ -3141,6 +3149,330 @@ test_parity (void)
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* What a new user tripped over (issue 28)                             */
+
+/* The Operation property of the job at @path (an ended job lingers). */
+static char *
+job_operation (OodServiceFixture *fixture, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GVariant)
+          reply = g_dbus_connection_call_sync (ood_service_fixture_get_bus (fixture), "org.openocd",
+                                               path, "org.freedesktop.DBus.Properties", "Get",
+                                               g_variant_new ("(ss)", "org.openocd.Job",
+                                                              "Operation"),
+                                               G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                               WAIT_MS, NULL, &error);
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+/* A job's --json output @out: its progress lines, its record's action and
+ * the job's own Operation all say @operation. */
+static void
+assert_one_name (OodServiceFixture *fixture, const char *out, const char *operation,
+                 const char *const *phases)
+{
+  g_autoptr(JsonObject) record = check_job_lines (out, operation, phases);
+  g_autofree char *job = job_operation (fixture, get_string (record, "job"));
+
+  g_assert_cmpstr (get_string (record, "action"), ==, operation);
+  g_assert_cmpstr (job, ==, operation);
+}
+
+/* program, load, flash erase and flash verify: one name per operation,
+ * the Job's, in the progress, the record and the text. */
+static void
+test_operation_names (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  g_autoptr(GBytes) image = ood_test_random_flash_image (4 * SECTOR);
+  g_autoptr(GBytes) code = g_bytes_new (ram_program, sizeof ram_program);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
+  g_autofree char *ram = ood_test_save_bytes (dir, "prog.img", code);
+  g_autofree char *program = NULL, *verify = NULL, *erase = NULL, *load = NULL;
+  g_autoptr(CtlRun) text = NULL;
+  const char *const erasing[] = { "erasing", NULL };
+  const char *const verifying[] = { "verifying", NULL };
+  const char *const loading[] = { "writing", "verifying", NULL };
+
+  program = ctl_ok (fixture, "program", file, "--reset", "halt", "--json");
+  assert_one_name (fixture, program, "program", program_phases);
+  verify = ctl_ok (fixture, "flash", "verify", file, "--json");
+  assert_one_name (fixture, verify, "verify", verifying);
+  erase = ctl_ok (fixture, "flash", "erase", "0", "0", "1", "--json");
+  assert_one_name (fixture, erase, "erase", erasing);
+  ctl_state_json (fixture, "halt", "halted");
+  load = ctl_ok (fixture, "load", ram, "0x80004000", "--json");
+  assert_one_name (fixture, load, "load", loading);
+
+  /* and in text: the phase lines and the result */
+  text = ctl_run (fixture, "flash", "erase", "0", "2", "3");
+  g_assert_cmpint (text->status, ==, 0);
+  g_assert_cmpstr (text->out, ==, "erase: succeeded bytes=2048\n");
+  g_assert_cmpstr (text->err, ==, "openocdctl: erase: erasing\n");
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Every --json object about a target's state, and mem read's, names its endpoint. */
+static void
+test_json_endpoint (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree char *timeout = g_strdup_printf ("%d", WAIT_MS);
+  const char *const *commands[] = {
+    (const char *const[]){ "halt", "--json", NULL },
+    (const char *const[]){ "state", "--json", NULL },
+    (const char *const[]){ "step", "--json", NULL },
+    (const char *const[]){ "wait-halt", "--timeout", timeout, "--json", NULL },
+    (const char *const[]){ "mem", "read", "0x80000000", "8", "--json", NULL },
+    (const char *const[]){ "mem", "read", "0x80000000", "2", "--width", "32", "--json", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr(CtlRun)
+                     run = ctl_runv (ood_service_fixture_get_bus_address (fixture), commands[i]);
+      g_autoptr(JsonNode) node = ctl_json_ok_impl (g_steal_pointer (&run));
+      JsonObject *object = json_node_get_object (node);
+
+      g_assert_cmpstr (get_string (object, "endpoint"), ==, "default");
+      g_assert_cmpstr (get_string (object, "name"), ==, "riscv.cpu");
+    }
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* The fractions of program's progress have 1 to 4 digits after the point,
+ * and some lie between 0 and 1. */
+static void
+test_fraction_digits (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  char *dir = tmpdir_new ();
+  /* a size whose shares are no short binary fractions */
+  g_autoptr(GBytes) image = ood_test_random_flash_image (3 * 4 * 1000);
+  g_autofree char *file = ood_test_save_bytes (dir, "image.bin", image);
+  g_autofree char *out = ctl_ok (fixture, "program", file, "--json");
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  g_autoptr(GRegex) fraction = g_regex_new ("\"fraction\":([^,}]*)", 0, 0, NULL);
+  guint between = 0, seen = 0;
+
+  for (guint i = 0; lines[i] != NULL && g_str_has_prefix (lines[i], "{\"progress\":"); i++)
+    {
+      g_autoptr(GMatchInfo) match = NULL;
+      g_autofree char *number = NULL;
+      double value;
+
+      g_assert_true (g_regex_match (fraction, lines[i], 0, &match));
+      number = g_match_info_fetch (match, 1);
+      if (!g_regex_match_simple ("^[01]\\.[0-9]{1,4}$", number, 0, 0))
+        g_error ("fraction %s has more than 4 digits after the point", number);
+      value = g_ascii_strtod (number, NULL);
+      between += value > 0.0 && value < 1.0;
+      seen++;
+    }
+  g_assert_cmpuint (seen, >=, 2);
+  g_assert_cmpuint (between, >=, 1);
+
+  tmpdir_free (dir);
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
+/* Each command's own options (long names), besides --help. */
+static const struct {
+  const char *command;
+  const char *options;
+} command_options[] = {
+  { "list", "json" },
+  { "endpoints", "json" },
+  { "endpoint", "address exec shared-dir lines json" },
+  { "probes", "json" },
+  { "state", "target json" },
+  { "halt", "target json" },
+  { "resume", "target json" },
+  { "step", "target json" },
+  { "reset", "target json" },
+  { "wait-halt", "timeout target json" },
+  { "monitor", "target json" },
+  { "bp", "length hw sw target json" },
+  { "wp", "target json" },
+  { "reg", "target json" },
+  { "mem", "max width target json" },
+  { "program", "format address no-verify reset target json" },
+  { "load", "format no-verify target json" },
+  { "flash", "format address target json" },
+  { "lease", "wait reason json" },
+  { "leases", "json" },
+  { "rtt", "address size id read-only target json" },
+  { "raw", "endpoint json" },
+  { "adapter", "endpoint json" },
+  { "periph", "svd target json" },
+  { "taps", "endpoint json" },
+};
+
+/* The long names of the options in @help's section @heading, space-separated. */
+static char *
+help_section_options (const char *help, const char *heading)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autoptr(GRegex) option = g_regex_new ("^  (?:-[a-zA-Z], )?--([a-z-]+)", 0, 0, NULL);
+  const char *start = strstr (help, heading);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_nonnull (start);
+  lines = g_strsplit (start + 1, "\n", -1); /* lines[0] is the heading */
+  for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      g_autoptr(GMatchInfo) match = NULL;
+      g_autofree char *name = NULL;
+
+      g_assert_true (g_regex_match (option, lines[i], 0, &match));
+      name = g_match_info_fetch (match, 1);
+      g_string_append_printf (names, "%s%s", names->len ? " " : "", name);
+    }
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* Every command's --help lists its own options, -t only if it acts on a
+ * target, and the bus options; a command that acts on none refuses -t. */
+static void
+test_help_options (void)
+{
+  const char *address = "unix:path=/nonexistent";
+  g_autoptr(CtlRun) main_help = ctl_runv (address, (const char *const[]){ "--help", NULL });
+  g_autoptr(CtlRun) refused = NULL;
+  g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_free);
+  const char *commands = strstr (main_help->out, "\nCommands:\n");
+  g_autofree char *section = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  /* the table covers every command --help lists */
+  g_assert_nonnull (commands);
+  section = g_strndup (commands + 1, strstr (commands, "\n\n") - commands - 1);
+  lines = g_strsplit (section, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "  ") && g_ascii_islower (lines[i][2]))
+      g_ptr_array_add (listed, g_strndup (lines[i] + 2, strcspn (lines[i] + 2, " ")));
+  for (gsize i = 0; i < G_N_ELEMENTS (command_options); i++)
+    {
+      g_autoptr(CtlRun) run = ctl_runv (address, (const char *const[]){ command_options[i].command,
+                                                                         "--help", NULL });
+      g_autofree char *own = NULL, *bus = NULL;
+
+      g_assert_cmpint (run->status, ==, 0);
+      own = help_section_options (run->out, "\nApplication Options:\n");
+      bus = help_section_options (run->out, "\nBus options (before the command):\n");
+      g_test_message ("%s: %s; bus: %s", command_options[i].command, own, bus);
+      g_assert_cmpstr (own, ==, command_options[i].options);
+      g_assert_cmpstr (bus, ==, "system session address");
+      g_assert_true (
+          g_ptr_array_find_with_equal_func (listed, command_options[i].command, g_str_equal, NULL));
+    }
+  g_assert_cmpuint (listed->len, >=, G_N_ELEMENTS (command_options));
+  for (guint i = 0; i < listed->len; i++)
+    {
+      gboolean known = FALSE;
+
+      for (gsize j = 0; j < G_N_ELEMENTS (command_options); j++)
+        known |= g_str_equal (listed->pdata[i], command_options[j].command);
+      if (!known)
+        g_error ("command %s is not in command_options", (char *) listed->pdata[i]);
+    }
+  refused = ctl_runv (address, (const char *const[]){ "-t", "riscv.cpu", "endpoints", NULL });
+  assert_failed (refused, 2, "-t does not go with 'endpoints'");
+}
+
+/* mem read and write --width: ReadWords and WriteWords, cross-checked
+ * against raw read_memory. */
+static guint64 *
+raw_words (OodServiceFixture *fixture, guint64 address, guint width, guint count)
+{
+  g_autofree char *command = g_strdup_printf ("read_memory 0x%" G_GINT64_MODIFIER "x %u %u",
+                                              address, width, count);
+  g_autofree char *reply = raw_tcl (fixture, command);
+  g_auto(GStrv) words = g_strsplit (g_strstrip (reply), " ", -1);
+  guint64 *values = g_new0 (guint64, count);
+
+  g_assert_cmpuint (g_strv_length (words), ==, count);
+  for (guint i = 0; i < count; i++)
+    values[i] = g_ascii_strtoull (words[i], NULL, 16);
+  return values;
+}
+
+static void
+test_mem_words (void)
+{
+  g_autoptr(OodServiceFixture) fixture = fixture_new (FALSE);
+  g_autofree guint64 *program = NULL, *written = NULL, *halves = NULL;
+  g_autofree char *text = NULL, *expected = NULL, *quiet = NULL, *short_text = NULL;
+  g_autoptr(CtlRun) wide = NULL, dump = NULL, odd = NULL, unaligned = NULL;
+
+  ctl_state_json (fixture, "halt", "halted");
+  /* the program's first 6 words, in JSON and as text */
+  program = raw_words (fixture, RAM_START, 32, 6);
+  {
+    g_autoptr(JsonNode)
+                   node = ctl_json_ok (fixture, "mem", "read", "0x80000000", "6", "--width", "32");
+    JsonObject *object = json_node_get_object (node);
+    JsonArray *values = json_node_get_array (get_member (object, "values", JSON_TYPE_ARRAY));
+
+    g_assert_cmpint (get_int (object, "address"), ==, RAM_START);
+    g_assert_cmpint (get_int (object, "width"), ==, 32);
+    g_assert_cmpint (get_int (object, "count"), ==, 6);
+    g_assert_cmpuint (json_array_get_length (values), ==, 6);
+    for (guint i = 0; i < 6; i++)
+      g_assert_cmphex ((guint64) json_array_get_int_element (values, i), ==, program[i]);
+  }
+  text = ctl_ok (fixture, "mem", "read", "0x80000000", "6", "--width", "32");
+  expected = g_strdup_printf ("80000000: %08" G_GINT64_MODIFIER "x %08" G_GINT64_MODIFIER
+                              "x %08" G_GINT64_MODIFIER "x %08" G_GINT64_MODIFIER "x\n"
+                              "80000010: %08" G_GINT64_MODIFIER "x %08" G_GINT64_MODIFIER "x\n",
+                              program[0], program[1], program[2], program[3], program[4],
+                              program[5]);
+  g_assert_cmpstr (text, ==, expected);
+
+  /* words written are the words OpenOCD reads, at 32 and 16 bits */
+  quiet = ctl_ok (fixture, "mem", "write", SCRATCH_STR, "0x11223344", "0xdeadbeef", "--width",
+                  "32");
+  g_assert_cmpstr (quiet, ==, "");
+  written = raw_words (fixture, SCRATCH, 32, 2);
+  g_assert_cmphex (written[0], ==, 0x11223344);
+  g_assert_cmphex (written[1], ==, 0xdeadbeef);
+  {
+    g_autoptr(JsonNode) node = ctl_json_ok (fixture, "mem", "write", "0x80020008", "0xa1b2",
+                                             "0xc3d4", "0xe5f6", "--width", "16");
+    JsonObject *object = done_object (node, "mem-write");
+
+    g_assert_cmpint (get_int (object, "width"), ==, 16);
+    g_assert_cmpint (get_int (object, "count"), ==, 3);
+    g_assert_cmpint (get_int (object, "length"), ==, 6);
+  }
+  halves = raw_words (fixture, SCRATCH + 8, 16, 3);
+  g_assert_cmphex (halves[0], ==, 0xa1b2);
+  g_assert_cmphex (halves[2], ==, 0xe5f6);
+  short_text = ctl_ok (fixture, "mem", "read", "0x80020008", "3", "--width", "16");
+  g_assert_cmpstr (short_text, ==, "80020008: a1b2 c3d4 e5f6\n");
+
+  wide = ctl_run (fixture, "mem", "write", SCRATCH_STR, "0x1ffff", "--width", "16");
+  assert_failed (wide, 2, "0x1ffff");
+  dump = ctl_run (fixture, "mem", "dump", SCRATCH_STR, "4", "/dev/null", "--width", "32");
+  assert_failed (dump, 2, "--width only goes with");
+  odd = ctl_run (fixture, "mem", "read", SCRATCH_STR, "--width", "12");
+  assert_failed (odd, 2, "8, 16, 32 or 64");
+  unaligned = ctl_run (fixture, "mem", "read", "0x80020002", "1", "--width", "32", "--json");
+  assert_json_error (unaligned, 1, "org.freedesktop.DBus.Error.InvalidArgs");
+
+  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3190,5 +3522,10 @@ main (int argc, char **argv)
   g_test_add_func ("/client/rtt-json", test_rtt_json);
   g_test_add_func ("/client/rtt-errors", test_rtt_errors);
   g_test_add_func ("/client/parity", test_parity);
+  g_test_add_func ("/client/operation-names", test_operation_names);
+  g_test_add_func ("/client/json-endpoint", test_json_endpoint);
+  g_test_add_func ("/client/fraction-digits", test_fraction_digits);
+  g_test_add_func ("/client/help-options", test_help_options);
+  g_test_add_func ("/client/mem-words", test_mem_words);
   return g_test_run ();
 }
