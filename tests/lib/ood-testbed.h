@@ -27,6 +27,9 @@ typedef struct {
                                and OpenOCD's _SIM_HARTS N: targets NAME, NAME1...
                                (tests/sim/riscv-sim.cfg), NAME current */
   gboolean smp;             /* with harts > 1: those targets in one SMP group (_SIM_SMP) */
+  guint flash_banks;        /* 0 or 1 = the GD32VF103-like 64 KiB; 2 = the simulator's
+                               --flash-banks 2 and OpenOCD's _SIM_FLASH_BANKS 2: bank 0
+                               512 KiB at 0x08000000, bank 1 64 KiB at 0x08080000 */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);
