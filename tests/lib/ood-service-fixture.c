@@ -327,7 +327,8 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
                                         .image_path = options->image_path,
                                         .rtt_commands = options->rtt_commands,
                                         .harts = options->harts,
-                                        .smp = options->smp };
+                                        .smp = options->smp,
+                                        .flash_banks = options->flash_banks };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

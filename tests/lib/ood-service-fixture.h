@@ -25,6 +25,7 @@ typedef struct {
   gboolean           rtt_commands; /* OpenOCD gets its own rtt commands (OodTestbedOptions) */
   guint              harts;        /* harts per board, each a target (OodTestbedOptions) */
   gboolean           smp;          /* those targets in one SMP group (OodTestbedOptions) */
+  guint              flash_banks;  /* 2: the dual-bank flash board (OodTestbedOptions) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,
