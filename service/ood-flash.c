@@ -345,9 +345,11 @@ uniform_sector_size (OodFlash *self, OodFlashGeometry *geometry, guint *from)
       for (guint i = 1; sectors != NULL && i < sectors->len && size != 0; i++)
         if (g_array_index (sectors, OodTclFlashSector, i).size != size)
           size = 0;
-      *from = bank->index;
       if (size != 0)
-        return size;
+        {
+          *from = bank->index;
+          return size;
+        }
     }
   return 0;
 }

@@ -360,14 +360,19 @@ write_reg (SimFlash *f, unsigned bank, uint32_t off, uint32_t v)
 
   switch (off)
     {
-    case REG_ACR: if (bank == 0) f->acr = v & 0x3fu; return true;
     case REG_KEYR: return write_keyr (c, v);
-    case REG_OPTKEYR: if (bank == 0) write_optkeyr (f, v); return true;
     case REG_SR: c->sr &= ~(v & SR_W1C); return true;
     case REG_CR: write_cr (f, bank, v); return true;
     case REG_AR: c->ar = v; return true;
-    default: return true;  /* OBR, WRPR are read-only */
+    default: break;
     }
+  if (bank > 0)
+    return true;  /* reserved in bank 1's block */
+  if (off == REG_ACR)
+    f->acr = v & 0x3fu;
+  else if (off == REG_OPTKEYR)
+    write_optkeyr (f, v);
+  return true;  /* OBR, WRPR are read-only */
 }
 
 /* The bank whose register block holds @addr, and the offset in it; false

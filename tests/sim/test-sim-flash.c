@@ -570,12 +570,10 @@ test_dual_program (Fixture *f, gconstpointer data)
   g_autofree char *program1 = g_strdup_printf ("program %s 0x0807c000 verify", file1);
   g_autofree char *program2 = g_strdup_printf ("program %s 0x08080000 verify", file2);
   g_autofree char *out = NULL;
-  int rc;
 
   (void) data;
   halt (f);
-  timed_capture (f, program1, &out, &rc);
-  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpint (eval_capture (f, program1, &out), ==, 0);
   g_assert_nonnull (strstr (out, "Verified OK"));
   g_assert_null (strstr (out, FALLBACK_TEXT));
   assert_raw_equals (f, 0x0807c000u, across, 32 * 1024);
