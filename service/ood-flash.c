@@ -32,14 +32,24 @@ struct _OodFlash {
   gulong                    opened_id;
 };
 
-/* A job's call, while the geometry is learnt. */
+/* A job's call (or a Sectors() call of a bank OpenOCD refuses to list),
+ * while the geometry is learnt. */
 typedef struct {
   OodFlash              *self;
   GDBusMethodInvocation *invocation;
   GVariant              *handle;
-  OodFlashRequest        request;
+  OodFlashRequest        request;     /* a Sectors() call: its bank */
+  gboolean               listing;     /* a Sectors() call */
   guint                  connection;
+  /* bank by bank, after the one command for all failed: */
+  OodFlashGeometry      *learnt;      /* what is known so far */
+  guint                  next;        /* the next bank, by position in banks */
+  GError                *refused;     /* OpenOCD's answer to the first bank it refused */
 } Start;
+
+static gboolean start_when_known (OodFlash *self, GDBusMethodInvocation *invocation,
+                                  GVariant *handle, const OodFlashRequest *request,
+                                  gboolean listing);
 
 static void ood_flash_iface_init (OodDbusFlashIface *iface);
 
@@ -91,24 +101,12 @@ remember_sectors (OodFlash *self, guint bank, GArray *sectors)
   self->geometry = g_steal_pointer (&geometry);
 }
 
+/* Answers Sectors() with @sectors. */
 static void
-on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
+reply_sectors (GDBusMethodInvocation *invocation, GArray *sectors)
 {
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  OodFlash *self = OOD_FLASH (g_dbus_method_invocation_get_user_data (invocation));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  g_autoptr(GArray) sectors = text != NULL ? ood_tcl_parse_flash_sectors (text, &error) : NULL;
   GVariantBuilder builder;
-  guint bank;
 
-  if (sectors == NULL)
-    {
-      ood_reply_error (invocation, error);
-      return;
-    }
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &bank);
-  remember_sectors (self, bank, sectors);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(uttb)"));
   for (guint i = 0; i < sectors->len; i++)
     {
@@ -117,6 +115,30 @@ on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
                              sector->protection == 1);
     }
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(uttb))", &builder));
+}
+
+/* A bank OpenOCD refuses to list (see ood-flash.h) is answered from
+ * the geometry, learnt if need be. */
+static void
+on_sectors (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  OodFlash *self = OOD_FLASH (g_dbus_method_invocation_get_user_data (invocation));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GArray) sectors = text != NULL ? ood_tcl_parse_flash_sectors (text, &error) : NULL;
+  OodFlashRequest request = { 0 };   /* only its bank: the one asked */
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &request.bank);
+  if (sectors != NULL)
+    {
+      remember_sectors (self, request.bank, sectors);
+      reply_sectors (invocation, sectors);
+    }
+  else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) || self->banks->len < 2)
+    ood_reply_error (invocation, error);
+  else
+    start_when_known (self, invocation, NULL, &request, TRUE);
 }
 
 static gboolean
@@ -275,7 +297,150 @@ start_free (Start *start)
   g_object_unref (start->self);
   g_object_unref (start->invocation);
   g_clear_pointer (&start->handle, g_variant_unref);
+  g_clear_pointer (&start->learnt, ood_flash_geometry_unref);
+  g_clear_error (&start->refused);
   g_free (start);
+}
+
+static void
+fail_start (Start *start, GError *error)
+{
+  g_prefix_error (&error, "cannot list the sectors of %s: ", start->self->target_name);
+  ood_reply_error (start->invocation, error);
+  start_free (start);
+}
+
+/* With the geometry known: Sectors() answered (@listing), or the job's
+ * checks and start. */
+static void
+with_geometry (OodFlash *self, OodFlashGeometry *geometry, GDBusMethodInvocation *invocation,
+               GVariant *handle, const OodFlashRequest *request, gboolean listing)
+{
+  if (listing)
+    reply_sectors (invocation, g_hash_table_lookup (geometry->sectors,
+                                                    GUINT_TO_POINTER (request->bank)));
+  else
+    check_and_start (self, geometry, invocation, handle, request);
+}
+
+/* The geometry is learnt: kept for the connection, and the call goes on. */
+static void
+geometry_known (Start *start, OodFlashGeometry *geometry)
+{
+  OodFlash *self = start->self;
+
+  g_debug ("%s: work area %" G_GUINT64_FORMAT " bytes", self->target_name, geometry->work_area);
+  if (self->geometry == NULL && start->connection == self->connection)
+    self->geometry = ood_flash_geometry_ref (geometry);
+  with_geometry (self, geometry, start->invocation, start->handle, &start->request,
+                 start->listing);
+  start_free (start);
+}
+
+/* The size of all the sectors of the first listed bank whose sectors are
+ * all one size (@from: its index), or 0. */
+static guint64
+uniform_sector_size (OodFlash *self, OodFlashGeometry *geometry, guint *from)
+{
+  for (guint b = 0; b < self->banks->len; b++)
+    {
+      const OodTclFlashBank *bank = self->banks->pdata[b];
+      GArray *sectors = g_hash_table_lookup (geometry->sectors, GUINT_TO_POINTER (bank->index));
+      guint64 size = sectors != NULL ? g_array_index (sectors, OodTclFlashSector, 0).size : 0;
+
+      for (guint i = 1; sectors != NULL && i < sectors->len && size != 0; i++)
+        if (g_array_index (sectors, OodTclFlashSector, i).size != size)
+          size = 0;
+      if (size != 0)
+        {
+          *from = bank->index;
+          return size;
+        }
+    }
+  return 0;
+}
+
+/* Sectors of @size over @bank, their protection unknown. */
+static GArray *
+uniform_sectors (const OodTclFlashBank *bank, guint64 size)
+{
+  GArray *sectors = g_array_new (FALSE, FALSE, sizeof (OodTclFlashSector));
+
+  for (guint64 offset = 0; offset < bank->size; offset += size)
+    {
+      OodTclFlashSector sector = { sectors->len, offset, size, -1 };
+      g_array_append_val (sectors, sector);
+    }
+  return sectors;
+}
+
+/* The banks OpenOCD refused to list get sectors of the size of another
+ * bank's (see ood-flash.h); %FALSE if some bank cannot. */
+static gboolean
+fill_refused (OodFlash *self, OodFlashGeometry *geometry)
+{
+  guint from = 0;
+  guint64 size = uniform_sector_size (self, geometry, &from);
+
+  for (guint b = 0; b < self->banks->len; b++)
+    {
+      const OodTclFlashBank *bank = self->banks->pdata[b];
+
+      if (g_hash_table_contains (geometry->sectors, GUINT_TO_POINTER (bank->index)))
+        continue;
+      if (size == 0 || bank->size == 0 || bank->size % size != 0)
+        return FALSE;
+      g_message ("%s: OpenOCD does not list the sectors of flash bank %u: taken as %"
+                 G_GUINT64_FORMAT " bytes each, as bank %u's", self->target_name, bank->index,
+                 size, from);
+      g_hash_table_insert (geometry->sectors, GUINT_TO_POINTER (bank->index),
+                           uniform_sectors (bank, size));
+    }
+  return TRUE;
+}
+
+static void on_bank_geometry (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Asks for the sectors of the next bank alone. */
+static void
+learn_next_bank (Start *start)
+{
+  OodFlash *self = start->self;
+  guint index = ((OodTclFlashBank *) self->banks->pdata[start->next])->index;
+  g_autofree char *script = ood_tcl_script_flash_geometry (self->target_name, &index, 1);
+
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
+                          ood_call_cancellable_of (start->invocation), on_bank_geometry, start);
+}
+
+static void
+on_bank_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Start *start = user_data;
+  OodFlash *self = start->self;
+  const OodTclFlashBank *bank = self->banks->pdata[start->next];
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_autoptr(GPtrArray) sectors = NULL;
+
+  if (text != NULL)
+    sectors = ood_tcl_parse_flash_geometry (text, 1, &start->learnt->work_area, &error);
+  if (sectors != NULL)
+    g_hash_table_insert (start->learnt->sectors, GUINT_TO_POINTER (bank->index),
+                         g_array_ref (sectors->pdata[0]));
+  else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET))
+    {
+      fail_start (start, g_steal_pointer (&error));
+      return;
+    }
+  else if (start->refused == NULL)
+    start->refused = g_steal_pointer (&error);
+  if (++start->next < self->banks->len)
+    learn_next_bank (start);
+  else if (g_hash_table_size (start->learnt->sectors) == 0 || !fill_refused (self, start->learnt))
+    fail_start (start, g_steal_pointer (&start->refused));
+  else
+    geometry_known (start, start->learnt);
 }
 
 static void
@@ -291,29 +456,31 @@ on_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
   if (text != NULL)
     sectors = ood_tcl_parse_flash_geometry (text, self->banks->len, &geometry->work_area,
                                             &error);
+  if (sectors == NULL && g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
+      self->banks->len > 1)
+    {
+      start->learnt = g_steal_pointer (&geometry);   /* one bank at a time, then */
+      learn_next_bank (start);
+      return;
+    }
   if (sectors == NULL)
     {
-      g_prefix_error (&error, "cannot list the sectors of %s: ", self->target_name);
-      ood_reply_error (start->invocation, error);
-      start_free (start);
+      fail_start (start, g_steal_pointer (&error));
       return;
     }
   for (guint i = 0; i < self->banks->len; i++)
     g_hash_table_insert (geometry->sectors,
                          GUINT_TO_POINTER (((OodTclFlashBank *) self->banks->pdata[i])->index),
                          g_array_ref (sectors->pdata[i]));
-  g_debug ("%s: work area %" G_GUINT64_FORMAT " bytes", self->target_name, geometry->work_area);
-  if (self->geometry == NULL && start->connection == self->connection)
-    self->geometry = ood_flash_geometry_ref (geometry);
-  check_and_start (self, geometry, start->invocation, start->handle, &start->request);
-  start_free (start);
+  geometry_known (start, geometry);
 }
 
-/* Starts the job once the sectors of the banks and the work area are
- * known: learnt once per connection, in one command. */
+/* Starts the job (or, @listing, answers Sectors() of the request's bank)
+ * once the sectors of the banks and the work area are known: learnt once
+ * per connection, in one command; bank by bank if OpenOCD refused it. */
 static gboolean
 start_when_known (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *handle,
-                  const OodFlashRequest *request)
+                  const OodFlashRequest *request, gboolean listing)
 {
   g_autofree guint *indexes = g_new (guint, self->banks->len);
   g_autofree char *script = NULL;
@@ -321,7 +488,7 @@ start_when_known (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *h
 
   if (self->geometry != NULL)
     {
-      check_and_start (self, self->geometry, invocation, handle, request);
+      with_geometry (self, self->geometry, invocation, handle, request, listing);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   for (guint i = 0; i < self->banks->len; i++)
@@ -332,6 +499,7 @@ start_when_known (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *h
   start->invocation = g_object_ref (invocation);
   start->handle = handle != NULL ? g_variant_ref (handle) : NULL;
   start->request = *request;
+  start->listing = listing;
   start->connection = self->connection;
   ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
                           ood_call_cancellable_of (invocation), on_geometry, start);
@@ -431,7 +599,7 @@ image_job (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *handle,
       start_job (self, none, invocation, handle, &request);
     }
   else
-    return start_when_known (self, invocation, handle, &request);
+    return start_when_known (self, invocation, handle, &request, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -485,7 +653,7 @@ handle_erase (OodDbusFlash *iface, GDBusMethodInvocation *invocation, guint bank
   OodFlashRequest request = { .op = OOD_FLASH_ERASE, .bank = bank, .first = first, .last = last };
 
   if (check_range (self, invocation, bank, first, last))
-    return start_when_known (self, invocation, NULL, &request);
+    return start_when_known (self, invocation, NULL, &request, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -328,7 +328,8 @@ start_boards (OodServiceFixture *fixture, const OodServiceOptions *options, GErr
                                         .rtt_commands = options->rtt_commands,
                                         .harts = options->harts,
                                         .smp = options->smp,
-                                        .sim_trace = options->sim_trace };
+                                        .sim_trace = options->sim_trace,
+                                        .flash_banks = options->flash_banks };
   guint n = MAX (options->n_boards, 1);
 
   for (guint i = 0; i < n; i++)

@@ -26,6 +26,7 @@ typedef struct {
   guint              harts;        /* harts per board, each a target (OodTestbedOptions) */
   gboolean           smp;          /* those targets in one SMP group (OodTestbedOptions) */
   gboolean           sim_trace;    /* the simulator logs DMI accesses (OodTestbedOptions) */
+  guint              flash_banks;  /* 2: the dual-bank flash board (OodTestbedOptions) */
 } OodServiceOptions;
 
 OodServiceFixture *ood_service_fixture_new           (const OodServiceOptions *options,

@@ -23,6 +23,7 @@ struct _OodTestbed {
   gboolean rtt_commands;
   guint harts;
   gboolean smp;
+  guint flash_banks;
   char *target_name;
   char *bind_address;
   char *tmpdir;
@@ -199,6 +200,11 @@ start_sim (OodTestbed *tb, const char *image, GError **error)
     }
   if (tb->sim_trace)
     g_ptr_array_add (argv, (gpointer) "--verbose");
+  if (tb->flash_banks > 1)
+    {
+      g_ptr_array_add (argv, (gpointer) "--flash-banks");
+      g_ptr_array_add (argv, (gpointer) "2");
+    }
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_stderr_file_path (l, tb->sim_log);
   tb->sim = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
@@ -226,6 +232,8 @@ ood_testbed_dup_openocd_argv (OodTestbed *tb)
     }
   if (tb->harts > 1 && tb->smp)
     g_strv_builder_add_many (argv, "-c", "set _SIM_SMP 1", NULL);
+  if (tb->flash_banks > 1)
+    g_strv_builder_add_many (argv, "-c", "set _SIM_FLASH_BANKS 2", NULL);
   g_strv_builder_add_many (argv, "-f", ood_test_env_or ("OOD_SIM_CFG", OOD_SIM_CFG_DEFAULT),
                            NULL);
   return g_strv_builder_end (argv);
@@ -345,6 +353,7 @@ ood_testbed_new (const OodTestbedOptions *opts, GError **error)
   tb->harts = opts != NULL ? opts->harts : 0;
   tb->smp = opts != NULL && opts->smp;
   tb->sim_trace = opts != NULL && opts->sim_trace;
+  tb->flash_banks = opts != NULL ? opts->flash_banks : 0;
   tb->verbose = g_getenv ("OOD_TEST_VERBOSE") != NULL;
   tb->keep_logs = g_getenv ("OOD_TEST_KEEP_LOGS") != NULL;
   if (!testbed_start (tb, opts, error))

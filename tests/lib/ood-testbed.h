@@ -29,6 +29,9 @@ typedef struct {
   gboolean smp;             /* with harts > 1: those targets in one SMP group (_SIM_SMP) */
   gboolean sim_trace;       /* the simulator logs every DMI access and abstract command
                                (--verbose) to what ood_testbed_read_sim_log() reads */
+  guint flash_banks;        /* 0 or 1 = the GD32VF103-like 64 KiB; 2 = the simulator's
+                               --flash-banks 2 and OpenOCD's _SIM_FLASH_BANKS 2: bank 0
+                               512 KiB at 0x08000000, bank 1 64 KiB at 0x08080000 */
 } OodTestbedOptions;
 
 OodTestbed *ood_testbed_new (const OodTestbedOptions *opts, GError **error);

@@ -24,6 +24,11 @@
 #define FLASH_BASE  0x08000000u
 #define FLASH_SIZE  0x10000u
 #define SECTOR      0x400u
+/* The dual-bank board (OodTestbedOptions.flash_banks 2): bank 0 512 KiB
+ * at FLASH_BASE, bank 1 64 KiB at BANK1_BASE, 2 KiB sectors. */
+#define BANK1_BASE  0x08080000u
+#define BANK1_SIZE  0x10000u
+#define XL_SECTOR   0x800u
 #define IMAGE_SIZE  (32u * 1024)
 #define JOB_WAIT_MS 30000
 #define LINGER_MS   "1500"
@@ -141,11 +146,12 @@ on_job_completed (GDBusConnection *bus, const char *sender, const char *path,
 }
 
 static Fx *
-fx_new_with (const char *const *extra_args)
+fx_new_full (const char *const *extra_args, guint flash_banks)
 {
   g_autoptr(GError) error = NULL;
   const char *const default_args[] = { "--job-linger", LINGER_MS, NULL };
-  OodServiceOptions options = { .extra_args = extra_args != NULL ? extra_args : default_args };
+  OodServiceOptions options = { .extra_args = extra_args != NULL ? extra_args : default_args,
+                                .flash_banks = flash_banks };
   Fx *fx = g_new0 (Fx, 1);
 
   fx->runtime_dir = g_dir_make_tmp ("ood-flash-run-XXXXXX", &error);
@@ -178,9 +184,22 @@ fx_new_with (const char *const *extra_args)
 }
 
 static Fx *
+fx_new_with (const char *const *extra_args)
+{
+  return fx_new_full (extra_args, 1);
+}
+
+static Fx *
 fx_new (void)
 {
   return fx_new_with (NULL);
+}
+
+/* On the dual-bank board. */
+static Fx *
+fx_new_two_banks (void)
+{
+  return fx_new_full (NULL, 2);
 }
 
 static void
@@ -1396,6 +1415,174 @@ test_job_removed (void)
   fx_free (fx);
 }
 
+/* ---- two banks ----------------------------------------------------------- */
+
+/* Sectors(@bank) lists @count sectors of @size, none protected. */
+static void
+assert_sectors (Fx *fx, guint bank, guint count, guint64 size)
+{
+  g_autoptr(GVariant) sectors = NULL;
+  g_autoptr(GError) error = NULL;
+  guint index;
+  guint64 offset, length;
+  gboolean protected;
+
+  g_assert_true (ood_dbus_flash_call_sectors_sync (fx->flash, bank, &sectors, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (sectors), ==, count);
+  for (guint i = 0; i < count; i++)
+    {
+      g_variant_get_child (sectors, i, "(uttb)", &index, &offset, &length, &protected);
+      g_assert_cmpuint (index, ==, i);
+      g_assert_cmphex (offset, ==, i * size);
+      g_assert_cmphex (length, ==, size);
+      g_assert_false (protected);
+    }
+}
+
+/* OpenOCD's stm32f1x driver refuses "flash info 1" on a dual-bank part;
+ * the service lists bank 1 all the same. */
+static void
+test_two_banks (void)
+{
+  Fx *fx = fx_new_two_banks ();
+  g_autoptr(GVariant) banks = ood_dbus_flash_dup_banks (fx->flash);
+  g_autoptr(GVariant) sectors = NULL;
+  g_autoptr(GError) error = NULL;
+  guint index, bus_width, chip_width;
+  guint64 base, size;
+  const char *name;
+
+  g_assert_cmpuint (g_variant_n_children (banks), ==, 2);
+  g_variant_get_child (banks, 0, "(u&sttuu)", &index, &name, &base, &size, &bus_width,
+                       &chip_width);
+  g_assert_cmpuint (index, ==, 0);
+  g_assert_cmphex (base, ==, FLASH_BASE);
+  g_assert_cmphex (size, ==, BANK1_BASE - FLASH_BASE);
+  g_variant_get_child (banks, 1, "(u&sttuu)", &index, &name, &base, &size, &bus_width,
+                       &chip_width);
+  g_assert_cmpuint (index, ==, 1);
+  g_assert_cmpstr (name, ==, "riscvsim.flash1");
+  g_assert_cmphex (base, ==, BANK1_BASE);
+  g_assert_cmphex (size, ==, BANK1_SIZE);
+
+  assert_sectors (fx, 1, BANK1_SIZE / XL_SECTOR, XL_SECTOR);   /* before any job */
+  assert_sectors (fx, 0, (BANK1_BASE - FLASH_BASE) / XL_SECTOR, XL_SECTOR);
+  g_assert_false (ood_dbus_flash_call_sectors_sync (fx->flash, 2, &sectors, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  fx_free (fx);
+}
+
+static GVariant *
+options_smart (gboolean smart)
+{
+  g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
+
+  g_variant_dict_insert (options, "smart", "b", smart);
+  g_variant_dict_insert (options, "reset", "s", "halt");   /* for Verify's checksums */
+  return g_variant_dict_end (options);
+}
+
+static gboolean
+has_phase (JobLog *log, const char *phase)
+{
+  for (guint i = 0; i < log->phases->len; i++)
+    if (g_str_equal (g_ptr_array_index (log->phases, i), phase))
+      return TRUE;
+  return FALSE;
+}
+
+/* How many times the daemon logged @text. */
+static guint
+log_count (Fx *fx, const char *text)
+{
+  g_autofree char *log = NULL;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log, NULL,
+                                      NULL));
+  for (const char *p = log; (p = strstr (p, text)) != NULL; p++)
+    n++;
+  return n;
+}
+
+/* A 32 KiB image, half in each bank: split between them, smart on and
+ * off, read back raw byte-exact on both sides; Verify across them. The
+ * sectors are learnt once for the connection. */
+static void
+test_across_banks (void)
+{
+  Fx *fx = fx_new_two_banks ();
+  const guint32 address = BANK1_BASE - IMAGE_SIZE / 2;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
+  g_autoptr(GBytes) other = ood_test_random_flash_image (IMAGE_SIZE);
+  g_autoptr(GUnixFDList) list = fd_of (fx, other);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *job = NULL;
+  JobLog *log;
+
+  /* smart, onto erased flash: 16 KiB in each bank, each two loader runs
+   * (16336 bytes a run), where one bank's 32 KiB would take three */
+  log = program (fx, image, "bin", address, options_smart (TRUE));
+  assert_succeeded (log);
+  g_assert_cmpuint (log->bytes_done, ==, IMAGE_SIZE);
+  g_assert_cmpuint (log->advances, ==, 4);
+  assert_flash_holds (fx, address, image);
+  assert_erased (fx, address - XL_SECTOR, XL_SECTOR);
+  assert_erased (fx, address + IMAGE_SIZE, XL_SECTOR);
+
+  /* not smart: another image over it */
+  log = program (fx, other, "bin", address, options_smart (FALSE));
+  assert_succeeded (log);
+  g_assert_cmpuint (log->bytes_done, ==, IMAGE_SIZE);
+  g_assert_cmpuint (log->advances, ==, 4);
+  assert_flash_holds_range (fx, address, other, 0, IMAGE_SIZE / 2);
+  assert_flash_holds_range (fx, BANK1_BASE, other, IMAGE_SIZE / 2, IMAGE_SIZE / 2);
+  g_assert_true (ood_dbus_flash_call_verify_sync (fx->flash, g_variant_new_handle (0), "bin",
+                                                  address, list, &job, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_succeeded (wait_job (fx, job));
+
+  /* smart, the same image again: judged equal in both banks, not written */
+  log = program (fx, other, "bin", address, options_smart (TRUE));
+  assert_succeeded (log);
+  g_assert_false (has_phase (log, "erasing"));
+  g_assert_false (has_phase (log, "writing"));
+  assert_flash_holds (fx, address, other);
+  assert_sectors (fx, 1, BANK1_SIZE / XL_SECTOR, XL_SECTOR);
+  g_assert_cmpuint (log_count (fx, "does not list the sectors of flash bank 1"), ==, 1);
+  fx_free (fx);
+}
+
+/* Erase of bank 1's sectors leaves bank 0's alone. */
+static void
+test_erase_bank1 (void)
+{
+  Fx *fx = fx_new_two_banks ();
+  const guint32 address = BANK1_BASE - 4 * XL_SECTOR;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (8 * XL_SECTOR);
+  g_autofree char *job = NULL;
+  g_autoptr(GError) error = NULL;
+  JobLog *log;
+
+  assert_succeeded (program (fx, image, "bin", address, NULL));
+  g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 1, 0, 1, &job, NULL, &error));
+  g_assert_no_error (error);
+  log = wait_job (fx, job);
+  assert_succeeded (log);
+  g_assert_cmpuint (log->bytes_done, ==, 2 * XL_SECTOR);
+  assert_flash_holds_range (fx, address, image, 0, 4 * XL_SECTOR);
+  assert_erased (fx, BANK1_BASE, 2 * XL_SECTOR);
+  assert_flash_holds_range (fx, BANK1_BASE + 2 * XL_SECTOR, image, 6 * XL_SECTOR,
+                            2 * XL_SECTOR);
+  g_clear_pointer (&job, g_free);
+
+  g_assert_false (ood_dbus_flash_call_erase_sync (fx->flash, 1, 32, 32, &job, NULL, &error));
+  OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_assert_nonnull (strstr (error->message, "0 to 31"));
+  fx_free (fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1420,5 +1607,8 @@ main (int argc, char **argv)
   g_test_add_func ("/flash/protect", test_protect);
   g_test_add_func ("/flash/protect-args", test_protect_args);
   g_test_add_func ("/flash/protect-failure", test_protect_failure);
+  g_test_add_func ("/flash/two-banks", test_two_banks);
+  g_test_add_func ("/flash/across-banks", test_across_banks);
+  g_test_add_func ("/flash/erase-bank1", test_erase_bank1);
   return g_test_run ();
 }

@@ -259,7 +259,8 @@ sim_mem_read (SimMem *mem, uint32_t addr, unsigned size, uint32_t *value)
   if (clock_claims (addr))
     return clock_read (addr, size, value);
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_read (&mem->flash, addr, size, value);
+    return sim_flash_claims (&mem->flash, addr) &&
+           sim_flash_read (&mem->flash, addr, size, value);
   const uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   uint32_t v = 0;
   for (unsigned i = 0; i < size; i++)
@@ -272,7 +273,8 @@ bool
 sim_mem_write (SimMem *mem, uint32_t addr, unsigned size, uint32_t value)
 {
   if (!ram_range_ok (addr, size))
-    return sim_flash_claims (addr) && sim_flash_write (&mem->flash, addr, size, value);
+    return sim_flash_claims (&mem->flash, addr) &&
+           sim_flash_write (&mem->flash, addr, size, value);
   uint8_t *p = &mem->ram[addr - SIM_RAM_BASE];
   for (unsigned i = 0; i < size; i++)
     p[i] = (uint8_t) (value >> (8 * i));

@@ -57,6 +57,7 @@ setup_signals (void)
 typedef struct {
   int port;
   int harts;
+  int flash_banks;
   char *image;
   char *wrp;
 } SimArgs;
@@ -73,6 +74,12 @@ check_args (const SimArgs *args, GError **error)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "bad hart count %d (1 to %u)", args->harts, SIM_MAX_HARTS);
+      return FALSE;
+    }
+  if (args->flash_banks != 1 && args->flash_banks != 2)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "bad flash bank count %d (1 or 2)", args->flash_banks);
       return FALSE;
     }
   if (args->wrp)
@@ -98,7 +105,11 @@ parse_args (int argc, char **argv, SimArgs *args, GError **error)
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &args->image, "Raw binary loaded at 0x80000000", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &sim_verbose, "Trace DMI accesses and hart events", NULL },
     { "flash-wrp", 0, 0, G_OPTION_ARG_STRING, &args->wrp,
-      "Start with these 4 KiB flash blocks write-protected (bit n: pages 4n..4n+3; e.g. 0x1)", "MASK" },
+      "Start with these 4 KiB flash blocks write-protected (bit n: pages 4n..4n+3, or 2n..2n+1 "
+      "with 2 banks; e.g. 0x1)", "MASK" },
+    { "flash-banks", 0, 0, G_OPTION_ARG_INT, &args->flash_banks,
+      "1 (default): 64 KiB of flash like a GD32VF103; 2: 576 KiB in two banks, like an "
+      "STM32F1 XL-density part", "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- simulated RISC-V board for OpenOCD");
@@ -115,6 +126,10 @@ parse_args (int argc, char **argv, SimArgs *args, GError **error)
     "page (see --flash-wrp, or OpenOCD's \"flash protect\" and a reset) sets\n"
     "WRPRTERR; a wrong FLASH_KEYR key is a bus error and locks the controller\n"
     "until the next reset.\n"
+    "With --flash-banks 2 the flash is an STM32F1 XL-density part's (DEV_ID\n"
+    "0x430), the stm32f1x driver's one dual-bank part: 576 KiB in 2 KiB pages,\n"
+    "bank 0 the first 512 KiB behind the controller at 0x40022000, bank 1 the\n"
+    "64 KiB at 0x08080000 behind a second controller at 0x40022040.\n"
     "A read-only clock at 0x0200bff8 (low word) and 0x0200bffc (high word)\n"
     "counts CLOCK_MONOTONIC microseconds, like a CLINT's mtime.\n"
     "SIGUSR1 breaks the board's debug link (every DMI access fails, as when the\n"
@@ -127,6 +142,8 @@ static gboolean
 board_init (SimBoard *b, const SimArgs *args, GError **error)
 {
   sim_mem_init (&b->mem);
+  if (args->flash_banks == 2)
+    sim_flash_set_dual_bank (&b->mem.flash);
   for (int i = 0; i < args->harts; i++)
     sim_hart_init (&b->harts[i], (uint32_t) i, &b->mem);
   if (args->wrp)
@@ -152,7 +169,7 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autofree SimBoard *board = g_new0 (SimBoard, 1);
-  SimArgs args = { .port = 0, .harts = 1 };
+  SimArgs args = { .port = 0, .harts = 1, .flash_banks = 1 };
   gboolean ok = parse_args (argc, argv, &args, &error) && board_init (board, &args, &error);
 
   g_free (args.image);

@@ -1,5 +1,6 @@
 /* OpenOCD 0.12's own stm32f1x flash driver against the simulated board's
- * GD32VF103-like flash (tests/sim/flash.c), over the Tcl RPC port. */
+ * GD32VF103-like flash (tests/sim/flash.c), and its dual-bank XL-density
+ * flash (--flash-banks 2), over the Tcl RPC port. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -13,6 +14,10 @@
 #define FLASH_SR     0x4002200cu
 #define FLASH_CR     0x40022010u
 #define FLASH_WRPR   0x40022020u
+#define BANK1_BASE   0x08080000u  /* the dual-bank board's bank 1 */
+#define BANK1_SIZE   0x10000u
+#define FLASH_SR2    0x4002204cu
+#define FLASH_CR2    0x40022050u
 #define SR_PGERR     (1u << 2)
 #define SR_WRPRTERR  (1u << 4)
 #define CR_LOCK      (1u << 7)
@@ -34,9 +39,8 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  OodTestbedOptions opts = { 0 };
+  OodTestbedOptions opts = { .flash_banks = GPOINTER_TO_UINT (data) };
 
-  (void) data;
   f->tb = ood_testbed_new (&opts, &error);
   g_assert_no_error (error);
   f->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (f->tb), &error);
@@ -474,9 +478,117 @@ test_hart_runs_from_flash (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (pc, "a0 0x2a2a2a2a"));
 }
 
+/* ---- the dual-bank board ---- */
+
+/* @size bytes of flash at @address, read back raw, equal @bytes. */
+static void
+assert_raw_equals (Fixture *f, guint32 address, const guint8 *bytes, gsize size)
+{
+  g_autoptr(GBytes) got = ood_test_tcl_read_memory (f->tb, 32, address, size);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (got, &len);
+
+  g_assert_cmpuint (len, ==, size);
+  for (gsize i = 0; i < size; i++)
+    if (data[i] != bytes[i])
+      g_error ("flash byte at 0x%08x is 0x%02x, expected 0x%02x", (guint) (address + i), data[i],
+               bytes[i]);
+}
+
+static void
+assert_raw_erased (Fixture *f, guint32 address, gsize size)
+{
+  g_autofree guint8 *ff = g_malloc (size);
+
+  memset (ff, 0xff, size);
+  assert_raw_equals (f, address, ff, size);
+}
+
+/* Two banks as the driver sees an XL-density part: bank 0 fixed at 512
+ * KiB, bank 1 the rest of the flash size register's 576 KiB, 2 KiB pages;
+ * the driver's protection check, bank 0's registers only, refuses bank 1. */
+static void
+test_dual_probe (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  halt (f);
+  assert_ok (f, "flash probe 0", "flash 'stm32f1x' found at 0x08000000");
+  assert_ok (f, "flash probe 1", "flash 'stm32f1x' found at 0x08080000");
+  g_autofree char *banks = eval (f, "flash banks");
+  g_assert_nonnull (strstr (banks, "#0 : riscvsim.flash (stm32f1x) at 0x08000000, size 0x00080000"));
+  g_assert_nonnull (strstr (banks, "#1 : riscvsim.flash1 (stm32f1x) at 0x08080000, size 0x00010000"));
+
+  g_autofree char *info = NULL;
+  g_assert_cmpint (eval_capture (f, "flash info 0 sectors", &info), ==, 0);
+  g_assert_nonnull (strstr (info, "STM32F10x (XL Density) - Rev: A"));
+  g_assert_nonnull (strstr (info, "#255: 0x0007f800 (0x800 2kB)"));
+  g_assert_null (strstr (info, "#256:"));
+  g_autofree char *prot = eval (f, "flash info 0");
+  g_assert_nonnull (strstr (prot, "# 31: 0x0001f000 (0x61000 388kB) not protected"));
+  assert_fails (f, "flash info 1", "Option byte operations must use bank 0");
+  g_autofree char *opts = eval (f, "stm32f1x options_read 0");
+  g_assert_nonnull (strstr (opts, "boot: bank 0"));
+}
+
+/* Each bank's controller erases its own pages; a page erase or a mass
+ * erase of bank 1 leaves bank 0 alone. */
+static void
+test_dual_erase (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  halt (f);
+  assert_ok (f, "flash fillw 0x0807f800 0x0badcafe 0x200", NULL);   /* bank 0's last page */
+  assert_ok (f, "flash fillw 0x08080000 0x12345678 0x600", NULL);   /* bank 1's first 3 */
+  g_assert_cmphex (read_word (f, 0x08081000u), ==, 0x12345678u);
+  assert_ok (f, "flash erase_sector 1 0 1", "erased sectors 0 through 1 on flash bank 1");
+  assert_raw_erased (f, BANK1_BASE, 0x1000);
+  g_assert_cmphex (read_word (f, 0x08081000u), ==, 0x12345678u);
+  g_assert_cmphex (read_word (f, 0x0807fffcu), ==, 0x0badcafeu);
+  g_assert_cmphex (read_word (f, FLASH_CR2) & CR_LOCK, ==, CR_LOCK);
+
+  assert_ok (f, "flash erase_sector 1 0 last", "erased sectors 0 through 31 on flash bank 1");
+  assert_raw_erased (f, BANK1_BASE, 0x2000);
+  g_assert_cmphex (read_word (f, 0x0807fffcu), ==, 0x0badcafeu);
+
+  /* Bank 1's controller does not erase bank 0's pages: PGERR. */
+  eval_ignore (f, "mww 0x40022044 0x45670123; mww 0x40022044 0xcdef89ab; "
+                  "mww 0x40022050 2; mww 0x40022054 0x0807f800; mww 0x40022050 0x42");
+  g_assert_cmphex (read_word (f, FLASH_SR2) & SR_PGERR, ==, SR_PGERR);
+  g_assert_cmphex (read_word (f, 0x0807f800u), ==, 0x0badcafeu);
+  g_assert_cmphex (read_word (f, FLASH_SR) & SR_PGERR, ==, 0);
+}
+
+/* Raw "program" of a 32 KiB image across the banks' boundary and of the
+ * whole 64 KiB bank 1, through the driver's loader on each bank's
+ * controller: read back raw, byte-exact, the neighbours still erased. */
+static void
+test_dual_program (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *across = NULL, *whole = NULL;
+  g_autofree char *file1 = random_file (f, "across.bin", 32 * 1024, &across);
+  g_autofree char *file2 = random_file (f, "whole.bin", BANK1_SIZE, &whole);
+  g_autofree char *program1 = g_strdup_printf ("program %s 0x0807c000 verify", file1);
+  g_autofree char *program2 = g_strdup_printf ("program %s 0x08080000 verify", file2);
+  g_autofree char *out = NULL;
+
+  (void) data;
+  halt (f);
+  g_assert_cmpint (eval_capture (f, program1, &out), ==, 0);
+  g_assert_nonnull (strstr (out, "Verified OK"));
+  g_assert_null (strstr (out, FALLBACK_TEXT));
+  assert_raw_equals (f, 0x0807c000u, across, 32 * 1024);
+  assert_raw_erased (f, 0x0807b800u, 0x800);
+  assert_raw_erased (f, 0x08084000u, 0x800);
+
+  assert_ok (f, program2, "Verified OK");
+  assert_raw_equals (f, BANK1_BASE, whole, BANK1_SIZE);
+  assert_raw_equals (f, 0x0807c000u, across, 16 * 1024);   /* bank 0's half stays */
+}
+
 static const struct {
   const char *name;
   void (*fn) (Fixture *, gconstpointer);
+  guint flash_banks;
 } tests[] = {
   { "probe", test_probe },
   { "erase", test_erase },
@@ -487,6 +599,9 @@ static const struct {
   { "wrong-key", test_wrong_key },
   { "read-protect", test_read_protect },
   { "hart-runs-from-flash", test_hart_runs_from_flash },
+  { "dual-probe", test_dual_probe, 2 },
+  { "dual-erase", test_dual_erase, 2 },
+  { "dual-program", test_dual_program, 2 },
 };
 
 int
@@ -497,7 +612,8 @@ main (int argc, char **argv)
     {
       g_autofree char *path = g_strdup_printf ("/sim/flash/%s", tests[i].name);
 
-      g_test_add (path, Fixture, NULL, fixture_setup, tests[i].fn, fixture_teardown);
+      g_test_add (path, Fixture, GUINT_TO_POINTER (tests[i].flash_banks), fixture_setup,
+                  tests[i].fn, fixture_teardown);
     }
   return g_test_run ();
 }

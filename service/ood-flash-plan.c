@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "ood-flash-plan"
+
+#include "ood-flash-plan.h"
+
+#include <gio/gio.h>
+
+#include "ood-job.h"
+
+/* A verify is one quick command per segment (OpenOCD checksums on the
+ * target): it counts for an eighth of its bytes in Progress. */
+#define VERIFY_WEIGHT 8
+
+typedef enum {
+  PIECE_UNKNOWN,
+  PIECE_EQUAL,      /* the flash holds these bytes already */
+  PIECE_DIFFERS,
+} PieceState;
+
+/* The bytes of one segment in one sector: what smart programming
+ * judges, erases and writes. */
+typedef struct {
+  guint         bank;
+  guint         sector;
+  guint64       address;
+  const guint8 *data;
+  gsize         length;
+  guint         segment;
+  PieceState    state;
+} Piece;
+
+/* A run of pieces being judged (smart programming), innermost last. */
+typedef enum {
+  JUDGE_FIRST,      /* the segment: its first piece to check */
+  JUDGE_LAST,       /* the segment, whose first piece differs: its last to check */
+  JUDGE_LEFT,       /* the run: its left half to check */
+  JUDGE_RIGHT,      /* the run: its right half to check, the left one judged */
+} JudgeStage;
+
+typedef struct {
+  guint      from, to;
+  JudgeStage stage;
+  gboolean   differs;      /* the run is known to differ somewhere */
+  gboolean   left_equal;   /* JUDGE_RIGHT: what its left half was found */
+} Judge;
+
+struct _OodFlashPlan {
+  OodFlashRequest   request;
+  char             *target;
+  GPtrArray        *banks;        /* (element-type OodTclFlashBank) of this target */
+  OodFlashGeometry *geometry;
+  GArray           *segments;     /* (element-type OodImageSegment) */
+  GArray           *pieces;       /* (element-type Piece): Program's, in address order */
+  GArray           *judges;       /* (element-type Judge): smart programming's stack */
+  guint64           compare_work; /* what comparing counts for in Progress, left */
+  GArray           *steps;        /* (element-type OodFlashStep) */
+  guint64           judged_bytes; /* when the judging ends: what the equal pieces */
+  guint64           judged_work;  /* count for, not yet reported */
+};
+
+/* ---- geometry ----------------------------------------------------------- */
+
+OodFlashGeometry *
+ood_flash_geometry_new (void)
+{
+  OodFlashGeometry *geometry = g_rc_box_new0 (OodFlashGeometry);
+
+  geometry->sectors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+  return geometry;
+}
+
+OodFlashGeometry *
+ood_flash_geometry_ref (OodFlashGeometry *geometry)
+{
+  return g_rc_box_acquire (geometry);
+}
+
+static void
+geometry_clear (gpointer data)
+{
+  g_hash_table_unref (((OodFlashGeometry *) data)->sectors);
+}
+
+void
+ood_flash_geometry_unref (OodFlashGeometry *geometry)
+{
+  g_rc_box_release_full (geometry, geometry_clear);
+}
+
+/**
+ * ood_flash_write_step:
+ * @work_area: the target's work area, in bytes
+ *
+ * Returns: the most bytes a write step takes: what one loader run of the
+ *   driver writes, or %OOD_FLASH_CHUNK without a work area that fits one
+ */
+gsize
+ood_flash_write_step (guint64 work_area)
+{
+  if (work_area < OOD_FLASH_LOADER_SIZE + OOD_FLASH_CHUNK)
+    return OOD_FLASH_CHUNK;
+  return (gsize) MIN (work_area - OOD_FLASH_LOADER_SIZE, OOD_FLASH_MAX_IMAGE) & ~(gsize) 3;
+}
+
+static GArray *
+sectors_of (OodFlashPlan *plan, guint bank)
+{
+  return g_hash_table_lookup (plan->geometry->sectors, GUINT_TO_POINTER (bank));
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+/* The bank of this target holding @address, or %NULL. */
+static const OodTclFlashBank *
+bank_at (OodFlashPlan *plan, guint64 address)
+{
+  for (guint i = 0; i < plan->banks->len; i++)
+    {
+      const OodTclFlashBank *bank = plan->banks->pdata[i];
+      if (address >= bank->base && address - bank->base < bank->size)
+        return bank;
+    }
+  return NULL;
+}
+
+static void
+add_step (OodFlashPlan *plan, const OodFlashStep *step)
+{
+  g_array_append_vals (plan->steps, step, 1);
+}
+
+/* Steps of @kind over @length bytes at @address, cut at multiples of @chunk. */
+static void
+add_chunks (OodFlashPlan *plan, OodFlashStepKind kind, const char *phase, guint64 address,
+            const guint8 *data, gsize length, gsize chunk, guint64 weight)
+{
+  gsize done = 0;
+
+  while (done < length)
+    {
+      gsize room = chunk - (gsize) (address % chunk);
+      OodFlashStep step = {
+        .kind = kind, .phase = phase, .address = address, .data = data + done,
+        .length = MIN (room, length - done),
+      };
+
+      step.bytes = kind == OOD_FLASH_STEP_VERIFY && plan->request.op != OOD_FLASH_VERIFY
+                       ? 0
+                       : step.length;
+      step.work = MAX (step.length / weight, 1);
+      add_step (plan, &step);
+      done += step.length;
+      address += step.length;
+    }
+}
+
+/* Write steps over @length bytes at @address of @bank: as few as the
+ * driver's loader runs, of equal size (a multiple of 4). */
+static void
+add_writes (OodFlashPlan *plan, const OodTclFlashBank *bank, guint64 address, const guint8 *data,
+            gsize length)
+{
+  gsize most = ood_flash_write_step (plan->geometry->work_area);
+  gsize steps = (length + most - 1) / most;
+  gsize size = MIN (((length + steps - 1) / steps + 3) & ~(gsize) 3, most);
+  gsize done = 0;
+
+  while (done < length)
+    {
+      OodFlashStep step = {
+        .kind = OOD_FLASH_STEP_WRITE, .phase = OOD_JOB_PHASE_WRITING, .bank = bank->index,
+        .address = address + done, .offset = address + done - bank->base,
+        .data = data + done, .length = MIN (size, length - done),
+      };
+
+      step.bytes = step.work = step.length;
+      add_step (plan, &step);
+      done += step.length;
+    }
+}
+
+/* Cuts the segments into pieces, one per sector they touch. */
+static gboolean
+cut_pieces (OodFlashPlan *plan, GError **error)
+{
+  for (guint s = 0; s < plan->segments->len; s++)
+    {
+      const OodImageSegment *segment = &g_array_index (plan->segments, OodImageSegment, s);
+      guint64 address = segment->address, end = segment->address + segment->data->len;
+
+      while (address < end)
+        {
+          const OodTclFlashBank *bank = bank_at (plan, address);
+          GArray *sectors = bank != NULL ? sectors_of (plan, bank->index) : NULL;
+          const OodTclFlashSector *sector = NULL;
+          Piece piece = { .segment = s, .address = address };
+
+          for (guint i = 0; sectors != NULL && i < sectors->len && sector == NULL; i++)
+            {
+              const OodTclFlashSector *candidate = &g_array_index (sectors, OodTclFlashSector, i);
+              if (address - bank->base >= candidate->offset &&
+                  address - bank->base - candidate->offset < candidate->size)
+                sector = candidate;
+            }
+          if (sector == NULL)
+            {
+              g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                           "image byte 0x%" G_GINT64_MODIFIER "x is in no flash bank of %s",
+                           address, plan->target);
+              return FALSE;
+            }
+          piece.bank = bank->index;
+          piece.sector = sector->index;
+          piece.length = MIN (end, bank->base + sector->offset + sector->size) - address;
+          piece.data = segment->data->data + (address - segment->address);
+          piece.state = plan->request.smart ? PIECE_UNKNOWN : PIECE_DIFFERS;
+          g_array_append_val (plan->pieces, piece);
+          address += piece.length;
+        }
+    }
+  return TRUE;
+}
+
+static Piece *
+piece_at (OodFlashPlan *plan, guint i)
+{
+  return &g_array_index (plan->pieces, Piece, i);
+}
+
+/* Whether another piece of the same sector differs (segments sharing a
+ * sector): an erase takes the whole sector. */
+static gboolean
+sector_differs (OodFlashPlan *plan, guint i)
+{
+  const Piece *piece = piece_at (plan, i);
+
+  for (guint j = 0; j < plan->pieces->len; j++)
+    if (piece_at (plan, j)->bank == piece->bank && piece_at (plan, j)->sector == piece->sector &&
+        piece_at (plan, j)->state == PIECE_DIFFERS)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether pieces @i and @i + 1 can go in one command: same bank,
+ * adjacent bytes. */
+static gboolean
+pieces_join (OodFlashPlan *plan, guint i)
+{
+  return i + 1 < plan->pieces->len && piece_at (plan, i)->bank == piece_at (plan, i + 1)->bank &&
+         piece_at (plan, i)->address + piece_at (plan, i)->length ==
+             piece_at (plan, i + 1)->address;
+}
+
+/* One erase per run of consecutive sectors to program, per bank. */
+static void
+plan_piece_erases (OodFlashPlan *plan)
+{
+  OodFlashStep step = { .kind = OOD_FLASH_STEP_ERASE, .phase = OOD_JOB_PHASE_ERASING };
+  gboolean open = FALSE;
+
+  for (guint i = 0; i < plan->pieces->len; i++)
+    {
+      const Piece *piece = piece_at (plan, i);
+      GArray *sectors = sectors_of (plan, piece->bank);
+
+      if (piece->state != PIECE_DIFFERS)
+        continue;
+      if (open && piece->bank == step.bank && piece->sector <= step.last + 1)
+        {
+          if (piece->sector == step.last + 1)
+            step.work += g_array_index (sectors, OodTclFlashSector, piece->sector).size;
+          step.last = piece->sector;
+          continue;
+        }
+      if (open)
+        add_step (plan, &step);
+      step.bank = piece->bank;
+      step.first = step.last = piece->sector;
+      step.work = g_array_index (sectors, OodTclFlashSector, piece->sector).size;
+      open = TRUE;
+    }
+  if (open)
+    add_step (plan, &step);
+}
+
+/* Write steps, then verify steps, over the runs of pieces to program. */
+static void
+plan_piece_runs (OodFlashPlan *plan, OodFlashStepKind kind)
+{
+  for (guint i = 0; i < plan->pieces->len; i++)
+    {
+      const Piece *first = piece_at (plan, i);
+      gsize length = first->length;
+
+      if (first->state != PIECE_DIFFERS)
+        continue;
+      while (pieces_join (plan, i) && piece_at (plan, i + 1)->state == PIECE_DIFFERS)
+        length += piece_at (plan, ++i)->length;
+      if (kind == OOD_FLASH_STEP_WRITE)
+        add_writes (plan, bank_at (plan, first->address), first->address, first->data, length);
+      else
+        add_chunks (plan, OOD_FLASH_STEP_VERIFY, OOD_JOB_PHASE_VERIFYING, first->address,
+                    first->data, length, G_MAXSIZE, VERIFY_WEIGHT);
+    }
+}
+
+/* The work of erasing, writing and verifying the pieces that turned out
+ * equal: Progress counts it as done. */
+static guint64
+equal_work (OodFlashPlan *plan, guint64 *bytes)
+{
+  guint64 done = 0;
+
+  *bytes = 0;
+  for (guint i = 0; i < plan->pieces->len; i++)
+    {
+      const Piece *piece = piece_at (plan, i);
+      GArray *sectors = sectors_of (plan, piece->bank);
+
+      if (piece->state != PIECE_EQUAL)
+        continue;
+      *bytes += piece->length;
+      done += piece->length + (plan->request.verify ? MAX (piece->length / VERIFY_WEIGHT, 1) : 0);
+      if (plan->request.erase && (i == 0 || piece_at (plan, i - 1)->sector != piece->sector ||
+                                  piece_at (plan, i - 1)->bank != piece->bank))
+        done += g_array_index (sectors, OodTclFlashSector, piece->sector).size;
+    }
+  return done;
+}
+
+/* Program's steps after the judging: erase, write, verify what differs. */
+static void
+plan_flash (OodFlashPlan *plan)
+{
+  const OodFlashRequest *request = &plan->request;
+  guint64 bytes, work_done;
+
+  for (guint i = 0; i < plan->pieces->len; i++)
+    if (piece_at (plan, i)->state == PIECE_EQUAL && request->erase && sector_differs (plan, i))
+      piece_at (plan, i)->state = PIECE_DIFFERS;   /* its sector is erased: write it again */
+  if (request->erase)
+    plan_piece_erases (plan);
+  plan_piece_runs (plan, OOD_FLASH_STEP_WRITE);
+  if (request->verify)
+    plan_piece_runs (plan, OOD_FLASH_STEP_VERIFY);
+  if (request->reset)
+    {
+      OodFlashStep reset = { .kind = OOD_FLASH_STEP_RESET, .phase = OOD_JOB_PHASE_RESETTING };
+      add_step (plan, &reset);
+    }
+  work_done = equal_work (plan, &bytes) + plan->compare_work;
+  plan->compare_work = 0;
+  plan->judged_bytes = bytes;
+  plan->judged_work = work_done;
+}
+
+/* The work Program's steps would take if every piece differed. */
+static guint64
+flash_work_total (OodFlashPlan *plan)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; i < plan->pieces->len; i++)
+    {
+      const Piece *piece = piece_at (plan, i);
+      GArray *sectors = sectors_of (plan, piece->bank);
+
+      total += piece->length;
+      if (plan->request.verify)
+        total += MAX (piece->length / VERIFY_WEIGHT, 1);
+      if (plan->request.erase && (i == 0 || piece_at (plan, i - 1)->sector != piece->sector ||
+                                  piece_at (plan, i - 1)->bank != piece->bank))
+        total += g_array_index (sectors, OodTclFlashSector, piece->sector).size;
+    }
+  return total;
+}
+
+/* ---- smart programming: judging the pieces ------------------------------ */
+
+static void
+mark (OodFlashPlan *plan, guint from, guint to, PieceState state)
+{
+  for (guint i = from; i < to; i++)
+    piece_at (plan, i)->state = state;
+}
+
+/* A compare step over the pieces @from..@to (exclusive, adjacent), and
+ * @to..@end as well unless @end is @to: two checksums in one command. */
+static void
+add_compare (OodFlashPlan *plan, guint from, guint to, guint end)
+{
+  OodFlashStep step = {
+    .kind = OOD_FLASH_STEP_COMPARE, .phase = OOD_JOB_PHASE_COMPARING, .first = from, .last = to,
+    .address = piece_at (plan, from)->address, .data = piece_at (plan, from)->data,
+    .first2 = to, .last2 = end,
+  };
+
+  for (guint i = from; i < to; i++)
+    step.length += piece_at (plan, i)->length;
+  for (guint i = to; i < end; i++)
+    step.length2 += piece_at (plan, i)->length;
+  if (end > to)
+    {
+      step.address2 = piece_at (plan, to)->address;
+      step.data2 = piece_at (plan, to)->data;
+    }
+  step.work = MIN (MAX ((step.length + step.length2) / VERIFY_WEIGHT, 1), plan->compare_work);
+  plan->compare_work -= step.work;
+  add_step (plan, &step);
+}
+
+static Judge *
+top_judge (OodFlashPlan *plan)
+{
+  return &g_array_index (plan->judges, Judge, plan->judges->len - 1);
+}
+
+static void
+push_judge (OodFlashPlan *plan, guint from, guint to, JudgeStage stage)
+{
+  Judge judge = { from, to, stage, FALSE, FALSE };
+
+  if (from < to)
+    g_array_append_val (plan->judges, judge);
+}
+
+static void
+pop_judge (OodFlashPlan *plan)
+{
+  g_array_set_size (plan->judges, plan->judges->len - 1);
+}
+
+/* The next compare step of the judging, or none: then plans the rest. */
+static void
+plan_judging (OodFlashPlan *plan)
+{
+  while (plan->judges->len > 0)
+    {
+      Judge *judge = top_judge (plan);
+      guint mid = judge->from + (judge->to - judge->from) / 2;
+
+      switch (judge->stage)
+        {
+        case JUDGE_FIRST:
+          add_compare (plan, judge->from, judge->from + 1, judge->from + 1);
+          return;
+        case JUDGE_LAST:
+          add_compare (plan, judge->to - 1, judge->to, judge->to);
+          return;
+        case JUDGE_LEFT:
+          if (judge->to - judge->from > 1 && judge->differs)
+            add_compare (plan, judge->from, mid, mid);
+          else if (judge->to - judge->from > 1)
+            add_compare (plan, judge->from, mid, judge->to);   /* both halves */
+          else if (!judge->differs)
+            add_compare (plan, judge->from, judge->to, judge->to);
+          else
+            {
+              mark (plan, judge->from, judge->to, PIECE_DIFFERS);
+              pop_judge (plan);
+              continue;
+            }
+          return;
+        case JUDGE_RIGHT:
+        default:
+          add_compare (plan, mid, judge->to, judge->to);
+          return;
+        }
+    }
+  plan_flash (plan);
+}
+
+/* A run's left half was found @equal (or not). */
+static void
+judged_left (OodFlashPlan *plan, Judge *judge, guint mid, gboolean equal)
+{
+  if (judge->to - judge->from == 1)
+    pop_judge (plan);                  /* a single piece, compared */
+  else if (equal && judge->differs)
+    judge->from = mid;                 /* so the right half differs */
+  else
+    {
+      judge->stage = JUDGE_RIGHT;
+      judge->left_equal = equal;
+    }
+}
+
+/* Its right half was found @equal (or not). */
+static void
+judged_right (OodFlashPlan *plan, Judge *judge, guint mid, gboolean equal)
+{
+  if (equal && judge->left_equal)
+    pop_judge (plan);                  /* all of it equal */
+  else if (!equal && !judge->left_equal)
+    {
+      mark (plan, judge->from, judge->to, PIECE_DIFFERS);   /* both halves differ */
+      pop_judge (plan);
+    }
+  else
+    {
+      if (equal)
+        judge->to = mid;               /* the left half differs */
+      else
+        judge->from = mid;             /* the right half does */
+      judge->stage = JUDGE_LEFT;
+      judge->differs = TRUE;
+    }
+}
+
+/* What a compare step found (@equal: of its first run, then of its
+ * second): the judging goes on (see ood-flash-plan.h). */
+static void
+judged (OodFlashPlan *plan, const OodFlashStep *step, const gboolean *equal_runs)
+{
+  Judge *judge = top_judge (plan);
+  guint from = judge->from, to = judge->to, mid = from + (to - from) / 2;
+  gboolean equal = equal_runs[0];
+
+  mark (plan, step->first, step->last, equal ? PIECE_EQUAL : PIECE_DIFFERS);
+  if (step->length2 > 0)
+    {
+      mark (plan, step->first2, step->last2, equal_runs[1] ? PIECE_EQUAL : PIECE_DIFFERS);
+      judge->left_equal = equal;       /* both halves of the run at once */
+      judged_right (plan, judge, mid, equal_runs[1]);
+      return;
+    }
+  switch (judge->stage)
+    {
+    case JUDGE_FIRST:
+      if (to - from == 1)
+        pop_judge (plan);
+      else if (equal)
+        {
+          judge->from = from + 1;      /* the rest, the last piece with it */
+          judge->stage = JUDGE_LEFT;
+        }
+      else
+        judge->stage = JUDGE_LAST;
+      break;
+    case JUDGE_LAST:
+      pop_judge (plan);
+      if (!equal)
+        mark (plan, from, to, PIECE_DIFFERS);   /* a new image, or erased flash */
+      else
+        push_judge (plan, from + 1, to - 1, JUDGE_LEFT);
+      break;
+    case JUDGE_LEFT:
+      judged_left (plan, judge, mid, equal);
+      break;
+    case JUDGE_RIGHT:
+    default:
+      judged_right (plan, judge, mid, equal);
+      break;
+    }
+}
+
+/* Starts judging each segment's pieces. */
+static void
+plan_compare (OodFlashPlan *plan)
+{
+  guint from = 0;
+
+  for (guint i = 0; i <= plan->pieces->len; i++)
+    if (i == plan->pieces->len || piece_at (plan, i)->segment != piece_at (plan, from)->segment)
+      {
+        push_judge (plan, from, i, JUDGE_FIRST);
+        from = i;
+      }
+}
+
+static void
+plan_program (OodFlashPlan *plan)
+{
+  const OodFlashRequest *request = &plan->request;
+  OodFlashStep halt = { .kind = OOD_FLASH_STEP_HALT,
+                        .phase = request->smart   ? OOD_JOB_PHASE_COMPARING
+                                 : request->erase ? OOD_JOB_PHASE_ERASING
+                                                  : OOD_JOB_PHASE_WRITING };
+
+  add_step (plan, &halt);
+  if (request->smart)
+    plan_compare (plan);   /* the halt's end plans the first compare */
+  else
+    plan_flash (plan);
+}
+
+static void
+plan_image (OodFlashPlan *plan)
+{
+  const OodFlashRequest *request = &plan->request;
+  gsize verify_chunk = request->op == OOD_FLASH_VERIFY ? OOD_FLASH_CHUNK : G_MAXSIZE;
+
+  g_assert (plan->segments != NULL); /* parsed before the plan is made */
+  for (guint i = 0; request->op == OOD_FLASH_LOAD && i < plan->segments->len; i++)
+    {
+      const OodImageSegment *segment = &g_array_index (plan->segments, OodImageSegment, i);
+      add_chunks (plan, OOD_FLASH_STEP_LOAD, OOD_JOB_PHASE_WRITING, segment->address,
+                  segment->data->data, segment->data->len, OOD_FLASH_CHUNK, 1);
+    }
+  for (guint i = 0; request->verify && i < plan->segments->len; i++)
+    {
+      const OodImageSegment *segment = &g_array_index (plan->segments, OodImageSegment, i);
+      add_chunks (plan, OOD_FLASH_STEP_VERIFY, OOD_JOB_PHASE_VERIFYING, segment->address,
+                  segment->data->data, segment->data->len, verify_chunk,
+                  request->op == OOD_FLASH_VERIFY ? 1 : VERIFY_WEIGHT);
+    }
+}
+
+/* Erase of the sectors @first..@last of a bank, in one command. */
+static void
+plan_erase (OodFlashPlan *plan)
+{
+  GArray *sectors = sectors_of (plan, plan->request.bank);
+  OodFlashStep halt = { .kind = OOD_FLASH_STEP_HALT, .phase = OOD_JOB_PHASE_ERASING };
+  OodFlashStep erase = { .kind = OOD_FLASH_STEP_ERASE,
+                         .phase = OOD_JOB_PHASE_ERASING,
+                         .bank = plan->request.bank,
+                         .first = plan->request.first,
+                         .last = plan->request.last };
+
+  for (guint i = erase.first; i <= erase.last; i++)
+    erase.work += g_array_index (sectors, OodTclFlashSector, i).size;
+  erase.bytes = erase.work;
+  add_step (plan, &halt);
+  add_step (plan, &erase);
+}
+
+/* ---- the plan ----------------------------------------------------------- */
+
+/**
+ * ood_flash_plan_new:
+ * @request: what the job does (copied)
+ * @target: the target's name, for messages
+ * @banks: (element-type OodTclFlashBank): the target's banks (not changed)
+ * @geometry: the banks' sectors and the target's work area; for an
+ *   erase, the request's sectors are in it
+ *
+ * Returns: (transfer full): a plan with no steps yet
+ */
+OodFlashPlan *
+ood_flash_plan_new (const OodFlashRequest *request, const char *target, GPtrArray *banks,
+                    OodFlashGeometry *geometry)
+{
+  OodFlashPlan *plan = g_new0 (OodFlashPlan, 1);
+
+  plan->request = *request;
+  plan->target = g_strdup (target);
+  plan->banks = g_ptr_array_ref (banks);
+  plan->geometry = ood_flash_geometry_ref (geometry);
+  plan->steps = g_array_new (FALSE, FALSE, sizeof (OodFlashStep));
+  plan->pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
+  plan->judges = g_array_new (FALSE, FALSE, sizeof (Judge));
+  return plan;
+}
+
+void
+ood_flash_plan_free (OodFlashPlan *plan)
+{
+  g_array_unref (plan->steps);
+  g_array_unref (plan->judges);
+  g_array_unref (plan->pieces);
+  g_clear_pointer (&plan->segments, g_array_unref);
+  ood_flash_geometry_unref (plan->geometry);
+  g_ptr_array_unref (plan->banks);
+  g_free (plan->target);
+  g_free (plan);
+}
+
+/**
+ * ood_flash_plan_start:
+ * @segments: (transfer full) (nullable): the image (of ood_image_parse());
+ *   %NULL only for an erase
+ * @bytes_total: (out): what the job's BytesDone will reach
+ * @work_total: (out): and its work, for Progress
+ *
+ * Plans the first steps: all of them but for smart programming, whose
+ * halt is followed by the judging's compares, planned one by one by
+ * ood_flash_plan_step_done(), and then by the rest.
+ *
+ * Returns: %FALSE if an image byte of Program is in no sector
+ *   (G_DBUS_ERROR_INVALID_ARGS)
+ */
+gboolean
+ood_flash_plan_start (OodFlashPlan *plan, GArray *segments, guint64 *bytes_total,
+                      guint64 *work_total, GError **error)
+{
+  plan->segments = segments;
+  *bytes_total = *work_total = 0;
+  if (plan->request.op == OOD_FLASH_ERASE)
+    plan_erase (plan);
+  else if (plan->request.op == OOD_FLASH_PROGRAM)
+    {
+      if (!cut_pieces (plan, error))
+        return FALSE;
+      *bytes_total = ood_image_total (plan->segments);
+      plan->compare_work = plan->request.smart ? MAX (*bytes_total / VERIFY_WEIGHT, 1) : 0;
+      *work_total = flash_work_total (plan) + plan->compare_work;
+      plan_program (plan);
+      return TRUE;
+    }
+  else
+    plan_image (plan);
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      *work_total += g_array_index (plan->steps, OodFlashStep, i).work;
+      *bytes_total += g_array_index (plan->steps, OodFlashStep, i).bytes;
+    }
+  return TRUE;
+}
+
+/* Returns: the steps planned so far; more may follow a compare's */
+guint
+ood_flash_plan_n_steps (OodFlashPlan *plan)
+{
+  return plan->steps->len;
+}
+
+/* Returns: (transfer none): step @index, valid until the next
+ * ood_flash_plan_step_done() (which may add steps) */
+const OodFlashStep *
+ood_flash_plan_step (OodFlashPlan *plan, guint index)
+{
+  g_return_val_if_fail (index < plan->steps->len, NULL);
+  return &g_array_index (plan->steps, OodFlashStep, index);
+}
+
+/**
+ * ood_flash_plan_step_done:
+ * @index: the step that ran, the last planned so far while judging
+ * @equal: (nullable): for a compare step, what it found of its runs
+ *   (the first, then the second if it has one)
+ * @bytes: (out): when the judging ended, the bytes of the pieces found
+ *   equal (counted as done), else 0
+ * @work: (out): and their work, with what comparing had left
+ *
+ * Smart programming goes on: the next compare is planned, or, the
+ * judging over, the erase, write, verify and reset steps.
+ *
+ * Returns: whether this step ended the judging (the work may then drop
+ *   what it kept for compares)
+ */
+gboolean
+ood_flash_plan_step_done (OodFlashPlan *plan, guint index, const gboolean *equal,
+                          guint64 *bytes, guint64 *work)
+{
+  const OodFlashStep *step = ood_flash_plan_step (plan, index);
+  OodFlashStepKind kind = step->kind;
+
+  *bytes = *work = 0;
+  if (kind == OOD_FLASH_STEP_COMPARE)
+    judged (plan, step, equal);
+  if (kind != OOD_FLASH_STEP_COMPARE && (kind != OOD_FLASH_STEP_HALT || !plan->request.smart ||
+                                         plan->request.op != OOD_FLASH_PROGRAM))
+    return FALSE;
+  plan_judging (plan);
+  if (plan->judges->len > 0)
+    return FALSE;
+  *bytes = plan->judged_bytes;
+  *work = plan->judged_work;
+  return TRUE;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "ood-image.h"
+#include "ood-tcl-flash.h"
+#include "ood-tcl-types.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The plan of one flash job: its steps, and smart programming's judging
+ * of which sectors to program. Pure code: no I/O, no session, no files;
+ * the work (ood-flash-work.h) runs the steps and tells the plan what
+ * each found, and the plan adds the steps that follow.
+ *
+ * Each step is one command on the session. Steps are sized to the flash
+ * driver: a write step is what one run of the driver's loader takes
+ * (OOD_FLASH_LOADER_SIZE less than the work area, the stm32f1x driver's
+ * RISC-V loader; a run of bytes to program is cut into equal steps no
+ * larger), so the steps cost no more loader runs than one write would;
+ * an erase step is one run of consecutive sectors. On a 16 KiB work area
+ * (16336 bytes a run) write steps are of 10924 bytes for a 32 KiB image
+ * (3 steps), 13108 bytes for 64 KiB (5) and 16132 bytes for 1 MiB (65);
+ * without a work area (the driver then writes half-word by half-word)
+ * of 4 KiB. A verify step is one per run (OpenOCD checksums on the
+ * target), except for Verify, whose steps are of 4 KiB.
+ *
+ * Program cuts the image into pieces: the bytes of one segment in one
+ * sector. An image byte in no sector of the target's banks fails the
+ * plan.
+ *
+ * Smart programming (Program's "smart", on by default): after the halt,
+ * the plan judges which pieces the flash holds already, by compare
+ * steps, each one or two checksums on the target of runs of adjacent
+ * pieces (OpenOCD's verify_image_checksum: no flash is read back over
+ * the link). Per segment: its first piece first, and if it differs its
+ * last one: both differing, the whole segment is programmed (a new
+ * image, or erased flash: two small checks). Otherwise the rest is
+ * judged by halves, both halves checked in one command: a run whose
+ * halves both match is left alone, one whose halves both differ is
+ * programmed, and the half that differs beside one that matches is
+ * split likewise (its second half is then known to differ when its
+ * first matches), down to single pieces. An unchanged image costs three
+ * checks in two commands; one changed sector about one and a half
+ * checks per halving. Pieces that match are neither erased nor written
+ * nor verified again, unless another piece of their sector is erased.
+ */
+
+#define OOD_FLASH_CHUNK     4096u
+/* What OpenOCD 0.12's stm32f1x driver keeps of the work area on RISC-V
+ * (src/flash/nor/stm32f1x.c, stm32x_write_block_riscv): its loader,
+ * 48 bytes; the rest is the buffer one loader run writes. */
+#define OOD_FLASH_LOADER_SIZE 48u
+#define OOD_FLASH_MAX_IMAGE (16u * 1024 * 1024)
+
+typedef enum {
+  OOD_FLASH_PROGRAM,
+  OOD_FLASH_LOAD,
+  OOD_FLASH_ERASE,
+  OOD_FLASH_VERIFY,
+} OodFlashOp;
+
+typedef struct {
+  OodFlashOp     op;
+  OodImageFormat format;
+  guint64        address;
+  gboolean       verify;
+  gboolean       erase;
+  gboolean       smart;        /* leave sectors that hold the image alone */
+  gboolean       reset;        /* reset after Program, in reset_mode */
+  OodResetMode   reset_mode;
+  guint          bank;         /* Erase: bank and sectors */
+  guint          first;
+  guint          last;
+} OodFlashRequest;
+
+/* What a job needs to know of the target's flash, learnt once per
+ * connection (ood-flash.c): reference counted, never changed. */
+typedef struct {
+  GHashTable *sectors;     /* bank index → GArray of OodTclFlashSector */
+  guint64     work_area;   /* the target's work area, bytes (0: none) */
+} OodFlashGeometry;
+
+OodFlashGeometry *ood_flash_geometry_new   (void);
+OodFlashGeometry *ood_flash_geometry_ref   (OodFlashGeometry *geometry);
+void              ood_flash_geometry_unref (OodFlashGeometry *geometry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodFlashGeometry, ood_flash_geometry_unref)
+
+gsize ood_flash_write_step (guint64 work_area);
+
+typedef enum {
+  OOD_FLASH_STEP_HALT,
+  OOD_FLASH_STEP_COMPARE,
+  OOD_FLASH_STEP_ERASE,
+  OOD_FLASH_STEP_WRITE,
+  OOD_FLASH_STEP_LOAD,
+  OOD_FLASH_STEP_VERIFY,
+  OOD_FLASH_STEP_RESET,
+} OodFlashStepKind;
+
+/* One command of the work. Its bytes (@data, @data2) point into the
+ * plan's image, valid while the plan lives. */
+typedef struct {
+  OodFlashStepKind kind;
+  const char      *phase;      /* the job's phase while it runs */
+  guint            bank;
+  guint            first, last;   /* ERASE: sectors; COMPARE: pieces first..last-1 */
+  guint64          offset;        /* WRITE: in the bank */
+  guint64          address;       /* LOAD, VERIFY, COMPARE */
+  const guint8    *data;
+  gsize            length;
+  guint64          bytes;         /* what it counts for in BytesDone */
+  guint64          work;          /* and in Progress */
+  /* COMPARE of two runs at once: the second (length2 0: none) */
+  guint            first2, last2;
+  guint64          address2;
+  const guint8    *data2;
+  gsize            length2;
+} OodFlashStep;
+
+typedef struct _OodFlashPlan OodFlashPlan;
+
+OodFlashPlan       *ood_flash_plan_new       (const OodFlashRequest *request,
+                                              const char            *target,
+                                              GPtrArray             *banks,
+                                              OodFlashGeometry      *geometry);
+void                ood_flash_plan_free      (OodFlashPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodFlashPlan, ood_flash_plan_free)
+
+gboolean            ood_flash_plan_start     (OodFlashPlan *plan,
+                                              GArray       *segments,
+                                              guint64      *bytes_total,
+                                              guint64      *work_total,
+                                              GError      **error);
+guint               ood_flash_plan_n_steps   (OodFlashPlan *plan);
+const OodFlashStep *ood_flash_plan_step      (OodFlashPlan *plan,
+                                              guint         index);
+gboolean            ood_flash_plan_step_done (OodFlashPlan   *plan,
+                                              guint           index,
+                                              const gboolean *equal,
+                                              guint64        *bytes,
+                                              guint64        *work);
+
+G_END_DECLS

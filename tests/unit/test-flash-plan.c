@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/* The plan of a flash job (ood-flash-plan.h) on its own: the test plays
+ * the work, answering each compare step from a flash held in memory, and
+ * asserts the steps planned. The same plan run by the work against
+ * OpenOCD and the simulated board: tests/service/test-flash.c. */
+#include <string.h>
+
+#include "ood-flash-plan.h"
+
+#define BASE     0x08000000u
+#define SECTOR   0x400u
+#define SECTORS  32u
+#define AREA     16384u   /* the work area: one write step takes 16336 bytes */
+
+typedef struct {
+  GPtrArray        *banks;
+  OodFlashGeometry *geometry;
+  guint8            flash[SECTORS * SECTOR];
+  OodFlashRequest   request;
+  guint             compares;   /* compare steps run */
+  guint             checks;     /* checksums they asked for */
+} Fx;
+
+static void
+fx_init (Fx *fx)
+{
+  OodTclFlashBank bank = { .index = 0, .target = (char *) "riscv.cpu", .name = (char *) "stm32",
+                           .base = BASE, .size = SECTORS * SECTOR };
+  GArray *sectors = g_array_new (FALSE, FALSE, sizeof (OodTclFlashSector));
+
+  memset (fx, 0, sizeof *fx);
+  fx->banks = g_ptr_array_new_with_free_func ((GDestroyNotify) ood_tcl_flash_bank_free);
+  g_ptr_array_add (fx->banks, ood_tcl_flash_bank_copy (&bank));
+  for (guint i = 0; i < SECTORS; i++)
+    {
+      OodTclFlashSector sector = { .index = i, .offset = i * SECTOR, .size = SECTOR };
+      g_array_append_val (sectors, sector);
+    }
+  fx->geometry = ood_flash_geometry_new ();
+  fx->geometry->work_area = AREA;
+  g_hash_table_insert (fx->geometry->sectors, GUINT_TO_POINTER (0), sectors);
+  memset (fx->flash, 0xff, sizeof fx->flash);
+  fx->request = (OodFlashRequest) { .op = OOD_FLASH_PROGRAM, .erase = TRUE, .verify = TRUE,
+                                    .smart = TRUE };
+}
+
+static void
+fx_clear (Fx *fx)
+{
+  ood_flash_geometry_unref (fx->geometry);
+  g_ptr_array_unref (fx->banks);
+}
+
+static void
+segment_clear (gpointer data)
+{
+  g_byte_array_unref (((OodImageSegment *) data)->data);
+}
+
+/* Adds @length bytes at @offset of the bank to the image @segments: a
+ * pattern, so that no two sectors' bytes are alike. */
+static GArray *
+image_add (GArray *segments, guint32 offset, gsize length)
+{
+  OodImageSegment segment = { .address = BASE + offset, .data = g_byte_array_sized_new (length) };
+
+  g_byte_array_set_size (segment.data, (guint) length);
+  for (gsize i = 0; i < length; i++)
+    segment.data->data[i] = (guint8) ((offset + i) * 7 + (offset + i) / 251);
+  g_array_append_val (segments, segment);
+  return segments;
+}
+
+/* An image of @length bytes at @offset of the bank. */
+static GArray *
+image_at (guint32 offset, gsize length)
+{
+  GArray *segments = g_array_new (FALSE, FALSE, sizeof (OodImageSegment));
+
+  g_array_set_clear_func (segments, segment_clear);
+  return image_add (segments, offset, length);
+}
+
+/* The flash holds @segments already (as programmed). */
+static void
+flash_holds (Fx *fx, GArray *segments)
+{
+  for (guint i = 0; i < segments->len; i++)
+    {
+      const OodImageSegment *segment = &g_array_index (segments, OodImageSegment, i);
+      memcpy (fx->flash + (segment->address - BASE), segment->data->data, segment->data->len);
+    }
+}
+
+static gboolean
+flash_equal (Fx *fx, guint64 address, const guint8 *data, gsize length)
+{
+  return memcmp (fx->flash + (address - BASE), data, length) == 0;
+}
+
+static void
+describe (GString *text, const OodFlashStep *step)
+{
+  switch (step->kind)
+    {
+    case OOD_FLASH_STEP_HALT:
+      g_string_append (text, "halt");
+      break;
+    case OOD_FLASH_STEP_COMPARE:
+      g_string_append_printf (text, "compare 0x%" G_GINT64_MODIFIER "x+0x%zx",
+                              step->address - BASE, step->length);
+      if (step->length2 > 0)
+        g_string_append_printf (text, " 0x%" G_GINT64_MODIFIER "x+0x%zx",
+                                step->address2 - BASE, step->length2);
+      break;
+    case OOD_FLASH_STEP_ERASE:
+      g_string_append_printf (text, "erase %u %u %u", step->bank, step->first, step->last);
+      break;
+    case OOD_FLASH_STEP_WRITE:
+      g_string_append_printf (text, "write %u 0x%" G_GINT64_MODIFIER "x+0x%zx", step->bank,
+                              step->offset, step->length);
+      break;
+    case OOD_FLASH_STEP_LOAD:
+      g_string_append_printf (text, "load 0x%" G_GINT64_MODIFIER "x+0x%zx", step->address,
+                              step->length);
+      break;
+    case OOD_FLASH_STEP_VERIFY:
+      g_string_append_printf (text, "verify 0x%" G_GINT64_MODIFIER "x+0x%zx", step->address,
+                              step->length);
+      break;
+    case OOD_FLASH_STEP_RESET:
+    default:
+      g_string_append (text, "reset");
+      break;
+    }
+  g_string_append_c (text, '\n');
+}
+
+/* The flash holds @segments; is it all there? */
+static void
+assert_flash_holds (Fx *fx, GArray *segments)
+{
+  for (guint i = 0; i < segments->len; i++)
+    {
+      const OodImageSegment *segment = &g_array_index (segments, OodImageSegment, i);
+      g_assert_true (flash_equal (fx, segment->address, segment->data->data, segment->data->len));
+    }
+}
+
+/* What the work does of @step on the flash in memory; for a compare,
+ * what it finds. */
+static void
+run_step (Fx *fx, const OodFlashStep *step, gboolean *equal)
+{
+  if (step->kind == OOD_FLASH_STEP_COMPARE)
+    {
+      equal[0] = flash_equal (fx, step->address, step->data, step->length);
+      equal[1] = step->length2 > 0 &&
+                 flash_equal (fx, step->address2, step->data2, step->length2);
+      fx->compares++;
+      fx->checks += step->length2 > 0 ? 2 : 1;
+    }
+  else if (step->kind == OOD_FLASH_STEP_ERASE)
+    memset (fx->flash + step->first * SECTOR, 0xff, (step->last - step->first + 1) * SECTOR);
+  else if (step->kind == OOD_FLASH_STEP_WRITE)
+    memcpy (fx->flash + step->offset, step->data, step->length);
+}
+
+/* Runs the plan of @segments (taken) as the work does, compares answered
+ * from the flash in memory, erases and writes done to it; then the flash
+ * holds the image and BytesDone reached its total. Returns: the steps,
+ * one a line. */
+static char *
+program (Fx *fx, GArray *segments)
+{
+  g_autoptr(OodFlashPlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  GString *text = g_string_new (NULL);
+  guint64 bytes_total, work_total, bytes, work, done = 0;
+
+  plan = ood_flash_plan_new (&fx->request, "riscv.cpu", fx->banks, fx->geometry);
+  g_assert_true (ood_flash_plan_start (plan, g_array_ref (segments), &bytes_total, &work_total,
+                                       &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < ood_flash_plan_n_steps (plan); i++)
+    {
+      const OodFlashStep *step = ood_flash_plan_step (plan, i);
+      gboolean equal[2] = { FALSE, FALSE };
+
+      describe (text, step);
+      done += step->bytes;
+      run_step (fx, step, equal);
+      if (ood_flash_plan_step_done (plan, i, equal, &bytes, &work))
+        done += bytes;
+      else
+        g_assert_cmpuint (bytes, ==, 0);
+    }
+  g_assert_cmpuint (done, ==, bytes_total);
+  assert_flash_holds (fx, segments);
+  g_array_unref (segments);
+  return g_string_free (text, FALSE);
+}
+
+/* The erase and write steps of @steps (freed), one a line. */
+static char *
+flash_steps (char *steps)
+{
+  g_auto(GStrv) lines = g_strsplit (steps, "\n", -1);
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "erase") || g_str_has_prefix (lines[i], "write"))
+      g_string_append_printf (text, "%s\n", lines[i]);
+  g_free (steps);
+  return g_string_free (text, FALSE);
+}
+
+/* Programs an image of @length bytes at @offset that the flash holds but
+ * for its byte @changed (an offset into the image). */
+static char *
+program_changed (Fx *fx, guint32 offset, gsize length, gsize changed)
+{
+  GArray *segments = image_at (offset, length);
+
+  flash_holds (fx, segments);
+  g_array_index (segments, OodImageSegment, 0).data->data[changed] ^= 0x5a;
+  return program (fx, segments);
+}
+
+/* Without smart programming: the pieces of an image spanning sectors,
+ * ending mid-sector, erased in one run, written in one step. */
+static void
+test_pieces (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  fx.request.smart = FALSE;
+  steps = program (&fx, image_at (0x200, 0x900));
+  g_assert_cmpstr (steps, ==, "halt\nerase 0 0 2\nwrite 0 0x200+0x900\nverify 0x8000200+0x900\n");
+  fx_clear (&fx);
+}
+
+/* Write steps are as large as one loader run, of equal size. */
+static void
+test_write_steps (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  fx.request.smart = FALSE;
+  fx.request.verify = FALSE;
+  steps = program (&fx, image_at (0, 0x8000));
+  g_assert_cmpstr (steps, ==, "halt\nerase 0 0 31\nwrite 0 0x0+0x2aac\nwrite 0 0x2aac+0x2aac\n"
+                              "write 0 0x5558+0x2aa8\n");
+  fx_clear (&fx);
+}
+
+/* Smart, an image the flash holds: compares only (the image's bytes
+ * counted as done all the same). */
+static void
+test_unchanged (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  GArray *segments;
+
+  fx_init (&fx);
+  segments = image_at (0, 16 * SECTOR);
+  flash_holds (&fx, segments);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x400+0x1c00 0x2000+0x2000\n");
+  fx_clear (&fx);
+}
+
+/* Smart, a new image on erased flash: its first and last pieces differ,
+ * so all of it is programmed, in one erase (16 KiB: two loader runs). */
+static void
+test_new_image (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  steps = program (&fx, image_at (0, 16 * SECTOR));
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x3c00+0x400\nerase 0 0 15\n"
+                              "write 0 0x0+0x2000\nwrite 0 0x2000+0x2000\n"
+                              "verify 0x8000000+0x4000\n");
+  fx_clear (&fx);
+}
+
+/* Smart, one sector changed: the halving finds it; only it is erased,
+ * written and verified. */
+static void
+test_one_sector (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  steps = program_changed (&fx, 0, 16 * SECTOR, 9 * SECTOR + 17);
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x400+0x1c00 0x2000+0x2000\n"
+                              "compare 0x2000+0x1000\ncompare 0x3000+0x1000\n"
+                              "compare 0x2000+0x800\ncompare 0x2800+0x800\n"
+                              "compare 0x2000+0x400\n"
+                              "erase 0 9 9\nwrite 0 0x2400+0x400\nverify 0x8002400+0x400\n");
+  g_assert_cmpuint (fx.compares, ==, 7);
+  g_assert_cmpuint (fx.checks, ==, 8);
+  fx_clear (&fx);
+}
+
+/* The changed byte the last of a sector, and the last of an image
+ * ending mid-sector. */
+static void
+test_last_bytes (void)
+{
+  Fx fx;
+  g_autofree char *flash = NULL;
+
+  fx_init (&fx);
+  flash = flash_steps (program_changed (&fx, 0, 16 * SECTOR, 6 * SECTOR - 1));
+  g_assert_cmpstr (flash, ==, "erase 0 5 5\nwrite 0 0x1400+0x400\n");
+  g_free (flash);
+  flash = flash_steps (program_changed (&fx, 0x100, 12 * SECTOR + 0x123, 12 * SECTOR + 0x122));
+  g_assert_cmpstr (flash, ==, "erase 0 12 12\nwrite 0 0x3000+0x223\n");
+  fx_clear (&fx);
+}
+
+/* Segments apart: one erase per run of sectors, one write per run of
+ * bytes. */
+static void
+test_erase_runs (void)
+{
+  Fx fx;
+  g_autofree char *flash = NULL;
+
+  fx_init (&fx);
+  fx.request.smart = FALSE;
+  flash = flash_steps (program (&fx, image_add (image_at (0, 2 * SECTOR), 4 * SECTOR,
+                                                2 * SECTOR)));
+  g_assert_cmpstr (flash, ==,
+                   "erase 0 0 1\nerase 0 4 5\nwrite 0 0x0+0x800\nwrite 0 0x1000+0x800\n");
+  fx_clear (&fx);
+}
+
+/* Smart, two segments sharing a sector, one of them changed there: the
+ * sector is erased, so the other's piece in it is written again. */
+static void
+test_shared_sector (void)
+{
+  Fx fx;
+  GArray *segments;
+  g_autofree char *flash = NULL;
+
+  fx_init (&fx);
+  segments = image_add (image_at (0, 0x600), 0x700, 0x900);
+  flash_holds (&fx, segments);
+  fx.flash[0x750] ^= 1;
+  flash = flash_steps (program (&fx, segments));
+  g_assert_cmpstr (flash, ==, "erase 0 1 1\nwrite 0 0x400+0x200\nwrite 0 0x700+0x100\n");
+  fx_clear (&fx);
+}
+
+/* An image byte outside the banks fails the plan. */
+static void
+test_outside (void)
+{
+  Fx fx;
+  g_autoptr(OodFlashPlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 bytes, work;
+
+  fx_init (&fx);
+  plan = ood_flash_plan_new (&fx.request, "riscv.cpu", fx.banks, fx.geometry);
+  g_assert_false (ood_flash_plan_start (plan, image_at (SECTORS * SECTOR - 0x10, 0x20), &bytes,
+                                        &work, &error));
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+  g_assert_nonnull (strstr (error->message, "0x8008000"));
+  fx_clear (&fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/flash-plan/pieces", test_pieces);
+  g_test_add_func ("/flash-plan/write-steps", test_write_steps);
+  g_test_add_func ("/flash-plan/unchanged", test_unchanged);
+  g_test_add_func ("/flash-plan/new-image", test_new_image);
+  g_test_add_func ("/flash-plan/one-sector", test_one_sector);
+  g_test_add_func ("/flash-plan/last-bytes", test_last_bytes);
+  g_test_add_func ("/flash-plan/erase-runs", test_erase_runs);
+  g_test_add_func ("/flash-plan/shared-sector", test_shared_sector);
+  g_test_add_func ("/flash-plan/outside", test_outside);
+  return g_test_run ();
+}
