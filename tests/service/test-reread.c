@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A call that fails after it may have changed the target re-reads what
+ * it may have changed before it replies, publishes it, and says in the
+ * error what is now true: the real daemon on a private bus, real OpenOCD,
+ * the simulated board, and raw Tcl on OpenOCD's own port as the
+ * reference for what is true afterwards. One case per method that can
+ * fail after acting; each failed before its fix.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-service-fixture.h"
+#include "ood-state.h"
+#include "ood-test-dbus.h"
+
+#define PC_RESET 0x80000000u
+#define PC_LOOP  0x80000008u
+#define RAM_END  0x80010000u
+
+typedef struct {
+  OodServiceFixture  *fixture;
+  OodTestbed         *testbed;
+  OodDbusTarget      *target;
+  OodDbusBreakpoints *breakpoints;
+  OodDbusRegisters   *registers;
+  OodDbusMemory      *memory;
+} Fx;
+
+static gboolean
+learnt (gpointer user_data)
+{
+  Fx *fx = user_data;
+  GVariant *names = ood_dbus_registers_get_names (fx->registers);
+
+  return names != NULL && g_variant_n_children (names) > 0 &&
+         ood_dbus_memory_get_address_bits (fx->memory) != 0;
+}
+
+static Fx *
+fx_new_with (const char *const *extra_args)
+{
+  const OodServiceOptions options = { .extra_args = extra_args };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  Fx *fx = g_new0 (Fx, 1);
+
+  fx->fixture = ood_service_fixture_new (&options, &error);
+  g_assert_no_error (error);
+  fx->testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
+  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
+  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  fx->registers = ood_dbus_registers_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
+                                                     G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
+                                                     NULL, &error);
+  g_assert_no_error (error);
+  fx->memory = ood_dbus_memory_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
+                                               G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
+                                               NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (learnt, fx, 10000));
+  return fx;
+}
+
+static Fx *
+fx_new (void)
+{
+  return fx_new_with (NULL);
+}
+
+static void
+fx_free (Fx *fx)
+{
+  g_object_unref (fx->registers);
+  g_object_unref (fx->memory);
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  ood_service_fixture_free (fx->fixture);
+  g_free (fx);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static char *
+raw_tcl (Fx *fx, const char *script)
+{
+  return ood_test_tcl_eval_on (fx->testbed, script);
+}
+
+/* The PC as raw Tcl reads it from the hart. */
+static guint64
+raw_pc (Fx *fx)
+{
+  g_autofree char *reply = raw_tcl (fx, "lindex [get_reg -force {pc}] 1");
+
+  g_assert_true (g_str_has_prefix (reply, "0x"));
+  return g_ascii_strtoull (reply, NULL, 16);
+}
+
+static void
+reset_halt (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+step (Fx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  guint64 pc = 0;
+
+  g_assert_true (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
+  return pc;
+}
+
+/* Counts the PropertiesChanged of a proxy, and whether one named @name. */
+typedef struct {
+  const char *name;
+  guint       changes;
+  guint       named;
+} Watch;
+
+static void
+on_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                       gpointer user_data)
+{
+  Watch *watch = user_data;
+
+  (void) proxy;
+  (void) invalidated;
+  watch->changes++;
+  if (g_variant_lookup_value (changed, watch->name, NULL) != NULL)
+    watch->named++;
+}
+
+static gulong
+watch_start (gpointer proxy, Watch *watch, const char *name)
+{
+  drain ();
+  *watch = (Watch) { name, 0, 0 };
+  return g_signal_connect (proxy, "g-properties-changed", G_CALLBACK (on_properties_changed),
+                           watch);
+}
+
+/* A Target call failed after it moved the PC: raw Tcl reads the PC now
+ * at something else than @before; the error said so, and CurrentPc said
+ * so in a PropertiesChanged sent before the reply (so in by the time the
+ * reply is: what the main context has due). */
+static void
+assert_pc_told (Fx *fx, const GError *error, const char *method, guint64 before, Watch *watch)
+{
+  guint64 now = raw_pc (fx);
+  g_autofree char *told = g_strdup_printf ("the PC now reads 0x%" G_GINT64_MODIFIER "x", now);
+
+  ASSERT_METHOD_ERROR (error, method, OOD_ERROR_TARGET, "Target");
+  g_test_message ("%s: %s", method, error->message);
+  g_assert_cmphex (now, !=, before);
+  g_assert_nonnull (strstr (error->message, told));
+  drain ();
+  g_assert_cmpuint (watch->named, ==, 1);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
+  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==, now);
+}
+
+/* ---- Target ------------------------------------------------------------- */
+
+/* StepAt (or ResumeAt, @resume) an address the hart cannot hold
+ * (misaligned): OpenOCD fails, but has written a truncated PC; the target
+ * stays halted there. */
+static void
+misaligned (gboolean resume)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  Watch watch;
+  guint64 before;
+  gulong id;
+
+  reset_halt (fx);
+  before = step (fx);
+  g_assert_cmphex (before, !=, PC_LOOP);
+  id = watch_start (fx->target, &watch, "CurrentPc");
+  if (resume)
+    g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP + 1, NULL, &error));
+  else
+    g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, PC_LOOP + 1, NULL, NULL,
+                                                       &error));
+  assert_pc_told (fx, error, resume ? "Target.ResumeAt" : "Target.StepAt", before, &watch);
+  g_signal_handler_disconnect (fx->target, id);
+  fx_free (fx);
+}
+
+static void
+test_step_at_misaligned (void)
+{
+  misaligned (FALSE);
+}
+
+static void
+test_resume_at_misaligned (void)
+{
+  misaligned (TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/reread/step-at-misaligned", test_step_at_misaligned);
+  g_test_add_func ("/reread/resume-at-misaligned", test_resume_at_misaligned);
+  return g_test_run ();
+}
