@@ -215,11 +215,102 @@ test_resume_at_misaligned (void)
   misaligned (TRUE);
 }
 
+/* ---- Breakpoints -------------------------------------------------------- */
+
+/* The lines of OpenOCD's listing @command ("bp", "wp") that begin with
+ * @prefix. */
+static guint
+raw_count (Fx *fx, const char *command, const char *prefix)
+{
+  g_autofree char *raw = raw_tcl (fx, command);
+  g_auto(GStrv) lines = g_strsplit (raw, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += g_str_has_prefix (g_strstrip (lines[i]), prefix);
+  return n;
+}
+
+/* Each address of the property @list (a(t…)) is in OpenOCD's listing
+ * @command, which has as many. */
+static void
+assert_listed_as_raw (Fx *fx, GVariant *list, const char *command, const char *prefix)
+{
+  g_autofree char *raw = raw_tcl (fx, command);
+
+  g_assert_cmpuint (g_variant_n_children (list), ==, raw_count (fx, command, prefix));
+  for (gsize i = 0; i < g_variant_n_children (list); i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (list, i);
+      guint64 address = 0;
+      g_autofree char *word = NULL;
+
+      g_variant_get_child (entry, 0, "t", &address);
+      word = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x,", address);
+      g_assert_nonnull (strstr (raw, word));
+    }
+}
+
+/* Another client (raw Tcl) takes every trigger of the hart while it is
+ * halted, which the service learns of only at the next halt; a hardware
+ * breakpoint (@watch: a watchpoint) the service then adds fails in
+ * OpenOCD. Before the reply the property is OpenOCD's listing again, and
+ * the error says what OpenOCD lists. */
+static void
+no_trigger_left (gboolean watch)
+{
+  static const char *const taken[] = {
+    "bp 0x80000010 4 hw; bp 0x80000014 4 hw; bp 0x80000018 4 hw; bp 0x8000001c 4 hw",
+    "wp 0x80008000 4 w; wp 0x80008010 4 w; wp 0x80008020 4 w; wp 0x80008030 4 w",
+  };
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  const char *method = watch ? "Breakpoints.AddWatchpoint" : "Breakpoints.Add";
+
+  reset_halt (fx);
+  g_free (raw_tcl (fx, taken[watch]));
+  drain ();
+  g_assert_cmpuint (raw_count (fx, watch ? "wp" : "bp", watch ? "address:" : "Breakpoint"), ==,
+                    4);
+  if (watch)
+    g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, 0x80008040, 4,
+                                                                   "w", NULL, &error));
+  else
+    g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x80000020, 4, "hw",
+                                                       NULL, &error));
+  ASSERT_METHOD_ERROR (error, method, OOD_ERROR_TARGET, "Target");
+  g_test_message ("%s: %s", method, error->message);
+  g_assert_nonnull (strstr (error->message, watch ? "OpenOCD now lists 0 breakpoints and 4 "
+                                                    "watchpoints"
+                                                  : "OpenOCD now lists 4 breakpoints and 0 "
+                                                    "watchpoints"));
+  drain ();
+  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_breakpoints (fx->breakpoints), "bp",
+                        "Breakpoint");
+  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_watchpoints (fx->breakpoints), "wp",
+                        "address:");
+  fx_free (fx);
+}
+
+static void
+test_bp_add_no_trigger (void)
+{
+  no_trigger_left (FALSE);
+}
+
+static void
+test_wp_add_no_trigger (void)
+{
+  no_trigger_left (TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/reread/step-at-misaligned", test_step_at_misaligned);
   g_test_add_func ("/reread/resume-at-misaligned", test_resume_at_misaligned);
+  g_test_add_func ("/reread/bp-add-no-trigger", test_bp_add_no_trigger);
+  g_test_add_func ("/reread/wp-add-no-trigger", test_wp_add_no_trigger);
   return g_test_run ();
 }
