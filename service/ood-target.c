@@ -498,13 +498,21 @@ on_failure_synced (GObject *source, GAsyncResult *result, gpointer user_data)
 /* OpenOCD failed a command that may have changed the target before it
  * failed (a PC written in part, a step, a reset): what the target is now
  * is read and published before the caller hears of the failure, and told
- * in the error. A refusal before anything ran (NotHalted, a refusal of
- * GDB's target), a lost connection and a command OpenOCD never answered
- * are not Target errors: they are answered as they are. */
+ * in the error. So is a NotHalted of a target published as halted: OpenOCD
+ * found it otherwise (a debug link that broke), and the call and the
+ * property must not disagree. A refusal of GDB's target, a lost
+ * connection and a command OpenOCD never answered are answered as they
+ * are. */
 static gboolean
 reread_after (Call *call, const GError *error)
 {
-  if (!call->acts || call->target->gone || !g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET))
+  OodDbusTarget *iface = OOD_DBUS_TARGET (call->target);
+
+  if (!call->acts || call->target->gone)
+    return FALSE;
+  if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
+      !(g_error_matches (error, OOD_ERROR, OOD_ERROR_NOT_HALTED) &&
+        g_strcmp0 (ood_dbus_target_get_state (iface), OOD_STATE_HALTED) == 0))
     return FALSE;
   call->failure = g_error_copy (error);
   ood_refresh_sync_async (call->target->refresh, ood_target_get_name (call->target),

@@ -177,28 +177,31 @@ assert_pc_told (Fx *fx, const GError *error, const char *method, guint64 before,
 
 /* ---- Target ------------------------------------------------------------- */
 
-/* StepAt (or ResumeAt, @resume) an address the hart cannot hold
- * (misaligned): OpenOCD fails, but has written a truncated PC; the target
- * stays halted there. */
+/* @method (StepAt, ResumeAt or Registers.Write of the PC) with an
+ * address the hart cannot hold (misaligned): OpenOCD fails, but has
+ * written a truncated PC; the target stays halted there. */
 static void
-misaligned (gboolean resume)
+misaligned (const char *method)
 {
   Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   Watch watch;
   guint64 before;
   gulong id;
+  gboolean ok;
 
   reset_halt (fx);
   before = step (fx);
   g_assert_cmphex (before, !=, PC_LOOP);
   id = watch_start (fx->target, &watch, "CurrentPc");
-  if (resume)
-    g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP + 1, NULL, &error));
+  if (g_str_equal (method, "Target.ResumeAt"))
+    ok = ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP + 1, NULL, &error);
+  else if (g_str_equal (method, "Target.StepAt"))
+    ok = ood_dbus_target_call_step_at_sync (fx->target, PC_LOOP + 1, NULL, NULL, &error);
   else
-    g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, PC_LOOP + 1, NULL, NULL,
-                                                       &error));
-  assert_pc_told (fx, error, resume ? "Target.ResumeAt" : "Target.StepAt", before, &watch);
+    ok = ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP + 1, NULL, &error);
+  g_assert_false (ok);
+  assert_pc_told (fx, error, method, before, &watch);
   g_signal_handler_disconnect (fx->target, id);
   fx_free (fx);
 }
@@ -206,13 +209,77 @@ misaligned (gboolean resume)
 static void
 test_step_at_misaligned (void)
 {
-  misaligned (FALSE);
+  misaligned ("Target.StepAt");
 }
 
 static void
 test_resume_at_misaligned (void)
 {
-  misaligned (TRUE);
+  misaligned ("Target.ResumeAt");
+}
+
+/* The board's debug link breaks (the simulator's SIGUSR1: every DMI
+ * access fails) with the target halted, before the service's probe finds
+ * out (its interval is long here): OpenOCD fails the action (a step finds
+ * the target no longer halted: NotHalted), and what the target is then
+ * is what raw Tcl's OpenOCD says of it, State published before the reply
+ * and told in the error. */
+static void
+link_broken (const char *method, gint code, const char *name)
+{
+  static const char *const args[] = { "--probe-interval", "600000", "--timeout", "60000", NULL };
+  Fx *fx = fx_new_with (args);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *raw = NULL, *told = NULL;
+  gboolean ok;
+
+  reset_halt (fx);
+  step (fx);
+  drain ();
+  kill (ood_testbed_get_sim_pid (fx->testbed), SIGUSR1);
+  if (g_str_equal (method, "Target.Reset"))
+    ok = ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error);
+  else if (g_str_equal (method, "Target.Halt"))
+    ok = ood_dbus_target_call_halt_sync (fx->target, NULL, NULL, &error);
+  else
+    ok = ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error);
+  g_assert_false (ok);
+  g_test_message ("%s: %s", method, error->message);
+  raw = raw_tcl (fx, "riscv.cpu curstate");
+  drain ();
+  ood_test_assert_method_error (error, method, name, OOD_ERROR, code);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, raw);
+  told = g_strdup_printf ("the target is now %s", raw);
+  g_assert_nonnull (strstr (error->message, told));
+  kill (ood_testbed_get_sim_pid (fx->testbed), SIGUSR2);
+  fx_free (fx);
+}
+
+static void
+test_reset_link_broken (void)
+{
+  link_broken ("Target.Reset", OOD_ERROR_TARGET, "org.openocd.Error.Target");
+}
+
+static void
+test_step_link_broken (void)
+{
+  link_broken ("Target.Step", OOD_ERROR_NOT_HALTED, "org.openocd.Error.NotHalted");
+}
+
+static void
+test_halt_link_broken (void)
+{
+  link_broken ("Target.Halt", OOD_ERROR_TARGET, "org.openocd.Error.Target");
+}
+
+/* ---- Registers ---------------------------------------------------------- */
+
+/* Registers.Write of a PC the hart cannot hold: as StepAt. */
+static void
+test_pc_write_misaligned (void)
+{
+  misaligned ("Registers.Write");
 }
 
 /* ---- Breakpoints -------------------------------------------------------- */
@@ -310,6 +377,10 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/reread/step-at-misaligned", test_step_at_misaligned);
   g_test_add_func ("/reread/resume-at-misaligned", test_resume_at_misaligned);
+  g_test_add_func ("/reread/reset-link-broken", test_reset_link_broken);
+  g_test_add_func ("/reread/step-link-broken", test_step_link_broken);
+  g_test_add_func ("/reread/halt-link-broken", test_halt_link_broken);
+  g_test_add_func ("/reread/pc-write-misaligned", test_pc_write_misaligned);
   g_test_add_func ("/reread/bp-add-no-trigger", test_bp_add_no_trigger);
   g_test_add_func ("/reread/wp-add-no-trigger", test_wp_add_no_trigger);
   return g_test_run ();
