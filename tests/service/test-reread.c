@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <gio/gunixfdlist.h>
+
 #include "ood-error.h"
 #include "ood-service-fixture.h"
 #include "ood-state.h"
@@ -17,7 +19,7 @@
 
 #define PC_RESET 0x80000000u
 #define PC_LOOP  0x80000008u
-#define RAM_END  0x80010000u
+#define RAM_END  0x80100000u   /* SIM_RAM_BASE + SIM_RAM_SIZE */
 
 typedef struct {
   OodServiceFixture  *fixture;
@@ -371,6 +373,76 @@ test_wp_add_no_trigger (void)
   no_trigger_left (TRUE);
 }
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/* A write across the end of RAM (RAM_END - 8, 16 bytes, @method's way:
+ * WriteBytes, WriteWords or WriteFromFd): OpenOCD writes the words in RAM
+ * and fails at the first one beyond. The error says how far memory holds
+ * the data asked for, read back, and raw Tcl reads it there. */
+static void
+write_across_end (const char *method)
+{
+  Fx *fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = NULL, there = NULL;
+  guint32 words[4];
+  gboolean ok;
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    words[i] = g_random_int ();
+  data = g_bytes_new (words, sizeof words);
+  if (g_str_equal (method, "Memory.WriteBytes"))
+    ok = ood_dbus_memory_call_write_bytes_sync (
+        fx->memory, RAM_END - 8,
+        g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, data, TRUE), NULL, &error);
+  else if (g_str_equal (method, "Memory.WriteWords"))
+    {
+      guint64 values[G_N_ELEMENTS (words)];
+
+      for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+        values[i] = words[i];
+      ok = ood_dbus_memory_call_write_words_sync (
+          fx->memory, RAM_END - 8, 32,
+          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, values, G_N_ELEMENTS (values),
+                                     sizeof (guint64)), NULL, &error);
+    }
+  else
+    {
+      g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (
+          ood_service_fixture_get_tmpdir (fx->fixture), data);
+
+      ok = ood_dbus_memory_call_write_from_fd_sync (fx->memory, RAM_END - 8, sizeof words,
+                                                    g_variant_new_handle (0), fds, NULL, NULL,
+                                                    &error);
+    }
+  g_assert_false (ok);
+  ASSERT_METHOD_ERROR (error, method, OOD_ERROR_TARGET, "Target");
+  g_test_message ("%s: %s", method, error->message);
+  g_assert_nonnull (strstr (error->message, "; memory holds the data asked for from 0x800ffff8 "
+                                            "to 0x80100000 (8 of 16 bytes), read back"));
+  there = ood_test_tcl_read_memory (fx->testbed, 32, RAM_END - 8, 8);
+  g_assert_cmpmem (g_bytes_get_data (there, NULL), 8, words, 8);
+  fx_free (fx);
+}
+
+static void
+test_write_bytes_across_end (void)
+{
+  write_across_end ("Memory.WriteBytes");
+}
+
+static void
+test_write_words_across_end (void)
+{
+  write_across_end ("Memory.WriteWords");
+}
+
+static void
+test_write_fd_across_end (void)
+{
+  write_across_end ("Memory.WriteFromFd");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +455,8 @@ main (int argc, char **argv)
   g_test_add_func ("/reread/pc-write-misaligned", test_pc_write_misaligned);
   g_test_add_func ("/reread/bp-add-no-trigger", test_bp_add_no_trigger);
   g_test_add_func ("/reread/wp-add-no-trigger", test_wp_add_no_trigger);
+  g_test_add_func ("/reread/write-bytes-across-end", test_write_bytes_across_end);
+  g_test_add_func ("/reread/write-words-across-end", test_write_words_across_end);
+  g_test_add_func ("/reread/write-fd-across-end", test_write_fd_across_end);
   return g_test_run ();
 }
