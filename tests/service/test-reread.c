@@ -139,11 +139,12 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *
                        gpointer user_data)
 {
   Watch *watch = user_data;
+  g_autoptr(GVariant) value = g_variant_lookup_value (changed, watch->name, NULL);
 
   (void) proxy;
   (void) invalidated;
   watch->changes++;
-  if (g_variant_lookup_value (changed, watch->name, NULL) != NULL)
+  if (value != NULL)
     watch->named++;
 }
 
