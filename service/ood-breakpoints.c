@@ -33,6 +33,7 @@ typedef struct {
   OodBreakpoints       *self;
   GDBusMethodInvocation *invocation;
   gboolean               watch;   /* a watchpoint's: the reply lists watchpoints */
+  GError                *failure; /* OpenOCD's, while its listings are read again */
 } Change;
 
 static const char *
@@ -195,6 +196,43 @@ ood_breakpoints_update_watchpoints (OodBreakpoints *self, const char *listing)
 }
 
 static void
+change_free (Change *change)
+{
+  g_clear_error (&change->failure);
+  g_object_unref (change->invocation);
+  g_object_unref (change->self);
+  g_free (change);
+}
+
+/* OpenOCD's listings, read after a change it failed, are published; the
+ * failure is answered with what OpenOCD now lists. */
+static void
+on_relisted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Change *change = user_data;
+  OodBreakpoints *self = change->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  g_auto(GStrv) lists = listing != NULL ? ood_tcl_parse_list (listing, &error) : NULL;
+  g_autofree char *now = NULL;
+
+  if (lists != NULL && g_strv_length (lists) == 2)
+    {
+      ood_breakpoints_update (self, lists[0]);
+      ood_breakpoints_update_watchpoints (self, lists[1]);
+      now = g_strdup_printf ("OpenOCD now lists %u breakpoints and %u watchpoints",
+                             self->list->len, self->watches->len);
+    }
+  else
+    now = g_strdup_printf ("what OpenOCD lists now could not be read: %s",
+                           error != NULL ? error->message : "malformed listing");
+  g_dbus_method_invocation_return_error (change->invocation, change->failure->domain,
+                                         change->failure->code, "%s; %s",
+                                         change->failure->message, now);
+  change_free (change);
+}
+
+static void
 on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Change *change = user_data;
@@ -202,6 +240,17 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autofree char *listing = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
+  if (listing == NULL && g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET))
+    {
+      /* OpenOCD may have changed part of what it was asked (or others
+       * changed it meanwhile): its listings are read before the reply */
+      g_autofree char *script = ood_tcl_script_bp_list (self->target_name);
+
+      change->failure = g_steal_pointer (&error);
+      ood_session_call_async (self->session, script, OOD_SESSION_CALL_NONE, NULL, on_relisted,
+                              change);
+      return;
+    }
   if (listing == NULL)
     ood_reply_error (change->invocation, error);
   else
@@ -212,9 +261,7 @@ on_change_done (GObject *source, GAsyncResult *result, gpointer user_data)
         ood_breakpoints_update (self, listing);
       g_dbus_method_invocation_return_value (change->invocation, NULL);
     }
-  g_object_unref (change->invocation);
-  g_object_unref (change->self);
-  g_free (change);
+  change_free (change);
 }
 
 /* Runs @script (taken), a change that answers the new listing of

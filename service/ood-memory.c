@@ -64,6 +64,10 @@ typedef struct {
   GOutputStream *out;        /* ReadToFd */
   GInputStream  *in;         /* WriteFromFd */
   guint          chunk;      /* bytes in the chunk in flight */
+  OodTclMemWrite writes[3];  /* a write's chunk in flight, as sent */
+  guint          n_writes;
+  guint64       *values;     /* what writes[] of WriteBytes and WriteFromFd point into */
+  GError        *failure;    /* OpenOCD's, while the failed chunk is read back */
   char          *sender;     /* ReadToFd, WriteFromFd: the caller */
   gboolean       holds_fd;   /* ReadToFd, WriteFromFd */
   GCancellable  *left;       /* the caller's (ood-call.h): cancelled when it leaves the bus */
@@ -78,6 +82,8 @@ transfer_free (Transfer *t)
   g_clear_object (&t->out);
   g_clear_object (&t->in);
   g_clear_object (&t->left);
+  g_clear_error (&t->failure);
+  g_free (t->values);
   g_free (t->sender);
   g_free (t);
 }
@@ -272,6 +278,78 @@ read_chunk (GTask *task)
 
 /* ---- writes ------------------------------------------------------------- */
 
+/* A script reading back the writes of a chunk, element by element in
+ * the order OpenOCD wrote them, up to the first that cannot be read or
+ * does not hold what was written; it answers how many bytes before it do. */
+static char *
+read_back_script (const char *target, const OodTclMemWrite *writes, guint n_writes)
+{
+  g_autoptr(GString) body = g_string_new ("set ood_n 0; foreach {ood_a ood_w ood_v} {");
+
+  for (guint i = 0; i < n_writes; i++)
+    for (guint j = 0; j < writes[i].count; j++)
+      g_string_append_printf (body, "0x%" G_GINT64_MODIFIER "x %u 0x%" G_GINT64_MODIFIER "x ",
+                              writes[i].address + (guint64) j * (writes[i].width / 8),
+                              writes[i].width, writes[i].values[j]);
+  g_string_append (body, "} {if {[catch {read_memory $ood_a $ood_w 1} ood_r] || "
+                         "$ood_r != $ood_v} break; incr ood_n [expr {$ood_w / 8}]}; set ood_n");
+  return ood_tcl_wrap_target (target, body->str);
+}
+
+/* The failed chunk was read back: the transfer fails with OpenOCD's text
+ * and how far from its start memory holds the data asked for. */
+static void
+on_read_back (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Transfer *t = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
+  guint64 held = 0, start = t->address - t->done;
+  GError *failure = ood_error_normalize (t->failure);
+  gboolean read_back = text != NULL && g_ascii_string_to_unsigned (text, 10, 0, t->chunk, &held,
+                                                                   NULL);
+  char *told;
+
+  if (read_back && t->done + held == 0)
+    told = g_strdup_printf ("%s; memory at 0x%" G_GINT64_MODIFIER "x does not hold the data "
+                            "asked for, read back", failure->message, start);
+  else if (read_back)
+    told = g_strdup_printf ("%s; memory holds the data asked for from 0x%" G_GINT64_MODIFIER
+                            "x to 0x%" G_GINT64_MODIFIER "x (%" G_GUINT64_FORMAT " of %"
+                            G_GUINT64_FORMAT " bytes), read back", failure->message, start,
+                            t->address + held, t->done + held, t->done + t->remaining);
+  else
+    told = g_strdup_printf ("%s; the %" G_GUINT64_FORMAT " bytes from 0x%" G_GINT64_MODIFIER
+                            "x to 0x%" G_GINT64_MODIFIER "x were written; what the failed chunk "
+                            "holds could not be read back", failure->message, t->done, start,
+                            t->address);
+  g_free (failure->message);
+  failure->message = told;
+  g_task_return_error (task, failure);
+  g_object_unref (task);
+}
+
+/* OpenOCD may have written part of a chunk it failed (the words before
+ * an unmapped address): the chunk is read back before the caller hears
+ * of the failure. A lost connection, a command OpenOCD never answered
+ * and a caller that left are answered as they are. */
+static gboolean
+read_back_after (GTask *task, GError **error)
+{
+  OodMemory *self = g_task_get_source_object (task);
+  Transfer *t = g_task_get_task_data (task);
+  g_autofree char *script = NULL;
+
+  if (!g_error_matches (*error, OOD_ERROR, OOD_ERROR_TARGET) || t->n_writes == 0)
+    return FALSE;
+  t->failure = g_steal_pointer (error);
+  script = read_back_script (self->target_name, t->writes, t->n_writes);
+  ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
+                          on_read_back, task);
+  return TRUE;
+}
+
 static void
 on_write_chunk (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -279,6 +357,8 @@ on_write_chunk (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
 
+  if (text == NULL && read_back_after (task, &error))
+    return;
   if (text == NULL)
     {
       g_task_return_error (task, ood_error_normalize (error));
@@ -300,8 +380,8 @@ write_bytes_chunk (GTask *task, const guint8 *data, guint n)
   guint head = MIN (n, (4 - (guint) (t->address & 3)) & 3);
   guint n_words = (n - head) / 4;
   guint tail = n - head - 4 * n_words;
-  g_autofree guint64 *values = g_new (guint64, head + n_words + tail);
-  OodTclMemWrite writes[3];
+  guint64 *values = g_new (guint64, head + n_words + tail);
+  OodTclMemWrite *writes = t->writes;
   guint n_writes = 0;
   g_autofree char *script = NULL;
 
@@ -318,6 +398,9 @@ write_bytes_chunk (GTask *task, const guint8 *data, guint n)
   if (tail > 0)
     writes[n_writes++] = (OodTclMemWrite) { t->address + head + 4 * n_words, 8, tail,
                                             values + head + n_words };
+  g_free (t->values);
+  t->values = values;
+  t->n_writes = n_writes;
   t->chunk = n;
   script = ood_tcl_script_mem_write (self->target_name, writes, n_writes);
   ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
@@ -370,12 +453,14 @@ write_chunk (GTask *task)
     {
       const guint64 *values = g_variant_get_fixed_array (t->input, &size, sizeof (guint64));
       guint per_word = t->width / 8;
-      OodTclMemWrite write = { t->address, t->width, 0, values + t->done / per_word };
+      OodTclMemWrite *write = &t->writes[0];
       g_autofree char *script = NULL;
 
-      write.count = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK) / per_word;
-      t->chunk = write.count * per_word;
-      script = ood_tcl_script_mem_write (self->target_name, &write, 1);
+      *write = (OodTclMemWrite) { t->address, t->width, 0, values + t->done / per_word };
+      write->count = (guint) MIN (t->remaining, OOD_TCL_MEM_CHUNK) / per_word;
+      t->n_writes = 1;
+      t->chunk = write->count * per_word;
+      script = ood_tcl_script_mem_write (self->target_name, write, 1);
       ood_session_call_async (self->session, script, OOD_SESSION_CALL_CHUNK, t->left,
                               on_write_chunk, task);
     }

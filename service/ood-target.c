@@ -61,6 +61,7 @@ typedef struct {
   gboolean               returns_state;
   gboolean               acts;      /* answered once a refresh published what it did */
   OodTclTargetRecord    *record;    /* what its script read, while it waits for that */
+  GError                *failure;   /* OpenOCD's, while what it left is read */
 } Call;
 
 static OodCallers *
@@ -407,6 +408,7 @@ static void
 call_free (Call *call)
 {
   g_clear_pointer (&call->record, ood_tcl_target_record_free);
+  g_clear_error (&call->failure);
   g_object_unref (call->invocation);
   g_object_unref (call->target);
   g_free (call);
@@ -455,6 +457,69 @@ publish_then_answer (Call *call, OodTclTargetRecord *record)
   return TRUE;
 }
 
+/* What the properties say of the target now, for the error of a call
+ * that failed after acting: "the target is halted and the PC now reads
+ * 0x80000000", or "the target is now running". */
+static char *
+now_text (OodTarget *self)
+{
+  OodDbusTarget *iface = OOD_DBUS_TARGET (self);
+
+  if (ood_dbus_target_get_current_pc_valid (iface))
+    return g_strdup_printf ("the target is %s and the PC now reads 0x%" G_GINT64_MODIFIER "x",
+                            ood_dbus_target_get_state (iface),
+                            ood_dbus_target_get_current_pc (iface));
+  return g_strdup_printf ("the target is now %s", ood_dbus_target_get_state (iface));
+}
+
+/* A refresh published what the target is after a failed action: the
+ * call's error is answered, with what is now true. */
+static void
+on_failure_synced (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  OodTarget *self = call->target;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *now = NULL;
+
+  if (self->gone)
+    now = g_strdup ("the target is gone");
+  else if (!ood_refresh_sync_finish (OOD_REFRESH (source), result, &error))
+    now = g_strdup_printf ("what the target is now could not be read: %s", error->message);
+  else
+    now = now_text (self);
+  g_dbus_method_invocation_return_error (call->invocation, call->failure->domain,
+                                         call->failure->code, "%s; %s", call->failure->message,
+                                         now);
+  self->asked = ASKED_NOTHING;
+  call_free (call);
+}
+
+/* OpenOCD failed a command that may have changed the target before it
+ * failed (a PC written in part, a step, a reset): what the target is now
+ * is read and published before the caller hears of the failure, and told
+ * in the error. So is a NotHalted of a target published as halted: OpenOCD
+ * found it otherwise (a debug link that broke), and the call and the
+ * property must not disagree. A refusal of GDB's target, a lost
+ * connection and a command OpenOCD never answered are answered as they
+ * are. */
+static gboolean
+reread_after (Call *call, const GError *error)
+{
+  OodDbusTarget *iface = OOD_DBUS_TARGET (call->target);
+
+  if (!call->acts || call->target->gone)
+    return FALSE;
+  if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
+      !(g_error_matches (error, OOD_ERROR, OOD_ERROR_NOT_HALTED) &&
+        g_strcmp0 (ood_dbus_target_get_state (iface), OOD_STATE_HALTED) == 0))
+    return FALSE;
+  call->failure = g_error_copy (error);
+  ood_refresh_sync_async (call->target->refresh, ood_target_get_name (call->target),
+                          on_failure_synced, call);
+  return TRUE;
+}
+
 static void
 on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -463,6 +528,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(OodTclTargetRecord) record = NULL;
 
   record = ood_session_run_finish (OOD_SESSION (source), result, &error);
+  if (record == NULL && reread_after (call, error))
+    return;
   /* a script's refusal of a target GDB holds halted: said with the
    * target's name, as the check before the script says it */
   if (record == NULL && g_error_matches (error, OOD_ERROR, OOD_ERROR_DEBUGGER_ATTACHED))

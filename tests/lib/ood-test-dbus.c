@@ -83,6 +83,51 @@ ood_test_assert_dbus_error (const GError *error, const char *name, GQuark domain
              remote, g_quark_to_string (error->domain), error->code, error->message);
 }
 
+/* The org.openocd.Errors annotation names the errors a method can return,
+ * space-separated (tests/unit/test-actions.c checks every method has one). */
+#define ERRORS_ANNOTATION "org.openocd.Errors"
+
+GStrv
+ood_test_method_errors (const char *method)
+{
+  const char *dot = strrchr (method, '.');
+  g_autofree char *iface = NULL, *file = NULL, *text = NULL;
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  g_autoptr(GError) error = NULL;
+  GDBusInterfaceInfo *info;
+  GDBusMethodInfo *m;
+  const char *errors;
+
+  g_assert_nonnull (dot);
+  iface = g_strdup_printf ("org.openocd.%.*s", (int) (dot - method), method);
+  file = g_strdup_printf ("%s/%s.xml", OOD_INTROSPECTION_DIR, iface);
+  g_assert_true (g_file_get_contents (file, &text, NULL, &error));
+  node = g_dbus_node_info_new_for_xml (text, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_lookup_interface (node, iface);
+  g_assert_nonnull (info);
+  m = g_dbus_interface_info_lookup_method (info, dot + 1);
+  if (m == NULL)
+    g_error ("%s has no method %s", iface, dot + 1);
+  errors = g_dbus_annotation_info_lookup (m->annotations, ERRORS_ANNOTATION);
+  if (errors == NULL)
+    g_error ("%s documents no errors (annotation %s)", method, ERRORS_ANNOTATION);
+  return g_strsplit_set (errors, " ", -1);
+}
+
+void
+ood_test_assert_method_error (const GError *error, const char *method, const char *name,
+                              GQuark domain, gint code)
+{
+  g_auto(GStrv) documented = NULL;
+
+  ood_test_assert_dbus_error (error, name, domain, code);
+  documented = ood_test_method_errors (method);
+  if (!g_strv_contains ((const char *const *) documented, name))
+    g_error ("%s returned %s, which its org.openocd.Errors does not list: %s", method, name,
+             error->message);
+}
+
 GVariant *
 ood_test_get_property (GDBusConnection *bus, const char *path, const char *iface,
                        const char *name, guint timeout_ms, GError **error)

@@ -68,4 +68,25 @@ int          ood_test_temp_fd    (void);
   ood_test_assert_dbus_error ((error), "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR, \
                               G_DBUS_ERROR_INVALID_ARGS)
 
+/* As ood_test_assert_dbus_error(), and the error is one @method documents:
+ * @method ("Target.StepAt": an interface of org.openocd and its method)
+ * lists @name in its org.openocd.Errors annotation in introspection/, so
+ * the docs cannot miss an error a test sees. */
+void     ood_test_assert_method_error (const GError *error,
+                                       const char   *method,
+                                       const char   *name,
+                                       GQuark        domain,
+                                       gint          code);
+/* The names of the errors @method ("Target.StepAt") documents, from its
+ * org.openocd.Errors annotation; asserts it has one. */
+GStrv    ood_test_method_errors       (const char   *method);
+
+/* ASSERT_OOD_ERROR and ASSERT_INVALID_ARGS of a call of @method, which
+ * must document the error. */
+#define ASSERT_METHOD_ERROR(error, method, code, name) \
+  ood_test_assert_method_error ((error), (method), "org.openocd.Error." name, OOD_ERROR, (code))
+#define ASSERT_METHOD_INVALID_ARGS(error, method) \
+  ood_test_assert_method_error ((error), (method), "org.freedesktop.DBus.Error.InvalidArgs", \
+                                G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS)
+
 G_END_DECLS

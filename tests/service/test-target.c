@@ -424,11 +424,11 @@ test_step (void)
 
   ensure_running (fx);
   g_assert_false (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  ASSERT_METHOD_ERROR (error, "Target.Step", OOD_ERROR_NOT_HALTED, "NotHalted");
   g_assert_null (dict);
   g_clear_error (&error);
   g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  ASSERT_METHOD_ERROR (error, "Target.StepAt", OOD_ERROR_NOT_HALTED, "NotHalted");
   /* still running */
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   fx_free (fx);
@@ -1412,24 +1412,24 @@ test_errors_typed (void)
   /* NotHalted */
   ensure_running (fx);
   g_assert_false (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  ASSERT_METHOD_ERROR (error, "Target.Step", OOD_ERROR_NOT_HALTED, "NotHalted");
   g_assert_true (g_dbus_error_is_remote_error (error));
   g_clear_error (&error);
 
   /* Timeout */
   g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 50, &dict, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
+  ASSERT_METHOD_ERROR (error, "Target.WaitHalt", OOD_ERROR_TIMEOUT, "Timeout");
   g_clear_error (&error);
 
   /* InvalidArgs */
   g_assert_false (ood_dbus_target_call_reset_sync (fx->target, "bogus", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_METHOD_INVALID_ARGS (error, "Target.Reset");
   g_clear_error (&error);
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "bogus", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_METHOD_INVALID_ARGS (error, "Breakpoints.Add");
   g_clear_error (&error);
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 1000, "hw", NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_METHOD_INVALID_ARGS (error, "Breakpoints.Add");
   g_clear_error (&error);
 
   /* Target: OpenOCD refuses, and its own text comes back */
@@ -1437,11 +1437,12 @@ test_errors_typed (void)
   /* Remove of an address without a breakpoint is NoSuchBreakpoint (OpenOCD's
    * rbp would say nothing), as Add of one that has one is BreakpointExists */
   g_assert_false (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, 0x80001234, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_BREAKPOINT, "NoSuchBreakpoint");
+  ASSERT_METHOD_ERROR (error, "Breakpoints.Remove", OOD_ERROR_NO_SUCH_BREAKPOINT,
+                       "NoSuchBreakpoint");
   g_clear_error (&error);
   /* a breakpoint outside any memory: OpenOCD cannot set it */
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x10, 4, "sw", NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  ASSERT_METHOD_ERROR (error, "Breakpoints.Add", OOD_ERROR_TARGET, "Target");
   g_assert_cmpstr (error->message, !=, "");
   g_clear_error (&error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
@@ -1450,7 +1451,7 @@ test_errors_typed (void)
   ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fx->fixture, 0), SIGKILL);
   g_assert_true (ood_test_wait_for (endpoint_disconnected, fx, 2000));
   g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_DISCONNECTED, "Disconnected");
+  ASSERT_METHOD_ERROR (error, "Target.Resume", OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
   fx_free (fx);
 }

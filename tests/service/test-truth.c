@@ -296,24 +296,35 @@ test_pc_write_checked (void)
   reset_halt (fx);
   resume (fx);
   g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
+  ASSERT_METHOD_ERROR (error, "Target.ResumeAt", OOD_ERROR_NOT_HALTED, "NotHalted");
   g_clear_error (&error);
 
   g_assert_cmphex (halt (fx), !=, 0);
   /* wider than the 32-bit PC: refused before OpenOCD sees it */
   g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, G_GUINT64_CONSTANT (0x100000020),
                                                      NULL, NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_METHOD_INVALID_ARGS (error, "Target.StepAt");
   g_clear_error (&error);
   g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, G_GUINT64_CONSTANT (0x100000020),
                                                        NULL, &error));
-  ASSERT_INVALID_ARGS (error);
+  ASSERT_METHOD_INVALID_ARGS (error, "Target.ResumeAt");
   g_clear_error (&error);
   /* a PC the hart cannot hold (dpc drops the low bits): OpenOCD's
    * read-back shows it, and the call fails with its text */
   g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, 0xffffffffu, NULL, NULL, &error));
-  ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
+  ASSERT_METHOD_ERROR (error, "Target.StepAt", OOD_ERROR_TARGET, "Target");
   g_assert_nonnull (strstr (error->message, "0xffffffff"));
+  /* what the PC reads now, as raw Tcl reads it, is said and published */
+  {
+    g_autofree char *raw = raw_tcl (fx, "lindex [get_reg -force {pc}] 1");
+    g_autofree char *told = g_strdup_printf ("the PC now reads 0x%" G_GINT64_MODIFIER "x",
+                                             g_ascii_strtoull (raw, NULL, 16));
+
+    g_assert_nonnull (strstr (error->message, told));
+    drain ();
+    g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==,
+                     g_ascii_strtoull (raw, NULL, 16));
+  }
   g_test_message ("StepAt(0xffffffff): %s", error->message);
   g_clear_error (&error);
   /* and a good address still works */

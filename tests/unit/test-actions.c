@@ -4,14 +4,21 @@
  * its introspection data: every method of every interface in
  * introspection/ must name one, one of the actions the polkit policy
  * defines, or "none" for the few methods that only tell what properties
- * already publish. Checked on the XML files themselves (so a new file is
- * covered without being listed here) and on the introspection data the
- * daemon is built with.
+ * already publish. Every method also lists the errors it can return, in
+ * the annotation org.openocd.Errors: full D-Bus error names, each a name
+ * of the registered error domain (introspection/ood-error.c) or a
+ * standard org.freedesktop.DBus.Error one (the tests' ASSERT_METHOD_ERROR
+ * checks that an error a test sees is listed for its method). Checked on
+ * the XML files themselves (so a new file is covered without being listed
+ * here) and on the introspection data the daemon is built with.
  */
 #include <gio/gio.h>
 
 #include "ood-call.h"
+#include "ood-error.h"
 #include "ood-generated.h"
+
+#define ERRORS_ANNOTATION "org.openocd.Errors"
 
 /* Methods that need no action: they answer what everyone may read as
  * properties already (State, a lookup, a bank's layout), and WaitHalt,
@@ -26,11 +33,45 @@ static const char *const actions[] = {
   OOD_ACTION_LEASE, OOD_ACTION_RAW, NULL,
 };
 
+/* @name is a D-Bus error name a client can map: one of the registered
+ * domain's, or a standard one GDBus knows. */
+static gboolean
+is_known_error (const char *name)
+{
+  GQuark ours = OOD_ERROR;   /* registered before the name is looked up */
+  g_autoptr(GError) error = g_dbus_error_new_for_dbus_error (name, "");
+
+  if (g_str_has_prefix (name, "org.openocd.Error."))
+    return error->domain == ours;
+  return g_str_has_prefix (name, "org.freedesktop.DBus.Error.") && error->domain == G_DBUS_ERROR;
+}
+
+static void
+check_errors (const char *full, const GDBusMethodInfo *method)
+{
+  const char *value = g_dbus_annotation_info_lookup (method->annotations, ERRORS_ANNOTATION);
+  g_auto(GStrv) names = NULL;
+
+  if (value == NULL || *value == '\0')
+    g_error ("%s lists no errors (annotation " ERRORS_ANNOTATION ")", full);
+  names = g_strsplit (value, " ", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      if (!is_known_error (names[i]))
+        g_error ("%s lists '%s', no registered or standard D-Bus error name", full, names[i]);
+      for (guint j = 0; j < i; j++)
+        if (g_str_equal (names[i], names[j]))
+          g_error ("%s lists %s twice", full, names[i]);
+    }
+}
+
 static void
 check_method (const char *iface, const GDBusMethodInfo *method)
 {
   g_autofree char *full = g_strdup_printf ("%s.%s", iface, method->name);
   const char *action = ood_call_action_of (method);
+
+  check_errors (full, method);
 
   if (action == NULL)
     g_error ("%s names no polkit action (annotation org.openocd.Action)", full);
@@ -104,11 +145,25 @@ test_generated (void)
                      ood_dbus_target_interface_info (), "Halt")), ==, OOD_ACTION_CONTROL);
 }
 
+/* The check itself tells a listed name from one that is not an error. */
+static void
+test_error_names (void)
+{
+  g_assert_true (is_known_error ("org.openocd.Error.NotHalted"));
+  g_assert_true (is_known_error ("org.openocd.Error.NoSuchBreakpoint"));
+  g_assert_true (is_known_error ("org.freedesktop.DBus.Error.InvalidArgs"));
+  g_assert_false (is_known_error ("org.openocd.Error.NoSuchThing"));
+  g_assert_false (is_known_error ("org.freedesktop.DBus.Error.NoSuchThing"));
+  g_assert_false (is_known_error ("InvalidArgs"));
+  g_assert_false (is_known_error (""));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/actions/xml", test_xml);
   g_test_add_func ("/actions/generated", test_generated);
+  g_test_add_func ("/actions/error-names", test_error_names);
   return g_test_run ();
 }
