@@ -52,7 +52,7 @@ typedef struct {
   char            *probe;      /* a copy of policy-probe "nobody" may run */
   char            *client;     /* a copy of polkit-client "nobody" may run */
   GSubprocess     *polkitd;    /* python-dbusmock's polkitd template */
-} Fx;
+} AccessFixture;
 
 /* @system_bus: (nullable): the child's system bus */
 static GSubprocess *
@@ -80,7 +80,7 @@ spawn (GSubprocessFlags flags, const char *stderr_path, const char *const *argv)
 }
 
 static void
-write_bus_config (Fx *fx, const char *path)
+write_bus_config (AccessFixture *fx, const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *config = g_strdup_printf (
@@ -124,7 +124,7 @@ write_bus_config (Fx *fx, const char *path)
 }
 
 static void
-start_bus (Fx *fx)
+start_bus (AccessFixture *fx)
 {
   g_autofree char *config = g_build_filename (fx->tmpdir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config);
@@ -155,7 +155,7 @@ start_bus (Fx *fx)
 /* Starts openocd-dbusd as the policy's user and waits until its target
  * answers State(). */
 static void
-start_service (Fx *fx)
+start_service (AccessFixture *fx)
 {
   g_autofree char *openocd = ood_testbed_get_address (fx->testbed);
   g_autofree char *log = g_build_filename (fx->tmpdir, "openocd-dbusd.log", NULL);
@@ -206,7 +206,7 @@ start_service (Fx *fx)
 /* A copy of @program that uid 65534 may run (the build tree may not be
  * reachable for it). */
 static char *
-copy_program (Fx *fx, const char *program, const char *name)
+copy_program (AccessFixture *fx, const char *program, const char *name)
 {
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
@@ -222,7 +222,7 @@ copy_program (Fx *fx, const char *program, const char *name)
 }
 
 static gboolean
-name_has_owner (Fx *fx, const char *name)
+name_has_owner (AccessFixture *fx, const char *name)
 {
   g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
       fx->root, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -237,7 +237,7 @@ name_has_owner (Fx *fx, const char *name)
 
 /* python-dbusmock's polkitd template, on the system-like bus. */
 static void
-start_polkitd (Fx *fx)
+start_polkitd (AccessFixture *fx)
 {
   g_autofree char *log = g_build_filename (fx->tmpdir, "polkitd.log", NULL);
   const char *argv[] = { ood_test_env_or ("OOD_PYTHON3", "/usr/bin/python3"), "-m", "dbusmock",
@@ -260,7 +260,7 @@ start_polkitd (Fx *fx)
 
 /* Calls the mock's control method @method on the polkit authority. */
 static GVariant *
-polkit_mock (Fx *fx, const char *method, GVariant *args)
+polkit_mock (AccessFixture *fx, const char *method, GVariant *args)
 {
   g_autoptr(GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (fx->root, "org.freedesktop.PolicyKit1",
@@ -272,7 +272,7 @@ polkit_mock (Fx *fx, const char *method, GVariant *args)
 }
 
 static void
-polkit_allow (Fx *fx, const char *const *actions)
+polkit_allow (AccessFixture *fx, const char *const *actions)
 {
   g_autoptr(GVariant) reply = polkit_mock (fx, "SetAllowed",
                                            g_variant_new ("(^as)", (char **) actions));
@@ -281,7 +281,7 @@ polkit_allow (Fx *fx, const char *const *actions)
 /* The CheckAuthorization calls polkit received since the last ClearCalls,
  * each as its flags (1: the user may be asked). */
 static GArray *
-polkit_checks (Fx *fx)
+polkit_checks (AccessFixture *fx)
 {
   g_autoptr(GVariant) reply = polkit_mock (fx, "GetMethodCalls",
                                            g_variant_new ("(s)", "CheckAuthorization"));
@@ -301,13 +301,15 @@ polkit_checks (Fx *fx)
   return flags;
 }
 
-static Fx *
-fx_new (void)
+/* Not the shared fixture of the service's tests (ood-test-fixture.h): a
+ * system bus of its own with its policy, polkitd and the daemon on it. */
+static void
+access_set_up (AccessFixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *setpriv = NULL, *gdbus = NULL;
-  Fx *fx = g_new0 (Fx, 1);
 
+  (void) data;
   if (geteuid () != 0)
     g_error ("test-access must run as root: it runs the bus and clients as other users");
   if ((setpriv = g_find_program_in_path ("setpriv")) == NULL)
@@ -327,7 +329,6 @@ fx_new (void)
   start_bus (fx);
   start_polkitd (fx);
   start_service (fx);
-  return fx;
 }
 
 static gboolean
@@ -357,11 +358,12 @@ stop (GSubprocess *process)
 }
 
 static void
-fx_free (Fx *fx)
+access_tear_down (AccessFixture *fx, gconstpointer data)
 {
   g_autoptr(GDir) dir = NULL;
   const char *name;
 
+  (void) data;
   g_assert_cmpint (stop (fx->service), ==, 0);
   g_clear_object (&fx->service);
   if (fx->polkitd != NULL)
@@ -384,12 +386,11 @@ fx_free (Fx *fx)
   g_free (fx->path);
   g_free (fx->probe);
   g_free (fx->client);
-  g_free (fx);
 }
 
 /* Runs @command as uid 65534 outside every group; its output. */
 static gboolean
-run_as_nobody (Fx *fx, const char *const *command, char **out, char **err)
+run_as_nobody (AccessFixture *fx, const char *const *command, char **out, char **err)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) argv = NULL;
@@ -417,7 +418,7 @@ static const Expect ALLOW = { NULL, NULL };
 static const Expect ACCESS_DENIED = { "org.freedesktop.DBus.Error.AccessDenied", NULL };
 
 static void
-expect_as_nobody (Fx *fx, Expect expect, const char *what, const char *const *command)
+expect_as_nobody (AccessFixture *fx, Expect expect, const char *what, const char *const *command)
 {
   g_autofree char *out = NULL, *err = NULL;
   gboolean allowed = run_as_nobody (fx, command, &out, &err);
@@ -435,7 +436,7 @@ expect_as_nobody (Fx *fx, Expect expect, const char *what, const char *const *co
 
 /* gdbus call on @path: METHOD [ARGS…], as uid 65534. */
 static void
-expect_call_at (Fx *fx, const char *path, gboolean interactive, Expect expect,
+expect_call_at (AccessFixture *fx, const char *path, gboolean interactive, Expect expect,
                 const char *method, va_list args)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
@@ -455,7 +456,7 @@ expect_call_at (Fx *fx, const char *path, gboolean interactive, Expect expect,
 }
 
 static void
-expect_call_at_path (Fx *fx, const char *path, Expect expect, const char *method, ...)
+expect_call_at_path (AccessFixture *fx, const char *path, Expect expect, const char *method, ...)
 {
   va_list args;
 
@@ -465,7 +466,7 @@ expect_call_at_path (Fx *fx, const char *path, Expect expect, const char *method
 }
 
 static void
-expect_call (Fx *fx, Expect expect, const char *method, ...)
+expect_call (AccessFixture *fx, Expect expect, const char *method, ...)
 {
   va_list args;
 
@@ -475,7 +476,7 @@ expect_call (Fx *fx, Expect expect, const char *method, ...)
 }
 
 static void
-expect_call_interactive (Fx *fx, Expect expect, const char *method, ...)
+expect_call_interactive (AccessFixture *fx, Expect expect, const char *method, ...)
 {
   va_list args;
 
@@ -486,7 +487,8 @@ expect_call_interactive (Fx *fx, Expect expect, const char *method, ...)
 
 /* As root, who is trusted: a call that must go through. */
 static GVariant *
-root_call (Fx *fx, const char *path, const char *iface, const char *method, GVariant *args)
+root_call (AccessFixture *fx, const char *path, const char *iface, const char *method,
+           GVariant *args)
 {
   g_autoptr(GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (fx->root, "org.openocd", path, iface, method,
@@ -500,9 +502,8 @@ root_call (Fx *fx, const char *path, const char *iface, const char *method, GVar
 /* The bus policy: reads for all, every method reachable, no Set, no
  * name but for the service's user. */
 static void
-test_bus_policy (void)
+test_bus_policy (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   const char *const readers[] = {
     "org.freedesktop.DBus.Introspectable.Introspect",
     "org.freedesktop.DBus.Peer.Ping",
@@ -513,6 +514,7 @@ test_bus_policy (void)
   const char *const all[] = { OOD_ACTION_INSPECT, NULL };
   g_autoptr(GVariant) halted = root_call (fx, fx->path, "org.openocd.Target", "Halt", NULL);
 
+  (void) data;
   polkit_allow (fx, all);
   for (gsize i = 0; i < G_N_ELEMENTS (readers); i++)
     expect_call (fx, ALLOW, readers[i], NULL);
@@ -526,7 +528,6 @@ test_bus_policy (void)
   expect_call (fx, ALLOW, "org.openocd.Flash.Sectors", "0", NULL);
   /* should the bus let it own the name, the probe would serve forever */
   expect_as_nobody (fx, ACCESS_DENIED, "RequestName org.openocd", own);
-  fx_free (fx);
 }
 
 /* One method of each action, with arguments that succeed. */
@@ -550,7 +551,7 @@ static const Probe probes[] = {
 };
 
 static void
-expect_probe (Fx *fx, const Probe *probe, Expect expect)
+expect_probe (AccessFixture *fx, const Probe *probe, Expect expect)
 {
   const char *a[5] = { 0 };
 
@@ -561,13 +562,13 @@ expect_probe (Fx *fx, const Probe *probe, Expect expect)
 /* Each action alone allowed: its methods go through, every other
  * action's are refused naming that action. */
 static void
-test_each_action (void)
+test_each_action (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   /* control first: it halts the target, which register reads need */
   const char *const each[] = { OOD_ACTION_CONTROL, OOD_ACTION_INSPECT, OOD_ACTION_PROGRAM };
   const char *const none[] = { NULL };
 
+  (void) data;
   polkit_allow (fx, none);
   for (gsize p = 0; p < G_N_ELEMENTS (probes); p++)
     expect_probe (fx, &probes[p], (Expect) { "org.openocd.Error.NotAuthorized",
@@ -607,16 +608,14 @@ test_each_action (void)
     expect_call_at_path (fx, "/org/openocd/default", ALLOW, "org.openocd.Endpoint.Command",
                          "'version'", NULL);
   }
-  fx_free (fx);
 }
 
 /* polkit asks for a password ("auth_admin"): without interactive
  * authorization the caller hears it needs it; with it, polkit is told
  * it may ask. */
 static void
-test_admin_asked (void)
+test_admin_asked (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GVariant) added = polkit_mock (
       fx, "AddMethod", g_variant_new ("(sssss)", "org.freedesktop.PolicyKit1.Authority",
                                       "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
@@ -624,6 +623,7 @@ test_admin_asked (void)
   g_autoptr(GVariant) cleared = polkit_mock (fx, "ClearCalls", NULL);
   g_autoptr(GArray) flags = NULL;
 
+  (void) data;
   expect_call (fx, (Expect) { "org.openocd.Error.NotAuthorized", "needs authentication" },
                "org.openocd.Target.Halt", NULL);
   expect_call_interactive (fx, (Expect) { "org.openocd.Error.NotAuthorized", OOD_ACTION_CONTROL },
@@ -631,17 +631,15 @@ test_admin_asked (void)
   flags = polkit_checks (fx);
   g_assert_cmpuint (flags->len, ==, 2);
   g_assert_cmpuint (g_array_index (flags, guint32, 0), ==, 0);
-  g_assert_cmpuint (g_array_index (flags, guint32, 1), ==, 1);   /* AllowUserInteraction */
-  fx_free (fx);
+  g_assert_cmpuint (g_array_index (flags, guint32, 1), ==, 1); /* AllowUserInteraction */
 }
 
 /* A polkit that never answers: the call fails with Timeout after
  * --polkit-timeout, three identical calls in flight share one question,
  * and root is served meanwhile. */
 static void
-test_polkit_hangs (void)
+test_polkit_hangs (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GVariant) hang = polkit_mock (fx, "SimulateHang", g_variant_new ("(b)", TRUE));
   g_autoptr(GVariant) cleared = polkit_mock (fx, "ClearCalls", NULL);
   const char *const three[] = { fx->client, fx->address, fx->path, "3", NULL };
@@ -650,6 +648,7 @@ test_polkit_hangs (void)
   g_autoptr(GArray) flags = NULL;
   g_autoptr(GVariant) state = NULL;
 
+  (void) data;
   g_assert_true (run_as_nobody (fx, three, &out, &err));
   lines = g_strsplit (g_strchomp (out), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 3);
@@ -658,17 +657,16 @@ test_polkit_hangs (void)
   flags = polkit_checks (fx);
   g_assert_cmpuint (flags->len, ==, 1);
   state = root_call (fx, fx->path, "org.openocd.Target", "Halt", NULL);
-  fx_free (fx);
 }
 
 /* No polkit on the system bus: untrusted callers are refused, saying
  * why; root still goes through. */
 static void
-test_no_polkit (void)
+test_no_polkit (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GVariant) state = NULL;
 
+  (void) data;
   stop (fx->polkitd);
   g_clear_object (&fx->polkitd);
   expect_call (fx, (Expect) { "org.openocd.Error.NotAuthorized", OOD_ACTION_INSPECT },
@@ -677,14 +675,12 @@ test_no_polkit (void)
                "org.openocd.Target.Halt", NULL);
   expect_call (fx, ALLOW, "org.openocd.Target.State", NULL);
   state = root_call (fx, fx->path, "org.openocd.Target", "Halt", NULL);
-  fx_free (fx);
 }
 
 /* root's job: uid 65534 may cancel it with org.openocd.manage only. */
 static void
-test_cancel_others_job (void)
+test_cancel_others_job (AccessFixture *fx, gconstpointer data)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GVariant) reply = root_call (fx, fx->path, "org.openocd.Flash", "Erase",
                                          g_variant_new ("(uuu)", 0, 0, 0));
   const char *job;
@@ -692,6 +688,7 @@ test_cancel_others_job (void)
   const char *const manage[] = { OOD_ACTION_PROGRAM, OOD_ACTION_MANAGE, NULL };
   g_autoptr(GVariant) uid = NULL, inner = NULL;
 
+  (void) data;
   g_variant_get (reply, "(&o)", &job);
   uid = g_dbus_connection_call_sync (fx->root, "org.openocd", job,
                                      "org.freedesktop.DBus.Properties", "Get",
@@ -705,18 +702,20 @@ test_cancel_others_job (void)
                        "org.openocd.Job.Cancel", NULL);
   polkit_allow (fx, manage);
   expect_call_at_path (fx, job, ALLOW, "org.openocd.Job.Cancel", NULL);
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/hardening/access/bus-policy", test_bus_policy);
-  g_test_add_func ("/hardening/access/each-action", test_each_action);
-  g_test_add_func ("/hardening/access/admin-asked", test_admin_asked);
-  g_test_add_func ("/hardening/access/polkit-hangs", test_polkit_hangs);
-  g_test_add_func ("/hardening/access/no-polkit", test_no_polkit);
-  g_test_add_func ("/hardening/access/cancel-others-job", test_cancel_others_job);
+#define ADD(path, test)                                                                            \
+  g_test_add (path, AccessFixture, NULL, access_set_up, test, access_tear_down)
+  ADD ("/hardening/access/bus-policy", test_bus_policy);
+  ADD ("/hardening/access/each-action", test_each_action);
+  ADD ("/hardening/access/admin-asked", test_admin_asked);
+  ADD ("/hardening/access/polkit-hangs", test_polkit_hangs);
+  ADD ("/hardening/access/no-polkit", test_no_polkit);
+  ADD ("/hardening/access/cancel-others-job", test_cancel_others_job);
+#undef ADD
   return g_test_run ();
 }

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 
 #define RAM_START   G_GUINT64_CONSTANT (0x80000000)
@@ -40,49 +40,34 @@
 #define STALLED "org.openocd.Error.Stalled"
 #define BUSY    "org.openocd.Error.Busy"
 
-typedef struct {
-  OodServiceFixture *fixture;
-  GDBusConnection   *bus;
-  OodDbusTarget     *target;
-  char              *path;   /* the target's */
-  GPid               pid;    /* the daemon's */
-} Fx;
+static const char *const stall_args[] = { "--fd-stall-timeout", STALL_MS, NULL };
+static const char *const long_stall_args[] = { "--fd-stall-timeout", LONG_STALL_MS, NULL };
+static const OodServiceOptions stall = { .extra_args = stall_args };
+static const OodServiceOptions long_stall = { .extra_args = long_stall_args };
 
 static gboolean
 address_bits_learnt (gpointer user_data)
 {
-  Fx *fx = user_data;
-  g_autoptr(GVariant) bits = ood_test_get_property (fx->bus, fx->path, "org.openocd.Memory",
-                                                    "AddressBits", 5000, NULL);
+  OodTestFixture *fx = user_data;
+  g_autoptr(GVariant) bits = ood_test_get_property (fx->bus, fx->target_path, "org.openocd.Memory",
+                                                     "AddressBits", 5000, NULL);
 
   return bits != NULL && g_variant_get_uint32 (bits) != 0;
 }
 
-static Fx *
-fx_new (const char *stall_ms)
+/* The shared fixture, once the service knows the target's memory. */
+static void
+fd_set_up (OodTestFixture *fx, gconstpointer options)
 {
-  const char *const args[] = { "--fd-stall-timeout", stall_ms, NULL };
-  OodServiceOptions options = { .extra_args = args };
-  g_autoptr(GError) error = NULL;
-  Fx *fx = g_new0 (Fx, 1);
-
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  fx->bus = ood_service_fixture_get_bus (fx->fixture);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  fx->pid = ood_service_fixture_get_service_pid (fx->fixture);
+  ood_test_fixture_set_up (fx, options);
   g_assert_true (ood_test_wait_for (address_bits_learnt, fx, GIVE_UP_MS));
-  return fx;
 }
 
-static void
-fx_free (Fx *fx)
+/* The daemon's process. */
+static GPid
+daemon_pid (OodTestFixture *fx)
 {
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx->path);
-  g_free (fx);
+  return ood_service_fixture_get_service_pid (fx->service);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -99,30 +84,30 @@ small_pipe (int fds[2])
  * (passed, still the test's); @pending gets the answer. No D-Bus timeout:
  * the tests give up on their own. */
 static void
-start_call (Fx *fx, GDBusConnection *bus, const char *iface, const char *method, GVariant *args,
-            int fd, OodTestPending *pending)
+start_call (OodTestFixture *fx, GDBusConnection *bus, const char *iface, const char *method,
+            GVariant *args, int fd, OodTestPending *pending)
 {
   g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, 0);
   g_assert_no_error (error);
-  g_dbus_connection_call_with_unix_fd_list (bus, "org.openocd", fx->path, iface, method, args,
-                                            NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, list, NULL,
-                                            ood_test_pending_done, pending);
+  g_dbus_connection_call_with_unix_fd_list (bus, "org.openocd", fx->target_path, iface, method,
+                                            args, NULL, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, list,
+                                            NULL, ood_test_pending_done, pending);
 }
 
 /* ReadToFd or WriteFromFd (@method) of @size bytes at @address. */
 static void
-start_transfer (Fx *fx, GDBusConnection *bus, const char *method, guint64 address, guint64 size,
-                int fd, OodTestPending *pending)
+start_transfer (OodTestFixture *fx, GDBusConnection *bus, const char *method, guint64 address,
+                guint64 size, int fd, OodTestPending *pending)
 {
   start_call (fx, bus, "org.openocd.Memory", method,
               g_variant_new ("(tth)", address, size, 0), fd, pending);
 }
 
 static void
-start_program (Fx *fx, int fd, OodTestPending *pending)
+start_program (OodTestFixture *fx, int fd, OodTestPending *pending)
 {
   start_call (fx, fx->bus, "org.openocd.Flash", "Program",
               g_variant_new ("(hst@a{sv})", 0, "bin", FLASH_BASE,
@@ -160,18 +145,18 @@ fd_count_is (gpointer user_data)
 
 /* The daemon's open fds come back to @before. */
 static void
-assert_fds_back (Fx *fx, guint before)
+assert_fds_back (OodTestFixture *fx, guint before)
 {
-  FdCount count = { fx->pid, before };
+  FdCount count = { daemon_pid (fx), before };
 
   if (!ood_test_wait_for (fd_count_is, &count, GIVE_UP_MS))
     g_error ("the daemon has %u fds open, %u before the call",
-             ood_test_proc_count_fds (fx->pid), before);
+             ood_test_proc_count_fds (daemon_pid (fx)), before);
 }
 
 /* The target answers State() and Halt(), so no transfer or job holds it. */
 static void
-assert_target_free (Fx *fx)
+assert_target_free (OodTestFixture *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) state = NULL, halted = NULL;
@@ -194,15 +179,15 @@ assert_stalled (const GError *error)
 /* A ReadToFd into a pipe nobody reads: the first chunk fills it, the
  * second never goes in, and the call fails with Stalled. */
 static void
-test_read_to_fd_stalled (void)
+test_read_to_fd_stalled (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (STALL_MS);
   OodTestPending pending = { 0 };
   int fds[2];
   guint before;
 
+  (void) options;
   small_pipe (fds);
-  before = ood_test_proc_count_fds (fx->pid);
+  before = ood_test_proc_count_fds (daemon_pid (fx));
   start_transfer (fx, fx->bus, "ReadToFd", SCRATCH, 16 * CHUNK, fds[1], &pending);
   close (fds[1]);
   wait_answer (&pending);
@@ -213,20 +198,19 @@ test_read_to_fd_stalled (void)
   assert_target_free (fx);
   close (fds[0]);
   ood_test_pending_clear (&pending);
-  fx_free (fx);
 }
 
 /* A WriteFromFd from a FIFO whose writer never writes. */
 static void
-test_write_from_fd_stalled (void)
+test_write_from_fd_stalled (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (STALL_MS);
   OodTestPending pending = { 0 };
-  g_autofree char *fifo = g_build_filename (ood_service_fixture_get_tmpdir (fx->fixture), "fifo",
+  g_autofree char *fifo = g_build_filename (ood_service_fixture_get_tmpdir (fx->service), "fifo",
                                             NULL);
   int reader, writer;
   guint before;
 
+  (void) options;
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   /* opened without waiting for the writer, then blocking as a client has it */
   reader = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -234,7 +218,7 @@ test_write_from_fd_stalled (void)
   writer = open (fifo, O_WRONLY | O_CLOEXEC);
   g_assert_cmpint (writer, >=, 0);
   g_assert_cmpint (fcntl (reader, F_SETFL, 0), ==, 0);
-  before = ood_test_proc_count_fds (fx->pid);
+  before = ood_test_proc_count_fds (daemon_pid (fx));
   start_transfer (fx, fx->bus, "WriteFromFd", SCRATCH, CHUNK, reader, &pending);
   close (reader);
   wait_answer (&pending);
@@ -243,7 +227,6 @@ test_write_from_fd_stalled (void)
   assert_target_free (fx);
   close (writer);
   ood_test_pending_clear (&pending);
-  fx_free (fx);
 }
 
 typedef struct {
@@ -278,21 +261,21 @@ is_completed (gpointer user_data)
 /* A Program whose image never ends (a pipe whose writer stays and never
  * writes): the job fails with Stalled and lets the target go. */
 static void
-test_program_stalled (void)
+test_program_stalled (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (STALL_MS);
   OodTestPending pending = { 0 };
   Completion completion = { 0 };
   g_autoptr(GVariant) state = NULL;
   guint subscription, before;
   int fds[2];
 
+  (void) options;
   subscription = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd", "org.openocd.Job",
                                                      "Completed", NULL, NULL,
                                                      G_DBUS_SIGNAL_FLAGS_NONE, on_completed,
                                                      &completion, NULL);
   g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
-  before = ood_test_proc_count_fds (fx->pid);
+  before = ood_test_proc_count_fds (daemon_pid (fx));
   start_program (fx, fds[0], &pending);
   close (fds[0]);
   wait_answer (&pending);
@@ -313,7 +296,6 @@ test_program_stalled (void)
   g_free (completion.error_name);
   g_free (completion.message);
   ood_test_pending_clear (&pending);
-  fx_free (fx);
 }
 
 /* ---- moving fds --------------------------------------------------------- */
@@ -377,7 +359,8 @@ random_bytes (gsize size)
 /* @method ("ReadToFd" or "WriteFromFd") of @size bytes at SCRATCH through
  * a small pipe whose other end a thread of @func works on with @pump. */
 static void
-transfer_through_pipe (Fx *fx, const char *method, gsize size, GThreadFunc func, Pump *pump)
+transfer_through_pipe (OodTestFixture *fx, const char *method, gsize size, GThreadFunc func,
+                       Pump *pump)
 {
   gboolean to_fd = g_str_equal (method, "ReadToFd");
   OodTestPending pending = { 0 };
@@ -399,37 +382,35 @@ transfer_through_pipe (Fx *fx, const char *method, gsize size, GThreadFunc func,
  * moving, succeed: the deadline is for progress, not for the call, and
  * OpenOCD's time does not count against the fd. */
 static void
-test_moving_not_stalled (void)
+test_moving_not_stalled (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (STALL_MS);
   g_autoptr(GBytes) data = random_bytes (32 * CHUNK);
   gsize size = g_bytes_get_size (data);
   g_autoptr(GBytes) written = NULL, read = NULL;
   Pump feed = { -1, NULL, data, 0 }, drain = { -1, g_byte_array_new (), NULL, 0 };
 
+  (void) options;
   transfer_through_pipe (fx, "WriteFromFd", size, feed_thread, &feed);
-  written = ood_test_tcl_read_memory (ood_service_fixture_get_testbed (fx->fixture, 0), 32,
-                                      SCRATCH, size);
+  written = ood_test_tcl_read_memory (fx->testbed, 32, SCRATCH, size);
   g_assert_true (g_bytes_equal (written, data));
   transfer_through_pipe (fx, "ReadToFd", size, drain_thread, &drain);
   read = g_byte_array_free_to_bytes (drain.data);
   g_assert_true (g_bytes_equal (read, data));
-  fx_free (fx);
 }
 
 /* The service polls the client's pipe through a description of its own:
  * the client's copy (here the test's, which stays open through the call)
  * is still blocking afterwards, in both directions. */
 static void
-test_client_fd_kept_blocking (void)
+test_client_fd_kept_blocking (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (STALL_MS);
   g_autoptr(GBytes) data = random_bytes (4 * CHUNK);
   Pump drain = { -1, NULL, NULL, 0 }, feed = { -1, NULL, data, 0 };
   OodTestPending read = { 0 }, write = { 0 };
   GThread *thread;
   int out[2], in[2];
 
+  (void) options;
   small_pipe (out);
   drain.fd = out[0];
   thread = g_thread_new ("drain", drain_thread, &drain);
@@ -451,7 +432,6 @@ test_client_fd_kept_blocking (void)
   g_thread_join (thread);
   ood_test_pending_clear (&read);
   ood_test_pending_clear (&write);
-  fx_free (fx);
 }
 
 /* ---- a caller that leaves ----------------------------------------------- */
@@ -495,9 +475,8 @@ moved_enough (gpointer user_data)
  * hand arrives (a chunk each), and the daemon's fds come back. The stall
  * timeout is long, so only the leaving can end the transfer early. */
 static void
-test_caller_leaves (void)
+test_caller_leaves (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (LONG_STALL_MS);
   OodTestPending pending = { 0 };
   Pump drain = { -1, NULL, NULL, 0 };
   Moved moved = { &drain, 3 * CHUNK };
@@ -510,17 +489,19 @@ test_caller_leaves (void)
   GThread *thread;
   int fds[2];
 
-  caller = g_dbus_connection_new_for_address_sync (
-      ood_service_fixture_get_bus_address (fx->fixture),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+  (void) options;
+  caller =
+      g_dbus_connection_new_for_address_sync (ood_service_fixture_get_bus_address (fx->service),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
   g_assert_no_error (error);
   subscription = g_dbus_connection_signal_subscribe (
       fx->bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
       "/org/freedesktop/DBus", g_dbus_connection_get_unique_name (caller),
       G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, &gone, NULL);
   small_pipe (fds);
-  before = ood_test_proc_count_fds (fx->pid);
+  before = ood_test_proc_count_fds (daemon_pid (fx));
   drain.fd = fds[0];
   thread = g_thread_new ("drain", drain_thread, &drain);
   start_transfer (fx, caller, "ReadToFd", RAM_START, MIB, fds[1], &pending);
@@ -543,7 +524,6 @@ test_caller_leaves (void)
   assert_target_free (fx);
   g_dbus_connection_signal_unsubscribe (fx->bus, subscription);
   ood_test_pending_clear (&pending);
-  fx_free (fx);
 }
 
 /* ---- the bound ---------------------------------------------------------- */
@@ -566,16 +546,16 @@ assert_busy_for_fds (const OodTestPending *pending)
  * transfer, and a Program, get Busy; another caller is not held up; once
  * the pipes go, the caller may transfer again. */
 static void
-test_bound (void)
+test_bound (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (LONG_STALL_MS);
   OodTestPending held[MAX_FDS] = { { 0 } };
   OodTestPending extra = { 0 };
   int readers[MAX_FDS], fds[2], file;
   g_autoptr(GDBusConnection) other = NULL;
   g_autoptr(GError) error = NULL;
-  guint before = ood_test_proc_count_fds (fx->pid);
+  guint before = ood_test_proc_count_fds (daemon_pid (fx));
 
+  (void) options;
   for (guint i = 0; i < MAX_FDS; i++)
     {
       small_pipe (fds);
@@ -604,10 +584,11 @@ test_bound (void)
   close (fds[1]);
 
   /* the bound is each caller's own */
-  other = g_dbus_connection_new_for_address_sync (
-      ood_service_fixture_get_bus_address (fx->fixture),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+  other =
+      g_dbus_connection_new_for_address_sync (ood_service_fixture_get_bus_address (fx->service),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
   g_assert_no_error (error);
   file = ood_test_temp_fd ();
   start_transfer (fx, other, "ReadToFd", SCRATCH, CHUNK, file, &extra);
@@ -633,19 +614,21 @@ test_bound (void)
   ood_test_pending_clear (&extra);
   close (file);
   assert_target_free (fx);
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/fd/read-to-fd-stalled", test_read_to_fd_stalled);
-  g_test_add_func ("/fd/write-from-fd-stalled", test_write_from_fd_stalled);
-  g_test_add_func ("/fd/program-stalled", test_program_stalled);
-  g_test_add_func ("/fd/moving-not-stalled", test_moving_not_stalled);
-  g_test_add_func ("/fd/client-fd-kept-blocking", test_client_fd_kept_blocking);
-  g_test_add_func ("/fd/caller-leaves", test_caller_leaves);
-  g_test_add_func ("/fd/bound", test_bound);
+#define ADD(path, options, test)                                                                   \
+  g_test_add (path, OodTestFixture, options, fd_set_up, test, ood_test_fixture_tear_down)
+  ADD ("/fd/read-to-fd-stalled", &stall, test_read_to_fd_stalled);
+  ADD ("/fd/write-from-fd-stalled", &stall, test_write_from_fd_stalled);
+  ADD ("/fd/program-stalled", &stall, test_program_stalled);
+  ADD ("/fd/moving-not-stalled", &stall, test_moving_not_stalled);
+  ADD ("/fd/client-fd-kept-blocking", &stall, test_client_fd_kept_blocking);
+  ADD ("/fd/caller-leaves", &long_stall, test_caller_leaves);
+  ADD ("/fd/bound", &long_stall, test_bound);
+#undef ADD
   return g_test_run ();
 }

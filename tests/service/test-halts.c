@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 /* The built-in program (tests/sim/default-program.c). */
 #define PC_RESET 0x80000000u   /* lui  sp, 0x80010 */
@@ -18,37 +18,29 @@
 
 #define WAIT_MS 5000
 
+/* The shared fixture, and the Target's PropertiesChanged it saw. */
 typedef struct {
-  OodServiceFixture  *fixture;
-  OodDbusTarget      *target;
-  OodDbusBreakpoints *breakpoints;
-  GPtrArray          *changes;   /* (element-type GVariant) Target's changed a{sv}, in order */
-  GPtrArray          *events;    /* (element-type utf8) TargetEvent names, in order */
-  guint               seen;      /* changes already checked */
-  guint64             count;     /* HaltCount as the test counted */
-  guint               id;
-} Fx;
+  OodTestFixture base;
+  GPtrArray *changes; /* (element-type GVariant) Target's changed a{sv}, in order */
+  guint seen;         /* changes already checked */
+  guint64 count;      /* HaltCount as the test counted */
+  guint id;
+} HaltsFixture;
 
 static void
-on_signal (GDBusConnection *connection, const char *sender, const char *path,
-           const char *interface, const char *member, GVariant *parameters, gpointer user_data)
+on_properties_changed (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *interface, const char *member, GVariant *parameters,
+                       gpointer user_data)
 {
-  Fx *fx = user_data;
+  HaltsFixture *fx = user_data;
   const char *iface = NULL;
   GVariant *changed = NULL;
 
   (void) connection;
   (void) sender;
   (void) path;
-  if (g_str_equal (interface, "org.openocd.Target") && g_str_equal (member, "TargetEvent"))
-    {
-      const char *event = NULL;
-      g_variant_get (parameters, "(&s)", &event);
-      g_ptr_array_add (fx->events, g_strdup (event));
-      return;
-    }
-  if (!g_str_equal (member, "PropertiesChanged"))
-    return;
+  (void) interface;
+  (void) member;
   g_variant_get (parameters, "(&s@a{sv}@as)", &iface, &changed, NULL);
   if (g_str_equal (iface, "org.openocd.Target"))
     g_ptr_array_add (fx->changes, g_variant_ref (changed));
@@ -56,58 +48,42 @@ on_signal (GDBusConnection *connection, const char *sender, const char *path,
 }
 
 static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static Fx *
-fx_new (void)
+halts_set_up (HaltsFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  Fx *fx = g_new0 (Fx, 1);
 
-  fx->fixture = ood_service_fixture_new (NULL, &error);
-  g_assert_no_error (error);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
+  ood_test_fixture_set_up (&fx->base, options);
   fx->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  fx->events = g_ptr_array_new_with_free_func (g_free);
-  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  fx->id = g_dbus_connection_signal_subscribe (ood_service_fixture_get_bus (fx->fixture), NULL,
-                                               NULL, NULL, path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                               on_signal, fx, NULL);
+  fx->id = g_dbus_connection_signal_subscribe (fx->base.bus, NULL,
+                                               "org.freedesktop.DBus.Properties",
+                                               "PropertiesChanged", fx->base.target_path, NULL,
+                                               G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, fx,
+                                               NULL);
   /* the match rule is in place once a round trip through the bus is done */
-  g_assert_true (ood_dbus_target_call_state_sync (fx->target, NULL, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, NULL, NULL, &error));
   g_assert_no_error (error);
-  drain ();
-  fx->count = ood_dbus_target_get_halt_count (fx->target);
+  ood_test_drain ();
+  fx->count = ood_dbus_target_get_halt_count (fx->base.target);
   fx->seen = fx->changes->len;
-  return fx;
 }
 
 static void
-fx_free (Fx *fx)
+halts_tear_down (HaltsFixture *fx, gconstpointer options)
 {
-  g_dbus_connection_signal_unsubscribe (ood_service_fixture_get_bus (fx->fixture), fx->id);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, fx->id);
+  ood_test_fixture_tear_down (&fx->base, options);
   g_ptr_array_unref (fx->changes);
-  g_ptr_array_unref (fx->events);
-  g_free (fx);
 }
 
 static char *
-raw_tcl (Fx *fx, const char *script)
+raw_tcl (HaltsFixture *fx, const char *script)
 {
-  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->base.service, 0), script);
 }
 
 /* The PC as OpenOCD reads it from the hart, on a connection of the test's. */
 static guint64
-raw_pc (Fx *fx)
+raw_pc (HaltsFixture *fx)
 {
   g_autofree char *reply = raw_tcl (fx, "lindex [riscv.cpu get_reg -force {pc}] 1");
 
@@ -115,7 +91,7 @@ raw_pc (Fx *fx)
 }
 
 static void
-dump (Fx *fx)
+dump (HaltsFixture *fx)
 {
   for (guint i = 0; i < fx->changes->len; i++)
     {
@@ -126,7 +102,7 @@ dump (Fx *fx)
 
 /* The changes since the last check that carry HaltCount. */
 static guint
-halt_changes (Fx *fx, GVariant **last)
+halt_changes (HaltsFixture *fx, GVariant **last)
 {
   guint n = 0;
 
@@ -144,7 +120,7 @@ halt_changes (Fx *fx, GVariant **last)
 }
 
 typedef struct {
-  Fx     *fx;
+  HaltsFixture *fx;
   guint64 count;
 } CountWait;
 
@@ -153,7 +129,7 @@ count_is (gpointer user_data)
 {
   CountWait *w = user_data;
 
-  return ood_dbus_target_get_halt_count (w->fx->target) >= w->count;
+  return ood_dbus_target_get_halt_count (w->fx->base.target) >= w->count;
 }
 
 /* Since the last check: exactly one halt, told in one PropertiesChanged
@@ -162,7 +138,7 @@ count_is (gpointer user_data)
  * said "halted" without counting a halt (no transient halt of OpenOCD's
  * step around a resume). */
 static void
-expect_one_halt (Fx *fx, const char *reason, guint64 pc, const char *what)
+expect_one_halt (HaltsFixture *fx, const char *reason, guint64 pc, const char *what)
 {
   CountWait w = { fx, fx->count + 1 };
   GVariant *last = NULL;
@@ -173,9 +149,9 @@ expect_one_halt (Fx *fx, const char *reason, guint64 pc, const char *what)
     {
       dump (fx);
       g_error ("%s: HaltCount stayed %" G_GUINT64_FORMAT, what,
-               ood_dbus_target_get_halt_count (fx->target));
+               ood_dbus_target_get_halt_count (fx->base.target));
     }
-  drain ();
+  ood_test_drain ();
   if (halt_changes (fx, &last) != 1)
     {
       dump (fx);
@@ -192,15 +168,15 @@ expect_one_halt (Fx *fx, const char *reason, guint64 pc, const char *what)
   g_assert_cmpuint (count, ==, fx->count + 1);
   /* a reason like the last one's is no change, and not sent */
   if (!g_variant_lookup (last, "HaltReason", "&s", &why))
-    why = ood_dbus_target_get_halt_reason (fx->target);
+    why = ood_dbus_target_get_halt_reason (fx->base.target);
   g_test_message ("%s: halt %" G_GUINT64_FORMAT ", %s", what, count, why);
   g_assert_cmpstr (why, ==, reason);
   if (g_variant_lookup (last, "State", "&s", &state))
     g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
   if (g_variant_lookup (last, "CurrentPc", "t", &at))
     g_assert_cmpuint (at, ==, pc);
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
-  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, pc);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_HALTED);
+  g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->base.target), ==, pc);
   g_assert_cmpuint (raw_pc (fx), ==, pc);
   fx->count = count;
   fx->seen = fx->changes->len;
@@ -208,12 +184,13 @@ expect_one_halt (Fx *fx, const char *reason, guint64 pc, const char *what)
 
 /* Since the last check: no halt counted. */
 static void
-expect_no_halt (Fx *fx, const char *what)
+expect_no_halt (HaltsFixture *fx, const char *what)
 {
   GVariant *last = NULL;
 
-  drain ();
-  if (halt_changes (fx, &last) != 0 || ood_dbus_target_get_halt_count (fx->target) != fx->count)
+  ood_test_drain ();
+  if (halt_changes (fx, &last) != 0 ||
+      ood_dbus_target_get_halt_count (fx->base.target) != fx->count)
     {
       dump (fx);
       g_error ("%s: a halt was counted", what);
@@ -221,75 +198,33 @@ expect_no_halt (Fx *fx, const char *what)
   fx->seen = fx->changes->len;
 }
 
-static gboolean
-has_event (Fx *fx, const char *event)
-{
-  for (guint i = 0; i < fx->events->len; i++)
-    if (g_str_equal (fx->events->pdata[i], event))
-      return TRUE;
-  return FALSE;
-}
-
-static guint64
-halt (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  guint64 pc = 0;
-
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &dict, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
-  return pc;
-}
-
-static guint64
-step (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  guint64 pc = 0;
-
-  g_assert_true (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
-  return pc;
-}
-
 static void
-resume (Fx *fx)
+wait_halt (HaltsFixture *fx)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_true (
+      ood_dbus_target_call_wait_halt_sync (fx->base.target, WAIT_MS, NULL, NULL, &error));
   g_assert_no_error (error);
 }
 
 static void
-wait_halt (Fx *fx)
+add_breakpoint (HaltsFixture *fx, guint64 address, const char *kind)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->target, WAIT_MS, NULL, NULL, &error));
+  g_assert_true (
+      ood_dbus_breakpoints_call_add_sync (fx->base.breakpoints, address, 4, kind, NULL, &error));
   g_assert_no_error (error);
 }
 
 static void
-add_breakpoint (Fx *fx, guint64 address, const char *kind)
+remove_breakpoint (HaltsFixture *fx, guint64 address)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, address, 4, kind, NULL,
-                                                     &error));
-  g_assert_no_error (error);
-}
-
-static void
-remove_breakpoint (Fx *fx, guint64 address)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, address, NULL, &error));
+  g_assert_true (
+      ood_dbus_breakpoints_call_remove_sync (fx->base.breakpoints, address, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -297,46 +232,46 @@ remove_breakpoint (Fx *fx, guint64 address)
  * halt counted once, with its reason, in the PropertiesChanged that moves
  * State and CurrentPc; a plain resume counts none. */
 static void
-test_service_halts (void)
+test_service_halts (HaltsFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   guint64 pc;
 
-  if (g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_RUNNING) != 0)
+  (void) options;
+  if (g_strcmp0 (ood_dbus_target_get_state (fx->base.target), OOD_STATE_RUNNING) != 0)
     {
-      resume (fx);
+      ood_test_resume (fx->base.target);
       expect_no_halt (fx, "first Resume");
     }
-  pc = halt (fx);
+  pc = ood_test_halt (fx->base.target);
   expect_one_halt (fx, "request", pc, "Halt");
-  g_assert_true (has_event (fx, "halted"));
+  g_assert_true (ood_test_has_event (fx->base.events, "halted"));
 
   /* halting a halted target is no halt */
-  halt (fx);
+  ood_test_halt (fx->base.target);
   expect_no_halt (fx, "Halt while halted");
 
-  pc = step (fx);
+  pc = ood_test_step (fx->base.target);
   expect_one_halt (fx, "step", pc, "Step");
 
   /* OpenOCD steps first inside the resume: not a halt */
-  resume (fx);
-  drain ();
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  ood_test_resume (fx->base.target);
+  ood_test_drain ();
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_RUNNING);
   expect_no_halt (fx, "Resume");
 
-  pc = halt (fx);
+  pc = ood_test_halt (fx->base.target);
   expect_one_halt (fx, "request", pc, "Halt again");
 
   /* a hardware breakpoint is a trigger (dcsr.cause 2) at a listed breakpoint */
   add_breakpoint (fx, PC_AFTER, "hw");
-  resume (fx);
+  ood_test_resume (fx->base.target);
   wait_halt (fx);
   expect_one_halt (fx, "breakpoint", PC_AFTER, "hw breakpoint hit");
   /* one loop later, back on the same breakpoint: one halt more, although
    * State and CurrentPc end where they started */
   for (guint round = 0; round < 3; round++)
     {
-      resume (fx);
+      ood_test_resume (fx->base.target);
       wait_halt (fx);
       expect_one_halt (fx, "breakpoint", PC_AFTER, "resume onto the same hw breakpoint");
     }
@@ -344,34 +279,33 @@ test_service_halts (void)
 
   /* a software breakpoint is an ebreak (dcsr.cause 1) */
   add_breakpoint (fx, PC_INC, "sw");
-  resume (fx);
+  ood_test_resume (fx->base.target);
   wait_halt (fx);
   expect_one_halt (fx, "breakpoint", PC_INC, "sw breakpoint hit");
-  resume (fx);
+  ood_test_resume (fx->base.target);
   wait_halt (fx);
   expect_one_halt (fx, "breakpoint", PC_INC, "resume onto the same sw breakpoint");
   remove_breakpoint (fx, PC_INC);
-  fx_free (fx);
 }
 
 /* A reset that halts, and halts others asked for (a raw Tcl connection):
  * "reset" and "external", each once; a reset that runs is no halt. */
 static void
-test_other_halts (void)
+test_other_halts (HaltsFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
 
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  (void) options;
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->base.target, "halt", NULL, &error));
   g_assert_no_error (error);
   expect_one_halt (fx, "reset", PC_RESET, "Reset(halt)");
-  g_assert_true (has_event (fx, "reset-halt"));
+  g_assert_true (ood_test_has_event (fx->base.events, "reset-halt"));
 
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "run", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->base.target, "run", NULL, &error));
   g_assert_no_error (error);
-  drain ();
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  ood_test_drain ();
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_RUNNING);
   expect_no_halt (fx, "Reset(run)");
 
   /* another client halts: the hart says a halt request (dcsr.cause 3) the
@@ -387,11 +321,11 @@ test_other_halts (void)
   g_free (raw_tcl (fx, "resume"));
   {
     g_autoptr(GVariant) dict = NULL;
-    g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
+    g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &dict, NULL, &error));
     g_assert_no_error (error);
   }
-  drain ();
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
+  ood_test_drain ();
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_RUNNING);
   expect_no_halt (fx, "raw Tcl resume");
 
   /* another client's reset halt */
@@ -399,14 +333,13 @@ test_other_halts (void)
   expect_one_halt (fx, "reset", PC_RESET, "raw Tcl reset halt");
   reply = raw_tcl (fx, "riscv.cpu curstate");
   g_assert_cmpstr (reply, ==, "halted");
-  fx_free (fx);
 }
 
 /* Watchpoints() as a list of "ADDRESS/LENGTH/ACCESS/CONDITION". */
 static char *
-watchpoints_text (Fx *fx)
+watchpoints_text (HaltsFixture *fx)
 {
-  GVariant *list = ood_dbus_breakpoints_get_watchpoints (fx->breakpoints);
+  GVariant *list = ood_dbus_breakpoints_get_watchpoints (fx->base.breakpoints);
   g_autoptr(GString) text = g_string_new (NULL);
   GVariantIter iter;
   guint64 address;
@@ -422,11 +355,11 @@ watchpoints_text (Fx *fx)
 }
 
 static void
-assert_watchpoints (Fx *fx, const char *expected)
+assert_watchpoints (HaltsFixture *fx, const char *expected)
 {
   g_autofree char *text = NULL;
 
-  drain ();
+  ood_test_drain ();
   text = watchpoints_text (fx);
   g_assert_cmpstr (text, ==, expected);
 }
@@ -440,40 +373,40 @@ assert_watchpoints (Fx *fx, const char *expected)
  * hit is one halt, "watchpoint"; the list is OpenOCD's, also for one set
  * by another client. */
 static void
-test_watchpoint (void)
+test_watchpoint (HaltsFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *listing = NULL;
   guint64 pc;
 
-  pc = halt (fx);
+  (void) options;
+  pc = ood_test_halt (fx->base.target);
   expect_one_halt (fx, "request", pc, "Halt");
   assert_watchpoints (fx, "");
-  g_assert_true (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER, 4, "w",
-                                                                NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->base.breakpoints, COUNTER, 4,
+                                                                "w", NULL, &error));
   g_assert_no_error (error);
   assert_watchpoints (fx, COUNTER_WATCH);
   listing = raw_tcl (fx, "wp");
   g_assert_true (g_str_has_prefix (listing, "address: 0x80008000, len: 0x00000004, r/w/a: 1"));
 
   /* refused: a duplicate (in the same script as the add), bad arguments */
-  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER, 4, "w",
-                                                                 NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->base.breakpoints, COUNTER, 4,
+                                                                 "w", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
   g_clear_error (&error);
-  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER + 8, 4,
-                                                                 "x", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->base.breakpoints, COUNTER + 8,
+                                                                 4, "x", NULL, &error));
   ood_test_assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR,
                               G_DBUS_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, COUNTER + 8, 0,
-                                                                 "r", NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->base.breakpoints, COUNTER + 8,
+                                                                 0, "r", NULL, &error));
   ood_test_assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs", G_DBUS_ERROR,
                               G_DBUS_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->breakpoints, COUNTER + 8,
-                                                                    NULL, &error));
+  g_assert_false (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->base.breakpoints,
+                                                                    COUNTER + 8, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_BREAKPOINT, "NoSuchBreakpoint");
   g_clear_error (&error);
   assert_watchpoints (fx, COUNTER_WATCH);
@@ -481,22 +414,22 @@ test_watchpoint (void)
   /* the store halts the hart, each loop once */
   for (guint round = 0; round < 3; round++)
     {
-      g_ptr_array_set_size (fx->events, 0);
-      resume (fx);
+      g_ptr_array_set_size (fx->base.events, 0);
+      ood_test_resume (fx->base.target);
       wait_halt (fx);
       expect_one_halt (fx, "watchpoint", PC_STORE, "watchpoint hit");
-      g_assert_true (has_event (fx, "halted"));
+      g_assert_true (ood_test_has_event (fx->base.events, "halted"));
     }
 
   /* another client's watchpoint shows at the next halt, and its removal */
   g_free (raw_tcl (fx, "wp 0x80008010 4 r"));
-  pc = step (fx);
+  pc = ood_test_step (fx->base.target);
   expect_one_halt (fx, "step", pc, "step off the store");
   assert_watchpoints (fx, COUNTER_WATCH " 0x80008010/4/r/0x00000000/0xffffffff");
-  g_assert_true (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->breakpoints, COUNTER + 16,
-                                                                   NULL, &error));
+  g_assert_true (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->base.breakpoints,
+                                                                   COUNTER + 16, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->breakpoints, COUNTER,
+  g_assert_true (ood_dbus_breakpoints_call_remove_watchpoint_sync (fx->base.breakpoints, COUNTER,
                                                                    NULL, &error));
   g_assert_no_error (error);
   assert_watchpoints (fx, "");
@@ -505,19 +438,20 @@ test_watchpoint (void)
   g_assert_cmpstr (listing, ==, "");
 
   /* gone: the target runs on */
-  resume (fx);
-  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 300, NULL, NULL, &error));
+  ood_test_resume (fx->base.target);
+  g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->base.target, 300, NULL, NULL, &error));
   ood_test_assert_dbus_error (error, "org.openocd.Error.Timeout", OOD_ERROR, OOD_ERROR_TIMEOUT);
   expect_no_halt (fx, "resume without watchpoints");
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/halts/service", test_service_halts);
-  g_test_add_func ("/halts/others", test_other_halts);
-  g_test_add_func ("/halts/watchpoint", test_watchpoint);
+#define ADD(path, test) g_test_add (path, HaltsFixture, NULL, halts_set_up, test, halts_tear_down)
+  ADD ("/halts/service", test_service_halts);
+  ADD ("/halts/others", test_other_halts);
+  ADD ("/halts/watchpoint", test_watchpoint);
+#undef ADD
   return g_test_run ();
 }

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 #define PC_RESET 0x80000000u
 #define PC_AFTER 0x80000010u   /* addi s0, a0, 0 */
@@ -27,17 +27,21 @@ typedef struct {
   GPtrArray          *events;   /* its TargetEvents */
 } Hart;
 
+/* The shared fixture (its target is hart 0's), and both harts. */
 typedef struct {
-  OodServiceFixture *fixture;
-  Hart               harts[2];
-  guint              id;
-} Fx;
+  OodTestFixture base;
+  Hart harts[2];
+  guint id;
+} HartsFixture;
+
+static const OodServiceOptions independent = { .harts = 2 };
+static const OodServiceOptions smp = { .harts = 2, .smp = TRUE };
 
 static void
 on_signal (GDBusConnection *connection, const char *sender, const char *path,
            const char *interface, const char *member, GVariant *parameters, gpointer user_data)
 {
-  Fx *fx = user_data;
+  HartsFixture *fx = user_data;
   const char *changed_iface = NULL;
 
   (void) connection;
@@ -62,23 +66,13 @@ on_signal (GDBusConnection *connection, const char *sender, const char *path,
 }
 
 static void
-drain (void)
+harts_set_up (HartsFixture *fx, gconstpointer options)
 {
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static Fx *
-fx_new (gboolean smp)
-{
-  OodServiceOptions options = { .harts = 2, .smp = smp };
   g_autoptr(GError) error = NULL;
-  Fx *fx = g_new0 (Fx, 1);
   GDBusConnection *bus;
 
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  bus = ood_service_fixture_get_bus (fx->fixture);
+  ood_test_fixture_set_up (&fx->base, options);
+  bus = fx->base.bus;
   for (guint i = 0; i < G_N_ELEMENTS (fx->harts); i++)
     {
       g_autofree char *escaped = g_dbus_escape_object_path (names[i]);
@@ -105,14 +99,13 @@ fx_new (gboolean smp)
                                                G_DBUS_SIGNAL_FLAGS_NONE, on_signal, fx, NULL);
   g_assert_true (ood_dbus_target_call_state_sync (fx->harts[0].target, NULL, NULL, &error));
   g_assert_no_error (error);
-  drain ();
-  return fx;
+  ood_test_drain ();
 }
 
 static void
-fx_free (Fx *fx)
+harts_tear_down (HartsFixture *fx, gconstpointer options)
 {
-  g_dbus_connection_signal_unsubscribe (ood_service_fixture_get_bus (fx->fixture), fx->id);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, fx->id);
   for (guint i = 0; i < G_N_ELEMENTS (fx->harts); i++)
     {
       g_object_unref (fx->harts[i].target);
@@ -121,19 +114,17 @@ fx_free (Fx *fx)
       g_object_unref (fx->harts[i].memory);
       g_ptr_array_unref (fx->harts[i].events);
     }
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx);
+  ood_test_fixture_tear_down (&fx->base, options);
 }
 
 static char *
-raw_tcl (Fx *fx, const char *script)
+raw_tcl (HartsFixture *fx, const char *script)
 {
-  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+  return ood_test_tcl_eval_on (fx->base.testbed, script);
 }
 
 static char *
-raw_state (Fx *fx, guint i)
+raw_state (HartsFixture *fx, guint i)
 {
   g_autofree char *script = g_strdup_printf ("%s curstate", names[i]);
 
@@ -141,7 +132,7 @@ raw_state (Fx *fx, guint i)
 }
 
 static guint64
-raw_reg (Fx *fx, guint i, const char *reg)
+raw_reg (HartsFixture *fx, guint i, const char *reg)
 {
   g_autofree char *script = g_strdup_printf ("lindex [%s get_reg -force {%s}] 1", names[i], reg);
   g_autofree char *reply = raw_tcl (fx, script);
@@ -149,32 +140,16 @@ raw_reg (Fx *fx, guint i, const char *reg)
   return g_ascii_strtoull (reply, NULL, 16);
 }
 
-typedef struct {
-  Hart       *hart;
-  const char *state;
-} StateWait;
-
-static gboolean
-state_is (gpointer user_data)
-{
-  StateWait *w = user_data;
-
-  return g_strcmp0 (ood_dbus_target_get_state (w->hart->target), w->state) == 0;
-}
-
 /* Hart @i's object and OpenOCD agree: state @state, and when halted the
  * PC OpenOCD reads from that hart. */
 static void
-assert_hart (Fx *fx, guint i, const char *state)
+assert_hart (HartsFixture *fx, guint i, const char *state)
 {
-  StateWait w = { &fx->harts[i], state };
   g_autofree char *raw = NULL;
 
   /* what came before the last reply first */
-  drain ();
-  if (!ood_test_wait_for (state_is, &w, WAIT_MS))
-    g_error ("%s stayed %s, not %s", names[i], ood_dbus_target_get_state (fx->harts[i].target),
-             state);
+  ood_test_drain ();
+  ood_test_wait_state (fx->harts[i].target, state, WAIT_MS);
   raw = raw_state (fx, i);
   g_assert_cmpstr (raw, ==, state);
   if (g_str_equal (state, OOD_STATE_HALTED))
@@ -184,39 +159,8 @@ assert_hart (Fx *fx, guint i, const char *state)
     g_assert_false (ood_dbus_target_get_current_pc_valid (fx->harts[i].target));
 }
 
-static void
-halt (Fx *fx, guint i)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->harts[i].target, NULL, NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-resume (Fx *fx, guint i)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_resume_sync (fx->harts[i].target, NULL, &error));
-  g_assert_no_error (error);
-}
-
 static guint64
-step (Fx *fx, guint i)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  guint64 pc = 0;
-
-  g_assert_true (ood_dbus_target_call_step_sync (fx->harts[i].target, &dict, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
-  return pc;
-}
-
-static guint64
-read_reg (Fx *fx, guint i, const char *name)
+read_reg (HartsFixture *fx, guint i, const char *name)
 {
   g_autoptr(GError) error = NULL;
   guint64 value = 0;
@@ -228,7 +172,7 @@ read_reg (Fx *fx, guint i, const char *name)
 }
 
 static guint64
-read_word (Fx *fx, guint i, guint64 address)
+read_word (HartsFixture *fx, guint i, guint64 address)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) values = NULL;
@@ -243,24 +187,15 @@ read_word (Fx *fx, guint i, guint64 address)
 
 /* Hart 0 halted, hart 1 running; then the other way round. */
 static void
-make_opposite (Fx *fx, guint halted)
+make_opposite (HartsFixture *fx, guint halted)
 {
   guint running = 1 - halted;
 
-  halt (fx, halted);
+  ood_test_halt (fx->harts[halted].target);
   if (g_strcmp0 (ood_dbus_target_get_state (fx->harts[running].target), OOD_STATE_RUNNING) != 0)
-    resume (fx, running);
+    ood_test_resume (fx->harts[running].target);
   assert_hart (fx, halted, OOD_STATE_HALTED);
   assert_hart (fx, running, OOD_STATE_RUNNING);
-}
-
-static gboolean
-has_event (Hart *h, const char *event)
-{
-  for (guint i = 0; i < h->events->len; i++)
-    if (g_str_equal (h->events->pdata[i], event))
-      return TRUE;
-  return FALSE;
 }
 
 static gboolean
@@ -274,17 +209,17 @@ never (gpointer data)
  * hart whatever the other does; registers, memory, breakpoints and
  * WaitHalt are per hart. */
 static void
-test_independent (void)
+test_independent (HartsFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (FALSE);
   g_autoptr(GError) error = NULL;
   OodTestPending waiting = { 0 };
   guint64 count0, count1, pc0;
   guint changes0;
 
+  (void) options;
   /* the endpoint lists both */
   {
-    OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+    OodDbusEndpoint *endpoint = fx->base.endpoint;
     const char *const *paths = ood_dbus_endpoint_get_targets (endpoint);
 
     g_assert_cmpuint (g_strv_length ((char **) paths), ==, 2);
@@ -307,14 +242,14 @@ test_independent (void)
 
       /* a step of the halted hart leaves the running one's object alone,
        * and its events go to the stepped one */
-      drain ();
+      ood_test_drain ();
       changes0 = fx->harts[running].changes;
       g_ptr_array_set_size (fx->harts[running].events, 0);
       g_ptr_array_set_size (fx->harts[halted].events, 0);
-      pc0 = step (fx, halted);
+      pc0 = ood_test_step (fx->harts[halted].target);
       ood_test_wait_for (never, NULL, 200);
-      drain ();
-      g_assert_true (has_event (&fx->harts[halted], "step-end"));
+      ood_test_drain ();
+      g_assert_true (ood_test_has_event (fx->harts[halted].events, "step-end"));
       g_assert_cmpuint (fx->harts[running].events->len, ==, 0);
       g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[halted].target), ==, pc0);
       g_assert_cmpuint (pc0, ==, raw_reg (fx, halted, "pc"));
@@ -324,29 +259,29 @@ test_independent (void)
 
   /* hart 1 halted from raw Tcl: its object only */
   make_opposite (fx, 0);
-  drain ();
+  ood_test_drain ();
   changes0 = fx->harts[0].changes;
   count1 = ood_dbus_target_get_halt_count (fx->harts[1].target);
   g_free (raw_tcl (fx, "targets riscv.cpu1; halt; targets riscv.cpu"));
   assert_hart (fx, 1, OOD_STATE_HALTED);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1 + 1);
   g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[1].target), ==, "external");
   g_assert_cmpuint (fx->harts[0].changes, ==, changes0);
   assert_hart (fx, 0, OOD_STATE_HALTED);
 
   /* WaitHalt on hart 1 is not woken by hart 0's halt */
-  resume (fx, 0);
-  resume (fx, 1);
+  ood_test_resume (fx->harts[0].target);
+  ood_test_resume (fx->harts[1].target);
   ood_dbus_target_call_wait_halt (fx->harts[1].target, 600000, NULL, ood_test_pending_done,
                                   &waiting);
-  halt (fx, 0);
+  ood_test_halt (fx->harts[0].target);
   assert_hart (fx, 0, OOD_STATE_HALTED);
   g_assert_true (ood_dbus_target_call_state_sync (fx->harts[1].target, NULL, NULL, &error));
-  drain ();
+  ood_test_drain ();
   g_assert_false (waiting.done);
   assert_hart (fx, 1, OOD_STATE_RUNNING);
-  halt (fx, 1);
+  ood_test_halt (fx->harts[1].target);
   g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &waiting, WAIT_MS));
   g_assert_no_error (waiting.error);
   ood_test_pending_clear (&waiting);
@@ -355,8 +290,8 @@ test_independent (void)
   g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->harts[1].breakpoints, PC_AFTER, 4, "hw",
                                                      NULL, &error));
   g_assert_no_error (error);
-  resume (fx, 0);
-  resume (fx, 1);
+  ood_test_resume (fx->harts[0].target);
+  ood_test_resume (fx->harts[1].target);
   g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->harts[1].target, WAIT_MS, NULL, NULL,
                                                       &error));
   g_assert_no_error (error);
@@ -364,7 +299,7 @@ test_independent (void)
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->harts[1].target), ==, PC_AFTER);
   g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[1].target), ==, "breakpoint");
   assert_hart (fx, 0, OOD_STATE_RUNNING);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (g_variant_n_children (
                         ood_dbus_breakpoints_get_breakpoints (fx->harts[1].breakpoints)), ==, 1);
   g_assert_cmpuint (g_variant_n_children (
@@ -386,39 +321,38 @@ test_independent (void)
     }
   g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[0].target), ==, count0 + 1);
   g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1 + 1);
-  fx_free (fx);
 }
 
 /* The same two harts as one SMP group: halting one halts both, every
  * member's object shows it, with a TargetEvent on each; a WaitHalt on one
  * is answered by the other's halt. */
 static void
-test_smp (void)
+test_smp (HartsFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (TRUE);
   g_autoptr(GError) error = NULL;
   OodTestPending waiting = { 0 };
 
+  (void) options;
   for (guint by = 0; by < 2; by++)
     {
       guint other = 1 - by;
 
-      resume (fx, by);
+      ood_test_resume (fx->harts[by].target);
       assert_hart (fx, 0, OOD_STATE_RUNNING);
       assert_hart (fx, 1, OOD_STATE_RUNNING);
       g_ptr_array_set_size (fx->harts[0].events, 0);
       g_ptr_array_set_size (fx->harts[1].events, 0);
       ood_dbus_target_call_wait_halt (fx->harts[other].target, 600000, NULL,
                                       ood_test_pending_done, &waiting);
-      halt (fx, by);
+      ood_test_halt (fx->harts[by].target);
       assert_hart (fx, 0, OOD_STATE_HALTED);
       assert_hart (fx, 1, OOD_STATE_HALTED);
       g_assert_true (ood_test_wait_for (ood_test_pending_is_done, &waiting, WAIT_MS));
       g_assert_no_error (waiting.error);
       ood_test_pending_clear (&waiting);
-      drain ();
-      g_assert_true (has_event (&fx->harts[0], "halted"));
-      g_assert_true (has_event (&fx->harts[1], "halted"));
+      ood_test_drain ();
+      g_assert_true (ood_test_has_event (fx->harts[0].events, "halted"));
+      g_assert_true (ood_test_has_event (fx->harts[1].events, "halted"));
       g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[by].target), ==, "request");
       /* the group's halt was asked for through the service */
       g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[other].target), ==, "request");
@@ -439,7 +373,7 @@ test_smp (void)
     }
   /* a step of one: its PC as raw Tcl reads it, each hart's state as
    * `targets` says */
-  g_assert_cmphex (step (fx, 0), ==, raw_reg (fx, 0, "pc"));
+  g_assert_cmphex (ood_test_step (fx->harts[0].target), ==, raw_reg (fx, 0, "pc"));
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *raw = raw_state (fx, i);
@@ -456,14 +390,14 @@ test_smp (void)
                        raw_reg (fx, i, "pc"));
       g_assert_cmpstr (ood_dbus_target_get_halt_reason (fx->harts[i].target), ==, "reset");
     }
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/harts/independent", test_independent);
-  g_test_add_func ("/harts/smp", test_smp);
+  g_test_add ("/harts/independent", HartsFixture, &independent, harts_set_up, test_independent,
+              harts_tear_down);
+  g_test_add ("/harts/smp", HartsFixture, &smp, harts_set_up, test_smp, harts_tear_down);
   return g_test_run ();
 }

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 #include "ood-test-usb.h"
 
@@ -44,11 +44,18 @@ static const OodTestUsbDevice hostile = {
   .busnum = 1, .devpath = "5", .devnum = 8,
 };
 
+/* The shared fixture (two boards, for probe_a and probe_b), and the fake
+ * USB devices. */
 typedef struct {
-  UMockdevTestbed   *usb;
-  OodServiceFixture *fixture;
-  OodTestbed        *boards[2];   /* for probe_a and probe_b */
-} Fx;
+  OodTestFixture base;
+  UMockdevTestbed *usb;
+} HotplugFixture;
+
+/* Two boards whose OpenOCDs the service runs when their probes come, and
+ * no service yet: the setup writes the rules and starts it. */
+static const OodServiceOptions two_boards = { .no_service = TRUE,
+                                              .supervised = TRUE,
+                                              .n_boards = 2 };
 
 /* "[Probe NAME]" matching @serial, whose Exec= runs OpenOCD for @board and
  * prints the serial it was given, so the test can read it back. */
@@ -67,55 +74,45 @@ append_rule (GString *text, const char *name, const char *serial, OodTestbed *bo
   g_string_append (text, "-c 'echo {serial is %s at %p}'\n");
 }
 
-static Fx *
-fx_new (void)
+static void
+hotplug_set_up (HotplugFixture *fx, gconstpointer options)
 {
-  Fx *fx = g_new0 (Fx, 1);
-  const OodServiceOptions options = { .no_service = TRUE, .supervised = TRUE, .n_boards = 2 };
   const char *hostile_rule = "[Probe any]\nMatch=ID_VENDOR_ID=0483\nExec=openocd -c 'echo %s'\n";
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
 
   /* first, so that every process started from now on sees it */
   fx->usb = ood_test_usb_testbed_new ();
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 2; i++)
-    fx->boards[i] = ood_service_fixture_get_testbed (fx->fixture, i);
-  append_rule (text, "nucleo", "ABC123", fx->boards[0]);
-  append_rule (text, "disco", "DEF456", fx->boards[1]);
+  ood_test_fixture_set_up (&fx->base, options);
+  append_rule (text, "nucleo", "ABC123", ood_service_fixture_get_testbed (fx->base.service, 0));
+  append_rule (text, "disco", "DEF456", ood_service_fixture_get_testbed (fx->base.service, 1));
   /* the first matching rule counts: this one only serves the hostile serial */
   g_string_append (text, hostile_rule);
-  g_assert_true (ood_service_fixture_use_config (fx->fixture, text->str, &error));
-  g_assert_true (ood_service_fixture_start_service (fx->fixture, &error));
+  g_assert_true (ood_service_fixture_use_config (fx->base.service, text->str, &error));
+  g_assert_true (ood_service_fixture_start_service (fx->base.service, &error));
   g_assert_no_error (error);
-  return fx;
 }
 
 static void
-fx_free (Fx *fx)
+hotplug_tear_down (HotplugFixture *fx, gconstpointer options)
 {
-  g_clear_pointer (&fx->fixture, ood_service_fixture_free);
+  ood_test_fixture_tear_down (&fx->base, options);
   g_clear_object (&fx->usb);
-  g_free (fx);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fx, fx_free)
-
 static GVariant *
-property (Fx *fx, const char *path, const char *iface, const char *name)
+property (HotplugFixture *fx, const char *path, const char *iface, const char *name)
 {
-  return ood_test_get_property (ood_service_fixture_get_bus (fx->fixture), path, iface, name,
-                                5000, NULL);
+  return ood_test_get_property (fx->base.bus, path, iface, name, 5000, NULL);
 }
 
 typedef struct {
-  Fx         *fx;
+  HotplugFixture *fx;
   const char *path;
   const char *iface;
   const char *name;
-  const char *equals;   /* a string property's value, or NULL: exists */
-  gboolean    gone;     /* the property cannot be read: the object is gone */
+  const char *equals; /* a string property's value, or NULL: exists */
+  gboolean gone;      /* the property cannot be read: the object is gone */
 } Until;
 
 static gboolean
@@ -136,7 +133,8 @@ until_holds (gpointer user_data)
 }
 
 static void
-wait_until (Fx *fx, const char *path, const char *iface, const char *name, const char *equals)
+wait_until (HotplugFixture *fx, const char *path, const char *iface, const char *name,
+            const char *equals)
 {
   Until until = { fx, path, iface, name, equals, FALSE };
 
@@ -145,7 +143,7 @@ wait_until (Fx *fx, const char *path, const char *iface, const char *name, const
 }
 
 static void
-wait_gone (Fx *fx, const char *path, const char *iface)
+wait_gone (HotplugFixture *fx, const char *path, const char *iface)
 {
   Until until = { fx, path, iface, "Name", NULL, TRUE };
 
@@ -156,7 +154,7 @@ wait_gone (Fx *fx, const char *path, const char *iface)
 }
 
 static GPid
-pid_of (Fx *fx, const char *endpoint_path)
+pid_of (HotplugFixture *fx, const char *endpoint_path)
 {
   g_autoptr(GVariant) pid = property (fx, endpoint_path, "org.openocd.Endpoint", "Pid");
 
@@ -172,7 +170,7 @@ pid_gone (gpointer pid)
 
 /* Waits until @endpoint_path is connected with its target published. */
 static void
-wait_serving (Fx *fx, const char *endpoint_path)
+wait_serving (HotplugFixture *fx, const char *endpoint_path)
 {
   g_autofree char *target = g_strdup_printf ("%s/riscv_2ecpu", endpoint_path);
 
@@ -186,9 +184,8 @@ wait_serving (Fx *fx, const char *endpoint_path)
  * becomes a supervised endpoint, with the serial substituted; unplugged,
  * the endpoint, its target and its OpenOCD are gone. */
 static void
-test_plug_unplug (void)
+test_plug_unplug (HotplugFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new ();
   g_autofree char *sysfs = ood_test_usb_add (fx->usb, &probe_a);
   const char *probe = "/org/openocd/probes/usb1_1_4";
   const char *endpoint = "/org/openocd/nucleo_2dABC123";
@@ -201,6 +198,7 @@ test_plug_unplug (void)
   g_auto(GStrv) log = NULL;
   GPid pid;
 
+  (void) options;
   wait_until (fx, probe, "org.openocd.Probe", "Endpoint", endpoint);
   vid = property (fx, probe, "org.openocd.Probe", "VendorId");
   pid_prop = property (fx, probe, "org.openocd.Probe", "ProductId");
@@ -216,7 +214,7 @@ test_plug_unplug (void)
   wait_serving (fx, endpoint);
   origin = property (fx, endpoint, "org.openocd.Endpoint", "Origin");
   g_assert_cmpstr (g_variant_get_string (origin, NULL), ==, "probe");
-  log = ood_test_endpoint_log (ood_service_fixture_get_bus (fx->fixture), endpoint, 0);
+  log = ood_test_endpoint_log (fx->base.bus, endpoint, 0);
   g_assert_true (ood_test_lines_have (log, "serial is ABC123 at 1-1.4"));
   pid = pid_of (fx, endpoint);
   g_assert_cmpint (pid, >, 0);
@@ -231,14 +229,14 @@ test_plug_unplug (void)
 
 /* Two probes: two endpoints, two OpenOCDs on distinct ports. */
 static void
-test_two_probes (void)
+test_two_probes (HotplugFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new ();
   g_autofree char *a = ood_test_usb_add (fx->usb, &probe_a);
   g_autofree char *b = ood_test_usb_add (fx->usb, &probe_b);
   g_autoptr(GVariant) address_a = NULL;
   g_autoptr(GVariant) address_b = NULL;
 
+  (void) options;
   wait_serving (fx, "/org/openocd/nucleo_2dABC123");
   wait_serving (fx, "/org/openocd/disco_2dDEF456");
   address_a = property (fx, "/org/openocd/nucleo_2dABC123", "org.openocd.Endpoint", "Address");
@@ -252,15 +250,15 @@ test_two_probes (void)
 /* What is not a probe is not published; a serial that is not safe to
  * substitute gets the probe published but no endpoint. */
 static void
-test_not_served (void)
+test_not_served (HotplugFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new ();
   g_autofree char *kb = ood_test_usb_add (fx->usb, &keyboard);
   g_autofree char *bad = ood_test_usb_add (fx->usb, &hostile);
   g_autofree char *good = NULL;
   g_autofree char *service_log = NULL;
   g_autoptr(GVariant) endpoint = NULL;
 
+  (void) options;
   /* the hostile probe is published, and stays without an endpoint */
   wait_until (fx, "/org/openocd/probes/usb1_5", "org.openocd.Probe", "Endpoint", "/");
   /* a probe plugged in after both is served: the two before were seen */
@@ -269,7 +267,7 @@ test_not_served (void)
   g_assert_null (property (fx, "/org/openocd/probes/usb1_3", "org.openocd.Probe", "Model"));
   endpoint = property (fx, "/org/openocd/probes/usb1_5", "org.openocd.Probe", "Endpoint");
   g_assert_cmpstr (g_variant_get_string (endpoint, NULL), ==, "/");
-  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture),
+  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->base.service),
                                       &service_log, NULL, NULL));
   g_assert_nonnull (strstr (service_log, "probe usb1_5"));
   g_assert_null (strstr (service_log, "shutdown command invoked"));
@@ -307,9 +305,8 @@ job_writing (gpointer user_data)
 /* A probe unplugged in the middle of a flash job: the job fails with a
  * typed error, and the service goes on serving the other probe's board. */
 static void
-test_unplug_during_job (void)
+test_unplug_during_job (HotplugFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new ();
   g_autofree char *a = ood_test_usb_add (fx->usb, &probe_a);
   g_autofree char *b = ood_test_usb_add (fx->usb, &probe_b);
   GDBusConnection *bus = NULL;
@@ -326,10 +323,11 @@ test_unplug_during_job (void)
   guint subscription;
   int fd;
 
+  (void) options;
   wait_serving (fx, "/org/openocd/nucleo_2dABC123");
   wait_serving (fx, "/org/openocd/disco_2dDEF456");
-  bus = ood_service_fixture_get_bus (fx->fixture);
-  image_path = ood_test_save_bytes (ood_service_fixture_get_tmpdir (fx->fixture), "image.bin",
+  bus = fx->base.bus;
+  image_path = ood_test_save_bytes (ood_service_fixture_get_tmpdir (fx->base.service), "image.bin",
                                     image);
   fd = g_open (image_path, O_RDONLY, 0);
   g_assert_cmpint (fd, >=, 0);
@@ -369,9 +367,12 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/hotplug/plug-unplug", test_plug_unplug);
-  g_test_add_func ("/hotplug/two-probes", test_two_probes);
-  g_test_add_func ("/hotplug/not-served", test_not_served);
-  g_test_add_func ("/hotplug/unplug-during-job", test_unplug_during_job);
+#define ADD(path, test)                                                                            \
+  g_test_add (path, HotplugFixture, &two_boards, hotplug_set_up, test, hotplug_tear_down)
+  ADD ("/hotplug/plug-unplug", test_plug_unplug);
+  ADD ("/hotplug/two-probes", test_two_probes);
+  ADD ("/hotplug/not-served", test_not_served);
+  ADD ("/hotplug/unplug-during-job", test_unplug_during_job);
+#undef ADD
   return g_test_run ();
 }

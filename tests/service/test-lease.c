@@ -23,8 +23,8 @@
 #include "ood-error.h"
 #include "ood-call.h"
 #include "ood-manager.h"
-#include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 
 #define WAIT_MS 20000
@@ -259,47 +259,25 @@ assert_events_start (Caller *caller, GPtrArray *expected)
 
 /* ---- the daemon as a process -------------------------------------------- */
 
-typedef struct {
-  OodServiceFixture *fixture;
-} Fx;
-
-static void
-fx_set_up (Fx *fx, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  (void) data;
-  fx->fixture = ood_service_fixture_new (NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fx_tear_down (Fx *fx, gconstpointer data)
-{
-  (void) data;
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  g_clear_pointer (&fx->fixture, ood_service_fixture_free);
-}
-
 static Caller *
-fx_caller (Fx *fx)
+fx_caller (OodTestFixture *fx)
 {
-  return caller_new (ood_service_fixture_get_bus_address (fx->fixture), "org.openocd");
+  return caller_new (ood_service_fixture_get_bus_address (fx->service), "org.openocd");
 }
 
 static GVariant *
-endpoint_property (Fx *fx, const char *name)
+endpoint_property (OodTestFixture *fx, const char *name)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *value = ood_test_get_property (ood_service_fixture_get_bus (fx->fixture),
-                                           ENDPOINT_PATH, ENDPOINT_IFACE, name, WAIT_MS, &error);
+  GVariant *value = ood_test_get_property (fx->bus, ENDPOINT_PATH, ENDPOINT_IFACE, name, WAIT_MS,
+                                           &error);
 
   g_assert_no_error (error);
   return value;
 }
 
 static char *
-endpoint_lease (Fx *fx)
+endpoint_lease (OodTestFixture *fx)
 {
   g_autoptr(GVariant) value = endpoint_property (fx, "Lease");
 
@@ -307,11 +285,10 @@ endpoint_lease (Fx *fx)
 }
 
 static GVariant *
-lease_property (Fx *fx, const char *lease, const char *name)
+lease_property (OodTestFixture *fx, const char *lease, const char *name)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *value = ood_test_get_property (ood_service_fixture_get_bus (fx->fixture), lease,
-                                           LEASE_IFACE, name, WAIT_MS, &error);
+  GVariant *value = ood_test_get_property (fx->bus, lease, LEASE_IFACE, name, WAIT_MS, &error);
 
   g_assert_no_error (error);
   return value;
@@ -319,12 +296,11 @@ lease_property (Fx *fx, const char *lease, const char *name)
 
 /* The lease object at @lease is not there (any more). */
 static void
-assert_lease_gone (Fx *fx, const char *lease)
+assert_lease_gone (OodTestFixture *fx, const char *lease)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = ood_test_get_property (ood_service_fixture_get_bus (fx->fixture),
-                                                     lease, LEASE_IFACE, "HolderName", WAIT_MS,
-                                                     &error);
+  g_autoptr(GVariant) value = ood_test_get_property (fx->bus, lease, LEASE_IFACE, "HolderName",
+                                                      WAIT_MS, &error);
 
   g_assert_null (value);
   g_assert_true (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
@@ -335,7 +311,7 @@ assert_lease_gone (Fx *fx, const char *lease)
 /* A lease shows its holder; Release() ends it and removes its object;
  * the next Acquire() is a new lease. */
 static void
-test_acquire_release (Fx *fx, gconstpointer data)
+test_acquire_release (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   g_autofree char *lease = NULL;
@@ -381,7 +357,7 @@ test_acquire_release (Fx *fx, gconstpointer data)
 /* What only the holder may do, a wrong token, a second Acquire(), and
  * arguments out of range. */
 static void
-test_errors (Fx *fx, gconstpointer data)
+test_errors (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   g_autoptr(Caller) other = fx_caller (fx);
@@ -426,7 +402,7 @@ test_errors (Fx *fx, gconstpointer data)
 
 /* Another caller's Acquire(…, 0) fails at once, naming the holder. */
 static void
-test_leased_at_once (Fx *fx, gconstpointer data)
+test_leased_at_once (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   g_autoptr(Caller) other = fx_caller (fx);
@@ -451,7 +427,7 @@ test_leased_at_once (Fx *fx, gconstpointer data)
  * changes Lease and LeaseQueue in one PropertiesChanged, sent before the
  * waiter's reply. */
 static void
-test_fifo (Fx *fx, gconstpointer data)
+test_fifo (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   g_autofree char *lease = acquire (holder, "first", 0);
@@ -506,7 +482,7 @@ test_fifo (Fx *fx, gconstpointer data)
 /* A waiting caller whose connection closes is dropped from the queue;
  * the one behind it gets the lease next. */
 static void
-test_waiter_leaves (Fx *fx, gconstpointer data)
+test_waiter_leaves (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   /* the others come after the grant: they see only what follows */
@@ -551,10 +527,10 @@ leased (gpointer data)
  * with SIGKILL, its connection goes, the lease ends at once and the
  * waiting caller gets it, in this order. */
 static void
-test_holder_killed (Fx *fx, gconstpointer data)
+test_holder_killed (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) waiter = NULL;
-  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->service, 0);
   const char *ctl = g_getenv ("OOD_CTL");
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) holder = NULL;
@@ -572,8 +548,8 @@ test_holder_killed (Fx *fx, gconstpointer data)
   g_assert_nonnull (ctl);
   /* the command says its pid, then sleeps until the test ends it */
   holder = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, ctl, "--address",
-                             ood_service_fixture_get_bus_address (fx->fixture), "lease",
-                             "--reason", "held by a process", "default", "--", "sh", "-c",
+                             ood_service_fixture_get_bus_address (fx->service), "lease", "--reason",
+                             "held by a process", "default", "--", "sh", "-c",
                              "echo $$; exec sleep 1000", NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (holder));
@@ -619,12 +595,12 @@ test_holder_killed (Fx *fx, gconstpointer data)
  * with Leased, its register read works, and a member that joined with
  * the token may halt. */
 static void
-test_door_halt_leased (Fx *fx, gconstpointer data)
+test_door_halt_leased (OodTestFixture *fx, gconstpointer data)
 {
   g_autoptr(Caller) holder = fx_caller (fx);
   g_autoptr(Caller) other = fx_caller (fx);
   g_autoptr(Caller) member = fx_caller (fx);
-  g_autofree char *target = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  g_autofree char *target = ood_service_fixture_dup_target_path (fx->service, 0);
   g_autofree char *lease = acquire (holder, "exclusive", 0);
   g_autofree char *token = share (holder, lease);
 
@@ -839,15 +815,13 @@ main (int argc, char **argv)
   (void) ood_error_quark ();
   /* the in-process daemon warns when it loses OpenOCD at the end */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-#define ADD(path, func) g_test_add (path, Fx, NULL, fx_set_up, func, fx_tear_down)
-  ADD ("/lease/acquire-release", test_acquire_release);
-  ADD ("/lease/errors", test_errors);
-  ADD ("/lease/leased-at-once", test_leased_at_once);
-  ADD ("/lease/fifo", test_fifo);
-  ADD ("/lease/waiter-leaves", test_waiter_leaves);
-  ADD ("/lease/holder-killed", test_holder_killed);
-  ADD ("/lease/door-halt-leased", test_door_halt_leased);
-#undef ADD
+  OOD_TEST_ADD ("/lease/acquire-release", NULL, test_acquire_release);
+  OOD_TEST_ADD ("/lease/errors", NULL, test_errors);
+  OOD_TEST_ADD ("/lease/leased-at-once", NULL, test_leased_at_once);
+  OOD_TEST_ADD ("/lease/fifo", NULL, test_fifo);
+  OOD_TEST_ADD ("/lease/waiter-leaves", NULL, test_waiter_leaves);
+  OOD_TEST_ADD ("/lease/holder-killed", NULL, test_holder_killed);
+  OOD_TEST_ADD ("/lease/door-halt-leased", NULL, test_door_halt_leased);
   g_test_add ("/lease/finalized", InProcess, NULL, in_process_set_up, test_lease_finalized,
               in_process_tear_down);
   g_test_add ("/lease/heap-flat", InProcess, NULL, in_process_set_up, test_heap_flat,

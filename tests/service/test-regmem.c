@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 
 #define RAM_START   G_GUINT64_CONSTANT (0x80000000)
@@ -28,77 +28,58 @@
 #define CHUNK       4096u
 #define MIB         (1024u * 1024u)
 
+/* The shared fixture, the target's Registers and Memory, and raw Tcl. */
 typedef struct {
-  OodServiceFixture *fixture;
-  OodTestbed        *testbed;
-  OodDbusTarget     *target;
-  OodDbusRegisters  *registers;
-  OodDbusMemory     *memory;
-  OodTestTcl        *tcl;     /* raw Tcl, the reference */
-} Fx;
+  OodTestFixture base;
+  OodDbusRegisters *registers;
+  OodDbusMemory *memory;
+  OodTestTcl *tcl; /* raw Tcl, the reference */
+} RegmemFixture;
 
 static gboolean
 names_learnt (gpointer user_data)
 {
-  Fx *fx = user_data;
+  RegmemFixture *fx = user_data;
   GVariant *names = ood_dbus_registers_get_names (fx->registers);
 
   return names != NULL && g_variant_n_children (names) > 0 &&
          ood_dbus_memory_get_address_bits (fx->memory) != 0;
 }
 
-static Fx *
-fx_new (void)
+static void
+regmem_set_up (RegmemFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  Fx *fx = g_new0 (Fx, 1);
 
-  fx->fixture = ood_service_fixture_new (NULL, &error);
+  ood_test_fixture_set_up (&fx->base, options);
+  fx->registers = ood_dbus_registers_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE,
+                                                     "org.openocd", fx->base.target_path, NULL,
+                                                     &error);
   g_assert_no_error (error);
-  fx->testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  fx->registers = ood_dbus_registers_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                                     G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
-                                                     NULL, &error);
-  g_assert_no_error (error);
-  fx->memory = ood_dbus_memory_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                               G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
-                                               NULL, &error);
+  fx->memory = ood_dbus_memory_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                               fx->base.target_path, NULL, &error);
   g_assert_no_error (error);
   /* a 1 MiB dump on the simulated board takes longer than D-Bus's default 25 s */
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (fx->memory), 120000);
   g_assert_true (ood_test_wait_for (names_learnt, fx, 10000));
-  fx->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (fx->testbed), &error);
+  fx->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (fx->base.testbed), &error);
   g_assert_no_error (error);
-  return fx;
 }
 
 static void
-fx_free (Fx *fx)
+regmem_tear_down (RegmemFixture *fx, gconstpointer options)
 {
   ood_test_tcl_free (fx->tcl);
   g_object_unref (fx->registers);
   g_object_unref (fx->memory);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ood_test_fixture_tear_down (&fx->base, options);
 }
 
 /* What raw Tcl answers @command, which must not fail. */
-static char *
-tcl (Fx *fx, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static char *tcl (RegmemFixture *fx, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static char *
-tcl (Fx *fx, const char *format, ...)
+tcl (RegmemFixture *fx, const char *format, ...)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *command = NULL;
@@ -113,28 +94,9 @@ tcl (Fx *fx, const char *format, ...)
   return g_strstrip (reply);
 }
 
-static void
-halt (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) state = NULL;
-
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-resume (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
-  g_assert_no_error (error);
-}
-
 /* The value raw `get_reg -force` reads of @name. */
 static guint64
-raw_reg (Fx *fx, const char *name)
+raw_reg (RegmemFixture *fx, const char *name)
 {
   g_autofree char *reply = tcl (fx, "riscv.cpu get_reg -force {%s}", name);
   g_auto(GStrv) parts = g_strsplit (reply, " ", -1);
@@ -161,7 +123,7 @@ bytes_variant (GBytes *bytes)
 }
 
 static GBytes *
-read_bytes (Fx *fx, guint64 address, guint size, GError **error)
+read_bytes (RegmemFixture *fx, guint64 address, guint size, GError **error)
 {
   g_autoptr(GVariant) data = NULL;
 
@@ -186,9 +148,8 @@ assert_bytes_equal (GBytes *a, GBytes *b)
 /* ---- registers ----------------------------------------------------------- */
 
 static void
-test_names (void)
+test_names (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   GVariant *names = ood_dbus_registers_get_names (fx->registers);
   g_autofree char *listing = tcl (fx, "targets riscv.cpu; reg");
   g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
@@ -198,6 +159,7 @@ test_names (void)
   GVariantIter iter;
   gboolean pc_seen = FALSE;
 
+  (void) options;
   for (guint j = 0; lines[j] != NULL; j++)
     if (lines[j][0] == '(')
       listed++;
@@ -217,13 +179,11 @@ test_names (void)
   g_assert_true (pc_seen);
   g_assert_cmpuint (ood_dbus_memory_get_address_bits (fx->memory), ==, 32);
   g_assert_cmpuint (ood_dbus_memory_get_max_message_bytes (fx->memory), ==, MIB);
-  fx_free (fx);
 }
 
 static void
-test_read (void)
+test_read (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   const char *const names[] = { "pc", "a0", "sp", "ra", "mstatus", "misa", "priv", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) values = NULL;
@@ -232,7 +192,8 @@ test_read (void)
   gsize n;
   const guint8 *bytes;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->base.target);
   for (guint i = 0; names[i] != NULL; i++)
     {
       g_assert_true (ood_dbus_registers_call_read_sync (fx->registers, names[i], &value, NULL,
@@ -259,15 +220,13 @@ test_read (void)
   g_assert_cmpuint (n, ==, 4);
   g_assert_cmphex ((guint64) bytes[0] | (guint64) bytes[1] << 8 | (guint64) bytes[2] << 16 |
                    (guint64) bytes[3] << 24, ==, raw_reg (fx, "pc"));
-  drain ();
-  g_assert_cmphex (raw_reg (fx, "pc"), ==, ood_dbus_target_get_current_pc (fx->target));
-  fx_free (fx);
+  ood_test_drain ();
+  g_assert_cmphex (raw_reg (fx, "pc"), ==, ood_dbus_target_get_current_pc (fx->base.target));
 }
 
 static void
-test_read_all (void)
+test_read_all (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) all = NULL;
   g_autoptr(GVariant) again = NULL;
@@ -280,7 +239,8 @@ test_read_all (void)
   guint64 value;
   gboolean dirty;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->base.target);
   g_assert_true (ood_dbus_registers_call_read_all_sync (fx->registers, &all, NULL, &error));
   g_assert_no_error (error);
   /* the GPRs, the pc and the CSRs the board has, not the ones it lacks */
@@ -311,7 +271,6 @@ test_read_all (void)
   g_assert_true (ood_dbus_registers_call_read_all_sync (fx->registers, &again, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (again), ==, g_variant_n_children (all));
-  fx_free (fx);
 }
 
 typedef struct {
@@ -332,48 +291,48 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
 }
 
 static void
-test_write (void)
+test_write (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   guint64 value = ((guint64) g_random_int ()) & 0xffffffff;
   PcWatch watch = { 0 };
   guint64 new_pc;
   gulong id;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->base.target);
   g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "a1", value, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmphex (raw_reg (fx, "a1"), ==, value);
 
   /* the PC: CurrentPc follows, in one PropertiesChanged, before the reply */
-  drain ();
-  new_pc = ood_dbus_target_get_current_pc (fx->target) == PC_LOOP + 0x18 ? PC_LOOP + 0x8
-                                                                           : PC_LOOP + 0x18;
-  id = g_signal_connect (fx->target, "g-properties-changed", G_CALLBACK (on_properties_changed),
-                         &watch);
+  ood_test_drain ();
+  new_pc = ood_dbus_target_get_current_pc (fx->base.target) == PC_LOOP + 0x18 ? PC_LOOP + 0x8
+                                                                              : PC_LOOP + 0x18;
+  id = g_signal_connect (fx->base.target, "g-properties-changed",
+                         G_CALLBACK (on_properties_changed), &watch);
   g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "pc", new_pc, NULL, &error));
   g_assert_no_error (error);
-  drain ();
+  ood_test_drain ();
   g_assert_cmphex (raw_reg (fx, "pc"), ==, new_pc);
   g_assert_cmpuint (watch.changes, ==, 1);
   g_assert_cmphex (watch.pc, ==, new_pc);
-  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==, new_pc);
-  g_signal_handler_disconnect (fx->target, id);
+  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->base.target), ==, new_pc);
+  g_signal_handler_disconnect (fx->base.target, id);
   g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP, NULL, &error));
   g_assert_no_error (error);
 
   /* a PC the hart cannot hold (misaligned): OpenOCD fails the write but
    * writes part of it; the reply says what the PC now reads, and
    * CurrentPc shows it, before the reply */
-  drain ();
+  ood_test_drain ();
   watch = (PcWatch) { 0 };
-  id = g_signal_connect (fx->target, "g-properties-changed", G_CALLBACK (on_properties_changed),
-                         &watch);
+  id = g_signal_connect (fx->base.target, "g-properties-changed",
+                         G_CALLBACK (on_properties_changed), &watch);
   g_assert_false (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP + 0x9, NULL,
                                                       &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
-  drain ();
+  ood_test_drain ();
   new_pc = raw_reg (fx, "pc");
   g_assert_cmphex (new_pc, !=, PC_LOOP);
   {
@@ -382,8 +341,8 @@ test_write (void)
   }
   g_clear_error (&error);
   g_assert_cmpuint (watch.changes, ==, 1);
-  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==, new_pc);
-  g_signal_handler_disconnect (fx->target, id);
+  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->base.target), ==, new_pc);
+  g_signal_handler_disconnect (fx->base.target, id);
   g_assert_true (ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP, NULL, &error));
   g_assert_no_error (error);
 
@@ -403,20 +362,19 @@ test_write (void)
   ASSERT_OOD_ERROR (error, OOD_ERROR_NO_SUCH_REGISTER, "NoSuchRegister");
   g_clear_error (&error);
   g_assert_cmphex (raw_reg (fx, "a1"), ==, value);
-  fx_free (fx);
 }
 
 static void
-test_bad_names (void)
+test_bad_names (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) values = NULL;
   const char *const some_bad[] = { "pc", "[exit]", NULL };
   g_autofree char **many = g_new0 (char *, 4098);
   guint64 value;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->base.target);
   g_assert_false (ood_dbus_registers_call_read_sync (fx->registers, "", &value, NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
@@ -431,13 +389,11 @@ test_bad_names (void)
                                                           NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  fx_free (fx);
 }
 
 static void
-test_running (void)
+test_running (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) values = NULL;
   g_autoptr(GVariant) first = NULL, second = NULL;
@@ -448,7 +404,8 @@ test_running (void)
   guint64 value, a, b;
   gsize n;
 
-  resume (fx);
+  (void) options;
+  ood_test_resume (fx->base.target);
   g_assert_false (ood_dbus_registers_call_read_sync (fx->registers, "pc", &value, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_HALTED, "NotHalted");
   g_clear_error (&error);
@@ -479,18 +436,16 @@ test_running (void)
   g_assert_true (ood_dbus_memory_call_write_bytes_sync (fx->memory, SCRATCH + 3,
                                                         bytes_variant (data), NULL, &error));
   g_assert_no_error (error);
-  raw = ood_test_tcl_read_memory (fx->testbed, 8, SCRATCH + 3, 37);
+  raw = ood_test_tcl_read_memory (fx->base.testbed, 8, SCRATCH + 3, 37);
   assert_bytes_equal (raw, data);
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
-  fx_free (fx);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_RUNNING);
 }
 
 /* ---- memory -------------------------------------------------------------- */
 
 static void
-test_round_trip (void)
+test_round_trip (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   static const struct {
     guint offset, size;
@@ -499,39 +454,39 @@ test_round_trip (void)
     { 0, 65536 },
   };
 
+  (void) options;
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       guint64 address = SCRATCH + cases[i].offset + 8192 * i;
       g_autoptr(GBytes) data = random_bytes (cases[i].size);
-      g_autoptr(GBytes) before = ood_test_tcl_read_memory (fx->testbed, 8, address - 4, 4);
-      g_autoptr(GBytes) after = ood_test_tcl_read_memory (fx->testbed, 8,
-                                                          address + cases[i].size, 4);
+      g_autoptr(GBytes) before = ood_test_tcl_read_memory (fx->base.testbed, 8, address - 4, 4);
+      g_autoptr(GBytes) after = ood_test_tcl_read_memory (fx->base.testbed, 8,
+                                                           address + cases[i].size, 4);
       g_autoptr(GBytes) raw = NULL, read = NULL, before2 = NULL, after2 = NULL;
 
       g_test_message ("%u bytes at 0x%" G_GINT64_MODIFIER "x", cases[i].size, address);
       g_assert_true (ood_dbus_memory_call_write_bytes_sync (fx->memory, address,
                                                             bytes_variant (data), NULL, &error));
       g_assert_no_error (error);
-      raw = ood_test_tcl_read_memory (fx->testbed, 8, address, cases[i].size);
+      raw = ood_test_tcl_read_memory (fx->base.testbed, 8, address, cases[i].size);
       assert_bytes_equal (raw, data);
       read = read_bytes (fx, address, cases[i].size, &error);
       g_assert_no_error (error);
       assert_bytes_equal (read, data);
       /* not a byte more was written */
-      before2 = ood_test_tcl_read_memory (fx->testbed, 8, address - 4, 4);
-      after2 = ood_test_tcl_read_memory (fx->testbed, 8, address + cases[i].size, 4);
+      before2 = ood_test_tcl_read_memory (fx->base.testbed, 8, address - 4, 4);
+      after2 = ood_test_tcl_read_memory (fx->base.testbed, 8, address + cases[i].size, 4);
       assert_bytes_equal (before2, before);
       assert_bytes_equal (after2, after);
     }
-  fx_free (fx);
 }
 
 static void
-test_words (void)
+test_words (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   static const guint8 widths[] = { 8, 16, 32 };
 
+  (void) options;
   for (gsize w = 0; w < G_N_ELEMENTS (widths); w++)
     {
       guint width = widths[w];
@@ -565,7 +520,6 @@ test_words (void)
       for (guint i = 0; i < count; i++)
         g_assert_cmphex (got[i], ==, values[i]);
     }
-  fx_free (fx);
 }
 
 /* 64-bit accesses on this RV32 board: OpenOCD cannot make them (no 64-bit
@@ -573,15 +527,15 @@ test_words (void)
  * OpenOCD's text, exactly as raw read_memory fails. Alignment is checked
  * first. */
 static void
-test_width64 (void)
+test_width64 (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) read = NULL;
   const guint64 one = 1;
   g_autofree char *raw = tcl (fx, "catch {riscv.cpu read_memory 0x%" G_GINT64_MODIFIER
                               "x 64 1} e; set e", SCRATCH);
 
+  (void) options;
   g_assert_nonnull (strstr (raw, "failed"));
   g_assert_false (ood_dbus_memory_call_read_words_sync (fx->memory, SCRATCH, 1, 64, &read, NULL,
                                                         &error));
@@ -596,14 +550,12 @@ test_width64 (void)
   g_assert_false (ood_dbus_memory_call_read_words_sync (fx->memory, SCRATCH + 4, 1, 64, &read,
                                                         NULL, &error));
   ASSERT_INVALID_ARGS (error);
-  fx_free (fx);
 }
 
 /* Calls that must fail with InvalidArgs before anything reaches OpenOCD. */
 static void
-test_bad_args (void)
+test_bad_args (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) read = NULL;
   g_autoptr(GBytes) empty = NULL;
@@ -616,6 +568,7 @@ test_bad_args (void)
     { G_GUINT64_CONSTANT (0x100000000), 1 }, { G_MAXUINT64, 1 }, { G_MAXUINT64, 0 },
   };
 
+  (void) options;
   for (gsize i = 0; i < G_N_ELEMENTS (bad_reads); i++)
     {
       g_autoptr(GBytes) got = read_bytes (fx, bad_reads[i].address, bad_reads[i].size, &error);
@@ -649,18 +602,17 @@ test_bad_args (void)
       g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, &big, 1, sizeof (guint64)), NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  fx_free (fx);
 }
 
 static void
-test_unmapped (void)
+test_unmapped (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) got = read_bytes (fx, UNMAPPED, 16, &error);
   g_autoptr(GBytes) data = random_bytes (8);
   g_autoptr(GBytes) end = NULL;
 
+  (void) options;
   g_assert_null (got);
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
   /* OpenOCD's own text, as it logged it */
@@ -674,13 +626,12 @@ test_unmapped (void)
   end = read_bytes (fx, RAM_START + RAM_SIZE - CHUNK, CHUNK + 4, &error);
   g_assert_null (end);
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
-  fx_free (fx);
 }
 
 /* ---- fd transfers -------------------------------------------------------- */
 
 static gboolean
-read_to_fd (Fx *fx, guint64 address, guint64 size, int fd, GError **error)
+read_to_fd (RegmemFixture *fx, guint64 address, guint64 size, int fd, GError **error)
 {
   g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
   gint index = g_unix_fd_list_append (list, fd, NULL);
@@ -691,7 +642,7 @@ read_to_fd (Fx *fx, guint64 address, guint64 size, int fd, GError **error)
 }
 
 static gboolean
-write_from_fd (Fx *fx, guint64 address, guint64 size, int fd, GError **error)
+write_from_fd (RegmemFixture *fx, guint64 address, guint64 size, int fd, GError **error)
 {
   g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
   gint index = g_unix_fd_list_append (list, fd, NULL);
@@ -712,9 +663,8 @@ file_contents (int fd)
 }
 
 static void
-test_fd (void)
+test_fd (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) data = random_bytes (3 * CHUNK + 123);
   g_autoptr(GBytes) raw = NULL, back = NULL;
@@ -723,12 +673,13 @@ test_fd (void)
   const guint8 *p = g_bytes_get_data (data, &size);
   guint64 address = SCRATCH + 0x30001;
 
+  (void) options;
   /* WriteFromFd, then ReadToFd, at an odd address and length */
   g_assert_cmpint (write (in, p, size), ==, (gssize) size);
   lseek (in, 0, SEEK_SET);
   g_assert_true (write_from_fd (fx, address, size, in, &error));
   g_assert_no_error (error);
-  raw = ood_test_tcl_read_memory (fx->testbed, 8, address, size);
+  raw = ood_test_tcl_read_memory (fx->base.testbed, 8, address, size);
   assert_bytes_equal (raw, data);
   g_assert_true (read_to_fd (fx, address, size, out, &error));
   g_assert_no_error (error);
@@ -768,17 +719,16 @@ test_fd (void)
   g_clear_error (&error);
   close (in);
   close (out);
-  g_assert_cmpint (ood_dbus_target_call_state_sync (fx->target, NULL, NULL, &error), ==, TRUE);
-  fx_free (fx);
+  g_assert_cmpint (ood_dbus_target_call_state_sync (fx->base.target, NULL, NULL, &error), ==, TRUE);
 }
 
 /* ---- fairness ------------------------------------------------------------ */
 
 typedef struct {
-  Fx      *fx;
-  int      fd;
+  RegmemFixture *fx;
+  int fd;
   gboolean done;
-  GError  *error;
+  GError *error;
 } Dump;
 
 static gpointer
@@ -824,9 +774,8 @@ drain_thread (gpointer user_data)
  * when State() came plus that one may arrive, never more (a State() that
  * waited for the rest of the dump would see hundreds). */
 static void
-test_fair (void)
+test_fair (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) dumped = NULL, head = NULL, tail = NULL;
   int pipe_fds[2];
@@ -836,6 +785,7 @@ test_fair (void)
   guint answered = 0;
   GThread *dumper, *drainer;
 
+  (void) options;
   g_assert_cmpint (pipe (pipe_fds), ==, 0);
   g_assert_cmpint (fcntl (pipe_fds[1], F_SETPIPE_SZ, CHUNK), ==, CHUNK);
   drain.fd = pipe_fds[0];
@@ -846,7 +796,7 @@ test_fair (void)
     {
       gint before = g_atomic_int_get (&drain.received);
 
-      g_assert_true (ood_dbus_target_call_state_sync (fx->target, NULL, NULL, &error));
+      g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, NULL, NULL, &error));
       g_assert_no_error (error);
       if (before == 0 || g_atomic_int_get (&dump.done))
         continue;
@@ -867,8 +817,8 @@ test_fair (void)
   dumped = g_byte_array_free_to_bytes (drain.data);
   g_assert_cmpuint (g_bytes_get_size (dumped), ==, MIB);
   /* the program's first words, and a stretch the program does not touch */
-  head = ood_test_tcl_read_memory (fx->testbed, 8, RAM_START, 64);
-  tail = ood_test_tcl_read_memory (fx->testbed, 8, RAM_START + MIB - 2 * CHUNK, 2 * CHUNK);
+  head = ood_test_tcl_read_memory (fx->base.testbed, 8, RAM_START, 64);
+  tail = ood_test_tcl_read_memory (fx->base.testbed, 8, RAM_START + MIB - 2 * CHUNK, 2 * CHUNK);
   {
     g_autoptr(GBytes) d_head = g_bytes_new_from_bytes (dumped, 0, 64);
     g_autoptr(GBytes) d_tail = g_bytes_new_from_bytes (dumped, MIB - 2 * CHUNK, 2 * CHUNK);
@@ -877,22 +827,21 @@ test_fair (void)
   }
   close (pipe_fds[0]);
   close (pipe_fds[1]);
-  fx_free (fx);
 }
 
 /* Nothing is allocated in proportion to a size a client merely claims. */
 static void
-test_claimed_size (void)
+test_claimed_size (RegmemFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
-  GPid pid = ood_service_fixture_get_service_pid (fx->fixture);
+  GPid pid = ood_service_fixture_get_service_pid (fx->base.service);
   guint64 before = ood_test_proc_status_field (pid, "VmRSS");
   g_autofree char *written = NULL;
   g_autofree char *zero = tcl (fx, "riscv.cpu write_memory 0x%" G_GINT64_MODIFIER "x 8 {0 0 0 0}",
                                RAM_START + 0x40000);
   int fds[2];
 
+  (void) options;
   /* 1 GiB claimed, 4 bytes given */
   g_assert_cmpint (pipe (fds), ==, 0);
   g_assert_cmpint (write (fds[1], "abcd", 4), ==, 4);
@@ -906,26 +855,28 @@ test_claimed_size (void)
   written = tcl (fx, "riscv.cpu read_memory 0x%" G_GINT64_MODIFIER "x 8 4", RAM_START + 0x40000);
   /* a short chunk is not written */
   g_assert_cmpstr (written, !=, "0x61 0x62 0x63 0x64");
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/regmem/names", test_names);
-  g_test_add_func ("/regmem/read", test_read);
-  g_test_add_func ("/regmem/read-all", test_read_all);
-  g_test_add_func ("/regmem/write", test_write);
-  g_test_add_func ("/regmem/bad-names", test_bad_names);
-  g_test_add_func ("/regmem/running", test_running);
-  g_test_add_func ("/regmem/round-trip", test_round_trip);
-  g_test_add_func ("/regmem/words", test_words);
-  g_test_add_func ("/regmem/width64", test_width64);
-  g_test_add_func ("/regmem/bad-args", test_bad_args);
-  g_test_add_func ("/regmem/unmapped", test_unmapped);
-  g_test_add_func ("/regmem/fd", test_fd);
-  g_test_add_func ("/regmem/fair", test_fair);
-  g_test_add_func ("/regmem/claimed-size", test_claimed_size);
+#define ADD(path, test)                                                                            \
+  g_test_add (path, RegmemFixture, NULL, regmem_set_up, test, regmem_tear_down)
+  ADD ("/regmem/names", test_names);
+  ADD ("/regmem/read", test_read);
+  ADD ("/regmem/read-all", test_read_all);
+  ADD ("/regmem/write", test_write);
+  ADD ("/regmem/bad-names", test_bad_names);
+  ADD ("/regmem/running", test_running);
+  ADD ("/regmem/round-trip", test_round_trip);
+  ADD ("/regmem/words", test_words);
+  ADD ("/regmem/width64", test_width64);
+  ADD ("/regmem/bad-args", test_bad_args);
+  ADD ("/regmem/unmapped", test_unmapped);
+  ADD ("/regmem/fd", test_fd);
+  ADD ("/regmem/fair", test_fair);
+  ADD ("/regmem/claimed-size", test_claimed_size);
+#undef ADD
   return g_test_run ();
 }

@@ -15,8 +15,8 @@
  *                          or to answer garbage
  *   sighup-reload          a configuration reload with a bad line
  */
-#include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 #include "ood-error.h"
 #include "ood-state.h"
@@ -166,15 +166,6 @@ run_for (guint ms)
       g_usleep (1000);
 }
 
-/* Dispatches what is already queued: signals that came before the reply
- * of a synchronous call are delivered to their callbacks only here. */
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 static double
 ms_since (gint64 start)
 {
@@ -241,7 +232,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignalLog, signal_log_free)
 static void
 signal_log_reset (SignalLog *log)
 {
-  drain ();
+  ood_test_drain ();
   g_ptr_array_set_size (log->paths, 0);
   g_ptr_array_set_size (log->members, 0);
   g_ptr_array_set_size (log->params, 0);
@@ -291,7 +282,7 @@ signal_log_changed (SignalLog *log, guint i, const char *path, const char *iface
 static gboolean
 signal_log_saw_disconnect (SignalLog *log, const char *path)
 {
-  drain ();
+  ood_test_drain ();
   for (guint i = 0; i < log->paths->len; i++)
     {
       g_autoptr(GVariant) changed = signal_log_changed (log, i, path, ENDPOINT_IFACE);
@@ -406,14 +397,15 @@ quiet_for_500ms (gpointer user_data)
 
 #define OTHER_LOOP_ADDRESS G_GUINT64_CONSTANT (0x80000010)
 
+/* the reachability probe, a deliberate wake-up, is measured apart */
+static const char *const no_probe[] = { "--probe-interval", "0", NULL };
+static const OodServiceOptions no_probing = { .extra_args = no_probe };
+
 static void
-test_idle (void)
+test_idle (OodTestFixture *fx, gconstpointer options)
 {
-  /* the reachability probe, a deliberate wake-up, is measured apart */
-  static const char *const no_probe[] = { "--probe-interval", "0", NULL };
-  const OodServiceOptions options = { .extra_args = no_probe };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = fx->service;
   OodTestbed *testbed;
   GDBusConnection *bus;
   g_autofree char *path = NULL;
@@ -424,7 +416,7 @@ test_idle (void)
   guint64 pc = 0, switches;
   guint signals, changes;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   testbed = ood_service_fixture_get_testbed (fixture, 0);
   path = ood_service_fixture_dup_target_path (fixture, 0);
@@ -465,7 +457,7 @@ test_idle (void)
   before = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
   run_for (5000);
   after = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
-  drain ();
+  ood_test_drain ();
   signals = log->paths->len;
   changes = signal_log_count (log, PROPERTIES_CHANGED);
   switches = ood_test_switches_between (before, after, detail);
@@ -481,7 +473,6 @@ test_idle (void)
   /* still where the breakpoint stopped it */
   g_assert_cmpstr (target_state_call (bus, path, "State", &pc), ==, OOD_STATE_HALTED);
   g_assert_cmphex (pc, ==, OTHER_LOOP_ADDRESS);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 static gboolean
@@ -490,16 +481,17 @@ halted_event_seen (gpointer user_data)
   return signal_log_count (user_data, "org.openocd.Target.TargetEvent") > 0;
 }
 
+static const char *const fast_probe[] = { "--probe-interval", "500", NULL };
+static const OodServiceOptions fast_probing = { .extra_args = fast_probe };
+
 /* With the reachability probe on (every 500 ms here), an idle daemon
  * wakes for each probe and for nothing else: a bounded cost, and still no
  * signal on the bus. */
 static void
-test_idle_probing (void)
+test_idle_probing (OodTestFixture *fx, gconstpointer options)
 {
-  static const char *const fast_probe[] = { "--probe-interval", "500", NULL };
-  const OodServiceOptions options = { .extra_args = fast_probe };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = fx->service;
   g_autoptr(SignalLog) log = NULL;
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
@@ -508,7 +500,7 @@ test_idle_probing (void)
   GDBusConnection *bus;
   guint64 pc = 0, switches;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   path = ood_service_fixture_dup_target_path (fixture, 0);
   log = signal_log_new (bus);
@@ -520,7 +512,7 @@ test_idle_probing (void)
   before = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
   run_for (5000);
   after = ood_test_thread_switches (ood_service_fixture_get_service_pid (fixture));
-  drain ();
+  ood_test_drain ();
   switches = ood_test_switches_between (before, after, detail);
   g_test_message ("idle 5 s, probing every 500 ms: %" G_GUINT64_FORMAT
                   " context switches of the daemon:%s", switches, detail->str);
@@ -592,16 +584,16 @@ disconnected (gpointer user_data)
 }
 
 static void
-test_kill_during_wait_halt (void)
+test_kill_during_wait_halt (OodTestFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (NULL, &error);
+  OodServiceFixture *fixture = fx->service;
   GDBusConnection *bus;
   g_autofree char *path = NULL;
   EndpointRef endpoint;
   OodTestPending wait = { 0 };
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   path = ood_service_fixture_dup_target_path (fixture, 0);
   endpoint = (EndpointRef) { bus, "/org/openocd/default" };
@@ -613,7 +605,7 @@ test_kill_during_wait_halt (void)
   /* Commands are answered in order: once this State() is answered, the
    * WaitHalt has had its state and waits for the halt. */
   g_assert_cmpstr (target_state_call (bus, path, "State", NULL), ==, OOD_STATE_RUNNING);
-  drain ();
+  ood_test_drain ();
   g_assert_false (wait.done);
 
   ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fixture, 0), SIGKILL);
@@ -626,7 +618,6 @@ test_kill_during_wait_halt (void)
   ood_test_pending_clear (&wait);
 
   restart_and_check (fixture, 0);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 typedef enum { KIND_STATE, KIND_GET, KIND_HALT, KIND_STEP, N_KINDS } CallKind;
@@ -736,10 +727,10 @@ steps_done (gpointer user_data)
 }
 
 static void
-test_kill_during_step (void)
+test_kill_during_step (OodTestFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (NULL, &error);
+  OodServiceFixture *fixture = fx->service;
   g_autoptr(GString) problems = g_string_new (NULL);
   GDBusConnection *bus;
   g_autofree char *path = NULL;
@@ -747,7 +738,7 @@ test_kill_during_step (void)
   guint replies_at_kill;
   gint64 killed_at;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   path = ood_service_fixture_dup_target_path (fixture, 0);
 
@@ -782,23 +773,23 @@ test_kill_during_step (void)
   assert_service_alive (fixture);
 
   restart_and_check (fixture, 0);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 /* ---- two endpoints ------------------------------------------------------------ */
 
+static const OodServiceOptions two_boards = { .n_boards = 2 };
+
 static void
-test_two_endpoints (void)
+test_two_endpoints (OodTestFixture *fx, gconstpointer options)
 {
-  const OodServiceOptions options = { .n_boards = 2 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = fx->service;
   g_autoptr(SignalLog) log = NULL;
   GDBusConnection *bus;
   EndpointRef board0;
   guint64 pc_before = 0, pc_after = 0;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   log = signal_log_new (bus);
   board0 = (EndpointRef) { bus, "/org/openocd/board0" };
@@ -839,7 +830,6 @@ test_two_endpoints (void)
   run_for (100);
   g_assert_false (signal_log_saw_disconnect (log, "/org/openocd/board1"));
   assert_service_alive (fixture);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 /* ---- many clients ---------------------------------------------------------------- */
@@ -888,10 +878,10 @@ many_done (gpointer user_data)
 }
 
 static void
-test_many_clients (void)
+test_many_clients (OodTestFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (NULL, &error);
+  OodServiceFixture *fixture = fx->service;
   g_autoptr(GString) problems = g_string_new (NULL);
   g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
   GDBusConnection *bus;
@@ -900,7 +890,7 @@ test_many_clients (void)
   guint busy = 0;
   gint64 start;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   path = ood_service_fixture_dup_target_path (fixture, 0);
   g_assert_cmpstr (target_state_call (bus, path, "Halt", NULL), ==, OOD_STATE_HALTED);
@@ -962,7 +952,6 @@ test_many_clients (void)
   g_assert_cmpstr (target_state_call (bus, path, "State", NULL), ==, OOD_STATE_HALTED);
   for (guint i = 0; i < clients->len; i++)
     g_dbus_connection_close_sync (clients->pdata[i], NULL, NULL);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 /* ---- stalled OpenOCD (FAULT INJECTION) ------------------------------------------------ */
@@ -1244,11 +1233,10 @@ board_serving (gpointer user_data)
 }
 
 static void
-test_sighup_reload (void)
+test_sighup_reload (OodTestFixture *fx, gconstpointer options)
 {
-  const OodServiceOptions options = { .n_boards = 2 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
+  OodServiceFixture *fixture = fx->service;
   g_autoptr(SignalLog) log = NULL;
   g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_free);
@@ -1267,7 +1255,7 @@ test_sighup_reload (void)
   guint subscription;
   GPid pid;
 
-  g_assert_no_error (error);
+  (void) options;
   bus = ood_service_fixture_get_bus (fixture);
   pid = ood_service_fixture_get_service_pid (fixture);
   board1 = (Board) { bus, "/org/openocd/board1", target1 };
@@ -1341,7 +1329,6 @@ test_sighup_reload (void)
 
   g_dbus_connection_signal_unsubscribe (bus, subscription);
   assert_service_alive (fixture);
-  g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
 }
 
 int
@@ -1349,14 +1336,14 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   (void) ood_error_quark ();
-  g_test_add_func ("/resilience/idle", test_idle);
-  g_test_add_func ("/resilience/idle-probing", test_idle_probing);
-  g_test_add_func ("/resilience/kill-during-wait-halt", test_kill_during_wait_halt);
-  g_test_add_func ("/resilience/kill-during-step", test_kill_during_step);
-  g_test_add_func ("/resilience/two-endpoints", test_two_endpoints);
-  g_test_add_func ("/resilience/many-clients", test_many_clients);
+  OOD_TEST_ADD ("/resilience/idle", &no_probing, test_idle);
+  OOD_TEST_ADD ("/resilience/idle-probing", &fast_probing, test_idle_probing);
+  OOD_TEST_ADD ("/resilience/kill-during-wait-halt", NULL, test_kill_during_wait_halt);
+  OOD_TEST_ADD ("/resilience/kill-during-step", NULL, test_kill_during_step);
+  OOD_TEST_ADD ("/resilience/two-endpoints", &two_boards, test_two_endpoints);
+  OOD_TEST_ADD ("/resilience/many-clients", NULL, test_many_clients);
   g_test_add_func ("/resilience/fault-injection/stalled-openocd", test_stalled_openocd);
   g_test_add_func ("/resilience/fault-injection/garbage-reply", test_garbage_reply);
-  g_test_add_func ("/resilience/sighup-reload", test_sighup_reload);
+  OOD_TEST_ADD ("/resilience/sighup-reload", &two_boards, test_sighup_reload);
   return g_test_run ();
 }

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-proc.h"
 
 #define WAIT_MS 20000
@@ -25,31 +25,16 @@
  * most 7 starts fit in 10 s. */
 #define MAX_STARTS_IN_10_S 7
 
-typedef struct {
-  OodServiceFixture *fixture;
-} Fx;
-
-static Fx *
-fx_new (guint n_boards, gboolean supervised, const char *const *extra_args)
-{
-  Fx *fx = g_new0 (Fx, 1);
-  g_autoptr(GError) error = NULL;
-  const OodServiceOptions options = { .n_boards = n_boards, .supervised = supervised,
-                                      .extra_args = extra_args };
-
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  return fx;
-}
-
-static void
-fx_free (Fx *fx)
-{
-  g_clear_pointer (&fx->fixture, ood_service_fixture_free);
-  g_free (fx);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fx, fx_free)
+/* What each case starts: one or two supervised boards, one board whose
+ * OpenOCD the test runs, or the bus alone (the case starts the service). */
+static const OodServiceOptions one = { .n_boards = 1, .supervised = TRUE };
+static const OodServiceOptions two = { .n_boards = 2, .supervised = TRUE };
+static const OodServiceOptions unsupervised = { .n_boards = 1 };
+static const OodServiceOptions later = { .supervised = TRUE, .no_service = TRUE };
+static const char *const bad_exec_args[] = { "--start-timeout", "500", NULL };
+static const OodServiceOptions later_bad_exec = { .supervised = TRUE,
+                                                  .no_service = TRUE,
+                                                  .extra_args = bad_exec_args };
 
 /* A path meson's test environment gives. */
 static const char *
@@ -68,19 +53,19 @@ pid_gone (gpointer pid)
 }
 
 static GVariant *
-endpoint_property (Fx *fx, const char *endpoint, const char *name)
+endpoint_property (OodTestFixture *fx, const char *endpoint, const char *name)
 {
   g_autofree char *path = g_strdup_printf ("/org/openocd/%s", endpoint);
   g_autoptr(GError) error = NULL;
-  GVariant *value = ood_test_get_property (ood_service_fixture_get_bus (fx->fixture), path,
-                                           "org.openocd.Endpoint", name, 5000, &error);
+  GVariant *value = ood_test_get_property (fx->bus, path, "org.openocd.Endpoint", name, 5000,
+                                           &error);
 
   g_assert_no_error (error);
   return value;
 }
 
 static guint
-endpoint_uint (Fx *fx, const char *endpoint, const char *name)
+endpoint_uint (OodTestFixture *fx, const char *endpoint, const char *name)
 {
   g_autoptr(GVariant) value = endpoint_property (fx, endpoint, name);
 
@@ -88,7 +73,7 @@ endpoint_uint (Fx *fx, const char *endpoint, const char *name)
 }
 
 static char *
-endpoint_string (Fx *fx, const char *endpoint, const char *name)
+endpoint_string (OodTestFixture *fx, const char *endpoint, const char *name)
 {
   g_autoptr(GVariant) value = endpoint_property (fx, endpoint, name);
 
@@ -96,20 +81,19 @@ endpoint_string (Fx *fx, const char *endpoint, const char *name)
 }
 
 static GVariant *
-call (Fx *fx, const char *path, const char *iface, const char *method, GVariant *args,
+call (OodTestFixture *fx, const char *path, const char *iface, const char *method, GVariant *args,
       GError **error)
 {
-  return g_dbus_connection_call_sync (ood_service_fixture_get_bus (fx->fixture), "org.openocd",
-                                      path, iface, method, args, NULL, G_DBUS_CALL_FLAGS_NONE,
-                                      WAIT_MS, NULL, error);
+  return g_dbus_connection_call_sync (fx->bus, "org.openocd", path, iface, method, args, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, WAIT_MS, NULL, error);
 }
 
 static GStrv
-get_log (Fx *fx, const char *endpoint, guint lines)
+get_log (OodTestFixture *fx, const char *endpoint, guint lines)
 {
   g_autofree char *path = g_strdup_printf ("/org/openocd/%s", endpoint);
 
-  return ood_test_endpoint_log (ood_service_fixture_get_bus (fx->fixture), path, lines);
+  return ood_test_endpoint_log (fx->bus, path, lines);
 }
 
 /* Whether @run stands in @log as consecutive lines. */
@@ -131,12 +115,12 @@ run_in (GStrv log, GStrv run)
 }
 
 typedef struct {
-  Fx         *fx;
+  OodTestFixture *fx;
   const char *endpoint;
   const char *property;
-  guint       at_least;    /* for a uint property */
-  GPid        not_pid;     /* for Pid: a live one other than this */
-  const char *contains;    /* for a string property */
+  guint at_least;       /* for a uint property */
+  GPid not_pid;         /* for Pid: a live one other than this */
+  const char *contains; /* for a string property */
 } Until;
 
 static gboolean
@@ -145,9 +129,8 @@ until_holds (gpointer user_data)
   Until *until = user_data;
   g_autofree char *path = g_strdup_printf ("/org/openocd/%s", until->endpoint);
   /* the endpoint may be away for a moment (a reload restarts it) */
-  g_autoptr(GVariant) value = ood_test_get_property (ood_service_fixture_get_bus (until->fx->fixture),
-                                                     path, "org.openocd.Endpoint",
-                                                     until->property, 5000, NULL);
+  g_autoptr(GVariant) value = ood_test_get_property (until->fx->bus, path, "org.openocd.Endpoint",
+                                                      until->property, 5000, NULL);
 
   if (value == NULL)
     return FALSE;
@@ -163,10 +146,10 @@ until_holds (gpointer user_data)
 static gboolean
 target_published (gpointer user_data)
 {
-  Fx *fx = user_data;
-  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  OodTestFixture *fx = user_data;
+  OodDbusEndpoint *endpoint = fx->endpoint;
   const char *const *targets = ood_dbus_endpoint_get_targets (endpoint);
-  OodDbusTarget *target = ood_service_fixture_get_target (fx->fixture, 0);
+  OodDbusTarget *target = fx->target;
 
   return ood_dbus_endpoint_get_connected (endpoint) && targets != NULL && targets[0] != NULL &&
          g_strcmp0 (ood_dbus_target_get_state (target), "unknown") != 0;
@@ -177,10 +160,9 @@ target_published (gpointer user_data)
 /* The service starts OpenOCD with ports of its own choosing, publishes
  * its process, connects, and keeps what OpenOCD printed. */
 static void
-test_starts (void)
+test_starts (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, TRUE, NULL);
-  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  OodDbusEndpoint *endpoint = fx->endpoint;
   GPid pid = (GPid) endpoint_uint (fx, "default", "Pid");
   g_autofree char *cmdline = NULL;
   g_autofree char *address = endpoint_string (fx, "default", "Address");
@@ -189,6 +171,7 @@ test_starts (void)
   g_auto(GStrv) log = get_log (fx, "default", 0);
   g_autofree char *service_log = NULL;
 
+  (void) options;
   g_assert_true (ood_dbus_endpoint_get_supervised (endpoint));
   g_assert_cmpstr (origin, ==, "config");
   g_assert_true (ood_test_pid_alive (pid));
@@ -205,8 +188,8 @@ test_starts (void)
    * service's log with the endpoint's name */
   g_assert_true (ood_test_lines_have (log, "Open On-Chip Debugger"));
   g_assert_true (ood_test_lines_have (log, "for tcl connections"));
-  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture),
-                                      &service_log, NULL, NULL));
+  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->service), &service_log,
+                                      NULL, NULL));
   g_assert_nonnull (strstr (service_log, "default: Open On-Chip Debugger"));
 }
 
@@ -214,9 +197,8 @@ test_starts (void)
  * published again, Restarts counts it, LastExit says how the old one
  * ended, and the log still has the old one's lines. */
 static void
-test_kill_restarts (void)
+test_kill_restarts (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, TRUE, NULL);
   GPid pid = (GPid) endpoint_uint (fx, "default", "Pid");
   g_autofree char *address = endpoint_string (fx, "default", "Address");
   g_autofree char *after = NULL;
@@ -224,6 +206,7 @@ test_kill_restarts (void)
   Until new_pid = { fx, "default", "Pid", .not_pid = pid };
   g_auto(GStrv) log = NULL;
 
+  (void) options;
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   g_assert_true (ood_test_wait_for (until_holds, &new_pid, WAIT_MS));
   g_assert_true (ood_test_wait_for (target_published, fx, WAIT_MS));
@@ -241,31 +224,31 @@ test_kill_restarts (void)
 
 /* kill -9 the service: its OpenOCDs die with it. */
 static void
-test_service_killed (void)
+test_service_killed (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (2, TRUE, NULL);
   GPid first = (GPid) endpoint_uint (fx, "board0", "Pid");
   GPid second = (GPid) endpoint_uint (fx, "board1", "Pid");
-  GPid service = ood_service_fixture_get_service_pid (fx->fixture);
+  GPid service = ood_service_fixture_get_service_pid (fx->service);
 
+  (void) options;
   g_assert_true (ood_test_pid_alive (first));
   g_assert_true (ood_test_pid_alive (second));
   g_assert_cmpint (kill (service, SIGKILL), ==, 0);
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (first), WAIT_MS));
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (second), WAIT_MS));
   /* the fixture reaps the service */
-  ood_service_fixture_stop_service (fx->fixture);
+  ood_service_fixture_stop_service (fx->service);
 }
 
 /* SIGTERM: the service stops its OpenOCDs before it exits. */
 static void
-test_service_stopped (void)
+test_service_stopped (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, TRUE, NULL);
   GPid pid = (GPid) endpoint_uint (fx, "default", "Pid");
 
+  (void) options;
   g_assert_true (ood_test_pid_alive (pid));
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->service), ==, 0);
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (pid), WAIT_MS));
 }
 
@@ -284,29 +267,27 @@ says_sleeping (gpointer user_data)
  * does not exit before it is gone (SIGKILL, after the supervisor's wait),
  * so none outlives it. */
 static void
-test_stop_stubborn (void)
+test_stop_stubborn (OodTestFixture *fx, gconstpointer options)
 {
-  const OodServiceOptions options = { .supervised = TRUE, .no_service = TRUE };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
-  Fx fx = { fixture };
+  OodServiceFixture *fixture = fx->service;
   g_autofree char *text = g_strdup_printf ("[Endpoint slow]\n"
                                            "Exec=%s -c 'echo {now sleeping}' -c 'sleep 600000'\n",
                                            env ("OOD_OPENOCD"));
-  Until started = { &fx, "slow", "Pid", .at_least = 1 };
+  Until started = { fx, "slow", "Pid", .at_least = 1 };
   g_autofree char *cmdline = NULL;
   GPid pid;
 
-  g_assert_no_error (error);
+  (void) options;
   g_assert_true (ood_service_fixture_use_config (fixture, text, &error));
   g_assert_true (ood_service_fixture_start_service (fixture, &error));
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (until_holds, &started, WAIT_MS));
-  pid = (GPid) endpoint_uint (&fx, "slow", "Pid");
+  pid = (GPid) endpoint_uint (fx, "slow", "Pid");
   cmdline = ood_test_proc_cmdline (pid);
   g_assert_nonnull (strstr (cmdline, "sleep 600000"));
   /* it is in its sleep (its signal handlers are set by then) */
-  g_assert_true (ood_test_wait_for (says_sleeping, &fx, WAIT_MS));
+  g_assert_true (ood_test_wait_for (says_sleeping, fx, WAIT_MS));
   g_assert_cmpint (ood_service_fixture_stop_service (fixture), ==, 0);
   /* gone when the service is: not a moment later */
   g_assert_true (pid_gone (GINT_TO_POINTER (pid)));
@@ -340,13 +321,10 @@ no_process_runs (gpointer cmdline)
 /* Command lines that cannot work: each says why in LastExit, and the
  * backoff bounds how often it is tried (counted over 10 s). */
 static void
-test_bad_exec (void)
+test_bad_exec (OodTestFixture *fx, gconstpointer options)
 {
-  const char *const args[] = { "--start-timeout", "500", NULL };
-  const OodServiceOptions options = { .supervised = TRUE, .no_service = TRUE, .extra_args = args };
   g_autoptr(GError) error = NULL;
-  g_autoptr(OodServiceFixture) fixture = ood_service_fixture_new (&options, &error);
-  Fx fx = { fixture };
+  OodServiceFixture *fixture = fx->service;
   const char *openocd = env ("OOD_OPENOCD");
   g_autofree char *sleep_arg = g_strdup_printf ("3600.%u", (guint) getpid ());
   g_autofree char *sleep_line = g_strdup_printf ("sleep %s", sleep_arg);
@@ -367,36 +345,36 @@ test_bad_exec (void)
   g_autofree char *rejected = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
-  g_assert_no_error (error);
+  (void) options;
   g_assert_true (ood_service_fixture_use_config (fixture, text, &error));
   g_assert_true (ood_service_fixture_start_service (fixture, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      Until said = { &fx, cases[i].name, "LastExit", .contains = cases[i].says };
+      Until said = { fx, cases[i].name, "LastExit", .contains = cases[i].says };
       g_autofree char *last_exit = NULL;
 
       g_assert_true (ood_test_wait_for (until_holds, &said, WAIT_MS));
-      last_exit = endpoint_string (&fx, cases[i].name, "LastExit");
+      last_exit = endpoint_string (fx, cases[i].name, "LastExit");
       g_test_message ("%s: %s", cases[i].name, last_exit);
     }
   /* the line of OpenOCD's output that says why */
-  rejected = endpoint_string (&fx, "rejected", "LastExit");
+  rejected = endpoint_string (fx, "rejected", "LastExit");
   g_assert_nonnull (strstr (rejected, "no_such_command"));
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    before[i] = endpoint_uint (&fx, cases[i].name, "Restarts");
+    before[i] = endpoint_uint (fx, cases[i].name, "Restarts");
   /* ten seconds of the crash loop: not a bound on time, a count of what
    * the backoff let through in that time */
   g_timeout_add_once (10000, (GSourceOnceFunc) g_main_loop_quit, loop);
   g_main_loop_run (loop);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      guint starts = endpoint_uint (&fx, cases[i].name, "Restarts") - before[i];
+      guint starts = endpoint_uint (fx, cases[i].name, "Restarts") - before[i];
 
       g_test_message ("%s: %u starts in 10 s", cases[i].name, starts);
       g_assert_cmpuint (starts, <=, MAX_STARTS_IN_10_S);
       /* and it does keep trying */
-      g_assert_cmpuint (endpoint_uint (&fx, cases[i].name, "Restarts"), >=, 2);
+      g_assert_cmpuint (endpoint_uint (fx, cases[i].name, "Restarts"), >=, 2);
     }
   /* what a command started goes with it: each shell's sleep was stopped
    * with its shell, and none is left once the service is gone */
@@ -407,9 +385,8 @@ test_bad_exec (void)
 /* Restart() starts a new OpenOCD at once; GetLog() gives at most the lines
  * asked for, the newest. */
 static void
-test_restart_and_log (void)
+test_restart_and_log (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, TRUE, NULL);
   GPid pid = (GPid) endpoint_uint (fx, "default", "Pid");
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = call (fx, "/org/openocd/default", "org.openocd.Endpoint", "Restart",
@@ -418,6 +395,7 @@ test_restart_and_log (void)
   g_auto(GStrv) all = NULL;
   g_auto(GStrv) last = NULL;
 
+  (void) options;
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (until_holds, &new_pid, WAIT_MS));
   g_assert_true (ood_test_wait_for (target_published, fx, WAIT_MS));
@@ -434,13 +412,13 @@ test_restart_and_log (void)
 
 /* An endpoint with Address= is not the service's to restart or read. */
 static void
-test_not_supervised (void)
+test_not_supervised (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, FALSE, NULL);
-  OodDbusEndpoint *endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
+  OodDbusEndpoint *endpoint = fx->endpoint;
   static const char *const methods[] = { "Restart", "GetLog" };
   g_autofree char *origin = endpoint_string (fx, "default", "Origin");
 
+  (void) options;
   g_assert_false (ood_dbus_endpoint_get_supervised (endpoint));
   g_assert_cmpuint (endpoint_uint (fx, "default", "Pid"), ==, 0);
   g_assert_cmpstr (origin, ==, "command-line");
@@ -458,23 +436,23 @@ test_not_supervised (void)
 
 /* SIGHUP restarts only the endpoint whose group changed. */
 static void
-test_sighup_changed_only (void)
+test_sighup_changed_only (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (2, TRUE, NULL);
   GPid kept = (GPid) endpoint_uint (fx, "board0", "Pid");
   GPid changed = (GPid) endpoint_uint (fx, "board1", "Pid");
-  g_autofree char *path = g_build_filename (ood_service_fixture_get_tmpdir (fx->fixture),
+  g_autofree char *path = g_build_filename (ood_service_fixture_get_tmpdir (fx->service),
                                             "openocd-dbus.conf", NULL);
-  g_autofree char *group0 = ood_service_fixture_dup_exec_group (fx->fixture, 0);
-  g_autofree char *group1 = ood_service_fixture_dup_exec_group (fx->fixture, 1);
+  g_autofree char *group0 = ood_service_fixture_dup_exec_group (fx->service, 0);
+  g_autofree char *group1 = ood_service_fixture_dup_exec_group (fx->service, 1);
   g_autofree char *text = NULL;
   g_autofree char *cmdline = NULL;
   Until new_pid = { fx, "board1", "Pid", .not_pid = changed };
 
+  (void) options;
   g_strchomp (group1);
   text = g_strdup_printf ("%s%s -c 'echo changed'\n", group0, group1);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
-  g_assert_cmpint (kill (ood_service_fixture_get_service_pid (fx->fixture), SIGHUP), ==, 0);
+  g_assert_cmpint (kill (ood_service_fixture_get_service_pid (fx->service), SIGHUP), ==, 0);
   g_assert_true (ood_test_wait_for (until_holds, &new_pid, WAIT_MS));
   g_assert_true (ood_test_wait_for (pid_gone, GINT_TO_POINTER (changed), WAIT_MS));
   g_assert_cmpint ((GPid) endpoint_uint (fx, "board0", "Pid"), ==, kept);
@@ -497,7 +475,7 @@ exec_settings (OodTestbed *board)
 }
 
 typedef struct {
-  Fx         *fx;
+  OodTestFixture *fx;
   const char *path;
 } Exported;
 
@@ -508,11 +486,10 @@ target_connected (gpointer user_data)
   g_autoptr(GVariant) targets = NULL;
   g_autoptr(GVariant) connected = NULL;
 
-  connected = ood_test_get_property (ood_service_fixture_get_bus (exported->fx->fixture),
-                                     exported->path, "org.openocd.Endpoint", "Connected", 5000,
-                                     NULL);
-  targets = ood_test_get_property (ood_service_fixture_get_bus (exported->fx->fixture),
-                                   exported->path, "org.openocd.Endpoint", "Targets", 5000, NULL);
+  connected = ood_test_get_property (exported->fx->bus, exported->path, "org.openocd.Endpoint",
+                                     "Connected", 5000, NULL);
+  targets = ood_test_get_property (exported->fx->bus, exported->path, "org.openocd.Endpoint",
+                                   "Targets", 5000, NULL);
   return connected != NULL && g_variant_get_boolean (connected) && targets != NULL &&
          g_variant_n_children (targets) == 1;
 }
@@ -522,9 +499,8 @@ object_gone (gpointer user_data)
 {
   Exported *exported = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) name = ood_test_get_property (ood_service_fixture_get_bus (exported->fx->fixture),
-                                                    exported->path, "org.openocd.Endpoint", "Name",
-                                                    5000, &error);
+  g_autoptr(GVariant) name = ood_test_get_property (exported->fx->bus, exported->path,
+                                                     "org.openocd.Endpoint", "Name", 5000, &error);
 
   return name == NULL;
 }
@@ -532,9 +508,8 @@ object_gone (gpointer user_data)
 /* AddEndpoint runs an OpenOCD for a new board, FindTarget finds its
  * target, RemoveEndpoint takes it all away again, OpenOCD included. */
 static void
-test_manager_add_remove (void)
+test_manager_add_remove (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, FALSE, NULL);
   const OodTestbedOptions sim_only = { .no_openocd = TRUE };
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTestbed) board = ood_testbed_new (&sim_only, &error);
@@ -547,6 +522,7 @@ test_manager_add_remove (void)
   Exported exported;
   GPid pid;
 
+  (void) options;
   g_assert_no_error (error);
   added = call (fx, "/org/openocd", "org.openocd.Manager", "AddEndpoint",
                 g_variant_new ("(s@a{sv})", "lab-1", exec_settings (board)), &error);
@@ -575,9 +551,8 @@ test_manager_add_remove (void)
 
 /* What AddEndpoint, RemoveEndpoint and FindTarget refuse, by error name. */
 static void
-test_manager_errors (void)
+test_manager_errors (OodTestFixture *fx, gconstpointer options)
 {
-  g_autoptr(Fx) fx = fx_new (1, FALSE, NULL);
   GVariantBuilder empty;
   static const struct { const char *name; const char *key; const char *value; const char *error; } adds[] = {
     { "", "Address", "127.0.0.1:1", "org.freedesktop.DBus.Error.InvalidArgs" },
@@ -597,6 +572,7 @@ test_manager_errors (void)
     { "FindTarget", "default", "nope", "org.openocd.Error.NotFound" },
   };
 
+  (void) options;
   for (guint i = 0; i < G_N_ELEMENTS (adds); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -634,23 +610,23 @@ test_manager_errors (void)
       OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, others[i].error);
     }
   /* nothing was added, and the configured endpoint is still there */
-  g_assert_true (ood_dbus_endpoint_get_connected (ood_service_fixture_get_endpoint (fx->fixture, 0)));
+  g_assert_true (ood_dbus_endpoint_get_connected (fx->endpoint));
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/supervised/starts", test_starts);
-  g_test_add_func ("/supervised/kill-restarts", test_kill_restarts);
-  g_test_add_func ("/supervised/service-killed", test_service_killed);
-  g_test_add_func ("/supervised/service-stopped", test_service_stopped);
-  g_test_add_func ("/supervised/stop-stubborn", test_stop_stubborn);
-  g_test_add_func ("/supervised/bad-exec", test_bad_exec);
-  g_test_add_func ("/supervised/restart-and-log", test_restart_and_log);
-  g_test_add_func ("/supervised/not-supervised", test_not_supervised);
-  g_test_add_func ("/supervised/sighup-changed-only", test_sighup_changed_only);
-  g_test_add_func ("/supervised/manager-add-remove", test_manager_add_remove);
-  g_test_add_func ("/supervised/manager-errors", test_manager_errors);
+  OOD_TEST_ADD ("/supervised/starts", &one, test_starts);
+  OOD_TEST_ADD ("/supervised/kill-restarts", &one, test_kill_restarts);
+  OOD_TEST_ADD ("/supervised/service-killed", &two, test_service_killed);
+  OOD_TEST_ADD ("/supervised/service-stopped", &one, test_service_stopped);
+  OOD_TEST_ADD ("/supervised/stop-stubborn", &later, test_stop_stubborn);
+  OOD_TEST_ADD ("/supervised/bad-exec", &later_bad_exec, test_bad_exec);
+  OOD_TEST_ADD ("/supervised/restart-and-log", &one, test_restart_and_log);
+  OOD_TEST_ADD ("/supervised/not-supervised", &unsupervised, test_not_supervised);
+  OOD_TEST_ADD ("/supervised/sighup-changed-only", &two, test_sighup_changed_only);
+  OOD_TEST_ADD ("/supervised/manager-add-remove", &unsupervised, test_manager_add_remove);
+  OOD_TEST_ADD ("/supervised/manager-errors", &unsupervised, test_manager_errors);
   return g_test_run ();
 }
