@@ -462,7 +462,8 @@ push_judge (OodFlashPlan *plan, guint from, guint to, JudgeStage stage)
 {
   Judge judge = { from, to, stage, 0, 0 };
 
-  g_array_append_val (plan->judges, judge);
+  if (from < to)
+    g_array_append_val (plan->judges, judge);
 }
 
 static void
@@ -512,6 +513,7 @@ plan_search (OodFlashPlan *plan, Judge *judge)
     }
   else if (below != NULL && below->stage == JUDGE_CHECK &&
            (below->to == judge->from || below->from == judge->to) &&
+           piece_at (plan, below->from)->segment == piece_at (plan, judge->from)->segment &&
            window (plan, below->from, below->to, &start, &end))
     {
       Judge swap = *below;
