@@ -60,6 +60,14 @@ parse_all (const char *text, guint width, guint count)
       g_assert (words[i] >> width == 0);
   else
     g_assert_nonnull (error);
+  {
+    g_autoptr(GError) local = NULL;
+    g_autofree char *failure = NULL;
+    g_autoptr(OodTclTargetRecord) record = ood_tcl_parse_pc_write (text, &failure, &local);
+
+    g_assert ((record == NULL) == (local != NULL));
+    g_assert (record != NULL || failure == NULL);
+  }
   (void) ood_tcl_hex_to_u64 (text, &value);
   {
     g_autoptr(GBytes) bytes = ood_tcl_hex_to_bytes (text, 1 + (width * count) % 200);

@@ -46,8 +46,11 @@ parse_all (const char *text)
   (void) ood_tcl_parse_address (text, &address);
   {
     g_autoptr(GArray) breakpoints = ood_tcl_parse_breakpoints (text);
+    g_autoptr(GArray) watchpoints = ood_tcl_parse_watchpoints (text);
     for (guint i = 0; i < breakpoints->len; i++)
       g_assert (g_array_index (breakpoints, OodTclBreakpoint, i).length > 0);
+    for (guint i = 0; i < watchpoints->len; i++)
+      g_assert (g_array_index (watchpoints, OodTclWatchpoint, i).access <= OOD_WATCH_ACCESS);
   }
   {
     g_autoptr(OodTclAdapterInfo) info = ood_tcl_parse_adapter_info (text, &error);

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* The flash scripts run by a real OpenOCD 0.12 on the simulated board
+ * (its stm32f1x bank: 64 sectors of 1 KiB, 16 protection blocks of
+ * 4 KiB), their answers parsed and checked against raw commands; and the
+ * parsers on answers no OpenOCD gives. */
+#include <string.h>
+
+#include "ood-error.h"
+#include "ood-tcl-flash.h"
+#include "ood-tcl-parse.h"
+#include "ood-testbed.h"
+
+#define FLASH_BASE    0x08000000u
+#define FLASH_SIZE    0x10000u
+#define SECTOR_SIZE   0x400u
+#define BLOCK_SIZE    0x1000u
+
+/* @script's text, run on @tb's OpenOCD; its catch code must be 0. When
+ * OOD_TEST_SEEDS names a directory, the text is also written there as a
+ * seed for the fuzzer of these parsers (tests/fuzz/fuzz-flash.c), behind
+ * the byte @selector it reads first (0 is written as 0x40: one bank). */
+static char *
+run (OodTestbed *tb, char *script, guint8 selector)
+{
+  g_autofree char *owned = script;
+  g_autofree char *reply = ood_test_tcl_eval_on (tb, script);
+  const char *seeds = g_getenv ("OOD_TEST_SEEDS");
+  const char *text = NULL;
+  gint code = -1;
+
+  g_assert_true (ood_tcl_parse_wrapped (reply, &code, &text));
+  g_assert_cmpint (code, ==, 0);
+  if (seeds != NULL)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/openocd-%02x", seeds, selector);
+      g_autofree char *seed = g_strdup_printf ("%c%s", selector != 0 ? selector : 0x40, text);
+
+      g_assert_true (g_file_set_contents (name, seed, (gssize) strlen (seed), NULL));
+    }
+  return g_strdup (text);
+}
+
+static const OodTclFlashSector *
+sector (GArray *sectors, guint i)
+{
+  return &g_array_index (sectors, OodTclFlashSector, i);
+}
+
+/* @sectors are @n of @size bytes from offset 0, each as protected as
+ * @protection says. */
+static void
+assert_layout (GArray *sectors, guint n, guint64 size, gint protection)
+{
+  g_assert_nonnull (sectors);
+  g_assert_cmpuint (sectors->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (sector (sectors, i)->index, ==, i);
+      g_assert_cmpuint (sector (sectors, i)->offset, ==, i * size);
+      g_assert_cmpuint (sector (sectors, i)->size, ==, size);
+      g_assert_cmpint (sector (sectors, i)->protection, ==, protection);
+    }
+}
+
+static void
+test_openocd_banks (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) banks = NULL;
+  OodTclFlashBank *bank;
+
+  g_assert_no_error (error);
+  text = run (tb, ood_tcl_script_flash_banks (), 0);
+  banks = ood_tcl_parse_flash_banks (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (banks->len, ==, 1);
+  bank = banks->pdata[0];
+  g_assert_cmpuint (bank->index, ==, 0);
+  g_assert_cmpstr (bank->target, ==, ood_testbed_get_target_name (tb));
+  g_assert_cmpstr (bank->name, ==, "riscvsim.flash");
+  g_assert_cmpuint (bank->base, ==, FLASH_BASE);
+  g_assert_cmpuint (bank->size, ==, FLASH_SIZE);
+}
+
+/* The sectors with their blocks' protection, and the blocks; one block
+ * protected behind the parser's back shows on its four sectors. */
+static void
+test_openocd_sectors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  g_autofree char *text = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *raw = NULL;
+  g_autoptr(GArray) sectors = NULL;
+  g_autoptr(GArray) listed = NULL;
+  g_autoptr(GArray) blocks = NULL;
+  g_autoptr(GArray) after = NULL;
+
+  g_assert_no_error (error);
+  text = run (tb, ood_tcl_script_flash_sectors (0), 1);
+  sectors = ood_tcl_parse_flash_sectors (text, &error);
+  g_assert_no_error (error);
+  assert_layout (sectors, FLASH_SIZE / SECTOR_SIZE, SECTOR_SIZE, 0);
+  blocks = ood_tcl_parse_flash_blocks (text, &listed, &error);
+  g_assert_no_error (error);
+  assert_layout (blocks, FLASH_SIZE / BLOCK_SIZE, BLOCK_SIZE, 0);
+  assert_layout (listed, FLASH_SIZE / SECTOR_SIZE, SECTOR_SIZE, 0);
+
+  /* block 1 (sectors 4 to 7) protected, loaded by a reset */
+  raw = ood_test_tcl_eval_on (tb, "halt; flash protect 0 1 1 on; reset halt; flash info 0");
+  g_assert_nonnull (strstr (raw, "#  1: 0x00001000 (0x1000 4kB) protected"));
+  again = run (tb, ood_tcl_script_flash_sectors (0), 2);
+  after = ood_tcl_parse_flash_sectors (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->len, ==, FLASH_SIZE / SECTOR_SIZE);
+  for (guint i = 0; i < after->len; i++)
+    g_assert_cmpint (sector (after, i)->protection, ==, i >= 4 && i <= 7 ? 1 : 0);
+  g_free (ood_test_tcl_eval_on (tb, "flash protect 0 1 1 off; reset halt"));
+}
+
+/* The work area and every bank's sectors in one command. */
+static void
+test_openocd_geometry (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  const guint banks[] = { 0 };
+  g_autofree char *text = NULL;
+  g_autofree char *raw = NULL;
+  g_autoptr(GPtrArray) geometry = NULL;
+  guint64 work_area = 0;
+
+  g_assert_no_error (error);
+  text = run (tb, ood_tcl_script_flash_geometry (ood_testbed_get_target_name (tb), banks, 1), 3);
+  geometry = ood_tcl_parse_flash_geometry (text, 1, &work_area, &error);
+  g_assert_no_error (error);
+  raw = ood_test_tcl_eval_on (tb, "riscv.cpu cget -work-area-size");
+  g_assert_cmpuint (work_area, ==, g_ascii_strtoull (raw, NULL, 0));
+  g_assert_cmpuint (work_area, >, 0);
+  g_assert_cmpuint (geometry->len, ==, 1);
+  assert_layout (geometry->pdata[0], FLASH_SIZE / SECTOR_SIZE, SECTOR_SIZE, 0);
+
+  /* asked for two banks, OpenOCD's answer for one is malformed */
+  g_clear_pointer (&geometry, g_ptr_array_unref);
+  geometry = ood_tcl_parse_flash_geometry (text, 2, &work_area, &error);
+  g_assert_null (geometry);
+  g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+}
+
+/* A protect that worked, and one OpenOCD refused (a sector range its
+ * driver does not have): what failed, OpenOCD's text, and the listing
+ * read afterwards. */
+static void
+test_openocd_protect (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  const char *name = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *failed = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GArray) sectors = NULL;
+  g_autoptr(GArray) unchanged = NULL;
+
+  g_assert_no_error (error);
+  name = ood_testbed_get_target_name (tb);
+  text = run (tb, ood_tcl_script_flash_protect (name, 0, 2, 2, TRUE), 4);
+  sectors = ood_tcl_parse_flash_protect (text, &failed, &message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (failed, ==, "");
+  g_assert_cmpstr (message, ==, "");
+  for (guint i = 0; i < sectors->len; i++)
+    g_assert_cmpint (sector (sectors, i)->protection, ==, i >= 8 && i <= 11 ? 1 : 0);
+
+  g_clear_pointer (&failed, g_free);
+  g_clear_pointer (&message, g_free);
+  refused = run (tb, ood_tcl_script_flash_protect (name, 0, 2, 99, FALSE), 5);
+  unchanged = ood_tcl_parse_flash_protect (refused, &failed, &message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (failed, ==, "protect");
+  g_assert_cmpstr (message, !=, "");
+  for (guint i = 0; i < unchanged->len; i++)
+    g_assert_cmpint (sector (unchanged, i)->protection, ==, i >= 8 && i <= 11 ? 1 : 0);
+  g_free (ood_test_tcl_eval_on (tb, "flash protect 0 2 2 off; reset halt"));
+}
+
+/* Answers no OpenOCD gives are errors of the Target code, never a crash
+ * nor a partial result. */
+static void
+test_malformed (void)
+{
+  static const char *const texts[] = {
+    "", "{", "}", "\"", "{a b} {c", "x", "1 2 3 4 5 6 7",
+    "{0 riscv.cpu riscvsim.flash 0x08000000 0x10000 0 0} {1 t n base 0x1 0 0}",
+    "{0 t n 0x0 0x10 0 0 extra}", "{0 t n 0x0 -1 0 0}", "{99999999999 t n 0x0 0x10 0 0}",
+  };
+  gboolean equal[3];
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GError) e1 = NULL;
+      g_autoptr(GError) e2 = NULL;
+      g_autoptr(GError) e3 = NULL;
+      g_autoptr(GError) e4 = NULL;
+      g_autoptr(GPtrArray) banks = ood_tcl_parse_flash_banks (texts[i], &e1);
+      g_autoptr(GArray) sectors = ood_tcl_parse_flash_sectors (texts[i], &e2);
+      g_autofree char *failed = NULL;
+      g_autofree char *message = NULL;
+      g_autoptr(GArray) after = ood_tcl_parse_flash_protect (texts[i], &failed, &message, &e3);
+      guint64 work_area = 0;
+      g_autoptr(GPtrArray) geometry = ood_tcl_parse_flash_geometry (texts[i], 1, &work_area, &e4);
+
+      /* "" is an empty list of banks; every other one of these fails */
+      if (i == 0)
+        g_assert_cmpuint (banks->len, ==, 0);
+      else
+        g_assert_true (banks == NULL && e1 != NULL);
+      g_assert_true (sectors == NULL && e2 != NULL);
+      g_assert_true (after == NULL && e3 != NULL && failed == NULL && message == NULL);
+      g_assert_true (geometry == NULL && e4 != NULL);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (ood_tcl_parse_images_equal ("1 2", 2, equal, &error));
+    g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+    g_clear_error (&error);
+    g_assert_false (ood_tcl_parse_images_equal ("1", 2, equal, &error));
+    g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+    g_clear_error (&error);
+    g_assert_true (ood_tcl_parse_images_equal ("1 0 1", 3, equal, &error));
+    g_assert_no_error (error);
+    g_assert_true (equal[0] && !equal[1] && equal[2]);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tcl-flash/openocd/banks", test_openocd_banks);
+  g_test_add_func ("/tcl-flash/openocd/sectors", test_openocd_sectors);
+  g_test_add_func ("/tcl-flash/openocd/geometry", test_openocd_geometry);
+  g_test_add_func ("/tcl-flash/openocd/protect", test_openocd_protect);
+  g_test_add_func ("/tcl-flash/malformed", test_malformed);
+  return g_test_run ();
+}
