@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "ood-flash"
+#define G_LOG_DOMAIN "ood-flash-work"
 
 #include "ood-flash-work.h"
 
