@@ -45,6 +45,30 @@ fx_init (Fx *fx)
                                     .smart = TRUE };
 }
 
+/* The same flash as two banks of 16 sectors each, one after the other. */
+static void
+fx_init_two_banks (Fx *fx)
+{
+  fx_init (fx);
+  g_ptr_array_set_size (fx->banks, 0);
+  g_hash_table_remove_all (fx->geometry->sectors);
+  for (guint b = 0; b < 2; b++)
+    {
+      OodTclFlashBank bank = { .index = b, .target = (char *) "riscv.cpu",
+                               .name = (char *) "stm32", .base = BASE + b * (SECTORS / 2) * SECTOR,
+                               .size = (SECTORS / 2) * SECTOR };
+      GArray *sectors = g_array_new (FALSE, FALSE, sizeof (OodTclFlashSector));
+
+      g_ptr_array_add (fx->banks, ood_tcl_flash_bank_copy (&bank));
+      for (guint i = 0; i < SECTORS / 2; i++)
+        {
+          OodTclFlashSector sector = { .index = i, .offset = i * SECTOR, .size = SECTOR };
+          g_array_append_val (sectors, sector);
+        }
+      g_hash_table_insert (fx->geometry->sectors, GUINT_TO_POINTER (b), sectors);
+    }
+}
+
 static void
 fx_clear (Fx *fx)
 {
@@ -148,6 +172,19 @@ assert_flash_holds (Fx *fx, GArray *segments)
     }
 }
 
+/* Where bank @index starts in the flash in memory. */
+static gsize
+bank_start (Fx *fx, guint index)
+{
+  for (guint i = 0; i < fx->banks->len; i++)
+    {
+      const OodTclFlashBank *bank = fx->banks->pdata[i];
+      if (bank->index == index)
+        return bank->base - BASE;
+    }
+  g_assert_not_reached ();
+}
+
 /* What the work does of @step on the flash in memory; for a compare,
  * what it finds. */
 static void
@@ -164,9 +201,10 @@ run_step (Fx *fx, const OodFlashStep *step, gboolean *equal)
                    (step->length2 > 0 && step->length2 < OOD_FLASH_MIN_CHECK);
     }
   else if (step->kind == OOD_FLASH_STEP_ERASE)
-    memset (fx->flash + step->first * SECTOR, 0xff, (step->last - step->first + 1) * SECTOR);
+    memset (fx->flash + bank_start (fx, step->bank) + step->first * SECTOR, 0xff,
+            (step->last - step->first + 1) * SECTOR);
   else if (step->kind == OOD_FLASH_STEP_WRITE)
-    memcpy (fx->flash + step->offset, step->data, step->length);
+    memcpy (fx->flash + bank_start (fx, step->bank) + step->offset, step->data, step->length);
 }
 
 /* Runs the plan of @segments (taken) as the work does, compares answered
@@ -425,6 +463,32 @@ test_shared_sector (void)
   fx_clear (&fx);
 }
 
+/* An image across two banks: each bank's part erased and written in its
+ * own bank; smart, an unchanged image writes nothing and one changed byte
+ * beyond the border rewrites its sector of the second bank alone. */
+static void
+test_two_banks (void)
+{
+  Fx fx;
+  g_autofree char *plain = NULL;
+  g_autofree char *unchanged = NULL;
+  g_autofree char *changed = NULL;
+  GArray *segments;
+
+  fx_init_two_banks (&fx);
+  fx.request.smart = FALSE;
+  plain = flash_steps (program (&fx, image_at (14 * SECTOR, 4 * SECTOR)));
+  g_assert_cmpstr (plain, ==,
+                   "erase 0 14 15\nerase 1 0 1\nwrite 0 0x3800+0x800\nwrite 1 0x0+0x800\n");
+  fx.request.smart = TRUE;
+  segments = image_at (14 * SECTOR, 4 * SECTOR);
+  unchanged = flash_steps (program (&fx, segments));
+  g_assert_cmpstr (unchanged, ==, "");
+  changed = flash_steps (program_changed (&fx, 14 * SECTOR, 4 * SECTOR, 3 * SECTOR + 5));
+  g_assert_cmpstr (changed, ==, "erase 1 1 1\nwrite 1 0x400+0x400\n");
+  fx_clear (&fx);
+}
+
 /* An image byte outside the banks fails the plan. */
 static void
 test_outside (void)
@@ -458,5 +522,6 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-plan/erase-runs", test_erase_runs);
   g_test_add_func ("/flash-plan/shared-sector", test_shared_sector);
   g_test_add_func ("/flash-plan/outside", test_outside);
+  g_test_add_func ("/flash-plan/two-banks", test_two_banks);
   return g_test_run ();
 }
