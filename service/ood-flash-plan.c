@@ -31,17 +31,15 @@ typedef struct {
 
 /* A run of pieces being judged (smart programming), innermost last. */
 typedef enum {
-  JUDGE_FIRST,      /* the segment: its first piece to check */
-  JUDGE_LAST,       /* the segment, whose first piece differs: its last to check */
-  JUDGE_LEFT,       /* the run: its left half to check */
-  JUDGE_RIGHT,      /* the run: its right half to check, the left one judged */
+  JUDGE_HALVES,     /* a segment: its halves to check, in one command */
+  JUDGE_SEARCH,     /* a run known to differ: the difference to find */
+  JUDGE_CHECK,      /* a run not judged, left over by a search: to check */
 } JudgeStage;
 
 typedef struct {
   guint      from, to;
   JudgeStage stage;
-  gboolean   differs;      /* the run is known to differ somewhere */
-  gboolean   left_equal;   /* JUDGE_RIGHT: what its left half was found */
+  guint      test_from, test_to;   /* JUDGE_SEARCH: the half being checked */
 } Judge;
 
 struct _OodFlashPlan {
@@ -384,41 +382,85 @@ mark (OodFlashPlan *plan, guint from, guint to, PieceState state)
     piece_at (plan, i)->state = state;
 }
 
+static guint64
+run_bytes (OodFlashPlan *plan, guint from, guint to)
+{
+  guint64 bytes = 0;
+
+  for (guint i = from; i < to; i++)
+    bytes += piece_at (plan, i)->length;
+  return bytes;
+}
+
+/* Whether piece @i is of the segment of piece @of and known equal. */
+static gboolean
+pads (OodFlashPlan *plan, guint i, guint of)
+{
+  return i < plan->pieces->len && piece_at (plan, i)->segment == piece_at (plan, of)->segment &&
+         piece_at (plan, i)->state == PIECE_EQUAL;
+}
+
+/* The window that checks the run @from..@to: the run, widened over the
+ * pieces known equal beside it (first before, then after it) until it
+ * holds OOD_FLASH_MIN_CHECK bytes. Returns: whether it does; if not it
+ * is as wide as it gets. */
+static gboolean
+window (OodFlashPlan *plan, guint from, guint to, guint *start, guint *end)
+{
+  guint64 bytes = run_bytes (plan, from, to);
+
+  *start = from;
+  *end = to;
+  while (bytes < OOD_FLASH_MIN_CHECK && *start > 0 && pads (plan, *start - 1, from))
+    bytes += piece_at (plan, --*start)->length;
+  while (bytes < OOD_FLASH_MIN_CHECK && pads (plan, *end, from))
+    bytes += piece_at (plan, (*end)++)->length;
+  return bytes >= OOD_FLASH_MIN_CHECK;
+}
+
 /* A compare step over the pieces @from..@to (exclusive, adjacent), and
- * @to..@end as well unless @end is @to: two checksums in one command. */
+ * @from2..@to2 as well unless that is empty: two checksums in one
+ * command. */
 static void
-add_compare (OodFlashPlan *plan, guint from, guint to, guint end)
+add_compare (OodFlashPlan *plan, guint from, guint to, guint from2, guint to2)
 {
   OodFlashStep step = {
     .kind = OOD_FLASH_STEP_COMPARE, .phase = OOD_JOB_PHASE_COMPARING, .first = from, .last = to,
     .address = piece_at (plan, from)->address, .data = piece_at (plan, from)->data,
-    .first2 = to, .last2 = end,
+    .length = run_bytes (plan, from, to), .first2 = from2, .last2 = to2,
+    .length2 = run_bytes (plan, from2, to2),
   };
 
-  for (guint i = from; i < to; i++)
-    step.length += piece_at (plan, i)->length;
-  for (guint i = to; i < end; i++)
-    step.length2 += piece_at (plan, i)->length;
-  if (end > to)
+  if (to2 > from2)
     {
-      step.address2 = piece_at (plan, to)->address;
-      step.data2 = piece_at (plan, to)->data;
+      step.address2 = piece_at (plan, from2)->address;
+      step.data2 = piece_at (plan, from2)->data;
     }
   step.work = MIN (MAX ((step.length + step.length2) / VERIFY_WEIGHT, 1), plan->compare_work);
   plan->compare_work -= step.work;
   add_step (plan, &step);
 }
 
-static Judge *
-top_judge (OodFlashPlan *plan)
+/* A compare of the window of the run @from..@to alone. */
+static void
+add_check (OodFlashPlan *plan, guint from, guint to)
 {
-  return &g_array_index (plan->judges, Judge, plan->judges->len - 1);
+  guint start, end;
+
+  window (plan, from, to, &start, &end);
+  add_compare (plan, start, end, end, end);
+}
+
+static Judge *
+judge_at (OodFlashPlan *plan, guint depth)
+{
+  return &g_array_index (plan->judges, Judge, plan->judges->len - 1 - depth);
 }
 
 static void
 push_judge (OodFlashPlan *plan, guint from, guint to, JudgeStage stage)
 {
-  Judge judge = { from, to, stage, FALSE, FALSE };
+  Judge judge = { from, to, stage, 0, 0 };
 
   if (from < to)
     g_array_append_val (plan->judges, judge);
@@ -430,126 +472,165 @@ pop_judge (OodFlashPlan *plan)
   g_array_set_size (plan->judges, plan->judges->len - 1);
 }
 
+/* The run @from..@to, not judged, is to be checked once the search on
+ * top ends: beside it, or joined to the run below it waiting likewise. */
+static void
+defer_check (OodFlashPlan *plan, guint from, guint to)
+{
+  Judge check = { from, to, JUDGE_CHECK, 0, 0 };
+  Judge *below = plan->judges->len > 1 ? judge_at (plan, 1) : NULL;
+
+  if (below != NULL && below->stage == JUDGE_CHECK && below->from == to &&
+      piece_at (plan, from)->segment == piece_at (plan, to)->segment)
+    below->from = from;
+  else if (below != NULL && below->stage == JUDGE_CHECK && below->to == from &&
+           piece_at (plan, below->from)->segment == piece_at (plan, from)->segment)
+    below->to = to;
+  else
+    g_array_insert_val (plan->judges, plan->judges->len - 1, check);
+}
+
+/* The search's next check: the left half of the run if its window is
+ * full, else the right half if its is; else the run checked, not yet
+ * judged, waiting below (its check is due anyway and may be the pieces
+ * known equal one half lacks), else the left half alone (a window under
+ * OOD_FLASH_MIN_CHECK: OpenOCD reads it back). Returns: whether a
+ * compare was planned. */
+static gboolean
+plan_search (OodFlashPlan *plan, Judge *judge)
+{
+  guint mid = judge->from + (judge->to - judge->from) / 2, start, end;
+  Judge *below = plan->judges->len > 1 ? judge_at (plan, 1) : NULL;
+
+  judge->test_from = judge->from;
+  judge->test_to = mid;
+  if (window (plan, judge->from, mid, &start, &end))
+    ;
+  else if (window (plan, mid, judge->to, &start, &end))
+    {
+      judge->test_from = mid;
+      judge->test_to = judge->to;
+    }
+  else if (below != NULL && below->stage == JUDGE_CHECK &&
+           (below->to == judge->from || below->from == judge->to) &&
+           piece_at (plan, below->from)->segment == piece_at (plan, judge->from)->segment &&
+           window (plan, below->from, below->to, &start, &end))
+    {
+      Judge swap = *below;
+
+      *below = *judge;
+      *judge = swap;
+      return FALSE;
+    }
+  else
+    window (plan, judge->from, mid, &start, &end);
+  add_compare (plan, start, end, end, end);
+  return TRUE;
+}
+
 /* The next compare step of the judging, or none: then plans the rest. */
 static void
 plan_judging (OodFlashPlan *plan)
 {
   while (plan->judges->len > 0)
     {
-      Judge *judge = top_judge (plan);
+      Judge *judge = judge_at (plan, 0);
       guint mid = judge->from + (judge->to - judge->from) / 2;
 
       switch (judge->stage)
         {
-        case JUDGE_FIRST:
-          add_compare (plan, judge->from, judge->from + 1, judge->from + 1);
-          return;
-        case JUDGE_LAST:
-          add_compare (plan, judge->to - 1, judge->to, judge->to);
-          return;
-        case JUDGE_LEFT:
-          if (judge->to - judge->from > 1 && judge->differs)
-            add_compare (plan, judge->from, mid, mid);
-          else if (judge->to - judge->from > 1)
-            add_compare (plan, judge->from, mid, judge->to);   /* both halves */
-          else if (!judge->differs)
-            add_compare (plan, judge->from, judge->to, judge->to);
+        case JUDGE_HALVES:
+          if (judge->to - judge->from > 1 &&
+              run_bytes (plan, judge->from, mid) >= OOD_FLASH_MIN_CHECK &&
+              run_bytes (plan, mid, judge->to) >= OOD_FLASH_MIN_CHECK)
+            add_compare (plan, judge->from, mid, mid, judge->to);
           else
+            add_compare (plan, judge->from, judge->to, judge->to, judge->to);
+          return;
+        case JUDGE_CHECK:
+          add_check (plan, judge->from, judge->to);
+          return;
+        case JUDGE_SEARCH:
+        default:
+          if (judge->to - judge->from == 1)
             {
               mark (plan, judge->from, judge->to, PIECE_DIFFERS);
               pop_judge (plan);
-              continue;
             }
-          return;
-        case JUDGE_RIGHT:
-        default:
-          add_compare (plan, mid, judge->to, judge->to);
-          return;
+          else if (plan_search (plan, judge))
+            return;
+          continue;
         }
     }
   plan_flash (plan);
 }
 
-/* A run's left half was found @equal (or not). */
+/* The segment's halves were found @equal_left and @equal_right. */
 static void
-judged_left (OodFlashPlan *plan, Judge *judge, guint mid, gboolean equal)
+judged_halves (OodFlashPlan *plan, Judge *judge, gboolean equal_left, gboolean equal_right)
 {
-  if (judge->to - judge->from == 1)
-    pop_judge (plan);                  /* a single piece, compared */
-  else if (equal && judge->differs)
-    judge->from = mid;                 /* so the right half differs */
-  else
-    {
-      judge->stage = JUDGE_RIGHT;
-      judge->left_equal = equal;
-    }
-}
+  guint mid = judge->from + (judge->to - judge->from) / 2;
 
-/* Its right half was found @equal (or not). */
-static void
-judged_right (OodFlashPlan *plan, Judge *judge, guint mid, gboolean equal)
-{
-  if (equal && judge->left_equal)
-    pop_judge (plan);                  /* all of it equal */
-  else if (!equal && !judge->left_equal)
+  if (equal_left == equal_right)
     {
-      mark (plan, judge->from, judge->to, PIECE_DIFFERS);   /* both halves differ */
+      /* both match, or both differ: a new image, or erased flash */
+      mark (plan, judge->from, judge->to, equal_left ? PIECE_EQUAL : PIECE_DIFFERS);
       pop_judge (plan);
+      return;
     }
+  if (equal_left)
+    judge->from = mid;
   else
-    {
-      if (equal)
-        judge->to = mid;               /* the left half differs */
-      else
-        judge->from = mid;             /* the right half does */
-      judge->stage = JUDGE_LEFT;
-      judge->differs = TRUE;
-    }
+    judge->to = mid;
+  judge->stage = JUDGE_SEARCH;
 }
 
-/* What a compare step found (@equal: of its first run, then of its
- * second): the judging goes on (see ood-flash-plan.h). */
+/* What a compare step found (@equal: of its first window, then of its
+ * second): the judging goes on (see ood-flash-plan.h). A window that
+ * matches holds pieces known equal; one that differs, pieces known
+ * equal and the run checked, which therefore differs. */
 static void
-judged (OodFlashPlan *plan, const OodFlashStep *step, const gboolean *equal_runs)
+judged (OodFlashPlan *plan, const OodFlashStep *step, const gboolean *equal)
 {
-  Judge *judge = top_judge (plan);
-  guint from = judge->from, to = judge->to, mid = from + (to - from) / 2;
-  gboolean equal = equal_runs[0];
+  Judge *judge = judge_at (plan, 0);
 
-  mark (plan, step->first, step->last, equal ? PIECE_EQUAL : PIECE_DIFFERS);
+  if (equal[0])
+    mark (plan, step->first, step->last, PIECE_EQUAL);
   if (step->length2 > 0)
     {
-      mark (plan, step->first2, step->last2, equal_runs[1] ? PIECE_EQUAL : PIECE_DIFFERS);
-      judge->left_equal = equal;       /* both halves of the run at once */
-      judged_right (plan, judge, mid, equal_runs[1]);
+      if (equal[1])
+        mark (plan, step->first2, step->last2, PIECE_EQUAL);
+      judged_halves (plan, judge, equal[0], equal[1]);
       return;
     }
   switch (judge->stage)
     {
-    case JUDGE_FIRST:
-      if (to - from == 1)
+    case JUDGE_HALVES:
+    case JUDGE_CHECK:
+      /* a run checked whole that differs: a search for a segment's,
+       * programmed whole for a run left over by a search (a second
+       * difference: searching on would cost more than writing) */
+      if (equal[0])
         pop_judge (plan);
-      else if (equal)
+      else if (judge->stage == JUDGE_HALVES)
+        judge->stage = JUDGE_SEARCH;
+      else
         {
-          judge->from = from + 1;      /* the rest, the last piece with it */
-          judge->stage = JUDGE_LEFT;
+          mark (plan, judge->from, judge->to, PIECE_DIFFERS);
+          pop_judge (plan);
         }
-      else
-        judge->stage = JUDGE_LAST;
       break;
-    case JUDGE_LAST:
-      pop_judge (plan);
-      if (!equal)
-        mark (plan, from, to, PIECE_DIFFERS);   /* a new image, or erased flash */
-      else
-        push_judge (plan, from + 1, to - 1, JUDGE_LEFT);
-      break;
-    case JUDGE_LEFT:
-      judged_left (plan, judge, mid, equal);
-      break;
-    case JUDGE_RIGHT:
+    case JUDGE_SEARCH:
     default:
-      judged_right (plan, judge, mid, equal);
+      {
+        guint other_from = judge->test_from == judge->from ? judge->test_to : judge->from;
+        guint other_to = judge->test_from == judge->from ? judge->to : judge->test_from;
+
+        judge->from = equal[0] ? other_from : judge->test_from;
+        judge->to = equal[0] ? other_to : judge->test_to;
+        if (!equal[0])
+          defer_check (plan, other_from, other_to);
+      }
       break;
     }
 }
@@ -563,7 +644,7 @@ plan_compare (OodFlashPlan *plan)
   for (guint i = 0; i <= plan->pieces->len; i++)
     if (i == plan->pieces->len || piece_at (plan, i)->segment != piece_at (plan, from)->segment)
       {
-        push_judge (plan, from, i, JUDGE_FIRST);
+        push_judge (plan, from, i, JUDGE_HALVES);
         from = i;
       }
 }

@@ -31,19 +31,36 @@ G_BEGIN_DECLS
  *
  * Smart programming (Program's "smart", on by default): after the halt,
  * the plan judges which pieces the flash holds already, by compare
- * steps, each one or two checksums on the target of runs of adjacent
- * pieces (OpenOCD's verify_image_checksum: no flash is read back over
- * the link). Per segment: its first piece first, and if it differs its
- * last one: both differing, the whole segment is programmed (a new
- * image, or erased flash: two small checks). Otherwise the rest is
- * judged by halves, both halves checked in one command: a run whose
- * halves both match is left alone, one whose halves both differ is
- * programmed, and the half that differs beside one that matches is
- * split likewise (its second half is then known to differ when its
- * first matches), down to single pieces. An unchanged image costs three
- * checks in two commands; one changed sector about one and a half
- * checks per halving. Pieces that match are neither erased nor written
- * nor verified again, unless another piece of their sector is erased.
+ * steps, each one or two checksums on the target of windows of adjacent
+ * pieces of one segment (OpenOCD's verify_image_checksum; a window of
+ * fewer than OOD_FLASH_MIN_CHECK bytes OpenOCD reads back instead, so
+ * windows are made that large wherever the pieces known equal allow).
+ * Each checksum costs an algorithm run (OpenOCD uploads its 1100-byte
+ * routine each time), so the plan spends as few as it can:
+ *
+ * - a segment's halves first, in one command: both matching, the
+ *   segment is equal; both differing, it is programmed whole (a new
+ *   image, or erased flash); else the half that differs is searched,
+ *   the other one known equal (a segment whose halves are smaller than
+ *   a window is checked whole, and searched if it differs);
+ * - a search checks one half of its run (the left one, or the right
+ *   one when only its window can be filled), widened over the pieces
+ *   known equal beside it: matching, the difference is in the other
+ *   half; differing, it is in this one, and the other half is left for
+ *   a check after the search (joined to those left beside it), down to
+ *   one piece, which differs;
+ * - what the search left is then checked in one window: matching, it
+ *   is equal; differing (a second difference), it is programmed whole.
+ *   A search that can fill neither half's window has what it left
+ *   beside it checked first (those may be the pieces known equal it
+ *   lacks); failing that, it checks the left half alone.
+ *
+ * An unchanged image costs two checksums in one command; one changed
+ * piece of n about log2(n) + 2 in as many commands, all of windows of
+ * OOD_FLASH_MIN_CHECK bytes but for the pieces between the changed one
+ * and an end of its segment when they are fewer (they can be checked
+ * only alone). Pieces that match are neither erased nor written nor
+ * verified again, unless another piece of their sector is erased.
  */
 
 #define OOD_FLASH_CHUNK     4096u
@@ -52,6 +69,11 @@ G_BEGIN_DECLS
  * 48 bytes; the rest is the buffer one loader run writes. */
 #define OOD_FLASH_LOADER_SIZE 48u
 #define OOD_FLASH_MAX_IMAGE (16u * 1024 * 1024)
+/* The fewest bytes OpenOCD 0.12 checksums on a RISC-V target: below
+ * four times the size of its CRC routine (1100 bytes, with its table;
+ * src/target/riscv/riscv.c, riscv_checksum_memory) it reads the memory
+ * back over the link and checksums it itself. */
+#define OOD_FLASH_MIN_CHECK 4400u
 
 typedef enum {
   OOD_FLASH_PROGRAM,

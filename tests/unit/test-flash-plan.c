@@ -19,6 +19,7 @@ typedef struct {
   OodFlashRequest   request;
   guint             compares;   /* compare steps run */
   guint             checks;     /* checksums they asked for */
+  guint             small;      /* of fewer than OOD_FLASH_MIN_CHECK bytes */
 } Fx;
 
 static void
@@ -159,6 +160,8 @@ run_step (Fx *fx, const OodFlashStep *step, gboolean *equal)
                  flash_equal (fx, step->address2, step->data2, step->length2);
       fx->compares++;
       fx->checks += step->length2 > 0 ? 2 : 1;
+      fx->small += (step->length < OOD_FLASH_MIN_CHECK) +
+                   (step->length2 > 0 && step->length2 < OOD_FLASH_MIN_CHECK);
     }
   else if (step->kind == OOD_FLASH_STEP_ERASE)
     memset (fx->flash + step->first * SECTOR, 0xff, (step->last - step->first + 1) * SECTOR);
@@ -272,12 +275,12 @@ test_unchanged (void)
   segments = image_at (0, 16 * SECTOR);
   flash_holds (&fx, segments);
   steps = program (&fx, segments);
-  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x400+0x1c00 0x2000+0x2000\n");
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x2000 0x2000+0x2000\n");
   fx_clear (&fx);
 }
 
-/* Smart, a new image on erased flash: its first and last pieces differ,
- * so all of it is programmed, in one erase (16 KiB: two loader runs). */
+/* Smart, a new image on erased flash: its halves both differ, so all of
+ * it is programmed, in one erase (16 KiB: two loader runs). */
 static void
 test_new_image (void)
 {
@@ -286,14 +289,17 @@ test_new_image (void)
 
   fx_init (&fx);
   steps = program (&fx, image_at (0, 16 * SECTOR));
-  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x3c00+0x400\nerase 0 0 15\n"
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x2000 0x2000+0x2000\nerase 0 0 15\n"
                               "write 0 0x0+0x2000\nwrite 0 0x2000+0x2000\n"
                               "verify 0x8000000+0x4000\n");
   fx_clear (&fx);
 }
 
-/* Smart, one sector changed: the halving finds it; only it is erased,
- * written and verified. */
+/* Smart, one sector changed: the halves find the half, the search the
+ * sector, each check a window of OOD_FLASH_MIN_CHECK bytes at least
+ * (the half checked widened over sectors known equal), and the rest
+ * after it in one check; only the sector is erased, written and
+ * verified. */
 static void
 test_one_sector (void)
 {
@@ -302,13 +308,68 @@ test_one_sector (void)
 
   fx_init (&fx);
   steps = program_changed (&fx, 0, 16 * SECTOR, 9 * SECTOR + 17);
-  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x400\ncompare 0x400+0x1c00 0x2000+0x2000\n"
-                              "compare 0x2000+0x1000\ncompare 0x3000+0x1000\n"
-                              "compare 0x2000+0x800\ncompare 0x2800+0x800\n"
-                              "compare 0x2000+0x400\n"
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x2000 0x2000+0x2000\n"
+                              "compare 0x1c00+0x1400\ncompare 0x1400+0x1400\n"
+                              "compare 0x1000+0x1400\ncompare 0x2800+0x1800\n"
                               "erase 0 9 9\nwrite 0 0x2400+0x400\nverify 0x8002400+0x400\n");
-  g_assert_cmpuint (fx.compares, ==, 7);
-  g_assert_cmpuint (fx.checks, ==, 8);
+  g_assert_cmpuint (fx.compares, ==, 5);
+  g_assert_cmpuint (fx.checks, ==, 6);
+  g_assert_cmpuint (fx.small, ==, 0);
+  fx_clear (&fx);
+}
+
+/* Any one sector changed, of images of 16 and 32 sectors, the second
+ * ending mid-sector: that sector alone programmed, in few checks, all
+ * of OOD_FLASH_MIN_CHECK bytes at least but for the bytes between the
+ * sector and an end of the image when they are fewer. */
+static void
+test_every_sector (void)
+{
+  const gsize sizes[] = { 16 * SECTOR, 32 * SECTOR - 0x155 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = (guint) ((sizes[s] + SECTOR - 1) / SECTOR);
+
+      for (guint k = 0; k < n; k++)
+        {
+          Fx fx;
+          gsize changed = MIN (k * SECTOR + (k * 131) % SECTOR, sizes[s] - 1);
+          gsize before = k * SECTOR, after = sizes[s] - MIN ((k + 1) * SECTOR, sizes[s]);
+          g_autofree char *flash = NULL, *expected = NULL;
+
+          fx_init (&fx);
+          flash = flash_steps (program_changed (&fx, 0, sizes[s], changed));
+          expected = g_strdup_printf ("erase 0 %u %u\nwrite 0 0x%x+0x%zx\n", k, k, k * SECTOR,
+                                      MIN (SECTOR, sizes[s] - k * SECTOR));
+          g_assert_cmpstr (flash, ==, expected);
+
+          /* what lies between the sector and an end of the image, if
+           * less than a window, can only be checked alone */
+          g_assert_cmpuint (fx.small, <=, (before > 0 && before < OOD_FLASH_MIN_CHECK) +
+                                              (after > 0 && after < OOD_FLASH_MIN_CHECK));
+          g_assert_cmpuint (fx.compares, <=, g_bit_storage (n) + 2);
+          fx_clear (&fx);
+        }
+    }
+}
+
+/* Two sectors changed in one half: the search finds the first, and the
+ * rest of the half, found to differ too, is programmed whole. */
+static void
+test_two_sectors (void)
+{
+  Fx fx;
+  GArray *segments;
+  g_autofree char *flash = NULL;
+
+  fx_init (&fx);
+  segments = image_at (0, 16 * SECTOR);
+  flash_holds (&fx, segments);
+  fx.flash[9 * SECTOR] ^= 1;
+  fx.flash[13 * SECTOR] ^= 1;
+  flash = flash_steps (program (&fx, segments));
+  g_assert_cmpstr (flash, ==, "erase 0 9 15\nwrite 0 0x2400+0x1c00\n");
   fx_clear (&fx);
 }
 
@@ -391,6 +452,8 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-plan/unchanged", test_unchanged);
   g_test_add_func ("/flash-plan/new-image", test_new_image);
   g_test_add_func ("/flash-plan/one-sector", test_one_sector);
+  g_test_add_func ("/flash-plan/every-sector", test_every_sector);
+  g_test_add_func ("/flash-plan/two-sectors", test_two_sectors);
   g_test_add_func ("/flash-plan/last-bytes", test_last_bytes);
   g_test_add_func ("/flash-plan/erase-runs", test_erase_runs);
   g_test_add_func ("/flash-plan/shared-sector", test_shared_sector);
