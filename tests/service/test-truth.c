@@ -27,12 +27,13 @@ raw_tcl (OodTestFixture *fx, const char *script)
   return ood_test_tcl_eval_on (fx->testbed, script);
 }
 
+/* Reset(@mode), which must succeed. */
 static void
-reset_halt (OodTestFixture *fx)
+reset (OodTestFixture *fx, const char *mode)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -72,7 +73,7 @@ listed (OodTestFixture *fx)
 static void
 halt_on_loop_breakpoint (OodTestFixture *fx)
 {
-  reset_halt (fx);
+  reset (fx, "halt");
   add_bp (fx, PC_LOOP, "hw");
   ood_test_resume (fx->target);
   g_assert_cmphex (wait_halt (fx, 2000), ==, PC_LOOP);
@@ -177,7 +178,7 @@ test_duplicate_breakpoint (OodTestFixture *fx, gconstpointer options)
   g_autofree char *set = NULL;
 
   (void) options;
-  reset_halt (fx);
+  reset (fx, "halt");
   set = raw_tcl (fx, "bp 0x80000020 4");
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_INC, 4, "hw", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
@@ -213,7 +214,7 @@ test_pc_write_checked (OodTestFixture *fx, gconstpointer options)
 
   (void) options;
   /* on a running target OpenOCD cannot write the PC: NotHalted */
-  reset_halt (fx);
+  reset (fx, "halt");
   ood_test_resume (fx->target);
   g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
   ASSERT_METHOD_ERROR (error, "Target.ResumeAt", OOD_ERROR_NOT_HALTED, "NotHalted");
@@ -373,10 +374,10 @@ static void
 test_reset_announced (OodTestFixture *fx, gconstpointer options)
 {
   (void) options;
-  reset_halt (fx);
+  reset (fx, "halt");
   ood_test_drain ();
   g_ptr_array_set_size (fx->events, 0);
-  reset_halt (fx);
+  reset (fx, "halt");
   g_assert_true (ood_test_wait_event (fx->events, "reset-halt", 5000));
 }
 
@@ -397,7 +398,7 @@ test_events_in_order (OodTestFixture *fx, gconstpointer options)
   g_autoptr(GError) error = NULL;
 
   (void) options;
-  reset_halt (fx);
+  reset (fx, "halt");
   ood_test_drain ();
   for (guint round = 0; round < 5; round++)
     {
@@ -802,15 +803,6 @@ test_gdb_halt_told (OodTestFixture *fx, gconstpointer options)
   g_assert_cmphex (ood_test_halt (fx->target), ==, PC_RESET);
   g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
   g_clear_pointer (&gdb, ood_test_gdb_free);
-}
-
-static void
-reset (OodTestFixture *fx, const char *mode)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
-  g_assert_no_error (error);
 }
 
 /* While GDB waits in `continue`, the service's Reset("halt") and
