@@ -11,7 +11,8 @@
  * file whose cases need more state embeds an OodTestFixture first in a
  * struct of its own and calls ood_test_fixture_set_up() from its setup.
  * Beside it, the helpers those tests share: iterating the main context,
- * halting, stepping and resuming a target, waiting for its State. */
+ * waiting for a TargetEvent, halting, stepping and resuming a target,
+ * reading the PC of a halted state, waiting for a target's State. */
 #pragma once
 
 #include <gio/gio.h>
