@@ -897,15 +897,16 @@ test_error_flags (FlashFixture *fx, gconstpointer options)
   assert_flash_holds (fx, FLASH_BASE, first);
 }
 
+/* For cancel: the job stays until the end, however long the reads back
+ * take. */
+static const char *const long_linger_args[] = { "--job-linger", "600000", NULL };
+static const OodServiceOptions long_lingering = { .extra_args = long_linger_args };
+
 /* Cancel stops between steps, and leaves what the README says: the
  * target halted (no reset), the flash holding the image up to
  * BytesDone (a whole number of write steps: 10924 bytes for 32 KiB on
  * the board's 16 KiB work area), and the rest of the erased sectors
  * erased. The job keeps its outcome readable. */
-/* the job stays until the end, however long the reads back take */
-static const char *const long_linger_args[] = { "--job-linger", "600000", NULL };
-static const OodServiceOptions long_lingering = { .extra_args = long_linger_args };
-
 static void
 test_cancel (FlashFixture *fx, gconstpointer options)
 {

@@ -276,13 +276,14 @@ register_reads (const char *log, guint regno)
 #define REG_DCSR 0x7b0
 #define REG_DPC  0x7b1
 
+/* The simulator traces its DMI accesses; the service does not probe. */
+static const char *const no_probe_args[] = { "--probe-interval=0", NULL };
+static const OodServiceOptions traced = { .sim_trace = TRUE, .extra_args = no_probe_args };
+
 /* State() of a target that stays halted costs OpenOCD's poll alone: no
  * register is read from the hart (OpenOCD read the PC and dcsr at the
  * halt, and holds them while the hart is halted); a PC that another
  * client writes through OpenOCD is what State() answers next. */
-static const char *const no_probe_args[] = { "--probe-interval=0", NULL };
-static const OodServiceOptions traced = { .sim_trace = TRUE, .extra_args = no_probe_args };
-
 static void
 test_state_reads_no_register (OodTestFixture *fx, gconstpointer options)
 {

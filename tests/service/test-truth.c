@@ -283,6 +283,12 @@ pc_published (gpointer user_data)
   return ood_dbus_target_get_current_pc_valid (fx->target);
 }
 
+/* For adapter-lost: a long command timeout: with the link broken,
+ * OpenOCD's poll before each command fails and logs, and a slow machine
+ * must not turn that into a reconnect. */
+static const char *const probe_args[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
+static const OodServiceOptions probing = { .extra_args = probe_args };
+
 /* The board's debug link breaks under a live OpenOCD (the simulator's
  * SIGUSR1: every DMI access fails, as when the Debug Module loses power,
  * while the TAP and the adapter connection stay up): OpenOCD keeps
@@ -292,13 +298,7 @@ pc_published (gpointer user_data)
  * unreachable, and a failed call's text, OpenOCD's log lines repeated,
  * comes folded and capped. (Killing the simulator instead can crash
  * OpenOCD 0.12 itself: remote_bitbang_read_sample asserts when the socket
- * reaches its end in the middle of a scan, as seen in CI.) A long
- * command timeout: with the link broken, OpenOCD's poll before each
- * command fails and logs, and a slow machine must not turn that into a
- * reconnect. */
-static const char *const probe_args[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
-static const OodServiceOptions probing = { .extra_args = probe_args };
-
+ * reaches its end in the middle of a scan, as seen in CI.) */
 static void
 test_adapter_lost (OodTestFixture *fx, gconstpointer options)
 {
@@ -412,11 +412,11 @@ test_events_in_order (OodTestFixture *fx, gconstpointer options)
     }
 }
 
-/* The callers' limit does not starve the service's own work: with
- * --max-queue 1 the target is exported and answers. */
 static const char *const max_queue_one_args[] = { "--max-queue", "1", NULL };
 static const OodServiceOptions max_queue_one = { .extra_args = max_queue_one_args };
 
+/* The callers' limit does not starve the service's own work: with
+ * --max-queue 1 the target is exported and answers. */
 static void
 test_max_queue_one (OodTestFixture *fx, gconstpointer options)
 {
@@ -429,12 +429,12 @@ test_max_queue_one (OodTestFixture *fx, gconstpointer options)
   g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
 }
 
-/* OpenOCD's get_reg fails on a halted target (fault injected inside the
- * real OpenOCD: the target's get_reg command is replaced by a Tcl proc
- * that fails): the record carries why, and the daemon logs it. */
 static const char *const verbose_args[] = { "--verbose", NULL };
 static const OodServiceOptions verbose = { .extra_args = verbose_args };
 
+/* OpenOCD's get_reg fails on a halted target (fault injected inside the
+ * real OpenOCD: the target's get_reg command is replaced by a Tcl proc
+ * that fails): the record carries why, and the daemon logs it. */
 static void
 test_pc_unreadable_logged (OodTestFixture *fx, gconstpointer options)
 {
