@@ -3,6 +3,8 @@
 
 #include "ood-test-fixture.h"
 
+#include "ood-state.h"
+
 static void
 on_target_event (GDBusConnection *bus, const char *sender, const char *path, const char *iface,
                  const char *member, GVariant *parameters, gpointer user_data)
@@ -83,22 +85,56 @@ ood_test_has_event (GPtrArray *events, const char *event)
   return g_ptr_array_find_with_equal_func (events, event, g_str_equal, NULL);
 }
 
+typedef struct {
+  GPtrArray *events;
+  const char *event;
+} EventWait;
+
+static gboolean
+event_came (gpointer user_data)
+{
+  EventWait *wait = user_data;
+
+  return ood_test_has_event (wait->events, wait->event);
+}
+
+gboolean
+ood_test_wait_event (GPtrArray *events, const char *event, guint timeout_ms)
+{
+  EventWait wait = { events, event };
+
+  return ood_test_wait_for (event_came, &wait, timeout_ms);
+}
+
+guint64
+ood_test_halted_pc (GVariant *dict)
+{
+  const char *name = NULL;
+  const char *state = NULL;
+  gboolean valid = FALSE;
+  guint64 pc = 0;
+
+  g_assert_true (ood_state_dict_parse (dict, &name, &state, &valid, &pc));
+  g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
+  g_assert_true (valid);
+  return pc;
+}
+
 /* A call that answers the state a target halted in: Halt(), Step(). */
 typedef gboolean (*HaltingCall) (OodDbusTarget *target, GVariant **state, GCancellable *cancellable,
                                  GError **error);
 
-/* @call of @target, which must succeed: the current_pc it answers. */
+/* @call of @target, which must succeed and answer a halted state: the
+ * current_pc it answers. */
 static guint64
 pc_after (OodDbusTarget *target, HaltingCall call)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
-  guint64 pc = 0;
 
   g_assert_true (call (target, &dict, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
-  return pc;
+  return ood_test_halted_pc (dict);
 }
 
 guint64

@@ -11,7 +11,8 @@
  * file whose cases need more state embeds an OodTestFixture first in a
  * struct of its own and calls ood_test_fixture_set_up() from its setup.
  * Beside it, the helpers those tests share: iterating the main context,
- * halting, stepping and resuming a target, waiting for its State. */
+ * waiting for a TargetEvent, halting, stepping and resuming a target,
+ * reading the PC of a halted state, waiting for a target's State. */
 #pragma once
 
 #include <gio/gio.h>
@@ -52,7 +53,14 @@ void ood_test_fixture_tear_down (OodTestFixture *fx, gconstpointer options);
 void ood_test_drain (void);
 /* Whether @event is among @events (element-type utf8). */
 gboolean ood_test_has_event (GPtrArray *events, const char *event);
-/* Halt() and Step() of @target, which must succeed: the PC they answer. */
+/* Iterates the main context until @event is among @events (a fixture's,
+ * which grows meanwhile) or @timeout_ms passes; returns whether it is. */
+gboolean ood_test_wait_event (GPtrArray *events, const char *event, guint timeout_ms);
+/* The current_pc of @dict, a target's state dictionary (Halt(), Step(),
+ * State(), …), which must say halted with a PC. */
+guint64 ood_test_halted_pc (GVariant *dict);
+/* Halt() and Step() of @target, which must succeed and answer a halted
+ * state: the PC they answer. */
 guint64 ood_test_halt (OodDbusTarget *target);
 guint64 ood_test_step (OodDbusTarget *target);
 /* Resume() of @target, which must succeed. */

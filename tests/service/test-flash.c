@@ -3,9 +3,11 @@
  * daemon on a private bus, a real OpenOCD 0.12 and the simulated board's
  * GD32VF103-like flash (64 KiB at 0x08000000, 1 KiB pages) programmed by
  * OpenOCD's own stm32f1x driver. What the service wrote is read back with
- * raw Tcl (read_memory, flash verify_bank). Every case starts its own
- * fixture, with its own $RUNTIME_DIRECTORY for the daemon's private files,
- * and checks that the daemon exits cleanly at the end. */
+ * raw Tcl (read_memory, flash verify_bank). Every case runs on its own
+ * fixture (the shared one, ood-test-fixture.h, and the Flash proxy and
+ * the jobs' signals), with its own $RUNTIME_DIRECTORY for the daemon's
+ * private files, and checks that the daemon exits cleanly and leaves
+ * none of them behind. */
 #include <elf.h>
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
@@ -17,9 +19,9 @@
 #include <unistd.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 #define FLASH_BASE  0x08000000u
 #define FLASH_SIZE  0x10000u
@@ -55,17 +57,19 @@ typedef struct {
 } JobLog;
 
 typedef struct {
-  OodServiceFixture *fixture;
-  GDBusConnection   *bus;
-  OodDbusTarget     *target;
-  OodDbusFlash      *flash;
-  OodTestbed        *testbed;
-  char              *path;
-  char              *runtime_dir;   /* the daemon's $RUNTIME_DIRECTORY */
-  char              *tmpdir;        /* the test's own files */
-  GHashTable        *jobs;          /* job path → JobLog */
-  guint              props_id, completed_id;
-} Fx;
+  OodTestFixture base;
+  OodDbusFlash *flash;
+  char *runtime_dir; /* the daemon's $RUNTIME_DIRECTORY */
+  char *tmpdir;      /* the test's own files */
+  GHashTable *jobs;  /* job path → JobLog */
+  guint props_id, completed_id;
+} FlashFixture;
+
+/* What most cases run with: a job lingers LINGER_MS after it ends. */
+static const char *const linger_args[] = { "--job-linger", LINGER_MS, NULL };
+static const OodServiceOptions lingering = { .extra_args = linger_args };
+/* On the dual-bank board. */
+static const OodServiceOptions two_banks = { .extra_args = linger_args, .flash_banks = 2 };
 
 static void
 job_log_free (JobLog *log)
@@ -79,7 +83,7 @@ job_log_free (JobLog *log)
 }
 
 static JobLog *
-job_log (Fx *fx, const char *path)
+job_log (FlashFixture *fx, const char *path)
 {
   JobLog *log = g_hash_table_lookup (fx->jobs, path);
 
@@ -98,7 +102,7 @@ on_job_properties (GDBusConnection *bus, const char *sender, const char *path,
                    const char *interface, const char *member, GVariant *parameters,
                    gpointer user_data)
 {
-  Fx *fx = user_data;
+  FlashFixture *fx = user_data;
   JobLog *log = job_log (fx, path);
   g_autoptr(GVariant) changed = NULL;
   const char *text;
@@ -145,14 +149,13 @@ on_job_completed (GDBusConnection *bus, const char *sender, const char *path,
   g_variant_get (parameters, "(bss)", &log->success, &log->error_name, &log->message);
 }
 
-static Fx *
-fx_new_full (const char *const *extra_args, guint flash_banks)
+/* Makes the daemon's runtime directory and the test's own, then starts
+ * what @options (a const OodServiceOptions *) asks for, and watches the
+ * jobs' signals. */
+static void
+flash_set_up (FlashFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
-  const char *const default_args[] = { "--job-linger", LINGER_MS, NULL };
-  OodServiceOptions options = { .extra_args = extra_args != NULL ? extra_args : default_args,
-                                .flash_banks = flash_banks };
-  Fx *fx = g_new0 (Fx, 1);
 
   fx->runtime_dir = g_dir_make_tmp ("ood-flash-run-XXXXXX", &error);
   g_assert_no_error (error);
@@ -160,46 +163,21 @@ fx_new_full (const char *const *extra_args, guint flash_banks)
   g_assert_no_error (error);
   /* the daemon inherits it: its private files go there */
   g_setenv ("RUNTIME_DIRECTORY", fx->runtime_dir, TRUE);
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  fx->bus = ood_service_fixture_get_bus (fx->fixture);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  fx->flash = ood_dbus_flash_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
-                                             fx->path, NULL, &error);
+  ood_test_fixture_set_up (&fx->base, options);
+  fx->flash = ood_dbus_flash_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                             fx->base.target_path, NULL, &error);
   g_assert_no_error (error);
   fx->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                     (GDestroyNotify) job_log_free);
-  fx->props_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
+  fx->props_id = g_dbus_connection_signal_subscribe (fx->base.bus, "org.openocd",
                                                      "org.freedesktop.DBus.Properties",
                                                      "PropertiesChanged", NULL, "org.openocd.Job",
                                                      G_DBUS_SIGNAL_FLAGS_NONE, on_job_properties,
                                                      fx, NULL);
-  fx->completed_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
-                                                         "org.openocd.Job", "Completed", NULL,
-                                                         NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                         on_job_completed, fx, NULL);
-  return fx;
-}
-
-static Fx *
-fx_new_with (const char *const *extra_args)
-{
-  return fx_new_full (extra_args, 1);
-}
-
-static Fx *
-fx_new (void)
-{
-  return fx_new_with (NULL);
-}
-
-/* On the dual-bank board. */
-static Fx *
-fx_new_two_banks (void)
-{
-  return fx_new_full (NULL, 2);
+  fx->completed_id = g_dbus_connection_signal_subscribe (fx->base.bus, "org.openocd",
+                                                         "org.openocd.Job", "Completed", NULL, NULL,
+                                                         G_DBUS_SIGNAL_FLAGS_NONE, on_job_completed,
+                                                         fx, NULL);
 }
 
 static void
@@ -218,7 +196,7 @@ remove_dir (const char *dir)
 
 /* How many files the daemon left in its runtime directory. */
 static guint
-runtime_files (Fx *fx)
+runtime_files (FlashFixture *fx)
 {
   g_autoptr(GDir) d = g_dir_open (fx->runtime_dir, 0, NULL);
   guint n = 0;
@@ -228,35 +206,34 @@ runtime_files (Fx *fx)
   return n;
 }
 
+/* Stops the daemon, which must exit cleanly and leave no file in its
+ * runtime directory, and removes both directories. */
 static void
-fx_free (Fx *fx)
+flash_tear_down (FlashFixture *fx, gconstpointer options)
 {
-  g_dbus_connection_signal_unsubscribe (fx->bus, fx->props_id);
-  g_dbus_connection_signal_unsubscribe (fx->bus, fx->completed_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, fx->props_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, fx->completed_id);
   g_clear_object (&fx->flash);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
+  ood_test_fixture_tear_down (&fx->base, options);
   g_assert_cmpuint (runtime_files (fx), ==, 0);
   remove_dir (fx->runtime_dir);
   remove_dir (fx->tmpdir);
   g_hash_table_unref (fx->jobs);
   g_free (fx->runtime_dir);
   g_free (fx->tmpdir);
-  g_free (fx->path);
-  g_free (fx);
 }
 
 /* ---- images ------------------------------------------------------------- */
 
 static char *
-save (Fx *fx, const char *name, GBytes *bytes)
+save (FlashFixture *fx, const char *name, GBytes *bytes)
 {
   return ood_test_save_bytes (fx->tmpdir, name, bytes);
 }
 
 /* Intel HEX of @bytes at @address, made by objcopy. */
 static GBytes *
-ihex_image (Fx *fx, GBytes *bytes, guint32 address)
+ihex_image (FlashFixture *fx, GBytes *bytes, guint32 address)
 {
   g_autofree char *bin = save (fx, "for-ihex.bin", bytes);
   g_autofree char *hex = g_build_filename (fx->tmpdir, "image.hex", NULL);
@@ -314,7 +291,7 @@ elf_image (GBytes *const *parts, const guint32 *addresses, guint n)
 
 /* A descriptor reading @bytes: an unlinked file, as a client would pass. */
 static GUnixFDList *
-fd_of (Fx *fx, GBytes *bytes)
+fd_of (FlashFixture *fx, GBytes *bytes)
 {
   return ood_test_fd_list_of (fx->tmpdir, bytes);
 }
@@ -329,7 +306,7 @@ no_options (void)
 
 /* Program (or Load, if @load) of @bytes; the job's path, or NULL with @error. */
 static char *
-start_image (Fx *fx, gboolean load, GBytes *bytes, const char *format, guint64 address,
+start_image (FlashFixture *fx, gboolean load, GBytes *bytes, const char *format, guint64 address,
              GVariant *options, GError **error)
 {
   g_autoptr(GUnixFDList) list = fd_of (fx, bytes);
@@ -349,7 +326,8 @@ start_image (Fx *fx, gboolean load, GBytes *bytes, const char *format, guint64 a
 }
 
 static char *
-start_program (Fx *fx, GBytes *bytes, const char *format, guint64 address, GVariant *options)
+start_program (FlashFixture *fx, GBytes *bytes, const char *format, guint64 address,
+               GVariant *options)
 {
   g_autoptr(GError) error = NULL;
   char *job = start_image (fx, FALSE, bytes, format, address, options, &error);
@@ -361,7 +339,7 @@ start_program (Fx *fx, GBytes *bytes, const char *format, guint64 address, GVari
 }
 
 typedef struct {
-  Fx         *fx;
+  FlashFixture *fx;
   const char *path;
 } JobWait;
 
@@ -377,7 +355,7 @@ job_completed (gpointer user_data)
 /* Waits for Completed, and checks it agrees with the State and Progress
  * announced before it. */
 static JobLog *
-wait_job (Fx *fx, const char *path)
+wait_job (FlashFixture *fx, const char *path)
 {
   JobWait wait = { fx, path };
   JobLog *log;
@@ -404,7 +382,7 @@ wait_job (Fx *fx, const char *path)
 }
 
 static JobLog *
-program (Fx *fx, GBytes *bytes, const char *format, guint64 address, GVariant *options)
+program (FlashFixture *fx, GBytes *bytes, const char *format, guint64 address, GVariant *options)
 {
   g_autofree char *job = start_program (fx, bytes, format, address, options);
 
@@ -430,23 +408,24 @@ assert_failed (JobLog *log, const char *error_name, const char *text)
 /* ---- raw Tcl ------------------------------------------------------------ */
 
 static char *
-tcl (Fx *fx, const char *command)
+tcl (FlashFixture *fx, const char *command)
 {
-  return ood_test_tcl_eval_on (fx->testbed, command);
+  return ood_test_tcl_eval_on (fx->base.testbed, command);
 }
 
 static void
-assert_flash_holds (Fx *fx, guint32 address, GBytes *expected)
+assert_flash_holds (FlashFixture *fx, guint32 address, GBytes *expected)
 {
   gsize size = g_bytes_get_size (expected);
-  g_autoptr(GBytes) actual = ood_test_tcl_read_memory (fx->testbed, size % 4 == 0 ? 32 : 8,
-                                                       address, size);
+  g_autoptr(GBytes) actual = ood_test_tcl_read_memory (fx->base.testbed, size % 4 == 0 ? 32 : 8,
+                                                        address, size);
 
   g_assert_true (g_bytes_equal (actual, expected));
 }
 
 static void
-assert_flash_holds_range (Fx *fx, guint32 address, GBytes *image, gsize offset, gsize length)
+assert_flash_holds_range (FlashFixture *fx, guint32 address, GBytes *image, gsize offset,
+                          gsize length)
 {
   g_autoptr(GBytes) part = g_bytes_new_from_bytes (image, offset, length);
 
@@ -454,7 +433,7 @@ assert_flash_holds_range (Fx *fx, guint32 address, GBytes *image, gsize offset, 
 }
 
 static void
-assert_erased (Fx *fx, guint32 address, gsize size)
+assert_erased (FlashFixture *fx, guint32 address, gsize size)
 {
   g_autofree guint8 *ff = g_malloc (size);
   g_autoptr(GBytes) erased = NULL;
@@ -468,7 +447,7 @@ assert_erased (Fx *fx, guint32 address, gsize size)
  * (on a halted target: the RISC-V driver reads no memory from a running
  * one but through the system bus, which verify_bank does not use). */
 static void
-assert_verify_bank (Fx *fx, GBytes *bytes, guint32 offset)
+assert_verify_bank (FlashFixture *fx, GBytes *bytes, guint32 offset)
 {
   g_autofree char *file = save (fx, "verify.bin", bytes);
   g_autofree char *quoted = ood_test_tcl_quote (file);
@@ -483,9 +462,8 @@ assert_verify_bank (Fx *fx, GBytes *bytes, guint32 offset)
 /* ---- tests -------------------------------------------------------------- */
 
 static void
-test_banks (void)
+test_banks (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GVariant) banks = ood_dbus_flash_dup_banks (fx->flash);
   g_autoptr(GVariant) sectors = NULL;
   g_autoptr(GError) error = NULL;
@@ -494,6 +472,7 @@ test_banks (void)
   const char *name;
   gboolean protected;
 
+  (void) options;
   g_assert_nonnull (banks);
   g_assert_cmpuint (g_variant_n_children (banks), ==, 1);
   g_variant_get_child (banks, 0, "(u&sttuu)", &index, &name, &base, &size, &bus_width,
@@ -517,13 +496,11 @@ test_banks (void)
   g_clear_pointer (&sectors, g_variant_unref);
   g_assert_false (ood_dbus_flash_call_sectors_sync (fx->flash, 1, &sectors, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
-  fx_free (fx);
 }
 
 static void
-test_program_bin (void)
+test_program_bin (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autoptr(OodDbusJob) proxy = NULL;
@@ -531,11 +508,12 @@ test_program_bin (void)
   const char *const order[] = { "comparing", "erasing", "writing", "verifying", "resetting" };
   JobLog *log;
 
-  proxy = ood_dbus_job_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job, NULL,
-                                       &error);
+  (void) options;
+  proxy = ood_dbus_job_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job,
+                                       NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (ood_dbus_job_get_operation (proxy), ==, "program");
-  g_assert_cmpstr (ood_dbus_job_get_target (proxy), ==, fx->path);
+  g_assert_cmpstr (ood_dbus_job_get_target (proxy), ==, fx->base.target_path);
   log = wait_job (fx, job);
   assert_succeeded (log);
 
@@ -563,28 +541,25 @@ test_program_bin (void)
   assert_verify_bank (fx, image, 0);
   assert_erased (fx, FLASH_BASE + IMAGE_SIZE, FLASH_SIZE - IMAGE_SIZE);
   g_assert_cmpuint (runtime_files (fx), ==, 0);
-  fx_free (fx);
 }
 
 static void
-test_program_ihex (void)
+test_program_ihex (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autoptr(GBytes) hex = ihex_image (fx, image, FLASH_BASE + 0x1000);
 
+  (void) options;
   /* @address is added to the file's addresses */
   assert_succeeded (program (fx, hex, "ihex", 0x1000, NULL));
   assert_flash_holds (fx, FLASH_BASE + 0x2000, image);
   assert_verify_bank (fx, image, 0x2000);
   assert_erased (fx, FLASH_BASE, 0x2000);
-  fx_free (fx);
 }
 
 static void
-test_program_elf (void)
+test_program_elf (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) text = ood_test_random_flash_image (20 * 1024 + 6);   /* ends mid-sector */
   g_autoptr(GBytes) data = ood_test_random_flash_image (8 * 1024);
   GBytes *parts[] = { text, data };
@@ -592,6 +567,7 @@ test_program_elf (void)
   g_autoptr(GBytes) elf = elf_image (parts, addresses, 2);
   JobLog *log = program (fx, elf, "elf", 0, NULL);
 
+  (void) options;
   assert_succeeded (log);
   g_assert_cmpuint (log->bytes_done, ==, g_bytes_get_size (text) + g_bytes_get_size (data));
   assert_flash_holds_range (fx, FLASH_BASE, text, 0, 20 * 1024);
@@ -599,7 +575,6 @@ test_program_elf (void)
   assert_verify_bank (fx, data, 0xa000);
   /* the sectors between the segments are not touched */
   assert_erased (fx, FLASH_BASE + 0x5400, 0xa000 - 0x5400);
-  fx_free (fx);
 }
 
 /* lui a0, 0x80008; li a1, 42; sw a1, 0x100(a0); ebreak */
@@ -608,9 +583,8 @@ static const guint32 ram_program[] = { 0x80008537u, 0x02a00593u, 0x10b52023u, 0x
 #define RAM_RESULT  0x80008100u
 
 static void
-test_load_run (void)
+test_load_run (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) code = g_bytes_new (ram_program, sizeof ram_program);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) state = NULL;
@@ -620,28 +594,27 @@ test_load_run (void)
   gboolean pc_valid;
   guint64 pc;
 
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
-  g_clear_pointer (&state, g_variant_unref);
+  (void) options;
+  ood_test_halt (fx->base.target);
   g_free (tcl (fx, "mww 0x80008100 0"));
   job = start_image (fx, TRUE, code, "bin", RAM_PROGRAM, NULL, &error);
   g_assert_no_error (error);
   assert_succeeded (wait_job (fx, job));
   assert_flash_holds (fx, RAM_PROGRAM, code);
 
-  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, RAM_PROGRAM, NULL, &error));
+  g_assert_true (ood_dbus_target_call_resume_at_sync (fx->base.target, RAM_PROGRAM, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->target, 5000, &state, NULL, &error));
+  g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->base.target, 5000, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (ood_state_dict_parse (state, &name, &st, &pc_valid, &pc));
   g_assert_true (pc_valid);
   g_assert_cmphex (pc, ==, RAM_PROGRAM + 12);   /* the ebreak */
   result = tcl (fx, "lindex [read_memory 0x80008100 32 1] 0");
   g_assert_cmpuint (strtoull (result, NULL, 0), ==, 42);
-  fx_free (fx);
 }
 
 typedef struct {
-  Fx         *fx;
+  FlashFixture *fx;
   const char *path;
   const char *phase;
 } PhaseWait;
@@ -661,7 +634,7 @@ phase_reached (gpointer user_data)
 }
 
 static void
-wait_phase (Fx *fx, const char *path, const char *phase)
+wait_phase (FlashFixture *fx, const char *path, const char *phase)
 {
   PhaseWait wait = { fx, path, phase };
 
@@ -670,51 +643,41 @@ wait_phase (Fx *fx, const char *path, const char *phase)
 }
 
 static void
-test_busy (void)
+test_busy (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autofree char *second = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) state = NULL;
 
+  (void) options;
   wait_phase (fx, job, "erasing");
   second = start_image (fx, FALSE, image, "bin", FLASH_BASE, NULL, &error);
   g_assert_null (second);
   ood_test_assert_dbus_error (error, "org.openocd.Error.Busy", OOD_ERROR, OOD_ERROR_BUSY);
   g_clear_error (&error);
-  g_assert_false (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
+  g_assert_false (ood_dbus_target_call_halt_sync (fx->base.target, &state, NULL, &error));
   ood_test_assert_dbus_error (error, "org.openocd.Error.Busy", OOD_ERROR, OOD_ERROR_BUSY);
   g_clear_error (&error);
-  g_assert_false (ood_dbus_target_call_step_sync (fx->target, &state, NULL, &error));
+  g_assert_false (ood_dbus_target_call_step_sync (fx->base.target, &state, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
   g_clear_error (&error);
-  g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
+  g_assert_false (ood_dbus_target_call_resume_sync (fx->base.target, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
   g_clear_error (&error);
   g_assert_false (ood_dbus_flash_call_protect_sync (fx->flash, 0, 0, 3, TRUE, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Busy");
   g_clear_error (&error);
   /* reads are answered between the chunks, while the job still runs */
-  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (job_log (fx, job)->completed);
   g_clear_pointer (&state, g_variant_unref);
 
   assert_succeeded (wait_job (fx, job));
   /* the claim is gone with the job */
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &state, NULL, &error));
-  g_assert_no_error (error);
-  fx_free (fx);
-}
-
-/* Handles what the bus has delivered so far. */
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ood_test_halt (fx->base.target);
 }
 
 /* A State() sent during the job waits for the step in flight, not for
@@ -726,14 +689,14 @@ drain (void)
  * already be on its way when it is sent, a third would mean the call
  * was overtaken. */
 static void
-test_reads_between_chunks (void)
+test_reads_between_chunks (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobLog *log;
   guint calls = 0, most = 0;
 
+  (void) options;
   wait_phase (fx, job, "erasing");
   log = job_log (fx, job);
   while (!log->completed)
@@ -742,11 +705,11 @@ test_reads_between_chunks (void)
       g_autoptr(GError) error = NULL;
       guint before;
 
-      drain ();
+      ood_test_drain ();
       before = log->advances;
-      g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+      g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &state, NULL, &error));
       g_assert_no_error (error);
-      drain ();
+      ood_test_drain ();
       if (log->completed)
         break;
       most = MAX (most, log->advances - before);
@@ -757,12 +720,11 @@ test_reads_between_chunks (void)
                   most);
   g_assert_cmpuint (calls, >=, 4);
   g_assert_cmpuint (most, <=, 2);
-  fx_free (fx);
 }
 
 /* What the target announced, each with whether its job had completed. */
 typedef struct {
-  Fx        *fx;
+  FlashFixture *fx;
   const char *job;
   GPtrArray *during;   /* "event NAME" / "state NAME", before Completed */
   GPtrArray *after;    /* the same, after it */
@@ -818,9 +780,8 @@ state_of (GVariant *dict)
  * target's clients see none of them (no TargetEvent, no State flicker);
  * what the job left (a reset, the state) is announced once it is done. */
 static void
-test_quiet_target (void)
+test_quiet_target (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   TargetLog tlog = { fx, NULL, g_ptr_array_new_with_free_func (g_free),
                      g_ptr_array_new_with_free_func (g_free) };
@@ -830,20 +791,21 @@ test_quiet_target (void)
   guint events_id, props_id;
   const char *now;
 
-  events_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd", "org.openocd.Target",
-                                                  "TargetEvent", fx->path, NULL,
-                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_target_signal,
-                                                  &tlog, NULL);
-  props_id = g_dbus_connection_signal_subscribe (fx->bus, "org.openocd",
+  (void) options;
+  events_id = g_dbus_connection_signal_subscribe (fx->base.bus, "org.openocd", "org.openocd.Target",
+                                                  "TargetEvent", fx->base.target_path, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_target_signal, &tlog,
+                                                  NULL);
+  props_id = g_dbus_connection_signal_subscribe (fx->base.bus, "org.openocd",
                                                  "org.freedesktop.DBus.Properties",
-                                                 "PropertiesChanged", fx->path,
+                                                 "PropertiesChanged", fx->base.target_path,
                                                  "org.openocd.Target", G_DBUS_SIGNAL_FLAGS_NONE,
                                                  on_target_signal, &tlog, NULL);
   /* the target runs before the job, which halts it and resets it to run */
-  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (state_of (state), ==, OOD_STATE_RUNNING);
-  drain ();
+  ood_test_drain ();
   job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   tlog.job = job;
   assert_succeeded (wait_job (fx, job));
@@ -853,62 +815,58 @@ test_quiet_target (void)
     g_test_message ("during the job: %s", (char *) tlog.during->pdata[i]);
   g_assert_cmpuint (tlog.during->len, ==, 0);
   /* afterwards: the reset, and the state it left, as OpenOCD has it */
-  now = ood_dbus_target_get_state (fx->target);
+  now = ood_dbus_target_get_state (fx->base.target);
   g_assert_cmpstr (now, ==, OOD_STATE_RUNNING);
   g_clear_pointer (&state, g_variant_unref);
-  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (state_of (state), ==, OOD_STATE_RUNNING);
   g_assert_false (g_ptr_array_find_with_equal_func (tlog.after, "event halted", g_str_equal,
                                                     NULL));
 
-  g_dbus_connection_signal_unsubscribe (fx->bus, events_id);
-  g_dbus_connection_signal_unsubscribe (fx->bus, props_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, events_id);
+  g_dbus_connection_signal_unsubscribe (fx->base.bus, props_id);
   g_ptr_array_unref (tlog.during);
   g_ptr_array_unref (tlog.after);
-  fx_free (fx);
 }
 
 static void
-test_kill_openocd (void)
+test_kill_openocd (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobLog *log;
 
+  (void) options;
   wait_phase (fx, job, "writing");
   g_assert_cmpuint (runtime_files (fx), ==, 1);   /* the chunk OpenOCD reads */
-  ood_testbed_kill_openocd (fx->testbed, SIGKILL);
+  ood_testbed_kill_openocd (fx->base.testbed, SIGKILL);
   log = wait_job (fx, job);
   assert_failed (log, "org.openocd.Error.Disconnected", NULL);
   g_assert_cmpuint (log->bytes_done, <, IMAGE_SIZE);
   g_assert_cmpuint (runtime_files (fx), ==, 0);
-  fx_free (fx);
 }
 
 /* A wrong key locks the flash controller until a reset: the job fails
  * with OpenOCD's message. */
 static void
-test_locked (void)
+test_locked (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (4096);
   JobLog *log;
 
+  (void) options;
   g_free (tcl (fx, "halt; catch {mww 0x40022004 0x12345678}"));
   log = program (fx, image, "bin", FLASH_BASE, NULL);
   assert_failed (log, "org.openocd.Error.Flash", LOCKED_TEXT);
   g_assert_true (g_str_has_prefix (log->message, "erasing sectors 0 to 3 of flash bank 0: "));
-  fx_free (fx);
 }
 
 /* Error bits: programming what is not erased (PGERR), and a
  * write-protected block (WRPRTERR), which Sectors reports too. */
 static void
-test_error_flags (void)
+test_error_flags (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) first = ood_test_random_flash_image (2048);
   g_autoptr(GBytes) second = ood_test_random_flash_image (2048);
   g_autoptr(GVariantDict) no_erase = g_variant_dict_new (NULL);
@@ -917,6 +875,7 @@ test_error_flags (void)
   gboolean protected;
   JobLog *log;
 
+  (void) options;
   assert_succeeded (program (fx, first, "bin", FLASH_BASE, NULL));
   g_variant_dict_insert (no_erase, "erase", "b", FALSE);
   log = program (fx, second, "bin", FLASH_BASE, g_variant_dict_end (no_erase));
@@ -936,8 +895,12 @@ test_error_flags (void)
   log = program (fx, second, "bin", FLASH_BASE, NULL);
   assert_failed (log, "org.openocd.Error.Flash", WRPRT_TEXT);
   assert_flash_holds (fx, FLASH_BASE, first);
-  fx_free (fx);
 }
+
+/* For cancel: the job stays until the end, however long the reads back
+ * take. */
+static const char *const long_linger_args[] = { "--job-linger", "600000", NULL };
+static const OodServiceOptions long_lingering = { .extra_args = long_linger_args };
 
 /* Cancel stops between steps, and leaves what the README says: the
  * target halted (no reset), the flash holding the image up to
@@ -945,11 +908,8 @@ test_error_flags (void)
  * the board's 16 KiB work area), and the rest of the erased sectors
  * erased. The job keeps its outcome readable. */
 static void
-test_cancel (void)
+test_cancel (FlashFixture *fx, gconstpointer options)
 {
-  /* the job stays until the end, however long the reads back take */
-  const char *const args[] = { "--job-linger", "600000", NULL };
-  Fx *fx = fx_new_with (args);
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   g_autoptr(OodDbusJob) proxy = NULL;
@@ -958,8 +918,9 @@ test_cancel (void)
   JobLog *log;
   gsize done;
 
-  proxy = ood_dbus_job_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job, NULL,
-                                       &error);
+  (void) options;
+  proxy = ood_dbus_job_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job,
+                                       NULL, &error);
   g_assert_no_error (error);
   wait_phase (fx, job, "writing");
   g_assert_true (ood_dbus_job_call_cancel_sync (proxy, NULL, &error));
@@ -972,7 +933,7 @@ test_cancel (void)
   done = log->bytes_done;
   g_assert_cmpuint (done, <, IMAGE_SIZE);
   g_assert_cmpuint (done % 10924, ==, 0);
-  g_assert_true (ood_dbus_target_call_state_sync (fx->target, &state, NULL, &error));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->base.target, &state, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (state_of (state), ==, OOD_STATE_HALTED);
   if (done > 0)
@@ -981,18 +942,17 @@ test_cancel (void)
   /* cancelling an ended job does nothing */
   g_assert_true (ood_dbus_job_call_cancel_sync (proxy, NULL, &error));
   g_assert_no_error (error);
-  fx_free (fx);
 }
 
 static void
-test_erase (void)
+test_erase (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (8 * SECTOR);
   g_autofree char *job = NULL;
   g_autoptr(GError) error = NULL;
   JobLog *log;
 
+  (void) options;
   assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
   g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 0, 2, 5, &job, NULL, &error));
   g_assert_no_error (error);
@@ -1015,19 +975,18 @@ test_erase (void)
   g_clear_error (&error);
   g_assert_false (ood_dbus_flash_call_erase_sync (fx->flash, 3, 0, 0, &job, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
-  fx_free (fx);
 }
 
 static void
-test_verify (void)
+test_verify (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (8192);
   g_autoptr(GBytes) other = ood_test_random_flash_image (8192);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariantDict) halt = g_variant_dict_new (NULL);
   char *job = NULL;
 
+  (void) options;
   /* verify_image checksums on the target, which must be halted */
   g_variant_dict_insert (halt, "reset", "s", "halt");
   assert_succeeded (program (fx, image, "bin", FLASH_BASE, g_variant_dict_end (halt)));
@@ -1045,18 +1004,17 @@ test_verify (void)
                        "checksum mismatch");
       g_free (job);
     }
-  fx_free (fx);
 }
 
 static void
-test_bad_images (void)
+test_bad_images (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
   g_autoptr(GBytes) garbage = g_bytes_new_static (":10000000zz\n", 12);
   g_autoptr(GError) error = NULL;
   char *job;
 
+  (void) options;
   job = start_image (fx, FALSE, image, "srec", FLASH_BASE, NULL, &error);
   g_assert_null (job);
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
@@ -1064,16 +1022,16 @@ test_bad_images (void)
   /* every argument error is answered before a job exists */
   for (guint i = 0; i < 4; i++)
     {
-      g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
+      g_autoptr(GVariantDict) wrong = g_variant_dict_new (NULL);
       guint64 address = i == 3 ? FLASH_BASE + FLASH_SIZE : FLASH_BASE;
 
       if (i == 0)
-        g_variant_dict_insert (options, "reset", "s", "sometimes");
+        g_variant_dict_insert (wrong, "reset", "s", "sometimes");
       else if (i == 1)
-        g_variant_dict_insert (options, "smart", "s", "yes");
+        g_variant_dict_insert (wrong, "smart", "s", "yes");
       else if (i == 2)
-        g_variant_dict_insert (options, "fast", "b", TRUE);
-      job = start_image (fx, FALSE, image, "bin", address, g_variant_dict_end (options), &error);
+        g_variant_dict_insert (wrong, "fast", "b", TRUE);
+      job = start_image (fx, FALSE, image, "bin", address, g_variant_dict_end (wrong), &error);
       g_assert_null (job);
       OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
       g_clear_error (&error);
@@ -1091,14 +1049,13 @@ test_bad_images (void)
   assert_failed (wait_job (fx, job), "org.freedesktop.DBus.Error.InvalidArgs", "flash bank");
   g_free (job);
   g_assert_cmpuint (runtime_files (fx), ==, 0);
-  fx_free (fx);
 }
 
 /* OpenOCD's own count of the flash commands it receives: each of
  * "flash info", "flash erase_sector" and "flash write_bank" is wrapped
  * in a procedure that logs its arguments in ::ood_log. */
 static void
-count_flash_commands (Fx *fx)
+count_flash_commands (FlashFixture *fx)
 {
   g_free (tcl (fx, "set ::ood_log {}; foreach ood_c {info erase_sector write_bank} {"
                    "rename \"flash $ood_c\" ood_real_$ood_c; "
@@ -1108,7 +1065,7 @@ count_flash_commands (Fx *fx)
 
 /* The commands logged since the last call, one a line. */
 static char *
-flash_commands (Fx *fx)
+flash_commands (FlashFixture *fx)
 {
   g_autoptr(GRegex) write_file = g_regex_new ("^(write_bank \\S+) \\S+", G_REGEX_MULTILINE, 0,
                                               NULL);
@@ -1119,7 +1076,7 @@ flash_commands (Fx *fx)
 }
 
 static void
-assert_commands (Fx *fx, const char *expected)
+assert_commands (FlashFixture *fx, const char *expected)
 {
   g_autofree char *commands = flash_commands (fx);
 
@@ -1141,7 +1098,7 @@ program_started (gpointer user_data)
 /* Program of @bytes at the flash's base, once the service has connected
  * to the OpenOCD just started. */
 static JobLog *
-program_when_connected (Fx *fx, GBytes *bytes)
+program_when_connected (FlashFixture *fx, GBytes *bytes)
 {
   void *args[] = { fx, bytes, NULL };
   g_autofree char *job = NULL;
@@ -1158,14 +1115,14 @@ program_when_connected (Fx *fx, GBytes *bytes)
  * the middle of one; the sector listing is asked once per connection;
  * every case read back raw, byte-exact. "smart" false programs all. */
 static void
-test_smart (void)
+test_smart (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   const gsize size = 20 * SECTOR + 6;   /* ends mid-sector */
   g_autoptr(GBytes) image = ood_test_random_flash_image (size);
   g_autoptr(GByteArray) edited = g_byte_array_new ();
   g_autoptr(GVariantDict) dumb = g_variant_dict_new (NULL);
 
+  (void) options;
   count_flash_commands (fx);
   assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
   assert_commands (fx, "info 0 sectors\ninfo 0\nerase_sector 0 0 20\n"
@@ -1203,21 +1160,20 @@ test_smart (void)
 
     /* a new OpenOCD (the board keeps its flash): the listing is asked
      * again, once, and the flash found to hold the image */
-    ood_testbed_kill_openocd (fx->testbed, SIGKILL);
-    g_assert_true (ood_testbed_start_openocd (fx->testbed, NULL));
+    ood_testbed_kill_openocd (fx->base.testbed, SIGKILL);
+    g_assert_true (ood_testbed_start_openocd (fx->base.testbed, NULL));
     count_flash_commands (fx);
     assert_succeeded (program_when_connected (fx, bytes));
     assert_commands (fx, "info 0 sectors\ninfo 0");
     assert_flash_holds (fx, FLASH_BASE, bytes);
   }
-  fx_free (fx);
 }
 
 /* ---- protection --------------------------------------------------------- */
 
 /* Protect, answered: %FALSE with @error if it failed. */
 static gboolean
-protect (Fx *fx, guint first, guint last, gboolean on, GError **error)
+protect (FlashFixture *fx, guint first, guint last, gboolean on, GError **error)
 {
   return ood_dbus_flash_call_protect_sync (fx->flash, 0, first, last, on, NULL, error);
 }
@@ -1225,7 +1181,7 @@ protect (Fx *fx, guint first, guint last, gboolean on, GError **error)
 /* Whether Sectors says sectors @first to @last, and only they, are
  * protected. */
 static void
-assert_sectors_protected (Fx *fx, guint first, guint last)
+assert_sectors_protected (FlashFixture *fx, guint first, guint last)
 {
   g_autoptr(GVariant) sectors = NULL;
   g_autoptr(GError) error = NULL;
@@ -1244,7 +1200,7 @@ assert_sectors_protected (Fx *fx, guint first, guint last)
 /* The protected blocks "flash info 0" lists on the same OpenOCD, as
  * "1 2" (each 4 KiB, four sectors). */
 static char *
-raw_protected_blocks (Fx *fx)
+raw_protected_blocks (FlashFixture *fx)
 {
   g_autofree char *info = tcl (fx, "flash info 0");
   g_auto(GStrv) lines = g_strsplit (info, "\n", -1);
@@ -1266,10 +1222,10 @@ raw_protected_blocks (Fx *fx)
 }
 
 static char *
-curstate (Fx *fx)
+curstate (FlashFixture *fx)
 {
   g_autofree char *command = g_strdup_printf ("%s curstate",
-                                              ood_testbed_get_target_name (fx->testbed));
+                                              ood_testbed_get_target_name (fx->base.testbed));
   return tcl (fx, command);
 }
 
@@ -1278,9 +1234,8 @@ curstate (Fx *fx)
  * was; off again, it can be written. The target is reset (the part loads
  * its option bytes then) and left running or halted as it was. */
 static void
-test_protect (void)
+test_protect (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (12 * SECTOR);
   g_autoptr(GBytes) other = ood_test_random_flash_image (4 * SECTOR);
   g_autoptr(GError) error = NULL;
@@ -1288,6 +1243,7 @@ test_protect (void)
   g_autofree char *state = NULL;
   g_autofree char *job = NULL;
 
+  (void) options;
   assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));   /* left running */
   protect (fx, 4, 7, TRUE, &error);
   g_assert_no_error (error);
@@ -1318,15 +1274,13 @@ test_protect (void)
   assert_succeeded (program (fx, other, "bin", FLASH_BASE + 4 * SECTOR, NULL));
   assert_flash_holds (fx, FLASH_BASE + 4 * SECTOR, other);
   assert_flash_holds_range (fx, FLASH_BASE, image, 0, 4 * SECTOR);
-  fx_free (fx);
 }
 
 /* Arguments Protect refuses, before it does anything: the option bytes
  * OpenOCD would write stay as they were. */
 static void
-test_protect_args (void)
+test_protect_args (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   static const guint8 factory_wrp[] = { 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00 };
   const struct {
     guint bank, first, last;
@@ -1340,6 +1294,7 @@ test_protect_args (void)
   };
   g_autoptr(GBytes) wrp = NULL;
 
+  (void) options;
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -1350,11 +1305,10 @@ test_protect_args (void)
       if (strstr (error->message, bad[i].text) == NULL)
         g_error ("'%s' is not in '%s'", bad[i].text, error->message);
     }
-  wrp = ood_test_tcl_read_memory (fx->testbed, 8, 0x1FFFF808u, sizeof factory_wrp);
+  wrp = ood_test_tcl_read_memory (fx->base.testbed, 8, 0x1FFFF808u, sizeof factory_wrp);
   g_assert_cmpmem (g_bytes_get_data (wrp, NULL), g_bytes_get_size (wrp), factory_wrp,
                    sizeof factory_wrp);
   assert_sectors_protected (fx, 1, 0);
-  fx_free (fx);
 }
 
 /* A Protect OpenOCD fails (the flash controller locked by a wrong key)
@@ -1362,12 +1316,12 @@ test_protect_args (void)
  * OpenOCD after the failure: here a block protected behind the
  * service's back, which the service could learn only there. */
 static void
-test_protect_failure (void)
+test_protect_failure (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *state = NULL;
 
+  (void) options;
   g_free (tcl (fx, "halt; flash protect 0 2 2 on; reset halt; catch {mww 0x40022004 0x12345678}"));
   g_assert_false (protect (fx, 0, 3, TRUE, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.openocd.Error.Flash");
@@ -1376,8 +1330,7 @@ test_protect_failure (void)
   g_assert_true (g_str_has_suffix (error->message, "bank 0 reads sectors 8 to 11 protected"));
   assert_sectors_protected (fx, 8, 11);
   state = curstate (fx);
-  g_assert_cmpstr (state, ==, "halted");   /* no reset after a failed protect */
-  fx_free (fx);
+  g_assert_cmpstr (state, ==, "halted"); /* no reset after a failed protect */
 }
 
 static gboolean
@@ -1388,7 +1341,7 @@ job_unexported (gpointer user_data)
   g_autoptr(GVariant) objects = NULL;
   g_autoptr(GVariant) found = NULL;
 
-  reply = g_dbus_connection_call_sync (wait->fx->bus, "org.openocd", "/org/openocd",
+  reply = g_dbus_connection_call_sync (wait->fx->base.bus, "org.openocd", "/org/openocd",
                                        "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                                        NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
                                        G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
@@ -1402,25 +1355,24 @@ job_unexported (gpointer user_data)
  * linger time: --job-linger, 1.5 s here; 60 s by default), and then
  * removes it. */
 static void
-test_job_removed (void)
+test_job_removed (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GBytes) image = ood_test_random_flash_image (4096);
   g_autofree char *job = start_program (fx, image, "bin", FLASH_BASE, NULL);
   JobWait wait = { fx, job };
 
+  (void) options;
   g_assert_false (job_unexported (&wait));
   assert_succeeded (wait_job (fx, job));
   g_assert_false (job_unexported (&wait));
   g_assert_true (ood_test_wait_for (job_unexported, &wait, 10000));
-  fx_free (fx);
 }
 
 /* ---- two banks ----------------------------------------------------------- */
 
 /* Sectors(@bank) lists @count sectors of @size, none protected. */
 static void
-assert_sectors (Fx *fx, guint bank, guint count, guint64 size)
+assert_sectors (FlashFixture *fx, guint bank, guint count, guint64 size)
 {
   g_autoptr(GVariant) sectors = NULL;
   g_autoptr(GError) error = NULL;
@@ -1444,9 +1396,8 @@ assert_sectors (Fx *fx, guint bank, guint count, guint64 size)
 /* OpenOCD's stm32f1x driver refuses "flash info 1" on a dual-bank part;
  * the service lists bank 1 all the same. */
 static void
-test_two_banks (void)
+test_two_banks (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_two_banks ();
   g_autoptr(GVariant) banks = ood_dbus_flash_dup_banks (fx->flash);
   g_autoptr(GVariant) sectors = NULL;
   g_autoptr(GError) error = NULL;
@@ -1454,6 +1405,7 @@ test_two_banks (void)
   guint64 base, size;
   const char *name;
 
+  (void) options;
   g_assert_cmpuint (g_variant_n_children (banks), ==, 2);
   g_variant_get_child (banks, 0, "(u&sttuu)", &index, &name, &base, &size, &bus_width,
                        &chip_width);
@@ -1471,7 +1423,6 @@ test_two_banks (void)
   assert_sectors (fx, 0, (BANK1_BASE - FLASH_BASE) / XL_SECTOR, XL_SECTOR);
   g_assert_false (ood_dbus_flash_call_sectors_sync (fx->flash, 2, &sectors, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
-  fx_free (fx);
 }
 
 static GVariant *
@@ -1495,13 +1446,13 @@ has_phase (JobLog *log, const char *phase)
 
 /* How many times the daemon logged @text. */
 static guint
-log_count (Fx *fx, const char *text)
+log_count (FlashFixture *fx, const char *text)
 {
   g_autofree char *log = NULL;
   guint n = 0;
 
-  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log, NULL,
-                                      NULL));
+  g_assert_true (
+      g_file_get_contents (ood_service_fixture_get_log_path (fx->base.service), &log, NULL, NULL));
   for (const char *p = log; (p = strstr (p, text)) != NULL; p++)
     n++;
   return n;
@@ -1511,9 +1462,8 @@ log_count (Fx *fx, const char *text)
  * off, read back raw byte-exact on both sides; Verify across them. The
  * sectors are learnt once for the connection. */
 static void
-test_across_banks (void)
+test_across_banks (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_two_banks ();
   const guint32 address = BANK1_BASE - IMAGE_SIZE / 2;
   g_autoptr(GBytes) image = ood_test_random_flash_image (IMAGE_SIZE);
   g_autoptr(GBytes) other = ood_test_random_flash_image (IMAGE_SIZE);
@@ -1522,6 +1472,7 @@ test_across_banks (void)
   g_autofree char *job = NULL;
   JobLog *log;
 
+  (void) options;
   /* smart, onto erased flash: 16 KiB in each bank, each two loader runs
    * (16336 bytes a run), where one bank's 32 KiB would take three */
   log = program (fx, image, "bin", address, options_smart (TRUE));
@@ -1552,20 +1503,19 @@ test_across_banks (void)
   assert_flash_holds (fx, address, other);
   assert_sectors (fx, 1, BANK1_SIZE / XL_SECTOR, XL_SECTOR);
   g_assert_cmpuint (log_count (fx, "does not list the sectors of flash bank 1"), ==, 1);
-  fx_free (fx);
 }
 
 /* Erase of bank 1's sectors leaves bank 0's alone. */
 static void
-test_erase_bank1 (void)
+test_erase_bank1 (FlashFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_two_banks ();
   const guint32 address = BANK1_BASE - 4 * XL_SECTOR;
   g_autoptr(GBytes) image = ood_test_random_flash_image (8 * XL_SECTOR);
   g_autofree char *job = NULL;
   g_autoptr(GError) error = NULL;
   JobLog *log;
 
+  (void) options;
   assert_succeeded (program (fx, image, "bin", address, NULL));
   g_assert_true (ood_dbus_flash_call_erase_sync (fx->flash, 1, 0, 1, &job, NULL, &error));
   g_assert_no_error (error);
@@ -1581,35 +1531,37 @@ test_erase_bank1 (void)
   g_assert_false (ood_dbus_flash_call_erase_sync (fx->flash, 1, 32, 32, &job, NULL, &error));
   OOD_TEST_ASSERT_DBUS_ERROR_NAME (error, "org.freedesktop.DBus.Error.InvalidArgs");
   g_assert_nonnull (strstr (error->message, "0 to 31"));
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/flash/banks", test_banks);
-  g_test_add_func ("/flash/program-bin", test_program_bin);
-  g_test_add_func ("/flash/program-ihex", test_program_ihex);
-  g_test_add_func ("/flash/program-elf", test_program_elf);
-  g_test_add_func ("/flash/load-run", test_load_run);
-  g_test_add_func ("/flash/busy", test_busy);
-  g_test_add_func ("/flash/reads-between-chunks", test_reads_between_chunks);
-  g_test_add_func ("/flash/quiet-target", test_quiet_target);
-  g_test_add_func ("/flash/kill-openocd", test_kill_openocd);
-  g_test_add_func ("/flash/locked", test_locked);
-  g_test_add_func ("/flash/error-flags", test_error_flags);
-  g_test_add_func ("/flash/cancel", test_cancel);
-  g_test_add_func ("/flash/erase", test_erase);
-  g_test_add_func ("/flash/verify", test_verify);
-  g_test_add_func ("/flash/bad-images", test_bad_images);
-  g_test_add_func ("/flash/job-removed", test_job_removed);
-  g_test_add_func ("/flash/smart", test_smart);
-  g_test_add_func ("/flash/protect", test_protect);
-  g_test_add_func ("/flash/protect-args", test_protect_args);
-  g_test_add_func ("/flash/protect-failure", test_protect_failure);
-  g_test_add_func ("/flash/two-banks", test_two_banks);
-  g_test_add_func ("/flash/across-banks", test_across_banks);
-  g_test_add_func ("/flash/erase-bank1", test_erase_bank1);
+#define ADD(path, options, test)                                                                   \
+  g_test_add (path, FlashFixture, options, flash_set_up, test, flash_tear_down)
+  ADD ("/flash/banks", &lingering, test_banks);
+  ADD ("/flash/program-bin", &lingering, test_program_bin);
+  ADD ("/flash/program-ihex", &lingering, test_program_ihex);
+  ADD ("/flash/program-elf", &lingering, test_program_elf);
+  ADD ("/flash/load-run", &lingering, test_load_run);
+  ADD ("/flash/busy", &lingering, test_busy);
+  ADD ("/flash/reads-between-chunks", &lingering, test_reads_between_chunks);
+  ADD ("/flash/quiet-target", &lingering, test_quiet_target);
+  ADD ("/flash/kill-openocd", &lingering, test_kill_openocd);
+  ADD ("/flash/locked", &lingering, test_locked);
+  ADD ("/flash/error-flags", &lingering, test_error_flags);
+  ADD ("/flash/cancel", &long_lingering, test_cancel);
+  ADD ("/flash/erase", &lingering, test_erase);
+  ADD ("/flash/verify", &lingering, test_verify);
+  ADD ("/flash/bad-images", &lingering, test_bad_images);
+  ADD ("/flash/job-removed", &lingering, test_job_removed);
+  ADD ("/flash/smart", &lingering, test_smart);
+  ADD ("/flash/protect", &lingering, test_protect);
+  ADD ("/flash/protect-args", &lingering, test_protect_args);
+  ADD ("/flash/protect-failure", &lingering, test_protect_failure);
+  ADD ("/flash/two-banks", &two_banks, test_two_banks);
+  ADD ("/flash/across-banks", &two_banks, test_across_banks);
+  ADD ("/flash/erase-bank1", &two_banks, test_erase_bank1);
+#undef ADD
   return g_test_run ();
 }

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 /* RAM the built-in program and OpenOCD's work area leave alone */
 #define SCRATCH  G_GUINT64_CONSTANT (0x80020000)
@@ -23,52 +23,45 @@
 /* OpenOCD 0.12's refusal of any speed for remote_bitbang */
 #define NO_KHZ     "Translation from khz to adapter speed not implemented"
 
+/* The shared fixture, once the service has learnt the adapter, and raw
+ * Tcl on a connection of the test's own. */
 typedef struct {
-  OodServiceFixture *fixture;
-  OodDbusEndpoint   *endpoint;
-  OodDbusTarget     *target;
-  OodTestTcl        *tcl;     /* raw Tcl, the reference */
-} Fx;
+  OodTestFixture base;
+  OodTestTcl *tcl; /* raw Tcl, the reference */
+} ParityFixture;
+
+static const char *const raw_args[] = { "--allow-raw-commands", NULL };
+static const OodServiceOptions raw = { .extra_args = raw_args };
 
 static gboolean
 adapter_learnt (gpointer user_data)
 {
-  Fx *fx = user_data;
+  ParityFixture *fx = user_data;
 
-  return g_strcmp0 (ood_dbus_endpoint_get_adapter (fx->endpoint), "") > 0;
-}
-
-static Fx *
-fx_new (gboolean raw)
-{
-  const char *const raw_args[] = { "--allow-raw-commands", NULL };
-  OodServiceOptions options = { .extra_args = raw ? raw_args : NULL };
-  g_autoptr(GError) error = NULL;
-  Fx *fx = g_new0 (Fx, 1);
-
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  g_assert_true (ood_test_wait_for (adapter_learnt, fx, 10000));
-  fx->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (
-                                    ood_service_fixture_get_testbed (fx->fixture, 0)), &error);
-  g_assert_no_error (error);
-  return fx;
+  return g_strcmp0 (ood_dbus_endpoint_get_adapter (fx->base.endpoint), "") > 0;
 }
 
 static void
-fx_free (Fx *fx)
+parity_set_up (ParityFixture *fx, gconstpointer options)
+{
+  g_autoptr(GError) error = NULL;
+
+  ood_test_fixture_set_up (&fx->base, options);
+  g_assert_true (ood_test_wait_for (adapter_learnt, fx, 10000));
+  fx->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (fx->base.testbed), &error);
+  g_assert_no_error (error);
+}
+
+static void
+parity_tear_down (ParityFixture *fx, gconstpointer options)
 {
   ood_test_tcl_free (fx->tcl);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx);
+  ood_test_fixture_tear_down (&fx->base, options);
 }
 
 /* What raw Tcl answers @command, which must not fail. */
 static char *
-tcl (Fx *fx, const char *command)
+tcl (ParityFixture *fx, const char *command)
 {
   g_autoptr(GError) error = NULL;
   char *reply = ood_test_tcl_eval (fx->tcl, command, &error);
@@ -89,38 +82,38 @@ command_on (OodDbusEndpoint *endpoint, const char *text, GError **error)
 }
 
 static char *
-command (Fx *fx, const char *text, GError **error)
+command (ParityFixture *fx, const char *text, GError **error)
 {
-  return command_on (fx->endpoint, text, error);
+  return command_on (fx->base.endpoint, text, error);
 }
 
 static gboolean
 state_is_halted (gpointer user_data)
 {
-  Fx *fx = user_data;
+  ParityFixture *fx = user_data;
 
-  return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_HALTED) == 0;
+  return g_strcmp0 (ood_dbus_target_get_state (fx->base.target), OOD_STATE_HALTED) == 0;
 }
 
 static gboolean
 state_is_running (gpointer user_data)
 {
-  Fx *fx = user_data;
+  ParityFixture *fx = user_data;
 
-  return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_RUNNING) == 0;
+  return g_strcmp0 (ood_dbus_target_get_state (fx->base.target), OOD_STATE_RUNNING) == 0;
 }
 
 /* Command() with raw commands on: answers what raw Tcl answers, fails
  * with OpenOCD's text, is seen by the targets' properties, keeps the
  * client's text one script, and is logged with the caller's uid. */
 static void
-test_command (void)
+test_command (ParityFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (TRUE);
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL, *ref = NULL, *log = NULL, *uid = NULL;
 
-  g_assert_true (ood_dbus_endpoint_get_raw_commands (fx->endpoint));
+  (void) options;
+  g_assert_true (ood_dbus_endpoint_get_raw_commands (fx->base.endpoint));
 
   /* the same listing as OpenOCD gives a connection of its own */
   out = command (fx, "targets", &error);
@@ -154,7 +147,7 @@ test_command (void)
   g_assert_true (ood_test_wait_for (state_is_halted, fx, 10000));
   ref = tcl (fx, "riscv.cpu curstate");
   g_assert_cmpstr (ref, ==, "halted");
-  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->base.target));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&ref, g_free);
   out = command (fx, "resume", &error);
@@ -200,16 +193,18 @@ test_command (void)
   /* under another caller's lease, refused like a control method */
   {
     g_autoptr(GDBusConnection) other = g_dbus_connection_new_for_address_sync (
-        ood_service_fixture_get_bus_address (fx->fixture),
+        ood_service_fixture_get_bus_address (fx->base.service),
         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &error);
     g_autoptr(OodDbusEndpoint) holder = NULL;
     g_autofree char *lease = NULL;
 
     g_assert_no_error (error);
     holder = ood_dbus_endpoint_proxy_new_sync (other, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
                                                g_dbus_proxy_get_object_path (
-                                                 G_DBUS_PROXY (fx->endpoint)), NULL, &error);
+                                                   G_DBUS_PROXY (fx->base.endpoint)),
+                                               NULL, &error);
     g_assert_no_error (error);
     g_assert_true (ood_dbus_endpoint_call_acquire_sync (holder, "raw test", 0, &lease, NULL,
                                                         &error));
@@ -224,18 +219,17 @@ test_command (void)
   }
 
   /* every use is logged with the caller's uid */
-  g_assert_true (g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log,
-                                      NULL, NULL));
+  g_assert_true (
+      g_file_get_contents (ood_service_fixture_get_log_path (fx->base.service), &log, NULL, NULL));
   uid = g_strdup_printf ("uid %u", (guint) getuid ());
   g_assert_nonnull (strstr (log, "runs the raw command: format a%cb 26"));
   g_assert_nonnull (strstr (strstr (log, "runs the raw command: targets") - 64, uid));
-  fx_free (fx);
 }
 
 static void
-assert_taps_match_raw (Fx *fx)
+assert_taps_match_raw (ParityFixture *fx)
 {
-  GVariant *taps = ood_dbus_endpoint_get_taps (fx->endpoint);
+  GVariant *taps = ood_dbus_endpoint_get_taps (fx->base.endpoint);
   g_autofree char *idcode = tcl (fx, "jtag cget " SIM_TAP " -idcode");
   g_autofree char *enabled = tcl (fx, "jtag tapisenabled " SIM_TAP);
   g_autofree char *chain = tcl (fx, "capture scan_chain");
@@ -258,9 +252,8 @@ assert_taps_match_raw (Fx *fx)
 /* Raw commands off by default; Adapter, Transport, AdapterSpeed and Taps
  * as raw Tcl says; SetAdapterSpeed()'s errors. */
 static void
-test_adapter (void)
+test_adapter (ParityFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new (FALSE);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = tcl (fx, "adapter name");
   g_autofree char *transport = tcl (fx, "transport select");
@@ -268,34 +261,34 @@ test_adapter (void)
   g_autofree char *refused = NULL;
   guint actual = 0;
 
-  g_assert_false (ood_dbus_endpoint_get_raw_commands (fx->endpoint));
+  (void) options;
+  g_assert_false (ood_dbus_endpoint_get_raw_commands (fx->base.endpoint));
   g_assert_null (command (fx, "version", &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_NOT_SUPPORTED, "NotSupported");
   g_assert_nonnull (strstr (error->message, "AllowRawCommands"));
   g_clear_error (&error);
 
-  g_assert_cmpstr (ood_dbus_endpoint_get_adapter (fx->endpoint), ==, name);
+  g_assert_cmpstr (ood_dbus_endpoint_get_adapter (fx->base.endpoint), ==, name);
   g_assert_cmpstr (name, ==, "remote_bitbang");
-  g_assert_cmpstr (ood_dbus_endpoint_get_transport (fx->endpoint), ==, transport);
+  g_assert_cmpstr (ood_dbus_endpoint_get_transport (fx->base.endpoint), ==, transport);
   g_assert_cmpstr (transport, ==, "jtag");
   /* remote_bitbang in OpenOCD 0.12 cannot say its speed: 0 */
   g_assert_cmpstr (speed_rc, !=, "0");
-  g_assert_cmpuint (ood_dbus_endpoint_get_adapter_speed (fx->endpoint), ==, 0);
+  g_assert_cmpuint (ood_dbus_endpoint_get_adapter_speed (fx->base.endpoint), ==, 0);
   assert_taps_match_raw (fx);
 
-  g_assert_false (ood_dbus_endpoint_call_set_adapter_speed_sync (fx->endpoint, 0, &actual, NULL,
-                                                                 &error));
+  g_assert_false (
+      ood_dbus_endpoint_call_set_adapter_speed_sync (fx->base.endpoint, 0, &actual, NULL, &error));
   ASSERT_INVALID_ARGS (error);
   g_clear_error (&error);
-  g_assert_false (ood_dbus_endpoint_call_set_adapter_speed_sync (fx->endpoint, 500, &actual, NULL,
-                                                                 &error));
+  g_assert_false (ood_dbus_endpoint_call_set_adapter_speed_sync (fx->base.endpoint, 500, &actual,
+                                                                 NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
   refused = tcl (fx, "catch {capture {adapter speed 500}} r; set r");
   g_assert_nonnull (strstr (error->message, NO_KHZ));
   g_assert_nonnull (strstr (refused, NO_KHZ));
-  g_assert_cmpuint (ood_dbus_endpoint_get_adapter_speed (fx->endpoint), ==, 0);
+  g_assert_cmpuint (ood_dbus_endpoint_get_adapter_speed (fx->base.endpoint), ==, 0);
   assert_taps_match_raw (fx);
-  fx_free (fx);
 }
 
 static GVariant *
@@ -350,25 +343,28 @@ barrier (GDBusConnection *connection, const char *path)
 static gboolean
 log_has_stopped_search (gpointer user_data)
 {
-  Fx *fx = user_data;
+  ParityFixture *fx = user_data;
   g_autofree char *log = NULL;
 
-  return g_file_get_contents (ood_service_fixture_get_log_path (fx->fixture), &log, NULL, NULL) &&
+  return g_file_get_contents (ood_service_fixture_get_log_path (fx->base.service), &log, NULL,
+                              NULL) &&
          strstr (log, "Search stopped after 0 of 65536 bytes: its caller left") != NULL;
 }
 
 /* A caller that leaves has its search stopped at the chunk in flight:
  * OpenOCD is held still while it queues and leaves, so none was read. */
 static void
-search_of_caller_who_left (Fx *fx, const char *path)
+search_of_caller_who_left (ParityFixture *fx)
 {
-  int openocd = ood_testbed_get_openocd_pid (ood_service_fixture_get_testbed (fx->fixture, 0));
+  const char *path = fx->base.target_path;
+  int openocd = ood_testbed_get_openocd_pid (fx->base.testbed);
   static const guint8 byte = 0x5a;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusConnection) other = g_dbus_connection_new_for_address_sync (
-      ood_service_fixture_get_bus_address (fx->fixture),
+      ood_service_fixture_get_bus_address (fx->base.service),
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
 
   g_assert_no_error (error);
   kill (openocd, SIGSTOP);
@@ -382,13 +378,20 @@ search_of_caller_who_left (Fx *fx, const char *path)
   g_assert_true (ood_test_wait_for (log_has_stopped_search, fx, 10000));
 }
 
+/* The parity fixture, with the daemon logging the search's debug lines
+ * (search_of_caller_who_left). */
+static void
+search_set_up (ParityFixture *fx, gconstpointer options)
+{
+  g_setenv ("G_MESSAGES_DEBUG", "ood-memory-search", TRUE);
+  parity_set_up (fx, options);
+}
+
 /* Search() finds what raw Tcl wrote, across a chunk border too, respects
  * max_hits and counts overlapping matches; refuses bad arguments. */
 static void
-test_search (void)
+test_search (ParityFixture *fx, gconstpointer options)
 {
-  Fx *fx;
-  g_autofree char *path = NULL;
   g_autoptr(OodDbusMemory) memory = NULL;
   g_autoptr(GError) error = NULL;
   static const guint8 pattern[] = { 0xde, 0xad, 0xbe, 0xef, 0x5a };
@@ -399,13 +402,9 @@ test_search (void)
   g_autofree char *border = NULL;
   GVariant *hits;
 
-  /* the daemon logs the search's debug lines (search_of_caller_who_left) */
-  g_setenv ("G_MESSAGES_DEBUG", "ood-memory-search", TRUE);
-  fx = fx_new (FALSE);
-  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  memory = ood_dbus_memory_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                           G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path, NULL,
-                                           &error);
+  (void) options;
+  memory = ood_dbus_memory_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                           fx->base.target_path, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (address_bits_learnt, memory, 10000));
   g_free (tcl (fx, "write_memory 0x80020000 32 [lrepeat 2048 0]"));
@@ -461,21 +460,22 @@ test_search (void)
   ASSERT_OOD_ERROR (error, OOD_ERROR_TARGET, "Target");
   g_clear_error (&error);
 
-  search_of_caller_who_left (fx, path);
+  search_of_caller_who_left (fx);
   /* and the service searches on for those still there */
   hits = search (memory, SCRATCH, 2 * CHUNK, pattern, sizeof pattern, 100, &error);
   g_assert_no_error (error);
   assert_hits (hits, all, G_N_ELEMENTS (all));
   g_variant_unref (hits);
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/parity/command", test_command);
-  g_test_add_func ("/parity/adapter", test_adapter);
-  g_test_add_func ("/parity/search", test_search);
+  g_test_add ("/parity/command", ParityFixture, &raw, parity_set_up, test_command,
+              parity_tear_down);
+  g_test_add ("/parity/adapter", ParityFixture, NULL, parity_set_up, test_adapter,
+              parity_tear_down);
+  g_test_add ("/parity/search", ParityFixture, NULL, search_set_up, test_search, parity_tear_down);
   return g_test_run ();
 }

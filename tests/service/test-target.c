@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Integration tests of org.openocd.Target, org.openocd.Breakpoints and
  * org.openocd.Endpoint: the real daemon on a private bus in front of a real
- * OpenOCD and the simulated RISC-V board. Every case starts its own
- * fixture and checks that the daemon exits cleanly at the end. */
+ * OpenOCD and the simulated RISC-V board. Every case runs on its own
+ * shared fixture (ood-test-fixture.h), whose teardown checks that the
+ * daemon exits cleanly. */
 #include <signal.h>
 #include <string.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 #define RAM_START 0x80000000u
 #define RAM_END   0x80010000u
@@ -31,55 +32,6 @@ static const char *expected_name = "riscv.cpu";
 #define PROPERTY_WAIT_MS 5000
 /* A WaitHalt deadline no step of a test comes near: only a halt answers */
 #define LONG_WAIT_MS 600000
-
-typedef struct {
-  OodServiceFixture *fixture;
-  OodDbusTarget         *target;
-  OodDbusBreakpoints    *breakpoints;
-  OodDbusEndpoint       *endpoint;
-  char              *path;
-} Fx;
-
-static Fx *
-fx_new_with (const OodServiceOptions *options)
-{
-  g_autoptr(GError) error = NULL;
-  Fx *fx = g_new0 (Fx, 1);
-
-  fx->fixture = ood_service_fixture_new (options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fx->fixture);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
-  fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
-  fx->path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  return fx;
-}
-
-static Fx *
-fx_new (void)
-{
-  return fx_new_with (NULL);
-}
-
-/* Stops the daemon, which must exit cleanly, and frees everything. */
-static void
-fx_free (Fx *fx)
-{
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx->path);
-  g_free (fx);
-}
-
-/* Runs what is already due on the default main context: the
- * PropertiesChanged a call's reply came after is in by then. */
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
 
 typedef struct {
   const char *state;
@@ -107,7 +59,7 @@ parse_state (GVariant *dict)
 }
 
 static St
-call_state (Fx *fx)
+call_state (OodTestFixture *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
@@ -133,7 +85,7 @@ halted_state (gboolean ok, GVariant *dict, const GError *error)
 }
 
 static St
-call_halt (Fx *fx)
+call_halt (OodTestFixture *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
@@ -143,7 +95,7 @@ call_halt (Fx *fx)
 }
 
 static St
-call_step (Fx *fx)
+call_step (OodTestFixture *fx)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
@@ -153,16 +105,7 @@ call_step (Fx *fx)
 }
 
 static void
-call_resume (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-call_reset (Fx *fx, const char *mode)
+call_reset (OodTestFixture *fx, const char *mode)
 {
   g_autoptr(GError) error = NULL;
 
@@ -171,7 +114,7 @@ call_reset (Fx *fx, const char *mode)
 }
 
 static St
-call_wait_halt (Fx *fx, guint timeout_ms)
+call_wait_halt (OodTestFixture *fx, guint timeout_ms)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
@@ -183,24 +126,23 @@ call_wait_halt (Fx *fx, guint timeout_ms)
 /* @error is the D-Bus error NAME, mapped to OOD_ERROR/@code. */
 /* Makes sure the target is running. */
 static void
-ensure_running (Fx *fx)
+ensure_running (OodTestFixture *fx)
 {
   St st = call_state (fx);
 
   if (g_strcmp0 (st.state, OOD_STATE_RUNNING) != 0)
-    call_resume (fx);
-  drain ();
+    ood_test_resume (fx->target);
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
 }
 
 /* ---- properties ---------------------------------------------------------- */
 
 static void
-test_properties (void)
+test_properties (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *address = ood_testbed_get_address (ood_service_fixture_get_testbed (fx->fixture, 0));
+  g_autofree char *address = ood_testbed_get_address (fx->testbed);
   g_autoptr(GDBusObjectManager) manager = NULL;
   g_autoptr(GDBusObject) endpoint_object = NULL;
   g_autoptr(GDBusObject) target_object = NULL;
@@ -211,26 +153,26 @@ test_properties (void)
   GList *objects;
   St st;
 
+  (void) options;
   g_assert_cmpstr (ood_dbus_target_get_name (fx->target), ==, "riscv.cpu");
   g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
   g_assert_cmpstr (ood_dbus_target_get_endpoint (fx->target), ==, "default");
   g_assert_nonnull (ood_state_canonical (ood_dbus_target_get_state (fx->target)));
   /* this OpenOCD serves no GDB ("gdb_port disabled"), so none is attached */
-  gdb_port = ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0),
-                                   "riscv.cpu cget -gdb-port");
+  gdb_port = ood_test_tcl_eval_on (fx->testbed, "riscv.cpu cget -gdb-port");
   g_assert_cmpstr (gdb_port, ==, "undefined");
   g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==, 0);
   g_assert_false (ood_dbus_target_get_gdb_attached (fx->target));
 
   st = call_halt (fx);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
   g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, st.pc);
   g_assert_true (IN_RAM (ood_dbus_target_get_current_pc (fx->target)));
 
-  call_resume (fx);
-  drain ();
+  ood_test_resume (fx->target);
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
 
@@ -244,13 +186,13 @@ test_properties (void)
   targets = ood_dbus_endpoint_get_targets (fx->endpoint);
   g_assert_nonnull (targets);
   g_assert_cmpuint (g_strv_length ((GStrv) targets), ==, 1);
-  g_assert_cmpstr (targets[0], ==, fx->path);
-  g_assert_cmpstr (fx->path, ==, "/org/openocd/default/riscv_2ecpu");
+  g_assert_cmpstr (targets[0], ==, fx->target_path);
+  g_assert_cmpstr (fx->target_path, ==, "/org/openocd/default/riscv_2ecpu");
 
   /* the object manager */
-  manager = ood_dbus_object_manager_client_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                                G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-                                                "org.openocd", "/org/openocd", NULL, &error);
+  manager = ood_dbus_object_manager_client_new_sync (fx->bus,
+                                                     G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
+                                                     "org.openocd", "/org/openocd", NULL, &error);
   g_assert_no_error (error);
   objects = g_dbus_object_manager_get_objects (manager);
   g_assert_cmpuint (g_list_length (objects), ==, 2);
@@ -263,7 +205,7 @@ test_properties (void)
   g_assert_cmpstr (ood_dbus_endpoint_get_name (endpoint_iface), ==, "default");
   g_assert_null (ood_dbus_object_peek_target (OOD_DBUS_OBJECT (endpoint_object)));
 
-  target_object = g_dbus_object_manager_get_object (manager, fx->path);
+  target_object = g_dbus_object_manager_get_object (manager, fx->target_path);
   g_assert_nonnull (target_object);
   target_iface = ood_dbus_object_get_target (OOD_DBUS_OBJECT (target_object));
   g_assert_nonnull (target_iface);
@@ -279,17 +221,16 @@ test_properties (void)
   g_clear_object (&target_object);
   g_clear_object (&endpoint_object);
   g_clear_object (&manager);
-  fx_free (fx);
 }
 
 /* ---- state / halt -------------------------------------------------------- */
 
 static void
-test_state (void)
+test_state (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   St st, halted;
 
+  (void) options;
   ensure_running (fx);
   st = call_state (fx);
   g_assert_cmpstr (st.state, ==, OOD_STATE_RUNNING);
@@ -297,13 +238,12 @@ test_state (void)
 
   halted = call_halt (fx);
   st = call_state (fx);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_true (st.pc_valid);
   g_assert_cmpuint (st.pc, ==, halted.pc);
   g_assert_cmpuint (st.pc, ==, ood_dbus_target_get_current_pc (fx->target));
   g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
-  fx_free (fx);
 }
 
 /* The abstract commands in @log that read register @regno (RISC-V Debug
@@ -336,23 +276,24 @@ register_reads (const char *log, guint regno)
 #define REG_DCSR 0x7b0
 #define REG_DPC  0x7b1
 
+/* The simulator traces its DMI accesses; the service does not probe. */
+static const char *const no_probe_args[] = { "--probe-interval=0", NULL };
+static const OodServiceOptions traced = { .sim_trace = TRUE, .extra_args = no_probe_args };
+
 /* State() of a target that stays halted costs OpenOCD's poll alone: no
  * register is read from the hart (OpenOCD read the PC and dcsr at the
  * halt, and holds them while the hart is halted); a PC that another
  * client writes through OpenOCD is what State() answers next. */
 static void
-test_state_reads_no_register (void)
+test_state_reads_no_register (OodTestFixture *fx, gconstpointer options)
 {
-  const char *const args[] = { "--probe-interval=0", NULL };
-  OodServiceOptions options = { .sim_trace = TRUE, .extra_args = args };
-  Fx *fx = fx_new_with (&options);
-  OodTestbed *tb;
+  OodTestbed *tb = fx->testbed;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *written = NULL;
   St halted, st;
 
-  tb = ood_service_fixture_get_testbed (fx->fixture, 0);
+  (void) options;
   ensure_running (fx);
   halted = call_halt (fx);
   before = ood_testbed_read_sim_log (tb);
@@ -376,37 +317,35 @@ test_state_reads_no_register (void)
   st = call_state (fx);
   g_assert_cmpstr (st.state, ==, OOD_STATE_HALTED);
   g_assert_cmpuint (st.pc, ==, 0x80000020);
-  fx_free (fx);
 }
 
 static void
-test_halt (void)
+test_halt (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   St first, again;
 
+  (void) options;
   ensure_running (fx);
   first = call_halt (fx);
   again = call_halt (fx);
   g_assert_cmpuint (again.pc, ==, first.pc);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, first.pc);
-  fx_free (fx);
 }
 
 /* ---- step ---------------------------------------------------------------- */
 
 static void
-test_step (void)
+test_step (OodTestFixture *fx, gconstpointer options)
 {
   static const guint64 expected[] = { 0x80000004, PC_LOOP, PC_CALL, PC_INC, PC_RET };
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   guint64 previous = PC_RESET;
 
+  (void) options;
   call_reset (fx, "halt");
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_RESET);
 
@@ -415,7 +354,7 @@ test_step (void)
       St st = call_step (fx);
       g_assert_cmpuint (st.pc, !=, previous);
       g_assert_cmpuint (st.pc, ==, expected[i]);
-      drain ();
+      ood_test_drain ();
       g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, st.pc);
       previous = st.pc;
     }
@@ -431,17 +370,16 @@ test_step (void)
   ASSERT_METHOD_ERROR (error, "Target.StepAt", OOD_ERROR_NOT_HALTED, "NotHalted");
   /* still running */
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
-  fx_free (fx);
 }
 
 static void
-test_step_at (void)
+test_step_at (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   St st;
 
+  (void) options;
   call_halt (fx);
   /* from the reset vector, one straight-line instruction */
   g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
@@ -456,21 +394,20 @@ test_step_at (void)
   g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_CALL, &dict, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (parse_state (dict).pc, ==, PC_INC);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_INC);
-  fx_free (fx);
 }
 
 static void
-test_resume_at (void)
+test_resume_at (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
 
+  (void) options;
   call_halt (fx);
   g_assert_true (ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_false (ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
@@ -481,35 +418,33 @@ test_resume_at (void)
   g_assert_no_error (error);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   call_halt (fx);
-  fx_free (fx);
 }
 
 static void
-test_resume (void)
+test_resume (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   St first;
 
+  (void) options;
   first = call_halt (fx);
   (void) first;
-  call_resume (fx);
-  drain ();
+  ood_test_resume (fx->target);
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   g_usleep (50 * 1000);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   call_halt (fx);
-  fx_free (fx);
 }
 
 /* ---- reset --------------------------------------------------------------- */
 
 static void
-assert_halted_at_reset (Fx *fx)
+assert_halted_at_reset (OodTestFixture *fx)
 {
   St st;
 
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
   g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, PC_RESET);
@@ -519,11 +454,11 @@ assert_halted_at_reset (Fx *fx)
 }
 
 static void
-test_reset (void)
+test_reset (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
 
+  (void) options;
   call_reset (fx, "halt");
   assert_halted_at_reset (fx);
   call_step (fx);
@@ -532,7 +467,7 @@ test_reset (void)
   assert_halted_at_reset (fx);
 
   call_reset (fx, "run");
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
 
@@ -551,7 +486,6 @@ test_reset (void)
   ASSERT_INVALID_ARGS (error);
   /* nothing happened */
   assert_halted_at_reset (fx);
-  fx_free (fx);
 }
 
 /* ---- wait-halt ----------------------------------------------------------- */
@@ -571,12 +505,12 @@ parse_pending_state (const OodTestPending *p)
 
 /* No clock: what WaitHalt answers, and in what order. */
 static void
-test_wait_halt (void)
+test_wait_halt (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   OodTestPending p = { 0 }, shorter = { 0 };
   St halted, st;
 
+  (void) options;
   /* running: a deadline passes, and only that waiter's; the other one is
    * answered by the halt */
   ensure_running (fx);
@@ -602,7 +536,7 @@ test_wait_halt (void)
 
   /* 0 means the default of 5 s, not "do not wait": a State() and a Halt()
    * later, the halt answers it */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   ood_dbus_target_call_wait_halt (fx->target, 0, NULL, ood_test_pending_done, &p);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
   g_assert_false (p.done);
@@ -616,7 +550,7 @@ test_wait_halt (void)
 
   /* waiting does not hold up other callers: a State() sent after the
    * WaitHalt is answered while the WaitHalt waits, which the halt answers */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   ood_dbus_target_call_wait_halt (fx->target, LONG_WAIT_MS, NULL, ood_test_pending_done, &p);
   st = call_state (fx);
   g_assert_cmpstr (st.state, ==, OOD_STATE_RUNNING);
@@ -634,7 +568,7 @@ test_wait_halt (void)
   {
     OodTestPending q[3] = { { 0 } };
 
-    call_resume (fx);
+    ood_test_resume (fx->target);
     for (guint i = 0; i < G_N_ELEMENTS (q); i++)
       ood_dbus_target_call_wait_halt (fx->target, LONG_WAIT_MS, NULL, ood_test_pending_done,
                                       &q[i]);
@@ -650,7 +584,6 @@ test_wait_halt (void)
         ood_test_pending_clear (&q[i]);
       }
   }
-  fx_free (fx);
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -766,20 +699,20 @@ expect_signal (Match *m, const char *what)
 }
 
 static void
-test_properties_changed (void)
+test_properties_changed (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  GDBusConnection *bus = fx->bus;
   g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) sig_free);
   guint id;
   St st;
 
+  (void) options;
   ensure_running (fx);
-  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->path, NULL,
+  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->target_path, NULL,
                                            G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
   /* the match rule is in place once a round trip through the bus is done */
   call_state (fx);
-  drain ();
+  ood_test_drain ();
   g_ptr_array_set_size (log, 0);
 
   /* halt: State, CurrentPc and CurrentPcValid in one signal */
@@ -793,7 +726,7 @@ test_properties_changed (void)
   }
 
   g_ptr_array_set_size (log, 0);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   {
     Match m = { .log = log, .state = OOD_STATE_RUNNING, .want_pc_valid = TRUE, .pc_valid = FALSE };
     Match e = { .log = log, .event = "resumed" };
@@ -827,21 +760,20 @@ test_properties_changed (void)
   }
 
   g_dbus_connection_signal_unsubscribe (bus, id);
-  fx_free (fx);
 }
 
 /* ---- breakpoints --------------------------------------------------------- */
 
 /* What OpenOCD answers @script, on a Tcl connection of the test's own. */
 static char *
-raw_tcl (Fx *fx, const char *script)
+raw_tcl (OodTestFixture *fx, const char *script)
 {
-  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+  return ood_test_tcl_eval_on (fx->testbed, script);
 }
 
 /* The loop counter the program keeps in RAM, read through OpenOCD. */
 static guint64
-read_counter (Fx *fx)
+read_counter (OodTestFixture *fx)
 {
   g_autofree char *script = g_strdup_printf ("read_memory 0x%x 32 1", COUNTER);
   g_autofree char *reply = raw_tcl (fx, script);
@@ -855,10 +787,10 @@ read_counter (Fx *fx)
 }
 
 typedef struct {
-  Fx         *fx;
-  guint       n;
-  guint64     address;
-  guint       length;
+  OodTestFixture *fx;
+  guint n;
+  guint64 address;
+  guint length;
   const char *kind;
 } BpWait;
 
@@ -880,12 +812,12 @@ breakpoints_are (gpointer user_data)
 }
 
 static void
-assert_breakpoints (Fx *fx, guint n, guint64 address, guint length, const char *kind)
+assert_breakpoints (OodTestFixture *fx, guint n, guint64 address, guint length, const char *kind)
 {
   BpWait w = { fx, n, address, length, kind };
 
   /* set before the reply: no waiting needed beyond what is due */
-  drain ();
+  ood_test_drain ();
   if (!breakpoints_are (&w))
     {
       GVariant *list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
@@ -895,7 +827,7 @@ assert_breakpoints (Fx *fx, guint n, guint64 address, guint length, const char *
 }
 
 static void
-run_breakpoint (Fx *fx, guint64 address, const char *kind)
+run_breakpoint (OodTestFixture *fx, guint64 address, const char *kind)
 {
   g_autoptr(GError) error = NULL;
   guint64 counter, counter2;
@@ -906,10 +838,10 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
   g_assert_no_error (error);
   assert_breakpoints (fx, 1, address, 4, kind);
 
-  call_resume (fx);
+  ood_test_resume (fx->target);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, address);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (ood_dbus_target_get_current_pc (fx->target), ==, address);
   counter = read_counter (fx);
 
@@ -917,7 +849,7 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
    * round later, with the counter moved on by one */
   for (guint round = 0; round < 3; round++)
     {
-      call_resume (fx);
+      ood_test_resume (fx->target);
       st = call_wait_halt (fx, 2000);
       g_assert_cmpuint (st.pc, ==, address);
       counter2 = read_counter (fx);
@@ -935,18 +867,18 @@ run_breakpoint (Fx *fx, guint64 address, const char *kind)
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
   /* gone: the target runs on */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 300, NULL, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
 }
 
 static void
-test_breakpoints (void)
+test_breakpoints (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
 
+  (void) options;
   assert_breakpoints (fx, 0, 0, 0, NULL);
   run_breakpoint (fx, PC_AFTER, "hw");
   run_breakpoint (fx, PC_INC, "sw");
@@ -985,27 +917,26 @@ test_breakpoints (void)
   g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
-  fx_free (fx);
 }
 
 /* StepAt and ResumeAt starting on a breakpoint of ours leave it first. */
 static void
-test_breakpoints_step_over (void)
+test_breakpoints_step_over (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   guint64 counter;
   St st;
 
+  (void) options;
   call_reset (fx, "halt");
   /* run the loop a few rounds so the counter is in RAM */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   call_halt (fx);
 
   g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_LOOP, 4, "hw", NULL, &error));
   g_assert_no_error (error);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_LOOP);
   counter = read_counter (fx);
@@ -1016,7 +947,7 @@ test_breakpoints_step_over (void)
   g_assert_cmpuint (st.pc, ==, PC_CALL);
   g_clear_pointer (&dict, g_variant_unref);
   /* the breakpoint is still there: one round later it hits again */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_LOOP);
   g_assert_cmpuint (read_counter (fx), ==, counter + 1);
@@ -1040,15 +971,13 @@ test_breakpoints_step_over (void)
   g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_LOOP, NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 0, 0, 0, NULL);
-  fx_free (fx);
 }
 
 /* Breakpoints PC_LOOP (hw, 4) and PC_INC (sw, 4), in that order */
 static gboolean
 breakpoints_are_loop_and_inc (gpointer user_data)
 {
-  Fx *fx = user_data;
-  GVariant *list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
+  GVariant *list = ood_dbus_breakpoints_get_breakpoints (OOD_DBUS_BREAKPOINTS (user_data));
   g_autofree char *text = list != NULL ? g_variant_print (list, FALSE) : NULL;
 
   /* 0x80000008 and 0x80000020 */
@@ -1059,43 +988,43 @@ breakpoints_are_loop_and_inc (gpointer user_data)
  * set (here by another client), with their kinds, and steps over them as
  * over its own. */
 static void
-test_breakpoints_learned (void)
+test_breakpoints_learned (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
-  Fx learned = { 0 };
+  OodDbusBreakpoints *learned;
   g_autoptr(GError) error = NULL;
   g_autofree char *set = NULL;
   g_autofree char *left = NULL;
 
+  (void) options;
   call_reset (fx, "halt");
   set = raw_tcl (fx, "bp 0x80000008 4 hw; bp 0x80000020 4");
   g_test_message ("set over raw Tcl: %s", set);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  g_assert_true (ood_service_fixture_start_service (fx->fixture, &error));
+  g_assert_cmpint (ood_service_fixture_stop_service (fx->service), ==, 0);
+  g_assert_true (ood_service_fixture_start_service (fx->service, &error));
   g_assert_no_error (error);
   /* the new daemon exports the target with the list it read: a proxy made
    * before the object existed never saw it, so look with a new one */
-  learned.breakpoints = OOD_DBUS_BREAKPOINTS (g_initable_new (
-      OOD_DBUS_TYPE_BREAKPOINTS_PROXY, NULL, &error, "g-connection",
-      ood_service_fixture_get_bus (fx->fixture), "g-name", "org.openocd",
-      "g-object-path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (fx->breakpoints)),
-      "g-interface-name", "org.openocd.Breakpoints", NULL));
+  learned = OOD_DBUS_BREAKPOINTS (
+      g_initable_new (OOD_DBUS_TYPE_BREAKPOINTS_PROXY, NULL, &error, "g-connection", fx->bus,
+                      "g-name", "org.openocd", "g-object-path",
+                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (fx->breakpoints)),
+                      "g-interface-name", "org.openocd.Breakpoints", NULL));
   g_assert_no_error (error);
-  if (!ood_test_wait_for (breakpoints_are_loop_and_inc, &learned, PROPERTY_WAIT_MS))
+  if (!ood_test_wait_for (breakpoints_are_loop_and_inc, learned, PROPERTY_WAIT_MS))
     {
-      GVariant *list = ood_dbus_breakpoints_get_breakpoints (learned.breakpoints);
+      GVariant *list = ood_dbus_breakpoints_get_breakpoints (learned);
       g_autofree char *text = list != NULL ? g_variant_print (list, TRUE) : g_strdup ("NULL");
       g_error ("Breakpoints is %s", text);
     }
-  g_clear_object (&learned.breakpoints);
+  g_clear_object (&learned);
 
   /* from the reset vector to the loop's breakpoint; resuming from it
    * steps over it to the function's, then round to the loop's again */
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_LOOP);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_INC);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_LOOP);
 
   /* and they are removed from OpenOCD through the service */
@@ -1106,19 +1035,18 @@ test_breakpoints_learned (void)
   assert_breakpoints (fx, 0, 0, 0, NULL);
   left = raw_tcl (fx, "bp");
   g_assert_cmpstr (left, ==, "");
-  fx_free (fx);
 }
 
 /* ---- the reference workflow ---------------------------------------------- */
 
 static void
-test_workflow (void)
+test_workflow (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   guint64 previous = PC_RESET;
   St st;
 
+  (void) options;
   call_reset (fx, "halt");
   assert_halted_at_reset (fx);
   for (guint i = 0; i < 5; i++)
@@ -1131,7 +1059,7 @@ test_workflow (void)
   /* run to an address */
   g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "", NULL, &error));
   g_assert_no_error (error);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   st = call_wait_halt (fx, 2000);
   g_assert_cmpuint (st.pc, ==, PC_AFTER);
   g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
@@ -1139,11 +1067,10 @@ test_workflow (void)
 
   st = call_halt (fx);
   g_assert_cmpuint (st.pc, ==, PC_AFTER);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_RUNNING);
-  fx_free (fx);
 }
 
 /* ---- losing OpenOCD ------------------------------------------------------ */
@@ -1151,7 +1078,7 @@ test_workflow (void)
 static gboolean
 endpoint_disconnected (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return !ood_dbus_endpoint_get_connected (fx->endpoint) &&
          g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) == 0 &&
@@ -1161,7 +1088,7 @@ endpoint_disconnected (gpointer user_data)
 static gboolean
 endpoint_connected (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return ood_dbus_endpoint_get_connected (fx->endpoint);
 }
@@ -1169,27 +1096,27 @@ endpoint_connected (gpointer user_data)
 static gboolean
 state_known (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
 }
 
 static void
-test_disconnected (void)
+test_disconnected (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  OodTestbed *testbed = fx->testbed;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   OodTestPending p = { 0 };
   St st;
 
+  (void) options;
   call_halt (fx);
   /* a breakpoint the program never reaches */
   g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x80000100, 4, "hw", NULL, &error));
   g_assert_no_error (error);
   assert_breakpoints (fx, 1, 0x80000100, 4, "hw");
-  call_resume (fx);
+  ood_test_resume (fx->target);
   /* a waiter that OpenOCD's death must answer */
   ood_dbus_target_call_wait_halt (fx->target, LONG_WAIT_MS, NULL, ood_test_pending_done, &p);
   /* answered in order: the WaitHalt has had its state, and waits */
@@ -1234,33 +1161,31 @@ test_disconnected (void)
                  g_strcmp0 (st.state, OOD_STATE_RUNNING) == 0);
   call_halt (fx);
   call_step (fx);
-  drain ();
+  ood_test_drain ();
   g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
-  fx_free (fx);
 }
 
 /* ---- a target name full of Tcl syntax ------------------------------------ */
 
 #define HOSTILE_NAME "cpu [0]; $x {y} \"z\" \\"
 
+static const OodServiceOptions hostile = { .target_name = HOSTILE_NAME };
+
 static void
-test_hostile_name (void)
+test_hostile_name (OodTestFixture *fx, gconstpointer options)
 {
-  const OodServiceOptions options = { .target_name = HOSTILE_NAME };
   g_autoptr(GError) error = NULL;
   g_autofree char *escaped = g_dbus_escape_object_path (HOSTILE_NAME);
   g_autofree char *path = g_strdup_printf ("/org/openocd/default/%s", escaped);
   g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) sig_free);
-  GDBusConnection *bus;
+  GDBusConnection *bus = fx->bus;
   const char *const *targets;
   guint id;
-  Fx *fx;
   St st;
 
+  (void) options;
   expected_name = HOSTILE_NAME;
-  fx = fx_new_with (&options);
-  bus = ood_service_fixture_get_bus (fx->fixture);
-  g_assert_cmpstr (fx->path, ==, path);
+  g_assert_cmpstr (fx->target_path, ==, path);
   g_assert_true (g_variant_is_object_path (path));
   g_assert_cmpstr (ood_dbus_target_get_name (fx->target), ==, HOSTILE_NAME);
   g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
@@ -1269,10 +1194,10 @@ test_hostile_name (void)
   g_assert_cmpstr (targets[0], ==, path);
   g_assert_null (targets[1]);
 
-  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->path, NULL,
+  id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, fx->target_path, NULL,
                                            G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
   call_state (fx);
-  drain ();
+  ood_test_drain ();
   ensure_running (fx);
   g_ptr_array_set_size (log, 0);
   st = call_halt (fx);
@@ -1289,15 +1214,14 @@ test_hostile_name (void)
   g_assert_cmpuint (call_step (fx).pc, ==, PC_RESET + 4);
   g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_AFTER, 4, "hw", NULL, &error));
   g_assert_no_error (error);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
-  call_resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmpuint (call_wait_halt (fx, 2000).pc, ==, PC_AFTER);
   g_assert_true (ood_dbus_breakpoints_call_remove_sync (fx->breakpoints, PC_AFTER, NULL, &error));
   g_assert_no_error (error);
   call_reset (fx, "run");
   g_assert_cmpstr (call_state (fx).state, ==, OOD_STATE_RUNNING);
-  fx_free (fx);
   expected_name = "riscv.cpu";
 }
 
@@ -1347,28 +1271,30 @@ flood_done (gpointer user_data)
 #define FLOOD_CONNECTIONS 8
 #define FLOOD_PER_CONNECTION 100
 
+static const char *const max_queue_args[] = { "--max-queue", "64", NULL };
+static const OodServiceOptions max_queue = { .extra_args = max_queue_args };
+
 static void
-test_busy (void)
+test_busy (OodTestFixture *fx, gconstpointer options)
 {
-  const char *const args[] = { "--max-queue", "64", NULL };
-  const OodServiceOptions options = { .extra_args = args };
-  Fx *fx = fx_new_with (&options);
   Flood f = { 0 };
   GDBusConnection *connections[FLOOD_CONNECTIONS];
   OodDbusTarget *proxies[FLOOD_CONNECTIONS];
   const guint n = FLOOD_CONNECTIONS * FLOOD_PER_CONNECTION;
 
+  (void) options;
   for (guint c = 0; c < FLOOD_CONNECTIONS; c++)
     {
       g_autoptr(GError) error = NULL;
 
       connections[c] = g_dbus_connection_new_for_address_sync (
-          ood_service_fixture_get_bus_address (fx->fixture),
+          ood_service_fixture_get_bus_address (fx->service),
           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          NULL, NULL, &error);
       g_assert_no_error (error);
       proxies[c] = ood_dbus_target_proxy_new_sync (connections[c], G_DBUS_PROXY_FLAGS_NONE,
-                                              "org.openocd", fx->path, NULL, &error);
+                                                   "org.openocd", fx->target_path, NULL, &error);
       g_assert_no_error (error);
     }
 
@@ -1397,18 +1323,17 @@ test_busy (void)
       g_dbus_connection_close_sync (connections[c], NULL, NULL);
       g_object_unref (connections[c]);
     }
-  fx_free (fx);
 }
 
 /* ---- every error by its D-Bus name --------------------------------------- */
 
 static void
-test_errors_typed (void)
+test_errors_typed (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
+  (void) options;
   /* NotHalted */
   ensure_running (fx);
   g_assert_false (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
@@ -1448,36 +1373,35 @@ test_errors_typed (void)
   assert_breakpoints (fx, 0, 0, 0, NULL);
 
   /* Disconnected */
-  ood_testbed_kill_openocd (ood_service_fixture_get_testbed (fx->fixture, 0), SIGKILL);
+  ood_testbed_kill_openocd (fx->testbed, SIGKILL);
   g_assert_true (ood_test_wait_for (endpoint_disconnected, fx, 2000));
   g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
   ASSERT_METHOD_ERROR (error, "Target.Resume", OOD_ERROR_DISCONNECTED, "Disconnected");
   g_clear_error (&error);
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/target/properties", test_properties);
-  g_test_add_func ("/target/state", test_state);
-  g_test_add_func ("/target/state-reads-no-register", test_state_reads_no_register);
-  g_test_add_func ("/target/halt", test_halt);
-  g_test_add_func ("/target/step", test_step);
-  g_test_add_func ("/target/step-at", test_step_at);
-  g_test_add_func ("/target/resume-at", test_resume_at);
-  g_test_add_func ("/target/resume", test_resume);
-  g_test_add_func ("/target/reset", test_reset);
-  g_test_add_func ("/target/wait-halt", test_wait_halt);
-  g_test_add_func ("/target/properties-changed", test_properties_changed);
-  g_test_add_func ("/target/breakpoints", test_breakpoints);
-  g_test_add_func ("/target/breakpoints-step-over", test_breakpoints_step_over);
-  g_test_add_func ("/target/breakpoints-learned", test_breakpoints_learned);
-  g_test_add_func ("/target/workflow", test_workflow);
-  g_test_add_func ("/target/disconnected", test_disconnected);
-  g_test_add_func ("/target/hostile-name", test_hostile_name);
-  g_test_add_func ("/target/busy", test_busy);
-  g_test_add_func ("/target/errors-typed", test_errors_typed);
+  OOD_TEST_ADD ("/target/properties", NULL, test_properties);
+  OOD_TEST_ADD ("/target/state", NULL, test_state);
+  OOD_TEST_ADD ("/target/state-reads-no-register", &traced, test_state_reads_no_register);
+  OOD_TEST_ADD ("/target/halt", NULL, test_halt);
+  OOD_TEST_ADD ("/target/step", NULL, test_step);
+  OOD_TEST_ADD ("/target/step-at", NULL, test_step_at);
+  OOD_TEST_ADD ("/target/resume-at", NULL, test_resume_at);
+  OOD_TEST_ADD ("/target/resume", NULL, test_resume);
+  OOD_TEST_ADD ("/target/reset", NULL, test_reset);
+  OOD_TEST_ADD ("/target/wait-halt", NULL, test_wait_halt);
+  OOD_TEST_ADD ("/target/properties-changed", NULL, test_properties_changed);
+  OOD_TEST_ADD ("/target/breakpoints", NULL, test_breakpoints);
+  OOD_TEST_ADD ("/target/breakpoints-step-over", NULL, test_breakpoints_step_over);
+  OOD_TEST_ADD ("/target/breakpoints-learned", NULL, test_breakpoints_learned);
+  OOD_TEST_ADD ("/target/workflow", NULL, test_workflow);
+  OOD_TEST_ADD ("/target/disconnected", NULL, test_disconnected);
+  OOD_TEST_ADD ("/target/hostile-name", &hostile, test_hostile_name);
+  OOD_TEST_ADD ("/target/busy", &max_queue, test_busy);
+  OOD_TEST_ADD ("/target/errors-typed", NULL, test_errors_typed);
   return g_test_run ();
 }

@@ -12,88 +12,33 @@
 #include <gio/gunixfdlist.h>
 
 #include "ood-error.h"
-#include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 #include "ood-test-gdb.h"
 
 #define PC_RESET 0x80000000u
 #define PC_LOOP  0x80000008u
 #define PC_INC   0x80000020u
 
-typedef struct {
-  OodServiceFixture  *fixture;
-  OodDbusTarget      *target;
-  OodDbusBreakpoints *breakpoints;
-  OodDbusEndpoint    *endpoint;
-} Fx;
-
-static Fx *
-fx_new_full (const char *const *extra_args, gboolean gdb)
-{
-  const OodServiceOptions options = { .extra_args = extra_args, .gdb = gdb };
-  g_autoptr(GError) error = NULL;
-  Fx *fx = g_new0 (Fx, 1);
-
-  fx->fixture = ood_service_fixture_new (&options, &error);
-  g_assert_no_error (error);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
-  fx->endpoint = ood_service_fixture_get_endpoint (fx->fixture, 0);
-  return fx;
-}
-
-static Fx *
-fx_new_with (const char *const *extra_args)
-{
-  return fx_new_full (extra_args, FALSE);
-}
-
-static void
-fx_free (Fx *fx)
-{
-  ood_service_fixture_stop_service (fx->fixture);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 static char *
-raw_tcl (Fx *fx, const char *script)
+raw_tcl (OodTestFixture *fx, const char *script)
 {
-  return ood_test_tcl_eval_on (ood_service_fixture_get_testbed (fx->fixture, 0), script);
+  return ood_test_tcl_eval_on (fx->testbed, script);
 }
 
-static guint64
-pc_of (GVariant *dict)
-{
-  const char *name, *state;
-  gboolean valid = FALSE;
-  guint64 pc = 0;
-
-  g_assert_true (ood_state_dict_parse (dict, &name, &state, &valid, &pc));
-  g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
-  g_assert_true (valid);
-  return pc;
-}
-
+/* Reset(@mode), which must succeed. */
 static void
-reset_halt (Fx *fx)
+reset (OodTestFixture *fx, const char *mode)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
   g_assert_no_error (error);
 }
 
 static void
-add_bp (Fx *fx, guint64 address, const char *kind)
+add_bp (OodTestFixture *fx, guint64 address, const char *kind)
 {
   g_autoptr(GError) error = NULL;
 
@@ -102,55 +47,35 @@ add_bp (Fx *fx, guint64 address, const char *kind)
   g_assert_no_error (error);
 }
 
-static void
-resume (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
-  g_assert_no_error (error);
-}
-
 static guint64
-wait_halt (Fx *fx, guint timeout_ms)
+wait_halt (OodTestFixture *fx, guint timeout_ms)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
   g_assert_true (ood_dbus_target_call_wait_halt_sync (fx->target, timeout_ms, &dict, NULL, &error));
   g_assert_no_error (error);
-  return pc_of (dict);
-}
-
-static guint64
-halt (Fx *fx)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) dict = NULL;
-
-  g_assert_true (ood_dbus_target_call_halt_sync (fx->target, &dict, NULL, &error));
-  g_assert_no_error (error);
-  return pc_of (dict);
+  return ood_test_halted_pc (dict);
 }
 
 /* The Breakpoints property, printed. */
 static char *
-listed (Fx *fx)
+listed (OodTestFixture *fx)
 {
   GVariant *list;
 
-  drain ();
+  ood_test_drain ();
   list = ood_dbus_breakpoints_get_breakpoints (fx->breakpoints);
   return list != NULL ? g_variant_print (list, FALSE) : g_strdup ("NULL");
 }
 
 /* Halted on a hardware breakpoint at PC_LOOP, set through the service. */
 static void
-halt_on_loop_breakpoint (Fx *fx)
+halt_on_loop_breakpoint (OodTestFixture *fx)
 {
-  reset_halt (fx);
+  reset (fx, "halt");
   add_bp (fx, PC_LOOP, "hw");
-  resume (fx);
+  ood_test_resume (fx->target);
   g_assert_cmphex (wait_halt (fx, 2000), ==, PC_LOOP);
 }
 
@@ -158,14 +83,14 @@ halt_on_loop_breakpoint (Fx *fx)
  * must not put A back (it did: the step-over was decided when the call
  * arrived, from a list the queued Remove was about to change). */
 static void
-test_remove_then_step_pipelined (void)
+test_remove_then_step_pipelined (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
   OodTestPending removed = { 0 }, stepped = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *left = NULL;
   g_autofree char *property = NULL;
 
+  (void) options;
   halt_on_loop_breakpoint (fx);
   ood_dbus_breakpoints_call_remove (fx->breakpoints, PC_LOOP, NULL, ood_test_pending_done, &removed);
   ood_dbus_target_call_step (fx->target, NULL, ood_test_pending_done, &stepped);
@@ -179,24 +104,23 @@ test_remove_then_step_pipelined (void)
   property = listed (fx);
   g_assert_cmpstr (property, ==, "[]");
   /* and nothing stops the program at A any more */
-  resume (fx);
+  ood_test_resume (fx->target);
   g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 500, NULL, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   ood_test_pending_clear (&removed);
   ood_test_pending_clear (&stepped);
-  fx_free (fx);
 }
 
 /* Two Resume() back to back while halted on a breakpoint: both work, and
  * OpenOCD keeps the breakpoint the service lists. */
 static void
-test_resume_twice_on_breakpoint (void)
+test_resume_twice_on_breakpoint (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
   OodTestPending first = { 0 }, second = { 0 };
   g_autofree char *left = NULL;
   g_autofree char *property = NULL;
 
+  (void) options;
   halt_on_loop_breakpoint (fx);
   ood_dbus_target_call_resume (fx->target, NULL, ood_test_pending_done, &first);
   ood_dbus_target_call_resume (fx->target, NULL, ood_test_pending_done, &second);
@@ -212,7 +136,6 @@ test_resume_twice_on_breakpoint (void)
   g_assert_cmpstr (property, ==, "[(2147483656, 4, 'hw')]");
   ood_test_pending_clear (&first);
   ood_test_pending_clear (&second);
-  fx_free (fx);
 }
 
 static gboolean
@@ -227,36 +150,35 @@ no_breakpoints_listed (gpointer user_data)
  * by the service's step-over, and the property follows OpenOCD's list at
  * the next halt. */
 static void
-test_removed_behind_back (void)
+test_removed_behind_back (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *removed = NULL;
   g_autofree char *left = NULL;
 
+  (void) options;
   halt_on_loop_breakpoint (fx);
   removed = raw_tcl (fx, "rbp all");
-  resume (fx);
+  ood_test_resume (fx->target);
   /* not re-created: the program runs on past A */
   g_assert_false (ood_dbus_target_call_wait_halt_sync (fx->target, 500, NULL, NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_TIMEOUT, "Timeout");
   left = raw_tcl (fx, "bp");
   g_assert_cmpstr (left, ==, "");
   /* the halt refreshes the list */
-  halt (fx);
+  ood_test_halt (fx->target);
   g_assert_true (ood_test_wait_for (no_breakpoints_listed, fx, 5000));
-  fx_free (fx);
 }
 
 /* A breakpoint another client set is a duplicate to the service too. */
 static void
-test_duplicate_breakpoint (void)
+test_duplicate_breakpoint (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *set = NULL;
 
-  reset_halt (fx);
+  (void) options;
+  reset (fx, "halt");
   set = raw_tcl (fx, "bp 0x80000020 4");
   g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, PC_INC, 4, "hw", NULL, &error));
   ASSERT_OOD_ERROR (error, OOD_ERROR_BREAKPOINT_EXISTS, "BreakpointExists");
@@ -280,26 +202,25 @@ test_duplicate_breakpoint (void)
   }
   g_assert_cmpuint (g_variant_n_children (ood_dbus_breakpoints_get_breakpoints (fx->breakpoints)),
                     ==, 0);
-  fx_free (fx);
 }
 
 /* Errors OpenOCD only logs are failures: a PC that cannot be written,
  * and addresses the PC cannot hold. */
 static void
-test_pc_write_checked (void)
+test_pc_write_checked (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
+  (void) options;
   /* on a running target OpenOCD cannot write the PC: NotHalted */
-  reset_halt (fx);
-  resume (fx);
+  reset (fx, "halt");
+  ood_test_resume (fx->target);
   g_assert_false (ood_dbus_target_call_resume_at_sync (fx->target, PC_RESET, NULL, &error));
   ASSERT_METHOD_ERROR (error, "Target.ResumeAt", OOD_ERROR_NOT_HALTED, "NotHalted");
   g_clear_error (&error);
 
-  g_assert_cmphex (halt (fx), !=, 0);
+  g_assert_cmphex (ood_test_halt (fx->target), !=, 0);
   /* wider than the 32-bit PC: refused before OpenOCD sees it */
   g_assert_false (ood_dbus_target_call_step_at_sync (fx->target, G_GUINT64_CONSTANT (0x100000020),
                                                      NULL, NULL, &error));
@@ -321,7 +242,7 @@ test_pc_write_checked (void)
                                              g_ascii_strtoull (raw, NULL, 16));
 
     g_assert_nonnull (strstr (error->message, told));
-    drain ();
+    ood_test_drain ();
     g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==,
                      g_ascii_strtoull (raw, NULL, 16));
   }
@@ -330,43 +251,43 @@ test_pc_write_checked (void)
   /* and a good address still works */
   g_assert_true (ood_dbus_target_call_step_at_sync (fx->target, PC_RESET, &dict, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmphex (pc_of (dict), ==, PC_RESET + 4);
-  fx_free (fx);
+  g_assert_cmphex (ood_test_halted_pc (dict), ==, PC_RESET + 4);
 }
-
-typedef struct {
-  Fx         *fx;
-  const char *path;
-} Unreachable;
 
 static gboolean
 is_unreachable (gpointer user_data)
 {
-  Unreachable *u = user_data;
-  const char *const *paths = ood_dbus_endpoint_get_unreachable (u->fx->endpoint);
+  OodTestFixture *fx = user_data;
+  const char *const *paths = ood_dbus_endpoint_get_unreachable (fx->endpoint);
 
-  return paths != NULL && g_strv_contains (paths, u->path) &&
-         g_strcmp0 (ood_dbus_target_get_state (u->fx->target), OOD_STATE_UNKNOWN) == 0;
+  return paths != NULL && g_strv_contains (paths, fx->target_path) &&
+         g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) == 0;
 }
 
 static gboolean
 is_reachable_halted (gpointer user_data)
 {
-  Unreachable *u = user_data;
-  const char *const *paths = ood_dbus_endpoint_get_unreachable (u->fx->endpoint);
+  OodTestFixture *fx = user_data;
+  const char *const *paths = ood_dbus_endpoint_get_unreachable (fx->endpoint);
 
-  return (paths == NULL || !g_strv_contains (paths, u->path)) &&
-         g_strcmp0 (ood_dbus_target_get_state (u->fx->target), OOD_STATE_HALTED) == 0 &&
-         ood_dbus_target_get_current_pc_valid (u->fx->target);
+  return (paths == NULL || !g_strv_contains (paths, fx->target_path)) &&
+         g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_HALTED) == 0 &&
+         ood_dbus_target_get_current_pc_valid (fx->target);
 }
 
 static gboolean
 pc_published (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return ood_dbus_target_get_current_pc_valid (fx->target);
 }
+
+/* For adapter-lost: a long command timeout: with the link broken,
+ * OpenOCD's poll before each command fails and logs, and a slow machine
+ * must not turn that into a reconnect. */
+static const char *const probe_args[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
+static const OodServiceOptions probing = { .extra_args = probe_args };
 
 /* The board's debug link breaks under a live OpenOCD (the simulator's
  * SIGUSR1: every DMI access fails, as when the Debug Module loses power,
@@ -379,27 +300,21 @@ pc_published (gpointer user_data)
  * OpenOCD 0.12 itself: remote_bitbang_read_sample asserts when the socket
  * reaches its end in the middle of a scan, as seen in CI.) */
 static void
-test_adapter_lost (void)
+test_adapter_lost (OodTestFixture *fx, gconstpointer options)
 {
-  /* a long command timeout: with the link broken, OpenOCD's poll before
-   * each command fails and logs, and a slow machine must not turn that
-   * into a reconnect */
-  static const char *const probe[] = { "--probe-interval", "300", "--timeout", "60000", NULL };
-  Fx *fx = fx_new_with (probe);
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  Unreachable u = { fx, path };
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  OodTestbed *testbed = fx->testbed;
   gint64 killed_at;
 
-  g_assert_cmphex (halt (fx), !=, 0);
+  (void) options;
+  g_assert_cmphex (ood_test_halt (fx->target), !=, 0);
   g_assert_true (ood_test_wait_for (pc_published, fx, 5000));
   g_assert_cmpuint (g_strv_length ((char **) ood_dbus_endpoint_get_unreachable (fx->endpoint)), ==, 0);
   g_assert_cmpint (ood_testbed_get_sim_pid (testbed), >, 0);
   kill (ood_testbed_get_sim_pid (testbed), SIGUSR1);
   killed_at = g_get_monotonic_time ();
   /* each OpenOCD command on a broken link may take seconds to fail */
-  if (!ood_test_wait_for (is_unreachable, &u, 30000))
+  if (!ood_test_wait_for (is_unreachable, fx, 30000))
     {
       const char *const *paths = ood_dbus_endpoint_get_unreachable (fx->endpoint);
       g_error ("not published as unreachable: Connected %d, Unreachable %u paths, State %s, "
@@ -427,7 +342,7 @@ test_adapter_lost (void)
   g_clear_error (&error);
   /* the state stays unknown: what OpenOCD says of it is stale; State()
    * answers what the property says */
-  drain ();
+  ood_test_drain ();
   g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_UNKNOWN);
   {
     g_autoptr(GVariant) state = NULL;
@@ -442,7 +357,7 @@ test_adapter_lost (void)
   /* the link mended: the true state and PC are back, as raw Tcl says */
   kill (ood_testbed_get_sim_pid (testbed), SIGUSR2);
   killed_at = g_get_monotonic_time ();
-  g_assert_true (ood_test_wait_for (is_reachable_halted, &u, 30000));
+  g_assert_true (ood_test_wait_for (is_reachable_halted, fx, 30000));
   g_test_message ("halted again %" G_GINT64_FORMAT " ms after the mend",
                   (g_get_monotonic_time () - killed_at) / 1000);
   {
@@ -451,67 +366,19 @@ test_adapter_lost (void)
     g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==,
                      g_ascii_strtoull (raw, NULL, 16));
   }
-  fx_free (fx);
-}
-
-typedef struct {
-  GPtrArray *events;
-} Events;
-
-static void
-on_target_event (GDBusConnection *connection, const char *sender, const char *path,
-                 const char *iface, const char *member, GVariant *params, gpointer user_data)
-{
-  Events *events = user_data;
-  const char *event;
-
-  (void) connection; (void) sender; (void) path; (void) iface; (void) member;
-  g_variant_get (params, "(&s)", &event);
-  g_ptr_array_add (events->events, g_strdup (event));
-}
-
-static gboolean
-has_reset_halt (gpointer user_data)
-{
-  Events *events = user_data;
-
-  for (guint i = 0; i < events->events->len; i++)
-    if (g_str_equal (events->events->pdata[i], "reset-halt"))
-      return TRUE;
-  return FALSE;
 }
 
 /* A reset is announced, even one that changes no state (halted at the
  * reset vector, reset halt again). */
 static void
-test_reset_announced (void)
+test_reset_announced (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
-  Events events = { g_ptr_array_new_with_free_func (g_free) };
-  guint id;
-
-  reset_halt (fx);
-  drain ();
-  id = g_dbus_connection_signal_subscribe (bus, NULL, "org.openocd.Target", "TargetEvent", NULL,
-                                           NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_target_event,
-                                           &events, NULL);
-  reset_halt (fx);
-  g_assert_true (ood_test_wait_for (has_reset_halt, &events, 5000));
-  g_dbus_connection_signal_unsubscribe (bus, id);
-  g_ptr_array_unref (events.events);
-  fx_free (fx);
-}
-
-static gboolean
-has_step_end (gpointer user_data)
-{
-  Events *events = user_data;
-
-  for (guint i = 0; i < events->events->len; i++)
-    if (g_str_equal (events->events->pdata[i], "step-end"))
-      return TRUE;
-  return FALSE;
+  (void) options;
+  reset (fx, "halt");
+  ood_test_drain ();
+  g_ptr_array_set_size (fx->events, 0);
+  reset (fx, "halt");
+  g_assert_true (ood_test_wait_event (fx->events, "reset-halt", 5000));
 }
 
 static gint
@@ -526,59 +393,51 @@ index_of (GPtrArray *events, const char *event)
 /* A step's events come in OpenOCD's order, though its notifications
  * arrive in more than one burst (and so feed more than one refresh). */
 static void
-test_events_in_order (void)
+test_events_in_order (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
   g_autoptr(GError) error = NULL;
-  guint id;
 
-  reset_halt (fx);
-  drain ();
+  (void) options;
+  reset (fx, "halt");
+  ood_test_drain ();
   for (guint round = 0; round < 5; round++)
     {
-      Events events = { g_ptr_array_new_with_free_func (g_free) };
-
-      id = g_dbus_connection_signal_subscribe (bus, NULL, "org.openocd.Target", "TargetEvent",
-                                               NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                               on_target_event, &events, NULL);
+      g_ptr_array_set_size (fx->events, 0);
       g_assert_true (ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (ood_test_wait_for (has_step_end, &events, 5000));
-      g_dbus_connection_signal_unsubscribe (bus, id);
-      g_assert_cmpint (index_of (events.events, "step-start"), >=, 0);
-      g_assert_cmpint (index_of (events.events, "step-start"), <,
-                       index_of (events.events, "step-end"));
-      g_assert_cmpint (index_of (events.events, "halted"), <, index_of (events.events, "step-end"));
-      g_ptr_array_unref (events.events);
+      g_assert_true (ood_test_wait_event (fx->events, "step-end", 5000));
+      g_assert_cmpint (index_of (fx->events, "step-start"), >=, 0);
+      g_assert_cmpint (index_of (fx->events, "step-start"), <, index_of (fx->events, "step-end"));
+      g_assert_cmpint (index_of (fx->events, "halted"), <, index_of (fx->events, "step-end"));
     }
-  fx_free (fx);
 }
+
+static const char *const max_queue_one_args[] = { "--max-queue", "1", NULL };
+static const OodServiceOptions max_queue_one = { .extra_args = max_queue_one_args };
 
 /* The callers' limit does not starve the service's own work: with
  * --max-queue 1 the target is exported and answers. */
 static void
-test_max_queue_one (void)
+test_max_queue_one (OodTestFixture *fx, gconstpointer options)
 {
-  static const char *const one[] = { "--max-queue", "1", NULL };
-  Fx *fx = fx_new_with (one);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
 
+  (void) options;
   g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (ood_dbus_target_get_target_type (fx->target), ==, "riscv");
-  fx_free (fx);
 }
+
+static const char *const verbose_args[] = { "--verbose", NULL };
+static const OodServiceOptions verbose = { .extra_args = verbose_args };
 
 /* OpenOCD's get_reg fails on a halted target (fault injected inside the
  * real OpenOCD: the target's get_reg command is replaced by a Tcl proc
  * that fails): the record carries why, and the daemon logs it. */
 static void
-test_pc_unreadable_logged (void)
+test_pc_unreadable_logged (OodTestFixture *fx, gconstpointer options)
 {
-  static const char *const verbose[] = { "--verbose", NULL };
-  Fx *fx = fx_new_with (verbose);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   g_autofree char *wrapped = NULL;
@@ -588,7 +447,8 @@ test_pc_unreadable_logged (void)
   gboolean valid = TRUE;
   guint64 pc;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->target);
   /* FAULT INJECTION: riscv.cpu's get_reg (a Jim command of its own,
    * "riscv.cpu get_reg") fails from now on; this OpenOCD is not used
    * after the test */
@@ -599,11 +459,10 @@ test_pc_unreadable_logged (void)
   g_assert_true (ood_state_dict_parse (dict, &name, &state, &valid, &pc));
   g_assert_cmpstr (state, ==, OOD_STATE_HALTED);
   g_assert_false (valid);
-  log_path = g_build_filename (ood_service_fixture_get_tmpdir (fx->fixture), "openocd-dbusd.log",
+  log_path = g_build_filename (ood_service_fixture_get_tmpdir (fx->service), "openocd-dbusd.log",
                                NULL);
   g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
   g_assert_nonnull (strstr (log, "halted, but its PC could not be read: injected get_reg failure"));
-  fx_free (fx);
 }
 
 typedef struct {
@@ -639,7 +498,7 @@ on_properties_changed (GDBusConnection *connection, const char *sender, const ch
 static gboolean
 connected_again (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return ood_dbus_endpoint_get_connected (fx->endpoint) &&
          g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_UNKNOWN) != 0;
@@ -648,23 +507,23 @@ connected_again (gpointer user_data)
 static gboolean
 disconnected (gpointer user_data)
 {
-  return !ood_dbus_endpoint_get_connected (((Fx *) user_data)->endpoint);
+  return !ood_dbus_endpoint_get_connected (((OodTestFixture *) user_data)->endpoint);
 }
 
 /* On reconnecting, the endpoint says Connected (with its Targets) in one
  * PropertiesChanged, before any target reports its state. */
 static void
-test_connected_before_targets (void)
+test_connected_before_targets (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_with (NULL);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  GDBusConnection *bus = fx->bus;
+  OodTestbed *testbed = fx->testbed;
   Changes changes = { g_ptr_array_new_with_free_func (g_free) };
   g_autoptr(GError) error = NULL;
   gint connected_at = -1, target_at = -1;
   guint id;
 
-  halt (fx);
+  (void) options;
+  ood_test_halt (fx->target);
   ood_testbed_kill_openocd (testbed, SIGKILL);
   g_assert_true (ood_test_wait_for (disconnected, fx, 5000));
   id = g_dbus_connection_signal_subscribe (bus, NULL, "org.freedesktop.DBus.Properties",
@@ -674,7 +533,7 @@ test_connected_before_targets (void)
   g_assert_true (ood_testbed_start_openocd (testbed, &error));
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (connected_again, fx, 10000));
-  drain ();
+  ood_test_drain ();
   g_dbus_connection_signal_unsubscribe (bus, id);
   for (guint i = 0; i < changes.what->len; i++)
     {
@@ -691,7 +550,6 @@ test_connected_before_targets (void)
   g_assert_cmpint (connected_at, >=, 0);
   g_assert_cmpint (target_at, >, connected_at);
   g_ptr_array_unref (changes.what);
-  fx_free (fx);
 }
 
 /* ---- a real GDB beside the service -------------------------------------- */
@@ -699,9 +557,12 @@ test_connected_before_targets (void)
 /* How long GDB may take to report a stop it was told of (give up waiting). */
 #define GDB_STOP_WAIT_MS 10000
 
+/* OpenOCD serves GDB too */
+static const OodServiceOptions with_gdb = { .gdb = TRUE };
+
 typedef struct {
-  Fx      *fx;
-  guint64  pc;
+  OodTestFixture *fx;
+  guint64 pc;
 } PcWait;
 
 static gboolean
@@ -716,7 +577,7 @@ published_halted_at (gpointer user_data)
 }
 
 static void
-assert_published_halted_at (Fx *fx, guint64 pc)
+assert_published_halted_at (OodTestFixture *fx, guint64 pc)
 {
   PcWait wait = { fx, pc };
 
@@ -729,7 +590,7 @@ assert_published_halted_at (Fx *fx, guint64 pc)
 static gboolean
 published_running (gpointer user_data)
 {
-  Fx *fx = user_data;
+  OodTestFixture *fx = user_data;
 
   return g_strcmp0 (ood_dbus_target_get_state (fx->target), OOD_STATE_RUNNING) == 0;
 }
@@ -737,7 +598,7 @@ published_running (gpointer user_data)
 static gboolean
 shows_gdb (gpointer user_data)
 {
-  return ood_dbus_target_get_gdb_attached (((Fx *) user_data)->target);
+  return ood_dbus_target_get_gdb_attached (((OodTestFixture *) user_data)->target);
 }
 
 static gboolean
@@ -749,10 +610,10 @@ shows_no_gdb (gpointer user_data)
 /* A GDB attached to the board's OpenOCD, which halted the target, as the
  * service shows: GdbAttached and the PC GDB reports. */
 static OodTestGdb *
-gdb_attached (Fx *fx)
+gdb_attached (OodTestFixture *fx)
 {
   OodTestGdb *gdb = ood_test_gdb_new ();
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  OodTestbed *testbed = fx->testbed;
 
   g_free (ood_test_gdb_attach (gdb, ood_testbed_get_gdb_port (testbed)));
   g_assert_true (ood_test_wait_for (shows_gdb, fx, 5000));
@@ -762,7 +623,7 @@ gdb_attached (Fx *fx)
 
 /* GDB in `continue`, the target running as the service shows. */
 static void
-gdb_continue (Fx *fx, OodTestGdb *gdb)
+gdb_continue (OodTestFixture *fx, OodTestGdb *gdb)
 {
   ood_test_gdb_start (gdb, "continue");
   g_assert_true (ood_test_wait_for (published_running, fx, 5000));
@@ -771,7 +632,7 @@ gdb_continue (Fx *fx, OodTestGdb *gdb)
 /* GDB, in `continue`, was told the target stopped: its prompt is back, and
  * the PC it reports is the one the service publishes. Returns the PC. */
 static guint64
-assert_gdb_stopped (Fx *fx, OodTestGdb *gdb)
+assert_gdb_stopped (OodTestFixture *fx, OodTestGdb *gdb)
 {
   g_autofree char *said = ood_test_gdb_wait (gdb, GDB_STOP_WAIT_MS);
   guint64 pc;
@@ -790,15 +651,15 @@ assert_gdb_stopped (Fx *fx, OodTestGdb *gdb)
  * State() agrees; the breakpoint GDB took away again is not listed.
  * Then the service acts on the target it describes. */
 static void
-test_gdb_beside (void)
+test_gdb_beside (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
   g_autoptr(OodTestGdb) gdb = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) dict = NULL;
   g_autofree char *raw = NULL;
   guint64 pc;
 
+  (void) options;
   g_assert_true (ood_test_wait_for (published_running, fx, 5000));
   gdb = gdb_attached (fx);
   {
@@ -816,7 +677,7 @@ test_gdb_beside (void)
   /* the service's own read agrees, and its breakpoints are OpenOCD's */
   g_assert_true (ood_dbus_target_call_state_sync (fx->target, &dict, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmphex (pc_of (dict), ==, pc);
+  g_assert_cmphex (ood_test_halted_pc (dict), ==, pc);
   g_free (ood_test_gdb_run (gdb, "detach"));
   ood_test_gdb_quit (gdb);
   raw = raw_tcl (fx, "bp");
@@ -826,10 +687,9 @@ test_gdb_beside (void)
     g_assert_cmpstr (list, ==, "[]");
   }
   /* and it acts on the target as it is */
-  resume (fx);
+  ood_test_resume (fx->target);
   g_assert_true (ood_test_wait_for (published_running, fx, 5000));
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
 }
 
 /* What PropertiesChanged said of GdbAttached and GdbPort, in order. */
@@ -865,12 +725,10 @@ joined (GPtrArray *said)
  * `target extended-remote` (where `detach` keeps the connection: OpenOCD
  * says nothing), and on `detach` after `target remote`. */
 static void
-test_gdb_attached (void)
+test_gdb_attached (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
+  OodTestbed *testbed = fx->testbed;
+  GDBusConnection *bus = fx->bus;
   g_autoptr(GPtrArray) said = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(OodTestGdb) gdb = NULL;
   g_autoptr(GError) error = NULL;
@@ -880,14 +738,15 @@ test_gdb_attached (void)
   g_autofree char *expected = NULL;
   guint id;
 
+  (void) options;
   g_assert_cmpuint (ood_testbed_get_gdb_port (testbed), !=, 0);
   g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==,
                     ood_testbed_get_gdb_port (testbed));
   g_assert_false (ood_dbus_target_get_gdb_attached (fx->target));
   id = g_dbus_connection_signal_subscribe (bus, NULL, "org.freedesktop.DBus.Properties",
-                                           "PropertiesChanged", path, "org.openocd.Target",
-                                           G_DBUS_SIGNAL_FLAGS_NONE, on_gdb_properties, said,
-                                           NULL);
+                                           "PropertiesChanged", fx->target_path,
+                                           "org.openocd.Target", G_DBUS_SIGNAL_FLAGS_NONE,
+                                           on_gdb_properties, said, NULL);
   gdb = gdb_attached (fx);
   g_free (ood_test_gdb_run (gdb, "detach\ndisconnect"));
   g_assert_true (ood_test_wait_for (shows_no_gdb, fx, 5000));
@@ -896,7 +755,7 @@ test_gdb_attached (void)
   g_assert_true (ood_test_wait_for (shows_gdb, fx, 5000));
   g_free (ood_test_gdb_run (gdb, "detach"));
   g_assert_true (ood_test_wait_for (shows_no_gdb, fx, 5000));
-  drain ();
+  ood_test_drain ();
   first = joined (said);
   g_assert_cmpstr (first, ==, "attached, detached, attached, detached");
 
@@ -910,7 +769,7 @@ test_gdb_attached (void)
   g_assert_true (ood_testbed_start_openocd (testbed, &error));
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (connected_again, fx, 10000));
-  drain ();
+  ood_test_drain ();
   g_dbus_connection_signal_unsubscribe (bus, id);
   g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->target), ==,
                     ood_testbed_get_gdb_port (testbed));
@@ -920,7 +779,6 @@ test_gdb_attached (void)
                               ood_testbed_get_gdb_port (testbed));
   g_assert_cmpstr (all, ==, expected);
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
 }
 
 /* While GDB waits in `continue`, the service's Halt() gives GDB its
@@ -928,33 +786,23 @@ test_gdb_attached (void)
  * halt. Also after a reset behind everyone's back, which OpenOCD tells no
  * GDB of (GDB waited until Ctrl-C): the halted target's Halt() tells it. */
 static void
-test_gdb_halt_told (void)
+test_gdb_halt_told (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
   g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
   g_autofree char *reset = NULL;
   guint64 pc;
 
+  (void) options;
   gdb_continue (fx, gdb);
-  pc = halt (fx);
+  pc = ood_test_halt (fx->target);
   g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, pc);
 
   gdb_continue (fx, gdb);
   reset = raw_tcl (fx, "reset halt");
   assert_published_halted_at (fx, PC_RESET);
-  g_assert_cmphex (halt (fx), ==, PC_RESET);
+  g_assert_cmphex (ood_test_halt (fx->target), ==, PC_RESET);
   g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
-}
-
-static void
-reset (Fx *fx, const char *mode)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, mode, NULL, &error));
-  g_assert_no_error (error);
 }
 
 /* While GDB waits in `continue`, the service's Reset("halt") and
@@ -962,11 +810,11 @@ reset (Fx *fx, const char *mode)
  * tells GDB of no reset: it waited until Ctrl-C), and GDB goes on: its
  * next breakpoint stops the target. */
 static void
-test_gdb_reset_told (void)
+test_gdb_reset_told (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
   g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
 
+  (void) options;
   gdb_continue (fx, gdb);
   reset (fx, "halt");
   g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
@@ -978,18 +826,16 @@ test_gdb_reset_told (void)
   reset (fx, "init");
   g_assert_cmphex (assert_gdb_stopped (fx, gdb), ==, PC_RESET);
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
 }
 
 /* org.openocd.Flash of the board's target. */
 static OodDbusFlash *
-flash_of (Fx *fx)
+flash_of (OodTestFixture *fx)
 {
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
   g_autoptr(GError) error = NULL;
-  OodDbusFlash *flash = ood_dbus_flash_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                                       G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
-                                                       path, NULL, &error);
+  OodDbusFlash *flash = ood_dbus_flash_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE,
+                                                       "org.openocd", fx->target_path, NULL,
+                                                       &error);
 
   g_assert_no_error (error);
   return flash;
@@ -1000,7 +846,7 @@ flash_of (Fx *fx)
 
 /* The target as raw Tcl reads it: state, PC and a0. */
 static char *
-raw_target (Fx *fx)
+raw_target (OodTestFixture *fx)
 {
   return raw_tcl (fx, "list [riscv.cpu curstate] "
                       "[riscv.cpu get_reg -force {pc a0}]");
@@ -1014,20 +860,18 @@ raw_target (Fx *fx)
  * `continue`, Reset("run") is refused too (it clears the breakpoints GDB
  * inserted), and the target keeps running. */
 static void
-test_gdb_refused (void)
+test_gdb_refused (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
   g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
-  OodTestbed *testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
+  GDBusConnection *bus = fx->bus;
+  OodTestbed *testbed = fx->testbed;
   g_autoptr(OodDbusRegisters) registers = NULL;
   g_autoptr(OodDbusFlash) flash = flash_of (fx);
+  const char *tmpdir = ood_service_fixture_get_tmpdir (fx->service);
   g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
   g_autoptr(GBytes) flash_before = ood_test_tcl_read_memory (testbed, 32, 0x08000000, 1024);
   g_autoptr(GBytes) flash_after = NULL;
-  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (ood_service_fixture_get_tmpdir (fx->fixture),
-                                                    image);
+  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (tmpdir, image);
   g_autofree char *before = raw_target (fx);
   g_autofree char *after = NULL;
   g_autofree char *state = NULL;
@@ -1035,8 +879,9 @@ test_gdb_refused (void)
   const char *const modes[] = { "run", "halt", "init" };
   g_autoptr(GError) error = NULL;
 
-  registers = ood_dbus_registers_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
-                                                 NULL, &error);
+  (void) options;
+  registers = ood_dbus_registers_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                                 fx->target_path, NULL, &error);
   g_assert_no_error (error);
 
   g_assert_false (ood_dbus_target_call_resume_sync (fx->target, NULL, &error));
@@ -1080,10 +925,9 @@ test_gdb_refused (void)
   state = raw_tcl (fx, "riscv.cpu curstate");
   g_assert_cmpstr (state, ==, "running");
   /* GDB still waits in `continue`, and a Halt() stops it */
-  halt (fx);
+  ood_test_halt (fx->target);
   assert_gdb_stopped (fx, gdb);
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
 }
 
 static gboolean
@@ -1101,16 +945,14 @@ job_ended (gpointer user_data)
  * target first, which OpenOCD tells GDB of: GDB's prompt comes back at the
  * PC the service publishes, and GDB reads the new flash. */
 static void
-test_gdb_allowed (void)
+test_gdb_allowed (OodTestFixture *fx, gconstpointer options)
 {
-  Fx *fx = fx_new_full (NULL, TRUE);
   g_autoptr(OodTestGdb) gdb = gdb_attached (fx);
-  g_autofree char *path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  GDBusConnection *bus = ood_service_fixture_get_bus (fx->fixture);
+  GDBusConnection *bus = fx->bus;
   const guint32 words[] = { 0x12345678, 0x9abcdef0 };
+  const char *tmpdir = ood_service_fixture_get_tmpdir (fx->service);
   g_autoptr(GBytes) image = ood_test_random_flash_image (1024);
-  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (ood_service_fixture_get_tmpdir (fx->fixture),
-                                                    image);
+  g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (tmpdir, image);
   const guint32 *flashed = g_bytes_get_data (image, NULL);
   g_autoptr(OodDbusMemory) memory = NULL;
   g_autoptr(OodDbusFlash) flash = flash_of (fx);
@@ -1120,10 +962,11 @@ test_gdb_allowed (void)
   g_autofree char *said = NULL;
   g_autofree char *read = NULL;
   g_autofree char *expected = NULL;
-  GVariantBuilder options;
+  GVariantBuilder program_options;
 
-  memory = ood_dbus_memory_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path, NULL,
-                                           &error);
+  (void) options;
+  memory = ood_dbus_memory_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                           fx->target_path, NULL, &error);
   g_assert_no_error (error);
 
   add_bp (fx, PC_INC, "hw");
@@ -1142,11 +985,12 @@ test_gdb_allowed (void)
   g_assert_nonnull (strstr (read, "0x12345678\t0x9abcdef0"));
 
   gdb_continue (fx, gdb);
-  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&options, "{sv}", "reset", g_variant_new_string ("none"));
+  g_variant_builder_init (&program_options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&program_options, "{sv}", "reset", g_variant_new_string ("none"));
   g_assert_true (ood_dbus_flash_call_program_sync (flash, g_variant_new_handle (0), "bin",
-                                                   0x08000000, g_variant_builder_end (&options),
-                                                   fds, &job_path, NULL, NULL, &error));
+                                                   0x08000000,
+                                                   g_variant_builder_end (&program_options), fds,
+                                                   &job_path, NULL, NULL, &error));
   g_assert_no_error (error);
   job = ood_dbus_job_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd", job_path, NULL,
                                      &error);
@@ -1160,29 +1004,28 @@ test_gdb_allowed (void)
                               GUINT32_FROM_LE (flashed[1]));
   g_assert_nonnull (strstr (read, expected));
   g_clear_pointer (&gdb, ood_test_gdb_free);
-  fx_free (fx);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/truth/remove-then-step-pipelined", test_remove_then_step_pipelined);
-  g_test_add_func ("/truth/resume-twice-on-breakpoint", test_resume_twice_on_breakpoint);
-  g_test_add_func ("/truth/removed-behind-back", test_removed_behind_back);
-  g_test_add_func ("/truth/duplicate-breakpoint", test_duplicate_breakpoint);
-  g_test_add_func ("/truth/pc-write-checked", test_pc_write_checked);
-  g_test_add_func ("/truth/adapter-lost", test_adapter_lost);
-  g_test_add_func ("/truth/reset-announced", test_reset_announced);
-  g_test_add_func ("/truth/max-queue-one", test_max_queue_one);
-  g_test_add_func ("/truth/pc-unreadable-logged", test_pc_unreadable_logged);
-  g_test_add_func ("/truth/connected-before-targets", test_connected_before_targets);
-  g_test_add_func ("/truth/events-in-order", test_events_in_order);
-  g_test_add_func ("/truth/gdb-beside", test_gdb_beside);
-  g_test_add_func ("/truth/gdb-attached", test_gdb_attached);
-  g_test_add_func ("/truth/gdb-halt-told", test_gdb_halt_told);
-  g_test_add_func ("/truth/gdb-reset-told", test_gdb_reset_told);
-  g_test_add_func ("/truth/gdb-refused", test_gdb_refused);
-  g_test_add_func ("/truth/gdb-allowed", test_gdb_allowed);
+  OOD_TEST_ADD ("/truth/remove-then-step-pipelined", NULL, test_remove_then_step_pipelined);
+  OOD_TEST_ADD ("/truth/resume-twice-on-breakpoint", NULL, test_resume_twice_on_breakpoint);
+  OOD_TEST_ADD ("/truth/removed-behind-back", NULL, test_removed_behind_back);
+  OOD_TEST_ADD ("/truth/duplicate-breakpoint", NULL, test_duplicate_breakpoint);
+  OOD_TEST_ADD ("/truth/pc-write-checked", NULL, test_pc_write_checked);
+  OOD_TEST_ADD ("/truth/adapter-lost", &probing, test_adapter_lost);
+  OOD_TEST_ADD ("/truth/reset-announced", NULL, test_reset_announced);
+  OOD_TEST_ADD ("/truth/max-queue-one", &max_queue_one, test_max_queue_one);
+  OOD_TEST_ADD ("/truth/pc-unreadable-logged", &verbose, test_pc_unreadable_logged);
+  OOD_TEST_ADD ("/truth/connected-before-targets", NULL, test_connected_before_targets);
+  OOD_TEST_ADD ("/truth/events-in-order", NULL, test_events_in_order);
+  OOD_TEST_ADD ("/truth/gdb-beside", &with_gdb, test_gdb_beside);
+  OOD_TEST_ADD ("/truth/gdb-attached", &with_gdb, test_gdb_attached);
+  OOD_TEST_ADD ("/truth/gdb-halt-told", &with_gdb, test_gdb_halt_told);
+  OOD_TEST_ADD ("/truth/gdb-reset-told", &with_gdb, test_gdb_reset_told);
+  OOD_TEST_ADD ("/truth/gdb-refused", &with_gdb, test_gdb_refused);
+  OOD_TEST_ADD ("/truth/gdb-allowed", &with_gdb, test_gdb_allowed);
   return g_test_run ();
 }
