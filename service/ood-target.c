@@ -579,7 +579,7 @@ run_asked (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
     }
   if (self->unreachable && returns_state)
     {
-      GVariant *state = ood_target_dup_state_dict (self);
+      g_autoptr(GVariant) state = ood_target_dup_state_dict (self);
 
       g_dbus_method_invocation_return_value (invocation, g_variant_new_tuple (&state, 1));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
