@@ -158,7 +158,8 @@ on_protected (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (text != NULL)
     protect->sectors = ood_tcl_parse_flash_protect (text, &failed, &message, &error);
-  if (protect->sectors != NULL)
+  /* the parser sets both texts with the sectors */
+  if (protect->sectors != NULL && failed != NULL && message != NULL)
     error = outcome (protect, failed, message);
   release (protect);
   if (error != NULL)
