@@ -16,18 +16,16 @@
 #include "ood-service-fixture.h"
 #include "ood-state.h"
 #include "ood-test-dbus.h"
+#include "ood-test-fixture.h"
 
 #define PC_RESET 0x80000000u
 #define PC_LOOP  0x80000008u
 #define RAM_END  0x80100000u   /* SIM_RAM_BASE + SIM_RAM_SIZE */
 
 typedef struct {
-  OodServiceFixture  *fixture;
-  OodTestbed         *testbed;
-  OodDbusTarget      *target;
-  OodDbusBreakpoints *breakpoints;
-  OodDbusRegisters   *registers;
-  OodDbusMemory      *memory;
+  OodTestFixture base;
+  OodDbusRegisters *registers;
+  OodDbusMemory *memory;
 } Fx;
 
 static gboolean
@@ -40,59 +38,36 @@ learnt (gpointer user_data)
          ood_dbus_memory_get_address_bits (fx->memory) != 0;
 }
 
-static Fx *
-fx_new_with (const char *const *extra_args)
+/* The shared fixture, and the target's Registers and Memory once the
+ * service learnt their names and address width. */
+static void
+fx_set_up (Fx *fx, gconstpointer options)
 {
-  const OodServiceOptions options = { .extra_args = extra_args };
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  Fx *fx = g_new0 (Fx, 1);
 
-  fx->fixture = ood_service_fixture_new (&options, &error);
+  ood_test_fixture_set_up (&fx->base, options);
+  fx->registers = ood_dbus_registers_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE,
+                                                     "org.openocd", fx->base.target_path, NULL,
+                                                     &error);
   g_assert_no_error (error);
-  fx->testbed = ood_service_fixture_get_testbed (fx->fixture, 0);
-  fx->target = ood_service_fixture_get_target (fx->fixture, 0);
-  fx->breakpoints = ood_service_fixture_get_breakpoints (fx->fixture, 0);
-  path = ood_service_fixture_dup_target_path (fx->fixture, 0);
-  fx->registers = ood_dbus_registers_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                                     G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
-                                                     NULL, &error);
-  g_assert_no_error (error);
-  fx->memory = ood_dbus_memory_proxy_new_sync (ood_service_fixture_get_bus (fx->fixture),
-                                               G_DBUS_PROXY_FLAGS_NONE, "org.openocd", path,
-                                               NULL, &error);
+  fx->memory = ood_dbus_memory_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                               fx->base.target_path, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ood_test_wait_for (learnt, fx, 10000));
-  return fx;
-}
-
-static Fx *
-fx_new (void)
-{
-  return fx_new_with (NULL);
 }
 
 static void
-fx_free (Fx *fx)
+fx_tear_down (Fx *fx, gconstpointer options)
 {
   g_object_unref (fx->registers);
   g_object_unref (fx->memory);
-  g_assert_cmpint (ood_service_fixture_stop_service (fx->fixture), ==, 0);
-  ood_service_fixture_free (fx->fixture);
-  g_free (fx);
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ood_test_fixture_tear_down (&fx->base, options);
 }
 
 static char *
 raw_tcl (Fx *fx, const char *script)
 {
-  return ood_test_tcl_eval_on (fx->testbed, script);
+  return ood_test_tcl_eval_on (fx->base.testbed, script);
 }
 
 /* The PC as raw Tcl reads it from the hart. */
@@ -110,7 +85,7 @@ reset_halt (Fx *fx)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error));
+  g_assert_true (ood_dbus_target_call_reset_sync (fx->base.target, "halt", NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -121,7 +96,7 @@ step (Fx *fx)
   g_autoptr(GVariant) dict = NULL;
   guint64 pc = 0;
 
-  g_assert_true (ood_dbus_target_call_step_sync (fx->target, &dict, NULL, &error));
+  g_assert_true (ood_dbus_target_call_step_sync (fx->base.target, &dict, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_variant_lookup (dict, "current_pc", "t", &pc));
   return pc;
@@ -151,7 +126,7 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *
 static gulong
 watch_start (gpointer proxy, Watch *watch, const char *name)
 {
-  drain ();
+  ood_test_drain ();
   *watch = (Watch) { name, 0, 0 };
   return g_signal_connect (proxy, "g-properties-changed", G_CALLBACK (on_properties_changed),
                            watch);
@@ -171,11 +146,11 @@ assert_pc_told (Fx *fx, const GError *error, const char *method, guint64 before,
   g_test_message ("%s: %s", method, error->message);
   g_assert_cmphex (now, !=, before);
   g_assert_nonnull (strstr (error->message, told));
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (watch->named, ==, 1);
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, OOD_STATE_HALTED);
-  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
-  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->target), ==, now);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, OOD_STATE_HALTED);
+  g_assert_true (ood_dbus_target_get_current_pc_valid (fx->base.target));
+  g_assert_cmphex (ood_dbus_target_get_current_pc (fx->base.target), ==, now);
 }
 
 /* ---- Target ------------------------------------------------------------- */
@@ -184,9 +159,8 @@ assert_pc_told (Fx *fx, const GError *error, const char *method, guint64 before,
  * address the hart cannot hold (misaligned): OpenOCD fails, but has
  * written a truncated PC; the target stays halted there. */
 static void
-misaligned (const char *method)
+misaligned (Fx *fx, const char *method)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   Watch watch;
   guint64 before;
@@ -196,30 +170,36 @@ misaligned (const char *method)
   reset_halt (fx);
   before = step (fx);
   g_assert_cmphex (before, !=, PC_LOOP);
-  id = watch_start (fx->target, &watch, "CurrentPc");
+  id = watch_start (fx->base.target, &watch, "CurrentPc");
   if (g_str_equal (method, "Target.ResumeAt"))
-    ok = ood_dbus_target_call_resume_at_sync (fx->target, PC_LOOP + 1, NULL, &error);
+    ok = ood_dbus_target_call_resume_at_sync (fx->base.target, PC_LOOP + 1, NULL, &error);
   else if (g_str_equal (method, "Target.StepAt"))
-    ok = ood_dbus_target_call_step_at_sync (fx->target, PC_LOOP + 1, NULL, NULL, &error);
+    ok = ood_dbus_target_call_step_at_sync (fx->base.target, PC_LOOP + 1, NULL, NULL, &error);
   else
     ok = ood_dbus_registers_call_write_sync (fx->registers, "pc", PC_LOOP + 1, NULL, &error);
   g_assert_false (ok);
   assert_pc_told (fx, error, method, before, &watch);
-  g_signal_handler_disconnect (fx->target, id);
-  fx_free (fx);
+  g_signal_handler_disconnect (fx->base.target, id);
 }
 
 static void
-test_step_at_misaligned (void)
+test_step_at_misaligned (Fx *fx, gconstpointer options)
 {
-  misaligned ("Target.StepAt");
+  (void) options;
+  misaligned (fx, "Target.StepAt");
 }
 
 static void
-test_resume_at_misaligned (void)
+test_resume_at_misaligned (Fx *fx, gconstpointer options)
 {
-  misaligned ("Target.ResumeAt");
+  (void) options;
+  misaligned (fx, "Target.ResumeAt");
 }
+
+/* The probe too rare to find the broken link first, OpenOCD's slow
+ * failures within the command timeout. */
+static const char *const link_args[] = { "--probe-interval", "600000", "--timeout", "60000", NULL };
+static const OodServiceOptions link_options = { .extra_args = link_args };
 
 /* The board's debug link breaks (the simulator's SIGUSR1: every DMI
  * access fails) with the target halted, before the service's probe finds
@@ -228,61 +208,62 @@ test_resume_at_misaligned (void)
  * is what raw Tcl's OpenOCD says of it, State published before the reply
  * and told in the error. */
 static void
-link_broken (const char *method, gint code, const char *name)
+link_broken (Fx *fx, const char *method, gint code, const char *name)
 {
-  static const char *const args[] = { "--probe-interval", "600000", "--timeout", "60000", NULL };
-  Fx *fx = fx_new_with (args);
   g_autoptr(GError) error = NULL;
   g_autofree char *raw = NULL, *told = NULL;
   gboolean ok;
 
   reset_halt (fx);
   step (fx);
-  drain ();
-  kill (ood_testbed_get_sim_pid (fx->testbed), SIGUSR1);
+  ood_test_drain ();
+  kill (ood_testbed_get_sim_pid (fx->base.testbed), SIGUSR1);
   if (g_str_equal (method, "Target.Reset"))
-    ok = ood_dbus_target_call_reset_sync (fx->target, "halt", NULL, &error);
+    ok = ood_dbus_target_call_reset_sync (fx->base.target, "halt", NULL, &error);
   else if (g_str_equal (method, "Target.Halt"))
-    ok = ood_dbus_target_call_halt_sync (fx->target, NULL, NULL, &error);
+    ok = ood_dbus_target_call_halt_sync (fx->base.target, NULL, NULL, &error);
   else
-    ok = ood_dbus_target_call_step_sync (fx->target, NULL, NULL, &error);
+    ok = ood_dbus_target_call_step_sync (fx->base.target, NULL, NULL, &error);
   g_assert_false (ok);
   g_test_message ("%s: %s", method, error->message);
   raw = raw_tcl (fx, "riscv.cpu curstate");
-  drain ();
+  ood_test_drain ();
   ood_test_assert_method_error (error, method, name, OOD_ERROR, code);
-  g_assert_cmpstr (ood_dbus_target_get_state (fx->target), ==, raw);
+  g_assert_cmpstr (ood_dbus_target_get_state (fx->base.target), ==, raw);
   told = g_strdup_printf ("the target is now %s", raw);
   g_assert_nonnull (strstr (error->message, told));
-  kill (ood_testbed_get_sim_pid (fx->testbed), SIGUSR2);
-  fx_free (fx);
+  kill (ood_testbed_get_sim_pid (fx->base.testbed), SIGUSR2);
 }
 
 static void
-test_reset_link_broken (void)
+test_reset_link_broken (Fx *fx, gconstpointer options)
 {
-  link_broken ("Target.Reset", OOD_ERROR_TARGET, "org.openocd.Error.Target");
+  (void) options;
+  link_broken (fx, "Target.Reset", OOD_ERROR_TARGET, "org.openocd.Error.Target");
 }
 
 static void
-test_step_link_broken (void)
+test_step_link_broken (Fx *fx, gconstpointer options)
 {
-  link_broken ("Target.Step", OOD_ERROR_NOT_HALTED, "org.openocd.Error.NotHalted");
+  (void) options;
+  link_broken (fx, "Target.Step", OOD_ERROR_NOT_HALTED, "org.openocd.Error.NotHalted");
 }
 
 static void
-test_halt_link_broken (void)
+test_halt_link_broken (Fx *fx, gconstpointer options)
 {
-  link_broken ("Target.Halt", OOD_ERROR_TARGET, "org.openocd.Error.Target");
+  (void) options;
+  link_broken (fx, "Target.Halt", OOD_ERROR_TARGET, "org.openocd.Error.Target");
 }
 
 /* ---- Registers ---------------------------------------------------------- */
 
 /* Registers.Write of a PC the hart cannot hold: as StepAt. */
 static void
-test_pc_write_misaligned (void)
+test_pc_write_misaligned (Fx *fx, gconstpointer options)
 {
-  misaligned ("Registers.Write");
+  (void) options;
+  misaligned (fx, "Registers.Write");
 }
 
 /* ---- Breakpoints -------------------------------------------------------- */
@@ -327,51 +308,51 @@ assert_listed_as_raw (Fx *fx, GVariant *list, const char *command, const char *p
  * OpenOCD. Before the reply the property is OpenOCD's listing again, and
  * the error says what OpenOCD lists. */
 static void
-no_trigger_left (gboolean watch)
+no_trigger_left (Fx *fx, gboolean watch)
 {
   static const char *const taken[] = {
     "bp 0x80000010 4 hw; bp 0x80000014 4 hw; bp 0x80000018 4 hw; bp 0x8000001c 4 hw",
     "wp 0x80008000 4 w; wp 0x80008010 4 w; wp 0x80008020 4 w; wp 0x80008030 4 w",
   };
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   const char *method = watch ? "Breakpoints.AddWatchpoint" : "Breakpoints.Add";
 
   reset_halt (fx);
   g_free (raw_tcl (fx, taken[watch]));
-  drain ();
+  ood_test_drain ();
   g_assert_cmpuint (raw_count (fx, watch ? "wp" : "bp", watch ? "address:" : "Breakpoint"), ==,
                     4);
   if (watch)
-    g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->breakpoints, 0x80008040, 4,
-                                                                   "w", NULL, &error));
+    g_assert_false (ood_dbus_breakpoints_call_add_watchpoint_sync (fx->base.breakpoints, 0x80008040,
+                                                                   4, "w", NULL, &error));
   else
-    g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->breakpoints, 0x80000020, 4, "hw",
-                                                       NULL, &error));
+    g_assert_false (ood_dbus_breakpoints_call_add_sync (fx->base.breakpoints, 0x80000020, 4, "hw",
+                                                        NULL, &error));
   ASSERT_METHOD_ERROR (error, method, OOD_ERROR_TARGET, "Target");
   g_test_message ("%s: %s", method, error->message);
   g_assert_nonnull (strstr (error->message, watch ? "OpenOCD now lists 0 breakpoints and 4 "
                                                     "watchpoints"
                                                   : "OpenOCD now lists 4 breakpoints and 0 "
                                                     "watchpoints"));
-  drain ();
-  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_breakpoints (fx->breakpoints), "bp",
+  ood_test_drain ();
+  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_breakpoints (fx->base.breakpoints), "bp",
                         "Breakpoint");
-  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_watchpoints (fx->breakpoints), "wp",
+  assert_listed_as_raw (fx, ood_dbus_breakpoints_get_watchpoints (fx->base.breakpoints), "wp",
                         "address:");
-  fx_free (fx);
 }
 
 static void
-test_bp_add_no_trigger (void)
+test_bp_add_no_trigger (Fx *fx, gconstpointer options)
 {
-  no_trigger_left (FALSE);
+  (void) options;
+  no_trigger_left (fx, FALSE);
 }
 
 static void
-test_wp_add_no_trigger (void)
+test_wp_add_no_trigger (Fx *fx, gconstpointer options)
 {
-  no_trigger_left (TRUE);
+  (void) options;
+  no_trigger_left (fx, TRUE);
 }
 
 /* ---- Memory ------------------------------------------------------------- */
@@ -381,9 +362,8 @@ test_wp_add_no_trigger (void)
  * and fails at the first one beyond. The error says how far memory holds
  * the data asked for, read back, and raw Tcl reads it there. */
 static void
-write_across_end (const char *method)
+write_across_end (Fx *fx, const char *method)
 {
-  Fx *fx = fx_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) data = NULL, there = NULL;
   guint32 words[4];
@@ -409,8 +389,8 @@ write_across_end (const char *method)
     }
   else
     {
-      g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (
-          ood_service_fixture_get_tmpdir (fx->fixture), data);
+      const char *tmpdir = ood_service_fixture_get_tmpdir (fx->base.service);
+      g_autoptr(GUnixFDList) fds = ood_test_fd_list_of (tmpdir, data);
 
       ok = ood_dbus_memory_call_write_from_fd_sync (fx->memory, RAM_END - 8, sizeof words,
                                                     g_variant_new_handle (0), fds, NULL, NULL,
@@ -421,43 +401,46 @@ write_across_end (const char *method)
   g_test_message ("%s: %s", method, error->message);
   g_assert_nonnull (strstr (error->message, "; memory holds the data asked for from 0x800ffff8 "
                                             "to 0x80100000 (8 of 16 bytes), read back"));
-  there = ood_test_tcl_read_memory (fx->testbed, 32, RAM_END - 8, 8);
+  there = ood_test_tcl_read_memory (fx->base.testbed, 32, RAM_END - 8, 8);
   g_assert_cmpmem (g_bytes_get_data (there, NULL), 8, words, 8);
-  fx_free (fx);
 }
 
 static void
-test_write_bytes_across_end (void)
+test_write_bytes_across_end (Fx *fx, gconstpointer options)
 {
-  write_across_end ("Memory.WriteBytes");
+  (void) options;
+  write_across_end (fx, "Memory.WriteBytes");
 }
 
 static void
-test_write_words_across_end (void)
+test_write_words_across_end (Fx *fx, gconstpointer options)
 {
-  write_across_end ("Memory.WriteWords");
+  (void) options;
+  write_across_end (fx, "Memory.WriteWords");
 }
 
 static void
-test_write_fd_across_end (void)
+test_write_fd_across_end (Fx *fx, gconstpointer options)
 {
-  write_across_end ("Memory.WriteFromFd");
+  (void) options;
+  write_across_end (fx, "Memory.WriteFromFd");
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/reread/step-at-misaligned", test_step_at_misaligned);
-  g_test_add_func ("/reread/resume-at-misaligned", test_resume_at_misaligned);
-  g_test_add_func ("/reread/reset-link-broken", test_reset_link_broken);
-  g_test_add_func ("/reread/step-link-broken", test_step_link_broken);
-  g_test_add_func ("/reread/halt-link-broken", test_halt_link_broken);
-  g_test_add_func ("/reread/pc-write-misaligned", test_pc_write_misaligned);
-  g_test_add_func ("/reread/bp-add-no-trigger", test_bp_add_no_trigger);
-  g_test_add_func ("/reread/wp-add-no-trigger", test_wp_add_no_trigger);
-  g_test_add_func ("/reread/write-bytes-across-end", test_write_bytes_across_end);
-  g_test_add_func ("/reread/write-words-across-end", test_write_words_across_end);
-  g_test_add_func ("/reread/write-fd-across-end", test_write_fd_across_end);
+#define ADD(path, options, test) g_test_add (path, Fx, options, fx_set_up, test, fx_tear_down)
+  ADD ("/reread/step-at-misaligned", NULL, test_step_at_misaligned);
+  ADD ("/reread/resume-at-misaligned", NULL, test_resume_at_misaligned);
+  ADD ("/reread/reset-link-broken", &link_options, test_reset_link_broken);
+  ADD ("/reread/step-link-broken", &link_options, test_step_link_broken);
+  ADD ("/reread/halt-link-broken", &link_options, test_halt_link_broken);
+  ADD ("/reread/pc-write-misaligned", NULL, test_pc_write_misaligned);
+  ADD ("/reread/bp-add-no-trigger", NULL, test_bp_add_no_trigger);
+  ADD ("/reread/wp-add-no-trigger", NULL, test_wp_add_no_trigger);
+  ADD ("/reread/write-bytes-across-end", NULL, test_write_bytes_across_end);
+  ADD ("/reread/write-words-across-end", NULL, test_write_words_across_end);
+  ADD ("/reread/write-fd-across-end", NULL, test_write_fd_across_end);
   return g_test_run ();
 }
