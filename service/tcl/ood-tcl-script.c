@@ -19,6 +19,12 @@
 /* Leaves the state of target $ood_t in ood_s. */
 #define STATE_OF_OOD_T "set ood_s [$ood_t curstate]; "
 
+/* A PC read that answered something else than a number is an error
+ * (ood_e), and no PC. */
+#define CHECK_OOD_P \
+  "if {$ood_e eq {} && ![string match 0x* $ood_p]} " \
+  "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
+
 /* Reads the PC of halted target $ood_t into ood_p, with -force so that
  * OpenOCD reads the hart rather than its cache, and with it, in the same
  * command, the RISC-V dcsr into ood_d (whose cause field says why the
@@ -30,16 +36,15 @@
   "if {![catch {$ood_t get_reg -force {pc dcsr}} ood_v]} " \
   "{set ood_p [dict get $ood_v pc]; set ood_d [dict get $ood_v dcsr]} " \
   "elseif {[catch {lindex [$ood_t get_reg -force {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}}; " \
-  "if {$ood_e eq {} && ![string match 0x* $ood_p]} " \
-  "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
+  CHECK_OOD_P
 
 /* The PC of halted target $ood_t as OpenOCD holds it (reading it from
  * the hart only if OpenOCD does not hold it) into ood_p, or why it could
  * not be read into ood_e; ood_d stays "-". */
 #define PC_KNOWN_OF_OOD_T \
-  "if {[catch {lindex [$ood_t get_reg {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}} " \
-  "elseif {![string match 0x* $ood_p]} " \
-  "{set ood_e \"unexpected PC value '$ood_p'\"; set ood_p {}}; "
+  "set ood_e {}; " \
+  "if {[catch {lindex [$ood_t get_reg {pc}] 1} ood_p]} {set ood_e $ood_p; set ood_p {}}; " \
+  CHECK_OOD_P
 
 /* The record of target $ood_t from what the script left: see
  * RECORD_FROM_OOD_S. */
