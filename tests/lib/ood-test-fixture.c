@@ -180,3 +180,36 @@ ood_test_wait_state (OodDbusTarget *target, const char *state, guint timeout_ms)
     g_error ("%s stayed %s, not %s", ood_dbus_target_get_name (target),
              ood_dbus_target_get_state (target), state);
 }
+
+typedef struct {
+  OodDbusRegisters *registers;
+  OodDbusMemory *memory;
+} RegistersMemory;
+
+static gboolean
+registers_memory_learnt (gpointer user_data)
+{
+  RegistersMemory *rm = user_data;
+  GVariant *names = ood_dbus_registers_get_names (rm->registers);
+
+  return names != NULL && g_variant_n_children (names) > 0 &&
+         ood_dbus_memory_get_address_bits (rm->memory) != 0;
+}
+
+void
+ood_test_open_registers_memory (OodTestFixture *fx, OodDbusRegisters **registers,
+                                OodDbusMemory **memory)
+{
+  g_autoptr(GError) error = NULL;
+  RegistersMemory rm;
+
+  rm.registers = ood_dbus_registers_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                                    fx->target_path, NULL, &error);
+  g_assert_no_error (error);
+  rm.memory = ood_dbus_memory_proxy_new_sync (fx->bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
+                                              fx->target_path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ood_test_wait_for (registers_memory_learnt, &rm, 10000));
+  *registers = rm.registers;
+  *memory = rm.memory;
+}

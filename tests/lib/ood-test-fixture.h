@@ -68,5 +68,9 @@ void ood_test_resume (OodDbusTarget *target);
 /* Iterates the main context until @target's State property is @state; a
  * test that waited @timeout_ms in vain fails. */
 void ood_test_wait_state (OodDbusTarget *target, const char *state, guint timeout_ms);
+/* Proxies of the Registers and Memory of @fx's target, returned once
+ * the service learnt the register names and the address width. */
+void ood_test_open_registers_memory (OodTestFixture *fx, OodDbusRegisters **registers,
+                                     OodDbusMemory **memory);
 
 G_END_DECLS

@@ -36,32 +36,15 @@ typedef struct {
   OodTestTcl *tcl; /* raw Tcl, the reference */
 } RegmemFixture;
 
-static gboolean
-names_learnt (gpointer user_data)
-{
-  RegmemFixture *fx = user_data;
-  GVariant *names = ood_dbus_registers_get_names (fx->registers);
-
-  return names != NULL && g_variant_n_children (names) > 0 &&
-         ood_dbus_memory_get_address_bits (fx->memory) != 0;
-}
-
 static void
 regmem_set_up (RegmemFixture *fx, gconstpointer options)
 {
   g_autoptr(GError) error = NULL;
 
   ood_test_fixture_set_up (&fx->base, options);
-  fx->registers = ood_dbus_registers_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE,
-                                                     "org.openocd", fx->base.target_path, NULL,
-                                                     &error);
-  g_assert_no_error (error);
-  fx->memory = ood_dbus_memory_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
-                                               fx->base.target_path, NULL, &error);
-  g_assert_no_error (error);
+  ood_test_open_registers_memory (&fx->base, &fx->registers, &fx->memory);
   /* a 1 MiB dump on the simulated board takes longer than D-Bus's default 25 s */
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (fx->memory), 120000);
-  g_assert_true (ood_test_wait_for (names_learnt, fx, 10000));
   fx->tcl = ood_test_tcl_connect (ood_testbed_get_tcl_port (fx->base.testbed), &error);
   g_assert_no_error (error);
 }

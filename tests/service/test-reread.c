@@ -28,32 +28,13 @@ typedef struct {
   OodDbusMemory *memory;
 } Fx;
 
-static gboolean
-learnt (gpointer user_data)
-{
-  Fx *fx = user_data;
-  GVariant *names = ood_dbus_registers_get_names (fx->registers);
-
-  return names != NULL && g_variant_n_children (names) > 0 &&
-         ood_dbus_memory_get_address_bits (fx->memory) != 0;
-}
-
 /* The shared fixture, and the target's Registers and Memory once the
  * service learnt their names and address width. */
 static void
 fx_set_up (Fx *fx, gconstpointer options)
 {
-  g_autoptr(GError) error = NULL;
-
   ood_test_fixture_set_up (&fx->base, options);
-  fx->registers = ood_dbus_registers_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE,
-                                                     "org.openocd", fx->base.target_path, NULL,
-                                                     &error);
-  g_assert_no_error (error);
-  fx->memory = ood_dbus_memory_proxy_new_sync (fx->base.bus, G_DBUS_PROXY_FLAGS_NONE, "org.openocd",
-                                               fx->base.target_path, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (ood_test_wait_for (learnt, fx, 10000));
+  ood_test_open_registers_memory (&fx->base, &fx->registers, &fx->memory);
 }
 
 static void
