@@ -393,28 +393,69 @@ apply_records (OodEndpoint *self, GPtrArray *records)
   return g_steal_pointer (&changed);
 }
 
-/* OpenOCD's notification does not name its target: an event goes to the
- * targets whose state changed in the refresh it caused, or else to all. */
-static void
-deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *changed)
+/* Every target's OodTarget, as a list that stays valid while targets go. */
+static GPtrArray *
+dup_targets (OodEndpoint *self)
 {
-  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) objects = dup_objects (self);
+  GPtrArray *targets = g_ptr_array_new_full (objects->len, g_object_unref);
 
-  for (guint i = 0; events != NULL && i < events->len; i++)
+  for (guint i = 0; i < objects->len; i++)
+    g_ptr_array_add (targets, g_object_ref (target_of (objects->pdata[i])));
+  return targets;
+}
+
+/* The targets of @records that the service itself just acted on. */
+static GPtrArray *
+acted_targets (OodEndpoint *self, GPtrArray *records)
+{
+  GPtrArray *targets = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < records->len; i++)
     {
-      const char *event = events->pdata[i];
+      OodTclTargetRecord *record = records->pdata[i];
+      OodDbusObjectSkeleton *object = g_hash_table_lookup (self->targets, record->name);
 
-      if (changed->len > 0)
-        {
-          for (guint j = 0; j < changed->len; j++)
-            ood_target_emit_event (changed->pdata[j], event);
-          continue;
-        }
-      if (all == NULL)
-        all = dup_objects (self);
-      for (guint j = 0; j < all->len; j++)
-        ood_target_emit_event (target_of (all->pdata[j]), event);
+      if (record->acted && object != NULL)
+        g_ptr_array_add (targets, g_object_ref (target_of (object)));
     }
+  return targets;
+}
+
+/* The targets the events of a refresh go to. OpenOCD's notification does
+ * not name its target: after a reset (@flags) they are all (OpenOCD's
+ * reset resets every target); else those whose state, PC or halt count
+ * changed in the refresh the events caused (@changed); else those the
+ * service itself just acted on (the records say); else every target, as
+ * which one it was cannot be known then (another client's command that
+ * changed nothing a refresh reads, a GDB attaching to a target that was
+ * halted already). */
+static GPtrArray *
+event_targets (OodEndpoint *self, GPtrArray *records, GPtrArray *changed, guint flags)
+{
+  g_autoptr(GPtrArray) acted = NULL;
+
+  if (flags & OOD_REFRESH_RESET)
+    return dup_targets (self);
+  if (changed->len > 0)
+    return g_ptr_array_ref (changed);
+  acted = acted_targets (self, records);
+  return acted->len > 0 ? g_steal_pointer (&acted) : dup_targets (self);
+}
+
+/* Emits each of @events on the targets it concerns (event_targets()). */
+static void
+deliver_events (OodEndpoint *self, GPtrArray *events, GPtrArray *records, GPtrArray *changed,
+                guint flags)
+{
+  g_autoptr(GPtrArray) targets = NULL;
+
+  if (events == NULL || events->len == 0)
+    return;
+  targets = event_targets (self, records, changed, flags);
+  for (guint i = 0; i < events->len; i++)
+    for (guint j = 0; j < targets->len; j++)
+      ood_target_emit_event (targets->pdata[j], events->pdata[i]);
 }
 
 /* What the interfaces of each target learn once per connection. */
@@ -582,7 +623,7 @@ on_refreshed (OodRefresh *refresh, GPtrArray *records, GPtrArray *events, guint 
   else if (membership_changed)
     publish_target_list (self);
   changed = apply_records (self, records);
-  deliver_events (self, events, changed);
+  deliver_events (self, events, records, changed, flags);
   if (flags & OOD_REFRESH_FIRST)
     learn_targets (self);
   if (!(flags & OOD_REFRESH_FIRST))

@@ -26,6 +26,7 @@ struct _OodRefresh {
   OodTclHalts  halts;        /* the halts in the events so far */
   GHashTable  *seen;         /* target name -> "STATE PC" as last read */
   GPtrArray   *syncs;        /* (element-type GTask) for the next refresh sent */
+  GPtrArray *unanswered;     /* (element-type GTask) every sync caller not yet answered */
   gboolean     polling;      /* OpenOCD refused notifications */
   gboolean     stopped;
 };
@@ -44,10 +45,11 @@ typedef struct {
 
 /* Answers the sync callers in @syncs (taken), with @error or success. */
 static void
-finish_syncs (GPtrArray *syncs, const GError *error)
+finish_syncs (OodRefresh *self, GPtrArray *syncs, const GError *error)
 {
   for (guint i = 0; syncs != NULL && i < syncs->len; i++)
     {
+      g_ptr_array_remove_fast (self->unanswered, syncs->pdata[i]);
       if (error != NULL)
         g_task_return_error (syncs->pdata[i], g_error_copy (error));
       else
@@ -65,14 +67,43 @@ pending_free (Pending *pending)
   g_free (pending);
 }
 
-/* Whether @name is the target of one of the sync callers of @pending. */
+/* Whether the service acted on @name before now: a sync caller not yet
+ * answered named it. Its command answered before it asked, and OpenOCD
+ * wrote that command's notifications before its answer: they are among
+ * the events read by now (of the refresh being read, unless one before
+ * it took them), also where the refresh that answers it is still in
+ * flight behind this one. */
 static gboolean
-synced_target (const Pending *pending, const char *name)
+synced_target (OodRefresh *self, const char *name)
 {
-  for (guint i = 0; pending->syncs != NULL && i < pending->syncs->len; i++)
-    if (g_strcmp0 (g_task_get_task_data (pending->syncs->pdata[i]), name) == 0)
+  for (guint i = 0; i < self->unanswered->len; i++)
+    if (g_strcmp0 (g_task_get_task_data (self->unanswered->pdata[i]), name) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* Whether @events hold OpenOCD's reset notification ("reset-MODE"). */
+static gboolean
+has_reset (GPtrArray *events)
+{
+  for (guint i = 0; events != NULL && i < events->len; i++)
+    if (g_str_has_prefix (events->pdata[i], "reset-"))
+      return TRUE;
+  return FALSE;
+}
+
+/* Marks the records of the targets the service itself just acted on
+ * (synced_target()): the events read with them concern those also where
+ * nothing changed. */
+static void
+mark_acted (OodRefresh *self, GPtrArray *records)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      OodTclTargetRecord *record = records->pdata[i];
+
+      record->acted = synced_target (self, record->name);
+    }
 }
 
 /* Whether the last record read of @record's target said otherwise: its
@@ -111,10 +142,10 @@ count_polled (OodRefresh *self, GPtrArray *records)
  * it gets every halt; with several, each halted target whose state or PC
  * changed since the last read gets one, and halts that changed nothing
  * (a resume onto the breakpoint it started from) go to the halted targets
- * the service itself just ran (the sync callers of @pending).
+ * the service itself just ran (their records are marked acted).
  */
 static void
-attribute_halts (OodRefresh *self, const Pending *pending, GPtrArray *records)
+attribute_halts (OodRefresh *self, GPtrArray *records)
 {
   gboolean reset = FALSE;
   guint halts, given = 0;
@@ -138,7 +169,7 @@ attribute_halts (OodRefresh *self, const Pending *pending, GPtrArray *records)
     {
       OodTclTargetRecord *record = records->pdata[i];
 
-      if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0 && synced_target (pending, record->name))
+      if (g_strcmp0 (record->state, OOD_STATE_HALTED) == 0 && record->acted)
         record->halts = 1;
     }
 }
@@ -211,10 +242,13 @@ on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!(pending->flags & OOD_REFRESH_KNOWN))
         note_membership (self, records);
       take_events (self, pending);
-      attribute_halts (self, pending, records);
+      mark_acted (self, records);
+      attribute_halts (self, records);
+      if (has_reset (pending->events))
+        pending->flags |= OOD_REFRESH_RESET;
       g_signal_emit (self, signals[SIGNAL_REFRESHED], 0, records, pending->events, pending->flags);
     }
-  finish_syncs (g_steal_pointer (&pending->syncs), records != NULL ? NULL : error);
+  finish_syncs (self, g_steal_pointer (&pending->syncs), records != NULL ? NULL : error);
   pending_free (pending);
 }
 
@@ -402,7 +436,7 @@ on_closed (OodSession *session, const GError *reason, gpointer user_data)
   self->polling = FALSE;
   ood_tcl_halts_clear (&self->halts);
   g_hash_table_remove_all (self->seen);
-  finish_syncs (g_steal_pointer (&self->syncs), reason);
+  finish_syncs (self, g_steal_pointer (&self->syncs), reason);
 }
 
 static const GError *
@@ -441,6 +475,7 @@ ood_refresh_sync_async (OodRefresh *self, const char *target, GAsyncReadyCallbac
   if (self->syncs == NULL)
     self->syncs = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (self->syncs, task);
+  g_ptr_array_add (self->unanswered, task);
   ood_refresh_request (self);
 }
 
@@ -467,7 +502,7 @@ ood_refresh_stop (OodRefresh *self)
   ood_timer_replace (&self->poll, 0, NULL, NULL);
   ood_timer_replace (&self->retry, 0, NULL, NULL);
   g_clear_pointer (&self->events, g_ptr_array_unref);
-  finish_syncs (g_steal_pointer (&self->syncs), stopped_error ());
+  finish_syncs (self, g_steal_pointer (&self->syncs), stopped_error ());
 }
 
 static void
@@ -489,6 +524,7 @@ ood_refresh_finalize (GObject *object)
   g_free (self->only_target);
   g_free (self->log_name);
   g_hash_table_unref (self->seen);
+  g_ptr_array_unref (self->unanswered);
   G_OBJECT_CLASS (ood_refresh_parent_class)->finalize (object);
 }
 
@@ -506,6 +542,7 @@ static void
 ood_refresh_init (OodRefresh *self)
 {
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->unanswered = g_ptr_array_new ();
 }
 
 /**

@@ -31,6 +31,10 @@ G_BEGIN_DECLS
  *   records' targets (their halts and reset_halt; see attribute_halts()
  *   in ood-refresh.c for how, as notifications name no target). An
  *   OpenOCD that is polled counts a halt where a target was seen running.
+ * - Whom the events concern: the records of the targets the service just
+ *   acted on (a caller of ood_refresh_sync_async() named them, and is not
+ *   yet answered) are marked acted, and OOD_REFRESH_RESET says the events
+ *   hold a reset's, which concerns every target.
  * - ood_refresh_sync_async() waits for a refresh sent after it: what a
  *   caller's command made OpenOCD announce is then published.
  * - The first refresh of a connection (ood_refresh_first()) also reads
@@ -47,8 +51,9 @@ G_BEGIN_DECLS
 #define OOD_REFRESH_FIRST_RETRY_MS 1000
 
 typedef enum {
-  OOD_REFRESH_FIRST = 1 << 0,   /* completes a connect */
-  OOD_REFRESH_KNOWN = 1 << 1,   /* only the halted target's PC was read */
+  OOD_REFRESH_FIRST = 1 << 0, /* completes a connect */
+  OOD_REFRESH_KNOWN = 1 << 1, /* only the halted target's PC was read */
+  OOD_REFRESH_RESET = 1 << 2, /* the events hold a reset's (OpenOCD resets every target) */
 } OodRefreshFlags;
 
 #define OOD_TYPE_REFRESH (ood_refresh_get_type ())

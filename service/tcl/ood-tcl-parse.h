@@ -37,6 +37,8 @@ typedef struct {
   /* Not parsed: the refresh that read the record says these (ood-refresh.h). */
   guint    halts;     /* halts OpenOCD announced for the target since the last record */
   gboolean reset_halt; /* one of them was a reset's */
+  gboolean acted;      /* the service just acted on the target: the events read
+                        * with the record concern it even if nothing changed */
 } OodTclTargetRecord;
 
 gboolean  ood_tcl_parse_wrapped      (const char  *reply,

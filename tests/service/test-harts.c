@@ -10,6 +10,7 @@
 #include "ood-state.h"
 #include "ood-test-dbus.h"
 #include "ood-test-fixture.h"
+#include "ood-test-gdb.h"
 
 #define PC_RESET 0x80000000u
 #define PC_AFTER 0x80000010u   /* addi s0, a0, 0 */
@@ -36,6 +37,7 @@ typedef struct {
 
 static const OodServiceOptions independent = { .harts = 2 };
 static const OodServiceOptions smp = { .harts = 2, .smp = TRUE };
+static const OodServiceOptions with_gdb = { .harts = 2, .gdb = TRUE };
 
 static void
 on_signal (GDBusConnection *connection, const char *sender, const char *path,
@@ -323,6 +325,155 @@ test_independent (HartsFixture *fx, gconstpointer options)
   g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1 + 1);
 }
 
+/* What hart @i's object has said in TargetEvents since it was last
+ * cleared, for a message. */
+static char *
+events_text (HartsFixture *fx, guint i)
+{
+  GPtrArray *events = fx->harts[i].events;
+
+  g_ptr_array_add (events, NULL);
+  g_ptr_array_remove_index (events, events->len - 1);
+  return g_strjoinv (" ", (char **) events->pdata);
+}
+
+/* Hart 0's object said @event, and hart 1's nothing: what hart 1's State()
+ * answer came after is in, so is every event sent before it. */
+static void
+assert_events_on_hart0 (HartsFixture *fx, const char *event)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *said0 = NULL;
+  g_autofree char *said1 = NULL;
+
+  (void) ood_test_wait_event (fx->harts[0].events, event, WAIT_MS);
+  g_assert_true (ood_dbus_target_call_state_sync (fx->harts[1].target, NULL, NULL, &error));
+  g_assert_no_error (error);
+  ood_test_drain ();
+  said0 = events_text (fx, 0);
+  said1 = events_text (fx, 1);
+  g_test_message ("hart 0 said \"%s\", hart 1 \"%s\"", said0, said1);
+  g_assert_cmpstr (said1, ==, "");
+  g_assert_true (ood_test_has_event (fx->harts[0].events, event));
+  g_ptr_array_set_size (fx->harts[0].events, 0);
+}
+
+/* OpenOCD's notifications name no target: the events of what the service
+ * did to hart 0 go to hart 0's object, never to hart 1's, also while hart
+ * 1 is halted and the refresh that reads them finds that nothing changed
+ * (a Resume from a breakpoint that runs onto it again: halted at the same
+ * PC, as hart 1 is halted where it was); that halt is counted, once, as
+ * hart 0's. A reset's events go to both: OpenOCD resets every target. */
+static void
+test_events (HartsFixture *fx, gconstpointer options)
+{
+  g_autoptr(GError) error = NULL;
+
+  (void) options;
+  ood_test_halt (fx->harts[1].target);
+  ood_test_halt (fx->harts[0].target);
+  assert_hart (fx, 0, OOD_STATE_HALTED);
+  assert_hart (fx, 1, OOD_STATE_HALTED);
+  g_ptr_array_set_size (fx->harts[0].events, 0);
+  g_ptr_array_set_size (fx->harts[1].events, 0);
+  for (guint i = 0; i < 3; i++)
+    {
+      ood_test_step (fx->harts[0].target);
+      assert_events_on_hart0 (fx, "halted");
+    }
+  ood_test_resume (fx->harts[0].target);
+  assert_events_on_hart0 (fx, "resumed");
+  ood_test_halt (fx->harts[0].target);
+  assert_events_on_hart0 (fx, "halted");
+
+  g_assert_true (ood_dbus_breakpoints_call_add_sync (fx->harts[0].breakpoints, PC_AFTER, 4, "hw",
+                                                     NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      guint64 count0 = ood_dbus_target_get_halt_count (fx->harts[0].target);
+      guint64 count1 = ood_dbus_target_get_halt_count (fx->harts[1].target);
+
+      ood_test_resume (fx->harts[0].target);
+      g_assert_true (
+          ood_dbus_target_call_wait_halt_sync (fx->harts[0].target, WAIT_MS, NULL, NULL, &error));
+      g_assert_no_error (error);
+      assert_events_on_hart0 (fx, "halted");
+      assert_hart (fx, 0, OOD_STATE_HALTED);
+      g_assert_cmphex (ood_dbus_target_get_current_pc (fx->harts[0].target), ==, PC_AFTER);
+      /* the halt is hart 0's, once, also where its refresh found nothing
+       * changed */
+      g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[0].target), ==, count0 + 1);
+      g_assert_cmpuint (ood_dbus_target_get_halt_count (fx->harts[1].target), ==, count1);
+    }
+  g_assert_true (
+      ood_dbus_breakpoints_call_remove_sync (fx->harts[0].breakpoints, PC_AFTER, NULL, &error));
+  g_assert_no_error (error);
+  assert_hart (fx, 1, OOD_STATE_HALTED);
+
+  /* OpenOCD's reset resets both: its notification goes to both, also
+   * where the state each shows stays running */
+  ood_test_resume (fx->harts[1].target);
+  for (guint i = 0; i < 2; i++)
+    {
+      ood_test_drain ();
+      g_ptr_array_set_size (fx->harts[0].events, 0);
+      g_ptr_array_set_size (fx->harts[1].events, 0);
+      g_assert_true (ood_dbus_target_call_reset_sync (fx->harts[0].target, "run", NULL, &error));
+      g_assert_no_error (error);
+      assert_hart (fx, 0, OOD_STATE_RUNNING);
+      assert_hart (fx, 1, OOD_STATE_RUNNING);
+      g_assert_true (ood_test_has_event (fx->harts[0].events, "reset-run"));
+      g_assert_true (ood_test_has_event (fx->harts[1].events, "reset-run"));
+    }
+}
+
+static gboolean
+shows_gdb (gpointer user_data)
+{
+  return ood_dbus_target_get_gdb_attached (user_data);
+}
+
+static gboolean
+shows_no_gdb (gpointer user_data)
+{
+  return !shows_gdb (user_data);
+}
+
+/* GdbAttached is per target: a GDB on hart 0's port makes hart 0's object
+ * say so, not hart 1's, which the service may still act on; its leaving
+ * clears it. (OpenOCD's gdb-attach names no target; its attach halts the
+ * running hart 0, and the refresh that reads the event finds hart 0
+ * changed.) */
+static void
+test_gdb (HartsFixture *fx, gconstpointer options)
+{
+  g_autoptr(OodTestGdb) gdb = ood_test_gdb_new ();
+  guint16 port = ood_testbed_get_gdb_port (fx->base.testbed);
+  g_autoptr(GError) error = NULL;
+
+  (void) options;
+  assert_hart (fx, 0, OOD_STATE_RUNNING);
+  assert_hart (fx, 1, OOD_STATE_RUNNING);
+  g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->harts[0].target), ==, port);
+  g_assert_cmpuint (ood_dbus_target_get_gdb_port (fx->harts[1].target), !=, port);
+  g_free (ood_test_gdb_attach (gdb, port));
+  g_assert_true (ood_test_wait_for (shows_gdb, fx->harts[0].target, WAIT_MS));
+  g_assert_true (ood_dbus_target_call_state_sync (fx->harts[1].target, NULL, NULL, &error));
+  g_assert_no_error (error);
+  ood_test_drain ();
+  g_assert_false (shows_gdb (fx->harts[1].target));
+  ood_test_halt (fx->harts[1].target);
+  ood_test_resume (fx->harts[1].target);
+  assert_hart (fx, 0, OOD_STATE_HALTED);
+  assert_hart (fx, 1, OOD_STATE_RUNNING);
+
+  g_free (ood_test_gdb_run (gdb, "detach\ndisconnect"));
+  g_assert_true (ood_test_wait_for (shows_no_gdb, fx->harts[0].target, WAIT_MS));
+  g_assert_false (shows_gdb (fx->harts[1].target));
+  ood_test_gdb_quit (gdb);
+}
+
 /* The same two harts as one SMP group: halting one halts both, every
  * member's object shows it, with a TargetEvent on each; a WaitHalt on one
  * is answered by the other's halt. */
@@ -398,6 +549,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/harts/independent", HartsFixture, &independent, harts_set_up, test_independent,
               harts_tear_down);
+  g_test_add ("/harts/events", HartsFixture, &independent, harts_set_up, test_events,
+              harts_tear_down);
+  g_test_add ("/harts/gdb", HartsFixture, &with_gdb, harts_set_up, test_gdb, harts_tear_down);
   g_test_add ("/harts/smp", HartsFixture, &smp, harts_set_up, test_smp, harts_tear_down);
   return g_test_run ();
 }
