@@ -407,7 +407,6 @@ static OodTclFlashBank *
 parse_bank (const char *text, GError **error)
 {
   g_auto(GStrv) fields = ood_tcl_parse_list (text, error);
-  g_autoptr(GError) local = NULL;
   guint64 index, bus, chip;
   OodTclFlashBank *bank;
 

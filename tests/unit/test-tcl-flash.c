@@ -243,7 +243,7 @@ test_openocd_sums (void)
                                     "fp 0x50 s1 0x51 mstatus 0x1888}"));
   before = kept_registers (tb);
   text = run (tb, ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb), ood_sums_routine,
-                                             OOD_SUMS_ROUTINE_SIZE, runs, 3), 6);
+                                             OOD_SUMS_ROUTINE_SIZE, runs, 3), 0x26);
   g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, &unusable, &error));
   g_assert_no_error (error);
   g_assert_null (unusable);
@@ -297,7 +297,7 @@ test_openocd_sums_fails (void)
 
   g_free (ood_test_tcl_eval_on (tb, "riscv.cpu configure -work-area-phys 0"));
   text = run (tb, ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs,
-                                             1), 7);
+                                             1), 0x07);
   g_assert_true (ood_tcl_parse_flash_sums (text, 1, &sum, &unusable, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (unusable, ==, "no physical work area");
