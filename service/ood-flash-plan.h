@@ -33,25 +33,26 @@ G_BEGIN_DECLS
  * the plan judges which pieces the flash holds already.
  *
  * Where the service's own checksum routine can run (the geometry has it,
- * sums_routine, and the work area takes it with its parameters, results,
- * table and stack for every piece: ood_tcl_flash_sums_footprint(); the
- * pieces below 4 GiB), that is one sums step: one run of the routine on
- * the target, in one command, answers the CRC-32 of every piece, and
- * each piece whose CRC is the image's (ood_crc32()) is equal, the others
- * differ. Whatever the number of pieces it costs one command: the
- * routine (under 512 bytes) and its parameters written, one run (on the
- * simulated board about 1 ms/KiB of flash read), the results read. On a
- * 32 KiB image with one sector changed that is 1 command instead of the
- * search's 5 to 7 checksum runs. Where the script finds the routine
- * cannot run (not a 32-bit RISC-V target, no physical work area), or
- * nothing but the geometry's sums_routine is 0, the plan falls back to
- * the search below; a run that started and failed fails the job.
+ * sums_routine; the work area takes it with its parameters, results,
+ * table and stack for every piece, ood_tcl_flash_sums_footprint(); the
+ * pieces lie below 4 GiB), that is one sums step: one run of the
+ * routine on the target answers the CRC-32 of every piece; each piece
+ * whose CRC is its image bytes' (ood_crc32()) is equal, the others
+ * differ. Whatever the number of pieces, that costs one command: the
+ * routine (480 bytes) and its parameters written, one run reading every
+ * piece's flash on the target, the results read back (one word a
+ * piece). On the simulated board a 32 KiB image with one sector changed
+ * is judged in one command instead of the search's 5 to 7 checksum
+ * runs. Where the script finds that the routine cannot run (not a
+ * 32-bit RISC-V target, no physical work area, the write refused:
+ * nothing changed), or where the plan does not try it, the search below
+ * judges instead; a run that started and failed fails the job.
  *
- * The search judges by compare
- * steps, each one or two checksums on the target of windows of adjacent
- * pieces of one segment (OpenOCD's verify_image_checksum; a window of
- * fewer than OOD_FLASH_MIN_CHECK bytes OpenOCD reads back instead, so
- * windows are made that large wherever the pieces known equal allow).
+ * The search judges by compare steps, each one or two checksums on the
+ * target of windows of adjacent pieces of one segment (OpenOCD's
+ * verify_image_checksum; a window of fewer than OOD_FLASH_MIN_CHECK
+ * bytes OpenOCD reads back instead, so windows are made that large
+ * wherever the pieces known equal allow).
  * Each checksum costs an algorithm run (OpenOCD uploads its 1100-byte
  * routine each time), so the plan spends as few as it can:
  *

@@ -387,21 +387,19 @@ ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, char **unusa
     }
   if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "1"))
     items = ood_tcl_parse_list (parts[1], NULL);
-  for (guint i = 0; items != NULL && i < n; i++)
+  if (items != NULL && g_strv_length (items) == n)
     {
       guint64 value;
-      if (items[i] == NULL || !parse_number (items[i], G_MAXUINT32, &value))
-        break;
-      sums[i] = (guint32) value;
-      if (i + 1 == n && items[n] == NULL)
+      guint i;
+
+      for (i = 0; i < n && parse_number (items[i], G_MAXUINT32, &value); i++)
+        sums[i] = (guint32) value;
+      if (i == n)
         return TRUE;
     }
-  if (items != NULL && n == 0 && items[0] == NULL)
-    return TRUE;
   g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed checksums answer '%s'", text);
   return FALSE;
 }
-
 
 static OodTclFlashBank *
 parse_bank (const char *text, GError **error)

@@ -354,6 +354,27 @@ test_malformed (void)
     g_assert_no_error (error);
     g_assert_true (equal[0] && !equal[1] && equal[2]);
   }
+  {
+    static const char *const bad_sums[] = { "1 {1 2}", "1 {1 2 3 4}", "1 {x 2 3}", "2 {1 2 3}",
+                                            "1 {1 2 0x100000000}", "1", "0", "{1 2 3}" };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *unusable = NULL;
+    guint32 sums[3] = { 0 };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad_sums); i++)
+      {
+        g_assert_false (ood_tcl_parse_flash_sums (bad_sums[i], 3, sums, &unusable, &error));
+        g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+        g_assert_null (unusable);
+        g_clear_error (&error);
+      }
+    g_assert_true (ood_tcl_parse_flash_sums ("1 {0x10 20 0xffffffff}", 3, sums, &unusable,
+                                             &error));
+    g_assert_no_error (error);
+    g_assert_true (sums[0] == 16 && sums[1] == 20 && sums[2] == 0xffffffffu && unusable == NULL);
+    g_assert_true (ood_tcl_parse_flash_sums ("0 {no room}", 3, sums, &unusable, &error));
+    g_assert_cmpstr (unusable, ==, "no room");
+  }
 }
 
 int
