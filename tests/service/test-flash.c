@@ -1276,6 +1276,37 @@ test_smart_no_room (FlashFixture *fx, gconstpointer options)
   assert_flash_holds (fx, FLASH_BASE, bytes);
 }
 
+/* A work area where the board has no memory (set before the service
+ * learns it): writing the checksum routine fails, so it never runs
+ * (no wait_halt), the target is left as it was (the PC among its
+ * registers), and the search judges instead; an image the flash holds
+ * is found equal all the same, nothing erased or written. */
+static void
+test_smart_routine_refused (FlashFixture *fx, gconstpointer options)
+{
+  const gsize size = 12 * SECTOR;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (size);
+  g_autoptr(GVariantDict) keep = g_variant_dict_new (NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  (void) options;
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
+  g_free (tcl (fx, "riscv.cpu configure -work-area-phys 0x40000000"));
+  count_judging_commands (fx);
+  count_flash_commands (fx);
+  g_free (tcl (fx, "halt; riscv.cpu set_reg {pc 0x80000100 a0 0xa0 sp 0x80080000}"));
+  before = kept_registers (fx);
+  g_variant_dict_insert (keep, "reset", "s", "none");
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, g_variant_dict_end (keep)));
+  after = kept_registers (fx);
+  g_assert_cmpstr (after, ==, before);
+  assert_commands (fx, "");
+  g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 0);
+  g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), >, 0);
+  assert_flash_holds (fx, FLASH_BASE, image);
+}
+
 /* ---- protection --------------------------------------------------------- */
 
 /* Protect, answered: %FALSE with @error if it failed. */
@@ -1665,6 +1696,7 @@ main (int argc, char **argv)
   ADD ("/flash/smart", &lingering, test_smart);
   ADD ("/flash/smart-sums", &lingering, test_smart_sums);
   ADD ("/flash/smart-no-room", &lingering, test_smart_no_room);
+  ADD ("/flash/smart-routine-refused", &lingering, test_smart_routine_refused);
   ADD ("/flash/protect", &lingering, test_protect);
   ADD ("/flash/protect-args", &lingering, test_protect_args);
   ADD ("/flash/protect-failure", &lingering, test_protect_failure);
