@@ -5,7 +5,9 @@
 
 #include <gio/gio.h>
 
+#include "ood-crc32.h"
 #include "ood-job.h"
+#include "ood-sums-routine.h"
 
 /* A verify is one quick command per segment (OpenOCD checksums on the
  * target): it counts for an eighth of its bytes in Progress. */
@@ -50,6 +52,8 @@ struct _OodFlashPlan {
   GArray           *segments;     /* (element-type OodImageSegment) */
   GArray           *pieces;       /* (element-type Piece): Program's, in address order */
   GArray           *judges;       /* (element-type Judge): smart programming's stack */
+  GArray           *runs;         /* (element-type guint64): a sums step's pieces */
+  gboolean          sums;         /* judging by one sums step */
   guint64           compare_work; /* what comparing counts for in Progress, left */
   GArray           *steps;        /* (element-type OodFlashStep) */
   guint64           judged_bytes; /* when the judging ends: what the equal pieces */
@@ -64,6 +68,7 @@ ood_flash_geometry_new (void)
   OodFlashGeometry *geometry = g_rc_box_new0 (OodFlashGeometry);
 
   geometry->sectors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+  geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
   return geometry;
 }
 
@@ -649,6 +654,64 @@ plan_compare (OodFlashPlan *plan)
       }
 }
 
+/* ---- smart programming: one run of the checksum routine --------------- */
+
+/* Whether the checksum routine can judge every piece in one run: the
+ * work area takes it, and the pieces are below 4 GiB. */
+static gboolean
+sums_fit (OodFlashPlan *plan)
+{
+  gsize routine = plan->geometry->sums_routine;
+
+  if (routine == 0 || plan->pieces->len == 0 ||
+      plan->geometry->work_area < ood_tcl_flash_sums_footprint (routine, plan->pieces->len))
+    return FALSE;
+  for (guint i = 0; i < plan->pieces->len; i++)
+    if (piece_at (plan, i)->address + piece_at (plan, i)->length > G_MAXUINT32)
+      return FALSE;
+  return TRUE;
+}
+
+/* The sums step: every piece, checksummed in one run. */
+static void
+add_sums (OodFlashPlan *plan)
+{
+  OodFlashStep step = {
+    .kind = OOD_FLASH_STEP_SUMS, .phase = OOD_JOB_PHASE_COMPARING, .first = 0,
+    .last = plan->pieces->len, .address = piece_at (plan, 0)->address,
+    .n_runs = plan->pieces->len, .work = plan->compare_work,
+  };
+
+  g_array_set_size (plan->runs, 0);
+  for (guint i = 0; i < plan->pieces->len; i++)
+    {
+      guint64 run[2] = { piece_at (plan, i)->address, piece_at (plan, i)->length };
+      g_array_append_vals (plan->runs, run, 2);
+    }
+  step.runs = (const guint64 *) plan->runs->data;
+  plan->compare_work = 0;
+  add_step (plan, &step);
+}
+
+/* The sums found (%NULL: none, the routine could not run): each piece
+ * equal whose CRC is its image bytes', the others differing; or the
+ * search planned instead. */
+static void
+summed (OodFlashPlan *plan, const guint32 *sums)
+{
+  plan->sums = FALSE;
+  if (sums == NULL)
+    {
+      plan_compare (plan);   /* the work the sums step counted is theirs */
+      return;
+    }
+  for (guint i = 0; i < plan->pieces->len; i++)
+    piece_at (plan, i)->state = sums[i] == ood_crc32 (piece_at (plan, i)->data,
+                                                      piece_at (plan, i)->length)
+                                    ? PIECE_EQUAL
+                                    : PIECE_DIFFERS;
+}
+
 static void
 plan_program (OodFlashPlan *plan)
 {
@@ -659,7 +722,9 @@ plan_program (OodFlashPlan *plan)
                                                   : OOD_JOB_PHASE_WRITING };
 
   add_step (plan, &halt);
-  if (request->smart)
+  if (request->smart && sums_fit (plan))
+    plan->sums = TRUE;     /* the halt's end plans the sums step */
+  else if (request->smart)
     plan_compare (plan);   /* the halt's end plans the first compare */
   else
     plan_flash (plan);
@@ -731,6 +796,7 @@ ood_flash_plan_new (const OodFlashRequest *request, const char *target, GPtrArra
   plan->steps = g_array_new (FALSE, FALSE, sizeof (OodFlashStep));
   plan->pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
   plan->judges = g_array_new (FALSE, FALSE, sizeof (Judge));
+  plan->runs = g_array_new (FALSE, FALSE, sizeof (guint64));
   return plan;
 }
 
@@ -739,6 +805,7 @@ ood_flash_plan_free (OodFlashPlan *plan)
 {
   g_array_unref (plan->steps);
   g_array_unref (plan->judges);
+  g_array_unref (plan->runs);
   g_array_unref (plan->pieces);
   g_clear_pointer (&plan->segments, g_array_unref);
   ood_flash_geometry_unref (plan->geometry);
@@ -805,6 +872,19 @@ ood_flash_plan_step (OodFlashPlan *plan, guint index)
   return &g_array_index (plan->steps, OodFlashStep, index);
 }
 
+/* The judging's next compare planned, or, over, the steps that follow:
+ * then what the pieces found equal count for into @bytes and @work. */
+static gboolean
+judging_went_on (OodFlashPlan *plan, guint64 *bytes, guint64 *work)
+{
+  plan_judging (plan);
+  if (plan->judges->len > 0)
+    return FALSE;
+  *bytes = plan->judged_bytes;
+  *work = plan->judged_work;
+  return TRUE;
+}
+
 /**
  * ood_flash_plan_step_done:
  * @index: the step that ran, the last planned so far while judging
@@ -833,10 +913,34 @@ ood_flash_plan_step_done (OodFlashPlan *plan, guint index, const gboolean *equal
   if (kind != OOD_FLASH_STEP_COMPARE && (kind != OOD_FLASH_STEP_HALT || !plan->request.smart ||
                                          plan->request.op != OOD_FLASH_PROGRAM))
     return FALSE;
-  plan_judging (plan);
-  if (plan->judges->len > 0)
-    return FALSE;
-  *bytes = plan->judged_bytes;
-  *work = plan->judged_work;
-  return TRUE;
+  if (kind == OOD_FLASH_STEP_HALT && plan->sums)
+    {
+      add_sums (plan);
+      return FALSE;
+    }
+  return judging_went_on (plan, bytes, work);
+}
+
+/**
+ * ood_flash_plan_sums_done:
+ * @index: the sums step that ran, the last planned so far
+ * @sums: (nullable) (array): the CRC-32 of each of its runs, as the
+ *   checksum routine answered; %NULL if the routine could not run (the
+ *   target unchanged)
+ * @bytes: (out): as ood_flash_plan_step_done()
+ * @work: (out): likewise
+ *
+ * Judges every piece by its CRC, and plans the erase, write, verify and
+ * reset steps; without @sums, plans the search's first compare instead.
+ *
+ * Returns: as ood_flash_plan_step_done()
+ */
+gboolean
+ood_flash_plan_sums_done (OodFlashPlan *plan, guint index, const guint32 *sums, guint64 *bytes,
+                          guint64 *work)
+{
+  g_return_val_if_fail (ood_flash_plan_step (plan, index)->kind == OOD_FLASH_STEP_SUMS, FALSE);
+  *bytes = *work = 0;
+  summed (plan, sums);
+  return judging_went_on (plan, bytes, work);
 }

@@ -30,11 +30,29 @@ G_BEGIN_DECLS
  * plan.
  *
  * Smart programming (Program's "smart", on by default): after the halt,
- * the plan judges which pieces the flash holds already, by compare
- * steps, each one or two checksums on the target of windows of adjacent
- * pieces of one segment (OpenOCD's verify_image_checksum; a window of
- * fewer than OOD_FLASH_MIN_CHECK bytes OpenOCD reads back instead, so
- * windows are made that large wherever the pieces known equal allow).
+ * the plan judges which pieces the flash holds already.
+ *
+ * Where the service's own checksum routine can run (the geometry has it,
+ * sums_routine; the work area takes it with its parameters, results,
+ * table and stack for every piece, ood_tcl_flash_sums_footprint(); the
+ * pieces lie below 4 GiB), that is one sums step: one run of the
+ * routine on the target answers the CRC-32 of every piece; each piece
+ * whose CRC is its image bytes' (ood_crc32()) is equal, the others
+ * differ. Whatever the number of pieces, that costs one command: the
+ * routine (480 bytes) and its parameters written, one run reading every
+ * piece's flash on the target, the results read back (one word a
+ * piece). On the simulated board a 32 KiB image with one sector changed
+ * is judged in one command instead of the search's 5 to 7 checksum
+ * runs. Where the script finds that the routine cannot run (not a
+ * 32-bit RISC-V target, no physical work area, the write refused:
+ * nothing changed), or where the plan does not try it, the search below
+ * judges instead; a run that started and failed fails the job.
+ *
+ * The search judges by compare steps, each one or two checksums on the
+ * target of windows of adjacent pieces of one segment (OpenOCD's
+ * verify_image_checksum; a window of fewer than OOD_FLASH_MIN_CHECK
+ * bytes OpenOCD reads back instead, so windows are made that large
+ * wherever the pieces known equal allow).
  * Each checksum costs an algorithm run (OpenOCD uploads its 1100-byte
  * routine each time), so the plan spends as few as it can:
  *
@@ -101,6 +119,8 @@ typedef struct {
 typedef struct {
   GHashTable *sectors;     /* bank index → GArray of OodTclFlashSector */
   guint64     work_area;   /* the target's work area, bytes (0: none) */
+  gsize       sums_routine; /* the checksum routine's size (0: judge by the
+                             * search); ood_flash_geometry_new() sets it */
 } OodFlashGeometry;
 
 OodFlashGeometry *ood_flash_geometry_new   (void);
@@ -113,6 +133,7 @@ gsize ood_flash_write_step (guint64 work_area);
 typedef enum {
   OOD_FLASH_STEP_HALT,
   OOD_FLASH_STEP_COMPARE,
+  OOD_FLASH_STEP_SUMS,
   OOD_FLASH_STEP_ERASE,
   OOD_FLASH_STEP_WRITE,
   OOD_FLASH_STEP_LOAD,
@@ -138,6 +159,9 @@ typedef struct {
   guint64          address2;
   const guint8    *data2;
   gsize            length2;
+  /* SUMS: address, length of each of n_runs pieces, to checksum */
+  const guint64   *runs;
+  guint            n_runs;
 } OodFlashStep;
 
 typedef struct _OodFlashPlan OodFlashPlan;
@@ -160,6 +184,11 @@ const OodFlashStep *ood_flash_plan_step      (OodFlashPlan *plan,
 gboolean            ood_flash_plan_step_done (OodFlashPlan   *plan,
                                               guint           index,
                                               const gboolean *equal,
+                                              guint64        *bytes,
+                                              guint64        *work);
+gboolean            ood_flash_plan_sums_done (OodFlashPlan   *plan,
+                                              guint           index,
+                                              const guint32  *sums,
                                               guint64        *bytes,
                                               guint64        *work);
 

@@ -12,6 +12,7 @@
 #include "ood-error.h"
 #include "ood-fd.h"
 #include "ood-idle.h"
+#include "ood-sums-routine.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-script.h"
 
@@ -242,6 +243,9 @@ step_script (Work *work, const OodFlashStep *step)
       return ood_tcl_script_flash_halt (work->target);
     case OOD_FLASH_STEP_COMPARE:
       return compare_script (work, step);
+    case OOD_FLASH_STEP_SUMS:
+      return ood_tcl_script_flash_sums (work->target, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE,
+                                        step->runs, step->n_runs);
     case OOD_FLASH_STEP_ERASE:
       return ood_tcl_script_flash_erase (work->target, step->bank, step->first, step->last);
     case OOD_FLASH_STEP_WRITE:
@@ -265,6 +269,7 @@ step_context (const OodFlashStep *step)
     case OOD_FLASH_STEP_HALT:
       return g_strdup ("halting");
     case OOD_FLASH_STEP_COMPARE:
+    case OOD_FLASH_STEP_SUMS:
       return g_strdup_printf ("comparing at 0x%" G_GINT64_MODIFIER "x", step->address);
     case OOD_FLASH_STEP_ERASE:
       return g_strdup_printf ("erasing sectors %u to %u of flash bank %u", step->first,
@@ -305,6 +310,25 @@ publish_step (Work *work)
   ood_job_flush (work->job);
 }
 
+/* The plan told what the sums step answered (@text): the CRCs, or that
+ * the routine could not run (the plan then searches). Returns: as
+ * ood_flash_plan_sums_done(), %FALSE with @error on a malformed answer. */
+static gboolean
+sums_done (Work *work, const OodFlashStep *step, const char *text, guint64 *bytes,
+           guint64 *equal_work, GError **error)
+{
+  g_autofree guint32 *sums = g_new0 (guint32, step->n_runs);
+  g_autofree char *unusable = NULL;
+
+  *bytes = *equal_work = 0;
+  if (!ood_tcl_parse_flash_sums (text, step->n_runs, sums, &unusable, error))
+    return FALSE;
+  if (unusable != NULL)
+    g_debug ("%s: no checksum routine (%s): searching", ood_job_get_path (work->job), unusable);
+  return ood_flash_plan_sums_done (work->plan, work->next, unusable == NULL ? sums : NULL, bytes,
+                                   equal_work);
+}
+
 static void
 on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -313,10 +337,13 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   gboolean equal[2] = { FALSE, FALSE };
+  gboolean judged = FALSE;
   guint64 bytes, equal_work;
 
   if (text != NULL && step.kind == OOD_FLASH_STEP_COMPARE)
     ood_tcl_parse_images_equal (text, step.length2 > 0 ? 2 : 1, equal, &error);
+  else if (text != NULL && step.kind == OOD_FLASH_STEP_SUMS)
+    judged = sums_done (work, &step, text, &bytes, &equal_work, &error);
   if (error != NULL)
     {
       g_autofree char *context = step_context (&step);
@@ -324,7 +351,8 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
       /* what OpenOCD failed of the flash itself is a flash error */
       if (g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
           (step.kind == OOD_FLASH_STEP_ERASE || step.kind == OOD_FLASH_STEP_WRITE ||
-           step.kind == OOD_FLASH_STEP_VERIFY || step.kind == OOD_FLASH_STEP_COMPARE) &&
+           step.kind == OOD_FLASH_STEP_VERIFY || step.kind == OOD_FLASH_STEP_COMPARE ||
+           step.kind == OOD_FLASH_STEP_SUMS) &&
           work->request.op != OOD_FLASH_LOAD)
         error->code = OOD_ERROR_FLASH;
       g_prefix_error (&error, "%s: ", context);
@@ -336,7 +364,9 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
            step.kind != OOD_FLASH_STEP_COMPARE ? "" : equal[0] ? ": equal" : ": differs",
            step.length2 == 0 ? "" : equal[1] ? ", the next half equal" : ", the next half differs");
   ood_job_advance (work->job, step.bytes, step.work);
-  if (ood_flash_plan_step_done (work->plan, work->next, equal, &bytes, &equal_work))
+  if (step.kind != OOD_FLASH_STEP_SUMS)
+    judged = ood_flash_plan_step_done (work->plan, work->next, equal, &bytes, &equal_work);
+  if (judged)
     {
       private_close (&work->pair);   /* the judging is over */
       ood_job_advance (work->job, bytes, equal_work);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../loaders/ood-sums-abi.h"
 #include "ood-error.h"
 #include "ood-tcl-parse.h"
 #include "ood-tcl-script.h"
@@ -237,11 +238,173 @@ parse_number (const char *text, guint64 max, guint64 *value)
           g_ascii_string_to_unsigned (text + 2, 16, 0, max, value, NULL));
 }
 
+/* ---- the service's checksum routine ------------------------------------ */
+
+/* Where the parts of a run of the routine go, as offsets from the work
+ * area's start (ood-sums-abi.h): the routine, its parameter block, the
+ * results, the table, the stack. */
+typedef struct {
+  gsize params, results, table, stack_top;
+} SumsLayout;
+
+static SumsLayout
+sums_layout (gsize routine_size, guint n)
+{
+  SumsLayout layout;
+
+  layout.params = (routine_size + 3) & ~(gsize) 3;
+  layout.results = layout.params + OOD_SUMS_HEADER + 8 * (gsize) n;
+  layout.table = layout.results + 4 * (gsize) n;
+  layout.stack_top = layout.table + OOD_SUMS_TABLE + OOD_SUMS_STACK;
+  return layout;
+}
+
+/**
+ * ood_tcl_flash_sums_footprint:
+ * @routine_size: the checksum routine's size, in bytes
+ * @n: how many runs one run of it checksums
+ *
+ * Returns: the bytes of work area that run takes: the routine, its
+ *   parameters and results, its table and its stack
+ */
+gsize
+ood_tcl_flash_sums_footprint (gsize routine_size, guint n)
+{
+  return sums_layout (routine_size, n).stack_top;
+}
+
+/* What a run of the routine may change: the PC, sp and mstatus, which
+ * the script sets; the registers the routine saves and restores itself,
+ * should it not get to its end; and what a trap on the way changes. */
+#define SAVED_REGISTERS                                                                   \
+  "pc sp mstatus ra gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 " \
+  "s10 s11 t3 t4 t5 t6 mepc mcause mtval"
+
+/* The routine's words, as write_memory takes them. */
+static void
+append_words (GString *out, const guint8 *bytes, gsize size)
+{
+  for (gsize i = 0; i < size; i += 4)
+    {
+      guint32 word = 0;
+      for (gsize k = 0; k < 4 && i + k < size; k++)
+        word |= (guint32) bytes[i + k] << (8 * k);
+      g_string_append_printf (out, " 0x%08x", word);
+    }
+}
+
+/**
+ * ood_tcl_script_flash_sums:
+ * @routine: (array length=routine_size): the checksum routine
+ *   (service/loaders/ood-sums-abi.h), placed at the work area's start
+ * @runs: (array length=n): address, length of each run to checksum
+ *   (32-bit numbers)
+ *
+ * On the halted target, in one command: where the routine cannot run
+ * (not a riscv target, not 32-bit, no physical work area), answers
+ * {0 REASON} having changed nothing; else saves the registers,
+ * writes the routine and its parameters to the work area, sets sp to
+ * its stack, masks interrupts and starts it; waits for it to halt on its
+ * ebreak; reads the results; puts the PC, sp and mstatus back (the
+ * routine restores the others itself) and answers
+ * {1 {CRC...}}: the CRC-32 of each run, in order. A failure to write
+ * the routine answers {0 REASON} too (nothing ran); any later one is an
+ * error, with OpenOCD's text, once the hart is halted again (if need be)
+ * and every register saved is put back (SAVED_REGISTERS).
+ */
+char *
+ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize routine_size,
+                           const guint64 *runs, guint n)
+{
+  SumsLayout layout = sums_layout (routine_size, n);
+  g_autoptr(GString) body = g_string_new (NULL);
+  guint64 total = 0;
+
+  g_string_append (body, "targets $ood_t; set ood_u {}; set ood_w 0; "
+                         "if {[$ood_t cget -type] ne {riscv}} {set ood_u {not a RISC-V target}} "
+                         "elseif {![regexp {^pc \\(/32\\)} [reg pc]]} "
+                         "{set ood_u {not a 32-bit target}} "
+                         "elseif {[catch {$ood_t cget -work-area-phys} ood_w] || $ood_w == 0} "
+                         "{set ood_u {no physical work area}}; "
+                         "if {$ood_u eq {}} {set ood_g [$ood_t get_reg -force {" SAVED_REGISTERS "}]; "
+                         "set ood_m [list");
+  append_words (body, routine, routine_size);
+  for (gsize pad = routine_size; pad < layout.params; pad += 4)
+    g_string_append (body, " 0");
+  g_string_append_printf (body, " %u [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
+                          "[expr {$ood_w + %" G_GSIZE_FORMAT "}]", n, layout.results,
+                          layout.table);
+  for (guint i = 0; i < n; i++)
+    {
+      g_string_append_printf (body, " 0x%" G_GINT64_MODIFIER "x 0x%" G_GINT64_MODIFIER "x",
+                              runs[2 * i], runs[2 * i + 1]);
+      total += runs[2 * i + 1];
+    }
+  g_string_append_printf (
+    body, "]; if {[catch {capture {write_memory $ood_w 32 $ood_m}} ood_e]} "
+    "{set ood_u \"cannot write the routine: [string trim $ood_e]\"}}; "
+    "if {$ood_u ne {}} {list 0 $ood_u} else {set ood_s {}; set ood_e {}; "
+    "if {[catch {$ood_t set_reg [dict create sp [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
+    "mstatus [expr {[dict get $ood_g mstatus] & ~8}] pc [expr {$ood_w + %u}]]; "
+    "capture {resume}; capture {wait_halt %" G_GUINT64_FORMAT "}; "
+    "set ood_at [lindex [$ood_t get_reg -force {pc}] 1]; "
+    "if {$ood_at != $ood_w + %u} {error \"the checksum routine stopped at $ood_at\"}; "
+    "set ood_s [read_memory [expr {$ood_w + %" G_GSIZE_FORMAT "}] 32 %u]} ood_e]} "
+    "{if {[$ood_t curstate] ne {halted}} {catch {capture {halt}}}; set ood_k $ood_g} "
+    "else {set ood_e {}; set ood_k [dict create pc [dict get $ood_g pc] "
+    "sp [dict get $ood_g sp] mstatus [dict get $ood_g mstatus]]}; "
+    "if {[catch {$ood_t set_reg $ood_k} ood_x] && $ood_e eq {}} "
+    "{set ood_e \"cannot restore the registers: $ood_x\"}; "
+    "if {$ood_e ne {}} {error [string trim $ood_e]}; list 1 $ood_s}",
+    layout.stack_top, OOD_SUMS_ENTRY, 5000 + total / 64, OOD_SUMS_EBREAK, layout.results, n);
+  return ood_tcl_wrap_target (target, body->str);
+}
+
+/**
+ * ood_tcl_parse_flash_sums:
+ * @text: what ood_tcl_script_flash_sums() answered for @n runs
+ * @sums: (array length=n) (out caller-allocates): the CRCs, when the
+ *   routine ran
+ * @unusable: (out) (transfer full): %NULL when it ran, else why it could
+ *   not (nothing was changed on the target)
+ *
+ * Returns: %FALSE on a malformed answer
+ */
+gboolean
+ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, char **unusable,
+                          GError **error)
+{
+  g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
+  g_auto(GStrv) items = NULL;
+
+  *unusable = NULL;
+  if (parts == NULL)
+    return FALSE;
+  if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "0"))
+    {
+      *unusable = g_strdup (parts[1]);
+      return TRUE;
+    }
+  if (g_strv_length (parts) == 2 && g_str_equal (parts[0], "1"))
+    items = ood_tcl_parse_list (parts[1], NULL);
+  if (items != NULL && g_strv_length (items) == n)
+    {
+      guint64 value;
+      guint i;
+
+      for (i = 0; i < n && parse_number (items[i], G_MAXUINT32, &value); i++)
+        sums[i] = (guint32) value;
+      if (i == n)
+        return TRUE;
+    }
+  g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed checksums answer '%s'", text);
+  return FALSE;
+}
+
 static OodTclFlashBank *
 parse_bank (const char *text, GError **error)
 {
   g_auto(GStrv) fields = ood_tcl_parse_list (text, error);
-  g_autoptr(GError) local = NULL;
   guint64 index, bus, chip;
   OodTclFlashBank *bank;
 

@@ -3,7 +3,8 @@
  * libFuzzer target: the parsers of the flash scripts' answers
  * (service/tcl/ood-tcl-flash.c), on any text OpenOCD might answer. The
  * first byte's bits 4-5 give how many banks (or checksum answers) were
- * asked for, 1 to 4; the rest, NUL-terminated, is the answer. The seeds
+ * asked for, 1 to 4 (checksums of the service's routine: 0 to 3 as
+ * well); the rest, NUL-terminated, is the answer. The seeds
  * are real answers of OpenOCD 0.12 on the simulated board
  * (tests/unit/test-tcl-flash.c writes them with OOD_TEST_SEEDS=DIR).
  * Everything is freed, so LeakSanitizer finds leaks on error paths.
@@ -89,5 +90,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     g_assert (ood_tcl_parse_images_equal (text, n, equal, &error) == (error == NULL));
   }
+  for (guint runs = n - 1; runs <= n; runs++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *unusable = NULL;
+      guint32 sums[4];
+      gboolean ok = ood_tcl_parse_flash_sums (text, runs, sums, &unusable, &error);
+
+      g_assert (ok == (error == NULL));
+      g_assert (ok || unusable == NULL);
+    }
   return 0;
 }

@@ -1169,6 +1169,144 @@ test_smart (FlashFixture *fx, gconstpointer options)
   }
 }
 
+/* OpenOCD's own count of the commands smart programming may use to
+ * judge: verify_image_checksum (the search) and wait_halt (a run of the
+ * service's checksum routine), each wrapped in a procedure that counts
+ * its calls in ::ood_n_NAME. */
+static void
+count_judging_commands (FlashFixture *fx)
+{
+  g_free (tcl (fx, "foreach ood_c {verify_image_checksum wait_halt} {set ::ood_n_$ood_c 0; "
+                   "rename $ood_c ood_real_$ood_c; "
+                   "proc $ood_c args \"incr ::ood_n_$ood_c; uplevel 1 ood_real_$ood_c \\$args\"}"));
+}
+
+/* The calls of @command counted since the last call. */
+static guint
+judging_commands (FlashFixture *fx, const char *command)
+{
+  g_autofree char *script = g_strdup_printf ("set ood_v $::ood_n_%s; set ::ood_n_%s 0; "
+                                             "set ood_v", command, command);
+  g_autofree char *text = tcl (fx, script);
+
+  return (guint) g_ascii_strtoull (text, NULL, 10);
+}
+
+/* The registers a smart Program with "reset" "none" must leave as they
+ * were (the checksum routine's run among them), as raw Tcl reads them. */
+#define KEPT_REGISTERS "pc sp ra gp tp a0 a1 a2 a3 a4 a5 a6 a7 t0 t1 t2 fp s1 mstatus"
+
+static char *
+kept_registers (FlashFixture *fx)
+{
+  return tcl (fx, "riscv.cpu get_reg -force {" KEPT_REGISTERS "}");
+}
+
+/* Smart programming on this 32-bit RISC-V target judges in one run of
+ * the service's checksum routine: no verify_image_checksum, one
+ * wait_halt per Program, whatever changed; a sector changed is found
+ * and programmed alone, read back byte-exact. After a Program with
+ * "reset" "none" that only judged (the flash holds the image) the hart's
+ * registers, set to known values before (interrupts enabled), are what
+ * they were. (One that writes does not keep a4 and a5: OpenOCD's
+ * stm32f1x loader leaves them changed.) */
+static void
+test_smart_sums (FlashFixture *fx, gconstpointer options)
+{
+  const gsize size = 20 * SECTOR + 6;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (size);
+  g_autoptr(GByteArray) edited = g_byte_array_new ();
+  g_autoptr(GVariantDict) keep = g_variant_dict_new (NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  (void) options;
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
+  count_judging_commands (fx);
+  count_flash_commands (fx);
+
+  g_free (tcl (fx, "halt; riscv.cpu set_reg {ra 0x11 gp 0x12 tp 0x13 a0 0xa0 a1 0xa1 a2 0xa2 "
+                   "a3 0xa3 a4 0xa4 a5 0xa5 a6 0xa6 a7 0xa7 t0 0x70 t1 0x71 t2 0x72 fp 0x50 "
+                   "s1 0x51 sp 0x80080000 pc 0x80000100 mstatus 0x1888}"));
+  before = kept_registers (fx);
+  g_assert_nonnull (strstr (before, "mstatus 0x00001888"));
+  g_variant_dict_insert (keep, "reset", "s", "none");
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, g_variant_dict_end (keep)));
+  after = kept_registers (fx);
+  g_assert_cmpstr (after, ==, before);
+  assert_commands (fx, "");
+  g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), ==, 0);
+  g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 1);
+
+  g_byte_array_append (edited, g_bytes_get_data (image, NULL), (guint) size);
+  edited->data[13 * SECTOR + 100] ^= 0x5a;
+  bytes = g_bytes_new (edited->data, edited->len);
+  assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
+  assert_commands (fx, "erase_sector 0 13 13\nwrite_bank 0 * 0x3400");
+  g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), ==, 0);
+  g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 1);
+  assert_flash_holds (fx, FLASH_BASE, bytes);
+}
+
+/* A work area too small for the checksum routine with its parameters
+ * (set before the service learns it): the routine is refused before it
+ * runs, and the search judges instead (verify_image_checksum, no
+ * wait_halt); the sector changed is programmed alone all the same. */
+static void
+test_smart_no_room (FlashFixture *fx, gconstpointer options)
+{
+  const gsize size = 20 * SECTOR;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (size);
+  g_autoptr(GByteArray) edited = g_byte_array_new ();
+  g_autoptr(GBytes) bytes = NULL;
+
+  (void) options;
+  g_free (tcl (fx, "riscv.cpu configure -work-area-size 0x600"));
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
+  count_judging_commands (fx);
+  count_flash_commands (fx);
+  g_byte_array_append (edited, g_bytes_get_data (image, NULL), (guint) size);
+  edited->data[7 * SECTOR] ^= 0x5a;
+  bytes = g_bytes_new (edited->data, edited->len);
+  assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
+  assert_commands (fx, "erase_sector 0 7 7\nwrite_bank 0 * 0x1c00");
+  g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), >, 1);
+  g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 0);
+  assert_flash_holds (fx, FLASH_BASE, bytes);
+}
+
+/* A work area where the board has no memory (set before the service
+ * learns it): writing the checksum routine fails, so it never runs
+ * (no wait_halt), the target is left as it was (the PC among its
+ * registers), and the search judges instead; an image the flash holds
+ * is found equal all the same, nothing erased or written. */
+static void
+test_smart_routine_refused (FlashFixture *fx, gconstpointer options)
+{
+  const gsize size = 12 * SECTOR;
+  g_autoptr(GBytes) image = ood_test_random_flash_image (size);
+  g_autoptr(GVariantDict) keep = g_variant_dict_new (NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  (void) options;
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
+  g_free (tcl (fx, "riscv.cpu configure -work-area-phys 0x40000000"));
+  count_judging_commands (fx);
+  count_flash_commands (fx);
+  g_free (tcl (fx, "halt; riscv.cpu set_reg {pc 0x80000100 a0 0xa0 sp 0x80080000}"));
+  before = kept_registers (fx);
+  g_variant_dict_insert (keep, "reset", "s", "none");
+  assert_succeeded (program (fx, image, "bin", FLASH_BASE, g_variant_dict_end (keep)));
+  after = kept_registers (fx);
+  g_assert_cmpstr (after, ==, before);
+  assert_commands (fx, "");
+  g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 0);
+  g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), >, 0);
+  assert_flash_holds (fx, FLASH_BASE, image);
+}
+
 /* ---- protection --------------------------------------------------------- */
 
 /* Protect, answered: %FALSE with @error if it failed. */
@@ -1556,6 +1694,9 @@ main (int argc, char **argv)
   ADD ("/flash/bad-images", &lingering, test_bad_images);
   ADD ("/flash/job-removed", &lingering, test_job_removed);
   ADD ("/flash/smart", &lingering, test_smart);
+  ADD ("/flash/smart-sums", &lingering, test_smart_sums);
+  ADD ("/flash/smart-no-room", &lingering, test_smart_no_room);
+  ADD ("/flash/smart-routine-refused", &lingering, test_smart_routine_refused);
   ADD ("/flash/protect", &lingering, test_protect);
   ADD ("/flash/protect-args", &lingering, test_protect_args);
   ADD ("/flash/protect-failure", &lingering, test_protect_failure);

@@ -5,7 +5,9 @@
  * OpenOCD and the simulated board: tests/service/test-flash.c. */
 #include <string.h>
 
+#include "ood-crc32.h"
 #include "ood-flash-plan.h"
+#include "ood-sums-routine.h"
 
 #define BASE     0x08000000u
 #define SECTOR   0x400u
@@ -20,6 +22,7 @@ typedef struct {
   guint             compares;   /* compare steps run */
   guint             checks;     /* checksums they asked for */
   guint             small;      /* of fewer than OOD_FLASH_MIN_CHECK bytes */
+  gboolean          no_routine; /* sums steps answer that the routine cannot run */
 } Fx;
 
 static void
@@ -39,6 +42,7 @@ fx_init (Fx *fx)
     }
   fx->geometry = ood_flash_geometry_new ();
   fx->geometry->work_area = AREA;
+  fx->geometry->sums_routine = 0;   /* the search; the sums-* cases set it */
   g_hash_table_insert (fx->geometry->sectors, GUINT_TO_POINTER (0), sectors);
   memset (fx->flash, 0xff, sizeof fx->flash);
   fx->request = (OodFlashRequest) { .op = OOD_FLASH_PROGRAM, .erase = TRUE, .verify = TRUE,
@@ -138,6 +142,9 @@ describe (GString *text, const OodFlashStep *step)
         g_string_append_printf (text, " 0x%" G_GINT64_MODIFIER "x+0x%zx",
                                 step->address2 - BASE, step->length2);
       break;
+    case OOD_FLASH_STEP_SUMS:
+      g_string_append_printf (text, "sums %u", step->n_runs);
+      break;
     case OOD_FLASH_STEP_ERASE:
       g_string_append_printf (text, "erase %u %u %u", step->bank, step->first, step->last);
       break;
@@ -207,6 +214,19 @@ run_step (Fx *fx, const OodFlashStep *step, gboolean *equal)
     memcpy (fx->flash + bank_start (fx, step->bank) + step->offset, step->data, step->length);
 }
 
+/* What the checksum routine answers of sums step @index of @plan on the
+ * flash in memory (unless fx->no_routine), told to the plan. */
+static gboolean
+sums_step (Fx *fx, OodFlashPlan *plan, guint index, guint64 *bytes, guint64 *work)
+{
+  const OodFlashStep *step = ood_flash_plan_step (plan, index);
+  g_autofree guint32 *sums = g_new0 (guint32, step->n_runs);
+
+  for (guint i = 0; i < step->n_runs; i++)
+    sums[i] = ood_crc32 (fx->flash + (step->runs[2 * i] - BASE), step->runs[2 * i + 1]);
+  return ood_flash_plan_sums_done (plan, index, fx->no_routine ? NULL : sums, bytes, work);
+}
+
 /* Runs the plan of @segments (taken) as the work does, compares answered
  * from the flash in memory, erases and writes done to it; then the flash
  * holds the image and BytesDone reached its total. Returns: the steps,
@@ -231,7 +251,9 @@ program (Fx *fx, GArray *segments)
       describe (text, step);
       done += step->bytes;
       run_step (fx, step, equal);
-      if (ood_flash_plan_step_done (plan, i, equal, &bytes, &work))
+      if (step->kind == OOD_FLASH_STEP_SUMS ? sums_step (fx, plan, i, &bytes, &work)
+                                            : ood_flash_plan_step_done (plan, i, equal, &bytes,
+                                                                        &work))
         done += bytes;
       else
         g_assert_cmpuint (bytes, ==, 0);
@@ -507,6 +529,98 @@ test_outside (void)
   fx_clear (&fx);
 }
 
+/* CRC-32 on known vectors (zlib's crc32 of them). */
+static void
+test_crc32 (void)
+{
+  static const guint8 zeros[32] = { 0 };
+
+  g_assert_cmpuint (ood_crc32 (NULL, 0), ==, 0);
+  g_assert_cmpuint (ood_crc32 ((const guint8 *) "a", 1), ==, 0xe8b7be43);
+  g_assert_cmpuint (ood_crc32 ((const guint8 *) "123456789", 9), ==, 0xcbf43926);
+  g_assert_cmpuint (ood_crc32 ((const guint8 *) "The quick brown fox jumps over the lazy dog", 43),
+                    ==, 0x414fa339);
+  g_assert_cmpuint (ood_crc32 (zeros, sizeof zeros), ==, 0x190a55ad);
+}
+
+/* With the checksum routine: one sums step judges every piece, whatever
+ * their number; an unchanged image costs it alone. */
+static void
+test_sums_unchanged (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+  GArray *segments;
+
+  fx_init (&fx);
+  fx.geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
+  segments = image_at (0, 16 * SECTOR);
+  flash_holds (&fx, segments);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==, "halt\nsums 16\n");
+  fx_clear (&fx);
+}
+
+/* With the checksum routine, one sector changed (its last byte), of an
+ * image ending mid-sector: the sums step, then that sector alone. */
+static void
+test_sums_one_sector (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  fx.geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
+  steps = program_changed (&fx, 0, 20 * SECTOR + 0x100, 10 * SECTOR - 1);
+  g_assert_cmpstr (steps, ==, "halt\nsums 21\nerase 0 9 9\nwrite 0 0x2400+0x400\n"
+                              "verify 0x8002400+0x400\n");
+  g_assert_cmpuint (fx.compares, ==, 0);
+  fx_clear (&fx);
+}
+
+/* The routine could not run (the script said so): the search follows,
+ * as without the routine. */
+static void
+test_sums_fallback (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+
+  fx_init (&fx);
+  fx.geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
+  fx.no_routine = TRUE;
+  steps = program_changed (&fx, 0, 16 * SECTOR, 9 * SECTOR + 17);
+  g_assert_cmpstr (steps, ==, "halt\nsums 16\ncompare 0x0+0x2000 0x2000+0x2000\n"
+                              "compare 0x1c00+0x1400\ncompare 0x1400+0x1400\n"
+                              "compare 0x1000+0x1400\ncompare 0x2800+0x1800\n"
+                              "erase 0 9 9\nwrite 0 0x2400+0x400\nverify 0x8002400+0x400\n");
+  fx_clear (&fx);
+}
+
+/* A work area too small for the routine with every piece's parameters:
+ * no sums step, the search. */
+static void
+test_sums_too_small (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+  GArray *segments;
+
+  fx_init (&fx);
+  fx.geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
+  fx.geometry->work_area = ood_tcl_flash_sums_footprint (OOD_SUMS_ROUTINE_SIZE, 16) - 1;
+  segments = image_at (0, 16 * SECTOR);
+  flash_holds (&fx, segments);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x2000 0x2000+0x2000\n");
+  fx.geometry->work_area = ood_tcl_flash_sums_footprint (OOD_SUMS_ROUTINE_SIZE, 16);
+  g_clear_pointer (&steps, g_free);
+  segments = image_at (0, 16 * SECTOR);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==, "halt\nsums 16\n");
+  fx_clear (&fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,6 +636,11 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-plan/erase-runs", test_erase_runs);
   g_test_add_func ("/flash-plan/shared-sector", test_shared_sector);
   g_test_add_func ("/flash-plan/outside", test_outside);
+  g_test_add_func ("/flash-plan/crc32", test_crc32);
+  g_test_add_func ("/flash-plan/sums-unchanged", test_sums_unchanged);
+  g_test_add_func ("/flash-plan/sums-one-sector", test_sums_one_sector);
+  g_test_add_func ("/flash-plan/sums-fallback", test_sums_fallback);
+  g_test_add_func ("/flash-plan/sums-too-small", test_sums_too_small);
   g_test_add_func ("/flash-plan/two-banks", test_two_banks);
   return g_test_run ();
 }

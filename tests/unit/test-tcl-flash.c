@@ -5,7 +5,9 @@
  * parsers on answers no OpenOCD gives. */
 #include <string.h>
 
+#include "ood-crc32.h"
 #include "ood-error.h"
+#include "ood-sums-routine.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-parse.h"
 #include "ood-testbed.h"
@@ -14,6 +16,7 @@
 #define FLASH_SIZE    0x10000u
 #define SECTOR_SIZE   0x400u
 #define BLOCK_SIZE    0x1000u
+#define RAM_BASE      0x80000000u
 
 /* @script's text, run on @tb's OpenOCD; its catch code must be 0. When
  * OOD_TEST_SEEDS names a directory, the text is also written there as a
@@ -188,6 +191,121 @@ test_openocd_protect (void)
   g_free (ood_test_tcl_eval_on (tb, "flash protect 0 2 2 off; reset halt"));
 }
 
+/* The registers a run of the checksum routine must leave as they were,
+ * read by a raw command: its dictionary of their values. */
+#define KEPT_REGISTERS "pc sp ra a0 a1 a2 a3 a4 a5 t0 t1 t2 fp s1 mstatus mepc mcause"
+
+static char *
+kept_registers (OodTestbed *tb)
+{
+  return ood_test_tcl_eval_on (tb, "riscv.cpu get_reg -force {" KEPT_REGISTERS "}");
+}
+
+/* @length bytes at @address, read by a raw command. */
+static GByteArray *
+read_back (OodTestbed *tb, guint32 address, guint length)
+{
+  g_autofree char *command = g_strdup_printf ("read_memory 0x%x 8 %u", address, length);
+  g_autofree char *text = ood_test_tcl_eval_on (tb, command);
+  g_auto(GStrv) bytes = g_strsplit (g_strstrip (text), " ", -1);
+  GByteArray *data = g_byte_array_new ();
+
+  g_assert_cmpuint (g_strv_length (bytes), ==, length);
+  for (guint i = 0; i < length; i++)
+    {
+      guint8 byte = (guint8) g_ascii_strtoull (bytes[i], NULL, 0);
+      g_byte_array_append (data, &byte, 1);
+    }
+  return data;
+}
+
+/* One run of the checksum routine over three runs (flash, RAM set by
+ * hand, an empty one): each CRC is the host's of the bytes read back,
+ * and the registers are as they were, with known values set before
+ * (interrupts enabled among them). */
+static void
+test_openocd_sums (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  const guint64 runs[] = { FLASH_BASE + 0x10, 0x1234, RAM_BASE + 0x2000, 64, RAM_BASE, 0 };
+  guint32 sums[3] = { 0 };
+  g_autofree char *unusable = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_assert_no_error (error);
+  g_free (ood_test_tcl_eval_on (tb, "halt; write_memory 0x80002000 32 {0x01020304 0xdeadbeef "
+                                    "0 0xffffffff 5 6 7 8 9 10 11 12 13 14 15 16}; "
+                                    "riscv.cpu set_reg {sp 0x80080000 ra 0x11 a0 0xa0 a1 0xa1 "
+                                    "a2 0xa2 a3 0xa3 a4 0xa4 a5 0xa5 t0 0x70 t1 0x71 t2 0x72 "
+                                    "fp 0x50 s1 0x51 mstatus 0x1888}"));
+  before = kept_registers (tb);
+  text = run (tb, ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb), ood_sums_routine,
+                                             OOD_SUMS_ROUTINE_SIZE, runs, 3), 0x26);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, &unusable, &error));
+  g_assert_no_error (error);
+  g_assert_null (unusable);
+  after = kept_registers (tb);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (strstr (before, "mstatus 0x00001888") != NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GByteArray) bytes = read_back (tb, (guint32) runs[2 * i], (guint) runs[2 * i + 1]);
+      g_assert_cmpuint (sums[i], ==, ood_crc32 (bytes->data, bytes->len));
+    }
+  g_assert_cmpuint (sums[2], ==, 0);
+}
+
+/* A run that does not end on the routine's ebreak (a run of bytes where
+ * the board has no memory: the hart traps away): an error with the
+ * text, the registers as they were. A target without a work area: the
+ * routine cannot run, said so, nothing changed. */
+static void
+test_openocd_sums_fails (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  const char *name = NULL;
+  const guint64 runs[] = { 0x40000000u, 16 };
+  g_autofree char *script = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *unusable = NULL;
+  g_autofree char *state = NULL;
+  const char *answer = NULL;
+  guint32 sum = 0;
+  gint code = -1;
+
+  g_assert_no_error (error);
+  name = ood_testbed_get_target_name (tb);
+  g_free (ood_test_tcl_eval_on (tb, "halt; riscv.cpu set_reg {sp 0x80080000 a0 0xa0 mstatus 0x1888}"));
+  before = kept_registers (tb);
+  script = ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, 1);
+  reply = ood_test_tcl_eval_on (tb, script);
+  g_assert_true (ood_tcl_parse_wrapped (reply, &code, &answer));
+  g_assert_cmpint (code, ==, 1);
+  g_assert_true (strstr (answer, "checksum routine stopped at") != NULL ||
+                 strstr (answer, "timed out") != NULL || strstr (answer, "halt") != NULL);
+  state = ood_test_tcl_eval_on (tb, "riscv.cpu curstate");
+  g_assert_cmpstr (state, ==, "halted");
+  after = kept_registers (tb);
+  g_assert_cmpstr (after, ==, before);
+
+  g_free (ood_test_tcl_eval_on (tb, "riscv.cpu configure -work-area-phys 0"));
+  text = run (tb, ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs,
+                                             1), 0x07);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 1, &sum, &unusable, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (unusable, ==, "no physical work area");
+  g_clear_pointer (&after, g_free);
+  after = kept_registers (tb);
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* Answers no OpenOCD gives are errors of the Target code, never a crash
  * nor a partial result. */
 static void
@@ -236,6 +354,27 @@ test_malformed (void)
     g_assert_no_error (error);
     g_assert_true (equal[0] && !equal[1] && equal[2]);
   }
+  {
+    static const char *const bad_sums[] = { "1 {1 2}", "1 {1 2 3 4}", "1 {x 2 3}", "2 {1 2 3}",
+                                            "1 {1 2 0x100000000}", "1", "0", "{1 2 3}" };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *unusable = NULL;
+    guint32 sums[3] = { 0 };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad_sums); i++)
+      {
+        g_assert_false (ood_tcl_parse_flash_sums (bad_sums[i], 3, sums, &unusable, &error));
+        g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+        g_assert_null (unusable);
+        g_clear_error (&error);
+      }
+    g_assert_true (ood_tcl_parse_flash_sums ("1 {0x10 20 0xffffffff}", 3, sums, &unusable,
+                                             &error));
+    g_assert_no_error (error);
+    g_assert_true (sums[0] == 16 && sums[1] == 20 && sums[2] == 0xffffffffu && unusable == NULL);
+    g_assert_true (ood_tcl_parse_flash_sums ("0 {no room}", 3, sums, &unusable, &error));
+    g_assert_cmpstr (unusable, ==, "no room");
+  }
 }
 
 int
@@ -246,6 +385,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-flash/openocd/sectors", test_openocd_sectors);
   g_test_add_func ("/tcl-flash/openocd/geometry", test_openocd_geometry);
   g_test_add_func ("/tcl-flash/openocd/protect", test_openocd_protect);
+  g_test_add_func ("/tcl-flash/openocd/sums", test_openocd_sums);
+  g_test_add_func ("/tcl-flash/openocd/sums-fails", test_openocd_sums_fails);
   g_test_add_func ("/tcl-flash/malformed", test_malformed);
   return g_test_run ();
 }

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The contract between the checksum routine (ood-sums.c, run on a
+ * 32-bit RISC-V target) and the service that runs it (ood-tcl-flash.c).
+ * Shared by both: plain C, no GLib.
+ *
+ * The routine, OOD_SUMS_ROUTINE_SIZE bytes (ood-sums-routine.h), sits at
+ * the start of the work area W; its parameter block right after it, at
+ * W + OOD_SUMS_ROUTINE_SIZE, as 32-bit little-endian words:
+ *
+ *   n, results, table, then n pairs (address, length)
+ *
+ * The service sets sp to the top of a stack of OOD_SUMS_STACK bytes of
+ * its own in the work area, the PC to W + OOD_SUMS_ENTRY, and resumes.
+ * The routine saves every register it uses on that stack, masks
+ * interrupts (mstatus.MIE), writes the CRC-32 of each pair's bytes into
+ * the word array at results (n words), using the 1 KiB at table (which
+ * it fills itself), restores what it saved and ends on the ebreak at W
+ * (OOD_SUMS_EBREAK), where the hart halts.
+ *
+ * The CRC is zlib's (the reflected polynomial 0xEDB88320, initial value
+ * and final xor 0xFFFFFFFF): ood_crc32() on the host.
+ */
+
+#define OOD_SUMS_EBREAK   0u     /* offset of the ebreak the run ends on */
+#define OOD_SUMS_ENTRY    4u     /* offset of the entry */
+#define OOD_SUMS_HEADER   12u    /* n, results, table */
+#define OOD_SUMS_TABLE    1024u  /* 256 words */
+#define OOD_SUMS_STACK    256u   /* the routine's stack (it uses 80 bytes) */
