@@ -53,6 +53,7 @@ struct _OodFlashPlan {
   GArray           *pieces;       /* (element-type Piece): Program's, in address order */
   GArray           *judges;       /* (element-type Judge): smart programming's stack */
   GArray           *runs;         /* (element-type guint64): a sums step's pieces */
+  GArray *firsts;                 /* (element-type guint32): their first words */
   gboolean          sums;         /* judging by one sums step */
   guint64           compare_work; /* what comparing counts for in Progress, left */
   GArray           *steps;        /* (element-type OodFlashStep) */
@@ -683,21 +684,30 @@ add_sums (OodFlashPlan *plan)
   };
 
   g_array_set_size (plan->runs, 0);
+  g_array_set_size (plan->firsts, 0);
   for (guint i = 0; i < plan->pieces->len; i++)
     {
-      guint64 run[2] = { piece_at (plan, i)->address, piece_at (plan, i)->length };
+      const Piece *piece = piece_at (plan, i);
+      guint64 run[2] = { piece->address, piece->length };
+      guint32 first = 0;
+
+      for (gsize k = 0; k < 4 && k < piece->length; k++)
+        first |= (guint32) piece->data[k] << (8 * k);
       g_array_append_vals (plan->runs, run, 2);
+      g_array_append_val (plan->firsts, first);
     }
   step.runs = (const guint64 *) plan->runs->data;
+  step.firsts = (const guint32 *) plan->firsts->data;
   plan->compare_work = 0;
   add_step (plan, &step);
 }
 
 /* The sums found (%NULL: none, the routine could not run): each piece
- * equal whose CRC is its image bytes', the others differing; or the
- * search planned instead. */
+ * equal whose CRC is its image bytes', the others differing (also those
+ * whose first word did, @differs: not checksummed); or the search
+ * planned instead. */
 static void
-summed (OodFlashPlan *plan, const guint32 *sums)
+summed (OodFlashPlan *plan, const guint32 *sums, const gboolean *differs)
 {
   plan->sums = FALSE;
   if (sums == NULL)
@@ -706,10 +716,13 @@ summed (OodFlashPlan *plan, const guint32 *sums)
       return;
     }
   for (guint i = 0; i < plan->pieces->len; i++)
-    piece_at (plan, i)->state = sums[i] == ood_crc32 (piece_at (plan, i)->data,
-                                                      piece_at (plan, i)->length)
-                                    ? PIECE_EQUAL
-                                    : PIECE_DIFFERS;
+    {
+      Piece *piece = piece_at (plan, i);
+
+      piece->state = !differs[i] && sums[i] == ood_crc32 (piece->data, piece->length)
+                         ? PIECE_EQUAL
+                         : PIECE_DIFFERS;
+    }
 }
 
 static void
@@ -797,6 +810,7 @@ ood_flash_plan_new (const OodFlashRequest *request, const char *target, GPtrArra
   plan->pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
   plan->judges = g_array_new (FALSE, FALSE, sizeof (Judge));
   plan->runs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  plan->firsts = g_array_new (FALSE, FALSE, sizeof (guint32));
   return plan;
 }
 
@@ -806,6 +820,7 @@ ood_flash_plan_free (OodFlashPlan *plan)
   g_array_unref (plan->steps);
   g_array_unref (plan->judges);
   g_array_unref (plan->runs);
+  g_array_unref (plan->firsts);
   g_array_unref (plan->pieces);
   g_clear_pointer (&plan->segments, g_array_unref);
   ood_flash_geometry_unref (plan->geometry);
@@ -927,6 +942,8 @@ ood_flash_plan_step_done (OodFlashPlan *plan, guint index, const gboolean *equal
  * @sums: (nullable) (array): the CRC-32 of each of its runs, as the
  *   checksum routine answered; %NULL if the routine could not run (the
  *   target unchanged)
+ * @differs: (nullable) (array): with @sums: the runs found differing by
+ *   their first word, not checksummed
  * @bytes: (out): as ood_flash_plan_step_done()
  * @work: (out): likewise
  *
@@ -936,11 +953,12 @@ ood_flash_plan_step_done (OodFlashPlan *plan, guint index, const gboolean *equal
  * Returns: as ood_flash_plan_step_done()
  */
 gboolean
-ood_flash_plan_sums_done (OodFlashPlan *plan, guint index, const guint32 *sums, guint64 *bytes,
-                          guint64 *work)
+ood_flash_plan_sums_done (OodFlashPlan *plan, guint index, const guint32 *sums,
+                          const gboolean *differs, guint64 *bytes, guint64 *work)
 {
   g_return_val_if_fail (ood_flash_plan_step (plan, index)->kind == OOD_FLASH_STEP_SUMS, FALSE);
+  g_return_val_if_fail (sums == NULL || differs != NULL, FALSE);
   *bytes = *work = 0;
-  summed (plan, sums);
+  summed (plan, sums, differs);
   return judging_went_on (plan, bytes, work);
 }

@@ -35,13 +35,17 @@ G_BEGIN_DECLS
  * Where the service's own checksum routine can run (the geometry has it,
  * sums_routine; the work area takes it with its parameters, results,
  * table and stack for every piece, ood_tcl_flash_sums_footprint(); the
- * pieces lie below 4 GiB), that is one sums step: one run of the
- * routine on the target answers the CRC-32 of every piece; each piece
- * whose CRC is its image bytes' (ood_crc32()) is equal, the others
- * differ. Whatever the number of pieces, that costs one command: the
- * routine (480 bytes) and its parameters written, one run reading every
- * piece's flash on the target, the results read back (one word a
- * piece). On the simulated board a 32 KiB image with one sector changed
+ * pieces lie below 4 GiB), that is one sums step. In one command, the
+ * first word of each piece (at a 4-aligned address, of 4 bytes or more)
+ * is read: a piece whose first word is not the image's differs, and is
+ * not checksummed, so that onto erased flash, or over another image, the
+ * routine does not run at all and judging costs a word read a piece. One
+ * run of the routine on the target then answers the CRC-32 of every
+ * other piece; each whose CRC is its image bytes' (ood_crc32()) is
+ * equal, the others differ. Whatever the number of pieces, that run
+ * costs the routine (480 bytes) and its parameters written, one run
+ * reading those pieces' flash on the target, the results read back (one
+ * word a piece). On the simulated board a 32 KiB image with one sector changed
  * is judged in one command instead of the search's 5 to 7 checksum
  * runs. Where the script finds that the routine cannot run (not a
  * 32-bit RISC-V target, no physical work area, the write refused:
@@ -159,8 +163,10 @@ typedef struct {
   guint64          address2;
   const guint8    *data2;
   gsize            length2;
-  /* SUMS: address, length of each of n_runs pieces, to checksum */
+  /* SUMS: address, length of each of n_runs pieces, to checksum, and
+   * the first word of each (little-endian) */
   const guint64   *runs;
+  const guint32 *firsts;
   guint            n_runs;
 } OodFlashStep;
 
@@ -186,10 +192,7 @@ gboolean            ood_flash_plan_step_done (OodFlashPlan   *plan,
                                               const gboolean *equal,
                                               guint64        *bytes,
                                               guint64        *work);
-gboolean            ood_flash_plan_sums_done (OodFlashPlan   *plan,
-                                              guint           index,
-                                              const guint32  *sums,
-                                              guint64        *bytes,
-                                              guint64        *work);
+gboolean ood_flash_plan_sums_done (OodFlashPlan *plan, guint index, const guint32 *sums,
+                                   const gboolean *differs, guint64 *bytes, guint64 *work);
 
 G_END_DECLS

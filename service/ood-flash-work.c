@@ -245,7 +245,7 @@ step_script (Work *work, const OodFlashStep *step)
       return compare_script (work, step);
     case OOD_FLASH_STEP_SUMS:
       return ood_tcl_script_flash_sums (work->target, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE,
-                                        step->runs, step->n_runs);
+                                        step->runs, step->firsts, step->n_runs);
     case OOD_FLASH_STEP_ERASE:
       return ood_tcl_script_flash_erase (work->target, step->bank, step->first, step->last);
     case OOD_FLASH_STEP_WRITE:
@@ -318,15 +318,16 @@ sums_done (Work *work, const OodFlashStep *step, const char *text, guint64 *byte
            guint64 *equal_work, GError **error)
 {
   g_autofree guint32 *sums = g_new0 (guint32, step->n_runs);
+  g_autofree gboolean *differs = g_new0 (gboolean, step->n_runs);
   g_autofree char *unusable = NULL;
 
   *bytes = *equal_work = 0;
-  if (!ood_tcl_parse_flash_sums (text, step->n_runs, sums, &unusable, error))
+  if (!ood_tcl_parse_flash_sums (text, step->n_runs, sums, differs, &unusable, error))
     return FALSE;
   if (unusable != NULL)
     g_debug ("%s: no checksum routine (%s): searching", ood_job_get_path (work->job), unusable);
-  return ood_flash_plan_sums_done (work->plan, work->next, unusable == NULL ? sums : NULL, bytes,
-                                   equal_work);
+  return ood_flash_plan_sums_done (work->plan, work->next, unusable == NULL ? sums : NULL, differs,
+                                   bytes, equal_work);
 }
 
 static void

@@ -299,22 +299,28 @@ append_words (GString *out, const guint8 *bytes, gsize size)
  *   (service/loaders/ood-sums-abi.h), placed at the work area's start
  * @runs: (array length=n): address, length of each run to checksum
  *   (32-bit numbers)
+ * @firsts: (array length=n) (nullable): the 32-bit word (little-endian)
+ *   each run should start with
  *
  * On the halted target, in one command: where the routine cannot run
  * (not a riscv target, not 32-bit, no physical work area), answers
- * {0 REASON} having changed nothing; else saves the registers,
- * writes the routine and its parameters to the work area, sets sp to
- * its stack, masks interrupts and starts it; waits for it to halt on its
- * ebreak; reads the results; puts the PC, sp and mstatus back (the
- * routine restores the others itself) and answers
- * {1 {CRC...}}: the CRC-32 of each run, in order. A failure to write
- * the routine answers {0 REASON} too (nothing ran); any later one is an
- * error, with OpenOCD's text, once the hart is halted again (if need be)
- * and every register saved is put back (SAVED_REGISTERS).
+ * {0 REASON} having changed nothing. Else it first reads the first word
+ * of each run at a 4-aligned address of 4 bytes or more (with @firsts):
+ * one that differs from the run's first word answers "d" (the run
+ * differs) and is not checksummed, which spares the routine's run
+ * altogether where every run differs (erased flash). For the others it
+ * saves the registers, writes the routine and its parameters to the
+ * work area, sets sp to its stack, masks interrupts and starts it; waits
+ * for it to halt on its ebreak; reads the results; puts the PC, sp and
+ * mstatus back (the routine restores the others itself). It answers
+ * {1 {CRC|d...}}: per run in order, its CRC-32, or "d". A failure to
+ * write the routine answers {0 REASON} too (nothing ran); any later one
+ * is an error, with OpenOCD's text, once the hart is halted again (if
+ * need be) and every register saved is put back (SAVED_REGISTERS).
  */
 char *
 ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize routine_size,
-                           const guint64 *runs, guint n)
+                           const guint64 *runs, const guint32 *firsts, guint n)
 {
   SumsLayout layout = sums_layout (routine_size, n);
   g_autoptr(GString) body = g_string_new (NULL);
@@ -326,37 +332,53 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
                          "{set ood_u {not a 32-bit target}} "
                          "elseif {[catch {$ood_t cget -work-area-phys} ood_w] || $ood_w == 0} "
                          "{set ood_u {no physical work area}}; "
-                         "if {$ood_u eq {}} {set ood_g [$ood_t get_reg -force {" SAVED_REGISTERS "}]; "
-                         "set ood_m [list");
+                         "set ood_v {}; set ood_p {}; "
+                         "if {$ood_u eq {}} {foreach {ood_a ood_l ood_f} {");
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean sampled = firsts != NULL && runs[2 * i] % 4 == 0 && runs[2 * i + 1] >= 4;
+
+      g_string_append_printf (body, "%s0x%" G_GINT64_MODIFIER "x 0x%" G_GINT64_MODIFIER "x ",
+                              i > 0 ? " " : "", runs[2 * i], runs[2 * i + 1]);
+      if (sampled)
+        g_string_append_printf (body, "0x%08x", firsts[i]);
+      else
+        g_string_append (body, "-");
+      total += runs[2 * i + 1];
+    }
+  g_string_append (body, "} {if {$ood_f ne {-} && ![catch {read_memory $ood_a 32 1} ood_x] && "
+                         "$ood_x != $ood_f} {lappend ood_v d} "
+                         "else {lappend ood_v -; lappend ood_p $ood_a $ood_l}}}; "
+                         "set ood_c [expr {[llength $ood_p] / 2}]; "
+                         "if {$ood_u eq {} && $ood_c > 0} "
+                         "{set ood_g [$ood_t get_reg -force {" SAVED_REGISTERS "}]; "
+                         "set ood_m [concat {");
   append_words (body, routine, routine_size);
   for (gsize pad = routine_size; pad < layout.params; pad += 4)
     g_string_append (body, " 0");
-  g_string_append_printf (body, " %u [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
-                          "[expr {$ood_w + %" G_GSIZE_FORMAT "}]", n, layout.results,
-                          layout.table);
-  for (guint i = 0; i < n; i++)
-    {
-      g_string_append_printf (body, " 0x%" G_GINT64_MODIFIER "x 0x%" G_GINT64_MODIFIER "x",
-                              runs[2 * i], runs[2 * i + 1]);
-      total += runs[2 * i + 1];
-    }
   g_string_append_printf (
-    body, "]; if {[catch {capture {write_memory $ood_w 32 $ood_m}} ood_e]} "
-    "{set ood_u \"cannot write the routine: [string trim $ood_e]\"}}; "
-    "if {$ood_u ne {}} {list 0 $ood_u} else {set ood_s {}; set ood_e {}; "
-    "if {[catch {$ood_t set_reg [dict create sp [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
-    "mstatus [expr {[dict get $ood_g mstatus] & ~8}] pc [expr {$ood_w + %u}]]; "
-    "capture {resume}; capture {wait_halt %" G_GUINT64_FORMAT "}; "
-    "set ood_at [lindex [$ood_t get_reg -force {pc}] 1]; "
-    "if {$ood_at != $ood_w + %u} {error \"the checksum routine stopped at $ood_at\"}; "
-    "set ood_s [read_memory [expr {$ood_w + %" G_GSIZE_FORMAT "}] 32 %u]} ood_e]} "
-    "{if {[$ood_t curstate] ne {halted}} {catch {capture {halt}}}; set ood_k $ood_g} "
-    "else {set ood_e {}; set ood_k [dict create pc [dict get $ood_g pc] "
-    "sp [dict get $ood_g sp] mstatus [dict get $ood_g mstatus]]}; "
-    "if {[catch {$ood_t set_reg $ood_k} ood_x] && $ood_e eq {}} "
-    "{set ood_e \"cannot restore the registers: $ood_x\"}; "
-    "if {$ood_e ne {}} {error [string trim $ood_e]}; list 1 $ood_s}",
-    layout.stack_top, OOD_SUMS_ENTRY, 5000 + total / 64, OOD_SUMS_EBREAK, layout.results, n);
+      body,
+      "} $ood_c [expr {$ood_w + %" G_GSIZE_FORMAT "}] [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
+      "$ood_p]; if {[catch {capture {write_memory $ood_w 32 $ood_m}} ood_e]} "
+      "{set ood_u \"cannot write the routine: [string trim $ood_e]\"}}; "
+      "if {$ood_u ne {}} {list 0 $ood_u} elseif {$ood_c == 0} {list 1 $ood_v} "
+      "else {set ood_s {}; set ood_e {}; "
+      "if {[catch {$ood_t set_reg [dict create sp [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
+      "mstatus [expr {[dict get $ood_g mstatus] & ~8}] pc [expr {$ood_w + %u}]]; "
+      "capture {resume}; capture {wait_halt %" G_GUINT64_FORMAT "}; "
+      "set ood_at [lindex [$ood_t get_reg -force {pc}] 1]; "
+      "if {$ood_at != $ood_w + %u} {error \"the checksum routine stopped at $ood_at\"}; "
+      "set ood_s [read_memory [expr {$ood_w + %" G_GSIZE_FORMAT "}] 32 $ood_c]} ood_e]} "
+      "{if {[$ood_t curstate] ne {halted}} {catch {capture {halt}}}; set ood_k $ood_g} "
+      "else {set ood_e {}; set ood_k [dict create pc [dict get $ood_g pc] "
+      "sp [dict get $ood_g sp] mstatus [dict get $ood_g mstatus]]}; "
+      "if {[catch {$ood_t set_reg $ood_k} ood_x] && $ood_e eq {}} "
+      "{set ood_e \"cannot restore the registers: $ood_x\"}; "
+      "if {$ood_e ne {}} {error [string trim $ood_e]}; "
+      "set ood_r {}; set ood_j 0; foreach ood_x $ood_v {if {$ood_x eq {d}} {lappend ood_r d} "
+      "else {lappend ood_r [lindex $ood_s $ood_j]; incr ood_j}}; list 1 $ood_r}",
+      layout.results, layout.table, layout.stack_top, OOD_SUMS_ENTRY, 5000 + total / 64,
+      OOD_SUMS_EBREAK, layout.results);
   return ood_tcl_wrap_target (target, body->str);
 }
 
@@ -364,15 +386,17 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
  * ood_tcl_parse_flash_sums:
  * @text: what ood_tcl_script_flash_sums() answered for @n runs
  * @sums: (array length=n) (out caller-allocates): the CRCs, when the
- *   routine ran
+ *   routine ran (0 for a run that differs by its first word)
+ * @differs: (array length=n) (out caller-allocates): whether each run's
+ *   first word already differed (not checksummed)
  * @unusable: (out) (transfer full): %NULL when it ran, else why it could
  *   not (nothing was changed on the target)
  *
  * Returns: %FALSE on a malformed answer
  */
 gboolean
-ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, char **unusable,
-                          GError **error)
+ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, gboolean *differs,
+                          char **unusable, GError **error)
 {
   g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
   g_auto(GStrv) items = NULL;
@@ -389,11 +413,16 @@ ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, char **unusa
     items = ood_tcl_parse_list (parts[1], NULL);
   if (items != NULL && g_strv_length (items) == n)
     {
-      guint64 value;
+      guint64 value = 0;
       guint i;
 
-      for (i = 0; i < n && parse_number (items[i], G_MAXUINT32, &value); i++)
-        sums[i] = (guint32) value;
+      for (i = 0; i < n; i++)
+        {
+          differs[i] = g_str_equal (items[i], "d");
+          if (!differs[i] && !parse_number (items[i], G_MAXUINT32, &value))
+            break;
+          sums[i] = differs[i] ? 0 : (guint32) value;
+        }
       if (i == n)
         return TRUE;
     }

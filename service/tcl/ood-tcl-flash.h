@@ -66,11 +66,8 @@ char      *ood_tcl_script_images_equal  (const char         *target,
                                          guint               n);
 gsize      ood_tcl_flash_sums_footprint (gsize         routine_size,
                                          guint         n);
-char      *ood_tcl_script_flash_sums    (const char   *target,
-                                         const guint8 *routine,
-                                         gsize         routine_size,
-                                         const guint64 *runs,
-                                         guint         n);
+char *ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize routine_size,
+                                 const guint64 *runs, const guint32 *firsts, guint n);
 
 GPtrArray *ood_tcl_parse_flash_banks    (const char *text,
                                          GError    **error);
@@ -91,10 +88,7 @@ gboolean   ood_tcl_parse_images_equal   (const char *text,
                                          guint       n,
                                          gboolean   *equal,
                                          GError    **error);
-gboolean   ood_tcl_parse_flash_sums     (const char *text,
-                                         guint       n,
-                                         guint32    *sums,
-                                         char      **unusable,
-                                         GError    **error);
+gboolean ood_tcl_parse_flash_sums (const char *text, guint n, guint32 *sums, gboolean *differs,
+                                   char **unusable, GError **error);
 
 G_END_DECLS

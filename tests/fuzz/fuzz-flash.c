@@ -95,7 +95,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autoptr(GError) error = NULL;
       g_autofree char *unusable = NULL;
       guint32 sums[4];
-      gboolean ok = ood_tcl_parse_flash_sums (text, runs, sums, &unusable, &error);
+      gboolean differs[4];
+      gboolean ok = ood_tcl_parse_flash_sums (text, runs, sums, differs, &unusable, &error);
 
       g_assert (ok == (error == NULL));
       g_assert (ok || unusable == NULL);

@@ -23,6 +23,7 @@ typedef struct {
   guint             checks;     /* checksums they asked for */
   guint             small;      /* of fewer than OOD_FLASH_MIN_CHECK bytes */
   gboolean          no_routine; /* sums steps answer that the routine cannot run */
+  guint summed; /* runs the routine checksummed (not told apart by their first word) */
 } Fx;
 
 static void
@@ -214,17 +215,32 @@ run_step (Fx *fx, const OodFlashStep *step, gboolean *equal)
     memcpy (fx->flash + bank_start (fx, step->bank) + step->offset, step->data, step->length);
 }
 
-/* What the checksum routine answers of sums step @index of @plan on the
- * flash in memory (unless fx->no_routine), told to the plan. */
+/* What the sums script answers of sums step @index of @plan on the
+ * flash in memory (unless fx->no_routine), told to the plan: "differs"
+ * for a run at a 4-aligned address of 4 bytes or more whose first word
+ * is not the step's, else its CRC (fx->summed counts those). */
 static gboolean
 sums_step (Fx *fx, OodFlashPlan *plan, guint index, guint64 *bytes, guint64 *work)
 {
   const OodFlashStep *step = ood_flash_plan_step (plan, index);
   g_autofree guint32 *sums = g_new0 (guint32, step->n_runs);
+  g_autofree gboolean *differs = g_new0 (gboolean, step->n_runs);
 
   for (guint i = 0; i < step->n_runs; i++)
-    sums[i] = ood_crc32 (fx->flash + (step->runs[2 * i] - BASE), step->runs[2 * i + 1]);
-  return ood_flash_plan_sums_done (plan, index, fx->no_routine ? NULL : sums, bytes, work);
+    {
+      const guint8 *at = fx->flash + (step->runs[2 * i] - BASE);
+      guint32 first = (guint32) at[0] | (guint32) at[1] << 8 | (guint32) at[2] << 16 |
+                      (guint32) at[3] << 24;
+
+      differs[i] = step->runs[2 * i] % 4 == 0 && step->runs[2 * i + 1] >= 4 &&
+                   first != step->firsts[i];
+      if (!differs[i])
+        {
+          sums[i] = ood_crc32 (at, step->runs[2 * i + 1]);
+          fx->summed++;
+        }
+    }
+  return ood_flash_plan_sums_done (plan, index, fx->no_routine ? NULL : sums, differs, bytes, work);
 }
 
 /* Runs the plan of @segments (taken) as the work does, compares answered
@@ -578,6 +594,39 @@ test_sums_one_sector (void)
   fx_clear (&fx);
 }
 
+/* With the checksum routine, onto erased flash: every piece's first
+ * word differs, so none is checksummed (the script then does not run the
+ * routine at all), and the whole image is programmed; with one sector
+ * whose first word is the image's, that sector alone is checksummed. */
+static void
+test_sums_erased (void)
+{
+  Fx fx;
+  g_autofree char *steps = NULL;
+  GArray *segments;
+
+  fx_init (&fx);
+  fx.geometry->sums_routine = OOD_SUMS_ROUTINE_SIZE;
+  segments = image_at (0, 8 * SECTOR);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==,
+                   "halt\nsums 8\nerase 0 0 7\nwrite 0 0x0+0x2000\n"
+                   "verify 0x8000000+0x2000\n");
+  g_assert_cmpuint (fx.summed, ==, 0);
+
+  memset (fx.flash, 0xff, sizeof fx.flash);
+  segments = image_at (0, 8 * SECTOR);
+  memcpy (fx.flash + 3 * SECTOR,
+          g_array_index (segments, OodImageSegment, 0).data->data + 3 * SECTOR, 4);
+  g_clear_pointer (&steps, g_free);
+  steps = program (&fx, segments);
+  g_assert_cmpstr (steps, ==,
+                   "halt\nsums 8\nerase 0 0 7\nwrite 0 0x0+0x2000\n"
+                   "verify 0x8000000+0x2000\n");
+  g_assert_cmpuint (fx.summed, ==, 1);
+  fx_clear (&fx);
+}
+
 /* The routine could not run (the script said so): the search follows,
  * as without the routine. */
 static void
@@ -639,6 +688,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-plan/crc32", test_crc32);
   g_test_add_func ("/flash-plan/sums-unchanged", test_sums_unchanged);
   g_test_add_func ("/flash-plan/sums-one-sector", test_sums_one_sector);
+  g_test_add_func ("/flash-plan/sums-erased", test_sums_erased);
   g_test_add_func ("/flash-plan/sums-fallback", test_sums_fallback);
   g_test_add_func ("/flash-plan/sums-too-small", test_sums_too_small);
   g_test_add_func ("/flash-plan/two-banks", test_two_banks);

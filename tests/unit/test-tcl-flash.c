@@ -219,6 +219,18 @@ read_back (OodTestbed *tb, guint32 address, guint length)
   return data;
 }
 
+/* Runs @from to @to - 1 of @runs (address, length pairs) were
+ * checksummed into @sums: each the host's CRC of the bytes read back. */
+static void
+assert_sums (OodTestbed *tb, const guint64 *runs, const guint32 *sums, guint from, guint to)
+{
+  for (guint i = from; i < to; i++)
+    {
+      g_autoptr(GByteArray) bytes = read_back (tb, (guint32) runs[2 * i], (guint) runs[2 * i + 1]);
+      g_assert_cmpuint (sums[i], ==, ood_crc32 (bytes->data, bytes->len));
+    }
+}
+
 /* One run of the checksum routine over three runs (flash, RAM set by
  * hand, an empty one): each CRC is the host's of the bytes read back,
  * and the registers are as they were, with known values set before
@@ -230,6 +242,7 @@ test_openocd_sums (void)
   g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
   const guint64 runs[] = { FLASH_BASE + 0x10, 0x1234, RAM_BASE + 0x2000, 64, RAM_BASE, 0 };
   guint32 sums[3] = { 0 };
+  gboolean differs[3] = { TRUE, TRUE, TRUE };
   g_autofree char *unusable = NULL;
   g_autofree char *text = NULL;
   g_autofree char *before = NULL;
@@ -242,20 +255,88 @@ test_openocd_sums (void)
                                     "a2 0xa2 a3 0xa3 a4 0xa4 a5 0xa5 t0 0x70 t1 0x71 t2 0x72 "
                                     "fp 0x50 s1 0x51 mstatus 0x1888}"));
   before = kept_registers (tb);
-  text = run (tb, ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb), ood_sums_routine,
-                                             OOD_SUMS_ROUTINE_SIZE, runs, 3), 0x26);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, &unusable, &error));
+  text = run (tb,
+              ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb), ood_sums_routine,
+                                         OOD_SUMS_ROUTINE_SIZE, runs, NULL, 3),
+              0x26);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
   g_assert_no_error (error);
   g_assert_null (unusable);
   after = kept_registers (tb);
   g_assert_cmpstr (after, ==, before);
   g_assert_true (strstr (before, "mstatus 0x00001888") != NULL);
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr(GByteArray) bytes = read_back (tb, (guint32) runs[2 * i], (guint) runs[2 * i + 1]);
-      g_assert_cmpuint (sums[i], ==, ood_crc32 (bytes->data, bytes->len));
-    }
+  g_assert_true (!differs[0] && !differs[1] && !differs[2]);
+  assert_sums (tb, runs, sums, 0, 3);
   g_assert_cmpuint (sums[2], ==, 0);
+}
+
+/* With the first words: a run whose first word differs is answered
+ * "differs" and not checksummed; one whose first word matches is
+ * checksummed. Where every run differs the routine does not run: the
+ * work area and the registers stay as they were. */
+static void
+test_openocd_sums_firsts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  const guint64 runs[] = { RAM_BASE + 0x2000, 64, RAM_BASE + 0x2040, 64, RAM_BASE + 0x2002, 8 };
+  const guint32 right[] = { 0x01020304, 0x11111111, 0 };
+  const guint32 wrong[] = { 0x01020305, 0x11111112, 0 };
+  const guint64 aligned[] = { RAM_BASE + 0x2000, 64, RAM_BASE + 0x2040, 64 };
+  guint32 sums[3] = { 0 };
+  gboolean differs[3] = { FALSE, FALSE, FALSE };
+  g_autofree char *unusable = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *area = NULL;
+  g_autofree char *area_after = NULL;
+  const char *name;
+
+  g_assert_no_error (error);
+  name = ood_testbed_get_target_name (tb);
+  g_free (ood_test_tcl_eval_on (tb, "halt; write_memory 0x80002000 32 {0x01020304 2 3 4 5 6 7 8 "
+                                    "9 10 11 12 13 14 15 16 0x11111111 2 3 4 5 6 7 8 9 10 11 12 "
+                                    "13 14 15 16}"));
+  text = run (tb,
+              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, wrong,
+                                         3),
+              0x3a);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
+  g_assert_no_error (error);
+  g_assert_null (unusable);
+  /* the third is not 4-aligned: checksummed whatever its first word */
+  g_assert_true (differs[0] && differs[1] && !differs[2]);
+  assert_sums (tb, runs, sums, 2, 3);
+  g_clear_pointer (&text, g_free);
+  text = run (tb,
+              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, right,
+                                         3),
+              0x3b);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
+  g_assert_true (!differs[0] && !differs[1] && !differs[2]);
+  assert_sums (tb, runs, sums, 0, 2);
+
+  /* every run differs: the work area (a mark written at its start) and
+   * the registers are untouched */
+  g_free (ood_test_tcl_eval_on (tb, "write_memory [riscv.cpu cget -work-area-phys] 32 "
+                                    "{0x5a5a5a5a 0xa5a5a5a5}; riscv.cpu set_reg {a0 0xa0 sp "
+                                    "0x80080000}"));
+  area = ood_test_tcl_eval_on (tb, "read_memory [riscv.cpu cget -work-area-phys] 32 2");
+  before = kept_registers (tb);
+  g_clear_pointer (&text, g_free);
+  text = run (tb,
+              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, aligned,
+                                         wrong, 2),
+              0x1c);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 2, sums, differs, &unusable, &error));
+  g_assert_no_error (error);
+  g_assert_true (differs[0] && differs[1]);
+  area_after = ood_test_tcl_eval_on (tb, "read_memory [riscv.cpu cget -work-area-phys] 32 2");
+  g_assert_cmpstr (area_after, ==, area);
+  g_assert_cmpstr (area, ==, "0x5a5a5a5a 0xa5a5a5a5");
+  after = kept_registers (tb);
+  g_assert_cmpstr (after, ==, before);
 }
 
 /* A run that does not end on the routine's ebreak (a run of bytes where
@@ -278,13 +359,14 @@ test_openocd_sums_fails (void)
   g_autofree char *state = NULL;
   const char *answer = NULL;
   guint32 sum = 0;
+  gboolean differ = FALSE;
   gint code = -1;
 
   g_assert_no_error (error);
   name = ood_testbed_get_target_name (tb);
   g_free (ood_test_tcl_eval_on (tb, "halt; riscv.cpu set_reg {sp 0x80080000 a0 0xa0 mstatus 0x1888}"));
   before = kept_registers (tb);
-  script = ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, 1);
+  script = ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, NULL, 1);
   reply = ood_test_tcl_eval_on (tb, script);
   g_assert_true (ood_tcl_parse_wrapped (reply, &code, &answer));
   g_assert_cmpint (code, ==, 1);
@@ -296,9 +378,11 @@ test_openocd_sums_fails (void)
   g_assert_cmpstr (after, ==, before);
 
   g_free (ood_test_tcl_eval_on (tb, "riscv.cpu configure -work-area-phys 0"));
-  text = run (tb, ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs,
-                                             1), 0x07);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 1, &sum, &unusable, &error));
+  text = run (tb,
+              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, NULL,
+                                         1),
+              0x07);
+  g_assert_true (ood_tcl_parse_flash_sums (text, 1, &sum, &differ, &unusable, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (unusable, ==, "no physical work area");
   g_clear_pointer (&after, g_free);
@@ -355,24 +439,32 @@ test_malformed (void)
     g_assert_true (equal[0] && !equal[1] && equal[2]);
   }
   {
-    static const char *const bad_sums[] = { "1 {1 2}", "1 {1 2 3 4}", "1 {x 2 3}", "2 {1 2 3}",
-                                            "1 {1 2 0x100000000}", "1", "0", "{1 2 3}" };
+    static const char *const bad_sums[] = {
+      "1 {1 2}", "1 {1 2 3 4}", "1 {x 2 3}", "2 {1 2 3}", "1 {1 2 0x100000000}",
+      "1",       "0",           "{1 2 3}",   "1 {D 2 3}", "1 {d 2 dd}"
+    };
     g_autoptr(GError) error = NULL;
     g_autofree char *unusable = NULL;
     guint32 sums[3] = { 0 };
+    gboolean differs[3] = { FALSE };
 
     for (gsize i = 0; i < G_N_ELEMENTS (bad_sums); i++)
       {
-        g_assert_false (ood_tcl_parse_flash_sums (bad_sums[i], 3, sums, &unusable, &error));
+        g_assert_false (
+            ood_tcl_parse_flash_sums (bad_sums[i], 3, sums, differs, &unusable, &error));
         g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
         g_assert_null (unusable);
         g_clear_error (&error);
       }
-    g_assert_true (ood_tcl_parse_flash_sums ("1 {0x10 20 0xffffffff}", 3, sums, &unusable,
-                                             &error));
+    g_assert_true (
+        ood_tcl_parse_flash_sums ("1 {0x10 20 0xffffffff}", 3, sums, differs, &unusable, &error));
     g_assert_no_error (error);
     g_assert_true (sums[0] == 16 && sums[1] == 20 && sums[2] == 0xffffffffu && unusable == NULL);
-    g_assert_true (ood_tcl_parse_flash_sums ("0 {no room}", 3, sums, &unusable, &error));
+    g_assert_true (!differs[0] && !differs[1] && !differs[2]);
+    g_assert_true (ood_tcl_parse_flash_sums ("1 {d 20 d}", 3, sums, differs, &unusable, &error));
+    g_assert_no_error (error);
+    g_assert_true (differs[0] && !differs[1] && differs[2] && sums[1] == 20);
+    g_assert_true (ood_tcl_parse_flash_sums ("0 {no room}", 3, sums, differs, &unusable, &error));
     g_assert_cmpstr (unusable, ==, "no room");
   }
 }
@@ -386,6 +478,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-flash/openocd/geometry", test_openocd_geometry);
   g_test_add_func ("/tcl-flash/openocd/protect", test_openocd_protect);
   g_test_add_func ("/tcl-flash/openocd/sums", test_openocd_sums);
+  g_test_add_func ("/tcl-flash/openocd/sums-firsts", test_openocd_sums_firsts);
   g_test_add_func ("/tcl-flash/openocd/sums-fails", test_openocd_sums_fails);
   g_test_add_func ("/tcl-flash/malformed", test_malformed);
   return g_test_run ();
