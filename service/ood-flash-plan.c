@@ -159,7 +159,11 @@ add_chunks (OodFlashPlan *plan, OodFlashStepKind kind, const char *phase, guint6
 }
 
 /* Write steps over @length bytes at @address of @bank: as few as the
- * driver's loader runs, of equal size (a multiple of 4). */
+ * driver's loader runs, of equal size (a multiple of 4); but where the
+ * last of those runs would take an eighth of one or less, it rides with
+ * the step before it (full runs then), as a step of its own would cost
+ * a command and the driver's set-up (flash unlock, loader upload) for
+ * little: a 32 KiB image is 2 steps, not 3 of 10924 bytes. */
 static void
 add_writes (OodFlashPlan *plan, const OodTclFlashBank *bank, guint64 address, const guint8 *data,
             gsize length)
@@ -169,12 +173,21 @@ add_writes (OodFlashPlan *plan, const OodTclFlashBank *bank, guint64 address, co
   gsize size = MIN (((length + steps - 1) / steps + 3) & ~(gsize) 3, most);
   gsize done = 0;
 
-  while (done < length)
+  if (steps > 1 && length - (steps - 1) * most <= most / 8)
+    {
+      steps--;
+      size = most;
+    }
+  for (gsize i = 0; i < steps; i++)
     {
       OodFlashStep step = {
-        .kind = OOD_FLASH_STEP_WRITE, .phase = OOD_JOB_PHASE_WRITING, .bank = bank->index,
-        .address = address + done, .offset = address + done - bank->base,
-        .data = data + done, .length = MIN (size, length - done),
+        .kind = OOD_FLASH_STEP_WRITE,
+        .phase = OOD_JOB_PHASE_WRITING,
+        .bank = bank->index,
+        .address = address + done,
+        .offset = address + done - bank->base,
+        .data = data + done,
+        .length = i + 1 < steps ? MIN (size, length - done) : length - done,
       };
 
       step.bytes = step.work = step.length;

@@ -17,10 +17,12 @@ G_BEGIN_DECLS
  * driver: a write step is what one run of the driver's loader takes
  * (OOD_FLASH_LOADER_SIZE less than the work area, the stm32f1x driver's
  * RISC-V loader; a run of bytes to program is cut into equal steps no
- * larger), so the steps cost no more loader runs than one write would;
- * an erase step is one run of consecutive sectors. On a 16 KiB work area
- * (16336 bytes a run) write steps are of 10924 bytes for a 32 KiB image
- * (3 steps), 13108 bytes for 64 KiB (5) and 16132 bytes for 1 MiB (65);
+ * larger, but a last loader run of an eighth of one or less rides with
+ * the step before), so the steps cost no more loader runs than one
+ * write would; an erase step is one run of consecutive sectors. On a
+ * 16 KiB work area (16336 bytes a run) a 32 KiB image is written in 2
+ * steps (16336 bytes, then 16432: a run and 96 bytes), 64 KiB in 4
+ * (16336 bytes, the last 16528) and 1 MiB in 65 of 16132 bytes;
  * without a work area (the driver then writes half-word by half-word)
  * of 4 KiB. A verify step is one per run (OpenOCD checksums on the
  * target), except for Verify, whose steps are of 4 KiB.

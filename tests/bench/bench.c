@@ -20,6 +20,7 @@
 
 #include "ood-flash-work.h"
 #include "ood-service-fixture.h"
+#include "ood-sums-routine.h"
 #include "ood-test-proc.h"
 #include "ood-tcl-flash.h"
 #include "ood-tcl-memory.h"
@@ -1188,8 +1189,9 @@ replica_step (OodTestTcl *tcl, const char *script, double *longest_us)
 /* Raw: the very commands the service sends OpenOCD for Program(bin,
  * verify, reset run) of @file onto flash that does not hold it (erased,
  * or another image): built by the same script functions, in the same
- * steps (the halt, the compare of both halves in one command, one
- * erase, writes of one loader run each, one verify, the reset), on a
+ * steps (the halt, the sums step that finds every sector's first word
+ * other than the image's and so runs no checksum, one erase, writes of
+ * one loader run each, one verify, the reset), on a
  * direct socket with no service. The sector listing is learnt once per
  * connection, so it is not here. µs; @longest_us: the longest step. */
 static double
@@ -1207,8 +1209,14 @@ raw_replica (Bench *b, OodTestTcl *tcl, const char *file, double *longest_us)
     die ("reading the image", error);
   chunk = g_strconcat (file, ".chunk", NULL);
   last_sector = (guint) ((size - 1) / SECTOR_SIZE);
+  /* as the plan cuts them (add_writes() in ood-flash-plan.c) */
   n = (size + most - 1) / most;
   step = MIN (((size + n - 1) / n + 3) & ~(gsize) 3, most);
+  if (n > 1 && size - (n - 1) * most <= most / 8)
+    {
+      n--;
+      step = most;
+    }
   *longest_us = 0;
   t0 = now_ns ();
   {
@@ -1217,29 +1225,35 @@ raw_replica (Bench *b, OodTestTcl *tcl, const char *file, double *longest_us)
     replica_step (tcl, halt, longest_us);
   }
   {
-    /* the halves by sectors, as the plan cuts them (ood-flash-plan.h) */
-    gsize half = (gsize) (last_sector + 1) / 2 * SECTOR_SIZE;
-    g_autofree char *second = g_strconcat (file, ".half", NULL);
-    const char *paths[] = { chunk, second };
-    const guint64 addresses[] = { FLASH_BASE, FLASH_BASE + half };
-    g_autofree char *compare = ood_tcl_script_images_equal (b->target_name, paths, addresses, 2);
+    /* one piece a sector, as the plan cuts them (ood-flash-plan.h) */
+    g_autofree guint64 *runs = g_new (guint64, 2 * (last_sector + 1));
+    g_autofree guint32 *firsts = g_new0 (guint32, last_sector + 1);
+    g_autofree char *sums = NULL;
 
-    if (!g_file_set_contents (chunk, data, (gssize) half, &error) ||
-        !g_file_set_contents (second, data + half, (gssize) (size - half), &error))
-      die ("writing a chunk", error);
-    replica_step (tcl, compare, longest_us);
-    g_unlink (second);
+    for (guint i = 0; i <= last_sector; i++)
+      {
+        gsize at = (gsize) i * SECTOR_SIZE;
+
+        runs[2 * i] = FLASH_BASE + at;
+        runs[2 * i + 1] = MIN (SECTOR_SIZE, size - at);
+        for (gsize k = 0; k < 4 && at + k < size; k++)
+          firsts[i] |= (guint32) (guint8) data[at + k] << (8 * k);
+      }
+    sums = ood_tcl_script_flash_sums (b->target_name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs,
+                                      firsts, last_sector + 1);
+    replica_step (tcl, sums, longest_us);
   }
   {
     g_autofree char *erase = ood_tcl_script_flash_erase (b->target_name, 0, 0, last_sector);
 
     replica_step (tcl, erase, longest_us);
   }
-  for (gsize off = 0; off < size; off += step)
+  for (gsize i = 0, off = 0; i < n; i++, off += step)
     {
       g_autofree char *write = ood_tcl_script_flash_write (b->target_name, 0, chunk, off);
+      gsize length = i + 1 < n ? MIN (step, size - off) : size - off;
 
-      if (!g_file_set_contents (chunk, data + off, (gssize) MIN (step, size - off), &error))
+      if (!g_file_set_contents (chunk, data + off, (gssize) length, &error))
         die ("writing a chunk", error);
       replica_step (tcl, write, longest_us);
     }

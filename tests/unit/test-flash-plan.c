@@ -321,7 +321,8 @@ test_pieces (void)
   fx_clear (&fx);
 }
 
-/* Write steps are as large as one loader run, of equal size. */
+/* Write steps are as large as one loader run, of equal size; a last run
+ * of an eighth of one or less rides with the step before it. */
 static void
 test_write_steps (void)
 {
@@ -332,8 +333,11 @@ test_write_steps (void)
   fx.request.smart = FALSE;
   fx.request.verify = FALSE;
   steps = program (&fx, image_at (0, 0x8000));
-  g_assert_cmpstr (steps, ==, "halt\nerase 0 0 31\nwrite 0 0x0+0x2aac\nwrite 0 0x2aac+0x2aac\n"
-                              "write 0 0x5558+0x2aa8\n");
+  g_assert_cmpstr (steps, ==, "halt\nerase 0 0 31\nwrite 0 0x0+0x3fd0\nwrite 0 0x3fd0+0x4030\n");
+  g_clear_pointer (&steps, g_free);
+  /* a last run of more than an eighth of one: equal steps */
+  steps = program (&fx, image_at (0, 0x5000));
+  g_assert_cmpstr (steps, ==, "halt\nerase 0 0 19\nwrite 0 0x0+0x2800\nwrite 0 0x2800+0x2800\n");
   fx_clear (&fx);
 }
 
@@ -356,7 +360,8 @@ test_unchanged (void)
 }
 
 /* Smart, a new image on erased flash: its halves both differ, so all of
- * it is programmed, in one erase (16 KiB: two loader runs). */
+ * it is programmed, in one erase and one write (16 KiB: two loader runs,
+ * the second of 48 bytes). */
 static void
 test_new_image (void)
 {
@@ -365,9 +370,9 @@ test_new_image (void)
 
   fx_init (&fx);
   steps = program (&fx, image_at (0, 16 * SECTOR));
-  g_assert_cmpstr (steps, ==, "halt\ncompare 0x0+0x2000 0x2000+0x2000\nerase 0 0 15\n"
-                              "write 0 0x0+0x2000\nwrite 0 0x2000+0x2000\n"
-                              "verify 0x8000000+0x4000\n");
+  g_assert_cmpstr (steps, ==,
+                   "halt\ncompare 0x0+0x2000 0x2000+0x2000\nerase 0 0 15\n"
+                   "write 0 0x0+0x4000\nverify 0x8000000+0x4000\n");
   fx_clear (&fx);
 }
 
