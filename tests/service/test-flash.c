@@ -1208,9 +1208,10 @@ kept_registers (FlashFixture *fx)
  * and programmed alone, read back byte-exact. After a Program with
  * "reset" "none" that only judged (the flash holds the image) the hart's
  * registers, set to known values before (interrupts enabled), are what
- * they were. (One that writes does not keep a4 and a5: OpenOCD's
- * stm32f1x loader leaves them changed.) Onto erased flash the first
- * word of every sector differs: the routine does not run at all. */
+ * they were. (One that writes does not keep a2 to a5: OpenOCD's
+ * stm32f1x loader and its verify checksum leave them changed.) Onto
+ * erased flash the first word of every sector differs: the routine
+ * does not run at all. */
 static void
 test_smart_sums (FlashFixture *fx, gconstpointer options)
 {
