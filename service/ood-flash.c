@@ -40,11 +40,7 @@ typedef struct {
   GVariant              *handle;
   OodFlashRequest        request;     /* a Sectors() call: its bank */
   gboolean               listing;     /* a Sectors() call */
-  guint                  connection;
-  /* bank by bank, after the one command for all failed: */
-  OodFlashGeometry      *learnt;      /* what is known so far */
-  guint                  next;        /* the next bank, by position in banks */
-  GError                *refused;     /* OpenOCD's answer to the first bank it refused */
+  guint connection;
 } Start;
 
 static gboolean start_when_known (OodFlash *self, GDBusMethodInvocation *invocation,
@@ -297,8 +293,6 @@ start_free (Start *start)
   g_object_unref (start->self);
   g_object_unref (start->invocation);
   g_clear_pointer (&start->handle, g_variant_unref);
-  g_clear_pointer (&start->learnt, ood_flash_geometry_unref);
-  g_clear_error (&start->refused);
   g_free (start);
 }
 
@@ -399,50 +393,6 @@ fill_refused (OodFlash *self, OodFlashGeometry *geometry)
   return TRUE;
 }
 
-static void on_bank_geometry (GObject *source, GAsyncResult *result, gpointer user_data);
-
-/* Asks for the sectors of the next bank alone. */
-static void
-learn_next_bank (Start *start)
-{
-  OodFlash *self = start->self;
-  guint index = ((OodTclFlashBank *) self->banks->pdata[start->next])->index;
-  g_autofree char *script = ood_tcl_script_flash_geometry (self->target_name, &index, 1);
-
-  ood_session_call_async (self->session, script, OOD_SESSION_CALL_SHAREABLE,
-                          ood_call_cancellable_of (start->invocation), on_bank_geometry, start);
-}
-
-static void
-on_bank_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Start *start = user_data;
-  OodFlash *self = start->self;
-  const OodTclFlashBank *bank = self->banks->pdata[start->next];
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
-  g_autoptr(GPtrArray) sectors = NULL;
-
-  if (text != NULL)
-    sectors = ood_tcl_parse_flash_geometry (text, 1, &start->learnt->work_area, &error);
-  if (sectors != NULL)
-    g_hash_table_insert (start->learnt->sectors, GUINT_TO_POINTER (bank->index),
-                         g_array_ref (sectors->pdata[0]));
-  else if (!g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET))
-    {
-      fail_start (start, g_steal_pointer (&error));
-      return;
-    }
-  else if (start->refused == NULL)
-    start->refused = g_steal_pointer (&error);
-  if (++start->next < self->banks->len)
-    learn_next_bank (start);
-  else if (g_hash_table_size (start->learnt->sectors) == 0 || !fill_refused (self, start->learnt))
-    fail_start (start, g_steal_pointer (&start->refused));
-  else
-    geometry_known (start, start->learnt);
-}
-
 static void
 on_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -452,32 +402,36 @@ on_geometry (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *text = ood_session_call_finish (OOD_SESSION (source), result, &error);
   g_autoptr(GPtrArray) sectors = NULL;
   g_autoptr(OodFlashGeometry) geometry = ood_flash_geometry_new ();
+  g_autofree char *refused = NULL;
 
   if (text != NULL)
-    sectors = ood_tcl_parse_flash_geometry (text, self->banks->len, &geometry->work_area,
+    sectors = ood_tcl_parse_flash_geometry (text, self->banks->len, &geometry->work_area, &refused,
                                             &error);
-  if (sectors == NULL && g_error_matches (error, OOD_ERROR, OOD_ERROR_TARGET) &&
-      self->banks->len > 1)
-    {
-      start->learnt = g_steal_pointer (&geometry);   /* one bank at a time, then */
-      learn_next_bank (start);
-      return;
-    }
   if (sectors == NULL)
     {
       fail_start (start, g_steal_pointer (&error));
       return;
     }
   for (guint i = 0; i < self->banks->len; i++)
-    g_hash_table_insert (geometry->sectors,
-                         GUINT_TO_POINTER (((OodTclFlashBank *) self->banks->pdata[i])->index),
-                         g_array_ref (sectors->pdata[i]));
+    if (sectors->pdata[i] != NULL)
+      g_hash_table_insert (geometry->sectors,
+                           GUINT_TO_POINTER (((OodTclFlashBank *) self->banks->pdata[i])->index),
+                           g_array_ref (sectors->pdata[i]));
+  if (refused != NULL &&
+      (g_hash_table_size (geometry->sectors) == 0 || !fill_refused (self, geometry)))
+    {
+      fail_start (start, g_error_new (OOD_ERROR, OOD_ERROR_TARGET,
+                                      "OpenOCD does not list the sectors of every flash bank: %s",
+                                      refused));
+      return;
+    }
   geometry_known (start, geometry);
 }
 
 /* Starts the job (or, @listing, answers Sectors() of the request's bank)
  * once the sectors of the banks and the work area are known: learnt once
- * per connection, in one command; bank by bank if OpenOCD refused it. */
+ * per connection, in one command (a bank OpenOCD refuses to list gets
+ * the sectors fill_refused() gives it). */
 static gboolean
 start_when_known (OodFlash *self, GDBusMethodInvocation *invocation, GVariant *handle,
                   const OodFlashRequest *request, gboolean listing)

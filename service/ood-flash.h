@@ -17,8 +17,8 @@ G_BEGIN_DECLS
  * A bank OpenOCD refuses to list ("flash info" fails: OpenOCD 0.12's
  * stm32f1x driver on bank 1 of a dual-bank part, whose protection check
  * reads bank 0's registers only) while it lists another of the target's:
- * when the one command fails, the banks are asked one by one, and a
- * refused bank gets sectors of the size of those of the first listed
+ * the one command tells each bank's refusal apart (with OpenOCD's text),
+ * and a refused bank gets sectors of the size of those of the first listed
  * bank whose sectors are all one size (the stm32f1x driver gives both
  * banks of a part one page size), protection unknown; if that size does
  * not divide the bank, the call fails with OpenOCD's refusal. Sectors of

@@ -81,9 +81,12 @@ ood_tcl_script_flash_sectors (guint bank)
  * @target: the target whose work area is asked
  * @banks: (array length=n_banks): bank numbers
  *
- * Answers {WORK_AREA {SECTORS BLOCKS}...}: the target's work area size
- * ("cget -work-area-size", 0 without one), then per bank what
- * ood_tcl_script_flash_sectors() answers, in one command.
+ * Answers {WORK_AREA {1 SECTORS BLOCKS}...}: the target's work area size
+ * ("cget -work-area-size", 0 without one), then per bank 1 and what
+ * ood_tcl_script_flash_sectors() answers, or {0 TEXT} where OpenOCD
+ * refused to list it (0.12's stm32f1x on a dual-bank part: "Option byte
+ * operations must use bank 0"), TEXT what it logged, asked again under
+ * capture; in one command.
  */
 char *
 ood_tcl_script_flash_geometry (const char *target, const guint *banks, guint n_banks)
@@ -91,8 +94,11 @@ ood_tcl_script_flash_geometry (const char *target, const guint *banks, guint n_b
   g_autoptr(GString) body = g_string_new ("list [$ood_t cget -work-area-size]");
 
   for (guint i = 0; i < n_banks; i++)
-    g_string_append_printf (body, " [list [flash info %u sectors] [flash info %u]]", banks[i],
-                            banks[i]);
+    g_string_append_printf (body,
+                            " [if {[catch {list 1 [flash info %u sectors] [flash info %u]} "
+                            "ood_v]} {catch {capture {flash info %u}} ood_v; list 0 $ood_v} "
+                            "else {set ood_v}]",
+                            banks[i], banks[i], banks[i]);
   return ood_tcl_wrap_target (target, body->str);
 }
 
@@ -640,22 +646,32 @@ ood_tcl_parse_flash_protect (const char *text, char **failed, char **message, GE
   return sectors;
 }
 
+static void
+array_unref0 (gpointer array)
+{
+  if (array != NULL)
+    g_array_unref (array);
+}
+
 /**
  * ood_tcl_parse_flash_geometry:
  * @text: what ood_tcl_script_flash_geometry() answered for @n_banks banks
  * @work_area: (out): the work area's size
+ * @refused: (out) (transfer full): %NULL, or OpenOCD's text for the first
+ *   bank it refused to list
  *
  * Returns: (transfer full) (element-type GArray): per bank, in the
- *   order asked, its sectors (as ood_tcl_parse_flash_sectors()), or
- *   %NULL with an error
+ *   order asked, its sectors (as ood_tcl_parse_flash_sectors()), %NULL
+ *   for a bank OpenOCD refused to list; or %NULL with an error
  */
 GPtrArray *
-ood_tcl_parse_flash_geometry (const char *text, guint n_banks, guint64 *work_area,
+ood_tcl_parse_flash_geometry (const char *text, guint n_banks, guint64 *work_area, char **refused,
                               GError **error)
 {
   g_auto(GStrv) parts = ood_tcl_parse_list (text, error);
   g_autoptr(GPtrArray) banks = NULL;
 
+  *refused = NULL;
   if (parts == NULL)
     return NULL;
   if (g_strv_length (parts) != n_banks + 1 || !parse_number (parts[0], G_MAXUINT64, work_area))
@@ -663,12 +679,30 @@ ood_tcl_parse_flash_geometry (const char *text, guint n_banks, guint64 *work_are
       g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash geometry");
       return NULL;
     }
-  banks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  banks = g_ptr_array_new_with_free_func (array_unref0);
   for (guint i = 0; i < n_banks; i++)
     {
-      GArray *sectors = ood_tcl_parse_flash_sectors (parts[i + 1], error);
-      if (sectors == NULL)
-        return NULL;
+      g_auto(GStrv) entry = ood_tcl_parse_list (parts[i + 1], NULL);
+      GArray *sectors;
+
+      if (entry != NULL && g_strv_length (entry) == 2 && g_str_equal (entry[0], "0"))
+        {
+          if (*refused == NULL)
+            *refused = g_strdup (g_strstrip (entry[1]));
+          g_ptr_array_add (banks, NULL);
+          continue;
+        }
+      if (entry == NULL || g_strv_length (entry) != 3 || !g_str_equal (entry[0], "1"))
+        {
+          g_clear_pointer (refused, g_free);
+          g_set_error (error, OOD_ERROR, OOD_ERROR_TARGET, "malformed flash geometry");
+          return NULL;
+        }
+      if ((sectors = parse_listing (entry[1], entry[2], NULL, error)) == NULL)
+        {
+          g_clear_pointer (refused, g_free);
+          return NULL;
+        }
       g_ptr_array_add (banks, sectors);
     }
   return g_steal_pointer (&banks);

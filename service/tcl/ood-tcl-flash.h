@@ -80,10 +80,8 @@ GArray    *ood_tcl_parse_flash_protect  (const char *text,
                                          char      **failed,
                                          char      **message,
                                          GError    **error);
-GPtrArray *ood_tcl_parse_flash_geometry (const char *text,
-                                         guint       n_banks,
-                                         guint64    *work_area,
-                                         GError    **error);
+GPtrArray *ood_tcl_parse_flash_geometry (const char *text, guint n_banks, guint64 *work_area,
+                                         char **refused, GError **error);
 gboolean   ood_tcl_parse_images_equal   (const char *text,
                                          guint       n,
                                          gboolean   *equal,

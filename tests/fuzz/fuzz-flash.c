@@ -77,10 +77,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   {
     g_autoptr(GError) error = NULL;
     guint64 work_area = 0;
-    g_autoptr(GPtrArray) geometry = ood_tcl_parse_flash_geometry (text, n, &work_area, &error);
+    g_autofree char *refused = NULL;
+    g_autoptr(GPtrArray)
+                   geometry = ood_tcl_parse_flash_geometry (text, n, &work_area, &refused, &error);
 
     g_assert ((geometry == NULL) == (error != NULL));
     g_assert (geometry == NULL || geometry->len == n);
+    g_assert (geometry != NULL || refused == NULL);
     for (guint i = 0; geometry != NULL && i < geometry->len; i++)
       check_sectors (geometry->pdata[i]);
   }

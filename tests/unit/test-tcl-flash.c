@@ -124,22 +124,28 @@ test_openocd_sectors (void)
   g_free (ood_test_tcl_eval_on (tb, "flash protect 0 1 1 off; reset halt"));
 }
 
-/* The work area and every bank's sectors in one command. */
+/* The work area and every bank's sectors in one command; a bank OpenOCD
+ * refuses to list (here one it does not have) is told apart, with its
+ * text, the others listed all the same. */
 static void
 test_openocd_geometry (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
   const guint banks[] = { 0 };
+  const guint with_missing[] = { 7, 0 };
   g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
   g_autofree char *raw = NULL;
+  g_autofree char *refused = NULL;
   g_autoptr(GPtrArray) geometry = NULL;
   guint64 work_area = 0;
 
   g_assert_no_error (error);
   text = run (tb, ood_tcl_script_flash_geometry (ood_testbed_get_target_name (tb), banks, 1), 3);
-  geometry = ood_tcl_parse_flash_geometry (text, 1, &work_area, &error);
+  geometry = ood_tcl_parse_flash_geometry (text, 1, &work_area, &refused, &error);
   g_assert_no_error (error);
+  g_assert_null (refused);
   raw = ood_test_tcl_eval_on (tb, "riscv.cpu cget -work-area-size");
   g_assert_cmpuint (work_area, ==, g_ascii_strtoull (raw, NULL, 0));
   g_assert_cmpuint (work_area, >, 0);
@@ -148,9 +154,22 @@ test_openocd_geometry (void)
 
   /* asked for two banks, OpenOCD's answer for one is malformed */
   g_clear_pointer (&geometry, g_ptr_array_unref);
-  geometry = ood_tcl_parse_flash_geometry (text, 2, &work_area, &error);
+  geometry = ood_tcl_parse_flash_geometry (text, 2, &work_area, &refused, &error);
   g_assert_null (geometry);
+  g_assert_null (refused);
   g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+  g_clear_error (&error);
+
+  missing = run (tb,
+                 ood_tcl_script_flash_geometry (ood_testbed_get_target_name (tb), with_missing, 2),
+                 0x13);
+  geometry = ood_tcl_parse_flash_geometry (missing, 2, &work_area, &refused, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (geometry->len, ==, 2);
+  g_assert_null (geometry->pdata[0]);
+  g_assert_nonnull (refused);
+  g_assert_cmpstr (refused, ==, "flash bank 7 does not exist");
+  assert_layout (geometry->pdata[1], FLASH_SIZE / SECTOR_SIZE, SECTOR_SIZE, 0);
 }
 
 /* A protect that worked, and one OpenOCD refused (a sector range its
@@ -414,7 +433,9 @@ test_malformed (void)
       g_autofree char *message = NULL;
       g_autoptr(GArray) after = ood_tcl_parse_flash_protect (texts[i], &failed, &message, &e3);
       guint64 work_area = 0;
-      g_autoptr(GPtrArray) geometry = ood_tcl_parse_flash_geometry (texts[i], 1, &work_area, &e4);
+      g_autofree char *refused = NULL;
+      g_autoptr(GPtrArray) geometry = ood_tcl_parse_flash_geometry (texts[i], 1, &work_area,
+                                                                     &refused, &e4);
 
       /* "" is an empty list of banks; every other one of these fails */
       if (i == 0)
@@ -425,6 +446,29 @@ test_malformed (void)
       g_assert_true (after == NULL && e3 != NULL && failed == NULL && message == NULL);
       g_assert_true (geometry == NULL && e4 != NULL);
     }
+  {
+    static const char *const bad_geometry[] = { "16384 {2 a b}", "16384 {1 a}", "16384 {0}",
+                                                "16384 {0 x y}", "16384 {1 {} {}}" };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *refused = NULL;
+    g_autoptr(GPtrArray) geometry = NULL;
+    guint64 work_area = 0;
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad_geometry); i++)
+      {
+        g_assert_null (
+            ood_tcl_parse_flash_geometry (bad_geometry[i], 1, &work_area, &refused, &error));
+        g_assert_error (error, OOD_ERROR, OOD_ERROR_TARGET);
+        g_assert_null (refused);
+        g_clear_error (&error);
+      }
+    geometry = ood_tcl_parse_flash_geometry ("16384 {0 {no such bank}} {0 {nor this}}", 2,
+                                             &work_area, &refused, &error);
+    g_assert_no_error (error);
+    g_assert_true (geometry->len == 2 && geometry->pdata[0] == NULL && geometry->pdata[1] == NULL);
+    g_assert_cmpstr (refused, ==, "no such bank");
+    g_assert_cmpuint (work_area, ==, 16384);
+  }
   {
     g_autoptr(GError) error = NULL;
 
