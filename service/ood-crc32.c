@@ -3,7 +3,7 @@
 
 #include "ood-crc32.h"
 
-#define CRC32_POLY 0xEDB88320u
+#include "ood-sums-abi.h"
 
 /* The table of the byte-wise CRC, built once. */
 static const guint32 *
@@ -15,12 +15,7 @@ crc32_table (void)
   if (g_once_init_enter (&built))
     {
       for (guint32 i = 0; i < 256; i++)
-        {
-          guint32 c = i;
-          for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ CRC32_POLY : c >> 1;
-          table[i] = c;
-        }
+        table[i] = ood_sums_crc_entry (i);
       g_once_init_leave (&built, 1);
     }
   return table;
@@ -36,9 +31,9 @@ guint32
 ood_crc32 (const guint8 *data, gsize length)
 {
   const guint32 *table = crc32_table ();
-  guint32 crc = 0xFFFFFFFFu;
+  guint32 crc = OOD_SUMS_CRC_INIT;
 
   for (gsize i = 0; i < length; i++)
-    crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+    crc = ood_sums_crc_byte (table, crc, data[i]);
+  return crc ^ OOD_SUMS_CRC_INIT;
 }

@@ -21,7 +21,9 @@
  * (OOD_SUMS_EBREAK), where the hart halts.
  *
  * The CRC is zlib's (the reflected polynomial 0xEDB88320, initial value
- * and final xor 0xFFFFFFFF): ood_crc32() on the host.
+ * and final xor 0xFFFFFFFF), byte-wise from a 256-entry table:
+ * ood_sums_crc_entry() and ood_sums_crc_byte() below are the routine's
+ * and ood_crc32()'s on the host alike.
  */
 
 #define OOD_SUMS_EBREAK   0u     /* offset of the ebreak the run ends on */
@@ -29,3 +31,21 @@
 #define OOD_SUMS_HEADER   12u    /* n, results, table */
 #define OOD_SUMS_TABLE    1024u  /* 256 words */
 #define OOD_SUMS_STACK    256u   /* the routine's stack (it uses 80 bytes) */
+
+#define OOD_SUMS_CRC_INIT 0xFFFFFFFFu /* the CRC's initial value and final xor */
+
+/* Entry @i (0-255) of the CRC's table. */
+static inline unsigned int
+ood_sums_crc_entry (unsigned int i)
+{
+  for (int k = 0; k < 8; k++)
+    i = (i & 1) ? (i >> 1) ^ 0xEDB88320u : i >> 1;
+  return i;
+}
+
+/* @crc with @byte added, by @table (of ood_sums_crc_entry()). */
+static inline unsigned int
+ood_sums_crc_byte (const unsigned int *table, unsigned int crc, unsigned char byte)
+{
+  return table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
+}

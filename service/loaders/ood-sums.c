@@ -10,8 +10,6 @@
 typedef unsigned int  u32;
 typedef unsigned char u8;
 
-#define CRC32_POLY 0xEDB88320u
-
 void ood_sums_main (const u32 *params);
 
 /* Offset 0: the ebreak the run ends on; offset 4: the entry. The entry
@@ -75,22 +73,17 @@ static void
 build_table (u32 *table)
 {
   for (u32 i = 0; i < 256; i++)
-    {
-      u32 c = i;
-      for (int k = 0; k < 8; k++)
-        c = (c & 1) ? (c >> 1) ^ CRC32_POLY : c >> 1;
-      table[i] = c;
-    }
+    table[i] = ood_sums_crc_entry (i);
 }
 
 static u32
 crc32 (const u32 *table, const volatile u8 *data, u32 length)
 {
-  u32 crc = 0xFFFFFFFFu;
+  u32 crc = OOD_SUMS_CRC_INIT;
 
   for (u32 i = 0; i < length; i++)
-    crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+    crc = ood_sums_crc_byte (table, crc, data[i]);
+  return crc ^ OOD_SUMS_CRC_INIT;
 }
 
 /* @params: n, results, table, then n pairs (address, length). */
