@@ -106,6 +106,37 @@ ood_flash_write_step (guint64 work_area)
   return (gsize) MIN (work_area - OOD_FLASH_LOADER_SIZE, OOD_FLASH_MAX_IMAGE) & ~(gsize) 3;
 }
 
+/**
+ * ood_flash_write_steps:
+ * @work_area: the target's work area, in bytes
+ * @length: the bytes of a run to write (more than 0)
+ * @size: (out): the bytes of each step but the last, which takes the rest
+ *
+ * How a run of @length bytes is cut into write steps: as few as the
+ * driver's loader runs (ood_flash_write_step() each), of equal size (a
+ * multiple of 4); but where the last of those runs would take an eighth
+ * of one or less, it rides with the step before it (full runs then), as
+ * a step of its own would cost a command and the driver's set-up (flash
+ * unlock, loader upload) for little: a 32 KiB image is 2 steps, not 3 of
+ * 10924 bytes.
+ *
+ * Returns: the number of steps
+ */
+gsize
+ood_flash_write_steps (guint64 work_area, gsize length, gsize *size)
+{
+  gsize most = ood_flash_write_step (work_area);
+  gsize steps = (length + most - 1) / most;
+
+  if (steps > 1 && length - (steps - 1) * most <= most / 8)
+    {
+      *size = most;
+      return steps - 1;
+    }
+  *size = MIN (((length + steps - 1) / steps + 3) & ~(gsize) 3, most);
+  return steps;
+}
+
 static GArray *
 sectors_of (OodFlashPlan *plan, guint bank)
 {
@@ -158,26 +189,16 @@ add_chunks (OodFlashPlan *plan, OodFlashStepKind kind, const char *phase, guint6
     }
 }
 
-/* Write steps over @length bytes at @address of @bank: as few as the
- * driver's loader runs, of equal size (a multiple of 4); but where the
- * last of those runs would take an eighth of one or less, it rides with
- * the step before it (full runs then), as a step of its own would cost
- * a command and the driver's set-up (flash unlock, loader upload) for
- * little: a 32 KiB image is 2 steps, not 3 of 10924 bytes. */
+/* Write steps over @length bytes at @address of @bank, cut as
+ * ood_flash_write_steps() says. */
 static void
 add_writes (OodFlashPlan *plan, const OodTclFlashBank *bank, guint64 address, const guint8 *data,
             gsize length)
 {
-  gsize most = ood_flash_write_step (plan->geometry->work_area);
-  gsize steps = (length + most - 1) / most;
-  gsize size = MIN (((length + steps - 1) / steps + 3) & ~(gsize) 3, most);
+  gsize size;
+  gsize steps = ood_flash_write_steps (plan->geometry->work_area, length, &size);
   gsize done = 0;
 
-  if (steps > 1 && length - (steps - 1) * most <= most / 8)
-    {
-      steps--;
-      size = most;
-    }
   for (gsize i = 0; i < steps; i++)
     {
       OodFlashStep step = {

@@ -135,6 +135,7 @@ void              ood_flash_geometry_unref (OodFlashGeometry *geometry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OodFlashGeometry, ood_flash_geometry_unref)
 
 gsize ood_flash_write_step (guint64 work_area);
+gsize ood_flash_write_steps (guint64 work_area, gsize length, gsize *size);
 
 typedef enum {
   OOD_FLASH_STEP_HALT,

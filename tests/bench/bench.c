@@ -1200,7 +1200,7 @@ raw_replica (Bench *b, OodTestTcl *tcl, const char *file, double *longest_us)
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
   g_autofree char *chunk = NULL;
-  gsize size = 0, most = ood_flash_write_step (WORK_AREA), n, step;
+  gsize size = 0, n, step;
   guint last_sector;
   gint64 t0;
   double us;
@@ -1209,14 +1209,7 @@ raw_replica (Bench *b, OodTestTcl *tcl, const char *file, double *longest_us)
     die ("reading the image", error);
   chunk = g_strconcat (file, ".chunk", NULL);
   last_sector = (guint) ((size - 1) / SECTOR_SIZE);
-  /* as the plan cuts them (add_writes() in ood-flash-plan.c) */
-  n = (size + most - 1) / most;
-  step = MIN (((size + n - 1) / n + 3) & ~(gsize) 3, most);
-  if (n > 1 && size - (n - 1) * most <= most / 8)
-    {
-      n--;
-      step = most;
-    }
+  n = ood_flash_write_steps (WORK_AREA, size, &step); /* as the plan cuts them */
   *longest_us = 0;
   t0 = now_ns ();
   {
