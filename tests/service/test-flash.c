@@ -432,6 +432,18 @@ assert_flash_holds_range (FlashFixture *fx, guint32 address, GBytes *image, gsiz
   assert_flash_holds (fx, address, part);
 }
 
+/* @image with its byte at @offset xored with @mask. */
+static GBytes *
+with_byte_changed (GBytes *image, gsize offset, guint8 mask)
+{
+  gsize size = 0;
+  guint8 *data = g_bytes_unref_to_data (g_bytes_ref (image), &size);
+
+  g_assert_cmpuint (offset, <, size);
+  data[offset] ^= mask;
+  return g_bytes_new_take (data, size);
+}
+
 static void
 assert_erased (FlashFixture *fx, guint32 address, gsize size)
 {
@@ -1119,7 +1131,7 @@ test_smart (FlashFixture *fx, gconstpointer options)
 {
   const gsize size = 20 * SECTOR + 6;   /* ends mid-sector */
   g_autoptr(GBytes) image = ood_test_random_flash_image (size);
-  g_autoptr(GByteArray) edited = g_byte_array_new ();
+  g_autoptr(GBytes) sector5 = NULL;
   g_autoptr(GVariantDict) dumb = g_variant_dict_new (NULL);
 
   (void) options;
@@ -1135,18 +1147,13 @@ test_smart (FlashFixture *fx, gconstpointer options)
   assert_flash_holds (fx, FLASH_BASE, image);
 
   /* the last byte of sector 5 differs: sector 5 alone */
-  g_byte_array_append (edited, g_bytes_get_data (image, NULL), (guint) size);
-  edited->data[6 * SECTOR - 1] ^= 0x5a;
-  {
-    g_autoptr(GBytes) bytes = g_bytes_new (edited->data, edited->len);
-    assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
-    assert_commands (fx, "erase_sector 0 5 5\nwrite_bank 0 * 0x1400");
-    assert_flash_holds (fx, FLASH_BASE, bytes);
-  }
+  sector5 = with_byte_changed (image, 6 * SECTOR - 1, 0x5a);
+  assert_succeeded (program (fx, sector5, "bin", FLASH_BASE, NULL));
+  assert_commands (fx, "erase_sector 0 5 5\nwrite_bank 0 * 0x1400");
+  assert_flash_holds (fx, FLASH_BASE, sector5);
   /* the image's last byte, mid-sector: sector 20 alone */
-  edited->data[size - 1] ^= 0xa5;
   {
-    g_autoptr(GBytes) bytes = g_bytes_new (edited->data, edited->len);
+    g_autoptr(GBytes) bytes = with_byte_changed (sector5, size - 1, 0xa5);
     assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
     assert_commands (fx, "erase_sector 0 20 20\nwrite_bank 0 * 0x5000");
     assert_flash_holds (fx, FLASH_BASE, bytes);
@@ -1217,7 +1224,6 @@ test_smart_sums (FlashFixture *fx, gconstpointer options)
 {
   const gsize size = 20 * SECTOR + 6;
   g_autoptr(GBytes) image = ood_test_random_flash_image (size);
-  g_autoptr(GByteArray) edited = g_byte_array_new ();
   g_autoptr(GVariantDict) keep = g_variant_dict_new (NULL);
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *before = NULL;
@@ -1241,9 +1247,7 @@ test_smart_sums (FlashFixture *fx, gconstpointer options)
   g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), ==, 0);
   g_assert_cmpuint (judging_commands (fx, "wait_halt"), ==, 1);
 
-  g_byte_array_append (edited, g_bytes_get_data (image, NULL), (guint) size);
-  edited->data[13 * SECTOR + 100] ^= 0x5a;
-  bytes = g_bytes_new (edited->data, edited->len);
+  bytes = with_byte_changed (image, 13 * SECTOR + 100, 0x5a);
   assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
   assert_commands (fx, "erase_sector 0 13 13\nwrite_bank 0 * 0x3400");
   g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), ==, 0);
@@ -1267,7 +1271,6 @@ test_smart_no_room (FlashFixture *fx, gconstpointer options)
 {
   const gsize size = 20 * SECTOR;
   g_autoptr(GBytes) image = ood_test_random_flash_image (size);
-  g_autoptr(GByteArray) edited = g_byte_array_new ();
   g_autoptr(GBytes) bytes = NULL;
 
   (void) options;
@@ -1275,9 +1278,7 @@ test_smart_no_room (FlashFixture *fx, gconstpointer options)
   assert_succeeded (program (fx, image, "bin", FLASH_BASE, NULL));
   count_judging_commands (fx);
   count_flash_commands (fx);
-  g_byte_array_append (edited, g_bytes_get_data (image, NULL), (guint) size);
-  edited->data[7 * SECTOR] ^= 0x5a;
-  bytes = g_bytes_new (edited->data, edited->len);
+  bytes = with_byte_changed (image, 7 * SECTOR, 0x5a);
   assert_succeeded (program (fx, bytes, "bin", FLASH_BASE, NULL));
   assert_commands (fx, "erase_sector 0 7 7\nwrite_bank 0 * 0x1c00");
   g_assert_cmpuint (judging_commands (fx, "verify_image_checksum"), >, 1);
