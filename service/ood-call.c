@@ -127,6 +127,21 @@ lease_applies (const char *action)
          g_str_equal (action, OOD_ACTION_MANAGE) || g_str_equal (action, OOD_ACTION_RAW);
 }
 
+/* Allowed by polkit (or trusted): the lease, if any, decides. */
+static void
+authorized (Passage *passage)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (passage->attachment->lock != NULL && lease_applies (passage->call->action) &&
+      !ood_lock_check (passage->attachment->lock, passage->call->sender, &error))
+    {
+      refuse (passage, error);
+      return;
+    }
+  dispatch (passage);
+}
+
 static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -142,13 +157,7 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
       refuse (passage, error);
       return;
     }
-  if (passage->attachment->lock != NULL && lease_applies (passage->call->action) &&
-      !ood_lock_check (passage->attachment->lock, passage->call->sender, &error))
-    {
-      refuse (passage, error);
-      return;
-    }
-  dispatch (passage);
+  authorized (passage);
 }
 
 static gboolean
@@ -160,31 +169,18 @@ interactive (GDBusMethodInvocation *invocation)
           G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
 }
 
+/* Who called is known (@call, filled): counts the call against its
+ * caller's share and lets it through, or asks polkit first. */
 static void
-on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+identified (Passage *passage, OodCall *call)
 {
-  Passage *passage = user_data;
-  OodCallers *callers = OOD_CALLERS (source);
-  const char *sender = g_dbus_method_invocation_get_sender (passage->invocation);
-  const GDBusMethodInfo *info = g_dbus_method_invocation_get_method_info (passage->invocation);
-  g_autoptr(GError) error = NULL;
-  OodCall *call = g_new0 (OodCall, 1);
+  OodAuthority *authority = passage->attachment->door->authority;
 
-  call->callers = g_object_ref (callers);
-  call->sender = g_strdup (sender);
-  call->action = ood_call_action_of (info);
-  if (!ood_callers_identify_finish (callers, result, sender, &call->caller, &call->cancellable,
-                                    &error))
-    {
-      call_free (call);
-      refuse (passage, error);
-      return;
-    }
   call->caller.sender = call->sender;
   g_object_set_qdata_full (G_OBJECT (passage->invocation), call_quark, call,
                            (GDestroyNotify) call_free);
   passage->call = call;
-  if (!ood_callers_admit (callers, passage->invocation, FALSE))
+  if (!ood_callers_admit (call->callers, passage->invocation, FALSE))
     {
       passage->invocation = NULL;   /* answered Busy */
       passage_free (passage);
@@ -192,12 +188,40 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   call->counted = TRUE;
   if (g_str_equal (call->action, OOD_ACTION_NONE))
+    dispatch (passage);
+  else if (ood_authority_is_trusted (authority, call->caller.uid))
+    authorized (passage);
+  else
+    ood_authority_check_async (authority, &call->caller, call->action,
+                               interactive (passage->invocation), on_authorized, passage);
+}
+
+static OodCall *
+call_new (OodCallers *callers, GDBusMethodInvocation *invocation)
+{
+  OodCall *call = g_new0 (OodCall, 1);
+
+  call->callers = g_object_ref (callers);
+  call->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
+  call->action = ood_call_action_of (g_dbus_method_invocation_get_method_info (invocation));
+  return call;
+}
+
+static void
+on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Passage *passage = user_data;
+  OodCall *call = call_new (OOD_CALLERS (source), passage->invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (!ood_callers_identify_finish (call->callers, result, call->sender, &call->caller,
+                                    &call->cancellable, &error))
     {
-      dispatch (passage);
+      call_free (call);
+      refuse (passage, error);
       return;
     }
-  ood_authority_check_async (passage->attachment->door->authority, &call->caller, call->action,
-                             interactive (passage->invocation), on_authorized, passage);
+  identified (passage, call);
 }
 
 static Hook *
@@ -223,6 +247,7 @@ door_method_call (GDBusConnection *connection, const char *sender, const char *o
   const GDBusMethodInfo *info = g_dbus_method_invocation_get_method_info (invocation);
   Passage *passage = g_new0 (Passage, 1);
   g_autoptr(GError) error = NULL;
+  OodCall *call;
 
   (void) connection; (void) object_path; (void) parameters;
   passage->skeleton = g_object_ref (skeleton);
@@ -238,6 +263,15 @@ door_method_call (GDBusConnection *connection, const char *sender, const char *o
       refuse (passage, error);
       return;
     }
+  /* a caller seen before goes through at once; only a first call waits
+   * for the bus daemon to say who called */
+  call = call_new (passage->attachment->door->callers, invocation);
+  if (ood_callers_identify_known (call->callers, sender, &call->caller, &call->cancellable))
+    {
+      identified (passage, call);
+      return;
+    }
+  call_free (call);
   ood_callers_identify_async (passage->attachment->door->callers, sender, on_identified, passage);
 }
 

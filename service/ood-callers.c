@@ -337,6 +337,48 @@ ood_callers_identify_async (OodCallers *self, const char *sender, GAsyncReadyCal
                           g_steal_pointer (&task));
 }
 
+/* Fills @id and @cancellable for @sender if the service knows who it
+ * is (always, for the peer of a peer-to-peer connection). */
+static gboolean
+known (OodCallers *self, const char *sender, OodCallerId *id, GCancellable **cancellable)
+{
+  Outstanding *outstanding;
+
+  if (sender == NULL || self->bus == NULL)
+    {
+      id->sender = NULL;
+      id->uid = getuid ();
+      id->pid = getpid ();
+      *cancellable = g_object_ref (self->peer);
+      return TRUE;
+    }
+  outstanding = g_hash_table_lookup (self->senders, sender);
+  if (outstanding == NULL || !outstanding->known)
+    return FALSE;
+  id->sender = outstanding->sender;
+  id->uid = outstanding->uid;
+  id->pid = outstanding->pid;
+  *cancellable = g_object_ref (outstanding->cancellable);
+  return TRUE;
+}
+
+/**
+ * ood_callers_identify_known:
+ * @id: (out caller-allocates): as ood_callers_identify_finish() fills it
+ * @cancellable: (out) (transfer full): likewise
+ *
+ * As ood_callers_identify_async() and _finish() together, for a caller
+ * the service already knows: answers at once, without a main-loop
+ * iteration in between, or %FALSE (filling nothing) if @sender must be
+ * asked for.
+ */
+gboolean
+ood_callers_identify_known (OodCallers *self, const char *sender, OodCallerId *id,
+                            GCancellable **cancellable)
+{
+  return known (self, sender, id, cancellable);
+}
+
 /**
  * ood_callers_identify_finish:
  * @id: (out caller-allocates): who the caller is; its sender string
@@ -348,34 +390,15 @@ gboolean
 ood_callers_identify_finish (OodCallers *self, GAsyncResult *result, const char *sender,
                              OodCallerId *id, GCancellable **cancellable, GError **error)
 {
-  Outstanding *outstanding;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
-  if (sender != NULL && self->bus != NULL)
+  if (!known (self, sender, id, cancellable))
     {
-      outstanding = g_hash_table_lookup (self->senders, sender);
-      if (outstanding == NULL || !outstanding->known)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "%s left the bus",
-                       sender);
-          return FALSE;
-        }
-      id->sender = outstanding->sender;
-      id->uid = outstanding->uid;
-      id->pid = outstanding->pid;
-      *cancellable = g_object_ref (outstanding->cancellable);
-      return TRUE;
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "%s left the bus", sender);
+      return FALSE;
     }
-  else
-    {
-      id->sender = NULL;
-      id->uid = getuid ();
-      id->pid = getpid ();
-      *cancellable = g_object_ref (self->peer);
-      return TRUE;
-    }
+  return TRUE;
 }
 
 /* How many calls, waiters and fds @sender has outstanding (for tests). */

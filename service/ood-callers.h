@@ -62,5 +62,7 @@ gboolean    ood_callers_identify_finish (OodCallers    *self,
                                          OodCallerId   *id,
                                          GCancellable **cancellable,
                                          GError       **error);
+gboolean ood_callers_identify_known (OodCallers *self, const char *sender, OodCallerId *id,
+                                     GCancellable **cancellable);
 
 G_END_DECLS
