@@ -444,6 +444,33 @@ ood_testbed_read_sim_log (OodTestbed *tb)
   return text;
 }
 
+/* The abstract commands in @log that read register @regno (RISC-V Debug
+ * Specification 0.13, 3.6.1.1: cmdtype 0, transfer, not write), as the
+ * simulator traces them ("command 0x... -> cmderr N"). */
+guint
+ood_testbed_register_reads (const char *log, guint regno)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *at = strstr (lines[i], "command 0x");
+      char *end = NULL;
+      guint64 cmd;
+
+      if (at == NULL)
+        continue;
+      cmd = g_ascii_strtoull (at + strlen ("command 0x"), &end, 16);
+      if (end == at + strlen ("command 0x") || *end != ' ')
+        continue;
+      if (cmd >> 24 == 0 && (cmd & (1u << 17)) != 0 && (cmd & (1u << 16)) == 0 &&
+          (cmd & 0xffff) == regno)
+        n++;
+    }
+  return n;
+}
+
 void
 ood_testbed_kill_openocd (OodTestbed *tb, int signum)
 {

@@ -50,6 +50,11 @@ int ood_testbed_get_sim_pid (OodTestbed *tb);
 int ood_testbed_get_openocd_pid (OodTestbed *tb);
 /* The simulator's stderr so far. */
 char *ood_testbed_read_sim_log (OodTestbed *tb);
+/* How many abstract commands in @log (a sim log with sim_trace) read
+ * register @regno: OOD_SIM_REG_DCSR, OOD_SIM_REG_DPC. */
+#define OOD_SIM_REG_DCSR 0x7b0
+#define OOD_SIM_REG_DPC  0x7b1
+guint ood_testbed_register_reads (const char *log, guint regno);
 void ood_testbed_kill_openocd (OodTestbed *tb, int signum);
 gboolean ood_testbed_start_openocd (OodTestbed *tb, GError **error);
 /* OpenOCD's command line for this board up to and with its configuration

@@ -246,36 +246,6 @@ test_state (OodTestFixture *fx, gconstpointer options)
   g_assert_true (ood_dbus_target_get_current_pc_valid (fx->target));
 }
 
-/* The abstract commands in @log that read register @regno (RISC-V Debug
- * Specification 0.13, 3.6.1.1: cmdtype 0, transfer, not write), as the
- * simulator traces them ("command 0x... -> cmderr N"). */
-static guint
-register_reads (const char *log, guint regno)
-{
-  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
-  guint n = 0;
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *at = strstr (lines[i], "command 0x");
-      char *end = NULL;
-      guint64 cmd;
-
-      if (at == NULL)
-        continue;
-      cmd = g_ascii_strtoull (at + strlen ("command 0x"), &end, 16);
-      if (end == at + strlen ("command 0x") || *end != ' ')
-        continue;
-      if (cmd >> 24 == 0 && (cmd & (1u << 17)) != 0 && (cmd & (1u << 16)) == 0 &&
-          (cmd & 0xffff) == regno)
-        n++;
-    }
-  return n;
-}
-
-#define REG_DCSR 0x7b0
-#define REG_DPC  0x7b1
-
 /* The simulator traces its DMI accesses; the service does not probe. */
 static const char *const no_probe_args[] = { "--probe-interval=0", NULL };
 static const OodServiceOptions traced = { .sim_trace = TRUE, .extra_args = no_probe_args };
@@ -298,7 +268,7 @@ test_state_reads_no_register (OodTestFixture *fx, gconstpointer options)
   halted = call_halt (fx);
   before = ood_testbed_read_sim_log (tb);
   /* the halt's refresh read the PC from the hart: the trace sees it */
-  g_assert_cmpuint (register_reads (before, REG_DPC), >, 0);
+  g_assert_cmpuint (ood_testbed_register_reads (before, OOD_SIM_REG_DPC), >, 0);
   for (guint i = 0; i < 5; i++)
     {
       st = call_state (fx);
@@ -307,8 +277,8 @@ test_state_reads_no_register (OodTestFixture *fx, gconstpointer options)
     }
   after = ood_testbed_read_sim_log (tb);
   g_assert_cmpuint (strlen (after), >=, strlen (before));
-  g_assert_cmpuint (register_reads (after + strlen (before), REG_DPC), ==, 0);
-  g_assert_cmpuint (register_reads (after + strlen (before), REG_DCSR), ==, 0);
+  g_assert_cmpuint (ood_testbed_register_reads (after + strlen (before), OOD_SIM_REG_DPC), ==, 0);
+  g_assert_cmpuint (ood_testbed_register_reads (after + strlen (before), OOD_SIM_REG_DCSR), ==, 0);
 
   /* another client moves the PC through OpenOCD */
   written = ood_test_tcl_eval_on (tb, "riscv.cpu set_reg {pc 0x80000020}; "
