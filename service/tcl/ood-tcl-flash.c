@@ -311,18 +311,23 @@ append_words (GString *out, const guint8 *bytes, gsize size)
  * On the halted target, in one command: where the routine cannot run
  * (not a riscv target, not 32-bit, no physical work area), answers
  * {0 REASON} having changed nothing. Else it first reads the first word
- * of each run at a 4-aligned address of 4 bytes or more (with @firsts):
+ * of each run at a 4-aligned address of 4 bytes or more (with @firsts),
+ * at its physical address (as the routine, in machine mode, sees it:
+ * OpenOCD's RISC-V virtual-to-physical check reads the hart's dcsr for
+ * every read_memory without "phys", most of a one-word read's cost),
+ * all under one capture (OpenOCD polls its targets once for them all):
  * one that differs from the run's first word answers "d" (the run
  * differs) and is not checksummed, which spares the routine's run
  * altogether where every run differs (erased flash). For the others it
  * saves the registers, writes the routine and its parameters to the
- * work area, sets sp to its stack, masks interrupts and starts it; waits
- * for it to halt on its ebreak; reads the results; puts the PC, sp and
- * mstatus back (the routine restores the others itself). It answers
- * {1 {CRC|d...}}: per run in order, its CRC-32, or "d". A failure to
- * write the routine answers {0 REASON} too (nothing ran); any later one
- * is an error, with OpenOCD's text, once the hart is halted again (if
- * need be) and every register saved is put back (SAVED_REGISTERS).
+ * work area (at its physical address, -work-area-phys), sets sp to its
+ * stack, masks interrupts and starts it; waits for it to halt on its
+ * ebreak; reads the results; puts the PC, sp and mstatus back (the
+ * routine restores the others itself). It answers {1 {CRC|d...}}: per
+ * run in order, its CRC-32, or "d". A failure to write the routine
+ * answers {0 REASON} too (nothing ran); any later one is an error, with
+ * OpenOCD's text, once the hart is halted again (if need be) and every
+ * register saved is put back (SAVED_REGISTERS).
  */
 char *
 ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize routine_size,
@@ -339,7 +344,7 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
                          "elseif {[catch {$ood_t cget -work-area-phys} ood_w] || $ood_w == 0} "
                          "{set ood_u {no physical work area}}; "
                          "set ood_v {}; set ood_p {}; "
-                         "if {$ood_u eq {}} {foreach {ood_a ood_l ood_f} {");
+                         "if {$ood_u eq {}} {capture {foreach {ood_a ood_l ood_f} {");
   for (guint i = 0; i < n; i++)
     {
       gboolean sampled = firsts != NULL && runs[2 * i] % 4 == 0 && runs[2 * i + 1] >= 4;
@@ -352,9 +357,9 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
         g_string_append (body, "-");
       total += runs[2 * i + 1];
     }
-  g_string_append (body, "} {if {$ood_f ne {-} && ![catch {read_memory $ood_a 32 1} ood_x] && "
-                         "$ood_x != $ood_f} {lappend ood_v d} "
-                         "else {lappend ood_v -; lappend ood_p $ood_a $ood_l}}}; "
+  g_string_append (body, "} {if {$ood_f ne {-} && ![catch {read_memory $ood_a 32 1 phys} ood_x] "
+                         "&& $ood_x != $ood_f} {lappend ood_v d} "
+                         "else {lappend ood_v -; lappend ood_p $ood_a $ood_l}}}}; "
                          "set ood_c [expr {[llength $ood_p] / 2}]; "
                          "if {$ood_u eq {} && $ood_c > 0} "
                          "{set ood_g [$ood_t get_reg -force {" SAVED_REGISTERS "}]; "
@@ -365,7 +370,7 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
   g_string_append_printf (
       body,
       "} $ood_c [expr {$ood_w + %" G_GSIZE_FORMAT "}] [expr {$ood_w + %" G_GSIZE_FORMAT "}] "
-      "$ood_p]; if {[catch {capture {write_memory $ood_w 32 $ood_m}} ood_e]} "
+      "$ood_p]; if {[catch {capture {write_memory $ood_w 32 $ood_m phys}} ood_e]} "
       "{set ood_u \"cannot write the routine: [string trim $ood_e]\"}}; "
       "if {$ood_u ne {}} {list 0 $ood_u} elseif {$ood_c == 0} {list 1 $ood_v} "
       "else {set ood_s {}; set ood_e {}; "
@@ -374,7 +379,7 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
       "capture {resume}; capture {wait_halt %" G_GUINT64_FORMAT "}; "
       "set ood_at [lindex [$ood_t get_reg -force {pc}] 1]; "
       "if {$ood_at != $ood_w + %u} {error \"the checksum routine stopped at $ood_at\"}; "
-      "set ood_s [read_memory [expr {$ood_w + %" G_GSIZE_FORMAT "}] 32 $ood_c]} ood_e]} "
+      "set ood_s [read_memory [expr {$ood_w + %" G_GSIZE_FORMAT "}] 32 $ood_c phys]} ood_e]} "
       "{if {[$ood_t curstate] ne {halted}} {catch {capture {halt}}}; set ood_k $ood_g} "
       "else {set ood_e {}; set ood_k [dict create pc [dict get $ood_g pc] "
       "sp [dict get $ood_g sp] mstatus [dict get $ood_g mstatus]]}; "

@@ -250,6 +250,25 @@ assert_sums (OodTestbed *tb, const guint64 *runs, const guint32 *sums, guint fro
     }
 }
 
+/* Runs the checksum script over @runs (with @firsts, or none) on @tb's
+ * target; it must answer, having run or not, the routine usable. */
+static void
+sums_of (OodTestbed *tb, const guint64 *runs, const guint32 *firsts, guint n, guint8 selector,
+         guint32 *sums, gboolean *differs)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *unusable = NULL;
+  g_autofree char *text = run (tb,
+                               ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb),
+                                                          ood_sums_routine, OOD_SUMS_ROUTINE_SIZE,
+                                                          runs, firsts, n),
+                               selector);
+
+  g_assert_true (ood_tcl_parse_flash_sums (text, n, sums, differs, &unusable, &error));
+  g_assert_no_error (error);
+  g_assert_null (unusable);
+}
+
 /* One run of the checksum routine over three runs (flash, RAM set by
  * hand, an empty one): each CRC is the host's of the bytes read back,
  * and the registers are as they were, with known values set before
@@ -262,8 +281,6 @@ test_openocd_sums (void)
   const guint64 runs[] = { FLASH_BASE + 0x10, 0x1234, RAM_BASE + 0x2000, 64, RAM_BASE, 0 };
   guint32 sums[3] = { 0 };
   gboolean differs[3] = { TRUE, TRUE, TRUE };
-  g_autofree char *unusable = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
@@ -274,13 +291,7 @@ test_openocd_sums (void)
                                     "a2 0xa2 a3 0xa3 a4 0xa4 a5 0xa5 t0 0x70 t1 0x71 t2 0x72 "
                                     "fp 0x50 s1 0x51 mstatus 0x1888}"));
   before = kept_registers (tb);
-  text = run (tb,
-              ood_tcl_script_flash_sums (ood_testbed_get_target_name (tb), ood_sums_routine,
-                                         OOD_SUMS_ROUTINE_SIZE, runs, NULL, 3),
-              0x26);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
-  g_assert_no_error (error);
-  g_assert_null (unusable);
+  sums_of (tb, runs, NULL, 3, 0x26, sums, differs);
   after = kept_registers (tb);
   g_assert_cmpstr (after, ==, before);
   g_assert_true (strstr (before, "mstatus 0x00001888") != NULL);
@@ -304,35 +315,20 @@ test_openocd_sums_firsts (void)
   const guint64 aligned[] = { RAM_BASE + 0x2000, 64, RAM_BASE + 0x2040, 64 };
   guint32 sums[3] = { 0 };
   gboolean differs[3] = { FALSE, FALSE, FALSE };
-  g_autofree char *unusable = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *area = NULL;
   g_autofree char *area_after = NULL;
-  const char *name;
 
   g_assert_no_error (error);
-  name = ood_testbed_get_target_name (tb);
   g_free (ood_test_tcl_eval_on (tb, "halt; write_memory 0x80002000 32 {0x01020304 2 3 4 5 6 7 8 "
                                     "9 10 11 12 13 14 15 16 0x11111111 2 3 4 5 6 7 8 9 10 11 12 "
                                     "13 14 15 16}"));
-  text = run (tb,
-              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, wrong,
-                                         3),
-              0x3a);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
-  g_assert_no_error (error);
-  g_assert_null (unusable);
+  sums_of (tb, runs, wrong, 3, 0x3a, sums, differs);
   /* the third is not 4-aligned: checksummed whatever its first word */
   g_assert_true (differs[0] && differs[1] && !differs[2]);
   assert_sums (tb, runs, sums, 2, 3);
-  g_clear_pointer (&text, g_free);
-  text = run (tb,
-              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, runs, right,
-                                         3),
-              0x3b);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 3, sums, differs, &unusable, &error));
+  sums_of (tb, runs, right, 3, 0x3b, sums, differs);
   g_assert_true (!differs[0] && !differs[1] && !differs[2]);
   assert_sums (tb, runs, sums, 0, 2);
 
@@ -343,19 +339,48 @@ test_openocd_sums_firsts (void)
                                     "0x80080000}"));
   area = ood_test_tcl_eval_on (tb, "read_memory [riscv.cpu cget -work-area-phys] 32 2");
   before = kept_registers (tb);
-  g_clear_pointer (&text, g_free);
-  text = run (tb,
-              ood_tcl_script_flash_sums (name, ood_sums_routine, OOD_SUMS_ROUTINE_SIZE, aligned,
-                                         wrong, 2),
-              0x1c);
-  g_assert_true (ood_tcl_parse_flash_sums (text, 2, sums, differs, &unusable, &error));
-  g_assert_no_error (error);
+  sums_of (tb, aligned, wrong, 2, 0x1c, sums, differs);
   g_assert_true (differs[0] && differs[1]);
   area_after = ood_test_tcl_eval_on (tb, "read_memory [riscv.cpu cget -work-area-phys] 32 2");
   g_assert_cmpstr (area_after, ==, area);
   g_assert_cmpstr (area, ==, "0x5a5a5a5a 0xa5a5a5a5");
   after = kept_registers (tb);
   g_assert_cmpstr (after, ==, before);
+}
+
+/* Sampling the first words costs the hart no register read: OpenOCD's
+ * RISC-V virtual-to-physical check reads the dcsr for every read_memory
+ * not marked "phys" (riscv_mmu(), the privilege mode), so that sixteen
+ * sectors would cost sixteen dcsr reads, most of each read's time. */
+static void
+test_openocd_sums_firsts_reads (void)
+{
+  const OodTestbedOptions options = { .sim_trace = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (&options, &error);
+  guint64 runs[2 * 16];
+  guint32 wrong[16];
+  guint32 sums[16];
+  gboolean differs[16];
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 16; i++)
+    {
+      runs[2 * i] = RAM_BASE + 0x2000 + 64 * i;
+      runs[2 * i + 1] = 64;
+      wrong[i] = 0x5a000000 + i;
+    }
+  g_free (ood_test_tcl_eval_on (tb, "halt; riscv.cpu get_reg -force {pc dcsr}; "
+                                    "write_memory 0x80002000 32 [lrepeat 256 0]"));
+  before = ood_testbed_read_sim_log (tb);
+  sums_of (tb, runs, wrong, 16, 0x1d, sums, differs);
+  after = ood_testbed_read_sim_log (tb);
+  for (guint i = 0; i < 16; i++)
+    g_assert_true (differs[i]); /* each first word was read */
+  g_assert_cmpuint (strlen (after), >, strlen (before));
+  g_assert_cmpuint (ood_testbed_register_reads (after + strlen (before), OOD_SIM_REG_DCSR), ==, 0);
 }
 
 /* A run that does not end on the routine's ebreak (a run of bytes where
@@ -523,6 +548,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-flash/openocd/protect", test_openocd_protect);
   g_test_add_func ("/tcl-flash/openocd/sums", test_openocd_sums);
   g_test_add_func ("/tcl-flash/openocd/sums-firsts", test_openocd_sums_firsts);
+  g_test_add_func ("/tcl-flash/openocd/sums-firsts-reads", test_openocd_sums_firsts_reads);
   g_test_add_func ("/tcl-flash/openocd/sums-fails", test_openocd_sums_fails);
   g_test_add_func ("/tcl-flash/malformed", test_malformed);
   return g_test_run ();
