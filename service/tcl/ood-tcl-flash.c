@@ -286,6 +286,11 @@ ood_tcl_flash_sums_footprint (gsize routine_size, guint n)
   "pc sp mstatus ra gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 " \
   "s10 s11 t3 t4 t5 t6 mepc mcause mtval"
 
+/* Sampled runs that, from the first, read erased (0xffffffff) where the
+ * image has something else: the flash is taken as erased from there on,
+ * and the further sampled runs differ without a read. */
+#define ERASED_LEAD 4u
+
 /* The routine's words, as write_memory takes them. */
 static void
 append_words (GString *out, const guint8 *bytes, gsize size)
@@ -318,7 +323,10 @@ append_words (GString *out, const guint8 *bytes, gsize size)
  * all under one capture (OpenOCD polls its targets once for them all):
  * one that differs from the run's first word answers "d" (the run
  * differs) and is not checksummed, which spares the routine's run
- * altogether where every run differs (erased flash). For the others it
+ * altogether where every run differs (erased flash). Where the first
+ * ERASED_LEAD sampled runs all read 0xffffffff and differ, the flash is
+ * taken as erased: the sampled runs after them answer "d" unread (a
+ * wrong guess costs a rewrite, never a wrong result). For the others it
  * saves the registers, writes the routine and its parameters to the
  * work area (at its physical address, -work-area-phys), sets sp to its
  * stack, masks interrupts and starts it; waits for it to halt on its
@@ -343,7 +351,7 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
                          "{set ood_u {not a 32-bit target}} "
                          "elseif {[catch {$ood_t cget -work-area-phys} ood_w] || $ood_w == 0} "
                          "{set ood_u {no physical work area}}; "
-                         "set ood_v {}; set ood_p {}; "
+                         "set ood_v {}; set ood_p {}; set ood_z 0; "
                          "if {$ood_u eq {}} {capture {foreach {ood_a ood_l ood_f} {");
   for (guint i = 0; i < n; i++)
     {
@@ -357,10 +365,18 @@ ood_tcl_script_flash_sums (const char *target, const guint8 *routine, gsize rout
         g_string_append (body, "-");
       total += runs[2 * i + 1];
     }
-  g_string_append (body, "} {if {$ood_f ne {-} && ![catch {read_memory $ood_a 32 1 phys} ood_x] "
-                         "&& $ood_x != $ood_f} {lappend ood_v d} "
-                         "else {lappend ood_v -; lappend ood_p $ood_a $ood_l}}}}; "
-                         "set ood_c [expr {[llength $ood_p] / 2}]; "
+  /* ood_z: how many sampled runs from the first read erased and differ
+   * (-1 once one does not) */
+  g_string_append_printf (body,
+                          "} {if {$ood_f eq {-}} {lappend ood_v -; lappend ood_p $ood_a $ood_l} "
+                          "elseif {$ood_z >= %u} {lappend ood_v d} "
+                          "elseif {![catch {read_memory $ood_a 32 1 phys} ood_x] && "
+                          "$ood_x != $ood_f} {lappend ood_v d; "
+                          "if {$ood_z >= 0 && $ood_x == 0xffffffff} {incr ood_z} "
+                          "else {set ood_z -1}} "
+                          "else {lappend ood_v -; lappend ood_p $ood_a $ood_l; set ood_z -1}}}}; ",
+                          ERASED_LEAD);
+  g_string_append (body, "set ood_c [expr {[llength $ood_p] / 2}]; "
                          "if {$ood_u eq {} && $ood_c > 0} "
                          "{set ood_g [$ood_t get_reg -force {" SAVED_REGISTERS "}]; "
                          "set ood_m [concat {");

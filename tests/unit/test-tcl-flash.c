@@ -383,6 +383,47 @@ test_openocd_sums_firsts_reads (void)
   g_assert_cmpuint (ood_testbed_register_reads (after + strlen (before), OOD_SIM_REG_DCSR), ==, 0);
 }
 
+/* Flash that reads erased (0xffffffff) at the first four sampled runs
+ * is taken as erased: the runs after them differ unread, even those
+ * whose first word would match. Three erased runs and a fourth that
+ * matches: every run is read and judged on its own. */
+static void
+test_openocd_sums_firsts_erased (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OodTestbed) tb = ood_testbed_new (NULL, &error);
+  guint64 runs[2 * 8];
+  guint32 firsts[8];
+  guint32 sums[8];
+  gboolean differs[8];
+  g_autoptr(GString) words = g_string_new ("halt; write_memory 0x80002000 32 {");
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 8; i++)
+    {
+      runs[2 * i] = RAM_BASE + 0x2000 + 64 * i;
+      runs[2 * i + 1] = 64;
+      firsts[i] = 0x1000 + i;
+      /* the first four runs read erased, the others hold the image's */
+      for (guint k = 0; k < 16; k++)
+        g_string_append_printf (words, " 0x%x", i < 4 ? 0xffffffffu : k == 0 ? firsts[i] : k);
+    }
+  g_string_append (words, "}");
+  g_free (ood_test_tcl_eval_on (tb, words->str));
+  sums_of (tb, runs, firsts, 8, 0x1e, sums, differs);
+  for (guint i = 0; i < 8; i++)
+    g_assert_true (differs[i]);
+
+  /* the fourth run matches: no run is taken as erased unread */
+  g_free (ood_test_tcl_eval_on (tb, "write_memory 0x800020c0 32 {0x1003}"));
+  sums_of (tb, runs, firsts, 8, 0x1f, sums, differs);
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (differs[i]);
+  for (guint i = 3; i < 8; i++)
+    g_assert_false (differs[i]);
+  assert_sums (tb, runs, sums, 3, 8);
+}
+
 /* A run that does not end on the routine's ebreak (a run of bytes where
  * the board has no memory: the hart traps away): an error with the
  * text, the registers as they were. A target without a work area: the
@@ -549,6 +590,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcl-flash/openocd/sums", test_openocd_sums);
   g_test_add_func ("/tcl-flash/openocd/sums-firsts", test_openocd_sums_firsts);
   g_test_add_func ("/tcl-flash/openocd/sums-firsts-reads", test_openocd_sums_firsts_reads);
+  g_test_add_func ("/tcl-flash/openocd/sums-firsts-erased", test_openocd_sums_firsts_erased);
   g_test_add_func ("/tcl-flash/openocd/sums-fails", test_openocd_sums_fails);
   g_test_add_func ("/tcl-flash/malformed", test_malformed);
   return g_test_run ();
