@@ -8,8 +8,19 @@
  * more property, Stamp (x), the CLOCK_MONOTONIC ns just before the
  * emission: a subscriber's receipt minus Stamp is what the signal path
  * costs (the emitter's GDBus, the bus daemon, the subscriber's wake-up),
- * which figure 2 of the bench subtracts from the service's event latency. */
+ * which figure 2 of the bench subtracts from the service's event latency.
+ *
+ * Given OpenOCD's Tcl port and a script as argv[2] and argv[3], Relay()
+ * is the least a GDBus service can do to answer State() from OpenOCD: it
+ * sends the script (the service's own State() script), and from the
+ * reply ("0 NAME TYPE STATE PC ...") answers the same a{sv} as the
+ * service's State(), with no other work: no caller identity, no policy,
+ * no queue but the one call in flight, a parse that only splits at
+ * spaces. Figure 1 times it beside State(). */
 #include <gio/gio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -20,9 +31,19 @@ static const char floor_xml[] = "<node>"
                                 "  <interface name='org.openocd.BenchFloor'>"
                                 "    <method name='Ping'/>"
                                 "    <method name='Emit'/>"
+                                "    <method name='Relay'>"
+                                "      <arg name='state' type='a{sv}' direction='out'/>"
+                                "    </method>"
                                 "    <property name='State' type='s' access='read'/>"
                                 "  </interface>"
                                 "</node>";
+
+/* Relay(): OpenOCD's Tcl connection, the script, and the calls that
+ * wait, the first of them in flight. */
+static GSocket *tcl;
+static char *relay_script;
+static GQueue relay_calls = G_QUEUE_INIT;
+static GString *relay_reply;
 
 static gint64
 now_ns (void)
@@ -31,6 +52,111 @@ now_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+relay_send (void)
+{
+  g_autoptr(GError) error = NULL;
+  gsize length = strlen (relay_script);
+
+  /* a script of a few hundred bytes fits the socket's buffer */
+  if (g_socket_send (tcl, relay_script, length, NULL, &error) != (gssize) length)
+    {
+      g_printerr ("openocd-dbus-bench-floor: sending to OpenOCD: %s\n",
+                  error != NULL ? error->message : "short write");
+      exit (EXIT_FAILURE);
+    }
+}
+
+/* "0 NAME TYPE STATE PC ..." (ood_tcl_script_state()), split at spaces:
+ * the bench's target has no space in its name and an empty type, "{}". */
+static void
+relay_answer (GDBusMethodInvocation *invocation, const char *reply)
+{
+  g_auto(GStrv) fields = g_strsplit (reply, " ", 6);
+  GVariantBuilder state;
+
+  if (g_strv_length (fields) < 5 || !g_str_equal (fields[0], "0"))
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                             "OpenOCD answered %s", reply);
+      return;
+    }
+  g_variant_builder_init (&state, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&state, "{sv}", "name", g_variant_new_string (fields[1]));
+  g_variant_builder_add (&state, "{sv}", "state", g_variant_new_string (fields[3]));
+  if (g_str_has_prefix (fields[4], "0x"))
+    g_variant_builder_add (&state, "{sv}", "current_pc",
+                           g_variant_new_uint64 (g_ascii_strtoull (fields[4] + 2, NULL, 16)));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a{sv})", &state));
+}
+
+static gboolean
+on_tcl_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  char buffer[4096];
+  g_autoptr(GError) error = NULL;
+  gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+  const char *end;
+
+  (void) condition;
+  (void) user_data;
+  if (n <= 0)
+    {
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      g_printerr ("openocd-dbus-bench-floor: OpenOCD's connection closed\n");
+      exit (EXIT_FAILURE);
+    }
+  g_string_append_len (relay_reply, buffer, n);
+  while ((end = memchr (relay_reply->str, 0x1a, relay_reply->len)) != NULL)
+    {
+      gsize length = (gsize) (end - relay_reply->str);
+      g_autofree char *reply = g_strndup (relay_reply->str, length);
+      GDBusMethodInvocation *invocation = g_queue_pop_head (&relay_calls);
+
+      g_string_erase (relay_reply, 0, (gssize) length + 1);
+      if (invocation != NULL)
+        relay_answer (invocation, reply);
+      if (!g_queue_is_empty (&relay_calls))
+        relay_send ();
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+relay_connect (const char *port, const char *script)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GSource) source = NULL;
+  guint64 number = 0;
+
+  if (!g_ascii_string_to_unsigned (port, 10, 1, G_MAXUINT16, &number, &error))
+    {
+      g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
+      exit (EXIT_FAILURE);
+    }
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) number, NULL,
+                                                &error);
+  if (connection == NULL)
+    {
+      g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
+      exit (EXIT_FAILURE);
+    }
+  tcl = g_object_ref (g_socket_connection_get_socket (connection));
+  g_socket_set_blocking (tcl, FALSE);
+  g_socket_set_option (tcl, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  /* the connection object goes; the socket stays open with its ref */
+  g_object_set_data_full (G_OBJECT (tcl), "connection", g_steal_pointer (&connection),
+                          g_object_unref);
+  relay_script = g_strconcat (script, "\x1a", NULL);
+  relay_reply = g_string_new (NULL);
+  source = g_socket_create_source (tcl, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (on_tcl_readable), NULL, NULL);
+  g_source_attach (source, NULL);
 }
 
 /* PropertiesChanged of State, stamped; the reply to Emit() follows it. */
@@ -59,6 +185,12 @@ on_method_call (GDBusConnection *connection, const char *sender, const char *obj
   (void) user_data;
   if (g_str_equal (method_name, "Ping"))
     g_dbus_method_invocation_return_value (invocation, NULL);
+  else if (g_str_equal (method_name, "Relay") && tcl != NULL)
+    {
+      g_queue_push_tail (&relay_calls, invocation);
+      if (relay_calls.length == 1)
+        relay_send ();
+    }
   else if (g_str_equal (method_name, "Emit"))
     {
       emit_state (connection);
@@ -104,11 +236,13 @@ main (int argc, char **argv)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   guint owner;
 
-  if (argc != 2)
+  if (argc != 2 && argc != 4)
     {
-      g_printerr ("usage: %s BUS-ADDRESS\n", argv[0]);
+      g_printerr ("usage: %s BUS-ADDRESS [TCL-PORT STATE-SCRIPT]\n", argv[0]);
       return EXIT_FAILURE;
     }
+  if (argc == 4)
+    relay_connect (argv[2], argv[3]);
   bus = g_dbus_connection_new_for_address_sync (argv[1],
                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
