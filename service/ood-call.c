@@ -105,7 +105,8 @@ dispatch (Passage *passage)
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&passage->invocation);
 
-  if (passage->call != NULL)
+  /* formatted only when it is shown: every call comes this way */
+  if (passage->call != NULL && !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
     g_debug ("%s.%s on %s by uid %u (%s)", g_dbus_method_invocation_get_interface_name (invocation),
              g_dbus_method_invocation_get_method_name (invocation),
              g_dbus_method_invocation_get_object_path (invocation), passage->call->caller.uid,

@@ -36,6 +36,11 @@ struct _OodTarget {
   guint             gdb_connections; /* gdb-attach events less gdb-detach ones */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
+  char *state_script;              /* ood_tcl_script_state() of the target */
+  GVariant *reply;                 /* the last (a{sv}) state reply; what it says: */
+  const char *reply_state;         /* (interned) */
+  gboolean reply_pc_valid;
+  guint64 reply_pc;
 };
 
 static void ood_target_iface_init (OodDbusTargetIface *iface);
@@ -382,13 +387,35 @@ ood_target_check_no_debugger (OodTarget *self, GError **error)
   return FALSE;
 }
 
-/* The (a{sv}) reply of a method returning the state in @record. */
+/* The (a{sv}) reply of a method returning the state in @record (of
+ * @self), owned by @self (not floating: the reply takes a reference of
+ * its own). A target polled with State() answers the same again and
+ * again: the last reply is kept and sent again while it says the same. */
 static GVariant *
-state_reply (const OodTclTargetRecord *record)
+state_reply (OodTarget *self, const OodTclTargetRecord *record)
 {
-  GVariant *dict = ood_state_dict_new (record->name, record->state, record->pc_valid, record->pc);
+  GVariant *dict;
 
-  return g_variant_new_tuple (&dict, 1);
+  if (self->reply != NULL && record->state == self->reply_state &&
+      record->pc_valid == self->reply_pc_valid && record->pc == self->reply_pc &&
+      g_strcmp0 (record->name, ood_target_get_name (self)) == 0)
+    return self->reply;
+  g_clear_pointer (&self->reply, g_variant_unref);
+  dict = ood_state_dict_new (record->name, record->state, record->pc_valid, record->pc);
+  self->reply = g_variant_ref_sink (g_variant_new_tuple (&dict, 1));
+  self->reply_state = record->state;
+  self->reply_pc_valid = record->pc_valid;
+  self->reply_pc = record->pc;
+  return self->reply;
+}
+
+/* A copy of the target's State() script, to hand over. */
+static char *
+state_script (OodTarget *self)
+{
+  if (self->state_script == NULL)
+    self->state_script = ood_tcl_script_state (ood_target_get_name (self));
+  return g_strdup (self->state_script);
 }
 
 /* Answers @invocation with DebuggerAttached; returns %FALSE (refused)
@@ -431,7 +458,8 @@ on_synced (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (!call->returns_state)
     g_dbus_method_invocation_return_value (call->invocation, NULL);
   else if (error != NULL)
-    g_dbus_method_invocation_return_value (call->invocation, state_reply (call->record));
+    g_dbus_method_invocation_return_value (call->invocation,
+                                           state_reply (call->target, call->record));
   else
     {
       GVariant *state = ood_target_dup_state_dict (self);
@@ -547,7 +575,7 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   else if ((void) ood_target_apply (call->target, record), call->returns_state)
-    g_dbus_method_invocation_return_value (call->invocation, state_reply (record));
+    g_dbus_method_invocation_return_value (call->invocation, state_reply (call->target, record));
   else
     g_dbus_method_invocation_return_value (call->invocation, NULL);
   if (error != NULL || call->acts)
@@ -596,8 +624,6 @@ run_asked (OodTarget *self, GDBusMethodInvocation *invocation, char *script,
   call->acts = !(flags & OOD_SESSION_CALL_SHAREABLE);
   if (call->acts)
     self->asked = asked;
-  g_debug ("%s: %s", ood_target_get_name (self),
-           g_dbus_method_invocation_get_method_name (invocation));
   ood_session_run_async (self->session, owned, flags, ood_call_cancellable_of (invocation),
                          on_run_done, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -615,8 +641,7 @@ handle_state (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
   OodTarget *self = OOD_TARGET (iface);
 
-  return run (self, invocation, ood_tcl_script_state (ood_target_get_name (self)),
-              OOD_SESSION_CALL_SHAREABLE, TRUE);
+  return run (self, invocation, state_script (self), OOD_SESSION_CALL_SHAREABLE, TRUE);
 }
 
 /* OpenOCD tells a GDB of a halt; beside GDB the script tells it also of
@@ -785,7 +810,7 @@ on_wait_state (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (start->target->gone)
     ood_reply_error (start->invocation, gone_error ());
   else if (!differs (start->target, record) && g_strcmp0 (record->state, OOD_STATE_HALTED) == 0)
-    g_dbus_method_invocation_return_value (start->invocation, state_reply (record));
+    g_dbus_method_invocation_return_value (start->invocation, state_reply (start->target, record));
   else
     {
       /* a change goes out with the refresh that counts its halt, which
@@ -821,7 +846,7 @@ handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint
     }
   if (!ood_callers_admit (callers_of (self), invocation, TRUE))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  script = ood_tcl_script_state (ood_target_get_name (self));
+  script = state_script (self);
   start = g_new0 (WaitStart, 1);
   start->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   start->target = g_object_ref (self);
@@ -841,7 +866,17 @@ ood_target_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->refresh);
   g_clear_object (&self->breakpoints);
+  g_clear_pointer (&self->reply, g_variant_unref);
   G_OBJECT_CLASS (ood_target_parent_class)->dispose (object);
+}
+
+static void
+ood_target_finalize (GObject *object)
+{
+  OodTarget *self = OOD_TARGET (object);
+
+  g_free (self->state_script);
+  G_OBJECT_CLASS (ood_target_parent_class)->finalize (object);
 }
 
 static void
@@ -862,6 +897,7 @@ ood_target_class_init (OodTargetClass *klass)
 {
   ood_call_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
   G_OBJECT_CLASS (klass)->dispose = ood_target_dispose;
+  G_OBJECT_CLASS (klass)->finalize = ood_target_finalize;
 }
 
 static void
