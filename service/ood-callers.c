@@ -337,10 +337,19 @@ ood_callers_identify_async (OodCallers *self, const char *sender, GAsyncReadyCal
                           g_steal_pointer (&task));
 }
 
-/* Fills @id and @cancellable for @sender if the service knows who it
- * is (always, for the peer of a peer-to-peer connection). */
-static gboolean
-known (OodCallers *self, const char *sender, OodCallerId *id, GCancellable **cancellable)
+/**
+ * ood_callers_identify_known:
+ * @id: (out caller-allocates): as ood_callers_identify_finish() fills it
+ * @cancellable: (out) (transfer full): likewise
+ *
+ * As ood_callers_identify_async() and _finish() together, for a caller
+ * the service already knows (always the peer of a peer-to-peer
+ * connection): answers at once, without a main-loop iteration in
+ * between, or %FALSE (filling nothing) if @sender must be asked for.
+ */
+gboolean
+ood_callers_identify_known (OodCallers *self, const char *sender, OodCallerId *id,
+                            GCancellable **cancellable)
 {
   Outstanding *outstanding;
 
@@ -363,23 +372,6 @@ known (OodCallers *self, const char *sender, OodCallerId *id, GCancellable **can
 }
 
 /**
- * ood_callers_identify_known:
- * @id: (out caller-allocates): as ood_callers_identify_finish() fills it
- * @cancellable: (out) (transfer full): likewise
- *
- * As ood_callers_identify_async() and _finish() together, for a caller
- * the service already knows: answers at once, without a main-loop
- * iteration in between, or %FALSE (filling nothing) if @sender must be
- * asked for.
- */
-gboolean
-ood_callers_identify_known (OodCallers *self, const char *sender, OodCallerId *id,
-                            GCancellable **cancellable)
-{
-  return known (self, sender, id, cancellable);
-}
-
-/**
  * ood_callers_identify_finish:
  * @id: (out caller-allocates): who the caller is; its sender string
  *   belongs to @self and stays valid until the caller leaves the bus
@@ -393,7 +385,7 @@ ood_callers_identify_finish (OodCallers *self, GAsyncResult *result, const char 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
-  if (!known (self, sender, id, cancellable))
+  if (!ood_callers_identify_known (self, sender, id, cancellable))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "%s left the bus", sender);
       return FALSE;
