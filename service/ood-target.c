@@ -36,7 +36,7 @@ struct _OodTarget {
   guint             gdb_connections; /* gdb-attach events less gdb-detach ones */
   GList             *waiters;      /* (element-type Waiter) WaitHalt callers */
   gboolean           gone;         /* disposed: no new waiters */
-  char *state_script;              /* ood_tcl_script_state() of the target */
+  char *state_script;              /* ood_tcl_script_state() of the target, built once */
   GVariant *reply;                 /* the last (a{sv}) state reply; what it says: */
   const char *reply_state;         /* (interned) */
   gboolean reply_pc_valid;
@@ -409,15 +409,6 @@ state_reply (OodTarget *self, const OodTclTargetRecord *record)
   return self->reply;
 }
 
-/* A copy of the target's State() script, to hand over. */
-static char *
-state_script (OodTarget *self)
-{
-  if (self->state_script == NULL)
-    self->state_script = ood_tcl_script_state (ood_target_get_name (self));
-  return g_strdup (self->state_script);
-}
-
 /* Answers @invocation with DebuggerAttached; returns %FALSE (refused)
  * or, while no GDB is attached, %TRUE. */
 static gboolean
@@ -641,7 +632,7 @@ handle_state (OodDbusTarget *iface, GDBusMethodInvocation *invocation)
 {
   OodTarget *self = OOD_TARGET (iface);
 
-  return run (self, invocation, state_script (self), OOD_SESSION_CALL_SHAREABLE, TRUE);
+  return run (self, invocation, g_strdup (self->state_script), OOD_SESSION_CALL_SHAREABLE, TRUE);
 }
 
 /* OpenOCD tells a GDB of a halt; beside GDB the script tells it also of
@@ -846,7 +837,7 @@ handle_wait_halt (OodDbusTarget *iface, GDBusMethodInvocation *invocation, guint
     }
   if (!ood_callers_admit (callers_of (self), invocation, TRUE))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  script = state_script (self);
+  script = g_strdup (self->state_script);
   start = g_new0 (WaitStart, 1);
   start->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   start->target = g_object_ref (self);
@@ -931,6 +922,7 @@ ood_target_new (OodSession *session, OodRefresh *refresh, OodBreakpoints *breakp
     g_signal_connect_object (callers_of (self), "vanished", G_CALLBACK (on_caller_vanished), self,
                              G_CONNECT_DEFAULT);
   ood_dbus_target_set_name (OOD_DBUS_TARGET (self), record->name);
+  self->state_script = ood_tcl_script_state (record->name);
   ood_dbus_target_set_endpoint (OOD_DBUS_TARGET (self), endpoint_name);
   ood_target_apply (self, record);
   return self;
