@@ -40,7 +40,8 @@ static const char floor_xml[] = "<node>"
 
 /* Relay(): OpenOCD's Tcl connection, the script, and the calls that
  * wait, the first of them in flight. */
-static GSocket *tcl;
+static GSocketConnection *tcl_connection;
+static GSocket *tcl; /* tcl_connection's */
 static char *relay_script;
 static GQueue relay_calls = G_QUEUE_INIT;
 static GString *relay_reply;
@@ -130,7 +131,6 @@ relay_connect (const char *port, const char *script)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GSource) source = NULL;
   guint64 number = 0;
 
@@ -139,19 +139,16 @@ relay_connect (const char *port, const char *script)
       g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
       exit (EXIT_FAILURE);
     }
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) number, NULL,
-                                                &error);
-  if (connection == NULL)
+  tcl_connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) number, NULL,
+                                                    &error);
+  if (tcl_connection == NULL)
     {
       g_printerr ("openocd-dbus-bench-floor: %s\n", error->message);
       exit (EXIT_FAILURE);
     }
-  tcl = g_object_ref (g_socket_connection_get_socket (connection));
+  tcl = g_socket_connection_get_socket (tcl_connection);
   g_socket_set_blocking (tcl, FALSE);
   g_socket_set_option (tcl, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  /* the connection object goes; the socket stays open with its ref */
-  g_object_set_data_full (G_OBJECT (tcl), "connection", g_steal_pointer (&connection),
-                          g_object_unref);
   relay_script = g_strconcat (script, "\x1a", NULL);
   relay_reply = g_string_new (NULL);
   source = g_socket_create_source (tcl, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
