@@ -7,8 +7,9 @@
  * Every OpenOCD command a script runs costs more than its own work:
  * OpenOCD 0.12 runs its timer callbacks, and so polls every target over
  * JTAG, before each command it dispatches (jim_command_dispatch ->
- * target_call_timer_callbacks_now). Tcl built-ins (set, if, catch, list,
- * format) cost nothing of the kind. So the scripts below run as few
+ * target_call_timer_callbacks_now), except inside a capture, which masks
+ * polling for what it runs (jim_capture). Tcl built-ins (set, if, catch,
+ * list, format) cost nothing of the kind. So the scripts below run as few
  * OpenOCD commands as they can: a target's type, which never changes, is
  * asked for only when a caller needs it (ood_ty is left empty otherwise).
  * The state is always asked for, even when the PC is read too: a PC read
